@@ -1,0 +1,5 @@
+"""Run ``python -m ntm_sim``."""
+
+from ntm_sim.cli import main
+
+main()

@@ -1,0 +1,312 @@
+"""Criteria sets as versioned data.
+
+A criteria set (for example Decision 318/QĐ-TTg for 2021–2025) is shipped as a YAML
+file under ``ntm_sim/data/criteria``. Nothing in the library names a criterion: code
+reads ids, kinds, tiers and commune groups from the loaded :class:`CriteriaSet`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ntm_sim.text import fold, nfc
+
+Kind = Literal["infrastructure", "development", "governance"]
+
+DEFAULT_CRITERIA_SET = "qd318-2021-2025"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Group(_Model):
+    """A group of criteria (nhóm tiêu chí)."""
+
+    id: str
+    number: int
+    name_vi: str
+    name_en: str
+
+
+class KindInfo(_Model):
+    """How money moves a criterion: infrastructure, development or governance."""
+
+    id: Kind
+    name_vi: str
+    name_en: str
+
+
+class Criterion(_Model):
+    """One criterion (tiêu chí) of a set."""
+
+    id: str
+    number: int
+    group: str
+    kind: Kind
+    name_vi: str
+    name_en: str
+    lead_time_years: int = Field(ge=1, le=10)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label_vi(self) -> str:
+        """Return the short label planners use, e.g. ``"TC10 Thu nhập"``."""
+        return f"{self.id} {self.name_vi}"
+
+
+class Tier(_Model):
+    """A commune tier: NTM, advanced (nâng cao) or model (kiểu mẫu)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    requires: str
+    upgrade_cost_column: str | None = None
+    lead_time_years: int = Field(default=1, ge=1, le=10)
+    source: str = ""
+
+
+class DistrictTier(_Model):
+    """A district-level recognition rule (Decision 320)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    min_share_communes_ntm: float = Field(ge=0, le=1)
+    min_share_communes_advanced: float = Field(ge=0, le=1)
+    min_share_communes_model: float = Field(default=0.0, ge=0, le=1)
+    cost_column: str
+    requires: str | None = None
+    source: str = ""
+
+
+class CommuneGroup(_Model):
+    """A commune group by number of criteria met (nhóm xã)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    min_met: int | Literal["all"]
+    max_met: int | None = None
+    d07_coefficient: float = Field(ge=0)
+
+
+class _CriteriaSetFile(_Model):
+    id: str
+    version: str
+    name_vi: str
+    name_en: str
+    source: str
+    period: tuple[int, int]
+    groups: tuple[Group, ...]
+    kinds: tuple[KindInfo, ...]
+    criteria: tuple[Criterion, ...]
+    tiers: tuple[Tier, ...]
+    district_tiers: tuple[DistrictTier, ...]
+    commune_groups: tuple[CommuneGroup, ...]
+    d07_excludes_especially_difficult: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> _CriteriaSetFile:
+        ids = [c.id for c in self.criteria]
+        if len(set(ids)) != len(ids):
+            raise ValueError("criterion ids must be unique")
+        numbers = [c.number for c in self.criteria]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("criterion numbers must be unique")
+        group_ids = {g.id for g in self.groups}
+        for c in self.criteria:
+            if c.group not in group_ids:
+                raise ValueError(f"criterion {c.id}: unknown group {c.group!r}")
+        tier_ids = [t.id for t in self.tiers]
+        if not tier_ids or self.tiers[0].requires != "all_criteria":
+            raise ValueError("the first tier must require all_criteria")
+        for prev, tier in zip(self.tiers, self.tiers[1:], strict=False):
+            if tier.requires != prev.id:
+                raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
+        return self
+
+
+@dataclass(frozen=True)
+class CriteriaSet:
+    """A versioned set of criteria with its tier, district and group rules.
+
+    Parameters
+    ----------
+    id, version, name_vi, name_en, source, period
+        Identification and provenance of the set.
+    criteria
+        The criteria in their official order.
+    groups, kinds, tiers, district_tiers, commune_groups
+        Rules read from the same file.
+    """
+
+    id: str
+    version: str
+    name_vi: str
+    name_en: str
+    source: str
+    period: tuple[int, int]
+    criteria: tuple[Criterion, ...]
+    groups: tuple[Group, ...]
+    kinds: tuple[KindInfo, ...]
+    tiers: tuple[Tier, ...]
+    district_tiers: tuple[DistrictTier, ...]
+    commune_groups: tuple[CommuneGroup, ...]
+    d07_excludes_especially_difficult: bool = True
+    _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lookup = self._lookup
+        for c in self.criteria:
+            keys = [
+                c.id,
+                str(c.number),
+                f"tc{c.number}",
+                f"tc {c.number}",
+                f"tc{c.number:02d}",
+                f"tiêu chí {c.number}",
+                f"tiêu chí số {c.number}",
+                f"tieu chi {c.number}",
+                c.name_vi,
+                c.name_en,
+                f"{c.number}. {c.name_vi}",
+                f"{c.number} {c.name_vi}",
+                *c.aliases,
+            ]
+            for key in keys:
+                for variant in (_key(key), _key(fold(key))):
+                    lookup.setdefault(variant, c.id)
+
+    @property
+    def ids(self) -> list[str]:
+        """Criterion ids in official order."""
+        return [c.id for c in self.criteria]
+
+    def __len__(self) -> int:
+        return len(self.criteria)
+
+    def __getitem__(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+    def by_kind(self, kind: str) -> list[str]:
+        """Return the ids of the criteria of one kind."""
+        return [c.id for c in self.criteria if c.kind == kind]
+
+    def match(self, header: object) -> str | None:
+        """Return the criterion id a column header stands for, or None.
+
+        Accepts numbers (``10``), codes (``"TC10"``, ``"Tiêu chí 10"``), names in
+        Vietnamese with or without diacritics, and ``"10. Thu nhập"``.
+        """
+        if header is None:
+            return None
+        if isinstance(header, float) and header.is_integer():
+            header = int(header)
+        text = _key(str(header))
+        if not text:
+            return None
+        hit = self._lookup.get(text) or self._lookup.get(_key(fold(text)))
+        if hit:
+            return hit
+        # "Tiêu chí 10: Thu nhập", "TC10 - Thu nhập", "10 - Thu nhập": take the leading code
+        m = re.match(r"^(?:tc|tieu chi|tiêu chí)?\s*(?:so |số )?(\d{1,2})\b", text)
+        if m and (rest := text[m.end() :].strip(" .:-–")):
+            number_hit = self._lookup.get(m.group(1))
+            name_hit = self._lookup.get(_key(rest)) or self._lookup.get(_key(fold(rest)))
+            if number_hit and (name_hit is None or name_hit == number_hit):
+                return number_hit
+        return None
+
+    def group_of(self, criteria_met: int) -> CommuneGroup:
+        """Return the commune group for a count of criteria met."""
+        n = len(self.criteria)
+        for g in self.commune_groups:
+            lo = n if g.min_met == "all" else g.min_met
+            hi = n if g.max_met is None else g.max_met
+            if lo <= criteria_met <= hi:
+                return g
+        raise ValueError(f"no commune group covers {criteria_met} criteria met")
+
+    def tier(self, tier_id: str) -> Tier:
+        """Return a tier by id."""
+        for t in self.tiers:
+            if t.id == tier_id:
+                return t
+        raise KeyError(tier_id)
+
+
+def _key(text: str) -> str:
+    text = nfc(text).casefold().strip()
+    text = re.sub(r"\s+", " ", text)
+    return text
+
+
+def available_sets() -> list[str]:
+    """List the ids of the criteria sets shipped with the package."""
+    folder = resources.files("ntm_sim") / "data" / "criteria"
+    ids = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            ids.append(yaml.safe_load(entry.read_text(encoding="utf-8"))["id"])
+    return sorted(ids)
+
+
+def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
+    """Load a criteria set by id (shipped with the package) or from a YAML file.
+
+    Parameters
+    ----------
+    source
+        A set id such as ``"qd318-2021-2025"`` or a path to a YAML file.
+
+    Returns
+    -------
+    CriteriaSet
+    """
+    path = Path(source)
+    if path.suffix in {".yaml", ".yml"} and path.exists():
+        return _parse(path.read_text(encoding="utf-8"))
+    return _load_shipped(str(source))
+
+
+@cache
+def _load_shipped(set_id: str) -> CriteriaSet:
+    folder = resources.files("ntm_sim") / "data" / "criteria"
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            text = entry.read_text(encoding="utf-8")
+            if yaml.safe_load(text)["id"] == set_id:
+                return _parse(text)
+    raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+
+
+def _parse(text: str) -> CriteriaSet:
+    raw = _CriteriaSetFile.model_validate(yaml.safe_load(text))
+    return CriteriaSet(
+        id=raw.id,
+        version=raw.version,
+        name_vi=raw.name_vi,
+        name_en=raw.name_en,
+        source=raw.source,
+        period=raw.period,
+        criteria=raw.criteria,
+        groups=raw.groups,
+        kinds=raw.kinds,
+        tiers=raw.tiers,
+        district_tiers=raw.district_tiers,
+        commune_groups=raw.commune_groups,
+        d07_excludes_especially_difficult=raw.d07_excludes_especially_difficult,
+    )

@@ -1,0 +1,461 @@
+"""The province as data: units, criteria status, costs and funding sources.
+
+A :class:`Dataset` holds tidy pandas tables indexed by commune, district and source
+code. It is built by the readers in :mod:`ntm_sim.io` (Excel, CSV, dataset folders)
+and by :func:`load_dataset`; it knows nothing about files itself beyond the folder
+format it round-trips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ntm_sim.criteria import CriteriaSet
+from ntm_sim.errors import InputError, Problem
+from ntm_sim.text import norm_key
+
+BUNDLED = {"lao_cai": "lao_cai"}
+
+COMMUNE_COLUMNS: dict[str, object] = {
+    "commune_name": "",
+    "district_code": "",
+    "district_name": "",
+    "especially_difficult": False,
+    "population": np.nan,
+    "households": np.nan,
+    "villages": 0,
+    "villages_ntm": 0,
+    "villages_model": 0,
+    "advanced": False,
+    "model": False,
+    "advanced_cost_mvnd": np.nan,
+    "model_cost_mvnd": np.nan,
+    "village_ntm_cost_mvnd": np.nan,
+    "village_model_cost_mvnd": np.nan,
+}
+DISTRICT_COLUMNS: dict[str, object] = {
+    "district_name": "",
+    "ntm": False,
+    "advanced": False,
+    "district_cost_mvnd": np.nan,
+    "district_advanced_cost_mvnd": np.nan,
+}
+_BOOL_COMMUNE = ("especially_difficult", "advanced", "model")
+_INT_COMMUNE = ("villages", "villages_ntm", "villages_model")
+
+
+@dataclass(frozen=True)
+class DatasetMeta:
+    """Descriptive facts about a dataset.
+
+    Parameters
+    ----------
+    name
+        Short machine name, e.g. ``"lao_cai"``.
+    title
+        Human title (Vietnamese).
+    criteria_set
+        Id of the criteria set the status refers to.
+    demo
+        True when status, costs or money are synthetic: every output then says so.
+    demo_label
+        The label shown wherever demo data is displayed.
+    source
+        Where the data came from (file name or "bundled").
+    notes
+        Free text.
+    """
+
+    name: str
+    title: str = ""
+    criteria_set: str = "qd318-2021-2025"
+    demo: bool = False
+    demo_label: str = "DỮ LIỆU MINH HỌA – số liệu giả định, không phải số liệu chính thức (demo data)"
+    source: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A province's communes, their criteria status and costs, and its money.
+
+    Parameters
+    ----------
+    meta
+        Name, criteria set id, demo flag, provenance.
+    criteria
+        The criteria set the status columns refer to.
+    communes
+        One row per commune, indexed by ``commune_code`` (str); columns as in
+        ``COMMUNE_COLUMNS``.
+    status
+        Bool, communes × criterion ids: criterion met at the start of the period.
+    cost
+        Float, communes × criterion ids: million VND to meet an unmet criterion
+        (NaN where met).
+    cost_estimated
+        Bool, same shape as ``cost``: True where the cost is a default estimate.
+    districts
+        One row per district-level unit, indexed by ``district_code``.
+    sources
+        Funding sources indexed by ``source_id`` with ``name_vi``, ``name_en``,
+        ``eligible`` (the rule as written).
+    eligibility
+        Bool, sources × criterion ids: may this source pay for this criterion.
+    envelopes
+        Float, sources × years: money available, million VND.
+    """
+
+    meta: DatasetMeta
+    criteria: CriteriaSet
+    communes: pd.DataFrame
+    status: pd.DataFrame
+    cost: pd.DataFrame
+    cost_estimated: pd.DataFrame
+    districts: pd.DataFrame
+    sources: pd.DataFrame
+    eligibility: pd.DataFrame
+    envelopes: pd.DataFrame
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    # ----- derived views -------------------------------------------------------------
+    @property
+    def commune_codes(self) -> list[str]:
+        """Commune codes in dataset order."""
+        return list(self.communes.index)
+
+    @property
+    def years(self) -> list[int]:
+        """Years that have funding envelopes."""
+        return [int(y) for y in self.envelopes.columns]
+
+    @property
+    def criteria_met(self) -> pd.Series:
+        """Number of criteria met per commune at the start."""
+        return self.status.sum(axis=1).astype(int).rename("criteria_met")
+
+    @property
+    def is_ntm(self) -> pd.Series:
+        """Whether each commune meets every criterion at the start."""
+        return self.status.all(axis=1).rename("ntm")
+
+    @property
+    def commune_group(self) -> pd.Series:
+        """Commune group id (by criteria met) per commune."""
+        return self.criteria_met.map(lambda n: self.criteria.group_of(int(n)).id).rename("group")
+
+    @property
+    def cost_to_complete(self) -> pd.Series:
+        """Money (million VND) to meet every unmet criterion of each commune."""
+        return self.cost.where(~self.status, 0.0).fillna(0.0).sum(axis=1).rename("cost_to_complete")
+
+    @property
+    def any_cost_estimated(self) -> bool:
+        """Whether any cost needed for a plan is an estimate."""
+        return bool((self.cost_estimated & ~self.status).to_numpy().any())
+
+    def content_hash(self) -> str:
+        """Return a SHA-256 over the dataset's content (not its file format)."""
+        if "hash" not in self._cache:
+            h = hashlib.sha256()
+            h.update(self.criteria.id.encode())
+            for name in ("communes", "status", "cost", "cost_estimated", "districts",
+                         "sources", "eligibility", "envelopes"):
+                frame: pd.DataFrame = getattr(self, name)
+                h.update(name.encode())
+                h.update(frame.to_csv(lineterminator="\n", float_format="%.6g").encode("utf-8"))
+            self._cache["hash"] = h.hexdigest()
+        return str(self._cache["hash"])
+
+    def with_(self, **changes: object) -> Dataset:
+        """Return a copy with some tables replaced (and caches reset)."""
+        return replace(self, _cache={}, **changes)  # type: ignore[arg-type]
+
+    def subset(self, commune_codes: list[str]) -> Dataset:
+        """Return the dataset restricted to some communes (and their districts)."""
+        codes = [str(c) for c in commune_codes]
+        communes = self.communes.loc[codes]
+        districts = self.districts.loc[
+            [d for d in self.districts.index if d in set(communes["district_code"])]
+        ]
+        return self.with_(
+            communes=communes,
+            status=self.status.loc[codes],
+            cost=self.cost.loc[codes],
+            cost_estimated=self.cost_estimated.loc[codes],
+            districts=districts,
+        )
+
+
+def make_dataset(
+    criteria: CriteriaSet,
+    communes: pd.DataFrame,
+    status: pd.DataFrame,
+    cost: pd.DataFrame | None = None,
+    *,
+    cost_estimated: pd.DataFrame | None = None,
+    districts: pd.DataFrame | None = None,
+    sources: pd.DataFrame | None = None,
+    eligibility: pd.DataFrame | None = None,
+    envelopes: pd.DataFrame | None = None,
+    meta: DatasetMeta | None = None,
+    file: str = "<dataset>",
+) -> Dataset:
+    """Build a validated :class:`Dataset` from tables, filling defaults.
+
+    Missing commune attributes take the defaults in ``COMMUNE_COLUMNS``; missing
+    districts are derived from the communes; a missing cost table is estimated by
+    :func:`ntm_sim.costs.estimate_costs`.
+
+    Raises
+    ------
+    InputError
+        If the tables contradict each other (every problem is listed).
+    """
+    from ntm_sim.costs import estimate_costs, estimate_unit_costs
+
+    communes = _normalise_communes(communes)
+    codes = list(communes.index)
+    ids = criteria.ids
+    status = status.reindex(index=codes, columns=ids)
+    problems: list[Problem] = []
+    if status.isna().to_numpy().any():
+        for code, crit in zip(*np.nonzero(status.isna().to_numpy()), strict=True):
+            problems.append(Problem(file, f"no status for commune {codes[code]}, criterion {ids[crit]}"))
+        raise InputError(problems)
+    status = status.astype(bool)
+    status.index.name = "commune_code"
+    status.columns.name = "criterion"
+
+    if districts is None or districts.empty:
+        districts = (
+            communes.groupby("district_code", sort=False)["district_name"].first().to_frame()
+        )
+    districts = _normalise_districts(districts)
+    communes = estimate_unit_costs(communes, districts_known=True)
+    districts = estimate_unit_costs(districts, districts_known=True, level="district")
+
+    est_cost, est_flag = estimate_costs(criteria, communes, status)
+    if cost is None:
+        cost = est_cost.where(~status)
+        cost_estimated = est_flag & ~status
+    else:
+        cost = cost.reindex(index=codes, columns=ids).astype(float)
+        given = cost.notna() & (cost > 0)
+        needs = ~status & ~given
+        cost = cost.where(given, est_cost).where(~status)
+        flag = needs if cost_estimated is None else (
+            cost_estimated.reindex(index=codes, columns=ids).fillna(False).astype(bool) | needs
+        )
+        cost_estimated = flag & ~status
+    cost.index.name = "commune_code"
+    cost.columns.name = "criterion"
+    cost_estimated = cost_estimated.astype(bool)
+    cost_estimated.index.name = "commune_code"
+    cost_estimated.columns.name = "criterion"
+
+    if sources is None:
+        sources = pd.DataFrame(columns=["name_vi", "name_en", "eligible"]).rename_axis("source_id")
+    if envelopes is None:
+        envelopes = pd.DataFrame(index=sources.index, dtype=float)
+    if eligibility is None:
+        eligibility = pd.DataFrame(
+            {s: eligibility_from_rule(criteria, str(sources.loc[s, "eligible"])) for s in sources.index}
+        ).T.reindex(columns=ids) if len(sources) else pd.DataFrame(columns=ids, dtype=bool)
+    eligibility = eligibility.reindex(index=sources.index, columns=ids).fillna(False).astype(bool)
+    eligibility.index.name = "source_id"
+    envelopes = envelopes.reindex(index=sources.index).astype(float).fillna(0.0)
+    envelopes.columns = [int(y) for y in envelopes.columns]
+    envelopes.index.name = "source_id"
+    envelopes.columns.name = "year"
+
+    ds = Dataset(
+        meta=meta or DatasetMeta(name="dataset", source=file),
+        criteria=criteria,
+        communes=communes,
+        status=status,
+        cost=cost,
+        cost_estimated=cost_estimated,
+        districts=districts,
+        sources=sources,
+        eligibility=eligibility,
+        envelopes=envelopes,
+    )
+    problems = check_dataset(ds, file)
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return ds
+
+
+def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:
+    communes = communes.copy()
+    communes.index = [normalise_code(c) for c in communes.index]
+    communes.index.name = "commune_code"
+    for col, default in COMMUNE_COLUMNS.items():
+        if col not in communes.columns:
+            communes[col] = default
+    communes = communes[list(COMMUNE_COLUMNS)]
+    for col in _BOOL_COMMUNE:
+        communes[col] = communes[col].fillna(False).astype(bool)
+    for col in _INT_COMMUNE:
+        communes[col] = communes[col].fillna(0).astype(int)
+    for col in ("commune_name", "district_code", "district_name"):
+        communes[col] = communes[col].fillna("").astype(str)
+    communes["district_code"] = communes["district_code"].map(normalise_code)
+    for col in ("population", "households", "advanced_cost_mvnd", "model_cost_mvnd",
+                "village_ntm_cost_mvnd", "village_model_cost_mvnd"):
+        communes[col] = communes[col].astype(float)
+    return communes
+
+
+def _normalise_districts(districts: pd.DataFrame) -> pd.DataFrame:
+    districts = districts.copy()
+    districts.index = [normalise_code(c) for c in districts.index]
+    districts.index.name = "district_code"
+    for col, default in DISTRICT_COLUMNS.items():
+        if col not in districts.columns:
+            districts[col] = default
+    districts = districts[list(DISTRICT_COLUMNS)]
+    for col in ("ntm", "advanced"):
+        districts[col] = districts[col].fillna(False).astype(bool)
+    districts["district_name"] = districts["district_name"].fillna("").astype(str)
+    for col in ("district_cost_mvnd", "district_advanced_cost_mvnd"):
+        districts[col] = districts[col].astype(float)
+    return districts
+
+
+def normalise_code(value: object) -> str:
+    """Return a unit code as a string without leading zeros or ``.0``.
+
+    ``2659``, ``"02659"`` and ``2659.0`` all give ``"2659"``; non-numeric codes are
+    kept as written (stripped).
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d+", text):
+        return str(int(text))
+    return text
+
+
+_ALL = {"all", "tất cả", "tat ca", "*"}
+
+
+def eligibility_from_rule(criteria: CriteriaSet, rule: str) -> pd.Series:
+    """Turn an eligibility rule into a bool Series over criterion ids.
+
+    A rule is ``"all"``/``"Tất cả"``, kind names (``"infrastructure"``, ``"Hạ tầng"``),
+    criterion codes or names, separated by ``;`` or ``,``.
+
+    Raises
+    ------
+    ValueError
+        Naming the part of the rule that is neither a kind nor a criterion.
+    """
+    out = pd.Series(False, index=criteria.ids)
+    parts = [p.strip() for p in re.split(r"[;,]", rule or "") if p.strip()]
+    if not parts:
+        raise ValueError("empty eligibility rule")
+    kind_names = {}
+    for k in criteria.kinds:
+        for name in (k.id, k.name_vi, k.name_en, f"kind:{k.id}"):
+            kind_names[norm_key(name)] = k.id
+    for part in parts:
+        key = norm_key(part)
+        if key in _ALL:
+            out[:] = True
+        elif key in kind_names:
+            out[criteria.by_kind(kind_names[key])] = True
+        elif (crit := criteria.match(part)) is not None:
+            out[crit] = True
+        else:
+            raise ValueError(f"{part!r} is neither 'Tất cả', a criterion kind nor a criterion")
+    return out
+
+
+def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
+    """Check a dataset's internal consistency.
+
+    Returns
+    -------
+    list of Problem
+        Errors (the dataset cannot be used) and warnings.
+    """
+    problems: list[Problem] = []
+    c = ds.communes
+    dup = c.index[c.index.duplicated()].unique()
+    for code in dup:
+        problems.append(Problem(file, f"commune code {code} appears more than once"))
+    if (c.index == "").any():
+        problems.append(Problem(file, "a commune has no code"))
+    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index))
+    for d in unknown_d:
+        problems.append(Problem(file, f"district {d!r} of some communes is not in the district table"))
+    bad_cost = ds.cost.where(~ds.status) < 0
+    for code, crit in zip(*np.nonzero(bad_cost.to_numpy()), strict=True):
+        problems.append(
+            Problem(file, f"negative cost for commune {c.index[code]}, {ds.criteria.ids[crit]}")
+        )
+    for code in c.index[c["model"] & ~c["advanced"]]:
+        problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
+    not_ntm = ~ds.is_ntm
+    for code in c.index[c["advanced"] & not_ntm]:
+        problems.append(
+            Problem(file, f"commune {code} is marked advanced but does not meet every criterion")
+        )
+    over = c["villages_ntm"] > c["villages"]
+    for code in c.index[over]:
+        problems.append(Problem(file, f"commune {code} has more NTM villages than villages"))
+    over = c["villages_model"] > c["villages_ntm"]
+    for code in c.index[over]:
+        problems.append(
+            Problem(file, f"commune {code} has more model villages than NTM villages (tiers nest)")
+        )
+    if (ds.envelopes < 0).to_numpy().any():
+        problems.append(Problem(file, "a funding envelope is negative"))
+    return problems
+
+
+# ----- folder format (the bundled data and `ntm-sim` exports) ---------------------------
+
+
+def bundled_path(name: str = "lao_cai") -> Path:
+    """Return the folder of a dataset shipped with the package."""
+    return Path(str(resources.files("ntm_sim") / "data" / BUNDLED[name]))
+
+
+def load_dataset(source: str | Path = "lao_cai", **kwargs: object) -> Dataset:
+    """Load a dataset: a bundled name, a dataset folder, an Excel workbook or a CSV.
+
+    Parameters
+    ----------
+    source
+        ``"lao_cai"`` (bundled), a folder written by :func:`ntm_sim.io.folder.write_folder`,
+        an ``.xlsx`` workbook in the planners' layout, or a tidy long ``.csv``.
+    **kwargs
+        Passed to the reader (for example ``units=`` for the reference unit list).
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming file, sheet, row and column.
+    """
+    from ntm_sim.io import read_any
+
+    text = str(source)
+    if text.startswith("bundled:"):
+        text = text.split(":", 1)[1]
+    if text in BUNDLED:
+        from ntm_sim.io.folder import read_folder
+
+        return read_folder(bundled_path(text))
+    return read_any(Path(text), **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""Input and output in the planners' own layouts (Excel, CSV, dataset folders)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ntm_sim.dataset import Dataset
+from ntm_sim.errors import InputError, Problem
+
+
+def read_any(path: Path, **kwargs: object) -> Dataset:
+    """Read a dataset from a folder, an .xlsx workbook or a tidy long .csv.
+
+    Raises
+    ------
+    InputError
+        With every problem found (file, sheet, row, column, expected).
+    """
+    from ntm_sim.io.excel import read_workbook
+    from ntm_sim.io.folder import read_folder
+    from ntm_sim.io.longcsv import read_long_csv
+
+    path = Path(path)
+    display = str(kwargs.pop("display", path.name))
+    if path.is_dir():
+        return read_folder(path, display)
+    if not path.exists():
+        raise InputError([Problem(display, "file not found")])
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        return read_workbook(path, display=display, **kwargs)  # type: ignore[arg-type]
+    if suffix in {".csv", ".txt"}:
+        return read_long_csv(path, display=display, **kwargs)  # type: ignore[arg-type]
+    raise InputError([Problem(display, f"unsupported file type {suffix or '(none)'}",
+                              expected="an .xlsx workbook, a .csv file or a dataset folder")])

@@ -1,0 +1,301 @@
+"""Write workbooks in the planners' own layout (and the blank template)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName  # noqa: F401  (kept for readers of the file)
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ntm_sim.criteria import CriteriaSet, load_criteria_set
+from ntm_sim.dataset import Dataset
+from ntm_sim.io import schema
+from ntm_sim.io.tables import Column
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=13)
+_DEMO = Font(bold=True, color="C00000")
+_THIN = Side(style="thin", color="999999")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_DISTRICT_FILL = PatternFill("solid", fgColor="F2F2F2")
+_NOT_MET_FILL = PatternFill("solid", fgColor="FCE4D6")
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
+          "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
+MONEY_FORMAT = "#,##0"
+
+
+def save_workbook_atomic(wb: Workbook, path: Path) -> None:
+    """Save a workbook to a temporary file next to ``path``, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _title_rows(ws: Worksheet, width: int, lines: Sequence[tuple[str, Font]]) -> int:
+    for i, (text, font) in enumerate(lines, start=1):
+        ws.cell(row=i, column=1, value=text).font = font
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
+        ws.cell(row=i, column=1).alignment = Alignment(horizontal="center")
+    return len(lines) + 2  # one blank row, then the header
+
+
+def _wide_sheet(
+    ws: Worksheet,
+    ds: Dataset | None,
+    criteria: CriteriaSet,
+    communes: pd.DataFrame,
+    title: str,
+    value: Callable[[str, str], object],
+    total: Callable[[int, int, int], str],
+    *,
+    money: bool,
+    demo_label: str | None,
+) -> None:
+    n = len(criteria)
+    first_crit, total_col = 4, 4 + n
+    width = total_col
+    lines = [(title, _TITLE)]
+    if ds is not None and ds.meta.title:
+        lines.insert(0, (ds.meta.title, _BOLD))
+    if demo_label:
+        lines.append((demo_label, _DEMO))
+    head = _title_rows(ws, width, lines)
+    sub = head + 1
+    for col, text in ((1, "STT"), (2, "Đơn vị"), (3, "Mã xã"),
+                      (total_col, "Tổng (triệu đồng)" if money else "Tổng số tiêu chí đạt")):
+        ws.cell(row=head, column=col, value=text)
+        ws.merge_cells(start_row=head, start_column=col, end_row=sub, end_column=col)
+    ws.cell(row=head, column=first_crit,
+            value="Nhu cầu vốn theo tiêu chí chưa đạt (triệu đồng)" if money
+            else "Kết quả thực hiện các tiêu chí")
+    ws.merge_cells(start_row=head, start_column=first_crit, end_row=head, end_column=total_col - 1)
+    for k, crit in enumerate(criteria.criteria):
+        cell = ws.cell(row=sub, column=first_crit + k, value=crit.number)
+        cell.comment = None
+    for r in (head, sub):
+        for c in range(1, width + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _CENTER, _BOX
+    row = sub + 1
+    if not money:
+        dv = DataValidation(type="list", formula1='"Đạt,Chưa đạt"', allow_blank=True,
+                            error="Chỉ nhập Đạt hoặc Chưa đạt", errorTitle="Giá trị không hợp lệ")
+        ws.add_data_validation(dv)
+    stt = 0
+    for d_index, (d_code, group) in enumerate(communes.groupby("district_code", sort=False)):
+        district_row = row
+        ws.cell(row=row, column=1, value=_ROMAN[d_index] if d_index < len(_ROMAN) else str(d_index + 1))
+        ws.cell(row=row, column=2, value=str(group["district_name"].iloc[0]) or f"Huyện {d_code}")
+        for c in range(1, width + 1):
+            ws.cell(row=row, column=c).fill = _DISTRICT_FILL
+            ws.cell(row=row, column=c).font = _BOLD
+            ws.cell(row=row, column=c).border = _BOX
+        row += 1
+        start = row
+        for code, r in group.iterrows():
+            stt += 1
+            ws.cell(row=row, column=1, value=stt)
+            ws.cell(row=row, column=2, value=r["commune_name"])
+            ws.cell(row=row, column=3, value=int(code) if str(code).isdigit() else code)
+            for k, crit in enumerate(criteria.ids):
+                v = value(str(code), crit)
+                cell = ws.cell(row=row, column=first_crit + k, value=v)
+                cell.alignment = Alignment(horizontal="center")
+                if money:
+                    cell.number_format = MONEY_FORMAT
+                elif v == "Chưa đạt":
+                    cell.fill = _NOT_MET_FILL
+            a, b = get_column_letter(first_crit), get_column_letter(total_col - 1)
+            ws.cell(row=row, column=total_col, value=total(row, first_crit, total_col - 1))
+            if money:
+                ws.cell(row=row, column=total_col).number_format = MONEY_FORMAT
+            for c in range(1, width + 1):
+                ws.cell(row=row, column=c).border = _BOX
+            if not money:
+                dv.add(f"{a}{row}:{b}{row}")
+            row += 1
+        col = get_column_letter(total_col)
+        ws.cell(row=district_row, column=total_col, value=f"=SUM({col}{start}:{col}{row - 1})")
+        if money:
+            ws.cell(row=district_row, column=total_col).number_format = MONEY_FORMAT
+    ws.freeze_panes = ws.cell(row=sub + 1, column=first_crit)
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 22
+    ws.column_dimensions["C"].width = 8
+    for k in range(n):
+        ws.column_dimensions[get_column_letter(first_crit + k)].width = 10 if money else 9
+    ws.column_dimensions[get_column_letter(total_col)].width = 14
+
+
+def _table_sheet(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[object]],
+                 title: str, demo_label: str | None, extra_headers: Sequence[str] = ()) -> None:
+    headers = [c.header_vi for c in columns] + list(extra_headers)
+    lines = [(title, _TITLE)] + ([(demo_label, _DEMO)] if demo_label else [])
+    head = _title_rows(ws, len(headers), lines)
+    for j, h in enumerate(headers, start=1):
+        cell = ws.cell(row=head, column=j, value=h)
+        cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _CENTER, _BOX
+        ws.column_dimensions[get_column_letter(j)].width = max(10, min(34, len(h) + 2))
+    kinds = [c.kind for c in columns] + ["number"] * len(extra_headers)
+    for i, values in enumerate(rows, start=head + 1):
+        for j, (v, kind) in enumerate(zip(values, kinds, strict=True), start=1):
+            if kind == "flag":
+                v = "x" if bool(v) else None
+            elif isinstance(v, float) and np.isnan(v):
+                v = None
+            elif isinstance(v, (np.integer, np.floating)):
+                v = v.item()
+            if kind == "code" and isinstance(v, str) and v.isdigit():
+                v = int(v)
+            cell = ws.cell(row=i, column=j, value=v)
+            cell.border = _BOX
+            if kind == "number" and v is not None:
+                cell.number_format = MONEY_FORMAT
+    ws.freeze_panes = ws.cell(row=head + 1, column=1)
+
+
+GUIDE_LINES = (
+    "HƯỚNG DẪN NHẬP SỐ LIỆU – ntm-sim",
+    "",
+    "1. Trang 'Kết quả tiêu chí': mỗi xã một dòng, mỗi tiêu chí một cột (1…19 theo Bộ tiêu chí "
+    "của Quyết định 318/QĐ-TTg). Ghi 'Đạt' hoặc 'Chưa đạt' (cũng nhận x, 1/0).",
+    "   Giữ cột 'Mã xã' (mã đơn vị hành chính của Tổng cục Thống kê). Dòng huyện (I, II, …) và "
+    "dòng tổng được bỏ qua khi đọc.",
+    "2. Trang 'Nhu cầu vốn': vốn cần để đạt từng tiêu chí chưa đạt, đơn vị triệu đồng. Để trống "
+    "nếu chưa có: công cụ ước tính theo đơn giá mặc định và ghi rõ là số ước tính.",
+    "3. Trang 'Danh sách xã': xã đặc biệt khó khăn (ghi x), dân số, số hộ, số thôn, thôn đạt NTM, "
+    "thôn kiểu mẫu, xã đã đạt NTM nâng cao/kiểu mẫu, vốn để lên nâng cao/kiểu mẫu.",
+    "4. Trang 'Huyện': huyện đã đạt chuẩn/hoàn thành nhiệm vụ (x), vốn cho tiêu chí cấp huyện.",
+    "5. Trang 'Nguồn vốn': mỗi nguồn một dòng; cột 'Được chi cho tiêu chí' ghi 'Tất cả', nhóm "
+    "(Hạ tầng; Phát triển; Quản trị) hoặc danh sách tiêu chí (TC2; TC3); các cột năm ghi số vốn "
+    "(triệu đồng).",
+    "",
+    "Kiểm tra tệp: ntm-sim validate TEN_TEP.xlsx  – mọi lỗi được báo theo trang, dòng, cột.",
+    "Số tiền nhập dạng số (ví dụ 1538 hoặc 1.538); Excel hiển thị theo định dạng số của máy.",
+)
+
+
+def _guide(ws: Worksheet, demo_label: str | None) -> None:
+    lines = list(GUIDE_LINES)
+    if demo_label:
+        lines.insert(1, demo_label)
+    for i, text in enumerate(lines, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        if i == 1:
+            cell.font = _TITLE
+        elif demo_label and text == demo_label:
+            cell.font = _DEMO
+    ws.column_dimensions["A"].width = 120
+
+
+def build_workbook(ds: Dataset) -> Workbook:
+    """Build the planners' workbook for a dataset (all sheets)."""
+    crit = ds.criteria
+    demo = ds.meta.demo_label if ds.meta.demo else None
+    wb = Workbook()
+    _guide(wb.active, demo)
+    wb.active.title = schema.SHEET_GUIDE
+
+    status_text = ds.status.replace({True: "Đạt", False: "Chưa đạt"})
+    _wide_sheet(
+        wb.create_sheet(schema.SHEET_STATUS), ds, crit, ds.communes,
+        "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÃ NÔNG THÔN MỚI",
+        lambda c, k: status_text.loc[c, k],
+        lambda r, a, b: f'=COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"Đạt")',
+        money=False, demo_label=demo,
+    )
+    cost = ds.cost.where(~ds.status)
+    _wide_sheet(
+        wb.create_sheet(schema.SHEET_COST), ds, crit, ds.communes,
+        "NHU CẦU VỐN ĐỂ HOÀN THÀNH CÁC TIÊU CHÍ CHƯA ĐẠT (triệu đồng)"
+        + (" – có số ước tính theo đơn giá mặc định" if ds.any_cost_estimated else ""),
+        lambda c, k: None if np.isnan(cost.loc[c, k]) else float(cost.loc[c, k]),
+        lambda r, a, b: f"=SUM({get_column_letter(a)}{r}:{get_column_letter(b)}{r})",
+        money=True, demo_label=demo,
+    )
+    communes = ds.communes.reset_index()
+    _table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE,
+                 communes[[c.name for c in schema.COMMUNE_TABLE]].itertuples(index=False),
+                 "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", demo)
+    districts = ds.districts.reset_index()
+    _table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
+                 districts[[c.name for c in schema.DISTRICT_TABLE]].itertuples(index=False),
+                 "ĐƠN VỊ CẤP HUYỆN", demo)
+    sources = ds.sources.reset_index()
+    years = [str(y) for y in ds.envelopes.columns]
+    rows = [
+        [*r, *ds.envelopes.loc[r[0]].tolist()]
+        for r in sources[[c.name for c in schema.SOURCE_TABLE]].itertuples(index=False)
+    ]
+    _table_sheet(wb.create_sheet(schema.SHEET_SOURCES), schema.SOURCE_TABLE, rows,
+                 "NGUỒN VỐN THEO NĂM (triệu đồng)", demo, extra_headers=years)
+    return wb
+
+
+def write_workbook(ds: Dataset, path: Path) -> None:
+    """Write a dataset to ``path`` in the planners' layout, atomically."""
+    save_workbook_atomic(build_workbook(ds), path)
+
+
+def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai: bool = True) -> None:
+    """Write a blank input template with instructions.
+
+    Parameters
+    ----------
+    path
+        Output .xlsx file (written atomically).
+    criteria
+        Criteria set of the columns (default: 2021–2025).
+    with_lao_cai
+        Pre-fill the Lào Cai communes, codes and districts (status cells left blank).
+    """
+    from ntm_sim.units import lao_cai_units
+
+    criteria = criteria or load_criteria_set()
+    wb = Workbook()
+    _guide(wb.active, None)
+    wb.active.title = schema.SHEET_GUIDE
+    if with_lao_cai:
+        communes = lao_cai_units().communes
+    else:
+        communes = pd.DataFrame(columns=["commune_name", "district_code", "district_name"])
+    _wide_sheet(wb.create_sheet(schema.SHEET_STATUS), None, criteria, communes,
+                "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÃ NÔNG THÔN MỚI",
+                lambda c, k: None,
+                lambda r, a, b: f'=COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"Đạt")',
+                money=False, demo_label=None)
+    _wide_sheet(wb.create_sheet(schema.SHEET_COST), None, criteria, communes,
+                "NHU CẦU VỐN ĐỂ HOÀN THÀNH CÁC TIÊU CHÍ CHƯA ĐẠT (triệu đồng)",
+                lambda c, k: None,
+                lambda r, a, b: f"=SUM({get_column_letter(a)}{r}:{get_column_letter(b)}{r})",
+                money=True, demo_label=None)
+    rows = [[code, r["commune_name"], r["district_code"], r["district_name"]]
+            + [None] * (len(schema.COMMUNE_TABLE) - 4) for code, r in communes.iterrows()]
+    _table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
+                 "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", None)
+    d = communes.drop_duplicates("district_code")
+    _table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
+                 [[r["district_code"], r["district_name"], None, None, None, None]
+                  for _, r in d.iterrows()], "ĐƠN VỊ CẤP HUYỆN", None)
+    _table_sheet(wb.create_sheet(schema.SHEET_SOURCES), schema.SOURCE_TABLE, [],
+                 "NGUỒN VỐN THEO NĂM (triệu đồng)", None,
+                 extra_headers=[str(y) for y in range(criteria.period[0], criteria.period[1] + 1)])
+    save_workbook_atomic(wb, path)

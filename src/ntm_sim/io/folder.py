@@ -1,0 +1,148 @@
+"""The dataset folder format: tidy CSV files plus ``dataset.yaml``.
+
+Used for the bundled Lào Cai data and for exports. Files:
+
+``dataset.yaml``
+    name, title, criteria_set, demo, demo_label, source, notes
+``communes.csv``
+    one row per commune (code, name, district, traits, tier and village costs)
+``criteria_status.csv``
+    tidy long status: commune_code, criterion, met, cost_mvnd, cost_estimated
+``districts.csv``, ``sources.csv``, ``envelopes.csv``
+    district units; funding sources and their eligibility rule; money by source and year
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ntm_sim.criteria import load_criteria_set
+from ntm_sim.dataset import COMMUNE_COLUMNS, DISTRICT_COLUMNS, Dataset, DatasetMeta, make_dataset
+from ntm_sim.errors import InputError, Problem
+from ntm_sim.io import schema
+from ntm_sim.io.longcsv import read_long_grid
+from ntm_sim.io.tables import read_csv_grid, read_table
+
+FILES = ("dataset.yaml", "communes.csv", "criteria_status.csv", "districts.csv", "sources.csv",
+         "envelopes.csv")
+
+
+def read_folder(folder: Path, display: str | None = None) -> Dataset:
+    """Read a dataset folder.
+
+    Raises
+    ------
+    InputError
+        With every problem found, naming the file, row and column.
+    """
+    display = display or folder.name
+    problems: list[Problem] = []
+    for name in FILES:
+        if not (folder / name).exists():
+            problems.append(Problem(f"{display}/{name}", "file missing",
+                                    expected="the files " + ", ".join(FILES)))
+    if problems:
+        raise InputError(problems)
+    try:
+        raw_meta = yaml.safe_load((folder / "dataset.yaml").read_text(encoding="utf-8")) or {}
+        meta = DatasetMeta(**raw_meta)
+    except (yaml.YAMLError, TypeError) as exc:
+        raise InputError([Problem(f"{display}/dataset.yaml", f"not a valid dataset description: {exc}")]) from None
+    criteria = load_criteria_set(meta.criteria_set)
+
+    grid = read_csv_grid(folder / "communes.csv", f"{display}/communes.csv")
+    log = grid.log()
+    communes, _, _ = read_table(grid, schema.COMMUNE_TABLE, log, index="commune_code")
+    problems += log.problems
+
+    grid = read_csv_grid(folder / "districts.csv", f"{display}/districts.csv")
+    log = grid.log()
+    districts, _, _ = read_table(grid, schema.DISTRICT_TABLE, log, index="district_code")
+    problems += log.problems
+
+    grid = read_csv_grid(folder / "sources.csv", f"{display}/sources.csv")
+    log = grid.log()
+    sources, _, _ = read_table(grid, schema.SOURCE_TABLE, log, index="source_id")
+    problems += log.problems
+
+    grid = read_csv_grid(folder / "envelopes.csv", f"{display}/envelopes.csv")
+    log = grid.log()
+    env, _, _ = read_table(grid, schema.ENVELOPE_TABLE, log)
+    problems += log.problems
+
+    status, cost, estimated, long_problems = read_long_grid(
+        read_csv_grid(folder / "criteria_status.csv", f"{display}/criteria_status.csv"),
+        criteria, set(communes.get("commune_code", [])))
+    problems += long_problems
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+
+    envelopes = env.pivot_table(index="source_id", columns="year", values="amount_mvnd",
+                                aggfunc="sum").reindex(sources["source_id"])
+    return make_dataset(
+        criteria,
+        communes.drop(columns="_row").set_index("commune_code"),
+        status,
+        cost,
+        cost_estimated=estimated,
+        districts=districts.drop(columns="_row").set_index("district_code"),
+        sources=sources.drop(columns="_row").set_index("source_id"),
+        envelopes=envelopes,
+        meta=meta,
+        file=display,
+    )
+
+
+def write_folder(ds: Dataset, folder: Path) -> None:
+    """Write a dataset folder atomically (a temporary folder renamed into place)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        meta = {k: getattr(ds.meta, k) for k in ("name", "title", "criteria_set", "demo",
+                                                 "demo_label", "source", "notes")}
+        (tmp / "dataset.yaml").write_text(
+            yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+        communes = ds.communes[list(COMMUNE_COLUMNS)].reset_index()
+        _to_csv(communes, tmp / "communes.csv")
+        _to_csv(ds.districts[list(DISTRICT_COLUMNS)].reset_index(), tmp / "districts.csv")
+        _to_csv(ds.sources[["name_vi", "name_en", "eligible"]].reset_index(), tmp / "sources.csv")
+        env = ds.envelopes.stack().rename("amount_mvnd").reset_index()
+        env.columns = ["source_id", "year", "amount_mvnd"]
+        _to_csv(env, tmp / "envelopes.csv")
+        _to_csv(long_status(ds), tmp / "criteria_status.csv")
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def long_status(ds: Dataset) -> pd.DataFrame:
+    """Return the status and costs in tidy long form (one row per commune × criterion)."""
+    status = ds.status.stack().rename("met")
+    cost = ds.cost.stack(future_stack=True).rename("cost_mvnd")
+    est = ds.cost_estimated.stack().rename("cost_estimated")
+    long = pd.concat([status, cost, est], axis=1).reset_index()
+    long.columns = ["commune_code", "criterion", "met", "cost_mvnd", "cost_estimated"]
+    long["met"] = long["met"].map({True: "Đạt", False: "Chưa đạt"})
+    long["cost_estimated"] = long["cost_estimated"].map({True: "x", False: ""})
+    long.loc[long["met"] == "Đạt", "cost_estimated"] = ""
+    names = ds.communes[["commune_name", "district_code", "district_name"]]
+    long = long.join(names, on="commune_code")
+    return long[["commune_code", "commune_name", "district_code", "district_name", "criterion",
+                 "met", "cost_mvnd", "cost_estimated"]]
+
+
+def _to_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == bool:
+            frame[col] = frame[col].map({True: "x", False: ""})
+    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.10g", encoding="utf-8")

@@ -1,0 +1,93 @@
+"""Column schemas of the tables the tool reads and writes (Excel sheets and CSV)."""
+
+from __future__ import annotations
+
+from ntm_sim.io.tables import Column
+
+# Sheet names of the planners' workbook (and the template).
+SHEET_STATUS = "Kết quả tiêu chí"
+SHEET_COST = "Nhu cầu vốn"
+SHEET_COMMUNES = "Danh sách xã"
+SHEET_DISTRICTS = "Huyện"
+SHEET_SOURCES = "Nguồn vốn"
+SHEET_GUIDE = "Hướng dẫn"
+SHEET_PLAN = "Kế hoạch"
+
+STATUS_SHEET_HINTS = ("kết quả", "tiêu chí", "hiện trạng", "thực trạng", "status", "đánh giá")
+COST_SHEET_HINTS = ("nhu cầu vốn", "vốn", "chi phí", "kinh phí", "cost")
+
+CODE = Column("commune_code", "Mã xã", "code",
+              ("mã", "mã đơn vị", "mã đvhc", "mã xã/phường", "code", "ma xa"))
+NAME = Column("commune_name", "Đơn vị", "text",
+              ("tên xã", "xã", "tên đơn vị", "đơn vị hành chính", "commune", "tên",
+               "ten xa", "don vi"))
+DISTRICT_CODE = Column("district_code", "Mã huyện", "code", ("mã đơn vị cấp huyện", "ma huyen"))
+DISTRICT_NAME = Column("district_name", "Huyện", "text",
+                       ("tên huyện", "đơn vị cấp huyện", "huyện/thị xã/thành phố", "district",
+                        "huyen"))
+STT = Column("stt", "STT", "text", ("tt", "số tt", "số thứ tự", "no", "no."))
+TOTAL = Column("total", "Tổng số tiêu chí đạt", "number",
+               ("tổng số tiêu chí đạt", "số tiêu chí đạt", "tổng", "tổng cộng", "cộng",
+                "tổng số tc đạt", "total"))
+
+# Identification columns of the wide criteria sheets (status and cost).
+WIDE_ID_COLUMNS = (CODE, NAME, DISTRICT_CODE, DISTRICT_NAME, STT, TOTAL)
+
+COMMUNE_TABLE = (
+    Column("commune_code", "Mã xã", "code", CODE.aliases, required=True),
+    Column("commune_name", "Tên xã", "text", ("đơn vị", *NAME.aliases)),
+    Column("district_code", "Mã huyện", "code", DISTRICT_CODE.aliases),
+    Column("district_name", "Tên huyện", "text", DISTRICT_NAME.aliases),
+    Column("especially_difficult", "Xã ĐBKK", "flag",
+           ("đbkk", "xã đặc biệt khó khăn", "khu vực iii", "xã khu vực iii", "especially difficult")),
+    Column("population", "Dân số (người)", "number", ("dân số", "population", "số dân")),
+    Column("households", "Số hộ", "number", ("hộ", "households", "số hộ dân")),
+    Column("villages", "Số thôn", "int", ("thôn", "villages", "số thôn, bản")),
+    Column("villages_ntm", "Thôn đạt NTM", "int", ("số thôn đạt ntm", "villages_ntm")),
+    Column("villages_model", "Thôn kiểu mẫu", "int", ("số thôn kiểu mẫu", "villages_model")),
+    Column("advanced", "Đạt NTM nâng cao", "flag", ("nâng cao", "advanced", "xã ntm nâng cao")),
+    Column("model", "Đạt NTM kiểu mẫu", "flag", ("kiểu mẫu", "model", "xã ntm kiểu mẫu")),
+    Column("advanced_cost_mvnd", "Vốn lên NTM nâng cao (tr.đ)", "number",
+           ("advanced_cost_mvnd", "chi phí nâng cao")),
+    Column("model_cost_mvnd", "Vốn lên NTM kiểu mẫu (tr.đ)", "number",
+           ("model_cost_mvnd", "chi phí kiểu mẫu")),
+    Column("village_ntm_cost_mvnd", "Vốn mỗi thôn NTM (tr.đ)", "number",
+           ("village_ntm_cost_mvnd",)),
+    Column("village_model_cost_mvnd", "Vốn mỗi thôn kiểu mẫu (tr.đ)", "number",
+           ("village_model_cost_mvnd",)),
+)
+
+DISTRICT_TABLE = (
+    Column("district_code", "Mã huyện", "code", DISTRICT_CODE.aliases, required=True),
+    Column("district_name", "Tên huyện", "text", DISTRICT_NAME.aliases),
+    Column("ntm", "Đạt chuẩn NTM", "flag", ("đạt chuẩn", "hoàn thành nhiệm vụ", "ntm")),
+    Column("advanced", "Đạt NTM nâng cao", "flag", ("nâng cao", "advanced")),
+    Column("district_cost_mvnd", "Vốn tiêu chí huyện (tr.đ)", "number", ("district_cost_mvnd",)),
+    Column("district_advanced_cost_mvnd", "Vốn huyện nâng cao (tr.đ)", "number",
+           ("district_advanced_cost_mvnd",)),
+)
+
+SOURCE_TABLE = (
+    Column("source_id", "Mã nguồn", "code", ("source_id", "mã", "ma nguon"), required=True),
+    Column("name_vi", "Tên nguồn vốn", "text", ("nguồn vốn", "tên nguồn", "name_vi")),
+    Column("name_en", "Tên tiếng Anh", "text", ("name_en", "english")),
+    Column("eligible", "Được chi cho tiêu chí", "text",
+           ("tiêu chí được chi", "eligible", "được chi cho", "phạm vi chi"), required=True),
+)
+
+LONG_STATUS_TABLE = (
+    Column("commune_code", "commune_code", "code", CODE.aliases),
+    Column("commune_name", "commune_name", "text", NAME.aliases),
+    Column("district_code", "district_code", "code", DISTRICT_CODE.aliases),
+    Column("district_name", "district_name", "text", DISTRICT_NAME.aliases),
+    Column("criterion", "criterion", "text", ("tiêu chí", "tieu chi", "tc"), required=True),
+    Column("met", "met", "text", ("đạt", "kết quả", "status", "trạng thái"), required=True),
+    Column("cost_mvnd", "cost_mvnd", "number", ("nhu cầu vốn", "chi phí", "cost")),
+    Column("cost_estimated", "cost_estimated", "flag", ("ước tính",)),
+)
+
+ENVELOPE_TABLE = (
+    Column("source_id", "source_id", "code", SOURCE_TABLE[0].aliases, required=True),
+    Column("year", "year", "int", ("năm",), required=True),
+    Column("amount_mvnd", "amount_mvnd", "number", ("số vốn", "amount"), required=True),
+)

@@ -1,0 +1,249 @@
+"""Tables in sheets and CSV files: header search, typed columns, located problems.
+
+A :class:`Grid` is the cells of one sheet or CSV file with the means to name a cell
+the way the user sees it (``row 9, column E (TC2)``). Readers of every format turn
+their input into grids, then into typed tables with :func:`read_table`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from ntm_sim.dataset import normalise_code
+from ntm_sim.errors import ProblemLog
+from ntm_sim.io.values import BLANK, describe, is_blank, parse_flag, parse_number
+from ntm_sim.text import norm_key
+
+ColumnKind = Literal["code", "text", "int", "number", "flag"]
+
+
+@dataclass
+class Grid:
+    """Cells of one sheet (or CSV file), with user-facing row and column names.
+
+    Parameters
+    ----------
+    file
+        File name for messages.
+    rows
+        Cell values, row by row (ragged rows allowed).
+    sheet
+        Sheet name (None for CSV).
+    excel
+        Whether columns are named by letter (Excel) or by header (CSV).
+    """
+
+    file: str
+    rows: list[list[object]]
+    sheet: str | None = None
+    excel: bool = True
+    headers: dict[int, str] = field(default_factory=dict)
+
+    def cell(self, i: int, j: int) -> object:
+        """Return the value at 0-based row ``i`` and column ``j`` (None if absent)."""
+        row = self.rows[i] if i < len(self.rows) else []
+        return row[j] if j < len(row) else None
+
+    @property
+    def width(self) -> int:
+        """Number of columns."""
+        return max((len(r) for r in self.rows), default=0)
+
+    def row_label(self, i: int) -> int:
+        """1-based row number as the user sees it."""
+        return i + 1
+
+    def col_label(self, j: int) -> str:
+        """Column as the user sees it: ``E (TC2)`` in Excel, the header in CSV."""
+        head = self.headers.get(j)
+        if self.excel:
+            letter = get_column_letter(j + 1)
+            return f"{letter} ({head})" if head else letter
+        return head if head else f"#{j + 1}"
+
+    def log(self) -> ProblemLog:
+        """Return a problem log bound to this grid's file and sheet."""
+        return ProblemLog(self.file, self.sheet)
+
+
+def read_csv_grid(path: Path, display: str | None = None) -> Grid:
+    """Read a CSV file (UTF-8, with or without BOM; comma or semicolon) into a grid."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1258", errors="replace")
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    rows = [list(r) for r in csv.reader(text.splitlines(), delimiter=delimiter)]
+    grid = Grid(display or path.name, rows, sheet=None, excel=False)
+    if rows:
+        grid.headers = {j: str(h).strip() for j, h in enumerate(rows[0])}
+    return grid
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table: its canonical name, header as written, and aliases."""
+
+    name: str
+    header_vi: str
+    kind: ColumnKind
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    min_value: float | None = 0.0
+
+    def keys(self) -> set[str]:
+        """Normalised header texts that stand for this column."""
+        return {norm_key(a) for a in (self.name, self.header_vi, *self.aliases)}
+
+
+def find_header_row(grid: Grid, columns: Sequence[Column], max_scan: int = 30) -> int | None:
+    """Return the 0-based row that holds most of the given headers (None if none)."""
+    best, best_row = 0, None
+    wanted = [c.keys() for c in columns]
+    for i in range(min(max_scan, len(grid.rows))):
+        texts = {norm_key(v) for v in grid.rows[i] if not is_blank(v)}
+        hits = sum(1 for keys in wanted if keys & texts)
+        required_hits = all(
+            c.keys() & texts for c in columns if c.required
+        )
+        if hits > best and required_hits:
+            best, best_row = hits, i
+    return best_row
+
+
+def map_columns(grid: Grid, header_row: int, columns: Sequence[Column]) -> dict[str, int]:
+    """Map canonical column names to 0-based column indices from a header row."""
+    found: dict[str, int] = {}
+    for j in range(grid.width):
+        key = norm_key(grid.cell(header_row, j))
+        if not key:
+            continue
+        for col in columns:
+            if col.name not in found and key in col.keys():
+                found[col.name] = j
+                grid.headers.setdefault(j, str(grid.cell(header_row, j)).strip())
+    return found
+
+
+def parse_cell(
+    grid: Grid, log: ProblemLog, i: int, j: int, col: Column
+) -> object:
+    """Parse one typed cell, logging a located problem if it does not parse."""
+    value = grid.cell(i, j)
+    where = {"row": grid.row_label(i), "column": grid.col_label(j)}
+    if col.kind in ("code", "text"):
+        if is_blank(value):
+            if col.required:
+                log.error(f"{col.header_vi} is empty", expected="a value", **where)
+            return "" if col.kind == "text" else ""
+        return normalise_code(value) if col.kind == "code" else str(value).strip()
+    if col.kind == "flag":
+        flag = parse_flag(value)
+        if flag is None:
+            log.error(f"{col.header_vi}: not a yes/no mark", expected="'x' or empty",
+                      found=describe(value), **where)
+            return False
+        return flag
+    number = parse_number(value)
+    if number is BLANK:
+        if col.required:
+            log.error(f"{col.header_vi} is empty", expected="a number", **where)
+        return None
+    if number is None:
+        log.error(f"{col.header_vi}: not a number", expected="a number", found=describe(value),
+                  **where)
+        return None
+    assert isinstance(number, float)
+    if col.min_value is not None and number < col.min_value:
+        log.error(f"{col.header_vi}: must not be below {col.min_value:g}",
+                  expected=f"a number ≥ {col.min_value:g}", found=describe(value), **where)
+        return None
+    if col.kind == "int":
+        if not number.is_integer():
+            log.error(f"{col.header_vi}: must be a whole number", expected="a whole number",
+                      found=describe(value), **where)
+            return None
+        return int(number)
+    return number
+
+
+def read_table(
+    grid: Grid,
+    columns: Sequence[Column],
+    log: ProblemLog,
+    *,
+    index: str | None = None,
+    extra: Callable[[str], bool] | None = None,
+) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """Read a typed table from a grid.
+
+    Parameters
+    ----------
+    grid
+        The cells.
+    columns
+        Known columns; required ones must be present.
+    log
+        Where located problems go.
+    index
+        Column to use as index (duplicates are reported).
+    extra
+        Predicate on header text for extra columns to keep raw (e.g. year columns).
+
+    Returns
+    -------
+    table : DataFrame
+        One row per data row; rows that are entirely blank are skipped.
+    colmap : dict
+        Column name → 0-based column index (extra columns under their header text).
+    header_row : int
+        0-based header row (-1 if no header was found; the table is then empty).
+    """
+    header = find_header_row(grid, columns)
+    if header is None:
+        required = [c.header_vi for c in columns if c.required]
+        log.error("header row not found", row=None,
+                  expected="a header row with " + ", ".join(f"'{h}'" for h in required))
+        return pd.DataFrame(), {}, -1
+    colmap = map_columns(grid, header, columns)
+    for col in columns:
+        if col.required and col.name not in colmap:
+            log.error(f"column '{col.header_vi}' not found", row=grid.row_label(header),
+                      expected=f"a column headed '{col.header_vi}'")
+    if extra is not None:
+        for j in range(grid.width):
+            text = grid.cell(header, j)
+            if not is_blank(text) and j not in colmap.values() and extra(str(text).strip()):
+                colmap[describe(text).strip()] = j
+                grid.headers.setdefault(j, describe(text).strip())
+    records: list[dict[str, object]] = []
+    rows: list[int] = []
+    by_name = {c.name: c for c in columns}
+    for i in range(header + 1, len(grid.rows)):
+        if all(is_blank(v) for v in grid.rows[i]):
+            continue
+        rec: dict[str, object] = {}
+        for name, j in colmap.items():
+            col = by_name.get(name)
+            rec[name] = parse_cell(grid, log, i, j, col) if col else grid.cell(i, j)
+        records.append(rec)
+        rows.append(grid.row_label(i))
+    table = pd.DataFrame.from_records(records, columns=list(colmap))
+    table["_row"] = rows
+    if index is not None and index in table.columns:
+        dup = table[index].duplicated(keep="first")
+        for _, r in table[dup].iterrows():
+            first = table.loc[table[index] == r[index], "_row"].iloc[0]
+            log.error(f"{by_name[index].header_vi} {r[index]} appears twice (first in row {first})",
+                      row=int(r["_row"]), column=grid.col_label(colmap[index]))
+        table = table[~dup]
+    return table, colmap, header

@@ -1,0 +1,91 @@
+"""First-look statistics of a dataset: by district and for the province."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ntm_sim.dataset import Dataset
+from ntm_sim.text import format_number_vi
+
+TOTAL_LABEL = "Toàn tỉnh"
+
+
+def district_summary(ds: Dataset) -> pd.DataFrame:
+    """Per district: communes, NTM communes, commune groups, average criteria, cost.
+
+    Returns
+    -------
+    DataFrame
+        One row per district plus a province total row (index ``TOTAL_LABEL``); columns
+        ``communes``, ``ntm``, one column per commune group id (count), ``avg_criteria``
+        and ``cost_to_ntm_mvnd`` (money to bring every commune to NTM).
+    """
+    frame = pd.DataFrame({
+        "district": ds.communes["district_name"].where(ds.communes["district_name"] != "",
+                                                       ds.communes["district_code"]),
+        "ntm": ds.is_ntm,
+        "group": ds.commune_group,
+        "criteria": ds.criteria_met,
+        "cost": ds.cost_to_complete,
+    })
+    groups = [g.id for g in ds.criteria.commune_groups]
+
+    def agg(part: pd.DataFrame) -> dict[str, float]:
+        row: dict[str, float] = {"communes": len(part), "ntm": int(part["ntm"].sum())}
+        counts = part["group"].value_counts()
+        for g in groups:
+            row[g] = int(counts.get(g, 0))
+        row["avg_criteria"] = float(part["criteria"].mean())
+        row["cost_to_ntm_mvnd"] = float(part["cost"].sum())
+        return row
+
+    order = list(dict.fromkeys(frame["district"]))
+    rows = {d: agg(frame[frame["district"] == d]) for d in order}
+    rows[TOTAL_LABEL] = agg(frame)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "district"
+    return out
+
+
+def format_district_summary(ds: Dataset, table: pd.DataFrame | None = None) -> str:
+    """Render :func:`district_summary` as a text table with Vietnamese number formats."""
+    table = district_summary(ds) if table is None else table
+    groups = {g.id: g.name_vi for g in ds.criteria.commune_groups}
+    headers = ["Đơn vị", "Số xã", "Xã NTM", *groups.values(), "TC bình quân", "Vốn để đạt chuẩn (tỷ đ)"]
+    rows = []
+    for name, r in table.iterrows():
+        rows.append([
+            str(name), str(int(r["communes"])), str(int(r["ntm"])),
+            *[str(int(r[g])) for g in groups],
+            format_number_vi(r["avg_criteria"], 2),
+            format_number_vi(r["cost_to_ntm_mvnd"] / 1000, 1),
+        ])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths,
+                                                                                          strict=True)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                               for i, (v, w) in enumerate(zip(row, widths, strict=True))))
+    return "\n".join(lines)
+
+
+def validation_summary(ds: Dataset) -> str:
+    """Short text summary printed by ``ntm-sim validate`` for a good file."""
+    met = ds.criteria_met
+    groups = ds.commune_group.value_counts()
+    lines = [
+        f"Xã: {len(ds.communes)}   Huyện: {ds.communes['district_code'].nunique()}   "
+        f"Tiêu chí: {len(ds.criteria)} ({ds.criteria.id})",
+        f"Xã đạt chuẩn NTM: {int(ds.is_ntm.sum())}   Tiêu chí bình quân/xã: "
+        f"{format_number_vi(float(met.mean()), 2)}   (thấp nhất {int(met.min())}, cao nhất {int(met.max())})",
+        "Nhóm xã: " + ", ".join(f"{g.name_vi}: {int(groups.get(g.id, 0))}" for g in ds.criteria.commune_groups),
+    ]
+    if ds.any_cost_estimated:
+        n = int((ds.cost_estimated & ~ds.status).to_numpy().sum())
+        lines.append(f"Chi phí: {n} ô chưa có số liệu, đã ước tính theo đơn giá mặc định (số ước tính).")
+    if len(ds.sources):
+        total = float(ds.envelopes.to_numpy().sum())
+        lines.append(f"Nguồn vốn: {len(ds.sources)} nguồn, tổng {format_number_vi(total / 1000, 1)} tỷ đồng "
+                     f"({min(ds.years)}–{max(ds.years)})")
+    return "\n".join(lines)
