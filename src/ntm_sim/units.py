@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -57,6 +58,21 @@ class UnitList:
         row = self.communes.loc[code]
         return f"{code} ({row['commune_name']}, {row['district_name']})"
 
+    def _code_hints(self, code: str, district: str | None, n: int = 3) -> list[str]:
+        """Codes that look like ``code``: most alike first, then same district, then nearest.
+
+        Many codes are equally alike (one digit off), so the tie-breaks decide what is shown.
+        """
+        codes = list(self.communes.index)
+        close = did_you_mean(code, codes, n=len(codes))
+
+        def rank(other: str) -> tuple[float, bool, int]:
+            alike = difflib.SequenceMatcher(None, code, other).ratio()
+            far = abs(int(other) - int(code)) if other.isdigit() and code.isdigit() else 0
+            return -alike, self.communes.loc[other, "district_code"] != district, far
+
+        return sorted(close, key=rank)[:n]
+
     def match(self, code: object, name: object, district: str | None) -> Match:
         """Match a row's code and/or name (and district context) to one commune.
 
@@ -72,7 +88,7 @@ class UnitList:
         names = self.communes["commune_name"].map(commune_key)
         if code:
             if code not in self.communes.index:
-                hint = did_you_mean(code, list(self.communes.index))
+                hint = self._code_hints(code, district)
                 by_name = list(names.index[names == key]) if key else []
                 if by_name:
                     hint = by_name + [h for h in hint if h not in by_name]

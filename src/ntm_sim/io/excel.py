@@ -211,6 +211,12 @@ def read_wide_rows(
             if is_district:
                 if d is not None:
                     district = d
+                elif units is not None and name_text and not norm_key(name_text).startswith(_TOTAL_WORDS):
+                    # an unknown district must not leave the previous one as context for names below
+                    district = None
+                    log.warn(f"{name_text!r} looks like a district row but is not in the {units.name} "
+                             "list; communes below it are matched without a district",
+                             row=grid.row_label(i), column=grid.col_label(ic.get("commune_name", 0)))
                 continue
             if not name_text:
                 if has_values:
@@ -531,7 +537,7 @@ def _read_source_sheet(
         except ValueError as exc:
             log.error(f"eligibility rule: {exc}", row=int(r["_row"]),
                       column=grid.col_label(colmap["eligible"]),
-                      expected="'Tất cả', a kind (Hạ tầng, Phát triển, Quản trị) or criteria (TC2; TC3)")
+                      expected=schema.EXPECTED_RULE)
         env[sid] = {}
         for y in years:
             value = parse_number(r[y])
@@ -546,6 +552,7 @@ def _read_source_sheet(
     problems += log.problems
     if table.empty:
         return None, None
-    sources = table.set_index("source_id")[["name_vi", "name_en", "eligible"]]
+    # the name columns are optional in the sheet
+    sources = table.set_index("source_id").reindex(columns=["name_vi", "name_en", "eligible"], fill_value="")
     envelopes = pd.DataFrame(env).T.reindex(sources.index).fillna(0.0)
     return sources, envelopes

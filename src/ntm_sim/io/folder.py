@@ -21,12 +21,19 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import COMMUNE_COLUMNS, DISTRICT_COLUMNS, Dataset, DatasetMeta, make_dataset
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.criteria import available_sets, load_criteria_set
+from ntm_sim.dataset import (
+    COMMUNE_COLUMNS,
+    DISTRICT_COLUMNS,
+    Dataset,
+    DatasetMeta,
+    eligibility_from_rule,
+    make_dataset,
+)
+from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import schema
 from ntm_sim.io.longcsv import read_long_grid
-from ntm_sim.io.tables import read_csv_grid, read_table
+from ntm_sim.io.tables import Grid, read_csv_grid, read_table
 
 FILES = ("dataset.yaml", "communes.csv", "criteria_status.csv", "districts.csv", "sources.csv",
          "envelopes.csv")
@@ -49,11 +56,19 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
     if problems:
         raise InputError(problems)
     try:
-        raw_meta = yaml.safe_load((folder / "dataset.yaml").read_text(encoding="utf-8")) or {}
+        meta_text = (folder / "dataset.yaml").read_text(encoding="utf-8")
+        raw_meta = yaml.safe_load(meta_text) or {}
         meta = DatasetMeta(**raw_meta)
-    except (yaml.YAMLError, TypeError) as exc:
+    except (yaml.YAMLError, TypeError, UnicodeDecodeError) as exc:
         raise InputError([Problem(f"{display}/dataset.yaml", f"not a valid dataset description: {exc}")]) from None
-    criteria = load_criteria_set(meta.criteria_set)
+    try:
+        criteria = load_criteria_set(meta.criteria_set)
+    except KeyError:
+        line = next((n for n, text in enumerate(meta_text.splitlines(), start=1)
+                     if text.startswith("criteria_set:")), None)
+        raise InputError([Problem(f"{display}/dataset.yaml", f"unknown criteria set {meta.criteria_set!r}",
+                                  row=line, column="criteria_set",
+                                  expected="one of " + ", ".join(available_sets()))]) from None
 
     grid = read_csv_grid(folder / "communes.csv", f"{display}/communes.csv")
     log = grid.log()
@@ -67,17 +82,26 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
 
     grid = read_csv_grid(folder / "sources.csv", f"{display}/sources.csv")
     log = grid.log()
-    sources, _, _ = read_table(grid, schema.SOURCE_TABLE, log, index="source_id")
+    sources, colmap, _ = read_table(grid, schema.SOURCE_TABLE, log, index="source_id")
+    for _, r in sources.iterrows():
+        try:
+            eligibility_from_rule(criteria, str(r["eligible"]))
+        except ValueError as exc:
+            log.error(f"eligibility rule: {exc}", row=int(r["_row"]),
+                      column=grid.col_label(colmap["eligible"]), expected=schema.EXPECTED_RULE)
     problems += log.problems
 
     grid = read_csv_grid(folder / "envelopes.csv", f"{display}/envelopes.csv")
     log = grid.log()
-    env, _, _ = read_table(grid, schema.ENVELOPE_TABLE, log)
+    env, colmap, _ = read_table(grid, schema.ENVELOPE_TABLE, log)
+    _check_envelopes(env, set(sources.get("source_id", [])), grid, colmap, log)
     problems += log.problems
 
+    # a communes.csv without codes is reported already; do not flag every status row too
+    known = set(communes["commune_code"]) if "commune_code" in communes.columns else None
     status, cost, estimated, long_problems = read_long_grid(
         read_csv_grid(folder / "criteria_status.csv", f"{display}/criteria_status.csv"),
-        criteria, set(communes.get("commune_code", [])))
+        criteria, known)
     problems += long_problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
@@ -96,6 +120,26 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
         meta=meta,
         file=display,
     )
+
+
+def _check_envelopes(env: pd.DataFrame, sources: set[str], grid: Grid, colmap: dict[str, int],
+                     log: ProblemLog) -> None:
+    """Report envelope rows that would otherwise be dropped or added up silently."""
+    first: dict[tuple[str, int], int] = {}
+    for _, r in env.iterrows():
+        row, sid, year = int(r["_row"]), r["source_id"], r["year"]
+        if not sid:
+            continue  # reported as an empty required cell
+        if sources and sid not in sources:
+            log.error(f"source {sid!r} is not in sources.csv", row=row,
+                      column=grid.col_label(colmap["source_id"]))
+        elif year is not None and not pd.isna(year):
+            key = (sid, int(year))
+            if key in first:
+                log.error(f"{sid} {int(year)} appears twice (first in row {first[key]})", row=row,
+                          column=grid.col_label(colmap["year"]))
+            else:
+                first[key] = row
 
 
 def write_folder(ds: Dataset, folder: Path) -> None:

@@ -75,6 +75,8 @@ SOURCE_TABLE = (
            ("tiêu chí được chi", "eligible", "được chi cho", "phạm vi chi"), required=True),
 )
 
+EXPECTED_RULE = "'Tất cả', a kind (Hạ tầng, Phát triển, Quản trị) or criteria (TC2; TC3)"
+
 LONG_STATUS_TABLE = (
     Column("commune_code", "commune_code", "code", CODE.aliases),
     Column("commune_name", "commune_name", "text", NAME.aliases),

@@ -106,17 +106,22 @@ class Column:
 
 
 def find_header_row(grid: Grid, columns: Sequence[Column], max_scan: int = 30) -> int | None:
-    """Return the 0-based row that holds most of the given headers (None if none)."""
-    best, best_row = 0, None
+    """Return the 0-based row that holds most of the given headers (None if none).
+
+    A row with every required header wins. Failing that, a row with at least two known
+    headers is taken, so that the caller can name the required column that is missing.
+    """
+    best: tuple[bool, int] | None = None
+    best_row = None
     wanted = [c.keys() for c in columns]
     for i in range(min(max_scan, len(grid.rows))):
         texts = {norm_key(v) for v in grid.rows[i] if not is_blank(v)}
         hits = sum(1 for keys in wanted if keys & texts)
-        required_hits = all(
-            c.keys() & texts for c in columns if c.required
-        )
-        if hits > best and required_hits:
-            best, best_row = hits, i
+        complete = all(c.keys() & texts for c in columns if c.required)
+        if hits == 0 or (not complete and hits < 2):
+            continue
+        if best is None or (complete, hits) > best:
+            best, best_row = (complete, hits), i
     return best_row
 
 
@@ -206,7 +211,8 @@ def read_table(
     colmap : dict
         Column name → 0-based column index (extra columns under their header text).
     header_row : int
-        0-based header row (-1 if no header was found; the table is then empty).
+        0-based header row (-1 if no header was found; the table is then empty, as it
+        is when a required column is missing).
     """
     header = find_header_row(grid, columns)
     if header is None:
@@ -215,10 +221,12 @@ def read_table(
                   expected="a header row with " + ", ".join(f"'{h}'" for h in required))
         return pd.DataFrame(), {}, -1
     colmap = map_columns(grid, header, columns)
-    for col in columns:
-        if col.required and col.name not in colmap:
-            log.error(f"column '{col.header_vi}' not found", row=grid.row_label(header),
-                      expected=f"a column headed '{col.header_vi}'")
+    missing = [col for col in columns if col.required and col.name not in colmap]
+    for col in missing:
+        log.error(f"column '{col.header_vi}' not found", row=grid.row_label(header),
+                  expected=f"a column headed '{col.header_vi}'")
+    if missing:  # callers index required columns freely; give them nothing to index
+        return pd.DataFrame(), colmap, header
     if extra is not None:
         for j in range(grid.width):
             text = grid.cell(header, j)

@@ -64,7 +64,7 @@ def is_mark(value: object) -> bool:
     return isinstance(value, str) and norm_key(value) in MARK_WORDS
 
 
-_NUM_VI = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")  # 1.234.567,5
+_NUM_VI = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.234.567,5 (never "0.500")
 _NUM_VI_DEC = re.compile(r"^-?\d+,\d+$")  # 1234,5
 _NUM_EN = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234,567.5
 _NUM_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
