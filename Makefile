@@ -18,6 +18,7 @@ install: $(STAMP)
 
 run: install
 	$(VENV)/bin/ntm-sim data summary
+	$(VENV)/bin/ntm-sim solve scenarios/baseline.yaml --out results/baseline
 
 test: install
 	$(VENV)/bin/ruff check src tests benchmarks

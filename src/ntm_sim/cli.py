@@ -196,3 +196,81 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ----- optimisation -------------------------------------------------------------------------
+
+def load_for_scenario(scenario_path: Path, data: str | None, units: str) -> tuple[object, object]:
+    """Load a scenario and its dataset (``--data`` overrides the scenario's ``data:``)."""
+    from ntm_sim.scenario import load_scenario, resolve_data_path
+
+    scenario = load_scenario(scenario_path)
+    ds = load(data if data else resolve_data_path(scenario), units)
+    return scenario, ds
+
+
+def format_solve_summary(summary: dict) -> str:
+    """Readable text of a solve summary, with Vietnamese number formats."""
+    from ntm_sim.text import format_number_vi as fmt
+
+    bn = lambda x: fmt(x / 1000, 1)  # noqa: E731
+    lines = []
+    proven = "tối ưu đã chứng minh (proven optimal)" if summary["proven_optimal"] else (
+        "CHƯA chứng minh tối ưu – dừng do giới hạn thời gian (time limit, best plan found)")
+    lines.append(f"Kịch bản: {summary['scenario']}   chế độ: {summary['mode']}   bộ giải: {summary['solver']} "
+                 f"{summary['solver_version']}")
+    lines.append(f"Trạng thái: {summary['status']} – {proven}")
+    for s in summary["stages"]:
+        gap = "–" if s["mip_gap"] is None else f"{fmt(100 * s['mip_gap'], 2)}%"
+        lines.append(f"  · {s['name']:<15} {s['termination']:<11} giá trị {fmt(s['objective'] or 0, 2):>12}  "
+                     f"cận {fmt(s['bound'] or 0, 2):>12}  gap {gap:>7}  {fmt(s['runtime_s'], 1)} s")
+    years = summary["communes_ntm_by_year"]
+    lines.append("Xã đạt chuẩn NTM theo năm: " + ", ".join(f"{y}: {n}" for y, n in years.items()))
+    lines.append(f"Xã NTM đến {list(years)[-1]}: {summary['communes_ntm']} (+{summary['new_communes_ntm']}); "
+                 f"nâng cao {summary['advanced']}, kiểu mẫu {summary['model']}; "
+                 f"đơn vị cấp huyện: {', '.join(summary['district_unit_names']) or '–'}")
+    lines.append(f"Tiêu chí bình quân/xã: {fmt(summary['avg_criteria'], 2)}; "
+                 f"thôn NTM mới {summary['villages_ntm_new']}, thôn kiểu mẫu mới {summary['villages_model_new']}")
+    lines.append(f"Tổng vốn: {bn(summary['total_cost_mvnd'])} tỷ đồng / {bn(summary['budget_mvnd'])} tỷ đồng "
+                 f"có sẵn; chưa dùng {bn(summary['unspent_mvnd'])} tỷ đồng")
+    if "funding_gap_mvnd" in summary:
+        gaps = ", ".join(f"{y}: {bn(g)}" for y, g in summary["funding_gap_by_year"].items())
+        lines.append(f"Thiếu vốn (funding gap): {bn(summary['funding_gap_mvnd'])} tỷ đồng ({gaps})")
+    missed = [f"{k} ({v['achieved']}/{v['target']})" for k, v in summary["targets"].items() if not v["met"]]
+    lines.append("Mục tiêu chưa đạt: " + ("; ".join(missed) if missed else "không – mọi mục tiêu đều đạt"))
+    for s in summary["shortfalls"]:
+        lines.append(f"  ! không thể đạt: {s['label']}: thiếu {fmt(s['missing'], 1)} (cần {fmt(s['needed'], 1)})")
+    for _name, b in summary["baselines"].items():
+        diff = b["optimum_minus_baseline_communes"]
+        lines.append(f"So sánh – {b['name_vi']}: {b['communes_ntm']} xã NTM, {bn(b['total_cost_mvnd'])} tỷ đồng "
+                     f"(tối ưu {'+' if diff >= 0 else ''}{diff} xã)")
+    if summary["costs_estimated"]:
+        lines.append("Lưu ý: chi phí có phần ƯỚC TÍNH theo đơn giá mặc định.")
+    return "\n".join(lines)
+
+
+@app.command()
+@guarded
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically).")],
+    data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
+    mode: Annotated[str | None, typer.Option(help="max-achievement or min-cost.")] = None,
+    solver: Annotated[str | None, typer.Option(help="auto, highs or cbc.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for all stages.")] = None,
+    units: UnitsOption = "lao_cai",
+) -> None:
+    """Optimise a plan for a scenario and write plan, priorities, summary and manifest."""
+    from ntm_sim.optimize import solve as run_solve
+    from ntm_sim.results import write_solve_results
+
+    if mode is not None and mode not in ("max-achievement", "min-cost"):
+        raise InputError([Problem("--mode", "unknown mode", expected="max-achievement or min-cost", found=mode)])
+    if solver is not None and solver not in ("auto", "highs", "cbc"):
+        raise InputError([Problem("--solver", "unknown solver", expected="auto, highs or cbc", found=solver)])
+    sc, ds = load_for_scenario(scenario, data, units)
+    demo_banner(ds)
+    result = run_solve(ds, sc, mode=mode, solver=solver, time_limit=time_limit)  # type: ignore[arg-type]
+    summary = write_solve_results(result, out, command=sys.argv)
+    echo(format_solve_summary(summary))
+    echo(f"Kết quả: {out}")

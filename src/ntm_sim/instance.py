@@ -1,0 +1,488 @@
+"""A planning instance: a dataset and a scenario resolved into arrays.
+
+The optimizer, the baseline rules, the deterministic evaluation and the Monte Carlo
+engine all read the same :class:`Instance`, so they agree on what a project costs, when
+it completes, which sources may pay for it and what the targets are.
+
+Conventions
+-----------
+* A *project* is one unmet criterion of one commune. Started in year ``s`` with lead
+  time ``L``, it is met at the end of year ``s + L - 1`` and its cost is spent evenly
+  over the years ``s … s + L - 1``.
+* Tier upgrades (advanced, model), villages and district criteria are projects too,
+  paid by the *upgrade sources* (by default the sources that may pay for every
+  criterion); tiers and district units count at the horizon only.
+* Money is in million VND.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ntm_sim.dataset import Dataset, normalise_code
+from ntm_sim.errors import InputError, Problem
+from ntm_sim.scenario import Scenario
+from ntm_sim.text import commune_key, district_key
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Targets resolved to indices; None where the scenario sets none."""
+
+    communes_ntm: int | None = None
+    advanced: int | None = None
+    model: int | None = None
+    district_units: tuple[int, ...] = ()
+    advanced_districts: tuple[int, ...] = ()
+    villages_ntm: int | None = None
+    villages_model: int | None = None
+    min_criteria: int | None = None
+    avg_criteria_total: int | None = None  # Σ criteria met needed for the average
+    avg_criteria: float | None = None
+    criterion_communes: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Locks:
+    """Planner locks resolved to indices."""
+
+    force_commune: tuple[int, ...] = ()
+    forbid_commune: tuple[int, ...] = ()
+    force_project: tuple[tuple[int, int | None], ...] = ()  # (project, year or None)
+    forbid_project: tuple[tuple[int, int | None], ...] = ()
+    forbid_commune_year: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Dataset × scenario as arrays (see the module docstring for conventions)."""
+
+    dataset: Dataset
+    scenario: Scenario
+    years: np.ndarray
+    communes: list[str]
+    commune_district: np.ndarray
+    districts: list[str]
+    district_members: list[np.ndarray]
+    district_recognised: np.ndarray
+    district_cost: np.ndarray
+    district_adv_cost: np.ndarray
+    district_need_adv: np.ndarray       # advanced communes needed for the NTM district
+    district_need_adv2: np.ndarray      # … for the advanced district
+    district_need_model2: np.ndarray    # model communes needed for the advanced district
+    criteria: list[str]
+    base_met: np.ndarray                # bool (n_c, n_k) at the start of the horizon
+    lead: np.ndarray                    # int per criterion
+    proj_commune: np.ndarray
+    proj_criterion: np.ndarray
+    proj_cost: np.ndarray
+    proj_lead: np.ndarray
+    proj_class: np.ndarray
+    proj_committed_start: np.ndarray    # start year of projects already under way, else -1
+    sources: list[str]
+    budget: np.ndarray                  # (n_f, n_t)
+    classes: list[tuple[int, ...]]      # eligible source indices per class
+    class_of_criterion: np.ndarray
+    upgrade_class: int
+    carry_over: bool
+    absorption: float | None
+    adv_cost: np.ndarray
+    model_cost: np.ndarray
+    adv_lead: int
+    model_lead: int
+    base_adv: np.ndarray
+    base_model: np.ndarray
+    villages: np.ndarray
+    villages_ntm: np.ndarray
+    villages_model: np.ndarray
+    village_ntm_cost: np.ndarray
+    village_model_cost: np.ndarray
+    especially_difficult: np.ndarray
+    targets: Targets
+    locks: Locks
+    district_floor: dict[int, float] = field(default_factory=dict)
+    gap_source: int | None = None       # index of the virtual "money still missing" source (min-cost)
+
+    # ----- sizes and helpers -----------------------------------------------------------
+    @property
+    def n_communes(self) -> int:
+        """Number of communes."""
+        return len(self.communes)
+
+    @property
+    def n_years(self) -> int:
+        """Number of years in the horizon."""
+        return len(self.years)
+
+    @property
+    def n_projects(self) -> int:
+        """Number of criterion projects (unmet commune × criterion pairs)."""
+        return len(self.proj_cost)
+
+    @property
+    def horizon_end(self) -> int:
+        """Last year of the horizon."""
+        return int(self.years[-1])
+
+    def start_years(self, p: int) -> list[int]:
+        """Years a project may start so that it completes within the horizon."""
+        committed = int(self.proj_committed_start[p])
+        if committed >= 0:
+            return [committed]
+        last = self.horizon_end - int(self.proj_lead[p]) + 1
+        return [int(y) for y in self.years if y <= last]
+
+    def spend_years(self, start: int, lead: int) -> list[int]:
+        """Horizon years in which a project started in ``start`` spends money."""
+        return [y for y in range(start, start + lead) if self.years[0] <= y <= self.horizon_end]
+
+    def year_index(self, year: int) -> int:
+        """Position of a year in the horizon."""
+        return int(year - self.years[0])
+
+    @property
+    def base_criteria_met(self) -> np.ndarray:
+        """Criteria met per commune at the start."""
+        return self.base_met.sum(axis=1)
+
+    @property
+    def base_ntm(self) -> np.ndarray:
+        """Communes meeting every criterion at the start."""
+        return self.base_met.all(axis=1)
+
+    @property
+    def projects_of(self) -> list[np.ndarray]:
+        """Project indices of each commune."""
+        order = np.argsort(self.proj_commune, kind="stable")
+        bounds = np.searchsorted(self.proj_commune[order], np.arange(self.n_communes + 1))
+        return [order[bounds[c]:bounds[c + 1]] for c in range(self.n_communes)]
+
+    @property
+    def total_budget(self) -> float:
+        """Money available over the horizon."""
+        return float(self.budget.sum())
+
+
+def _resolve_commune(ds: Dataset, ref: str) -> str | None:
+    code = normalise_code(ref)
+    if code in ds.communes.index:
+        return code
+    keys = ds.communes["commune_name"].map(commune_key)
+    hits = list(keys.index[keys == commune_key(ref)])
+    return hits[0] if len(hits) == 1 else None
+
+
+def _resolve_district(ds: Dataset, ref: str) -> str | None:
+    code = normalise_code(ref)
+    if code in ds.districts.index:
+        return code
+    keys = ds.districts["district_name"].map(district_key)
+    hits = list(keys.index[keys == district_key(ref)])
+    return hits[0] if len(hits) == 1 else None
+
+
+def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
+    """Resolve a dataset and a scenario into an :class:`Instance`.
+
+    Raises
+    ------
+    InputError
+        Naming the scenario key and value that do not fit the dataset.
+    """
+    file = scenario.source_file or f"scenario {scenario.name}"
+    problems: list[Problem] = []
+
+    def bad(message: str, expected: str | None = None, found: str | None = None) -> None:
+        problems.append(Problem(file, message, expected=expected, found=found))
+
+    crit = ds.criteria
+    years = np.array(scenario.horizon, dtype=int)
+    communes = list(ds.communes.index)
+    districts = list(ds.districts.index)
+    d_index = {d: i for i, d in enumerate(districts)}
+    commune_district = np.array([d_index[d] for d in ds.communes["district_code"]], dtype=int)
+    members = [np.flatnonzero(commune_district == i) for i in range(len(districts))]
+
+    # lead times: criteria set defaults, scenario overrides
+    lead = np.array([crit[k].lead_time_years for k in crit.ids], dtype=int)
+    for key, value in scenario.lead_times.items():
+        k = crit.match(key)
+        if k is None:
+            bad(f"key 'lead_times.{key}': unknown criterion", expected=f"{crit.ids[0]}…{crit.ids[-1]}")
+            continue
+        lead[crit.ids.index(k)] = value
+
+    # sources, budgets, eligibility classes
+    sources = list(ds.sources.index)
+    eligibility = ds.eligibility.copy()
+    env = ds.envelopes.reindex(columns=[int(y) for y in years]).fillna(0.0)
+    if len(ds.envelopes.columns) and not set(years) <= set(ds.envelopes.columns) and len(sources):
+        missing = sorted(set(int(y) for y in years) - set(ds.envelopes.columns))
+        bad(f"the dataset has no money for {missing}", expected="envelopes for every year of the horizon")
+    from ntm_sim.dataset import eligibility_from_rule
+
+    for extra in scenario.budget.extra_sources:
+        if extra.id in sources:
+            bad(f"key 'budget.extra_sources': source {extra.id!r} already exists in the dataset")
+            continue
+        try:
+            eligibility.loc[extra.id] = eligibility_from_rule(crit, extra.eligible)
+        except ValueError as exc:
+            bad(f"key 'budget.extra_sources.{extra.id}.eligible': {exc}")
+            continue
+        sources.append(extra.id)
+        env.loc[extra.id] = [float(extra.envelopes.get(int(y), 0.0)) for y in years]
+    env = env.reindex(sources).fillna(0.0) * scenario.budget.scale
+    for sid, scale in scenario.budget.source_scale.items():
+        if sid not in sources:
+            bad(f"key 'budget.source_scale': unknown source {sid!r}", expected=", ".join(sources))
+            continue
+        env.loc[sid] *= scale
+    for sid, by_year in scenario.budget.envelopes.items():
+        if sid not in sources:
+            bad(f"key 'budget.envelopes': unknown source {sid!r}", expected=", ".join(sources))
+            continue
+        for y, amount in by_year.items():
+            if int(y) in env.columns:
+                env.loc[sid, int(y)] = float(amount)
+    eligibility = eligibility.reindex(index=sources).fillna(False).astype(bool)
+    if scenario.budget.upgrade_sources is not None:
+        unknown = [s for s in scenario.budget.upgrade_sources if s not in sources]
+        if unknown:
+            bad(f"key 'budget.upgrade_sources': unknown source(s) {unknown}", expected=", ".join(sources))
+        upgrade = np.array([s in scenario.budget.upgrade_sources for s in sources], dtype=bool)
+    else:
+        upgrade = eligibility.all(axis=1).to_numpy() if len(sources) else np.zeros(0, dtype=bool)
+    signatures: dict[tuple[int, ...], int] = {}
+    class_of = np.zeros(len(crit), dtype=int)
+    for k, kid in enumerate(crit.ids):
+        sig = tuple(int(i) for i in np.flatnonzero(eligibility[kid].to_numpy())) if len(sources) else ()
+        class_of[k] = signatures.setdefault(sig, len(signatures))
+    up_sig = tuple(int(i) for i in np.flatnonzero(upgrade))
+    upgrade_class = signatures.setdefault(up_sig, len(signatures))
+    classes = [sig for sig, _ in sorted(signatures.items(), key=lambda kv: kv[1])]
+
+    # projects
+    status = ds.status.to_numpy()
+    cost = ds.cost.to_numpy()
+    pc, pk = np.nonzero(~status)
+    proj_cost = np.nan_to_num(cost[pc, pk], nan=0.0)
+    committed = np.full(len(pc), -1, dtype=int)
+    if scenario.replan and scenario.replan.previous_plan:
+        committed = _committed_projects(scenario, communes, crit.ids, pc, pk, lead, problems, file)
+
+    # districts
+    rules = {t.id: t for t in crit.district_tiers}
+    n_d = np.array([len(m) for m in members])
+    ntm_rule = rules.get("ntm")
+    adv_rule = rules.get("advanced")
+
+    def need(share: float | None) -> np.ndarray:
+        share = share or 0.0
+        return np.array([math.ceil(share * n - 1e-9) for n in n_d], dtype=int)
+
+    # tiers
+    tiers = {t.id: t for t in crit.tiers}
+    adv_lead = tiers["advanced"].lead_time_years if "advanced" in tiers else 1
+    model_lead = tiers["model"].lead_time_years if "model" in tiers else 1
+    c = ds.communes
+
+    targets = _resolve_targets(ds, scenario, d_index, bad)
+    locks = _resolve_locks(ds, scenario, communes, pc, pk, years, bad)
+    floors: dict[int, float] = {}
+    if scenario.district_shares:
+        for ref, share in scenario.district_shares.floors.items():
+            d = _resolve_district(ds, ref)
+            if d is None:
+                bad(f"key 'district_shares.floors': unknown district {ref!r}",
+                    expected=", ".join(f"{k} ({v})" for k, v in ds.districts["district_name"].items()))
+                continue
+            floors[d_index[d]] = max(0.0, share - scenario.district_shares.tolerance)
+    if problems:
+        raise InputError(problems)
+
+    return Instance(
+        dataset=ds,
+        scenario=scenario,
+        years=years,
+        communes=communes,
+        commune_district=commune_district,
+        districts=districts,
+        district_members=members,
+        district_recognised=ds.districts["ntm"].to_numpy(dtype=bool),
+        district_cost=np.nan_to_num(ds.districts["district_cost_mvnd"].to_numpy(dtype=float)),
+        district_adv_cost=np.nan_to_num(ds.districts["district_advanced_cost_mvnd"].to_numpy(dtype=float)),
+        district_need_adv=need(ntm_rule.min_share_communes_advanced if ntm_rule else 0.0),
+        district_need_adv2=need(adv_rule.min_share_communes_advanced if adv_rule else 0.0),
+        district_need_model2=need(adv_rule.min_share_communes_model if adv_rule else 0.0),
+        criteria=list(crit.ids),
+        base_met=status.astype(bool),
+        lead=lead,
+        proj_commune=pc.astype(int),
+        proj_criterion=pk.astype(int),
+        proj_cost=proj_cost,
+        proj_lead=lead[pk],
+        proj_class=class_of[pk],
+        proj_committed_start=committed,
+        sources=sources,
+        budget=env.to_numpy(dtype=float).reshape(len(sources), len(years)),
+        classes=classes,
+        class_of_criterion=class_of,
+        upgrade_class=upgrade_class,
+        carry_over=scenario.budget.carry_over,
+        absorption=scenario.budget.absorption_limit_mvnd,
+        adv_cost=np.nan_to_num(c["advanced_cost_mvnd"].to_numpy(dtype=float)),
+        model_cost=np.nan_to_num(c["model_cost_mvnd"].to_numpy(dtype=float)),
+        adv_lead=adv_lead,
+        model_lead=model_lead,
+        base_adv=c["advanced"].to_numpy(dtype=bool),
+        base_model=c["model"].to_numpy(dtype=bool),
+        villages=c["villages"].to_numpy(dtype=int),
+        villages_ntm=c["villages_ntm"].to_numpy(dtype=int),
+        villages_model=c["villages_model"].to_numpy(dtype=int),
+        village_ntm_cost=np.nan_to_num(c["village_ntm_cost_mvnd"].to_numpy(dtype=float)),
+        village_model_cost=np.nan_to_num(c["village_model_cost_mvnd"].to_numpy(dtype=float)),
+        especially_difficult=c["especially_difficult"].to_numpy(dtype=bool),
+        targets=targets,
+        locks=locks,
+        district_floor=floors,
+    )
+
+
+def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], bad) -> Targets:  # noqa: ANN001
+    t = scenario.targets
+    n = len(ds.communes)
+    crit = ds.criteria
+
+    def districts(refs: list[str], key: str) -> tuple[int, ...]:
+        out = []
+        for ref in refs:
+            d = _resolve_district(ds, ref)
+            if d is None:
+                bad(f"key 'targets.{key}': unknown district {ref!r}",
+                    expected=", ".join(f"{k} ({v})" for k, v in ds.districts["district_name"].items()))
+            else:
+                out.append(d_index[d])
+        return tuple(out)
+
+    crit_targets: dict[int, int] = {}
+    for key, value in t.criterion_communes.items():
+        k = crit.match(key)
+        if k is None:
+            bad(f"key 'targets.criterion_communes.{key}': unknown criterion")
+            continue
+        count = n if value == "all" else int(value)
+        if count > n:
+            bad(f"key 'targets.criterion_communes.{key}': {count} communes asked, the dataset has {n}")
+        crit_targets[crit.ids.index(k)] = min(count, n)
+    for name in ("communes_ntm", "advanced", "model"):
+        value = getattr(t, name)
+        if value is not None and value > n:
+            bad(f"key 'targets.{name}': {value} communes asked, the dataset has {n}")
+    avg_total = math.ceil(t.avg_criteria * n - 1e-9) if t.avg_criteria is not None else None
+    if t.avg_criteria is not None and t.avg_criteria > len(crit):
+        bad(f"key 'targets.avg_criteria': {t.avg_criteria} is more than the {len(crit)} criteria")
+    if t.min_criteria is not None and t.min_criteria > len(crit):
+        bad(f"key 'targets.min_criteria': {t.min_criteria} is more than the {len(crit)} criteria")
+    return Targets(
+        communes_ntm=t.communes_ntm,
+        advanced=t.advanced,
+        model=t.model,
+        district_units=districts(t.district_units, "district_units"),
+        advanced_districts=districts(t.advanced_districts, "advanced_districts"),
+        villages_ntm=t.villages_ntm,
+        villages_model=t.villages_model,
+        min_criteria=t.min_criteria,
+        avg_criteria_total=avg_total,
+        avg_criteria=t.avg_criteria,
+        criterion_communes=crit_targets,
+    )
+
+
+def _resolve_locks(ds: Dataset, scenario: Scenario, communes: list[str], pc: np.ndarray, pk: np.ndarray,
+                   years: np.ndarray, bad) -> Locks:  # noqa: ANN001
+    c_index = {c: i for i, c in enumerate(communes)}
+    proj_index = {(int(c), int(k)): p for p, (c, k) in enumerate(zip(pc, pk, strict=True))}
+    out: dict[str, list] = {"force_commune": [], "forbid_commune": [], "force_project": [],
+                            "forbid_project": [], "forbid_commune_year": []}
+    for i, lock in enumerate(scenario.locks):
+        where = f"key 'locks.{i}'"
+        code = _resolve_commune(ds, lock.commune)
+        if code is None:
+            bad(f"{where}: unknown commune {lock.commune!r}", expected="a commune code or a unique name")
+            continue
+        c = c_index[code]
+        if lock.year is not None and lock.year not in set(int(y) for y in years):
+            bad(f"{where}: year {lock.year} is outside the horizon {int(years[0])}–{int(years[-1])}")
+            continue
+        if lock.criterion is None:
+            if lock.year is not None:
+                out["forbid_commune_year"].append((c, lock.year))
+            else:
+                out[f"{lock.action}_commune"].append(c)
+            continue
+        k = ds.criteria.match(lock.criterion)
+        if k is None:
+            bad(f"{where}: unknown criterion {lock.criterion!r}")
+            continue
+        p = proj_index.get((c, ds.criteria.ids.index(k)))
+        if p is None:
+            if lock.action == "force":
+                bad(f"{where}: commune {code} already meets {k}; nothing to force")
+            continue
+        out[f"{lock.action}_project"].append((p, lock.year))
+    return Locks(**{k: tuple(v) for k, v in out.items()})
+
+
+def _committed_projects(scenario: Scenario, communes: list[str], criteria: list[str], pc: np.ndarray,
+                        pk: np.ndarray, lead: np.ndarray, problems: list[Problem], file: str) -> np.ndarray:
+    """Start years of projects of the earlier plan still under way at ``replan.from_year``."""
+    assert scenario.replan is not None
+    assert scenario.replan.previous_plan is not None
+    folder = Path(scenario.replan.previous_plan)
+    if not folder.is_absolute() and scenario.source_file:
+        folder = Path(scenario.source_file).parent / folder
+    path = folder / "projects.csv"
+    committed = np.full(len(pc), -1, dtype=int)
+    if not path.exists():
+        problems.append(Problem(file, f"key 'replan.previous_plan': {path} not found",
+                                expected="a results folder written by 'ntm-sim solve'"))
+        return committed
+    prev = pd.read_csv(path, dtype={"commune_code": str})
+    prev = prev[prev["kind"] == "criterion"]
+    index = {(communes[int(c)], criteria[int(k)]): p for p, (c, k) in enumerate(zip(pc, pk, strict=True))}
+    start = scenario.replan.from_year
+    for _, r in prev.iterrows():
+        p = index.get((normalise_code(r["commune_code"]), str(r["criterion"])))
+        if p is None:
+            continue  # met by now (or not in this dataset): nothing to carry
+        s = int(r["start_year"])
+        if s < start <= s + int(lead[pk[p]]) - 1:
+            committed[p] = s
+    return committed
+
+
+GAP_SOURCE = "von_con_thieu"
+GAP_SOURCE_NAME = "Vốn còn thiếu (chưa có nguồn)"
+
+
+def with_gap_source(inst: Instance) -> Instance:
+    """Add a virtual source, eligible for everything, that pays what the envelopes cannot.
+
+    Min-cost plans use it: the money it provides is the funding gap. Its yearly amount
+    is bounded by everything the plan could possibly cost, which keeps the model finite.
+    """
+    if inst.gap_source is not None:
+        return inst
+    bound = (float(inst.proj_cost.sum() + inst.adv_cost.sum() + inst.model_cost.sum()
+                   + inst.district_cost.sum() + inst.district_adv_cost.sum()
+                   + (inst.villages * (inst.village_ntm_cost + inst.village_model_cost)).sum()) + 1.0)
+    f = len(inst.sources)
+    budget = np.vstack([inst.budget, np.full((1, inst.n_years), bound)])
+    classes = [tuple(cls) + (f,) for cls in inst.classes]
+    return replace(inst, sources=[*inst.sources, GAP_SOURCE], budget=budget, classes=classes, gap_source=f)

@@ -1,0 +1,355 @@
+"""Baseline rules, computed beside every optimum so that the gain is visible.
+
+* ``planners_rule``: year by year, complete the communes with the fewest missing
+  criteria first, within the money left (how provinces plan today).
+* ``cheapest_first``: the same, ranking communes by the money still needed.
+* ``d07_shareout``: money shared out to communes every year with the Decision 07/2022
+  coefficients of their group (below 15 criteria 5.0, 15–18 3.0, NTM 1.0); each commune
+  funds its missing criteria cheapest first as its share accumulates.
+
+When the scenario enforces targets (villages, floor, criterion counts, tiers, district
+units), the two ranking rules first fund them greedily, cheapest first, as planners
+would, so that they are compared with the optimum on the same terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ntm_sim.instance import Instance
+from ntm_sim.plan import BudgetLedger, Decisions
+
+BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")
+NAMES_VI = {
+    "planners_rule": "Quy tắc hiện hành: xã ít tiêu chí thiếu nhất trước",
+    "cheapest_first": "Xã cần ít vốn nhất trước",
+    "d07_shareout": "Chia vốn theo hệ số Quyết định 07/2022",
+    "optimum": "Phương án tối ưu",
+}
+
+
+class _Greedy:
+    """Shared state of a greedy plan: decisions, money ledger, absorption, order."""
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.dec = Decisions.empty(inst)
+        self.ledger = BudgetLedger(inst)
+        self.flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
+        self.absorbed = np.zeros((inst.n_communes, inst.n_years))
+        self.order: list[int] = []
+        self.projects_of = inst.projects_of
+        self.forbidden_c = set(inst.locks.forbid_commune)
+        self.forbidden_p = {p for p, y in inst.locks.forbid_project if y is None}
+        self.forbidden_py = {(p, y) for p, y in inst.locks.forbid_project if y is not None}
+        self.forbidden_cy = set(inst.locks.forbid_commune_year)
+        # projects already under way (re-planning) are paid first
+        committed = np.flatnonzero(inst.proj_committed_start >= 0)
+        for p in committed:
+            s = int(inst.proj_committed_start[p])
+            self._pay(self._project_needs(p, s), int(inst.proj_commune[p]))
+            self.order.append(int(p))
+
+    # ----- needs and payment -----------------------------------------------------------
+    def _project_needs(self, p: int, start: int) -> list[tuple[int, int, float]]:
+        inst = self.inst
+        lead = int(inst.proj_lead[p])
+        return [(int(inst.proj_class[p]), inst.year_index(y), inst.proj_cost[p] / lead)
+                for y in inst.spend_years(start, lead)]
+
+    def _fits(self, needs: list[tuple[int, int, float]], commune: int | None) -> bool:
+        if commune is not None and self.inst.absorption is not None:
+            extra = np.zeros(self.inst.n_years)
+            for _, t, amount in needs:
+                extra[t] += amount
+            if (self.absorbed[commune] + extra > self.inst.absorption + 1e-6).any():
+                return False
+        return self.ledger.can_pay(needs)
+
+    def _pay(self, needs: list[tuple[int, int, float]], commune: int | None) -> None:
+        for g, t, amount in needs:
+            self.flows[:, g, t] += self.ledger.pay(g, t, amount)
+            if commune is not None:
+                self.absorbed[commune, t] += amount
+
+    def project_allowed(self, p: int, year: int) -> bool:
+        """Whether project ``p`` may start in ``year`` (horizon, locks)."""
+        c = int(self.inst.proj_commune[p])
+        return (year in self.inst.start_years(p) and p not in self.forbidden_p
+                and (p, year) not in self.forbidden_py and c not in self.forbidden_c
+                and (c, year) not in self.forbidden_cy)
+
+    def fund_projects(self, ps: list[int], year: int) -> bool:
+        """Fund projects together, all starting in ``year``, if money and rules allow."""
+        ps = [p for p in ps if self.dec.proj_start[p] < 0]
+        if not ps:
+            return True
+        if not all(self.project_allowed(p, year) for p in ps):
+            return False
+        needs = [n for p in ps for n in self._project_needs(p, year)]
+        commune = int(self.inst.proj_commune[ps[0]])
+        if not self._fits(needs, commune):
+            return False
+        self._pay(needs, commune)
+        for p in ps:
+            self.dec.proj_start[p] = year
+            self.order.append(p)
+        return True
+
+    def remaining(self, c: int) -> list[int]:
+        """Unfunded projects of commune ``c``."""
+        return [int(p) for p in self.projects_of[c] if self.dec.proj_start[p] < 0]
+
+    def ntm_at_end(self, c: int) -> bool:
+        """Whether commune ``c`` meets every criterion at the horizon in the plan so far."""
+        return not self.remaining(c)
+
+    def complete(self, c: int, years: list[int] | None = None) -> bool:
+        """Fund every remaining project of commune ``c`` in the earliest year that fits."""
+        if c in self.forbidden_c:
+            return False
+        for year in years if years is not None else [int(y) for y in self.inst.years]:
+            if self.fund_projects(self.remaining(c), year):
+                return True
+        return False
+
+    def fund_upgrade(self, kind: str, index: int) -> bool:
+        """Fund an advanced/model upgrade (commune) or a district project, earliest year."""
+        inst = self.inst
+        if kind in ("advanced", "model"):
+            starts = self.dec.adv_start if kind == "advanced" else self.dec.model_start
+            cost = (inst.adv_cost if kind == "advanced" else inst.model_cost)[index]
+            lead = inst.adv_lead if kind == "advanced" else inst.model_lead
+            if starts[index] >= 0 or index in self.forbidden_c:
+                return starts[index] >= 0
+            for y in inst.years:
+                if y + lead - 1 > inst.horizon_end:
+                    break
+                needs = [(inst.upgrade_class, inst.year_index(s), cost / lead)
+                         for s in inst.spend_years(int(y), lead)]
+                if self._fits(needs, index):
+                    self._pay(needs, index)
+                    starts[index] = int(y)
+                    return True
+            return False
+        starts = self.dec.district_start if kind == "district" else self.dec.district_adv_start
+        cost = (inst.district_cost if kind == "district" else inst.district_adv_cost)[index]
+        if starts[index] >= 0:
+            return True
+        for t, y in enumerate(inst.years):
+            needs = [(inst.upgrade_class, t, float(cost))]
+            if self._fits(needs, None):
+                self._pay(needs, None)
+                starts[index] = int(y)
+                return True
+        return False
+
+    def fund_villages(self, kind: str, target: int) -> None:
+        """Fund new NTM (or model) villages, cheapest communes first, up to ``target``."""
+        inst = self.inst
+        counts = self.dec.village_ntm if kind == "ntm" else self.dec.village_model
+        unit = inst.village_ntm_cost if kind == "ntm" else inst.village_model_cost
+        done = int(counts.sum())
+        for c in np.argsort(unit, kind="stable"):
+            if c in self.forbidden_c:
+                continue
+            for t in range(inst.n_years):
+                while done < target:
+                    if kind == "ntm":
+                        room = inst.villages[c] - inst.villages_ntm[c] - self.dec.village_ntm[c].sum()
+                    else:
+                        ntm_by_t = inst.villages_ntm[c] + self.dec.village_ntm[c, : t + 1].sum()
+                        room = ntm_by_t - inst.villages_model[c] - self.dec.village_model[c].sum()
+                    if room <= 0:
+                        break
+                    needs = [(inst.upgrade_class, t, float(unit[c]))]
+                    if not self._fits(needs, int(c)):
+                        break
+                    self._pay(needs, int(c))
+                    counts[c, t] += 1
+                    done += 1
+            if done >= target:
+                return
+
+    def met_end(self) -> np.ndarray:
+        """Criteria met per commune at the horizon in the plan so far."""
+        met = self.inst.base_criteria_met.copy()
+        np.add.at(met, self.inst.proj_commune, (self.dec.proj_start >= 0).astype(int))
+        return met
+
+    def cheapest_projects_first(self, ps: list[int]) -> list[int]:
+        """Sort projects by cost."""
+        return sorted(ps, key=lambda p: (self.inst.proj_cost[p], p))
+
+    def fund_single(self, p: int) -> bool:
+        """Fund one project in the earliest year that fits."""
+        return any(self.fund_projects([p], int(y)) for y in self.inst.years)
+
+    def finish(self, name: str) -> Decisions:
+        """Freeze flows and priority into the decisions."""
+        dec = self.dec
+        dec.flows = self.flows
+        prio = np.full(self.inst.n_projects, float(self.inst.n_projects))
+        for rank, p in enumerate(dict.fromkeys(self.order)):
+            prio[p] = rank
+        dec.priority = prio
+        return dec
+
+
+def _enforced_targets_first(g: _Greedy) -> None:
+    """Fund the enforced targets greedily, cheapest first (as planners would)."""
+    inst = g.inst
+    enforced = set(inst.scenario.enforce) if inst.scenario.mode == "max-achievement" else set(
+        inst.scenario.targets.named())
+    t = inst.targets
+    for c in inst.locks.force_commune:
+        g.complete(c)
+    for p, year in inst.locks.force_project:
+        g.fund_projects([p], year) if year is not None else g.fund_single(p)
+    if "min_criteria" in enforced and t.min_criteria is not None:
+        met = g.met_end()
+        for c in np.argsort(met, kind="stable"):
+            for p in g.cheapest_projects_first(g.remaining(int(c))):
+                if g.met_end()[c] >= t.min_criteria:
+                    break
+                g.fund_single(p)
+    if "criterion_communes" in enforced:
+        for k, need in t.criterion_communes.items():
+            ps = [p for p in range(inst.n_projects) if inst.proj_criterion[p] == k]
+            have = int(inst.base_met[:, k].sum()) + sum(1 for p in ps if g.dec.proj_start[p] >= 0)
+            for p in g.cheapest_projects_first(ps):
+                if have >= need:
+                    break
+                if g.dec.proj_start[p] < 0 and g.fund_single(p):
+                    have += 1
+    if "district_units" in enforced or "advanced_districts" in enforced:
+        wanted = set(t.district_units) | set(t.advanced_districts)
+        for d in sorted(wanted):
+            members = inst.district_members[d]
+            cost = {int(c): sum(inst.proj_cost[p] for p in g.remaining(int(c))) for c in members}
+            for c in sorted(cost, key=cost.get):
+                g.complete(c)
+            if all(g.ntm_at_end(int(c)) for c in members):
+                need = inst.district_need_adv2[d] if d in t.advanced_districts else inst.district_need_adv[d]
+                for c in sorted(members, key=lambda c: inst.adv_cost[c]):
+                    if (g.dec.adv_start[members] >= 0).sum() + inst.base_adv[members].sum() >= need:
+                        break
+                    g.fund_upgrade("advanced", int(c))
+                if not inst.district_recognised[d]:
+                    g.fund_upgrade("district", d)
+                if d in t.advanced_districts:
+                    need_m = inst.district_need_model2[d]
+                    for c in sorted(members, key=lambda c: inst.model_cost[c]):
+                        if (g.dec.model_start[members] >= 0).sum() + inst.base_model[members].sum() >= need_m:
+                            break
+                        if g.dec.adv_start[c] >= 0 or inst.base_adv[c]:
+                            g.fund_upgrade("model", int(c))
+                    g.fund_upgrade("district_advanced", d)
+    if "advanced" in enforced and t.advanced is not None:
+        _tiers(g, "advanced", t.advanced)
+    if "model" in enforced and t.model is not None:
+        _tiers(g, "model", t.model)
+    if "villages_ntm" in enforced and t.villages_ntm is not None:
+        g.fund_villages("ntm", t.villages_ntm)
+    if "villages_model" in enforced and t.villages_model is not None:
+        g.fund_villages("model", t.villages_model)
+    if "avg_criteria" in enforced and t.avg_criteria_total is not None:
+        open_ps = [p for p in range(inst.n_projects) if g.dec.proj_start[p] < 0]
+        for p in g.cheapest_projects_first(open_ps):
+            if g.met_end().sum() >= t.avg_criteria_total:
+                break
+            g.fund_single(p)
+
+
+def _tiers(g: _Greedy, kind: str, target: int) -> None:
+    inst = g.inst
+    have = lambda: int(((g.dec.adv_start >= 0) | inst.base_adv).sum()) if kind == "advanced" else int(  # noqa: E731
+        ((g.dec.model_start >= 0) | inst.base_model).sum())
+    cost = inst.adv_cost if kind == "advanced" else inst.model_cost
+    for c in np.argsort(cost, kind="stable"):
+        if have() >= target:
+            return
+        if not g.ntm_at_end(int(c)):
+            continue
+        if kind == "model" and not (g.dec.adv_start[c] >= 0 or inst.base_adv[c]):
+            continue
+        g.fund_upgrade(kind, int(c))
+
+
+def _ranking_rule(inst: Instance, key: Callable[[_Greedy, int], tuple], name: str) -> Decisions:
+    """Year by year, communes in rank order: fund all they still miss, or as much as fits.
+
+    A commune that cannot be finished this year gets what the money allows (longest
+    projects first, so that it can finish next year), then the next commune is served.
+    """
+    g = _Greedy(inst)
+    _enforced_targets_first(g)
+    for year in [int(y) for y in inst.years]:
+        open_c = [c for c in range(inst.n_communes) if g.remaining(c) and c not in g.forbidden_c]
+        for c in sorted(open_c, key=lambda c: key(g, c)):
+            todo = [p for p in g.remaining(c) if g.project_allowed(p, year)]
+            if len(todo) < len(g.remaining(c)):
+                continue  # some criterion can no longer be finished in time: the commune cannot make it
+            if not g.fund_projects(todo, year):
+                for p in sorted(todo, key=lambda p: (-inst.proj_lead[p], inst.proj_cost[p])):
+                    g.fund_projects([p], year)
+    return g.finish(name)
+
+
+def planners_rule(inst: Instance) -> Decisions:
+    """Fewest missing criteria first, year by year, whole communes within the money left."""
+    return _ranking_rule(
+        inst, lambda g, c: (len(g.remaining(c)), sum(inst.proj_cost[p] for p in g.remaining(c)), c),
+        "planners_rule")
+
+
+def cheapest_first(inst: Instance) -> Decisions:
+    """Least money still needed first, year by year, whole communes within the money left."""
+    return _ranking_rule(
+        inst, lambda g, c: (sum(inst.proj_cost[p] for p in g.remaining(c)), c), "cheapest_first")
+
+
+def d07_shareout(inst: Instance) -> Decisions:
+    """Decision 07/2022 coefficients: each commune's yearly share buys its cheapest criteria."""
+    g = _Greedy(inst)
+    crit = inst.dataset.criteria
+    coef = np.array([crit.group_of(int(m)).d07_coefficient for m in inst.base_criteria_met], dtype=float)
+    coef[list(g.forbidden_c)] = 0.0
+    share = coef / coef.sum() if coef.sum() > 0 else coef
+    # each commune's entitlement per source accumulates; a project is bought when the
+    # eligible entitlement covers it
+    pot = np.zeros((inst.n_communes, len(inst.sources)))
+    for t, year in enumerate(int(y) for y in inst.years):
+        pot += share[:, None] * inst.budget[None, :, t]
+        for c in np.argsort(-coef, kind="stable"):
+            for p in g.cheapest_projects_first(g.remaining(int(c))):
+                eligible = list(inst.classes[inst.proj_class[p]])
+                if pot[c, eligible].sum() + 1e-6 < inst.proj_cost[p]:
+                    continue
+                if g.fund_projects([p], year):
+                    _draw(pot[c], eligible, inst.proj_cost[p])
+            if g.ntm_at_end(int(c)) and g.dec.adv_start[c] < 0 and not inst.base_adv[c]:
+                eligible = list(inst.classes[inst.upgrade_class])
+                if pot[c, eligible].sum() + 1e-6 >= inst.adv_cost[c] and g.fund_upgrade("advanced", int(c)):
+                    _draw(pot[c], eligible, inst.adv_cost[c])
+        if not inst.carry_over:
+            pot[:] = 0.0
+    return g.finish("d07_shareout")
+
+
+def _draw(pot: np.ndarray, eligible: list[int], amount: float) -> None:
+    for f in eligible:
+        take = min(pot[f], amount)
+        pot[f] -= take
+        amount -= take
+        if amount <= 1e-9:
+            return
+
+
+RULES: dict[str, Callable[[Instance], Decisions]] = {
+    "planners_rule": planners_rule,
+    "cheapest_first": cheapest_first,
+    "d07_shareout": d07_shareout,
+}

@@ -1,0 +1,318 @@
+"""Solver back-ends behind one small interface, and honest status reporting.
+
+HiGHS (through highspy, in process) is the default: the model is loaded once and each
+lexicographic stage only changes the objective and adds one row, warm-started from the
+previous stage's plan. CBC (bundled with PuLP) is the fallback: each stage is a fresh
+PuLP solve with a MIP start. Both report termination, objective, best bound, MIP gap
+and runtime; neither status is trusted alone (a time limit with a plan is labelled as
+such, never as optimal).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+
+class Termination(StrEnum):
+    """Why a solve stopped (after linopy's TerminationCondition)."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """The result of one solve (one lexicographic stage).
+
+    Attributes
+    ----------
+    name
+        Stage name (``"communes_ntm"``, ``"cost"``…).
+    sense
+        ``"max"`` or ``"min"``.
+    termination
+        Why the solver stopped.
+    has_solution
+        Whether a feasible plan is available.
+    objective, bound
+        Incumbent value and best proven bound (NaN if unknown).
+    mip_gap
+        Relative gap ``|bound - objective| / max(1, |objective|)`` (NaN if unknown).
+    runtime_s
+        Wall time of this solve.
+    """
+
+    name: str
+    sense: str
+    termination: Termination
+    has_solution: bool
+    objective: float
+    bound: float
+    mip_gap: float
+    runtime_s: float
+
+    @property
+    def proven_optimal(self) -> bool:
+        """Whether the solver proved this stage optimal (within the gap tolerance asked)."""
+        return self.termination == Termination.OPTIMAL
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C-level stdout (where HiGHS writes its banner)."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """Relative MIP gap, the way HiGHS and CBC define it."""
+    if math.isnan(objective) or math.isnan(bound) or math.isinf(bound):
+        return math.nan
+    return abs(bound - objective) / max(1.0, abs(objective))
+
+
+class Backend:
+    """Interface of a solver back-end: load a model, add rows, solve stages."""
+
+    name = "?"
+
+    @property
+    def version(self) -> str:  # pragma: no cover - overridden
+        """Solver version string."""
+        raise NotImplementedError
+
+    def add_row(self, expr: pulp.LpAffineExpression, lo: float, hi: float) -> None:
+        """Add ``lo <= expr <= hi`` to the model."""
+        raise NotImplementedError
+
+    def solve(self, name: str, objective: pulp.LpAffineExpression, maximize: bool, time_limit: float,
+              mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
+        """Solve with an objective; return the report and the variable values (model order)."""
+        raise NotImplementedError
+
+
+class HighsBackend(Backend):
+    """HiGHS in process, loaded once through PuLP's builder, re-solved per stage."""
+
+    name = "highs"
+
+    def __init__(self, prob: pulp.LpProblem, threads: int | None = None, msg: bool = False) -> None:
+        import highspy
+
+        self.highspy = highspy
+        builder = pulp.HiGHS(msg=msg, threads=threads)
+        if prob.objective is None:
+            prob.setObjective(pulp.LpAffineExpression())
+        with _quiet_stdout():  # HiGHS prints a banner when created
+            builder.createAndConfigureSolver(prob)
+        builder.buildSolverModel(prob)
+        self.h = prob.solverModel
+        self.h.setOptionValue("output_flag", bool(msg))
+        if threads:
+            self.h.setOptionValue("threads", int(threads))
+        self.variables = prob.variables()
+        self.n = len(self.variables)
+
+    @property
+    def version(self) -> str:
+        """HiGHS version (e.g. ``1.16.0``)."""
+        return str(self.h.version())
+
+    def add_row(self, expr: pulp.LpAffineExpression, lo: float, hi: float) -> None:
+        """Add a row over existing columns."""
+        items = [(v.index, c) for v, c in expr.items() if c != 0]
+        idx = np.array([i for i, _ in items], dtype=np.int32)
+        val = np.array([c for _, c in items], dtype=np.float64)
+        inf = self.highspy.kHighsInf
+        const = expr.constant
+        lo_ = -inf if lo == -math.inf else lo - const
+        hi_ = inf if hi == math.inf else hi - const
+        self.h.addRow(lo_, hi_, len(idx), idx, val)
+
+    def solve(self, name: str, objective: pulp.LpAffineExpression, maximize: bool, time_limit: float,
+              mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
+        """Change the objective, warm-start, run."""
+        hs = self.highspy
+        h = self.h
+        cost = np.zeros(self.n)
+        for v, c in objective.items():
+            cost[v.index] += c
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        h.changeObjectiveOffset(float(objective.constant))
+        h.changeObjectiveSense(hs.ObjSense.kMaximize if maximize else hs.ObjSense.kMinimize)
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        h.setOptionValue("mip_abs_gap", 1e-6)
+        if warm is not None:
+            sol = hs.HighsSolution()
+            sol.col_value = [float(v) for v in warm]
+            sol.value_valid = True
+            h.setSolution(sol)
+        start = time.perf_counter()
+        h.run()
+        runtime = time.perf_counter() - start
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        M = hs.HighsModelStatus
+        if status == M.kOptimal:
+            term = Termination.OPTIMAL
+        elif status in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt, M.kSolutionLimit):
+            term = Termination.TIME_LIMIT
+        elif status in (M.kInfeasible,):
+            term = Termination.INFEASIBLE
+        elif status in (M.kUnbounded, M.kUnboundedOrInfeasible):
+            term = Termination.UNBOUNDED
+        else:
+            term = Termination.ERROR
+        obj = float(info.objective_function_value) if has_solution else math.nan
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else obj
+        if term == Termination.OPTIMAL and not np.isfinite(info.mip_dual_bound):
+            bound = obj
+        values = np.array(h.getSolution().col_value) if has_solution else None
+        if values is not None:
+            computed = float(cost @ values + objective.constant)
+            if abs(computed - obj) > 1e-6 * max(1.0, abs(obj)) + 1e-6:
+                # Seen with HiGHS 1.16: a MIP solved at the root after setSolution() can hand back
+                # the start instead of the optimum. Never trust the status alone: solve again cold.
+                if warm is not None:
+                    h.clearSolver()
+                    report, values = self.solve(name, objective, maximize, max(0.01, time_limit - runtime),
+                                                mip_gap, None)
+                    return replace(report, runtime_s=report.runtime_s + runtime), values
+                obj, term = computed, Termination.ERROR
+        report = StageReport(name, "max" if maximize else "min", term, has_solution, obj, bound,
+                             relative_gap(obj, bound) if has_solution else math.nan, runtime)
+        return report, values
+
+
+class CbcBackend(Backend):
+    """CBC through PuLP: a fresh solve per stage, with a MIP start and a parsed log."""
+
+    name = "cbc"
+
+    def __init__(self, prob: pulp.LpProblem, threads: int | None = None, msg: bool = False) -> None:
+        self.prob = prob
+        self.threads = threads
+        self.msg = msg
+        self.variables = prob.variables()
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """CBC version as printed in its log."""
+        return self._version or "unknown"
+
+    def add_row(self, expr: pulp.LpAffineExpression, lo: float, hi: float) -> None:
+        """Add rows to the PuLP problem."""
+        if lo > -math.inf:
+            self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=lo))
+        if hi < math.inf:
+            self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=hi))
+
+    def solve(self, name: str, objective: pulp.LpAffineExpression, maximize: bool, time_limit: float,
+              mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
+        """Solve the PuLP problem with CBC."""
+        prob = self.prob
+        prob.setObjective(objective)
+        prob.sense = pulp.LpMaximize if maximize else pulp.LpMinimize
+        if warm is not None:
+            for v, value in zip(self.variables, warm, strict=True):
+                v.setInitialValue(round(value) if v.cat == pulp.LpInteger else value)
+        with tempfile.TemporaryDirectory() as tmp:
+            log = Path(tmp) / "cbc.log"
+            with warnings.catch_warnings():  # PuLP 3.3 flags its bundled CBC as going away in 4.0
+                warnings.simplefilter("ignore", DeprecationWarning)
+                solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, math.ceil(time_limit)), gapRel=mip_gap,
+                                           warmStart=warm is not None, threads=self.threads, logPath=str(log))
+            start = time.perf_counter()
+            prob.solve(solver)
+            runtime = time.perf_counter() - start
+            text = log.read_text(errors="replace") if log.exists() else ""
+        m = re.search(r"Version:\s*(\S+)", text)
+        if m:
+            self._version = m.group(1)
+        stopped = re.search(r"Result - (.*)", text)
+        result = stopped.group(1).lower() if stopped else ""
+        has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        if "infeasible" in result or prob.status == pulp.LpStatusInfeasible:
+            term, has_solution = Termination.INFEASIBLE, False
+        elif "unbounded" in result or prob.status == pulp.LpStatusUnbounded:
+            term = Termination.UNBOUNDED
+        elif "optimal" in result and prob.sol_status == pulp.LpSolutionOptimal:
+            term = Termination.OPTIMAL
+        elif has_solution or "time" in result or "stopped" in result:
+            term = Termination.TIME_LIMIT
+        else:
+            term = Termination.ERROR
+        obj = float(pulp.value(prob.objective)) if has_solution else math.nan
+        bound = math.nan
+        m = re.search(r"Lower bound:\s*(-?[\d.eE+-]+)", text)
+        if m:
+            bound = float(m.group(1))
+            bound = -bound if maximize else bound  # CBC minimises internally
+        if term == Termination.OPTIMAL:
+            bound = obj
+        values = (np.array([v.varValue if v.varValue is not None else 0.0 for v in self.variables])
+                  if has_solution else None)
+        report = StageReport(name, "max" if maximize else "min", term, has_solution, obj, bound,
+                             relative_gap(obj, bound) if has_solution else math.nan, runtime)
+        return report, values
+
+
+def available_solvers() -> list[str]:
+    """Back-ends that work on this machine, in order of preference."""
+    out = []
+    try:
+        import highspy  # noqa: F401
+
+        out.append("highs")
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cbc = pulp.PULP_CBC_CMD(msg=False).available()
+    if cbc:
+        out.append("cbc")
+    return out
+
+
+def make_backend(name: str, prob: pulp.LpProblem, threads: int | None = None) -> Backend:
+    """Create a back-end by name (``auto`` picks HiGHS, then CBC)."""
+    have = available_solvers()
+    if name == "auto":
+        if not have:
+            raise RuntimeError("no MILP solver available: install highspy")
+        name = have[0]
+    if name not in have:
+        raise RuntimeError(f"solver {name!r} is not available here; available: {have}")
+    return HighsBackend(prob, threads) if name == "highs" else CbcBackend(prob, threads)

@@ -1,0 +1,465 @@
+"""Plans: which projects start when, funded by which source, and what they achieve.
+
+:class:`Decisions` is the index form every planner (optimizer, baseline rule) returns;
+:func:`evaluate` turns it into deterministic :class:`Outcomes`, and :func:`check`
+lists every rule a plan breaks (budgets, eligibility, lead times, absorption, locks).
+:class:`Plan` is the table form written to results folders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ntm_sim.instance import Instance
+
+TOL = 1e-6
+
+
+@dataclass
+class Decisions:
+    """A plan in index form.
+
+    Parameters
+    ----------
+    proj_start
+        Start year of each criterion project, -1 if not funded.
+    adv_start, model_start
+        Start year of each commune's advanced / model upgrade, -1 if none.
+    village_ntm, village_model
+        New NTM / model villages funded per commune and year (n_c × n_t).
+    district_start, district_adv_start
+        Start year of each district's criteria project / advanced-district project.
+    flows
+        Money by source, eligibility class and year (n_f × n_class × n_t); None means
+        "not allocated yet" (see :func:`allocate_flows`).
+    priority
+        Rank of each criterion project in the plan's own order (lower goes first when
+        money falls short in a simulation).
+    """
+
+    proj_start: np.ndarray
+    adv_start: np.ndarray
+    model_start: np.ndarray
+    village_ntm: np.ndarray
+    village_model: np.ndarray
+    district_start: np.ndarray
+    district_adv_start: np.ndarray
+    flows: np.ndarray | None = None
+    priority: np.ndarray | None = None
+
+    @classmethod
+    def empty(cls, inst: Instance) -> Decisions:
+        """A plan that funds nothing (projects already under way stay funded)."""
+        n_c, n_t, n_d = inst.n_communes, inst.n_years, len(inst.districts)
+        return cls(
+            proj_start=inst.proj_committed_start.copy(),
+            adv_start=np.full(n_c, -1),
+            model_start=np.full(n_c, -1),
+            village_ntm=np.zeros((n_c, n_t), dtype=int),
+            village_model=np.zeros((n_c, n_t), dtype=int),
+            district_start=np.full(n_d, -1),
+            district_adv_start=np.full(n_d, -1),
+        )
+
+    def copy(self) -> Decisions:
+        """Deep copy."""
+        return Decisions(**{k: None if v is None else np.array(v, copy=True)
+                            for k, v in self.__dict__.items()})
+
+
+@dataclass
+class Outcomes:
+    """What a plan achieves, year by year and at the horizon (deterministic)."""
+
+    years: np.ndarray
+    commune_year_ntm: np.ndarray          # year each commune is NTM (start year - 1 if at start; 0 never)
+    ntm_by_year: np.ndarray               # communes NTM at the end of each year
+    criteria_met_end: np.ndarray          # per commune at the horizon
+    advanced: np.ndarray                  # bool per commune at the horizon
+    model: np.ndarray
+    district_unit: np.ndarray             # bool per district
+    district_advanced: np.ndarray
+    villages_ntm_new: int
+    villages_model_new: int
+    spend_by_source_year: np.ndarray      # (n_f, n_t)
+    spend_by_year: np.ndarray
+    total_cost: float
+    criterion_communes: np.ndarray        # communes meeting each criterion at the horizon
+
+    @property
+    def communes_ntm(self) -> int:
+        """Communes NTM at the horizon."""
+        return int(self.ntm_by_year[-1])
+
+    @property
+    def avg_criteria(self) -> float:
+        """Average criteria met per commune at the horizon."""
+        return float(self.criteria_met_end.mean())
+
+    def floor_violations(self, floor: int | None) -> int:
+        """Communes below ``floor`` criteria at the horizon."""
+        return 0 if floor is None else int((self.criteria_met_end < floor).sum())
+
+
+def project_spend(inst: Instance, dec: Decisions) -> np.ndarray:
+    """Money each criterion project spends in each horizon year (n_p × n_t)."""
+    n_t = inst.n_years
+    out = np.zeros((inst.n_projects, n_t))
+    funded = np.flatnonzero(dec.proj_start >= 0)
+    for p in funded:
+        s, lead = int(dec.proj_start[p]), int(inst.proj_lead[p])
+        for y in inst.spend_years(s, lead):
+            out[p, inst.year_index(y)] += inst.proj_cost[p] / lead
+    return out
+
+
+def upgrade_spend(inst: Instance, dec: Decisions) -> tuple[np.ndarray, np.ndarray]:
+    """Money for tier upgrades and villages per commune and year, and district money per year."""
+    n_c, n_t = inst.n_communes, inst.n_years
+    commune = np.zeros((n_c, n_t))
+    for starts, cost, lead in ((dec.adv_start, inst.adv_cost, inst.adv_lead),
+                               (dec.model_start, inst.model_cost, inst.model_lead)):
+        for c in np.flatnonzero(starts >= 0):
+            for y in inst.spend_years(int(starts[c]), lead):
+                commune[c, inst.year_index(y)] += cost[c] / lead
+    commune += dec.village_ntm * inst.village_ntm_cost[:, None]
+    commune += dec.village_model * inst.village_model_cost[:, None]
+    district = np.zeros(n_t)
+    for starts, cost in ((dec.district_start, inst.district_cost),
+                         (dec.district_adv_start, inst.district_adv_cost)):
+        for d in np.flatnonzero(starts >= 0):
+            district[inst.year_index(int(starts[d]))] += cost[d]
+    return commune, district
+
+
+def class_spend(inst: Instance, dec: Decisions) -> np.ndarray:
+    """Money needed per eligibility class and year (n_class × n_t)."""
+    out = np.zeros((len(inst.classes), inst.n_years))
+    ps = project_spend(inst, dec)
+    np.add.at(out, inst.proj_class, ps)
+    commune, district = upgrade_spend(inst, dec)
+    out[inst.upgrade_class] += commune.sum(axis=0) + district
+    return out
+
+
+def allocate_flows(inst: Instance, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pay each class's yearly need from its eligible sources, most restricted first.
+
+    Parameters
+    ----------
+    need
+        Money per class and year (n_class × n_t).
+
+    Returns
+    -------
+    flows : ndarray
+        (n_f × n_class × n_t) money by source, class and year.
+    unpaid : ndarray
+        (n_class × n_t) money that could not be paid.
+    """
+    n_f, n_g, n_t = len(inst.sources), len(inst.classes), inst.n_years
+    flows = np.zeros((n_f, n_g, n_t))
+    unpaid = np.zeros((n_g, n_t))
+    ledger = BudgetLedger(inst)
+    # classes with fewer eligible sources first, so flexible money is kept for them last
+    for g in sorted(range(n_g), key=lambda g: len(inst.classes[g])):
+        for t in range(n_t):
+            paid = ledger.pay(g, t, need[g, t])
+            flows[:, g, t] += paid
+            unpaid[g, t] = need[g, t] - paid.sum()
+    return flows, unpaid
+
+
+class BudgetLedger:
+    """Money left per source and year, with or without carry-over.
+
+    With carry-over, spending ``x`` in year ``t`` is possible when the cumulative money
+    left is at least ``x`` in year ``t`` and in every later year.
+    """
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.spent = np.zeros_like(inst.budget)
+        # sources sorted from the most to the least restricted
+        width = np.array([sum(f in cls for cls in inst.classes) for f in range(len(inst.sources))])
+        self.order = np.argsort(width, kind="stable")
+
+    def available(self, f: int, t: int) -> float:
+        """Money source ``f`` can still spend in year index ``t``."""
+        b, s = self.inst.budget[f], self.spent[f]
+        if not self.inst.carry_over:
+            return max(0.0, b[t] - s[t])
+        left = np.cumsum(b) - np.cumsum(s)
+        return max(0.0, float(left[t:].min()))
+
+    def class_available(self, g: int, t: int) -> float:
+        """Money all sources eligible for class ``g`` can still spend in year ``t``."""
+        return sum(self.available(f, t) for f in self.inst.classes[g])
+
+    def can_pay(self, needs: list[tuple[int, int, float]]) -> bool:
+        """Whether a set of (class, year, amount) needs can be paid together."""
+        trial = BudgetLedger.__new__(BudgetLedger)
+        trial.inst, trial.order, trial.spent = self.inst, self.order, self.spent.copy()
+        for g, t, amount in needs:
+            paid = trial.pay(g, t, amount)
+            if paid.sum() < amount - 1e-6:
+                return False
+        return True
+
+    def pay(self, g: int, t: int, amount: float) -> np.ndarray:
+        """Pay up to ``amount`` for class ``g`` in year ``t``; return the split by source."""
+        paid = np.zeros(len(self.inst.sources))
+        left = amount
+        for f in self.order:
+            if left <= 1e-9:
+                break
+            if f not in self.inst.classes[g]:
+                continue
+            take = min(left, self.available(int(f), t))
+            if take > 0:
+                paid[f] = take
+                self.spent[f, t] += take
+                left -= take
+        return paid
+
+
+def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
+    """Deterministic outcomes of a plan (no uncertainty)."""
+    years = inst.years
+    t0, end = int(years[0]), inst.horizon_end
+    done_year = np.where(dec.proj_start >= 0, dec.proj_start + inst.proj_lead - 1, 10**6)
+    done_year = np.where(done_year <= end, done_year, 10**6)
+    # year each commune meets all its criteria: max over its projects
+    commune_year = np.full(inst.n_communes, t0 - 1)
+    np.maximum.at(commune_year, inst.proj_commune, done_year)
+    ntm_by_year = np.array([(commune_year <= y).sum() for y in years])
+    ntm_end = commune_year <= end
+    met_end = inst.base_criteria_met.copy()
+    np.add.at(met_end, inst.proj_commune, (done_year <= end).astype(int))
+    adv_done = inst.base_adv | ((dec.adv_start >= 0) & (dec.adv_start + inst.adv_lead - 1 <= end))
+    advanced = ntm_end & adv_done
+    model_done = inst.base_model | ((dec.model_start >= 0) & (dec.model_start + inst.model_lead - 1 <= end))
+    model = advanced & model_done
+    unit = np.zeros(len(inst.districts), dtype=bool)
+    unit_adv = np.zeros(len(inst.districts), dtype=bool)
+    for d, members in enumerate(inst.district_members):
+        if len(members) == 0:
+            continue
+        criteria_ok = inst.district_recognised[d] or dec.district_start[d] >= 0
+        unit[d] = bool(ntm_end[members].all() and advanced[members].sum() >= inst.district_need_adv[d]
+                       and criteria_ok)
+        unit_adv[d] = bool(unit[d] and advanced[members].sum() >= inst.district_need_adv2[d]
+                           and model[members].sum() >= inst.district_need_model2[d]
+                           and dec.district_adv_start[d] >= 0)
+    crit_met = inst.base_met.sum(axis=0).astype(int)
+    np.add.at(crit_met, inst.proj_criterion, (done_year <= end).astype(int))
+    flows = dec.flows if dec.flows is not None else allocate_flows(inst, class_spend(inst, dec))[0]
+    by_source = flows.sum(axis=1)
+    return Outcomes(
+        years=years,
+        commune_year_ntm=np.where(ntm_end, commune_year, 0),
+        ntm_by_year=ntm_by_year,
+        criteria_met_end=met_end,
+        advanced=advanced,
+        model=model,
+        district_unit=unit,
+        district_advanced=unit_adv,
+        villages_ntm_new=int(dec.village_ntm.sum()),
+        villages_model_new=int(dec.village_model.sum()),
+        spend_by_source_year=by_source,
+        spend_by_year=by_source.sum(axis=0),
+        total_cost=float(by_source.sum()),
+        criterion_communes=crit_met,
+    )
+
+
+@dataclass
+class Violation:
+    """One rule a plan breaks."""
+
+    rule: str
+    detail: str
+
+
+def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
+    """List every rule the plan breaks; an empty list means the plan is valid.
+
+    Checks: start years inside the horizon and completing by its end, locks, budgets
+    by source and year (with carry-over as the scenario says), eligibility of every
+    flow, money paid equal to money needed, absorption, tier and village rules.
+    """
+    out: list[Violation] = []
+    end = inst.horizon_end
+    for p in np.flatnonzero(dec.proj_start >= 0):
+        s = int(dec.proj_start[p])
+        if s not in inst.start_years(p):
+            out.append(Violation("start year", f"project {p} starts {s}, allowed {inst.start_years(p)}"))
+    for c in inst.locks.forbid_commune:
+        if (dec.proj_start[inst.proj_commune == c] >= 0).any() or dec.adv_start[c] >= 0:
+            out.append(Violation("lock", f"forbidden commune {inst.communes[c]} is funded"))
+    for p, year in inst.locks.forbid_project:
+        if dec.proj_start[p] >= 0 and (year is None or dec.proj_start[p] == year):
+            out.append(Violation("lock", f"forbidden project {p} is funded"))
+    for c, year in inst.locks.forbid_commune_year:
+        if (dec.proj_start[inst.proj_commune == c] == year).any():
+            out.append(Violation("lock", f"commune {inst.communes[c]} has a project starting {year}"))
+    need = class_spend(inst, dec)
+    flows = dec.flows if dec.flows is not None else allocate_flows(inst, need)[0]
+    paid = flows.sum(axis=0)
+    if (np.abs(paid - need) > tol * np.maximum(1.0, need)).any():
+        g, t = np.unravel_index(np.argmax(np.abs(paid - need)), need.shape)
+        out.append(Violation("payment", f"class {g} year {inst.years[t]}: needs {need[g, t]:.1f}, "
+                                        f"paid {paid[g, t]:.1f}"))
+    for g, cls in enumerate(inst.classes):
+        for f in range(len(inst.sources)):
+            if f not in cls and (flows[f, g] > tol).any():
+                out.append(Violation("eligibility", f"source {inst.sources[f]} pays class {g}"))
+    spent = flows.sum(axis=1)
+    if inst.carry_over:
+        over = np.cumsum(spent, axis=1) - np.cumsum(inst.budget, axis=1)
+    else:
+        over = spent - inst.budget
+    if (over > tol * np.maximum(1.0, inst.budget.max())).any():
+        f, t = np.unravel_index(np.argmax(over), over.shape)
+        out.append(Violation("budget", f"source {inst.sources[f]} overspent by {over[f, t]:.1f} "
+                                       f"by {inst.years[t]}"))
+    if inst.absorption is not None:
+        per_commune = np.zeros((inst.n_communes, inst.n_years))
+        np.add.at(per_commune, inst.proj_commune, project_spend(inst, dec))
+        per_commune += upgrade_spend(inst, dec)[0]
+        if (per_commune > inst.absorption + tol).any():
+            c, t = np.unravel_index(np.argmax(per_commune), per_commune.shape)
+            out.append(Violation("absorption", f"commune {inst.communes[c]} spends {per_commune[c, t]:.1f} "
+                                               f"in {inst.years[t]}"))
+    for name, starts, lead in (("advanced", dec.adv_start, inst.adv_lead),
+                               ("model", dec.model_start, inst.model_lead)):
+        late = (starts >= 0) & (starts + lead - 1 > end)
+        if late.any():
+            out.append(Violation("tier", f"{name} upgrade completes after {end}"))
+    free = inst.villages - inst.villages_ntm
+    if (dec.village_ntm.sum(axis=1) > free).any():
+        out.append(Violation("villages", "more new NTM villages than villages left"))
+    cum_ntm = inst.villages_ntm[:, None] + np.cumsum(dec.village_ntm, axis=1)
+    cum_model = inst.villages_model[:, None] + np.cumsum(dec.village_model, axis=1)
+    if (cum_model > cum_ntm).any():
+        out.append(Violation("villages", "a model village that is not an NTM village"))
+    return out
+
+
+# ----- table form ---------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """A plan as tables, with its decisions and deterministic outcomes.
+
+    Attributes
+    ----------
+    name
+        ``"optimum"``, ``"planners_rule"``, ``"cheapest_first"``, ``"d07_shareout"``…
+    decisions, outcomes
+        Index form and what it achieves.
+    projects
+        One row per funded project: project_id, kind, commune_code, district_code,
+        criterion, start_year, end_year, quantity, cost_mvnd, priority.
+    funding
+        One row per project, year and source: project_id, kind, commune_code,
+        district_code, criterion, year, source, amount_mvnd.
+    """
+
+    name: str
+    decisions: Decisions
+    outcomes: Outcomes
+    projects: pd.DataFrame = field(repr=False)
+    funding: pd.DataFrame = field(repr=False)
+
+
+def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
+    """Build the tables of a plan from its decisions (allocating sources if needed)."""
+    if dec.flows is None:
+        flows, unpaid = allocate_flows(inst, class_spend(inst, dec))
+        dec = dec.copy()
+        dec.flows = flows
+    outcomes = evaluate(inst, dec)
+    rows = []
+    spend_rows = []
+    need = class_spend(inst, dec)
+    share = np.divide(dec.flows, need[None, :, :], out=np.zeros_like(dec.flows), where=need[None] > 1e-9)
+    prio = dec.priority if dec.priority is not None else np.arange(inst.n_projects, dtype=float)
+
+    def add(kind: str, c: int | None, d: int, crit: str, start: int, lead: int, qty: int, cost: float,
+            g: int, priority: float) -> None:
+        code = inst.communes[c] if c is not None else ""
+        pid = len(rows)
+        rows.append((pid, kind, code, inst.districts[d], crit, start, start + lead - 1, qty, cost, priority))
+        for y in inst.spend_years(start, lead):
+            t = inst.year_index(y)
+            amount = cost / lead
+            for f in np.flatnonzero(share[:, g, t] > 0):
+                spend_rows.append((pid, kind, code, inst.districts[d], crit, y, inst.sources[f],
+                                   amount * share[f, g, t]))
+
+    for p in np.flatnonzero(dec.proj_start >= 0):
+        c = int(inst.proj_commune[p])
+        add("criterion", c, int(inst.commune_district[c]), inst.criteria[inst.proj_criterion[p]],
+            int(dec.proj_start[p]), int(inst.proj_lead[p]), 1, float(inst.proj_cost[p]),
+            int(inst.proj_class[p]), float(prio[p]))
+    g_up = inst.upgrade_class
+    for kind, starts, cost, lead in (("advanced", dec.adv_start, inst.adv_cost, inst.adv_lead),
+                                     ("model", dec.model_start, inst.model_cost, inst.model_lead)):
+        for c in np.flatnonzero(starts >= 0):
+            add(kind, int(c), int(inst.commune_district[c]), kind, int(starts[c]), lead, 1, float(cost[c]),
+                g_up, np.inf)
+    for kind, counts, unit in (("village_ntm", dec.village_ntm, inst.village_ntm_cost),
+                               ("village_model", dec.village_model, inst.village_model_cost)):
+        for c, t in zip(*np.nonzero(counts), strict=True):
+            q = int(counts[c, t])
+            add(kind, int(c), int(inst.commune_district[c]), kind, int(inst.years[t]), 1, q,
+                float(unit[c] * q), g_up, np.inf)
+    for kind, starts, cost in (("district", dec.district_start, inst.district_cost),
+                               ("district_advanced", dec.district_adv_start, inst.district_adv_cost)):
+        for d in np.flatnonzero(starts >= 0):
+            add(kind, None, int(d), kind, int(starts[d]), 1, 1, float(cost[d]), g_up, np.inf)
+    projects = pd.DataFrame(rows, columns=["project_id", "kind", "commune_code", "district_code", "criterion",
+                                           "start_year", "end_year", "quantity", "cost_mvnd", "priority"])
+    projects = projects.sort_values(["priority", "start_year", "commune_code", "criterion"],
+                                    kind="stable").reset_index(drop=True)
+    funding = pd.DataFrame(spend_rows, columns=["project_id", "kind", "commune_code", "district_code",
+                                                "criterion", "year", "source", "amount_mvnd"])
+    return Plan(name=name, decisions=dec, outcomes=outcomes, projects=projects, funding=funding)
+
+
+def decisions_from_projects(inst: Instance, projects: pd.DataFrame) -> Decisions:
+    """Rebuild decisions from a ``projects.csv`` table (for simulating a saved plan)."""
+    dec = Decisions.empty(inst)
+    c_index = {c: i for i, c in enumerate(inst.communes)}
+    d_index = {d: i for i, d in enumerate(inst.districts)}
+    p_index = {(int(c), int(k)): p for p, (c, k) in enumerate(zip(inst.proj_commune, inst.proj_criterion,
+                                                                  strict=True))}
+    k_index = {k: i for i, k in enumerate(inst.criteria)}
+    prio = np.full(inst.n_projects, np.inf)
+    for r in projects.itertuples(index=False):
+        code = "" if pd.isna(r.commune_code) else str(r.commune_code)
+        if r.kind == "criterion":
+            p = p_index.get((c_index.get(code, -1), k_index.get(str(r.criterion), -1)))
+            if p is not None:
+                dec.proj_start[p] = int(r.start_year)
+                prio[p] = float(r.priority)
+        elif r.kind == "advanced":
+            dec.adv_start[c_index[code]] = int(r.start_year)
+        elif r.kind == "model":
+            dec.model_start[c_index[code]] = int(r.start_year)
+        elif r.kind == "village_ntm":
+            dec.village_ntm[c_index[code], inst.year_index(int(r.start_year))] += int(r.quantity)
+        elif r.kind == "village_model":
+            dec.village_model[c_index[code], inst.year_index(int(r.start_year))] += int(r.quantity)
+        elif r.kind == "district":
+            dec.district_start[d_index[str(r.district_code)]] = int(r.start_year)
+        elif r.kind == "district_advanced":
+            dec.district_adv_start[d_index[str(r.district_code)]] = int(r.start_year)
+    order = np.argsort(prio, kind="stable")
+    dec.priority = np.empty(inst.n_projects)
+    dec.priority[order] = np.arange(inst.n_projects)
+    return dec

@@ -1,0 +1,307 @@
+"""Scenarios: one named set of levers, targets and uncertainty settings (YAML).
+
+A scenario says what planners choose (budgets, carry-over, locks, district shares,
+which targets to enforce) and what the plan must reach (the targets). It is validated
+with pydantic so that a wrong key or value is reported with its place in the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ntm_sim.errors import InputError, Problem
+
+Mode = Literal["max-achievement", "min-cost"]
+TargetName = Literal[
+    "communes_ntm", "advanced", "model", "district_units", "advanced_districts", "villages_ntm",
+    "villages_model", "min_criteria", "avg_criteria", "criterion_communes",
+]
+StageName = Literal["communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost"]
+DEFAULT_ORDER: tuple[StageName, ...] = (
+    "communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExtraSource(_Model):
+    """A funding source the scenario adds (for datasets without a sources sheet)."""
+
+    id: str
+    name_vi: str = ""
+    name_en: str = ""
+    eligible: str = "Tất cả"
+    envelopes: dict[int, float] = Field(default_factory=dict)
+
+    @field_validator("envelopes")
+    @classmethod
+    def _non_negative(cls, v: dict[int, float]) -> dict[int, float]:
+        if any(x < 0 for x in v.values()):
+            raise ValueError("envelopes must be ≥ 0")
+        return v
+
+
+class Budget(_Model):
+    """Money levers: scale the dataset's envelopes, override them, carry-over, absorption."""
+
+    scale: float = Field(1.0, ge=0, description="Multiply every envelope.")
+    source_scale: dict[str, float] = Field(default_factory=dict, description="Multiply one source.")
+    envelopes: dict[str, dict[int, float]] = Field(
+        default_factory=dict, description="Override envelopes: source → year → million VND."
+    )
+    extra_sources: list[ExtraSource] = Field(default_factory=list)
+    carry_over: bool = Field(True, description="Unspent money moves to the next year.")
+    absorption_limit_mvnd: float | None = Field(
+        None, gt=0, description="Most a commune can spend in one year (million VND)."
+    )
+    upgrade_sources: list[str] | None = Field(
+        None,
+        description="Sources that may pay for tier upgrades, villages and district criteria "
+        "(default: sources eligible for every criterion).",
+    )
+
+    @field_validator("source_scale")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, value in v.items():
+            if value < 0:
+                raise ValueError(f"scale of {key} must be ≥ 0")
+        return v
+
+
+class Targets(_Model):
+    """The plan's targets to the horizon (what min-cost must reach; what simulations score)."""
+
+    communes_ntm: int | None = Field(None, ge=0)
+    advanced: int | None = Field(None, ge=0)
+    model: int | None = Field(None, ge=0)
+    district_units: list[str] = Field(default_factory=list)
+    advanced_districts: list[str] = Field(default_factory=list)
+    villages_ntm: int | None = Field(None, ge=0, description="New NTM villages in the period.")
+    villages_model: int | None = Field(None, ge=0, description="New model villages in the period.")
+    min_criteria: int | None = Field(None, ge=0, description="No commune below this many criteria.")
+    avg_criteria: float | None = Field(None, ge=0)
+    criterion_communes: dict[str, int | Literal["all"]] = Field(default_factory=dict)
+
+    def named(self) -> list[TargetName]:
+        """Names of the targets that are set."""
+        out: list[TargetName] = []
+        for name in TargetName.__args__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            if value not in (None, [], {}):
+                out.append(name)
+        return out
+
+
+class Lock(_Model):
+    """A planner's decision the optimizer must respect.
+
+    ``commune`` alone: force (must reach NTM) or forbid (no money). With ``criterion``:
+    force or forbid that project, optionally in ``year``. With ``year`` and no criterion
+    and ``action: forbid``: no project of the commune starts that year.
+    """
+
+    commune: str
+    criterion: str | None = None
+    year: int | None = None
+    action: Literal["force", "forbid"]
+
+    @field_validator("commune", mode="before")
+    @classmethod
+    def _code(cls, v: object) -> str:
+        return str(v).strip()
+
+    @model_validator(mode="after")
+    def _check(self) -> Lock:
+        if self.year is not None and self.criterion is None and self.action == "force":
+            raise ValueError("a year can be forced only for a criterion project")
+        return self
+
+
+class DistrictShares(_Model):
+    """Floors on each district's share of the plan's money (provincial allocation rule)."""
+
+    floors: dict[str, float] = Field(default_factory=dict)
+    tolerance: float = Field(0.0, ge=0, le=1)
+
+    @field_validator("floors", mode="before")
+    @classmethod
+    def _keys(cls, v: dict[object, float]) -> dict[str, float]:
+        return {str(k): float(x) for k, x in (v or {}).items()}
+
+    @field_validator("floors")
+    @classmethod
+    def _range(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, value in v.items():
+            if not 0 <= value <= 1:
+                raise ValueError(f"share of district {key} must be between 0 and 1")
+        if sum(v.values()) > 1 + 1e-9:
+            raise ValueError("district floors add up to more than 1")
+        return v
+
+
+class Objective(_Model):
+    """How max-achievement ranks plans: lexicographic stages, or weights."""
+
+    order: list[StageName] = Field(default_factory=lambda: list(DEFAULT_ORDER))
+    weights: dict[StageName, float] | None = None
+
+    @field_validator("order")
+    @classmethod
+    def _unique(cls, v: list[StageName]) -> list[StageName]:
+        if len(set(v)) != len(v):
+            raise ValueError("objective stages must not repeat")
+        return v
+
+
+class Replan(_Model):
+    """Re-planning from a later year with the years before it fixed."""
+
+    from_year: int
+    previous_plan: str | None = Field(
+        None, description="Results folder of the earlier plan: projects started before from_year "
+        "and still in progress are kept."
+    )
+
+
+class SolverSettings(_Model):
+    """Solver choice and limits."""
+
+    name: Literal["auto", "highs", "cbc"] = "auto"
+    time_limit_s: float = Field(120.0, gt=0)
+    mip_gap: float = Field(1e-4, ge=0, le=1)
+    threads: int | None = Field(None, ge=1)
+    warm_start: bool = True
+    tiebreak_time_limit_s: float = Field(
+        10.0, gt=0, description="Most time for each tie-breaking stage (criteria met, earliness, cost)."
+    )
+
+
+class Scenario(_Model):
+    """One named set of levers, targets and settings.
+
+    Parameters
+    ----------
+    name
+        Short name (used in folder names and comparisons).
+    title
+        Human title (Vietnamese).
+    data
+        Default dataset (``lao_cai`` or a path relative to the scenario file).
+    years
+        First and last year of the horizon.
+    mode
+        ``max-achievement`` or ``min-cost``.
+    """
+
+    name: str
+    title: str = ""
+    description: str = ""
+    data: str = "lao_cai"
+    years: tuple[int, int] = (2021, 2025)
+    mode: Mode = "max-achievement"
+    budget: Budget = Field(default_factory=Budget)
+    lead_times: dict[str, Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=dict)
+    targets: Targets = Field(default_factory=Targets)
+    enforce: list[TargetName] = Field(default_factory=list)
+    objective: Objective = Field(default_factory=Objective)
+    locks: list[Lock] = Field(default_factory=list)
+    district_shares: DistrictShares | None = None
+    replan: Replan | None = None
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+    uncertainty: dict[str, object] = Field(default_factory=dict)
+    source_file: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        start, end = self.years
+        if end < start:
+            raise ValueError("years: the last year is before the first")
+        if self.replan and not start <= self.replan.from_year <= end:
+            raise ValueError("replan.from_year must lie within years")
+        for name in self.enforce:
+            if name not in self.targets.named():
+                raise ValueError(f"enforce lists {name!r}, but targets does not set it")
+        return self
+
+    @property
+    def horizon(self) -> list[int]:
+        """The years of the horizon (from ``replan.from_year`` when re-planning)."""
+        start = self.replan.from_year if self.replan else self.years[0]
+        return list(range(start, self.years[1] + 1))
+
+    def content_hash(self) -> str:
+        """SHA-256 of the scenario's content (key order and formatting do not matter)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def with_(self, **changes: object) -> Scenario:
+        """Return a validated copy with some fields changed."""
+        data = self.model_dump()
+        data.update(changes)
+        data["source_file"] = self.source_file
+        return Scenario.model_validate(data)
+
+    def to_yaml(self) -> str:
+        """Serialise to YAML (Vietnamese text kept readable)."""
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), allow_unicode=True,
+                              sort_keys=False)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line where YAML parsing failed, or the key path of each
+        invalid value with what was expected.
+    """
+    path = Path(path)
+    display = str(path)
+    if not path.exists():
+        raise InputError([Problem(display, "scenario file not found")])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError([Problem(display, f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                                  row=(mark.line + 1) if mark else None,
+                                  column=str(mark.column + 1) if mark else None)]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(display, "not UTF-8 text", expected="a YAML file saved as UTF-8")]) from None
+    if not isinstance(raw, dict):
+        raise InputError([Problem(display, "a scenario must be a mapping of keys to values",
+                                  expected="keys such as name:, years:, budget:, targets:")])
+    raw.setdefault("name", path.stem)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError([
+            Problem(display, f"key '{'.'.join(str(p) for p in err['loc']) or '(top)'}': {err['msg']}",
+                    found=None if isinstance(err.get("input"), (dict, list)) else str(err.get("input")))
+            for err in exc.errors()
+        ]) from None
+    scenario.source_file = display
+    return scenario
+
+
+def resolve_data_path(scenario: Scenario) -> str:
+    """Return the scenario's dataset reference, relative paths taken from its folder."""
+    from ntm_sim.dataset import BUNDLED
+
+    ref = scenario.data
+    if ref in BUNDLED or ref.startswith("bundled:") or not scenario.source_file:
+        return ref
+    path = Path(ref)
+    if not path.is_absolute():
+        path = Path(scenario.source_file).parent / path
+    return str(path)
