@@ -27,6 +27,8 @@ COMMUNE_COLUMNS: dict[str, object] = {
     "commune_name": "",
     "district_code": "",
     "district_name": "",
+    "province_code": "",
+    "province_name": "",
     "especially_difficult": False,
     "population": np.nan,
     "households": np.nan,
@@ -47,6 +49,8 @@ DISTRICT_COLUMNS: dict[str, object] = {
     "district_cost_mvnd": np.nan,
     "district_advanced_cost_mvnd": np.nan,
 }
+# A source's scope: empty = every commune; otherwise province or district codes ("10; 11").
+SOURCE_COLUMNS: dict[str, object] = {"name_vi": "", "name_en": "", "eligible": "", "scope": ""}
 _BOOL_COMMUNE = ("especially_difficult", "advanced", "model")
 _INT_COMMUNE = ("villages", "villages_ntm", "villages_model")
 
@@ -106,7 +110,8 @@ class Dataset:
         One row per district-level unit, indexed by ``district_code``.
     sources
         Funding sources indexed by ``source_id`` with ``name_vi``, ``name_en``,
-        ``eligible`` (the rule as written).
+        ``eligible`` (the rule as written) and ``scope`` (empty for every commune, or
+        the province or district codes the source may pay in).
     eligibility
         Bool, sources × criterion ids: may this source pay for this criterion.
     envelopes
@@ -262,7 +267,12 @@ def make_dataset(
     cost_estimated.columns.name = "criterion"
 
     if sources is None:
-        sources = pd.DataFrame(columns=["name_vi", "name_en", "eligible"]).rename_axis("source_id")
+        sources = pd.DataFrame(columns=list(SOURCE_COLUMNS)).rename_axis("source_id")
+    sources = sources.copy()
+    for col, default in SOURCE_COLUMNS.items():
+        if col not in sources.columns:
+            sources[col] = default
+    sources = sources[list(SOURCE_COLUMNS)].fillna("").astype(str)
     if envelopes is None:
         envelopes = pd.DataFrame(index=sources.index, dtype=float)
     if eligibility is None:
@@ -306,9 +316,10 @@ def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:
         communes[col] = communes[col].fillna(False).astype(bool)
     for col in _INT_COMMUNE:
         communes[col] = communes[col].fillna(0).astype(int)
-    for col in ("commune_name", "district_code", "district_name"):
+    for col in ("commune_name", "district_code", "district_name", "province_code", "province_name"):
         communes[col] = communes[col].fillna("").astype(str)
     communes["district_code"] = communes["district_code"].map(normalise_code)
+    communes["province_code"] = communes["province_code"].map(normalise_code)
     for col in ("population", "households", "advanced_cost_mvnd", "model_cost_mvnd",
                 "village_ntm_cost_mvnd", "village_model_cost_mvnd"):
         communes[col] = communes[col].astype(float)

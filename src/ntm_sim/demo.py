@@ -172,6 +172,8 @@ def generate(seed: int = SEED) -> Dataset:
     villages_model = np.where(is_ntm, np.floor(villages_ntm * rng.uniform(0, 0.3, len(codes))), 0).astype(int)
 
     communes = units[["commune_name", "district_code", "district_name"]].copy()
+    communes["province_code"] = "10"  # GSO code of Lào Cai
+    communes["province_name"] = "Lào Cai"
     communes["especially_difficult"] = [c in dbkk for c in codes]
     communes["population"] = population
     communes["households"] = households

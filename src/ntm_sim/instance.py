@@ -87,8 +87,8 @@ class Instance:
     sources: list[str]
     budget: np.ndarray                  # (n_f, n_t)
     classes: list[tuple[int, ...]]      # eligible source indices per class
-    class_of_criterion: np.ndarray
-    upgrade_class: int
+    commune_upgrade_class: np.ndarray   # class paying a commune's tier and village projects
+    district_upgrade_class: np.ndarray  # class paying a district's projects
     carry_over: bool
     absorption: float | None
     adv_cost: np.ndarray
@@ -258,19 +258,37 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         upgrade = np.array([s in scenario.budget.upgrade_sources for s in sources], dtype=bool)
     else:
         upgrade = eligibility.all(axis=1).to_numpy() if len(sources) else np.zeros(0, dtype=bool)
+    # where each source may pay: every commune, or the provinces/districts of its scope
+    in_scope = np.ones((len(sources), len(communes)), dtype=bool)
+    scopes = dict(ds.sources["scope"]) if "scope" in ds.sources.columns else {}
+    scopes.update({extra.id: extra.scope for extra in scenario.budget.extra_sources})
+    for f, sid in enumerate(sources):
+        rule = str(scopes.get(sid, "") or "")
+        codes = {normalise_code(x) for x in rule.replace(",", ";").split(";") if x.strip()}
+        if codes:
+            in_scope[f] = (ds.communes["province_code"].isin(codes) | ds.communes["district_code"].isin(codes)
+                           ).to_numpy()
+            unknown = codes - set(ds.communes["province_code"]) - set(ds.communes["district_code"])
+            if unknown:
+                bad(f"source {sid!r}: scope {sorted(unknown)} matches no province or district of the dataset")
+    elig = eligibility.to_numpy(dtype=bool).reshape(len(sources), len(crit))
+    # eligibility classes: the set of sources that may pay for a criterion in a commune
     signatures: dict[tuple[int, ...], int] = {}
-    class_of = np.zeros(len(crit), dtype=int)
-    for k, kid in enumerate(crit.ids):
-        sig = tuple(int(i) for i in np.flatnonzero(eligibility[kid].to_numpy())) if len(sources) else ()
-        class_of[k] = signatures.setdefault(sig, len(signatures))
-    up_sig = tuple(int(i) for i in np.flatnonzero(upgrade))
-    upgrade_class = signatures.setdefault(up_sig, len(signatures))
-    classes = [sig for sig, _ in sorted(signatures.items(), key=lambda kv: kv[1])]
 
-    # projects
+    def class_id(sources_ok: np.ndarray) -> int:
+        return signatures.setdefault(tuple(int(i) for i in np.flatnonzero(sources_ok)), len(signatures))
+
     status = ds.status.to_numpy()
     cost = ds.cost.to_numpy()
     pc, pk = np.nonzero(~status)
+    proj_class = np.array([class_id(elig[:, k] & in_scope[:, c]) for c, k in zip(pc, pk, strict=True)],
+                          dtype=int)
+    commune_up = np.array([class_id(upgrade & in_scope[:, c]) for c in range(len(communes))], dtype=int)
+    district_up = np.array([class_id(upgrade & in_scope[:, m].all(axis=1)) if len(m) else class_id(upgrade)
+                            for m in members], dtype=int)
+    classes = [sig for sig, _ in sorted(signatures.items(), key=lambda kv: kv[1])]
+
+    # projects
     proj_cost = np.nan_to_num(cost[pc, pk], nan=0.0)
     committed = np.full(len(pc), -1, dtype=int)
     if scenario.replan and scenario.replan.previous_plan:
@@ -327,13 +345,13 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         proj_criterion=pk.astype(int),
         proj_cost=proj_cost,
         proj_lead=lead[pk],
-        proj_class=class_of[pk],
+        proj_class=proj_class,
         proj_committed_start=committed,
         sources=sources,
         budget=env.to_numpy(dtype=float).reshape(len(sources), len(years)),
         classes=classes,
-        class_of_criterion=class_of,
-        upgrade_class=upgrade_class,
+        commune_upgrade_class=commune_up,
+        district_upgrade_class=district_up,
         carry_over=scenario.budget.carry_over,
         absorption=scenario.budget.absorption_limit_mvnd,
         adv_cost=np.nan_to_num(c["advanced_cost_mvnd"].to_numpy(dtype=float)),
@@ -484,5 +502,6 @@ def with_gap_source(inst: Instance) -> Instance:
                    + (inst.villages * (inst.village_ntm_cost + inst.village_model_cost)).sum()) + 1.0)
     f = len(inst.sources)
     budget = np.vstack([inst.budget, np.full((1, inst.n_years), bound)])
+    # the gap source may pay anything, anywhere
     classes = [tuple(cls) + (f,) for cls in inst.classes]
     return replace(inst, sources=[*inst.sources, GAP_SOURCE], budget=budget, classes=classes, gap_source=f)

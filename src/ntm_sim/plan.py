@@ -116,8 +116,11 @@ def project_spend(inst: Instance, dec: Decisions) -> np.ndarray:
     return out
 
 
-def upgrade_spend(inst: Instance, dec: Decisions) -> tuple[np.ndarray, np.ndarray]:
-    """Money for tier upgrades and villages per commune and year, and district money per year."""
+def upgrade_spend(inst: Instance, dec: Decisions, by_district: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Money for tier upgrades and villages per commune and year, and district money per year.
+
+    With ``by_district`` the district money is per district and year (n_d × n_t).
+    """
     n_c, n_t = inst.n_communes, inst.n_years
     commune = np.zeros((n_c, n_t))
     for starts, cost, lead in ((dec.adv_start, inst.adv_cost, inst.adv_lead),
@@ -127,12 +130,12 @@ def upgrade_spend(inst: Instance, dec: Decisions) -> tuple[np.ndarray, np.ndarra
                 commune[c, inst.year_index(y)] += cost[c] / lead
     commune += dec.village_ntm * inst.village_ntm_cost[:, None]
     commune += dec.village_model * inst.village_model_cost[:, None]
-    district = np.zeros(n_t)
+    district = np.zeros((len(inst.districts), n_t))
     for starts, cost in ((dec.district_start, inst.district_cost),
                          (dec.district_adv_start, inst.district_adv_cost)):
         for d in np.flatnonzero(starts >= 0):
-            district[inst.year_index(int(starts[d]))] += cost[d]
-    return commune, district
+            district[d, inst.year_index(int(starts[d]))] += cost[d]
+    return commune, (district if by_district else district.sum(axis=0))
 
 
 def class_spend(inst: Instance, dec: Decisions) -> np.ndarray:
@@ -140,8 +143,9 @@ def class_spend(inst: Instance, dec: Decisions) -> np.ndarray:
     out = np.zeros((len(inst.classes), inst.n_years))
     ps = project_spend(inst, dec)
     np.add.at(out, inst.proj_class, ps)
-    commune, district = upgrade_spend(inst, dec)
-    out[inst.upgrade_class] += commune.sum(axis=0) + district
+    commune, district = upgrade_spend(inst, dec, by_district=True)
+    np.add.at(out, inst.commune_upgrade_class, commune)
+    np.add.at(out, inst.district_upgrade_class, district)
     return out
 
 
@@ -406,22 +410,22 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
         add("criterion", c, int(inst.commune_district[c]), inst.criteria[inst.proj_criterion[p]],
             int(dec.proj_start[p]), int(inst.proj_lead[p]), 1, float(inst.proj_cost[p]),
             int(inst.proj_class[p]), float(prio[p]))
-    g_up = inst.upgrade_class
     for kind, starts, cost, lead in (("advanced", dec.adv_start, inst.adv_cost, inst.adv_lead),
                                      ("model", dec.model_start, inst.model_cost, inst.model_lead)):
         for c in np.flatnonzero(starts >= 0):
             add(kind, int(c), int(inst.commune_district[c]), kind, int(starts[c]), lead, 1, float(cost[c]),
-                g_up, np.inf)
+                int(inst.commune_upgrade_class[c]), np.inf)
     for kind, counts, unit in (("village_ntm", dec.village_ntm, inst.village_ntm_cost),
                                ("village_model", dec.village_model, inst.village_model_cost)):
         for c, t in zip(*np.nonzero(counts), strict=True):
             q = int(counts[c, t])
             add(kind, int(c), int(inst.commune_district[c]), kind, int(inst.years[t]), 1, q,
-                float(unit[c] * q), g_up, np.inf)
+                float(unit[c] * q), int(inst.commune_upgrade_class[c]), np.inf)
     for kind, starts, cost in (("district", dec.district_start, inst.district_cost),
                                ("district_advanced", dec.district_adv_start, inst.district_adv_cost)):
         for d in np.flatnonzero(starts >= 0):
-            add(kind, None, int(d), kind, int(starts[d]), 1, 1, float(cost[d]), g_up, np.inf)
+            add(kind, None, int(d), kind, int(starts[d]), 1, 1, float(cost[d]),
+                int(inst.district_upgrade_class[d]), np.inf)
     projects = pd.DataFrame(rows, columns=["project_id", "kind", "commune_code", "district_code", "criterion",
                                            "start_year", "end_year", "quantity", "cost_mvnd", "priority"])
     projects = projects.sort_values(["priority", "start_year", "commune_code", "criterion"],

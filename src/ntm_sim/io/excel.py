@@ -553,6 +553,7 @@ def _read_source_sheet(
     if table.empty:
         return None, None
     # the name columns are optional in the sheet
-    sources = table.set_index("source_id").reindex(columns=["name_vi", "name_en", "eligible"], fill_value="")
+    sources = table.set_index("source_id").reindex(columns=["name_vi", "name_en", "eligible", "scope"],
+                                                   fill_value="")
     envelopes = pd.DataFrame(env).T.reindex(sources.index).fillna(0.0)
     return sources, envelopes

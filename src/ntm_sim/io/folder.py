@@ -25,6 +25,7 @@ from ntm_sim.criteria import available_sets, load_criteria_set
 from ntm_sim.dataset import (
     COMMUNE_COLUMNS,
     DISTRICT_COLUMNS,
+    SOURCE_COLUMNS,
     Dataset,
     DatasetMeta,
     eligibility_from_rule,
@@ -155,7 +156,7 @@ def write_folder(ds: Dataset, folder: Path) -> None:
         communes = ds.communes[list(COMMUNE_COLUMNS)].reset_index()
         _to_csv(communes, tmp / "communes.csv")
         _to_csv(ds.districts[list(DISTRICT_COLUMNS)].reset_index(), tmp / "districts.csv")
-        _to_csv(ds.sources[["name_vi", "name_en", "eligible"]].reset_index(), tmp / "sources.csv")
+        _to_csv(ds.sources[list(SOURCE_COLUMNS)].reset_index(), tmp / "sources.csv")
         env = ds.envelopes.stack().rename("amount_mvnd").reset_index()
         env.columns = ["source_id", "year", "amount_mvnd"]
         _to_csv(env, tmp / "envelopes.csv")

@@ -38,6 +38,8 @@ COMMUNE_TABLE = (
     Column("commune_name", "Tên xã", "text", ("đơn vị", *NAME.aliases)),
     Column("district_code", "Mã huyện", "code", DISTRICT_CODE.aliases),
     Column("district_name", "Tên huyện", "text", DISTRICT_NAME.aliases),
+    Column("province_code", "Mã tỉnh", "code", ("province_code", "ma tinh")),
+    Column("province_name", "Tên tỉnh", "text", ("province_name", "tỉnh", "ten tinh")),
     Column("especially_difficult", "Xã ĐBKK", "flag",
            ("đbkk", "xã đặc biệt khó khăn", "khu vực iii", "xã khu vực iii", "especially difficult")),
     Column("population", "Dân số (người)", "number", ("dân số", "population", "số dân")),
@@ -73,6 +75,7 @@ SOURCE_TABLE = (
     Column("name_en", "Tên tiếng Anh", "text", ("name_en", "english")),
     Column("eligible", "Được chi cho tiêu chí", "text",
            ("tiêu chí được chi", "eligible", "được chi cho", "phạm vi chi"), required=True),
+    Column("scope", "Địa bàn (mã tỉnh/huyện)", "text", ("scope", "địa bàn", "phạm vi", "địa bàn áp dụng")),
 )
 
 EXPECTED_RULE = "'Tất cả', a kind (Hạ tầng, Phát triển, Quản trị) or criteria (TC2; TC3)"

@@ -127,7 +127,7 @@ class _Greedy:
             for y in inst.years:
                 if y + lead - 1 > inst.horizon_end:
                     break
-                needs = [(inst.upgrade_class, inst.year_index(s), cost / lead)
+                needs = [(int(inst.commune_upgrade_class[index]), inst.year_index(s), cost / lead)
                          for s in inst.spend_years(int(y), lead)]
                 if self._fits(needs, index):
                     self._pay(needs, index)
@@ -139,7 +139,7 @@ class _Greedy:
         if starts[index] >= 0:
             return True
         for t, y in enumerate(inst.years):
-            needs = [(inst.upgrade_class, t, float(cost))]
+            needs = [(int(inst.district_upgrade_class[index]), t, float(cost))]
             if self._fits(needs, None):
                 self._pay(needs, None)
                 starts[index] = int(y)
@@ -164,7 +164,7 @@ class _Greedy:
                         room = ntm_by_t - inst.villages_model[c] - self.dec.village_model[c].sum()
                     if room <= 0:
                         break
-                    needs = [(inst.upgrade_class, t, float(unit[c]))]
+                    needs = [(int(inst.commune_upgrade_class[c]), t, float(unit[c]))]
                     if not self._fits(needs, int(c)):
                         break
                     self._pay(needs, int(c))
@@ -331,7 +331,7 @@ def d07_shareout(inst: Instance) -> Decisions:
                 if g.fund_projects([p], year):
                     _draw(pot[c], eligible, inst.proj_cost[p])
             if g.ntm_at_end(int(c)) and g.dec.adv_start[c] < 0 and not inst.base_adv[c]:
-                eligible = list(inst.classes[inst.upgrade_class])
+                eligible = list(inst.classes[inst.commune_upgrade_class[c]])
                 if pot[c, eligible].sum() + 1e-6 >= inst.adv_cost[c] and g.fund_upgrade("advanced", int(c)):
                     _draw(pot[c], eligible, inst.adv_cost[c])
         if not inst.carry_over:

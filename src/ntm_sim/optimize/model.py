@@ -285,7 +285,7 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
                     opts.append((s, v))
                     for y in inst.spend_years(s, lead):
                         t = inst.year_index(y)
-                        class_spend[(inst.upgrade_class, t)].append((v, MONEY * cost[c] / lead))
+                        class_spend[(int(inst.commune_upgrade_class[c]), t)].append((v, MONEY * cost[c] / lead))
                         commune_spend[(c, t)].append((v, MONEY * cost[c] / lead))
                 if opts:
                     table[c] = opts
@@ -345,7 +345,7 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
                 vns.append(vn)
                 vms.append(vm)
                 for v, unit in ((vn, inst.village_ntm_cost[c]), (vm, inst.village_model_cost[c])):
-                    class_spend[(inst.upgrade_class, t)].append((v, MONEY * float(unit)))
+                    class_spend[(int(inst.commune_upgrade_class[c]), t)].append((v, MONEY * float(unit)))
                     commune_spend[(c, t)].append((v, MONEY * float(unit)))
                 prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for v in vms] + [(v, -1.0) for v in vns]),
                                                      pulp.LpConstraintLE, rhs=model_room0))
@@ -501,7 +501,7 @@ def _district_project(m: PlanModel, d: int, prefix: str, cost: float,
     for s in inst.years:
         v = m.prob.add_variable(f"{prefix}_{d}_{int(s)}", cat=pulp.LpBinary)
         opts.append((int(s), v))
-        class_spend[(inst.upgrade_class, inst.year_index(int(s)))].append((v, cost))
+        class_spend[(int(inst.district_upgrade_class[d]), inst.year_index(int(s)))].append((v, cost))
     m.prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for _, v in opts]), pulp.LpConstraintLE, rhs=1))
     return opts
 

@@ -1,0 +1,51 @@
+"""Funding sources scoped to provinces or districts pay only there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ntm_sim.criteria import load_criteria_set
+from ntm_sim.dataset import make_dataset
+from ntm_sim.optimize import solve
+from ntm_sim.plan import check
+from ntm_sim.scenario import Scenario
+
+
+def two_provinces(scope_a: str):
+    crit = load_criteria_set()
+    codes = ["1", "2"]
+    status = pd.DataFrame(True, index=codes, columns=crit.ids)
+    status.loc[:, "TC12"] = False  # one-year criterion missing in both communes
+    cost = pd.DataFrame(np.nan, index=codes, columns=crit.ids)
+    cost.loc[:, "TC12"] = [10.0, 10.0]
+    communes = pd.DataFrame({"commune_name": ["A", "B"], "district_code": ["11", "21"],
+                             "district_name": ["Huyện A", "Huyện B"], "province_code": ["1", "2"],
+                             "province_name": ["Tỉnh A", "Tỉnh B"]}, index=codes)
+    sources = pd.DataFrame({"name_vi": ["Tỉnh A"], "name_en": ["A"], "eligible": ["Tất cả"], "scope": [scope_a]},
+                           index=pd.Index(["a"], name="source_id"))
+    env = pd.DataFrame({2021: [100.0]}, index=sources.index)
+    return make_dataset(crit, communes, status, cost, sources=sources, envelopes=env)
+
+
+def scenario():
+    return Scenario.model_validate({"name": "s", "years": (2021, 2021), "solver": {"time_limit_s": 20}})
+
+
+def test_scoped_source_pays_only_in_its_province():
+    r = solve(two_provinces("1"), scenario())
+    assert check(r.instance, r.plan.decisions) == []
+    assert r.plan.outcomes.commune_year_ntm.tolist() == [2021, 0]  # only province 1 is funded
+    assert set(r.plan.funding["commune_code"]) == {"1"}
+    for plan in r.baselines.values():
+        assert plan.outcomes.commune_year_ntm[1] == 0
+
+
+def test_unscoped_source_pays_everywhere():
+    r = solve(two_provinces(""), scenario())
+    assert r.plan.outcomes.commune_year_ntm.tolist() == [2021, 2021]
+
+
+def test_district_code_scope():
+    r = solve(two_provinces("21"), scenario())
+    assert r.plan.outcomes.commune_year_ntm.tolist() == [0, 2021]
