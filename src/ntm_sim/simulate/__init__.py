@@ -1,0 +1,255 @@
+"""Monte Carlo evaluation of plans: experiments and outcomes on one index (EMA shape).
+
+>>> result = simulate(inst, {"optimum": dec}, n_draws=10_000, seed=1)   # doctest: +SKIP
+>>> result.experiments.head()                                          # doctest: +SKIP
+>>> result.outcomes["optimum"]["communes_ntm"].mean()                  # doctest: +SKIP
+
+Draws are grouped in blocks of :data:`BLOCK` draws; block ``b`` always uses the seed
+``(seed, b)``, so the numbers do not depend on how many blocks run at once, on which
+machine, or whether they run locally or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from ntm_sim.instance import Instance
+from ntm_sim.plan import Decisions
+from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
+from ntm_sim.simulate.settings import Range, UncertaintySettings
+
+__all__ = ["BLOCK", "SimulationResult", "UncertaintySettings", "Range", "sample_experiments", "simulate"]
+
+BLOCK = 1000
+Sampler = Literal["mc", "lhs", "sobol"]
+SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
+                   "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
+                   "unfinished_projects")
+
+
+def sample_experiments(settings: UncertaintySettings, n_draws: int, sampler: Sampler = "mc",
+                       seed: int = 0) -> pd.DataFrame:
+    """Sample the experiment parameters (one row per draw).
+
+    Parameters
+    ----------
+    settings
+        Ranges of the parameters; fixed ranges give a constant column.
+    n_draws
+        Number of draws.
+    sampler
+        ``mc`` (independent uniforms), ``lhs`` (Latin hypercube) or ``sobol`` (scrambled
+        Sobol; best with a power of two draws).
+    seed
+        Seed; the same seed gives the same table.
+    """
+    ranges = settings.ranges()
+    free = [name for name, r in ranges.items() if not r.fixed]
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
+    if free:
+        if sampler == "mc":
+            u = rng.random((n_draws, len(free)))
+        elif sampler == "lhs":
+            u = qmc.LatinHypercube(d=len(free), seed=rng).random(n_draws)
+        elif sampler == "sobol":
+            with warnings.catch_warnings():  # balance needs 2^m points; any n is still valid
+                warnings.simplefilter("ignore", UserWarning)
+                u = qmc.Sobol(d=len(free), scramble=True, seed=rng).random(n_draws)
+        else:
+            raise ValueError(f"unknown sampler {sampler!r}: use mc, lhs or sobol")
+    else:
+        u = np.zeros((n_draws, 0))
+    data = {}
+    for name, r in ranges.items():
+        data[name] = r.low + (u[:, free.index(name)] * (r.high - r.low) if name in free else 0.0)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n_draws, name="draw"))
+    return frame
+
+
+@dataclass
+class SimulationResult:
+    """Experiments and outcomes of several plans on common random numbers.
+
+    Attributes
+    ----------
+    experiments
+        One row per draw: the sampled experiment parameters.
+    outcomes
+        Plan name → outcome name → array with one row per draw (``ntm_by_year`` has
+        one column per year, ``criterion_communes`` one per criterion).
+    commune_probability
+        Plan name → communes × years: probability of being NTM by the end of each year.
+    """
+
+    instance: Instance = field(repr=False)
+    settings: UncertaintySettings
+    experiments: pd.DataFrame
+    outcomes: dict[str, dict[str, np.ndarray]]
+    commune_probability: dict[str, pd.DataFrame]
+    seed: int
+    sampler: str
+    n_draws: int
+
+    @property
+    def plans(self) -> list[str]:
+        """Names of the plans simulated."""
+        return list(self.outcomes)
+
+    def target_success(self, plan: str) -> dict[str, np.ndarray]:
+        """Per draw, whether each target of the scenario is reached (and all of them)."""
+        inst = self.instance
+        t = inst.targets
+        o = self.outcomes[plan]
+        out: dict[str, np.ndarray] = {}
+        if t.communes_ntm is not None:
+            out["communes_ntm"] = o["communes_ntm"] >= t.communes_ntm
+        if t.advanced is not None:
+            out["advanced"] = o["advanced"] >= t.advanced
+        if t.model is not None:
+            out["model"] = o["model"] >= t.model
+        for i, d in enumerate(t.district_units):
+            out[f"district_units:{inst.districts[d]}"] = o["named_district_units"][:, i]
+        for i, d in enumerate(t.advanced_districts):
+            out[f"advanced_districts:{inst.districts[d]}"] = o["named_advanced_districts"][:, i]
+        if t.villages_ntm is not None:
+            out["villages_ntm"] = o["villages_ntm"] >= t.villages_ntm
+        if t.villages_model is not None:
+            out["villages_model"] = o["villages_model"] >= t.villages_model
+        if t.min_criteria is not None:
+            out["min_criteria"] = o["min_criteria"] >= t.min_criteria
+        if t.avg_criteria is not None:
+            out["avg_criteria"] = o["avg_criteria"] >= t.avg_criteria - 1e-9
+        for k, need in t.criterion_communes.items():
+            out[f"criterion_communes:{inst.criteria[k]}"] = o["criterion_communes"][:, k] >= need
+        if out:
+            out["all_targets"] = np.logical_and.reduce(list(out.values()))
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy outcomes: one row per plan and draw, joined to the experiments."""
+        frames = []
+        years = [int(y) for y in self.instance.years]
+        for plan, o in self.outcomes.items():
+            cols = {name: o[name] for name in SCALAR_OUTCOMES}
+            for i, y in enumerate(years):
+                cols[f"ntm_{y}"] = o["ntm_by_year"][:, i]
+            for name, ok in self.target_success(plan).items():
+                cols[f"reach:{name}"] = ok
+            frame = pd.DataFrame(cols, index=self.experiments.index)
+            frame.insert(0, "plan", plan)
+            frames.append(self.experiments.join(frame))
+        return pd.concat(frames).reset_index()
+
+
+def _block_sizes(n_draws: int) -> list[int]:
+    full, rest = divmod(n_draws, BLOCK)
+    return [BLOCK] * full + ([rest] if rest else [])
+
+
+def _run_block(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings,
+               params: dict[str, np.ndarray], seed: int, block: int) -> dict[str, BlockOutcomes]:
+    """One block of draws for every plan (a unit of work for local runs and Dask)."""
+    n = len(next(iter(params.values())))
+    rnd = draw_block(inst, n, np.random.SeedSequence([seed, 1, block]))
+    return {name: Engine(inst, dec, settings).run(params, rnd) for name, dec in plans.items()}
+
+
+def simulate(
+    inst: Instance,
+    plans: dict[str, Decisions],
+    settings: UncertaintySettings | None = None,
+    *,
+    n_draws: int = 1000,
+    seed: int = 0,
+    sampler: Sampler = "mc",
+    experiments: pd.DataFrame | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Simulate plans over ``n_draws`` draws on common random numbers.
+
+    Parameters
+    ----------
+    inst
+        The instance the plans were made for.
+    plans
+        Plan name → decisions.
+    settings
+        Uncertainties (default: :class:`UncertaintySettings` defaults).
+    n_draws, seed, sampler
+        How many draws, the seed, and how experiment parameters are sampled.
+    experiments
+        A ready experiments table (overrides ``n_draws``/``sampler``), e.g. to evaluate
+        plans on a set of named futures.
+    scheduler
+        ``None`` runs locally; ``"local"`` starts a Dask ``LocalCluster``; otherwise a
+        Dask scheduler address such as ``tcp://10.0.0.5:8786``.
+    progress
+        Called with (draws done, draws in all) after each block.
+    """
+    settings = settings or UncertaintySettings()
+    if experiments is None:
+        experiments = sample_experiments(settings, n_draws, sampler, seed)
+    n_draws = len(experiments)
+    sizes = _block_sizes(n_draws)
+    bounds = np.cumsum([0, *sizes])
+    blocks = [{name: experiments[name].to_numpy()[bounds[b]:bounds[b + 1]] for name in settings.PARAMETERS}
+              for b in range(len(sizes))]
+    if scheduler is None:
+        results = []
+        for b, params in enumerate(blocks):
+            results.append(_run_block(inst, plans, settings, params, seed, b))
+            if progress:
+                progress(int(bounds[b + 1]), n_draws)
+    else:
+        from ntm_sim.simulate.distributed import run_blocks
+
+        results = run_blocks(scheduler, _run_block, inst, plans, settings, blocks, seed, progress, bounds)
+    return _assemble(inst, settings, experiments, plans, results, seed, sampler)
+
+
+def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.DataFrame,
+              plans: dict[str, Decisions], results: list[dict[str, BlockOutcomes]], seed: int,
+              sampler: str) -> SimulationResult:
+    outcomes: dict[str, dict[str, np.ndarray]] = {}
+    probability: dict[str, pd.DataFrame] = {}
+    n = len(experiments)
+    t = inst.targets
+    for name in plans:
+        parts = [r[name] for r in results]
+        cat = lambda attr: np.concatenate([getattr(p, attr) for p in parts])  # noqa: E731
+        units = cat("district_units")
+        units_adv = cat("district_advanced")
+        o = {
+            "ntm_by_year": cat("ntm_by_year"),
+            "advanced": cat("advanced"),
+            "model": cat("model"),
+            "district_units": units.sum(axis=1),
+            "advanced_districts": units_adv.sum(axis=1),
+            "named_district_units": units[:, list(t.district_units)],
+            "named_advanced_districts": units_adv[:, list(t.advanced_districts)],
+            "villages_ntm": cat("villages_ntm"),
+            "villages_model": cat("villages_model"),
+            "avg_criteria": cat("avg_criteria"),
+            "min_criteria": cat("min_criteria"),
+            "below_floor": cat("below_floor"),
+            "criterion_communes": cat("criterion_communes"),
+            "spent": cat("spent"),
+            "unspent": cat("unspent"),
+            "slipped_projects": cat("slipped_projects"),
+            "unfinished_projects": cat("unfinished_projects"),
+        }
+        o["communes_ntm"] = o["ntm_by_year"][:, -1]
+        outcomes[name] = o
+        counts = sum(p.commune_ntm_count for p in parts)
+        probability[name] = pd.DataFrame(counts / n, index=pd.Index(inst.communes, name="commune_code"),
+                                         columns=[int(y) for y in inst.years])
+    return SimulationResult(instance=inst, settings=settings, experiments=experiments, outcomes=outcomes,
+                            commune_probability=probability, seed=seed, sampler=sampler, n_draws=n)
