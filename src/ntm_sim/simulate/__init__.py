@@ -224,7 +224,10 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
     t = inst.targets
     for name in plans:
         parts = [r[name] for r in results]
-        cat = lambda attr: np.concatenate([getattr(p, attr) for p in parts])  # noqa: E731
+
+        def cat(attr: str, parts: list[BlockOutcomes] = parts) -> np.ndarray:
+            return np.concatenate([getattr(p, attr) for p in parts])
+
         units = cat("district_units")
         units_adv = cat("district_advanced")
         o = {

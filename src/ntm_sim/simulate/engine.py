@@ -322,7 +322,6 @@ class Engine:
         inst, it, s = self.inst, self.items, self.settings
         n_b = rnd.n_draws
         n_t, t0 = inst.n_years, int(inst.years[0])
-        n_c, n_k = inst.n_communes, len(inst.criteria)
         n_i = len(it)
         end = inst.horizon_end
 
