@@ -274,3 +274,98 @@ def solve(
     summary = write_solve_results(result, out, command=sys.argv)
     echo(format_solve_summary(summary))
     echo(f"Kết quả: {out}")
+
+
+# ----- simulation ---------------------------------------------------------------------------
+
+def format_simulation_summary(summary: dict) -> str:
+    """Readable text of a simulation summary, with Vietnamese number formats."""
+    from ntm_sim.text import format_number_vi as fmt
+    from ntm_sim.text import format_percent_vi as pct
+
+    lines = [f"Mô phỏng: {summary['draws']} lần thử, seed {summary['seed']}, lấy mẫu {summary['sampler']}"]
+    for plan, p in summary["plans"].items():
+        o = p["outcomes"]["communes_ntm"]
+        lines.append(f"{p['name_vi']} ({plan}): xã NTM bình quân {fmt(o['mean'], 1)} "
+                     f"(5%–95%: {fmt(o['p5'])}–{fmt(o['p95'])})")
+        probs = p["target_probabilities"]
+        shown = ", ".join(f"{k}: {pct(v, 0)}" for k, v in probs.items()
+                          if k in ("communes_ntm", "advanced", "model", "all_targets")
+                          or k.startswith("district_units"))
+        if shown:
+            lines.append(f"  xác suất đạt mục tiêu – {shown}")
+        sens = list(p["sensitivity"].items())[:3]
+        if sens:
+            lines.append("  yếu tố ảnh hưởng nhất: " + ", ".join(f"{k} ({pct(v['first_order'], 0)})" for k, v in sens))
+        lines.append("  " + p["scenario_discovery"]["text_vi"])
+    if summary.get("regret_communes_ntm"):
+        lines.append("Hối tiếc (số xã kém phương án tốt nhất trong cùng lần thử), bình quân: " + ", ".join(
+            f"{k}: {fmt(v['mean_regret'], 1)}" for k, v in summary["regret_communes_ntm"].items()))
+    if "robust_plan" in summary:
+        r = summary["robust_plan"]
+        f = r["fresh_draws"]
+        lines.append(f"Phương án vững (dự phòng {pct(r['buffer'], 0)} chi phí): xã NTM bình quân "
+                     f"{fmt(f['robust']['mean_communes'], 1)} so với {fmt(f['deterministic']['mean_communes'], 1)} "
+                     f"của phương án tất định (kiểm tra trên lần thử mới)")
+    return "\n".join(lines)
+
+
+@app.command()
+@guarded
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically).")],
+    plan: Annotated[Path | None, typer.Option("--plan", help="Results folder of 'ntm-sim solve' to evaluate "
+                                                             "(default: solve the scenario first).")] = None,
+    data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
+    draws: Annotated[int, typer.Option(min=1, help="Number of draws.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same numbers.")] = 0,
+    sampler: Annotated[str, typer.Option(help="mc, lhs or sobol.")] = "mc",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local' to start a "
+                                                       "LocalCluster (needs the [distributed] extra).")] = None,
+    robust: Annotated[bool, typer.Option(help="Also tune a contingency buffer and compare on fresh draws.")] = False,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds when solving first.")] = 60.0,
+    units: UnitsOption = "lao_cai",
+) -> None:
+    """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
+    import time
+
+    from ntm_sim.instance import build_instance
+    from ntm_sim.optimize import solve as run_solve
+    from ntm_sim.results import load_plans, write_simulation_results
+    from ntm_sim.simulate import simulate as run_simulation
+
+    if sampler not in ("mc", "lhs", "sobol"):
+        raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
+    sc, ds = load_for_scenario(scenario, data, units)
+    demo_banner(ds)
+    start = time.perf_counter()
+    solver = None
+    if plan is not None:
+        inst = build_instance(ds, sc)  # type: ignore[arg-type]
+        plans = load_plans(inst, plan)
+    else:
+        result = run_solve(ds, sc, time_limit=time_limit)  # type: ignore[arg-type]
+        inst = result.instance
+        plans = {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
+        solver = {"name": result.solver, "version": result.solver_version, "status": result.status}
+        echo(result.summary_line())
+    solve_s = time.perf_counter() - start
+
+    def progress(done: int, total: int) -> None:
+        echo(f"  … {done}/{total} lần thử", err=True)
+
+    t = time.perf_counter()
+    sim = run_simulation(inst, plans, sc.uncertainty, n_draws=draws, seed=seed, sampler=sampler,  # type: ignore[arg-type]
+                         scheduler=scheduler, progress=progress if draws > 5000 else None)
+    sim_s = time.perf_counter() - t
+    robust_result = None
+    if robust:
+        from ntm_sim.analysis.robust_plan import robust_plan
+
+        robust_result = robust_plan(ds, sc, settings=sc.uncertainty, n_train=min(draws, 2000),  # type: ignore[arg-type]
+                                    n_test=draws, seed=seed, time_limit=min(time_limit, 30.0))
+    summary = write_simulation_results(sim, out, robust=robust_result, command=sys.argv, solver=solver,
+                                       timings={"solve_s": solve_s, "simulate_s": sim_s})
+    echo(format_simulation_summary(summary))
+    echo(f"Kết quả: {out}")

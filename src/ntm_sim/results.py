@@ -19,17 +19,24 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 import ntm_sim
 from ntm_sim.dataset import Dataset
+from ntm_sim.errors import InputError, Problem
+from ntm_sim.instance import Instance
 from ntm_sim.optimize import SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
 from ntm_sim.optimize.explain import commune_table
-from ntm_sim.plan import Plan
+from ntm_sim.plan import Decisions, Plan, decisions_from_projects
 from ntm_sim.scenario import Scenario
+from ntm_sim.simulate import BLOCK, SimulationResult
+
+if TYPE_CHECKING:
+    from ntm_sim.analysis.robust_plan import RobustPlanResult
 
 
 @contextmanager
@@ -258,6 +265,10 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
             (tmp / "baselines" / name).mkdir(parents=True)
             _named(ds, plan.projects).to_csv(tmp / "baselines" / name / "projects.csv", index=False,
                                              lineterminator="\n")
+            base_funding = plan.funding.copy()
+            base_funding["amount_mvnd"] = base_funding["amount_mvnd"].round(3)
+            _named(ds, base_funding, ds.sources).to_csv(tmp / "baselines" / name / "plan.csv", index=False,
+                                                        lineterminator="\n")
         write_json(tmp / "summary.json", summary)
         if extra is not None:
             extra(tmp)
@@ -268,4 +279,142 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
             ds, inst.scenario, tmp, kind="solve", status=status, command=command,
             solver={"name": result.solver, "version": result.solver_version},
             timings={"build_s": result.build_s, "solve_s": result.runtime_s}))
+    return summary
+
+
+# ----- reading plans back ---------------------------------------------------------------------
+
+def load_plans(inst: Instance, folder: Path) -> dict[str, Decisions]:
+    """Read the optimum and baseline plans of a ``ntm-sim solve`` results folder.
+
+    The money split is read from ``plan.csv`` as the solve wrote it, so that a plan is
+    simulated with exactly its own sources.
+
+    Raises
+    ------
+    InputError
+        If the folder is not a results folder, or was made for other data.
+    """
+    folder = Path(folder)
+    problems = []
+    if not (folder / "projects.csv").exists() or not (folder / "manifest.json").exists():
+        raise InputError([Problem(str(folder), "not a results folder of 'ntm-sim solve'",
+                                  expected="projects.csv, plan.csv and manifest.json")])
+    made_for = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["data"]["hash"]
+    if made_for != inst.dataset.content_hash():
+        problems.append(Problem(str(folder / "manifest.json"), "the plan was made for other data",
+                                expected=f"data hash {inst.dataset.content_hash()[:12]}…", found=made_for[:12] + "…"))
+        raise InputError(problems)
+    plans = {"optimum": _read_plan(inst, folder)}
+    base = folder / "baselines"
+    if base.exists():
+        for sub in sorted(p for p in base.iterdir() if (p / "projects.csv").exists()):
+            plans[sub.name] = _read_plan(inst, sub)
+    return plans
+
+
+def _read_plan(inst: Instance, folder: Path) -> Decisions:
+    projects = pd.read_csv(folder / "projects.csv", dtype={"commune_code": str, "district_code": str},
+                           keep_default_na=False)
+    dec = decisions_from_projects(inst, projects)
+    funding_path = folder / "plan.csv"
+    if not funding_path.exists():
+        return dec
+    funding = pd.read_csv(funding_path, dtype={"commune_code": str, "district_code": str}, keep_default_na=False)
+    c_index = {c: i for i, c in enumerate(inst.communes)}
+    d_index = {d: i for i, d in enumerate(inst.districts)}
+    f_index = {s: i for i, s in enumerate(inst.sources)}
+    p_index = {(int(c), inst.criteria[int(k)]): p
+               for p, (c, k) in enumerate(zip(inst.proj_commune, inst.proj_criterion, strict=True))}
+    flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
+    for r in funding.itertuples(index=False):
+        if r.kind == "criterion":
+            g = inst.proj_class[p_index[(c_index[r.commune_code], str(r.criterion))]]
+        elif r.kind.startswith("district"):
+            g = inst.district_upgrade_class[d_index[r.district_code]]
+        else:
+            g = inst.commune_upgrade_class[c_index[r.commune_code]]
+        flows[f_index[r.source], g, inst.year_index(int(r.year))] += float(r.amount_mvnd)
+    dec.flows = flows
+    return dec
+
+
+# ----- simulation results ---------------------------------------------------------------------
+
+def simulation_summary(sim: SimulationResult, robust: RobustPlanResult | None = None) -> dict:
+    """The ``summary.json`` of a simulation: target probabilities, spread, drivers, regret."""
+    from ntm_sim.analysis import discover, outcome_table, regret, sensitivity, target_probabilities, threshold_curve
+
+    inst = sim.instance
+    ds = inst.dataset
+    plans = {}
+    for plan in sim.plans:
+        o = sim.outcomes[plan]
+        disc = discover(sim, plan)
+        plans[plan] = {
+            "name_vi": NAMES_VI.get(plan, plan),
+            "target_probabilities": target_probabilities(sim, plan),
+            "outcomes": outcome_table(sim, plan).to_dict(orient="index"),
+            "ntm_by_year_mean": {str(int(y)): float(v) for y, v in zip(inst.years, o["ntm_by_year"].mean(axis=0),
+                                                                       strict=True)},
+            "communes_ntm_at_least": {str(k): float(v) for k, v in threshold_curve(sim, plan).items()},
+            "sensitivity": sensitivity(sim, plan).to_dict(orient="index"),
+            "scenario_discovery": {"failure": disc.failure, "failure_vi": disc.failure_vi,
+                                   "failure_rate": disc.failure_rate, "box": disc.box.limits,
+                                   "coverage": disc.box.coverage, "density": disc.box.density,
+                                   "restricted": disc.restricted, "text_vi": disc.text_vi, "text_en": disc.text_en},
+        }
+    summary = {
+        "scenario": inst.scenario.name,
+        "dataset": ds.meta.name,
+        "demo_data": ds.meta.demo,
+        "demo_label": ds.meta.demo_label if ds.meta.demo else None,
+        "costs_estimated": ds.any_cost_estimated,
+        "draws": sim.n_draws,
+        "seed": sim.seed,
+        "sampler": sim.sampler,
+        "block_size": BLOCK,
+        "uncertainty": sim.settings.model_dump(mode="json"),
+        "targets": {k: v for k, v in inst.scenario.targets.model_dump().items() if v not in (None, [], {})},
+        "plans": plans,
+        "regret_communes_ntm": regret(sim).to_dict(orient="index") if len(sim.plans) > 1 else {},
+    }
+    if robust is not None:
+        summary["robust_plan"] = {
+            "buffer": robust.buffer, "criterion": robust.criterion,
+            "training": robust.training.reset_index().to_dict(orient="records"),
+            "fresh_draws": robust.fresh.to_dict(orient="index"),
+        }
+    return summary
+
+
+def write_simulation_results(sim: SimulationResult, out: Path, *, robust: RobustPlanResult | None = None,
+                             command: list[str] | None = None, timings: dict | None = None,
+                             solver: dict | None = None) -> dict:
+    """Write a simulation's results folder atomically and return its summary.
+
+    Files: ``experiments.csv`` (one row per draw), ``outcomes.csv`` (one row per plan and
+    draw, joined to the experiments), ``communes.csv`` (probability of each commune being
+    NTM by each year, per plan), ``summary.json`` and ``manifest.json``.
+    """
+    inst = sim.instance
+    ds = inst.dataset
+    summary = simulation_summary(sim, robust)
+    with atomic_folder(out) as tmp:
+        sim.experiments.to_csv(tmp / "experiments.csv", lineterminator="\n")
+        sim.to_frame().to_csv(tmp / "outcomes.csv", index=False, lineterminator="\n")
+        frames = []
+        for plan, prob in sim.commune_probability.items():
+            frame = prob.rename(columns=lambda y: f"p_ntm_{y}").reset_index()
+            frame.insert(1, "commune_name", frame["commune_code"].map(ds.communes["commune_name"]))
+            frame.insert(2, "district", frame["commune_code"].map(ds.communes["district_name"]))
+            frame.insert(0, "plan", plan)
+            frames.append(frame)
+        pd.concat(frames).to_csv(tmp / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
+        if robust is not None:
+            robust.training.to_csv(tmp / "robust_training.csv", lineterminator="\n")
+        write_json(tmp / "summary.json", summary)
+        status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
+        write_json(tmp / "manifest.json", manifest(ds, inst.scenario, tmp, kind="simulate", status=status,
+                                                   seed=sim.seed, timings=timings, solver=solver, command=command))
     return summary

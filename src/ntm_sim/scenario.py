@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.uncertainty import UncertaintySettings
 
 Mode = Literal["max-achievement", "min-cost"]
 TargetName = Literal[
@@ -218,7 +219,7 @@ class Scenario(_Model):
     district_shares: DistrictShares | None = None
     replan: Replan | None = None
     solver: SolverSettings = Field(default_factory=SolverSettings)
-    uncertainty: dict[str, object] = Field(default_factory=dict)
+    uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     source_file: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

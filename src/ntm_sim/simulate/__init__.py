@@ -23,7 +23,7 @@ from scipy.stats import qmc
 from ntm_sim.instance import Instance
 from ntm_sim.plan import Decisions
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
-from ntm_sim.simulate.settings import Range, UncertaintySettings
+from ntm_sim.uncertainty import Range, UncertaintySettings
 
 __all__ = ["BLOCK", "SimulationResult", "UncertaintySettings", "Range", "sample_experiments", "simulate"]
 
