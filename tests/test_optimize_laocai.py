@@ -158,3 +158,20 @@ def test_cli_solve_with_a_planner_workbook(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["communes_ntm"] >= 1
+
+
+def test_plan_workbook_in_the_planners_layout(baseline_result, tmp_path):
+    import openpyxl
+
+    from ntm_sim.report import write_plan_workbook
+
+    path = tmp_path / "plan.xlsx"
+    write_plan_workbook(baseline_result, path)
+    wb = openpyxl.load_workbook(path)
+    assert {"Kế hoạch theo tiêu chí", "Kế hoạch", "Vốn theo nguồn", "Ưu tiên", "So sánh"} <= set(wb.sheetnames)
+    planned = sum(1 for row in wb["Kế hoạch theo tiêu chí"].iter_rows(values_only=True) for v in row
+                  if isinstance(v, str) and v.startswith("KH "))
+    funded = int((baseline_result.plan.decisions.proj_start >= 0).sum())
+    assert planned == funded
+    for ws in wb.worksheets:
+        assert any("MINH HỌA" in str(v) for row in ws.iter_rows(max_row=4, values_only=True) for v in row if v), ws.title

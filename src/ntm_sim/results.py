@@ -244,8 +244,9 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
     """Write a solve's results folder atomically and return its summary.
 
     Files: ``plan.csv`` (commune × criterion × year × source money), ``projects.csv``,
-    ``communes.csv`` (priorities with reasons), ``summary.json``, ``manifest.json`` and
-    ``baselines/<rule>/projects.csv``.
+    ``communes.csv`` (priorities with reasons), ``plan.xlsx`` (the planners' layout with
+    the plan filled in), ``summary.json``, ``manifest.json`` and
+    ``baselines/<rule>/projects.csv`` and ``plan.csv``.
     """
     inst = result.instance
     ds = inst.dataset
@@ -270,6 +271,9 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
             _named(ds, base_funding, ds.sources).to_csv(tmp / "baselines" / name / "plan.csv", index=False,
                                                         lineterminator="\n")
         write_json(tmp / "summary.json", summary)
+        from ntm_sim.report import build_plan_workbook
+
+        build_plan_workbook(result).save(tmp / "plan.xlsx")
         if extra is not None:
             extra(tmp)
         status = {"status": result.status, "termination": str(result.termination),

@@ -29,6 +29,7 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _DISTRICT_FILL = PatternFill("solid", fgColor="F2F2F2")
 _NOT_MET_FILL = PatternFill("solid", fgColor="FCE4D6")
+_PLANNED_FILL = PatternFill("solid", fgColor="E2EFDA")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
           "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
@@ -68,6 +69,7 @@ def _wide_sheet(
     *,
     money: bool,
     demo_label: str | None,
+    choices: bool = True,
 ) -> None:
     n = len(criteria)
     first_crit, total_col = 4, 4 + n
@@ -95,7 +97,7 @@ def _wide_sheet(
             cell = ws.cell(row=r, column=c)
             cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _CENTER, _BOX
     row = sub + 1
-    if not money:
+    if not money and choices:
         dv = DataValidation(type="list", formula1='"Đạt,Chưa đạt"', allow_blank=True,
                             error="Chỉ nhập Đạt hoặc Chưa đạt", errorTitle="Giá trị không hợp lệ")
         ws.add_data_validation(dv)
@@ -123,13 +125,15 @@ def _wide_sheet(
                     cell.number_format = MONEY_FORMAT
                 elif v == "Chưa đạt":
                     cell.fill = _NOT_MET_FILL
+                elif isinstance(v, str) and v.startswith("KH"):
+                    cell.fill = _PLANNED_FILL
             a, b = get_column_letter(first_crit), get_column_letter(total_col - 1)
             ws.cell(row=row, column=total_col, value=total(row, first_crit, total_col - 1))
             if money:
                 ws.cell(row=row, column=total_col).number_format = MONEY_FORMAT
             for c in range(1, width + 1):
                 ws.cell(row=row, column=c).border = _BOX
-            if not money:
+            if not money and choices:
                 dv.add(f"{a}{row}:{b}{row}")
             row += 1
         col = get_column_letter(total_col)
