@@ -289,9 +289,11 @@ def format_simulation_summary(summary: dict) -> str:
         lines.append(f"{p['name_vi']} ({plan}): xã NTM bình quân {fmt(o['mean'], 1)} "
                      f"(5%–95%: {fmt(o['p5'])}–{fmt(o['p95'])})")
         probs = p["target_probabilities"]
-        shown = ", ".join(f"{k}: {pct(v, 0)}" for k, v in probs.items()
-                          if k in ("communes_ntm", "advanced", "model", "all_targets")
-                          or k.startswith("district_units"))
+        labels = {"communes_ntm": "số xã NTM", "advanced": "xã nâng cao", "model": "xã kiểu mẫu",
+                  "all_targets": "mọi mục tiêu"}
+        for code, name in summary.get("district_names", {}).items():
+            labels[f"district_units:{code}"] = name
+        shown = ", ".join(f"{labels[k]}: {pct(v, 0)}" for k, v in probs.items() if k in labels)
         if shown:
             lines.append(f"  xác suất đạt mục tiêu – {shown}")
         sens = list(p["sensitivity"].items())[:3]

@@ -380,6 +380,7 @@ def simulation_summary(sim: SimulationResult, robust: RobustPlanResult | None = 
         "block_size": BLOCK,
         "uncertainty": sim.settings.model_dump(mode="json"),
         "targets": {k: v for k, v in inst.scenario.targets.model_dump().items() if v not in (None, [], {})},
+        "district_names": {str(k): str(v) for k, v in ds.districts["district_name"].items()},
         "plans": plans,
         "regret_communes_ntm": regret(sim).to_dict(orient="index") if len(sim.plans) > 1 else {},
     }
