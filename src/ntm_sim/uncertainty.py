@@ -77,13 +77,15 @@ class UncertaintySettings(BaseModel):
         Spread of the disbursement share across sources and years.
     delay_probability
         Yearly probability that a funded criterion is met one more year late (each extra
-        year with the same probability), by kind or by criterion id.
+        year with the same probability), by kind or by criterion id. Times the draw's
+        ``delay_multiplier``, capped at 0.95.
     failure_probability
         Probability that a funded criterion is not met at all within the horizon
         (development criteria respond to money uncertainly), by kind or criterion id.
     slip_probability
         Yearly probability that a met criterion falls back below the standard, by kind
-        or criterion id (income and poverty are the most fragile).
+        or criterion id (income and poverty are the most fragile). Times the draw's
+        ``slip_multiplier``, capped at 0.9.
     recovery_probability
         Yearly probability that a criterion lost to slipping is regained.
     disaster_recovery_probability

@@ -4,8 +4,9 @@
 >>> result.experiments.head()                                          # doctest: +SKIP
 >>> result.outcomes["optimum"]["communes_ntm"].mean()                  # doctest: +SKIP
 
-Draws are grouped in blocks of :data:`BLOCK` draws; block ``b`` always uses the seed
-``(seed, b)``, so the numbers do not depend on how many blocks run at once, on which
+Draws are grouped in blocks of :data:`BLOCK` draws; block ``b`` always draws its random
+numbers from ``SeedSequence([seed, 1, b])`` (the experiments table from
+``SeedSequence([seed, 0])``), so the numbers do not depend on how many blocks run at once, on which
 machine, or whether they run locally or on a Dask cluster.
 """
 

@@ -8,17 +8,30 @@ classes when money is reallocated.
 How a year goes, in every draw
 ------------------------------
 1. Each source disburses a share of its envelope plus what it still owed from earlier
-   years; the rest arrives later. Disbursed money, plus what was carried over, is
-   split between eligibility classes in the plan's own proportions; a class whose
-   projects cost more than planned draws on money other classes leave unused.
+   years; the rest arrives later. Disbursed money, plus what the source carried over,
+   pays each eligibility class's planned flow (scaled down when the source is short).
+   A class given more than its projects ask this year releases the rest to its sources
+   in proportion to what each gave; a class short of money then draws on what the
+   sources have left, the classes with fewest eligible sources first and, within a
+   class, the most restricted sources first.
 2. Projects already under way are paid first, then projects due to start, each class
    in the plan's priority order: when money runs out, the remaining projects wait a
-   year (the draw records the slip). A project that could no longer finish by the
-   horizon does not start.
+   year (strict priority: the first project that does not fit stops its class for that
+   pass; the draw records the slip). A project that could no longer finish by the
+   horizon does not start; projects under way before the horizon (re-planning) have
+   their earlier years paid. Money a class could not use returns to its sources and is
+   carried over (or lapses, without carry-over).
 3. A project is finished when it has been paid for ``lead`` years; its criterion is
    met then, or later (lead-time delays), or not at all (development criteria can fail).
 4. Met criteria can fall back below the standard and be regained; disasters can knock
-   out a district's infrastructure criteria until they are rebuilt.
+   out a district's infrastructure criteria until they are rebuilt. Simplifications: a
+   criterion slips at most once within the horizon, and only the first disaster in
+   its district after it is met can damage it (one damage draw per commune and
+   criterion).
+
+``unspent`` is every envelope of the horizon minus what was spent (money still owed by
+late disbursement, carried over, or lapsed). ``slipped_projects`` counts projects that
+started late or never.
 
 Random numbers are drawn for every *potential* project (every unmet commune ×
 criterion, every tier upgrade, village and district project), not only for those in the
@@ -261,6 +274,17 @@ def waiting_years(e: np.ndarray, p: np.ndarray | float) -> np.ndarray:
     return (years + 1).astype(np.int16)
 
 
+def _release(give: np.ndarray, src_left: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``amount`` of each class's money to its sources, in proportion to what each gave.
+
+    ``give`` is (B, F, G) money from source to class, ``src_left`` (B, F), ``amount`` (B, G).
+    """
+    total = give.sum(axis=1, keepdims=True)                               # (B, 1, G)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        back = np.where(total > 0, give / total, 0.0) * amount[:, None, :]
+    return give - back, src_left + back.sum(axis=2)
+
+
 class Engine:
     """Evaluates one plan of one instance under a set of uncertainty settings."""
 
@@ -289,14 +313,21 @@ class Engine:
         self.infra = np.flatnonzero(infrastructure_mask(inst))
         self.crit_items = np.flatnonzero(it.kind == 0)
         self.class_order = sorted(range(n_g), key=lambda g: len(inst.classes[g]))
+        # within a class, the most restricted sources pay first (as the baselines' ledger does)
+        width = {f: sum(f in cls for cls in inst.classes) for f in range(len(inst.sources))}
+        self.source_order = [sorted(cls, key=lambda f: (width[f], f)) for cls in inst.classes]
         self.base_start = np.where(inst.base_met, -1, NEVER).astype(np.int16)
 
     # ----- money ---------------------------------------------------------------------------------
-    def _pay(self, demand: np.ndarray, money: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pay demands in class-priority order while money lasts; return paid mask and money used."""
+    def _pay(self, demand: np.ndarray, wanted: np.ndarray, money: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pay the wanted items in class-priority order while money lasts; return paid mask and money used.
+
+        ``wanted`` says which items ask to be paid (an item may cost nothing), ``demand``
+        what they cost (zero elsewhere).
+        """
         paid = np.zeros(demand.shape, dtype=bool)
         # only items someone asks money for this year (in priority order within classes)
-        cols = self.order[demand[:, self.order].any(axis=0)]
+        cols = self.order[wanted[:, self.order].any(axis=0)]
         if cols.size == 0:
             return paid, np.zeros_like(money)
         seg = self.items.cls[cols]
@@ -304,7 +335,7 @@ class Engine:
         cum = np.cumsum(d, axis=1)
         first = np.searchsorted(seg, seg)  # first column of each item's class segment
         before = np.concatenate([np.zeros((d.shape[0], 1)), cum], axis=1)[:, first]
-        ok = (d > 0) & (cum - before <= money[:, seg] * (1 + 1e-12) + MONEY_TOL)
+        ok = wanted[:, cols] & (cum - before <= money[:, seg] * (1 + 1e-12) + MONEY_TOL)
         paid[:, cols] = ok
         return paid, (d * ok) @ self.onehot[cols]
 
@@ -322,7 +353,6 @@ class Engine:
         inst, it, s = self.inst, self.items, self.settings
         n_b = rnd.n_draws
         n_t, t0 = inst.n_years, int(inst.years[0])
-        n_i = len(it)
         end = inst.horizon_end
 
         # --- what each item costs in each draw
@@ -339,11 +369,13 @@ class Engine:
         n_f, n_g = budget.shape[0], len(inst.classes)
         backlog = np.zeros((n_b, n_f))
         carry_src = np.zeros((n_b, n_f))
-        carry_cls = np.zeros((n_b, n_g))
-        paid_years = np.zeros((n_b, n_i), dtype=np.int16)
-        started = np.zeros((n_b, n_i), dtype=bool)
-        start_year = np.full((n_b, n_i), NEVER, dtype=np.int16)
-        done_year = np.full((n_b, n_i), NEVER, dtype=np.int16)
+        # projects under way before the horizon (re-planning) have paid their earlier years
+        before = np.clip(t0 - it.start, 0, it.lead).astype(np.int16)
+        paid_years = np.repeat(before[None, :], n_b, axis=0)
+        started = paid_years > 0
+        start_year = np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER))
+        done_year = np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
+                             np.int16(NEVER))
         spent = np.zeros(n_b)
         lead = it.lead.astype(np.int16)[None, :]
         for t in range(n_t):
@@ -355,24 +387,30 @@ class Engine:
             planned = flows[:, :, t].sum(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(planned[None, :] > 0, np.minimum(1.0, avail / planned[None, :]), 0.0)
-            money = carry_cls + scale @ flows[:, :, t]
-            src_left = avail - scale * planned[None, :]
+            give = scale[:, :, None] * flows[None, :, :, t]                      # (B, F, G) source → class
+            src_left = avail - give.sum(axis=2)
             committed = started & (paid_years < lead)
             eligible_new = (year + it.lead - 1 <= end) & (it.start <= year)
+            due_new = ~started & eligible_new[None, :]
             demand_c = np.where(committed, annual, 0.0)
-            demand_n = np.where(~started & eligible_new[None, :], annual, 0.0)
-            # classes short of money draw on what other classes' sources left unused
-            short = np.maximum(0.0, (demand_c + demand_n) @ self.onehot - money)
+            demand_n = np.where(due_new, annual, 0.0)
+            need = (demand_c + demand_n) @ self.onehot
+            # a class given more than its projects ask releases the rest to its sources …
+            give, src_left = _release(give, src_left, np.maximum(0.0, give.sum(axis=1) - need))
+            money = give.sum(axis=1)
+            # … and a class short of money draws on what the sources have left
+            short = np.maximum(0.0, need - money)
             for g in self.class_order:
                 if not short[:, g].any():
                     continue
-                for f in inst.classes[g]:
-                    give = np.minimum(short[:, g], src_left[:, f])
-                    money[:, g] += give
-                    src_left[:, f] -= give
-                    short[:, g] -= give
-            paid_c, used_c = self._pay(demand_c, money)
-            paid_n, used_n = self._pay(demand_n, money - used_c)
+                for f in self.source_order[g]:
+                    take = np.minimum(short[:, g], src_left[:, f])
+                    give[:, f, g] += take
+                    src_left[:, f] -= take
+                    short[:, g] -= take
+            money = give.sum(axis=1)
+            paid_c, used_c = self._pay(demand_c, committed, money)
+            paid_n, used_n = self._pay(demand_n, due_new, money - used_c)
             started |= paid_n
             start_year[paid_n] = year - t0
             paid = paid_c | paid_n
@@ -380,12 +418,10 @@ class Engine:
             done_year[paid & (paid_years == lead)] = t
             used = used_c + used_n
             spent += used.sum(axis=1)
-            if inst.carry_over:
-                carry_cls, carry_src = money - used, src_left
-            else:
-                carry_cls[:] = 0.0
-                carry_src[:] = 0.0
-        unspent = backlog.sum(axis=1) + carry_src.sum(axis=1) + carry_cls.sum(axis=1)
+            # money a class could not use goes back to its sources (carried over, or lapses)
+            _, src_left = _release(give, src_left, np.maximum(0.0, money - used))
+            carry_src = src_left if inst.carry_over else np.zeros_like(src_left)
+        unspent = budget.sum() - spent
         planned_start = (it.start - t0)[None, :]
         slipped_projects = ((start_year > planned_start) | (start_year == NEVER)).sum(axis=1)
         unfinished = (done_year == NEVER).sum(axis=1)

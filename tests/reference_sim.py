@@ -1,0 +1,455 @@
+"""An independent, slow reference for the Monte Carlo engine (tests and benchmarks only).
+
+Plain Python: a loop over draws, years, items, communes and criteria, with plain floats
+and ints. It takes the inputs ``Engine(inst, dec, settings).run(params, rnd)`` takes —
+the instance, the plan's decisions, the uncertainty settings, one value per draw of each
+experiment parameter and the block's random numbers, read element by element — and
+re-derives every rule from the documented semantics (the module docstring of
+``ntm_sim.simulate.engine``, the docstrings of ``UncertaintySettings`` and the
+conventions of ``ntm_sim.instance``). It imports nothing from the engine.
+
+The rules, as implemented here
+------------------------------
+Cost
+    An item (criterion project, tier upgrade, villages of a commune and year, district
+    project) costs ``median × cost / lead × exp(σ_kind · z)`` per year it is paid, with
+    ``z = √ρ · z_district,planned start year + √(1 − ρ) · z_own``.
+Money, each year
+    Each source disburses ``clip(mean + sd · ε, 0, 1)`` of its envelope plus what it
+    still owed; the rest stays owed. Disbursed money plus the source money carried over
+    pays each class's planned flow, scaled down when the source is short; the source
+    money beyond the plan stays with the source. A class given more than its demand
+    releases the excess to its sources in proportion to what each gave. Classes whose
+    demand exceeds their money then take the sources' unused money, classes with fewer
+    eligible sources first, and within a class the sources eligible for the fewest
+    classes first. Money a class does not use goes back to its sources the same way;
+    with carry-over the sources keep it, without it lapses (money still owed does not).
+    Unspent money is every envelope of the horizon minus what was spent.
+Payment, each year
+    Items already under way are paid first, then items due to start (planned start
+    reached, able to finish by the horizon). In each pass every class pays its items in
+    the plan's priority order while its money lasts; the first item that does not fit
+    stops the class for that pass. An item is finished when it has been paid for
+    ``lead`` years. Items that started before the horizon (re-planning) are under way
+    from the first year, with the years before the horizon already paid.
+Criteria
+    A finished criterion project meets its criterion at the end of its last paid year,
+    plus ``n`` extra years with probability ``qⁿ`` (``q`` = delay probability × the draw's
+    multiplier), or never (failure). A met criterion falls back after a geometric
+    number of years (slip probability × multiplier) and is regained after another
+    (recovery probability); an infrastructure criterion is lost in the first disaster
+    that hits its district after it is met (if the damage draw says so) until rebuilt.
+Outcomes
+    As ``ntm_sim.plan.evaluate``: a commune is NTM at the end of a year when all its
+    criteria are met then; tiers, villages and district units count at the horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ntm_sim.instance import Instance
+from ntm_sim.plan import Decisions, allocate_flows, class_spend
+from ntm_sim.simulate.settings import UncertaintySettings
+
+FAR = 10**9  # a year index beyond any horizon ("never")
+MONEY_TOL = 1e-2  # million VND: the engine's allowance for solver round-off on planned flows
+DELAY_CAP = 0.95  # the engine caps the yearly delay probability (not in the docstrings)
+SLIP_CAP = 0.9    # … and the yearly slip probability
+UPGRADE_KINDS = ("advanced", "model", "village_ntm", "village_model", "district", "district_advanced")
+
+
+@dataclass
+class Item:
+    """One funded item of the plan."""
+
+    kind: str
+    commune: int          # -1 for district items
+    district: int
+    criterion: int        # -1 unless a criterion project
+    key: int              # column of the potential-project random numbers
+    cls: int
+    cost: float
+    lead: int
+    start: int            # planned start year
+    quantity: int
+    overrun_kind: str
+
+
+@dataclass
+class Events:
+    """How often each random event happened (to check that a test exercises them)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("short_money", "top_up", "class_stopped", "slipped_start", "never_started", "delay", "failure", "slip",
+         "disaster_loss", "lapsed_money", "backlog"), 0))
+
+    def add(self, name: str, n: int = 1) -> None:
+        """Count an event."""
+        self.counts[name] += n
+
+
+def key_layout(inst: Instance) -> dict[str, int]:
+    """Offsets of the potential-project random numbers (projects, then per commune, per district)."""
+    n_p, n_c, n_d = inst.n_projects, inst.n_communes, len(inst.districts)
+    return {"criterion": 0, "advanced": n_p, "model": n_p + n_c, "village_ntm": n_p + 2 * n_c,
+            "village_model": n_p + 3 * n_c, "district": n_p + 4 * n_c, "district_advanced": n_p + 4 * n_c + n_d}
+
+
+def plan_items(inst: Instance, dec: Decisions) -> list[Item]:
+    """The plan's items in payment priority order.
+
+    Criterion projects come first, by the plan's priority (then planned start, then
+    project index); tier, village and district items follow, kind by kind (advanced,
+    model, NTM villages, model villages, district, advanced district), each by planned
+    start and then commune or district index.
+    """
+    offsets = key_layout(inst)
+    crit = inst.dataset.criteria
+    prio = (list(map(float, dec.priority)) if dec.priority is not None
+            else [float(p) for p in range(inst.n_projects)])
+    criteria: list[tuple[float, int, int, Item]] = []
+    for p in range(inst.n_projects):
+        start = int(dec.proj_start[p])
+        if start < 0:
+            continue
+        c, k = int(inst.proj_commune[p]), int(inst.proj_criterion[p])
+        criteria.append((prio[p], start, p, Item(
+            "criterion", c, int(inst.commune_district[c]), k, p, int(inst.proj_class[p]), float(inst.proj_cost[p]),
+            int(inst.proj_lead[p]), start, 1, crit[inst.criteria[k]].kind)))
+    criteria.sort(key=lambda r: r[:3])
+    items = [r[3] for r in criteria]
+    for kind in UPGRADE_KINDS:
+        rows: list[tuple[int, int, Item]] = []
+        if kind in ("advanced", "model"):
+            starts = dec.adv_start if kind == "advanced" else dec.model_start
+            costs = inst.adv_cost if kind == "advanced" else inst.model_cost
+            lead = inst.adv_lead if kind == "advanced" else inst.model_lead
+            for c in range(inst.n_communes):
+                if starts[c] >= 0:
+                    rows.append((int(starts[c]), c, Item(kind, c, int(inst.commune_district[c]), -1,
+                                                         offsets[kind] + c, int(inst.commune_upgrade_class[c]),
+                                                         float(costs[c]), int(lead), int(starts[c]), 1, "upgrade")))
+        elif kind in ("village_ntm", "village_model"):
+            counts = dec.village_ntm if kind == "village_ntm" else dec.village_model
+            unit = inst.village_ntm_cost if kind == "village_ntm" else inst.village_model_cost
+            for c in range(inst.n_communes):
+                for t in range(inst.n_years):
+                    q = int(counts[c][t])
+                    if q > 0:
+                        year = int(inst.years[t])
+                        rows.append((year, c, Item(kind, c, int(inst.commune_district[c]), -1, offsets[kind] + c,
+                                                   int(inst.commune_upgrade_class[c]), float(unit[c] * q), 1, year,
+                                                   q, "upgrade")))
+        else:
+            starts = dec.district_start if kind == "district" else dec.district_adv_start
+            costs = inst.district_cost if kind == "district" else inst.district_adv_cost
+            for d in range(len(inst.districts)):
+                if starts[d] >= 0:
+                    rows.append((int(starts[d]), d, Item(kind, -1, d, -1, offsets[kind] + d,
+                                                         int(inst.district_upgrade_class[d]), float(costs[d]), 1,
+                                                         int(starts[d]), 1, "upgrade")))
+        rows.sort(key=lambda r: r[:2])
+        items += [r[2] for r in rows]
+    return items
+
+
+def waiting_years(e: float, p: float) -> int:
+    """Years until an event of yearly probability ``p`` first happens (≥ 1), from ``e = −log u``.
+
+    The event has not happened by year ``n`` with probability ``(1 − p)ⁿ``, that is when
+    ``e ≥ n · (−log(1 − p))``.
+    """
+    if p <= 0.0:
+        return FAR
+    if p >= 1.0:
+        return 1
+    rate = -math.log1p(-p)
+    n = 1
+    while e >= n * rate:
+        n += 1
+        if n > 100:  # far beyond any horizon the engine handles
+            return FAR
+    return n
+
+
+def extra_years(u: float, q: float) -> int:
+    """Extra years late: at least ``n`` with probability ``qⁿ`` (``u`` uniform in (0, 1])."""
+    if q <= 0.0:
+        return 0
+    n = 0
+    while u <= q ** (n + 1):
+        n += 1
+        if n > 100:
+            return FAR
+    return n
+
+
+def per_criterion(table: dict[str, float], inst: Instance) -> list[float]:
+    """A kind-or-criterion table as one value per criterion (the criterion id wins)."""
+    crit = inst.dataset.criteria
+    return [float(table[k]) if k in table else float(table.get(crit[k].kind, 0.0)) for k in inst.criteria]
+
+
+def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings, params: dict[str, np.ndarray],
+                  rnd: Any, events: Events | None = None) -> dict[str, np.ndarray]:
+    """Simulate every draw of a block with plain loops; outcomes named like the engine's.
+
+    ``rnd`` is the engine's ``BlockRandoms`` of the block, read as plain arrays.
+
+    Returns per-draw arrays (``ntm_by_year`` (B, T), ``district_units`` (B, D), …) and
+    ``commune_ntm_count`` (communes × years, summed over draws).
+    """
+    events = events or Events()
+    items = plan_items(inst, dec)
+    flows = dec.flows if dec.flows is not None else allocate_flows(inst, class_spend(inst, dec))[0]
+    n_f, n_g, n_t = len(inst.sources), len(inst.classes), inst.n_years
+    n_c, n_k, n_d = inst.n_communes, len(inst.criteria), len(inst.districts)
+    t0, end = int(inst.years[0]), int(inst.years[-1])
+    crit = inst.dataset.criteria
+    infra = [k for k in range(n_k) if crit[inst.criteria[k]].kind == "infrastructure"]
+    budget = inst.budget.tolist()
+    flow = flows.tolist()
+    classes = [list(cls) for cls in inst.classes]
+    class_order = sorted(range(n_g), key=lambda g: len(classes[g]))
+    by_class = [[i for i, it in enumerate(items) if it.cls == g] for g in range(n_g)]
+    delay_p = per_criterion(settings.delay_probability, inst)
+    fail_p = per_criterion(settings.failure_probability, inst)
+    slip_p = per_criterion(settings.slip_probability, inst)
+    sigma = {kind: float(settings.overrun_sigma.get(kind, 0.0)) for kind in
+             ("infrastructure", "development", "governance", "upgrade")}
+    rho = settings.overrun_district_correlation
+    base_met = inst.base_met.tolist()
+    district_of = [int(d) for d in inst.commune_district]
+    members = [[c for c in range(n_c) if district_of[c] == d] for d in range(n_d)]
+    floor = inst.targets.min_criteria
+    # the random numbers, element by element
+    z_dist, z_own = rnd.overrun_district.tolist(), rnd.overrun_own.tolist()
+    eps = rnd.disbursement.tolist()
+    u_delay, u_fail = rnd.delay.tolist(), rnd.failure.tolist()
+    e_slip, e_recover = rnd.slip.tolist(), rnd.recover.tolist()
+    u_hit, u_damage, e_rebuild = rnd.hit.tolist(), rnd.damage.tolist(), rnd.rebuild.tolist()
+    par = {name: [float(x) for x in params[name]] for name in settings.PARAMETERS}
+    n_b = len(z_own)
+
+    out: dict[str, list] = {name: [] for name in (
+        "ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm", "villages_model",
+        "avg_criteria", "min_criteria", "below_floor", "criterion_communes", "spent", "unspent",
+        "slipped_projects", "unfinished_projects")}
+    commune_count = [[0] * n_t for _ in range(n_c)]
+
+    for b in range(n_b):
+        median, d_mean = par["overrun_median"][b], par["disbursement_mean"][b]
+        # ----- what each item costs per year in this draw
+        annual = []
+        for it in items:
+            t_plan = min(max(it.start - t0, 0), n_t - 1)
+            z = math.sqrt(rho) * z_dist[b][it.district][t_plan] + math.sqrt(1 - rho) * z_own[b][it.key]
+            annual.append(median * (it.cost / it.lead) * math.exp(sigma[it.overrun_kind] * z))
+
+        # ----- money and payments, year by year
+        started = [it.start < t0 for it in items]
+        start_t: list[int | None] = [it.start - t0 if it.start < t0 else None for it in items]
+        paid_years = [min(it.lead, t0 - it.start) if it.start < t0 else 0 for it in items]
+        done_t: list[int | None] = [it.start + it.lead - 1 - t0 if it.start < t0 and it.start + it.lead - 1 < t0
+                                    else None for it in items]
+        owed = [0.0] * n_f
+        carry_src = [0.0] * n_f
+        spent = 0.0
+
+        def give_back(gave: list[list[float]], src_left: list[float], g: int, amount: float) -> None:
+            total = sum(gave[f][g] for f in range(n_f))
+            if total <= 0:
+                return
+            parts = [gave[f][g] / total * amount for f in range(n_f)]
+            for f in range(n_f):
+                gave[f][g] -= parts[f]
+                src_left[f] += parts[f]
+
+        for t in range(n_t):
+            year = t0 + t
+            gave = [[0.0] * n_g for _ in range(n_f)]  # money from each source to each class
+            src_left = []
+            for f in range(n_f):
+                share = min(1.0, max(0.0, d_mean + settings.disbursement_sd * eps[b][f][t]))
+                due = owed[f] + budget[f][t]
+                disbursed = due * share
+                owed[f] = due - disbursed
+                avail = carry_src[f] + disbursed
+                planned = sum(flow[f][g][t] for g in range(n_g))
+                scale = min(1.0, avail / planned) if planned > 0 else 0.0
+                for g in range(n_g):
+                    gave[f][g] = scale * flow[f][g][t]
+                src_left.append(avail - sum(gave[f]))
+            under_way = [started[i] and paid_years[i] < it.lead for i, it in enumerate(items)]
+            due_new = [not started[i] and it.start <= year and year + it.lead - 1 <= end
+                       for i, it in enumerate(items)]
+            demand = [sum(annual[i] for i in by_class[g] if under_way[i] or due_new[i]) for g in range(n_g)]
+            # a class given more than it asks releases the rest to its sources
+            for g in range(n_g):
+                excess = sum(gave[f][g] for f in range(n_f)) - demand[g]
+                if excess > 0:
+                    give_back(gave, src_left, g, excess)
+            # a class short of money takes what the sources have left
+            for g in class_order:
+                short = max(0.0, demand[g] - sum(gave[f][g] for f in range(n_f)))
+                if short > 0:
+                    events.add("short_money")
+                for f in sorted(classes[g], key=lambda f: (sum(f in c for c in classes), f)):
+                    give = min(short, src_left[f])
+                    if give > 0:
+                        events.add("top_up")
+                    gave[f][g] += give
+                    src_left[f] -= give
+                    short -= give
+            money = [sum(gave[f][g] for f in range(n_f)) for g in range(n_g)]
+            used = [0.0] * n_g
+            paid_now = [False] * len(items)
+            for wanted in (under_way, due_new):
+                for g in range(n_g):
+                    room = money[g] - used[g]
+                    total = 0.0
+                    for i in by_class[g]:
+                        if not wanted[i]:
+                            continue
+                        if total + annual[i] <= room * (1 + 1e-12) + MONEY_TOL:
+                            total += annual[i]
+                            paid_now[i] = True
+                        else:
+                            events.add("class_stopped")
+                            break  # strict priority: the rest of the class waits a year
+                    used[g] += total
+            for i, it in enumerate(items):
+                if not paid_now[i]:
+                    continue
+                if not started[i]:
+                    started[i], start_t[i] = True, t
+                paid_years[i] += 1
+                if paid_years[i] == it.lead:
+                    done_t[i] = t
+            spent += sum(used)
+            for g in range(n_g):
+                if money[g] - used[g] > 0:
+                    give_back(gave, src_left, g, money[g] - used[g])
+            if inst.carry_over:
+                carry_src = src_left
+            else:
+                if sum(src_left) > 1e-9:
+                    events.add("lapsed_money")
+                carry_src = [0.0] * n_f
+        if sum(owed) > 1e-9:
+            events.add("backlog")
+        unspent = sum(sum(row) for row in budget) - spent
+        slipped = 0
+        for i, it in enumerate(items):
+            if start_t[i] is None:
+                slipped += 1
+                events.add("never_started")
+            elif start_t[i] > it.start - t0:
+                slipped += 1
+                events.add("slipped_start")
+        unfinished = sum(1 for d in done_t if d is None)
+
+        # ----- when each criterion is met (year index; -1 before the horizon; FAR never)
+        met = [[-1 if base_met[c][k] else FAR for k in range(n_k)] for c in range(n_c)]
+        dm = par["delay_multiplier"][b]
+        for i, it in enumerate(items):
+            if it.kind != "criterion" or done_t[i] is None:
+                continue
+            p, c, k = it.key, it.commune, it.criterion
+            if u_fail[b][p] < fail_p[k]:
+                events.add("failure")
+                continue
+            late = extra_years(u_delay[b][p], min(DELAY_CAP, delay_p[k] * dm))
+            if late:
+                events.add("delay")
+            met[c][k] = min(done_t[i] + late, FAR)
+        # met at the end of year t: met by then, not slipped back, not lost to a disaster
+        sm = par["slip_multiplier"][b]
+        rate, damage = par["disaster_rate"][b], par["disaster_damage"][b]
+        ok = [[[False] * n_t for _ in range(n_k)] for _ in range(n_c)]
+        for c in range(n_c):
+            d = district_of[c]
+            for k in range(n_k):
+                m = met[c][k]
+                if m >= FAR:
+                    continue
+                slip_at = m + waiting_years(e_slip[b][c][k], min(SLIP_CAP, slip_p[k] * sm))
+                slip_end = slip_at + waiting_years(e_recover[b][c][k], settings.recovery_probability)
+                lost_at, lost_end = FAR, FAR
+                if k in infra:
+                    j = infra.index(k)
+                    if u_damage[b][c][j] < damage:
+                        hit = next((t for t in range(max(m + 1, 0), n_t) if u_hit[b][d][t] < rate), None)
+                        if hit is not None:
+                            lost_at = hit
+                            lost_end = hit + waiting_years(e_rebuild[b][c][j], settings.disaster_recovery_probability)
+                for t in range(n_t):
+                    slipped_now = slip_at <= t < slip_end
+                    lost_now = lost_at <= t < lost_end
+                    ok[c][k][t] = m <= t and not slipped_now and not lost_now
+                    if slipped_now:
+                        events.add("slip")
+                    if lost_now:
+                        events.add("disaster_loss")
+
+        # ----- outcomes
+        last = n_t - 1
+        ntm = [[all(ok[c][k][t] for k in range(n_k)) for t in range(n_t)] for c in range(n_c)]
+        for c in range(n_c):
+            for t in range(n_t):
+                commune_count[c][t] += int(ntm[c][t])
+        ntm_end = [ntm[c][last] for c in range(n_c)]
+        criteria_end = [sum(1 for k in range(n_k) if ok[c][k][last]) for c in range(n_c)]
+
+        def finished(kind: str, done: list[int | None] = done_t) -> list[Item]:
+            return [it for it, d in zip(items, done, strict=True) if it.kind == kind and d is not None]
+
+        adv_done = [bool(x) for x in inst.base_adv]
+        model_done = [bool(x) for x in inst.base_model]
+        for it in finished("advanced"):
+            adv_done[it.commune] = True
+        for it in finished("model"):
+            model_done[it.commune] = True
+        advanced = [ntm_end[c] and adv_done[c] for c in range(n_c)]
+        model = [advanced[c] and model_done[c] for c in range(n_c)]
+        d_criteria = [bool(x) for x in inst.district_recognised]
+        d_adv_project = [False] * n_d
+        for it in finished("district"):
+            d_criteria[it.district] = True
+        for it in finished("district_advanced"):
+            d_adv_project[it.district] = True
+        units, units_adv = [], []
+        for d in range(n_d):
+            mem = members[d]
+            n_adv = sum(1 for c in mem if advanced[c])
+            n_mod = sum(1 for c in mem if model[c])
+            unit = bool(mem) and all(ntm_end[c] for c in mem) and n_adv >= inst.district_need_adv[d] and d_criteria[d]
+            units.append(unit)
+            units_adv.append(unit and n_adv >= inst.district_need_adv2[d] and n_mod >= inst.district_need_model2[d]
+                             and d_adv_project[d])
+        out["ntm_by_year"].append([sum(1 for c in range(n_c) if ntm[c][t]) for t in range(n_t)])
+        out["advanced"].append(sum(advanced))
+        out["model"].append(sum(model))
+        out["district_units"].append(units)
+        out["district_advanced"].append(units_adv)
+        out["villages_ntm"].append(sum(it.quantity for it in finished("village_ntm")))
+        out["villages_model"].append(sum(it.quantity for it in finished("village_model")))
+        out["avg_criteria"].append(sum(criteria_end) / n_c)
+        out["min_criteria"].append(min(criteria_end))
+        out["below_floor"].append(0 if floor is None else sum(1 for x in criteria_end if x < floor))
+        out["criterion_communes"].append([sum(1 for c in range(n_c) if ok[c][k][last]) for k in range(n_k)])
+        out["spent"].append(spent)
+        out["unspent"].append(unspent)
+        out["slipped_projects"].append(slipped)
+        out["unfinished_projects"].append(unfinished)
+
+    result = {name: np.array(values) for name, values in out.items()}
+    result["district_units"] = result["district_units"].reshape(n_b, n_d).astype(bool)
+    result["district_advanced"] = result["district_advanced"].reshape(n_b, n_d).astype(bool)
+    result["commune_ntm_count"] = np.array(commune_count).reshape(n_c, n_t)
+    return result
