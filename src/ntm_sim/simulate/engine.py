@@ -366,7 +366,7 @@ class Engine:
         # --- money, year by year
         ratio = np.clip(params["disbursement_mean"][:, None, None] + s.disbursement_sd * rnd.disbursement, 0, 1)
         budget, flows = inst.budget, self.flows
-        n_f, n_g = budget.shape[0], len(inst.classes)
+        n_f = budget.shape[0]
         backlog = np.zeros((n_b, n_f))
         carry_src = np.zeros((n_b, n_f))
         # projects under way before the horizon (re-planning) have paid their earlier years
