@@ -22,13 +22,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+
+from timing import best_of  # noqa: E402
 
 from ntm_sim.dataset import load_dataset  # noqa: E402
 from ntm_sim.instance import Instance, build_instance  # noqa: E402
@@ -43,15 +44,6 @@ from reference_sim import reference_run  # noqa: E402
 GOAL_SECONDS = 2.0
 GOAL_RATIO = 100.0
 
-
-def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    """Least wall time of ``repeat`` runs (the least disturbed by other processes)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def engine_only(inst: Instance, dec: Decisions, settings: UncertaintySettings, n_draws: int, seed: int,

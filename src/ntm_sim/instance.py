@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -145,19 +146,19 @@ class Instance:
         """Position of a year in the horizon."""
         return int(year - self.years[0])
 
-    @property
+    @cached_property
     def base_criteria_met(self) -> np.ndarray:
-        """Criteria met per commune at the start."""
-        return self.base_met.sum(axis=1)
+        """Criteria met per commune at the start (read-only; computed once)."""
+        return _frozen(self.base_met.sum(axis=1))
 
-    @property
+    @cached_property
     def base_ntm(self) -> np.ndarray:
-        """Communes meeting every criterion at the start."""
-        return self.base_met.all(axis=1)
+        """Communes meeting every criterion at the start (read-only; computed once)."""
+        return _frozen(self.base_met.all(axis=1))
 
-    @property
+    @cached_property
     def projects_of(self) -> list[np.ndarray]:
-        """Project indices of each commune."""
+        """Project indices of each commune (computed once: callers index it in loops)."""
         order = np.argsort(self.proj_commune, kind="stable")
         bounds = np.searchsorted(self.proj_commune[order], np.arange(self.n_communes + 1))
         return [order[bounds[c]:bounds[c + 1]] for c in range(self.n_communes)]
@@ -166,6 +167,12 @@ class Instance:
     def total_budget(self) -> float:
         """Money available over the horizon."""
         return float(self.budget.sum())
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """The array, read-only: a cached value must not be changed in place by a caller."""
+    a.flags.writeable = False
+    return a
 
 
 def _resolve_commune(ds: Dataset, ref: str) -> str | None:
@@ -262,13 +269,16 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     in_scope = np.ones((len(sources), len(communes)), dtype=bool)
     scopes = dict(ds.sources["scope"]) if "scope" in ds.sources.columns else {}
     scopes.update({extra.id: extra.scope for extra in scenario.budget.extra_sources})
+    province_codes = ds.communes["province_code"].to_numpy()
+    district_codes = ds.communes["district_code"].to_numpy()
+    known_codes = set(province_codes) | set(district_codes)  # once: a country has hundreds of scoped sources
     for f, sid in enumerate(sources):
         rule = str(scopes.get(sid, "") or "")
         codes = {normalise_code(x) for x in rule.replace(",", ";").split(";") if x.strip()}
         if codes:
-            in_scope[f] = (ds.communes["province_code"].isin(codes) | ds.communes["district_code"].isin(codes)
-                           ).to_numpy()
-            unknown = codes - set(ds.communes["province_code"]) - set(ds.communes["district_code"])
+            wanted = list(codes)
+            in_scope[f] = np.isin(province_codes, wanted) | np.isin(district_codes, wanted)
+            unknown = codes - known_codes
             if unknown:
                 bad(f"source {sid!r}: scope {sorted(unknown)} matches no province or district of the dataset")
     elig = eligibility.to_numpy(dtype=bool).reshape(len(sources), len(crit))

@@ -104,15 +104,23 @@ class Outcomes:
         return 0 if floor is None else int((self.criteria_met_end < floor).sum())
 
 
+def _spread(out: np.ndarray, rows: np.ndarray, start: np.ndarray, lead: np.ndarray | int, amount: np.ndarray,
+            first_year: int) -> None:
+    """Add ``amount`` to ``out[row, t]`` for each horizon year of each start … start + lead - 1."""
+    lead = np.broadcast_to(np.asarray(lead), rows.shape)
+    n_t = out.shape[1]
+    for k in range(int(lead.max()) if len(rows) else 0):
+        t = start - first_year + k
+        ok = (k < lead) & (t >= 0) & (t < n_t)
+        np.add.at(out, (rows[ok], t[ok]), amount[ok])
+
+
 def project_spend(inst: Instance, dec: Decisions) -> np.ndarray:
     """Money each criterion project spends in each horizon year (n_p × n_t)."""
-    n_t = inst.n_years
-    out = np.zeros((inst.n_projects, n_t))
+    out = np.zeros((inst.n_projects, inst.n_years))
     funded = np.flatnonzero(dec.proj_start >= 0)
-    for p in funded:
-        s, lead = int(dec.proj_start[p]), int(inst.proj_lead[p])
-        for y in inst.spend_years(s, lead):
-            out[p, inst.year_index(y)] += inst.proj_cost[p] / lead
+    lead = inst.proj_lead[funded]
+    _spread(out, funded, dec.proj_start[funded], lead, inst.proj_cost[funded] / lead, int(inst.years[0]))
     return out
 
 
@@ -122,19 +130,19 @@ def upgrade_spend(inst: Instance, dec: Decisions, by_district: bool = False) -> 
     With ``by_district`` the district money is per district and year (n_d × n_t).
     """
     n_c, n_t = inst.n_communes, inst.n_years
+    y0 = int(inst.years[0])
     commune = np.zeros((n_c, n_t))
     for starts, cost, lead in ((dec.adv_start, inst.adv_cost, inst.adv_lead),
                                (dec.model_start, inst.model_cost, inst.model_lead)):
-        for c in np.flatnonzero(starts >= 0):
-            for y in inst.spend_years(int(starts[c]), lead):
-                commune[c, inst.year_index(y)] += cost[c] / lead
+        cs = np.flatnonzero(starts >= 0)
+        _spread(commune, cs, starts[cs], lead, cost[cs] / lead, y0)
     commune += dec.village_ntm * inst.village_ntm_cost[:, None]
     commune += dec.village_model * inst.village_model_cost[:, None]
     district = np.zeros((len(inst.districts), n_t))
     for starts, cost in ((dec.district_start, inst.district_cost),
                          (dec.district_adv_start, inst.district_adv_cost)):
-        for d in np.flatnonzero(starts >= 0):
-            district[d, inst.year_index(int(starts[d]))] += cost[d]
+        ds = np.flatnonzero(starts >= 0)
+        np.add.at(district, (ds, starts[ds] - y0), cost[ds])
     return commune, (district if by_district else district.sum(axis=0))
 
 
@@ -188,8 +196,21 @@ class BudgetLedger:
         self.inst = inst
         self.spent = np.zeros_like(inst.budget)
         # sources sorted from the most to the least restricted
-        width = np.array([sum(f in cls for cls in inst.classes) for f in range(len(inst.sources))])
+        width = np.zeros(len(inst.sources), dtype=int)
+        for cls in inst.classes:
+            width[list(cls)] += 1
         self.order = np.argsort(width, kind="stable")
+        # each class's sources in that order: paying visits only these (national instances
+        # have hundreds of scoped sources, of which a class may use a handful)
+        rank = np.empty(len(self.order), dtype=int)
+        rank[self.order] = np.arange(len(self.order))
+        self.class_order = [np.array(sorted((int(f) for f in cls), key=lambda f: rank[f]), dtype=int)
+                            for cls in inst.classes]
+        self.cum_budget = np.cumsum(inst.budget, axis=1)
+        # what each class can still pay per year, valid until the next payment (see can_pay)
+        self._version = 0
+        self._room: dict[tuple[int, int], float] = {}
+        self._room_version = -1
 
     def available(self, f: int, t: int) -> float:
         """Money source ``f`` can still spend in year index ``t``."""
@@ -203,10 +224,43 @@ class BudgetLedger:
         """Money all sources eligible for class ``g`` can still spend in year ``t``."""
         return sum(self.available(f, t) for f in self.inst.classes[g])
 
+    def class_room(self, g: int, t: int) -> float:
+        """Most that class ``g`` can pay in year index ``t`` now (cached until the next payment)."""
+        if self._room_version != self._version:
+            self._room.clear()
+            self._room_version = self._version
+        key = (g, t)
+        if key not in self._room:
+            self._room[key] = float(self._source_room(self.class_order[g], t).sum())
+        return self._room[key]
+
+    def _source_room(self, fs: np.ndarray, t: int) -> np.ndarray:
+        """What each of the sources ``fs`` can still spend in year index ``t`` (as :meth:`available`)."""
+        if not len(fs):
+            return np.zeros(0)
+        if self.inst.carry_over:
+            room = (self.cum_budget[fs] - np.cumsum(self.spent[fs], axis=1))[:, t:].min(axis=1)
+        else:
+            room = self.inst.budget[fs, t] - self.spent[fs, t]
+        return np.maximum(room, 0.0)
+
     def can_pay(self, needs: list[tuple[int, int, float]]) -> bool:
-        """Whether a set of (class, year, amount) needs can be paid together."""
+        """Whether a set of (class, year, amount) needs can be paid together.
+
+        ``spent`` must change only through :meth:`pay` (the quick test below caches what
+        each class can still pay between payments).
+        """
+        # quick test first: a greedy plan asks far more often than it pays, mostly in vain
+        asked: dict[tuple[int, int], float] = {}
+        for g, t, amount in needs:
+            asked[(g, t)] = asked.get((g, t), 0.0) + amount
+        for (g, t), amount in asked.items():
+            if self.class_room(g, t) < amount - 1e-6 - 1e-9 * abs(amount):
+                return False
         trial = BudgetLedger.__new__(BudgetLedger)
         trial.inst, trial.order, trial.spent = self.inst, self.order, self.spent.copy()
+        trial.class_order, trial.cum_budget = self.class_order, self.cum_budget
+        trial._version, trial._room, trial._room_version = 0, {}, -1
         for g, t, amount in needs:
             paid = trial.pay(g, t, amount)
             if paid.sum() < amount - 1e-6:
@@ -217,16 +271,20 @@ class BudgetLedger:
         """Pay up to ``amount`` for class ``g`` in year ``t``; return the split by source."""
         paid = np.zeros(len(self.inst.sources))
         left = amount
-        for f in self.order:
+        fs = self.class_order[g]
+        if left <= 1e-9 or not len(fs):
+            return paid
+        # what each eligible source can still spend, for all of them at once (paying from
+        # one source does not change what the others can spend)
+        for f, avail in zip(fs.tolist(), self._source_room(fs, t).tolist(), strict=True):
             if left <= 1e-9:
                 break
-            if f not in self.inst.classes[g]:
-                continue
-            take = min(left, self.available(int(f), t))
+            take = min(left, avail)
             if take > 0:
                 paid[f] = take
                 self.spent[f, t] += take
                 left -= take
+                self._version += 1
         return paid
 
 
@@ -297,10 +355,13 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
     """
     out: list[Violation] = []
     end = inst.horizon_end
-    for p in np.flatnonzero(dec.proj_start >= 0):
-        s = int(dec.proj_start[p])
-        if s not in inst.start_years(p):
-            out.append(Violation("start year", f"project {p} starts {s}, allowed {inst.start_years(p)}"))
+    # allowed start years (Instance.start_years) as a window per project
+    committed = inst.proj_committed_start
+    first = np.where(committed >= 0, committed, int(inst.years[0]))
+    last = np.where(committed >= 0, committed, end - inst.proj_lead + 1)
+    start = dec.proj_start
+    for p in np.flatnonzero((start >= 0) & ((start < first) | (start > last))):
+        out.append(Violation("start year", f"project {p} starts {int(start[p])}, allowed {inst.start_years(p)}"))
     for c in inst.locks.forbid_commune:
         if (dec.proj_start[inst.proj_commune == c] >= 0).any() or dec.adv_start[c] >= 0:
             out.append(Violation("lock", f"forbidden commune {inst.communes[c]} is funded"))
@@ -317,10 +378,11 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
         g, t = np.unravel_index(np.argmax(np.abs(paid - need)), need.shape)
         out.append(Violation("payment", f"class {g} year {inst.years[t]}: needs {need[g, t]:.1f}, "
                                         f"paid {paid[g, t]:.1f}"))
+    eligible = np.zeros((len(inst.classes), len(inst.sources)), dtype=bool)
     for g, cls in enumerate(inst.classes):
-        for f in range(len(inst.sources)):
-            if f not in cls and (flows[f, g] > tol).any():
-                out.append(Violation("eligibility", f"source {inst.sources[f]} pays class {g}"))
+        eligible[g, list(cls)] = True
+    for g, f in zip(*np.nonzero(~eligible & (flows > tol).any(axis=2).T), strict=True):
+        out.append(Violation("eligibility", f"source {inst.sources[f]} pays class {g}"))
     spent = flows.sum(axis=1)
     if inst.carry_over:
         over = np.cumsum(spent, axis=1) - np.cumsum(inst.budget, axis=1)
@@ -387,52 +449,83 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
         dec = dec.copy()
         dec.flows = flows
     outcomes = evaluate(inst, dec)
-    rows = []
-    spend_rows = []
     need = class_spend(inst, dec)
     share = np.divide(dec.flows, need[None, :, :], out=np.zeros_like(dec.flows), where=need[None] > 1e-9)
     prio = dec.priority if dec.priority is not None else np.arange(inst.n_projects, dtype=float)
 
-    def add(kind: str, c: int | None, d: int, crit: str, start: int, lead: int, qty: int, cost: float,
-            g: int, priority: float) -> None:
-        code = inst.communes[c] if c is not None else ""
-        pid = len(rows)
-        rows.append((pid, kind, code, inst.districts[d], crit, start, start + lead - 1, qty, cost, priority))
-        for y in inst.spend_years(start, lead):
-            t = inst.year_index(y)
-            amount = cost / lead
-            for f in np.flatnonzero(share[:, g, t] > 0):
-                spend_rows.append((pid, kind, code, inst.districts[d], crit, y, inst.sources[f],
-                                   amount * share[f, g, t]))
-
-    for p in np.flatnonzero(dec.proj_start >= 0):
-        c = int(inst.proj_commune[p])
-        add("criterion", c, int(inst.commune_district[c]), inst.criteria[inst.proj_criterion[p]],
-            int(dec.proj_start[p]), int(inst.proj_lead[p]), 1, float(inst.proj_cost[p]),
-            int(inst.proj_class[p]), float(prio[p]))
+    # one block per kind of project, in table order; arrays, not rows (a country has ~10^5 rows)
+    blocks = []
+    ps = np.flatnonzero(dec.proj_start >= 0)
+    criteria = np.array(inst.criteria, dtype=object)
+    blocks.append(("criterion", inst.proj_commune[ps], criteria[inst.proj_criterion[ps]], dec.proj_start[ps],
+                   inst.proj_lead[ps], np.ones(len(ps), dtype=int), inst.proj_cost[ps].astype(float),
+                   inst.proj_class[ps], prio[ps].astype(float)))
     for kind, starts, cost, lead in (("advanced", dec.adv_start, inst.adv_cost, inst.adv_lead),
                                      ("model", dec.model_start, inst.model_cost, inst.model_lead)):
-        for c in np.flatnonzero(starts >= 0):
-            add(kind, int(c), int(inst.commune_district[c]), kind, int(starts[c]), lead, 1, float(cost[c]),
-                int(inst.commune_upgrade_class[c]), np.inf)
+        cs = np.flatnonzero(starts >= 0)
+        blocks.append((kind, cs, np.full(len(cs), kind, dtype=object), starts[cs], np.full(len(cs), lead),
+                       np.ones(len(cs), dtype=int), cost[cs].astype(float), inst.commune_upgrade_class[cs],
+                       np.full(len(cs), np.inf)))
     for kind, counts, unit in (("village_ntm", dec.village_ntm, inst.village_ntm_cost),
                                ("village_model", dec.village_model, inst.village_model_cost)):
-        for c, t in zip(*np.nonzero(counts), strict=True):
-            q = int(counts[c, t])
-            add(kind, int(c), int(inst.commune_district[c]), kind, int(inst.years[t]), 1, q,
-                float(unit[c] * q), int(inst.commune_upgrade_class[c]), np.inf)
+        cs, ts = np.nonzero(counts)
+        q = counts[cs, ts].astype(int)
+        blocks.append((kind, cs, np.full(len(cs), kind, dtype=object), inst.years[ts].astype(int),
+                       np.ones(len(cs), dtype=int), q, (unit[cs] * q).astype(float), inst.commune_upgrade_class[cs],
+                       np.full(len(cs), np.inf)))
     for kind, starts, cost in (("district", dec.district_start, inst.district_cost),
                                ("district_advanced", dec.district_adv_start, inst.district_adv_cost)):
-        for d in np.flatnonzero(starts >= 0):
-            add(kind, None, int(d), kind, int(starts[d]), 1, 1, float(cost[d]),
-                int(inst.district_upgrade_class[d]), np.inf)
-    projects = pd.DataFrame(rows, columns=["project_id", "kind", "commune_code", "district_code", "criterion",
-                                           "start_year", "end_year", "quantity", "cost_mvnd", "priority"])
+        ds = np.flatnonzero(starts >= 0)
+        blocks.append((kind, -1 - ds, np.full(len(ds), kind, dtype=object), starts[ds], np.ones(len(ds), dtype=int),
+                       np.ones(len(ds), dtype=int), cost[ds].astype(float), inst.district_upgrade_class[ds],
+                       np.full(len(ds), np.inf)))
+    kind = np.concatenate([np.full(len(b[1]), b[0], dtype=object) for b in blocks])
+    unit, crit, start, lead, qty, cost, g, priority = (np.concatenate([b[i] for b in blocks]) for i in range(1, 9))
+    start, lead, qty, g = (a.astype(int) for a in (start, lead, qty, g))
+    # unit >= 0 is a commune, -1 - d a district's own project
+    commune_codes = np.array(list(inst.communes) + [""], dtype=object)
+    district_of = np.where(unit >= 0, inst.commune_district[np.maximum(unit, 0)], -1 - unit)
+    code = commune_codes[np.where(unit >= 0, unit, len(inst.communes))]
+    district = np.array(inst.districts, dtype=object)[district_of]
+    pid = np.arange(len(kind))
+    projects = pd.DataFrame({"project_id": pid, "kind": kind, "commune_code": code, "district_code": district,
+                             "criterion": crit, "start_year": start, "end_year": start + lead - 1, "quantity": qty,
+                             "cost_mvnd": cost, "priority": priority})
+    projects = _as_str(projects, ["kind", "commune_code", "district_code", "criterion"])
     projects = projects.sort_values(["priority", "start_year", "commune_code", "criterion"],
                                     kind="stable").reset_index(drop=True)
-    funding = pd.DataFrame(spend_rows, columns=["project_id", "kind", "commune_code", "district_code",
-                                                "criterion", "year", "source", "amount_mvnd"])
+
+    # funding: each project's yearly share, split by the sources that paid its class that year
+    y0, n_t = int(inst.years[0]), inst.n_years
+    rows_p, rows_t = [], []
+    for k in range(int(lead.max()) if len(lead) else 0):
+        t = start - y0 + k
+        ok = np.flatnonzero((k < lead) & (t >= 0) & (t < n_t))
+        rows_p.append(ok)
+        rows_t.append(t[ok])
+    rp = np.concatenate(rows_p) if rows_p else np.zeros(0, dtype=int)
+    rt = np.concatenate(rows_t) if rows_t else np.zeros(0, dtype=int)
+    order = np.lexsort((rt, rp))  # by project, then year
+    rp, rt = rp[order], rt[order]
+    split = share[:, g[rp], rt].T                       # (project-years × sources)
+    r, f = np.nonzero(split > 0)
+    p_of = rp[r]
+    funding = pd.DataFrame({"project_id": p_of, "kind": kind[p_of], "commune_code": code[p_of],
+                            "district_code": district[p_of], "criterion": crit[p_of],
+                            "year": (rt[r] + y0).astype(int),
+                            "source": np.array(inst.sources, dtype=object)[f],
+                            "amount_mvnd": cost[p_of] / lead[p_of] * split[r, f]})
+    funding = _as_str(funding, ["kind", "commune_code", "district_code", "criterion", "source"])
     return Plan(name=name, decisions=dec, outcomes=outcomes, projects=projects, funding=funding)
+
+
+def _as_str(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Text columns with the dtype pandas gives text read from rows (an empty table: all object)."""
+    if frame.empty:
+        return pd.DataFrame([], columns=list(frame.columns))
+    for col in columns:
+        frame[col] = pd.array(frame[col].tolist(), dtype=pd.DataFrame({col: ["x"]})[col].dtype)
+    return frame
 
 
 def decisions_from_projects(inst: Instance, projects: pd.DataFrame) -> Decisions:

@@ -235,7 +235,7 @@ def _named(inst_ds: Dataset, frame: pd.DataFrame, sources: pd.DataFrame | None =
     crit_names = {c.id: c.name_vi for c in inst_ds.criteria.criteria}
     out["criterion_name"] = out["criterion"].map(crit_names).fillna("")
     if sources is not None and "source" in out.columns:
-        out["source_name"] = out["source"].map(sources["name_vi"]).fillna("")
+        out["source_name"] = out["source"].map(sources["name_vi"]).astype(object).fillna("")
     return out
 
 

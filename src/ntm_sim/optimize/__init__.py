@@ -159,7 +159,7 @@ def solve(
         for name, rule in RULES.items():
             base_plans[name] = make_plan(inst, rule(inst), name)
     model = build_model(inst, mode)
-    backend = make_backend(solver, model.prob, settings.threads)
+    backend = make_backend(solver, model, settings.threads)
     build_s = time.perf_counter() - start
 
     warm, warm_name = _warm_start(model, base_plans) if warm_start and mode != "min-cost" else (None, None)
@@ -225,12 +225,7 @@ def _stage_time(remaining: float, names: list[str], mode: str, tiebreak: float) 
 
 
 def _value(model: PlanModel, expr: object, values: np.ndarray) -> float:
-    if not hasattr(model, "_index"):
-        model._index = {v.name: i for i, v in enumerate(model.prob.variables())}  # type: ignore[attr-defined]
-    index = model._index  # type: ignore[attr-defined]
-    if hasattr(expr, "items") and hasattr(expr, "constant"):
-        return float(sum(c * values[index[v.name]] for v, c in expr.items()) + expr.constant)
-    return float(values[index[expr.name]])  # a variable
+    return model.value(expr, values)  # an expression, or one column
 
 
 def _snap(x: float) -> float:
@@ -256,9 +251,8 @@ def _warm_start(model: PlanModel, plans: dict[str, Plan]) -> tuple[np.ndarray | 
         if best_key is None or key > best_key:
             best_name, best_key = name, key
     vals = model.values_from(plans[best_name].decisions)
-    index = model._index  # type: ignore[attr-defined]
     for s in model.shortfalls:
-        vals[index[s.var.name]] = max(0.0, s.needed - _value(model, s.achieved, vals))
+        vals[s.var] = max(0.0, s.needed - _value(model, s.achieved, vals))
     return vals, best_name
 
 

@@ -45,6 +45,10 @@ class _Greedy:
         self.forbidden_p = {p for p, y in inst.locks.forbid_project if y is None}
         self.forbidden_py = {(p, y) for p, y in inst.locks.forbid_project if y is not None}
         self.forbidden_cy = set(inst.locks.forbid_commune_year)
+        # start years allowed per project (Instance.start_years as a window, for speed)
+        started = inst.proj_committed_start
+        self.first_start = np.where(started >= 0, started, int(inst.years[0]))
+        self.last_start = np.where(started >= 0, started, inst.horizon_end - inst.proj_lead + 1)
         # projects already under way (re-planning) are paid first
         committed = np.flatnonzero(inst.proj_committed_start >= 0)
         for p in committed:
@@ -56,8 +60,10 @@ class _Greedy:
     def _project_needs(self, p: int, start: int) -> list[tuple[int, int, float]]:
         inst = self.inst
         lead = int(inst.proj_lead[p])
-        return [(int(inst.proj_class[p]), inst.year_index(y), inst.proj_cost[p] / lead)
-                for y in inst.spend_years(start, lead)]
+        t0 = start - int(inst.years[0])  # the spend years of Instance.spend_years, as indices
+        amount = inst.proj_cost[p] / lead
+        g = int(inst.proj_class[p])
+        return [(g, t, amount) for t in range(max(t0, 0), min(t0 + lead, inst.n_years))]
 
     def _fits(self, needs: list[tuple[int, int, float]], commune: int | None) -> bool:
         if commune is not None and self.inst.absorption is not None:
@@ -77,7 +83,7 @@ class _Greedy:
     def project_allowed(self, p: int, year: int) -> bool:
         """Whether project ``p`` may start in ``year`` (horizon, locks)."""
         c = int(self.inst.proj_commune[p])
-        return (year in self.inst.start_years(p) and p not in self.forbidden_p
+        return (self.first_start[p] <= year <= self.last_start[p] and p not in self.forbidden_p
                 and (p, year) not in self.forbidden_py and c not in self.forbidden_c
                 and (c, year) not in self.forbidden_cy)
 
@@ -211,13 +217,14 @@ def _enforced_targets_first(g: _Greedy) -> None:
     if "min_criteria" in enforced and t.min_criteria is not None:
         met = g.met_end()
         for c in np.argsort(met, kind="stable"):
+            met_c = int(met[c])  # counted as we go: only this commune's projects change it
             for p in g.cheapest_projects_first(g.remaining(int(c))):
-                if g.met_end()[c] >= t.min_criteria:
+                if met_c >= t.min_criteria:
                     break
-                g.fund_single(p)
+                met_c += int(g.fund_single(p))
     if "criterion_communes" in enforced:
         for k, need in t.criterion_communes.items():
-            ps = [p for p in range(inst.n_projects) if inst.proj_criterion[p] == k]
+            ps = np.flatnonzero(inst.proj_criterion == k).tolist()
             have = int(inst.base_met[:, k].sum()) + sum(1 for p in ps if g.dec.proj_start[p] >= 0)
             for p in g.cheapest_projects_first(ps):
                 if have >= need:
@@ -256,11 +263,12 @@ def _enforced_targets_first(g: _Greedy) -> None:
     if "villages_model" in enforced and t.villages_model is not None:
         g.fund_villages("model", t.villages_model)
     if "avg_criteria" in enforced and t.avg_criteria_total is not None:
-        open_ps = [p for p in range(inst.n_projects) if g.dec.proj_start[p] < 0]
+        open_ps = np.flatnonzero(g.dec.proj_start < 0).tolist()
+        total = int(g.met_end().sum())  # counted as we go: each project funded adds one
         for p in g.cheapest_projects_first(open_ps):
-            if g.met_end().sum() >= t.avg_criteria_total:
+            if total >= t.avg_criteria_total:
                 break
-            g.fund_single(p)
+            total += int(g.fund_single(p))
 
 
 def _tiers(g: _Greedy, kind: str, target: int) -> None:

@@ -1,4 +1,4 @@
-"""The PuLP model of a planning instance.
+"""The MILP of a planning instance, built as sparse arrays.
 
 Decisions: start year of each criterion project (binary ``x[p, s]``), commune NTM by
 year (``z[c, t]``), tier upgrades, new villages, district projects, and money from each
@@ -12,152 +12,517 @@ money back onto projects is proportional (see :func:`ntm_sim.plan.make_plan`).
 Targets the scenario enforces (and forced locks) are *elastic*: each has a shortfall
 variable, and the first stage minimises total shortfall, so that an unreachable target
 is measured and explained instead of making the model infeasible.
+
+Spending later never hurts when money carries over and a commune cannot exceed its
+absorption limit (or there is none): then a commune's projects may all finish in the
+year the commune reaches NTM (or at the horizon), and tiers, villages and district
+projects may all start as late as possible. For such communes the model has one binary
+per completion year (``y[c, t]``) and one per project funded without completing the
+commune (``q[p]``) instead of ``x`` and ``z``: the same plans as ``x`` with the
+dominance rows, with one row per project instead of about nine, and a relaxation that
+solves several times faster. Communes with locks or projects under way keep the ``x``
+form, and so does every commune when money does not carry over.
+
+The model is kept as column bounds, row bounds and a sparse matrix: HiGHS loads it in
+one call. :attr:`PlanModel.prob` builds the same model in PuLP (for CBC, or to write an
+LP file) on demand.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 import pulp
+import scipy.sparse as sp
 
 from ntm_sim.instance import Instance
-from ntm_sim.plan import Decisions, evaluate
+from ntm_sim.plan import Decisions, class_spend, evaluate
 
 LOCK_WEIGHT = 1000.0
 # Money enters the model in billion VND (data are in million VND): keeps coefficients near 1.
 MONEY = 1e-3
 
 
-def lin(pairs: list[tuple[pulp.LpVariable, float]] | dict, constant: float = 0.0) -> pulp.LpAffineExpression:
-    """Build an affine expression quickly from (variable, coefficient) pairs."""
-    return pulp.LpAffineExpression(pairs, constant=constant)
+@dataclass
+class LinExpr:
+    """A linear expression over model columns: ``Σ coef[i] · column[idx[i]] + constant``."""
+
+    idx: np.ndarray
+    coef: np.ndarray
+    constant: float = 0.0
+
+    @classmethod
+    def of(cls, cols: object = (), coefs: object = 1.0, constant: float = 0.0) -> LinExpr:
+        """Build from column indices and coefficients (a scalar applies to every column)."""
+        idx = np.asarray(cols, dtype=np.int64).ravel()
+        if np.ndim(coefs) == 0:
+            coef = np.full(len(idx), float(coefs))  # type: ignore[arg-type]
+        else:
+            coef = np.asarray(coefs, dtype=float).ravel().copy()
+        return cls(idx, coef, float(constant))
+
+    @classmethod
+    def const(cls, value: float) -> LinExpr:
+        """A constant."""
+        return cls.of((), 1.0, value)
+
+    def __add__(self, other: LinExpr | float) -> LinExpr:
+        if isinstance(other, LinExpr):
+            return LinExpr(np.concatenate([self.idx, other.idx]), np.concatenate([self.coef, other.coef]),
+                           self.constant + other.constant)
+        return LinExpr(self.idx, self.coef, self.constant + float(other))
+
+    __radd__ = __add__
+
+    def __mul__(self, k: float) -> LinExpr:
+        return LinExpr(self.idx, self.coef * float(k), self.constant * float(k))
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> LinExpr:
+        return self * -1.0
+
+    def __sub__(self, other: LinExpr | float) -> LinExpr:
+        return self + (-other if isinstance(other, LinExpr) else -float(other))
+
+    def value(self, values: np.ndarray) -> float:
+        """Value at a vector of column values."""
+        return float(self.coef @ values[self.idx] + self.constant) if len(self.idx) else float(self.constant)
+
+    def dense(self, n: int) -> np.ndarray:
+        """Coefficients as a dense vector over ``n`` columns (duplicates summed)."""
+        return np.bincount(self.idx, weights=self.coef, minlength=n) if len(self.idx) else np.zeros(n)
 
 
 @dataclass
 class Shortfall:
-    """An elastic target: ``achieved + short >= needed``."""
+    """An elastic target: ``achieved + short >= needed`` (``var`` is the column of ``short``)."""
 
     key: str
     label: str
-    var: pulp.LpVariable
+    var: int
     needed: float
     weight: float = 1.0
-    achieved: pulp.LpAffineExpression | None = None
+    achieved: LinExpr | None = None
+
+
+class _Builder:
+    """Columns and rows collected in lists (single items) and arrays (blocks), joined once."""
+
+    def __init__(self) -> None:
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integer: list[bool] = []
+        self.names: list[str] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.r: list[int] = []      # entries of rows added one by one
+        self.c: list[int] = []
+        self.v: list[float] = []
+        self.blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # entries of row blocks
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.lb)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lo)
+
+    def cols(self, names: list[str], lb: float = 0.0, ub: float = 1.0, integer: bool = True) -> list[int]:
+        """Add columns with the same bounds; return their indices."""
+        n, first = len(names), len(self.lb)
+        self.lb.extend([float(lb)] * n)
+        self.ub.extend([float(ub)] * n)
+        self.integer.extend([integer] * n)
+        self.names.extend(names)
+        return list(range(first, first + n))
+
+    def col(self, name: str, lb: float = 0.0, ub: float = 1.0, integer: bool = True) -> int:
+        """Add one column."""
+        self.lb.append(float(lb))
+        self.ub.append(float(ub))
+        self.integer.append(integer)
+        self.names.append(name)
+        return len(self.lb) - 1
+
+    def row(self, cols: list[int], vals: list[float] | float, lo: float, hi: float) -> int:
+        """Add ``lo <= Σ vals·cols <= hi``."""
+        r = len(self.lo)
+        self.lo.append(float(lo))
+        self.hi.append(float(hi))
+        self.r.extend([r] * len(cols))
+        self.c.extend(cols)
+        self.v.extend(vals if isinstance(vals, list) else [float(vals)] * len(cols))
+        return r
+
+    def expr_row(self, expr: LinExpr, lo: float, hi: float) -> int:
+        """Add ``lo <= expr <= hi`` (the constant moves to the bounds)."""
+        return self.row(expr.idx.tolist(), expr.coef.tolist(), lo - expr.constant, hi - expr.constant)
+
+    def rows(self, r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Add a block of rows: entries ``(r, c, v)`` with ``r`` counted from the block's first row."""
+        base = len(self.lo)
+        self.lo.extend(np.asarray(lo, dtype=float).tolist())
+        self.hi.extend(np.asarray(hi, dtype=float).tolist())
+        self.blocks.append((np.asarray(r, dtype=np.int64) + base, np.asarray(c, dtype=np.int64),
+                            np.asarray(v, dtype=float)))
+
+    def matrix(self) -> sp.csr_matrix:
+        """All rows as a CSR matrix (duplicate entries summed)."""
+        parts = [(np.array(self.r, dtype=np.int64), np.array(self.c, dtype=np.int64), np.array(self.v)),
+                 *self.blocks]
+        rows, cols, vals = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        out = sp.coo_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols)).tocsr()
+        out.sum_duplicates()
+        out.eliminate_zeros()
+        return out
+
+
+class _Spend:
+    """Money each column costs, by eligibility class and year (and commune, or -1)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, int, int, int, float]] = []   # (class, commune, year, col, coef)
+        self.blocks: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, g: int, c: int, ts: list[int], col: int, coef: float) -> None:
+        """One column spending ``coef`` in each year index of ``ts``."""
+        self.items.extend((g, c, t, col, coef) for t in ts)
+
+    def block(self, g: np.ndarray, c: np.ndarray, t: np.ndarray | int, col: np.ndarray, coef: np.ndarray) -> None:
+        """Many columns at once (arrays of equal length; ``t`` may be one year index)."""
+        self.blocks.append(tuple(np.broadcast_arrays(g, c, t, col, coef)))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """Class, commune, year, column and coefficient arrays."""
+        items = np.array(self.items, dtype=float).reshape(-1, 5)
+        parts = [tuple(items[:, i] for i in range(5)), *self.blocks]
+        g, c, t, col, coef = (np.concatenate([np.asarray(p[i], dtype=float).ravel() for p in parts])
+                              for i in range(5))
+        return g.astype(np.int64), c.astype(np.int64), t.astype(np.int64), col.astype(np.int64), coef
 
 
 @dataclass
 class PlanModel:
-    """A built model with handles on its variables and stage expressions."""
+    """A built model: arrays for the solver, column indices of each decision, stage objectives.
+
+    Attributes
+    ----------
+    col_lb, col_ub, col_int, col_names
+        Column bounds, integrality and names (model order).
+    matrix, row_lo, row_hi
+        The constraint rows ``row_lo <= matrix @ x <= row_hi`` (CSR).
+    x, z, y, q, adv, mod, vn, vm, w, dx, dax, u
+        Column indices of each decision (see the module docstring).
+    stages
+        Stage name → (objective, maximize), in lexicographic order.
+    """
 
     inst: Instance
-    prob: pulp.LpProblem
     mode: str
-    x: dict[int, list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
-    z: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
-    adv: dict[int, list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
-    mod: dict[int, list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
-    vn: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
-    vm: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
-    w: dict[int, pulp.LpVariable] = field(default_factory=dict)
-    dx: dict[int, list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
-    dax: dict[int, list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
-    u: dict[tuple[int, int, int], pulp.LpVariable] = field(default_factory=dict)
+    col_lb: np.ndarray
+    col_ub: np.ndarray
+    col_int: np.ndarray
+    col_names: list[str]
+    matrix: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    x: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    z: dict[tuple[int, int], int] = field(default_factory=dict)
+    y: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    q: dict[int, int] = field(default_factory=dict)
+    adv: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    mod: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    vn: dict[tuple[int, int], int] = field(default_factory=dict)
+    vm: dict[tuple[int, int], int] = field(default_factory=dict)
+    w: dict[int, int] = field(default_factory=dict)
+    dx: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    dax: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    u: dict[tuple[int, int, int], int] = field(default_factory=dict)
     shortfalls: list[Shortfall] = field(default_factory=list)
-    stages: dict[str, tuple[pulp.LpAffineExpression, bool]] = field(default_factory=dict)
+    stages: dict[str, tuple[LinExpr, bool]] = field(default_factory=dict)
     ntm_const: dict[int, bool] = field(default_factory=dict)  # communes NTM by construction
+    late: np.ndarray | None = None            # communes whose spending may move to the horizon
+    late_districts: bool = False               # district projects may start in the last year
+    _pulp: tuple[pulp.LpProblem, list[pulp.LpVariable]] | None = field(default=None, repr=False)
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns."""
+        return len(self.col_lb)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return self.matrix.shape[0]
+
+    @property
+    def n_integer(self) -> int:
+        """Number of integer (mostly binary) columns."""
+        return int(self.col_int.sum())
 
     # ----- expressions -----------------------------------------------------------------
-    def z_end(self, c: int) -> pulp.LpAffineExpression | float:
-        """Commune ``c`` NTM at the horizon (expression or constant)."""
+    def z_end(self, c: int) -> LinExpr:
+        """Commune ``c`` NTM at the horizon."""
         if self.ntm_const.get(c):
-            return 1.0
-        var = self.z.get((c, self.inst.n_years - 1))
-        return 0.0 if var is None else var
+            return LinExpr.const(1.0)
+        if c in self.y:
+            return LinExpr.of([col for _, col in self.y[c]])
+        col = self.z.get((c, self.inst.n_years - 1))
+        return LinExpr.const(0.0) if col is None else LinExpr.of([col])
 
-    def adv_expr(self, c: int) -> pulp.LpAffineExpression | float:
+    def adv_expr(self, c: int) -> LinExpr:
         """Commune ``c`` advanced at the horizon."""
         if self.inst.base_adv[c]:
             return self.z_end(c)
-        return lin([(v, 1.0) for _, v in self.adv.get(c, [])])
+        return LinExpr.of([col for _, col in self.adv.get(c, [])])
 
-    def model_expr(self, c: int) -> pulp.LpAffineExpression | float:
+    def model_expr(self, c: int) -> LinExpr:
         """Commune ``c`` model at the horizon."""
         if self.inst.base_model[c]:
             return self.adv_expr(c)
-        return lin([(v, 1.0) for _, v in self.mod.get(c, [])])
+        return LinExpr.of([col for _, col in self.mod.get(c, [])])
+
+    def value(self, expr: LinExpr | int, values: np.ndarray) -> float:
+        """Value of an expression (or of one column) at column values."""
+        return expr.value(values) if isinstance(expr, LinExpr) else float(values[int(expr)])
+
+    # ----- PuLP view -------------------------------------------------------------------
+    @property
+    def prob(self) -> pulp.LpProblem:
+        """The same model as a PuLP problem (built on first use; objective left empty)."""
+        return self.pulp_model()[0]
+
+    def pulp_model(self) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+        """The PuLP problem and its variables in model order (built once)."""
+        if self._pulp is None:
+            prob = pulp.LpProblem("ntm_plan", pulp.LpMaximize)
+            variables = [
+                prob.add_variable(name, lowBound=None if math.isinf(lb) else float(lb),
+                                  upBound=None if math.isinf(ub) else float(ub),
+                                  cat=pulp.LpInteger if integer else pulp.LpContinuous)
+                for name, lb, ub, integer in zip(self.col_names, self.col_lb, self.col_ub, self.col_int, strict=True)
+            ]
+            m = self.matrix
+            for r in range(self.n_rows):
+                lo, hi = float(self.row_lo[r]), float(self.row_hi[r])
+                cols = m.indices[m.indptr[r]:m.indptr[r + 1]]
+                vals = m.data[m.indptr[r]:m.indptr[r + 1]]
+                expr = pulp.LpAffineExpression([(variables[j], float(a)) for j, a in zip(cols, vals, strict=True)])
+                for sense, rhs in _senses(lo, hi):
+                    prob.addConstraint(pulp.LpConstraint(expr, sense, rhs=rhs))
+            self._pulp = (prob, variables)
+        return self._pulp
+
+    def pulp_expr(self, expr: LinExpr) -> pulp.LpAffineExpression:
+        """An expression over the PuLP variables."""
+        variables = self.pulp_model()[1]
+        return pulp.LpAffineExpression([(variables[int(j)], float(a)) for j, a in zip(expr.idx, expr.coef,
+                                                                                     strict=True)],
+                                       constant=expr.constant)
 
     # ----- warm start ------------------------------------------------------------------
     def values_from(self, dec: Decisions) -> np.ndarray:
-        """Variable values (model order) that encode a plan, for a MIP start."""
+        """Column values (model order) that encode a plan, for a MIP start.
+
+        The plan is first moved into the model's reduced form (projects of communes with
+        the late-spending property finish with their commune, upgrades start as late as
+        possible), with its money re-timed to follow; outcomes do not change.
+        """
         inst = self.inst
+        dec = self.reduced(dec)
         out = evaluate(inst, dec)
-        value: dict[str, float] = {}
+        values = np.zeros(self.n_cols)
+        year_ntm = out.commune_year_ntm
         for p, opts in self.x.items():
-            for s, v in opts:
-                value[v.name] = float(dec.proj_start[p] == s)
-        for (c, t), v in self.z.items():
-            year_ntm = out.commune_year_ntm[c]
-            value[v.name] = float(year_ntm != 0 and year_ntm <= inst.years[t])
+            for s, col in opts:
+                values[col] = float(dec.proj_start[p] == s)
+        for (c, t), col in self.z.items():
+            values[col] = float(year_ntm[c] != 0 and year_ntm[c] <= inst.years[t])
+        for c, opts in self.y.items():
+            for t, col in opts:
+                values[col] = float(year_ntm[c] != 0 and year_ntm[c] == inst.years[t])
+        for p, col in self.q.items():
+            values[col] = float(dec.proj_start[p] >= 0 and year_ntm[inst.proj_commune[p]] == 0)
         for starts, table in ((dec.adv_start, self.adv), (dec.model_start, self.mod)):
             for c, opts in table.items():
-                for s, v in opts:
-                    value[v.name] = float(starts[c] == s)
-        for (c, t), v in self.vn.items():
-            value[v.name] = float(dec.village_ntm[c, t])
-        for (c, t), v in self.vm.items():
-            value[v.name] = float(dec.village_model[c, t])
-        for d, v in self.w.items():
-            value[v.name] = float(out.district_unit[d])
+                for s, col in opts:
+                    values[col] = float(starts[c] == s)
+        for (c, t), col in self.vn.items():
+            values[col] = float(dec.village_ntm[c, t])
+        for (c, t), col in self.vm.items():
+            values[col] = float(dec.village_model[c, t])
+        for d, col in self.w.items():
+            values[col] = float(out.district_unit[d])
         for starts, table in ((dec.district_start, self.dx), (dec.district_adv_start, self.dax)):
             for d, opts in table.items():
-                for s, v in opts:
-                    value[v.name] = float(starts[d] == s)
+                for s, col in opts:
+                    values[col] = float(starts[d] == s)
         if dec.flows is not None:
-            for (f, g, t), v in self.u.items():
-                value[v.name] = MONEY * float(dec.flows[f, g, t])
+            for (f, g, t), col in self.u.items():
+                values[col] = MONEY * float(dec.flows[f, g, t])
         for sf in self.shortfalls:
-            value[sf.var.name] = 0.0
-        return np.array([value.get(v.name, 0.0) for v in self.prob.variables()])
+            values[sf.var] = 0.0
+        return values
+
+    def reduced(self, dec: Decisions) -> Decisions:
+        """The same plan with spending moved as late as the model's reduced form asks.
+
+        Criteria projects of communes in ``y``/``q`` form (and, under the dominance rows,
+        of the others where the year is open) finish with their commune, or at the
+        horizon if it does not complete; late communes' upgrades start as late as they
+        can, their villages come in the last year, and district projects too when
+        ``late_districts``. Money follows: each class's yearly need is paid from the
+        money its sources had already paid it by then, which keeps every source within
+        its cumulative envelope.
+        """
+        inst = self.inst
+        new = dec.copy()
+        years = inst.years
+        end = inst.horizon_end
+        out = evaluate(inst, dec)
+        funded = np.flatnonzero((dec.proj_start >= 0) & (inst.proj_committed_start < 0))
+        dominance = inst.carry_over and inst.absorption is None
+        for p in funded:
+            c = int(inst.proj_commune[p])
+            lead = int(inst.proj_lead[p])
+            if dec.proj_start[p] + lead - 1 > end:
+                continue
+            finish = int(out.commune_year_ntm[c]) or end
+            start = finish - lead + 1
+            if c in self.y or (dominance and any(s == start for s, _ in self.x.get(int(p), []))):
+                new.proj_start[p] = max(start, int(dec.proj_start[p]))
+        if self.late is not None:
+            for starts, lead in ((new.adv_start, inst.adv_lead), (new.model_start, inst.model_lead)):
+                move = (starts >= 0) & self.late
+                starts[move] = np.maximum(starts[move], end - lead + 1)
+            for counts in (new.village_ntm, new.village_model):
+                late = np.flatnonzero(self.late)
+                total = counts[late].sum(axis=1)
+                counts[late] = 0
+                counts[late, -1] = total
+        if self.late_districts:
+            for starts in (new.district_start, new.district_adv_start):
+                starts[starts >= 0] = int(years[-1])
+        if dec.flows is not None:
+            new.flows = _retime(dec.flows, class_spend(inst, new))
+        return new
 
     def decisions_from(self, values: np.ndarray) -> Decisions:
-        """Read a plan back from variable values (model order)."""
+        """Read a plan back from column values (model order)."""
         inst = self.inst
-        index = {v.name: i for i, v in enumerate(self.prob.variables())}
-
-        def on(v: pulp.LpVariable) -> bool:
-            return values[index[v.name]] > 0.5
-
+        end = inst.horizon_end
         dec = Decisions.empty(inst)
         for p, opts in self.x.items():
-            for s, v in opts:
-                if on(v):
+            for s, col in opts:
+                if values[col] > 0.5:
                     dec.proj_start[p] = s
+        projects_of = inst.projects_of
+        for c, opts in self.y.items():
+            ps = projects_of[c]
+            done = [int(inst.years[t]) for t, col in opts if values[col] > 0.5]
+            if done:
+                dec.proj_start[ps] = done[0] - inst.proj_lead[ps] + 1
+            else:
+                for p in ps:
+                    if values[self.q[int(p)]] > 0.5:
+                        dec.proj_start[p] = end - inst.proj_lead[p] + 1
         for starts, table in ((dec.adv_start, self.adv), (dec.model_start, self.mod)):
             for c, opts in table.items():
-                for s, v in opts:
-                    if on(v):
+                for s, col in opts:
+                    if values[col] > 0.5:
                         starts[c] = s
-        for (c, t), v in self.vn.items():
-            dec.village_ntm[c, t] = int(round(values[index[v.name]]))
-        for (c, t), v in self.vm.items():
-            dec.village_model[c, t] = int(round(values[index[v.name]]))
+        for (c, t), col in self.vn.items():
+            dec.village_ntm[c, t] = int(round(values[col]))
+        for (c, t), col in self.vm.items():
+            dec.village_model[c, t] = int(round(values[col]))
         for starts, table in ((dec.district_start, self.dx), (dec.district_adv_start, self.dax)):
             for d, opts in table.items():
-                for s, v in opts:
-                    if on(v):
+                for s, col in opts:
+                    if values[col] > 0.5:
                         starts[d] = s
         flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
-        for (f, g, t), v in self.u.items():
-            flows[f, g, t] = max(0.0, values[index[v.name]]) / MONEY
+        for (f, g, t), col in self.u.items():
+            flows[f, g, t] = max(0.0, values[col]) / MONEY
         dec.flows = flows
         return dec
 
 
+def _senses(lo: float, hi: float) -> list[tuple[int, float]]:
+    """PuLP constraint senses for ``lo <= expr <= hi``."""
+    if lo == hi:
+        return [(pulp.LpConstraintEQ, lo)]
+    out = []
+    if lo > -math.inf:
+        out.append((pulp.LpConstraintGE, lo))
+    if hi < math.inf:
+        out.append((pulp.LpConstraintLE, hi))
+    return out
+
+
+def _retime(flows: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Flows paying ``need`` (n_class × n_t) from the money each source had paid each class so far.
+
+    ``need`` must come no earlier than the need ``flows`` paid (same totals, moved later):
+    then each source's cumulative spending never exceeds what it was.
+    """
+    n_f, n_g, n_t = flows.shape
+    cum = np.cumsum(flows, axis=2)
+    out = np.zeros_like(flows)
+    for g in range(n_g):
+        fs = np.flatnonzero(cum[:, g, -1] > 0)
+        if not len(fs):
+            continue
+        drawn = np.zeros(len(fs))
+        for t in range(n_t):
+            left = need[g, t]
+            pool = np.maximum(cum[fs, g, t] - drawn, 0.0)
+            for i in range(len(fs)):
+                if left <= 0:
+                    break
+                take = min(left, pool[i])
+                out[fs[i], g, t] += take
+                drawn[i] += take
+                left -= take
+            if left > 1e-9 * max(1.0, need[g, t]):
+                out[fs[-1], g, t] += left  # rounding only, when needs came later as they must
+    return out
+
+
+def _monotone(inst: Instance, mode: str) -> bool:
+    """Whether every stage prefers more communes, tiers and units (no negative weight)."""
+    weights = inst.scenario.objective.weights
+    return mode == "min-cost" or not weights or all(w >= 0 for w in weights.values())
+
+
+def late_communes(inst: Instance, mode: str, modelled_villages: bool) -> np.ndarray:
+    """Communes whose spending can always move to the horizon without loss.
+
+    True when money carries over, the objective prefers more of everything (no negative
+    weight), and the commune can never exceed its absorption limit, whatever is funded
+    (or there is none). Then any plan stays valid, with the same outcomes, when the
+    commune's projects finish in its completion year and its upgrades start last.
+    """
+    if not (inst.carry_over and _monotone(inst, mode)):
+        return np.zeros(inst.n_communes, dtype=bool)
+    if inst.absorption is None:
+        return np.ones(inst.n_communes, dtype=bool)
+    # most a commune could ever spend in one year: every project's yearly share at once
+    cap = np.bincount(inst.proj_commune, weights=inst.proj_cost / inst.proj_lead, minlength=inst.n_communes)
+    cap = cap + np.where(inst.base_adv, 0.0, inst.adv_cost / inst.adv_lead)
+    cap = cap + np.where(inst.base_model, 0.0, inst.model_cost / inst.model_lead)
+    if modelled_villages:
+        room = np.maximum(inst.villages - inst.villages_ntm, 0)
+        model_room = np.maximum(room + inst.villages_ntm - inst.villages_model, 0)
+        cap = cap + room * inst.village_ntm_cost + model_room * inst.village_model_cost
+    return cap <= inst.absorption
+
+
 def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
-    """Build the PuLP model for an instance.
+    """Build the model for an instance.
 
     Parameters
     ----------
@@ -167,10 +532,12 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
         ``"max-achievement"`` or ``"min-cost"`` (default: the scenario's).
     """
     mode = mode or inst.scenario.mode
-    prob = pulp.LpProblem("ntm_plan", pulp.LpMaximize)
-    m = PlanModel(inst=inst, prob=prob, mode=mode)
+    b = _Builder()
+    spend = _Spend()
     years = [int(y) for y in inst.years]
-    n_t, last = inst.n_years, inst.n_years - 1
+    n_t, last, end = inst.n_years, inst.n_years - 1, inst.horizon_end
+    n_c = inst.n_communes
+    inf = math.inf
     projects_of = inst.projects_of
     targets = inst.targets
     enforced = set(inst.scenario.targets.named()) if mode == "min-cost" else set(inst.scenario.enforce)
@@ -179,16 +546,32 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
     forbid_p = {p for p, y in locks.forbid_project if y is None}
     forbid_py = {(p, y) for p, y in locks.forbid_project if y is not None}
     forbid_cy = set(locks.forbid_commune_year)
+    dominance = inst.carry_over and inst.absorption is None
+    villages_on = bool({"villages_ntm", "villages_model"} & enforced)
+    late = late_communes(inst, mode, villages_on)
+    # communes in y/q form: late, and nothing ties one of their projects to a year
+    locked = np.zeros(n_c, dtype=bool)
+    for p in forbid_p | {p for p, _ in forbid_py} | {p for p, _ in locks.force_project}:
+        locked[inst.proj_commune[p]] = True
+    for c, _ in forbid_cy:
+        locked[c] = True
+    locked[list(forbid_c)] = True
+    np.logical_or.at(locked, inst.proj_commune, inst.proj_committed_start >= 0)
+    np.logical_or.at(locked, inst.proj_commune, inst.proj_lead > n_t)
+    has_projects = np.bincount(inst.proj_commune, minlength=n_c) > 0
+    sched = late & ~locked & has_projects
+    m = PlanModel(inst=inst, mode=mode, col_lb=np.zeros(0), col_ub=np.zeros(0), col_int=np.zeros(0, dtype=bool),
+                  col_names=[], matrix=sp.csr_matrix((0, 0)), row_lo=np.zeros(0), row_hi=np.zeros(0),
+                  late=late, late_districts=inst.carry_over and _monotone(inst, mode))
+    m.ntm_const = {c: True for c in range(n_c) if not has_projects[c]}
 
-    # ----- project start variables ------------------------------------------------------
-    class_spend: dict[tuple[int, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
+    # ----- criteria projects of communes in x form --------------------------------------------
     class_const = np.zeros((len(inst.classes), n_t))
-    commune_spend: dict[tuple[int, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
-    commune_const = np.zeros((inst.n_communes, n_t))
-    done_by: dict[tuple[int, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)  # (p, t)
-    done_const: dict[tuple[int, int], float] = defaultdict(float)
+    commune_const = np.zeros((n_c, n_t))
+    done_by: dict[tuple[int, int], list[int]] = {}  # (p, t) -> x columns finishing by t
+    done_const: dict[tuple[int, int], float] = {}
     impossible: set[int] = set()
-    for p in range(inst.n_projects):
+    for p in np.flatnonzero(~sched[inst.proj_commune]).tolist():
         c = int(inst.proj_commune[p])
         lead = int(inst.proj_lead[p])
         cost = float(inst.proj_cost[p])
@@ -209,46 +592,39 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
                     continue
                 if inst.absorption is not None and cost / lead > inst.absorption + 1e-9:
                     continue
-                v = prob.add_variable(f"x_{p}_{s}", cat=pulp.LpBinary)
+                v = b.col(f"x_{p}_{s}")
                 opts.append((s, v))
-                for y in inst.spend_years(s, lead):
-                    t = inst.year_index(y)
-                    class_spend[(g, t)].append((v, MONEY * cost / lead))
-                    commune_spend[(c, t)].append((v, MONEY * cost / lead))
+                spend.add(g, c, [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * cost / lead)
                 for t, y in enumerate(years):
                     if s + lead - 1 <= y:
-                        done_by[(p, t)].append((v, 1.0))
+                        done_by.setdefault((p, t), []).append(v)
         if not opts:
             impossible.add(p)
         else:
             m.x[p] = opts
-            prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for _, v in opts]), pulp.LpConstraintLE, rhs=1))
+            b.row([v for _, v in opts], 1.0, -inf, 1.0)
 
-    # ----- communes NTM by year -----------------------------------------------------------
-    for c in range(inst.n_communes):
-        ps = projects_of[c]
-        if len(ps) == 0:
-            m.ntm_const[c] = True
-            continue
-        if c in forbid_c or any(int(p) in impossible for p in ps):
+    # ----- communes NTM by year (x form) ---------------------------------------------------------
+    for c in np.flatnonzero(~sched & has_projects).tolist():
+        ps = [int(p) for p in projects_of[c]]
+        if c in forbid_c or any(p in impossible for p in ps):
             continue
         for t in range(n_t):
             # the commune cannot be NTM before its slowest project can finish
-            if any(done_const.get((int(p), t), 0.0) == 0.0 and not done_by.get((int(p), t)) for p in ps):
+            if any(done_const.get((p, t), 0.0) == 0.0 and not done_by.get((p, t)) for p in ps):
                 continue
-            v = prob.add_variable(f"z_{c}_{t}", cat=pulp.LpBinary)
+            v = b.col(f"z_{c}_{t}")
             m.z[(c, t)] = v
             for p in ps:
-                p = int(p)
                 if done_const.get((p, t), 0.0) >= 1.0:
                     continue
-                prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0)] + [(x, -1.0) for x, _ in done_by[(p, t)]]),
-                                                     pulp.LpConstraintLE, rhs=0))
+                xs = done_by[(p, t)]
+                b.row([v, *xs], [1.0] + [-1.0] * len(xs), -inf, 0.0)
 
     # ----- dominance: with carry-over and no absorption limit, spending later never hurts, so
     # every project may finish exactly when its commune does (or at the horizon): this removes
     # schedules that differ only in when money sits idle, and speeds up every stage.
-    if inst.carry_over and inst.absorption is None:
+    if dominance:
         for p in m.x:
             c = int(inst.proj_commune[p])
             for t in range(last):
@@ -256,18 +632,75 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
                 if not done:
                     continue
                 z = m.z.get((c, t))
-                pairs = list(done) + ([(z, -1.0)] if z is not None else [])
-                prob.addConstraint(pulp.LpConstraint(lin(pairs), pulp.LpConstraintLE, rhs=0))
+                if z is None:
+                    b.row(list(done), 1.0, -inf, 0.0)
+                else:
+                    b.row([*done, z], [1.0] * len(done) + [-1.0], -inf, 0.0)
+
+    # ----- communes in y/q form: one binary per completion year, one per project funded
+    # without completing the commune (it then finishes at the horizon) ------------------------------
+    sched_ps = np.flatnonzero(sched[inst.proj_commune])
+    if len(sched_ps):
+        pc = inst.proj_commune[sched_ps]
+        lead = inst.proj_lead[sched_ps]
+        share = MONEY * inst.proj_cost[sched_ps] / lead
+        cls = inst.proj_class[sched_ps]
+        max_lead = np.zeros(n_c, dtype=int)
+        np.maximum.at(max_lead, pc, lead)
+        sched_c = np.flatnonzero(sched)
+        first = max_lead[sched_c] - 1  # first year index in which the commune can complete
+        yc = np.repeat(sched_c, n_t - first)
+        yt = np.concatenate([np.arange(f, n_t) for f in first])
+        ycols = np.array(b.cols([f"y_{c}_{t}" for c, t in zip(yc.tolist(), yt.tolist(), strict=True)]))
+        ycol = np.full((n_c, n_t), -1, dtype=np.int64)
+        ycol[yc, yt] = ycols
+        for c, t, v in zip(yc.tolist(), yt.tolist(), ycols.tolist(), strict=True):
+            m.y.setdefault(c, []).append((t, v))
+        qcols = np.array(b.cols([f"q_{p}" for p in sched_ps.tolist()]))
+        m.q = dict(zip(sched_ps.tolist(), qcols.tolist(), strict=True))
+        # q[p] + Σ_t y[c, t] <= 1
+        y_of_p = ycol[pc]
+        rr, tt = np.nonzero(y_of_p >= 0)
+        n_sp = len(sched_ps)
+        b.rows(np.concatenate([np.arange(n_sp), rr]), np.concatenate([qcols, y_of_p[rr, tt]]),
+               np.ones(n_sp + len(rr)), np.full(n_sp, -inf), np.ones(n_sp))
+        # money: completing in year e, project p spends in e - lead + 1 … e; funded alone, at the end
+        for e in range(n_t):
+            has = ycol[pc, e] >= 0
+            for k in range(int(lead.max())):
+                sel = has & (k < lead)
+                spend.block(cls[sel], pc[sel], e - k, ycol[pc[sel], e], share[sel])
+        for k in range(int(lead.max())):
+            sel = k < lead
+            spend.block(cls[sel], pc[sel], last - k, qcols[sel], share[sel])
+
+    # ----- commune expressions as (columns, constant), every coefficient 1 ----------------------
+    def z_end(c: int) -> tuple[list[int], float]:
+        if m.ntm_const.get(c):
+            return [], 1.0
+        if c in m.y:
+            return [v for _, v in m.y[c]], 0.0
+        v = m.z.get((c, last))
+        return ([v], 0.0) if v is not None else ([], 0.0)
+
+    def adv_of(c: int) -> tuple[list[int], float]:
+        return z_end(c) if inst.base_adv[c] else ([v for _, v in m.adv.get(c, [])], 0.0)
+
+    def model_of(c: int) -> tuple[list[int], float]:
+        return adv_of(c) if inst.base_model[c] else ([v for _, v in m.mod.get(c, [])], 0.0)
+
+    def total(parts: list[tuple[list[int], float]]) -> tuple[list[int], float]:
+        return [v for cols, _ in parts for v in cols], sum(k for _, k in parts)
 
     # ----- tiers ------------------------------------------------------------------------------
     need_tiers = ("tiers" in inst.scenario.objective.order or bool({"advanced", "model", "district_units",
                   "advanced_districts"} & enforced) or any(inst.district_need_adv > 0))
     if need_tiers:
-        for c in range(inst.n_communes):
+        for c in range(n_c):
             if c in forbid_c:
                 continue
-            ze = m.z_end(c)
-            if isinstance(ze, float) and ze == 0.0:
+            ze, ze_k = z_end(c)
+            if not ze and ze_k == 0.0:
                 continue
             for kind, base, cost, lead, table in (
                 ("adv", inst.base_adv, inst.adv_cost, inst.adv_lead, m.adv),
@@ -277,233 +710,245 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
                     continue
                 if inst.absorption is not None and cost[c] / lead > inst.absorption + 1e-9:
                     continue
-                opts = []
-                for s in years:
-                    if s + lead - 1 > inst.horizon_end:
-                        break
-                    v = prob.add_variable(f"{kind}_{c}_{s}", cat=pulp.LpBinary)
-                    opts.append((s, v))
-                    for y in inst.spend_years(s, lead):
-                        t = inst.year_index(y)
-                        class_spend[(int(inst.commune_upgrade_class[c]), t)].append((v, MONEY * cost[c] / lead))
-                        commune_spend[(c, t)].append((v, MONEY * cost[c] / lead))
-                if opts:
-                    table[c] = opts
+                starts = [s for s in years if s + lead - 1 <= end]
+                if late[c]:
+                    starts = starts[-1:]  # spending later never hurts: start as late as possible
+                if not starts:
+                    continue
+                cols = b.cols([f"{kind}_{c}_{s}" for s in starts])
+                table[c] = list(zip(starts, cols, strict=True))
+                for s, v in zip(starts, cols, strict=True):
+                    spend.add(int(inst.commune_upgrade_class[c]), c,
+                              [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * float(cost[c]) / lead)
             if c in m.adv:
-                prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for _, v in m.adv[c]]) - ze,
-                                                     pulp.LpConstraintLE, rhs=0))
+                cols = [v for _, v in m.adv[c]]
+                b.row(cols + ze, [1.0] * len(cols) + [-1.0] * len(ze), -inf, ze_k)
             if c in m.mod:
-                prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for _, v in m.mod[c]]) - m.adv_expr(c),
-                                                     pulp.LpConstraintLE, rhs=0))
+                cols = [v for _, v in m.mod[c]]
+                adv, adv_k = adv_of(c)
+                b.row(cols + adv, [1.0] * len(cols) + [-1.0] * len(adv), -inf, adv_k)
 
     # ----- district units -------------------------------------------------------------------
     if need_tiers:
+        d_years = years[-1:] if m.late_districts else years
+
+        def district_project(d: int, prefix: str, cost: float) -> list[tuple[int, int]]:
+            cols = b.cols([f"{prefix}_{d}_{s}" for s in d_years])
+            for s, v in zip(d_years, cols, strict=True):
+                spend.add(int(inst.district_upgrade_class[d]), -1, [inst.year_index(s)], v, cost)
+            b.row(cols, 1.0, -inf, 1.0)
+            return list(zip(d_years, cols, strict=True))
+
         for d, members in enumerate(inst.district_members):
             if len(members) == 0:
                 continue
-            w = prob.add_variable(f"w_{d}", cat=pulp.LpBinary)
+            zes = [z_end(int(c)) for c in members]
+            w = b.col(f"w_{d}", 0.0, 0.0 if any(not ze and k == 0.0 for ze, k in zes) else 1.0)
             m.w[d] = w
-            for c in members:
-                ze = m.z_end(int(c))
-                if isinstance(ze, float):
-                    if ze == 0.0:
-                        w.upBound = 0
-                    continue
-                prob.addConstraint(pulp.LpConstraint(w - ze, pulp.LpConstraintLE, rhs=0))
-            adv_sum = pulp.lpSum(m.adv_expr(int(c)) for c in members)
-            prob.addConstraint(pulp.LpConstraint(adv_sum - int(inst.district_need_adv[d]) * w,
-                                                 pulp.LpConstraintGE, rhs=0))
+            for ze, _ in zes:
+                if ze:
+                    b.row([w, *ze], [1.0] + [-1.0] * len(ze), -inf, 0.0)
+            adv, adv_k = total([adv_of(int(c)) for c in members])
+            b.row(adv + [w], [1.0] * len(adv) + [-float(inst.district_need_adv[d])], -adv_k, inf)
             if not inst.district_recognised[d]:
-                m.dx[d] = _district_project(m, d, "dx", MONEY * float(inst.district_cost[d]), class_spend)
-                prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for _, v in m.dx[d]]) - w,
-                                                     pulp.LpConstraintEQ, rhs=0))
+                m.dx[d] = district_project(d, "dx", MONEY * float(inst.district_cost[d]))
+                b.row([v for _, v in m.dx[d]] + [w], [1.0] * len(m.dx[d]) + [-1.0], 0.0, 0.0)
             # advanced district
-            m.dax[d] = _district_project(m, d, "dax", MONEY * float(inst.district_adv_cost[d]), class_spend)
-            wa = lin([(v, 1.0) for _, v in m.dax[d]])
-            prob.addConstraint(pulp.LpConstraint(wa - w, pulp.LpConstraintLE, rhs=0))
-            prob.addConstraint(pulp.LpConstraint(adv_sum - int(inst.district_need_adv2[d]) * wa,
-                                                 pulp.LpConstraintGE, rhs=0))
-            model_sum = pulp.lpSum(m.model_expr(int(c)) for c in members)
-            prob.addConstraint(pulp.LpConstraint(model_sum - int(inst.district_need_model2[d]) * wa,
-                                                 pulp.LpConstraintGE, rhs=0))
+            m.dax[d] = wa = district_project(d, "dax", MONEY * float(inst.district_adv_cost[d]))
+            wa_cols = [v for _, v in wa]
+            b.row(wa_cols + [w], [1.0] * len(wa_cols) + [-1.0], -inf, 0.0)
+            b.row(adv + wa_cols, [1.0] * len(adv) + [-float(inst.district_need_adv2[d])] * len(wa_cols), -adv_k, inf)
+            mod, mod_k = total([model_of(int(c)) for c in members])
+            b.row(mod + wa_cols, [1.0] * len(mod) + [-float(inst.district_need_model2[d])] * len(wa_cols), -mod_k,
+                  inf)
 
     # ----- villages ------------------------------------------------------------------------------
-    if {"villages_ntm", "villages_model"} & enforced:
-        for c in range(inst.n_communes):
+    if villages_on:
+        for c in range(n_c):
             if c in forbid_c:
                 continue
             room = int(inst.villages[c] - inst.villages_ntm[c])
             model_room0 = int(inst.villages_ntm[c] - inst.villages_model[c])
             if room <= 0 and model_room0 <= 0:
                 continue
-            vns, vms = [], []
-            for t in range(n_t):
-                vn = prob.add_variable(f"vn_{c}_{t}", lowBound=0, upBound=max(room, 0), cat=pulp.LpInteger)
-                vm = prob.add_variable(f"vm_{c}_{t}", lowBound=0, upBound=max(room + model_room0, 0),
-                                     cat=pulp.LpInteger)
+            vns: list[int] = []
+            vms: list[int] = []
+            unit_class = int(inst.commune_upgrade_class[c])
+            for t in ([last] if late[c] else range(n_t)):  # late communes: all in the last year
+                vn = b.col(f"vn_{c}_{t}", 0.0, max(room, 0))
+                vm = b.col(f"vm_{c}_{t}", 0.0, max(room + model_room0, 0))
                 m.vn[(c, t)], m.vm[(c, t)] = vn, vm
                 vns.append(vn)
                 vms.append(vm)
-                for v, unit in ((vn, inst.village_ntm_cost[c]), (vm, inst.village_model_cost[c])):
-                    class_spend[(int(inst.commune_upgrade_class[c]), t)].append((v, MONEY * float(unit)))
-                    commune_spend[(c, t)].append((v, MONEY * float(unit)))
-                prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for v in vms] + [(v, -1.0) for v in vns]),
-                                                     pulp.LpConstraintLE, rhs=model_room0))
-            prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for v in vns]), pulp.LpConstraintLE, rhs=room))
+                spend.add(unit_class, c, [t], vn, MONEY * float(inst.village_ntm_cost[c]))
+                spend.add(unit_class, c, [t], vm, MONEY * float(inst.village_model_cost[c]))
+                b.row(vms + vns, [1.0] * len(vms) + [-1.0] * len(vns), -inf, model_room0)
+            b.row(vns, 1.0, -inf, room)
 
     # ----- money: classes ← sources, budgets, absorption ----------------------------------
     n_f = len(inst.sources)
-    for g, cls in enumerate(inst.classes):
-        for t in range(n_t):
-            pairs = []
-            for f in cls:
-                v = prob.add_variable(f"u_{f}_{g}_{t}", lowBound=0)
-                m.u[(f, g, t)] = v
-                pairs.append((v, 1.0))
-            need = [(v, -c) for v, c in class_spend.get((g, t), [])]
-            prob.addConstraint(pulp.LpConstraint(lin(pairs + need), pulp.LpConstraintEQ,
-                                                 rhs=float(class_const[g, t])))
-    for f in range(n_f):
-        cum: list[tuple[pulp.LpVariable, float]] = []
-        budget = 0.0
-        for t in range(n_t):
-            row = [(m.u[(f, g, t)], 1.0) for g in range(len(inst.classes)) if (f, g, t) in m.u]
-            if inst.carry_over:
-                cum = cum + row
-                budget += MONEY * float(inst.budget[f, t])
-                prob.addConstraint(pulp.LpConstraint(lin(cum), pulp.LpConstraintLE, rhs=budget))
-            else:
-                prob.addConstraint(pulp.LpConstraint(lin(row), pulp.LpConstraintLE,
-                                                     rhs=MONEY * float(inst.budget[f, t])))
+    sg, sc, st, scol, sv = spend.arrays()
+    u_f = np.array([f for cls in inst.classes for _t in range(n_t) for f in cls], dtype=np.int64)
+    u_g = np.array([g for g, cls in enumerate(inst.classes) for _t in range(n_t) for _f in cls], dtype=np.int64)
+    u_t = np.array([t for cls in inst.classes for t in range(n_t) for _f in cls], dtype=np.int64)
+    u_cols = np.array(b.cols([f"u_{f}_{g}_{t}" for f, g, t in zip(u_f.tolist(), u_g.tolist(), u_t.tolist(),
+                                                                    strict=True)], 0.0, inf, integer=False),
+                      dtype=np.int64)
+    m.u = dict(zip(zip(u_f.tolist(), u_g.tolist(), u_t.tolist(), strict=True), u_cols.tolist(), strict=True))
+    # Σ_f u[f, g, t] - spend[g, t] = committed spend[g, t], one row per class and year
+    b.rows(np.concatenate([u_g * n_t + u_t, sg * n_t + st]), np.concatenate([u_cols, scol]),
+           np.concatenate([np.ones(len(u_cols)), -sv]), class_const.ravel(), class_const.ravel())
+    # envelopes per source and year (cumulative with carry-over)
+    rr, cc = [], []
+    for t in range(n_t):
+        sel = u_t <= t if inst.carry_over else u_t == t
+        rr.append(u_f[sel] * n_t + t)
+        cc.append(u_cols[sel])
+    money = MONEY * inst.budget
+    rhs = np.cumsum(money, axis=1) if inst.carry_over else money
+    b.rows(np.concatenate(rr), np.concatenate(cc), np.ones(sum(len(x) for x in cc)), np.full(n_f * n_t, -inf),
+           rhs.ravel())
     if inst.absorption is not None:
-        for (c, t), pairs in commune_spend.items():
-            prob.addConstraint(pulp.LpConstraint(lin(pairs), pulp.LpConstraintLE,
-                                                 rhs=MONEY * inst.absorption - commune_const[c, t]))
+        # a row per commune and year with spending, but none for communes that cannot exceed it
+        keep = (sc >= 0) & ~late[np.maximum(sc, 0)]
+        keys, local = np.unique(sc[keep] * n_t + st[keep], return_inverse=True)
+        b.rows(local, scol[keep], sv[keep], np.full(len(keys), -inf),
+               MONEY * inst.absorption - commune_const[keys // n_t, keys % n_t])
 
     # ----- district shares of the money ---------------------------------------------------
-    total_spend = lin([(v, 1.0) for v in m.u.values()])
+    total_spend = LinExpr.of(u_cols)
     if inst.district_floor:
         for d, floor in inst.district_floor.items():
-            members = set(int(c) for c in inst.district_members[d])
-            pairs = [(v, a) for (c, _t), vs in commune_spend.items() if c in members for v, a in vs]
+            members = inst.district_members[d]
+            mine = np.isin(sc, members)
+            expr = LinExpr.of(scol[mine], sv[mine], float(commune_const[members].sum()))
             for table, cost in ((m.dx, inst.district_cost), (m.dax, inst.district_adv_cost)):
-                pairs += [(v, MONEY * float(cost[d])) for _, v in table.get(d, [])]
-            const = float(sum(commune_const[c].sum() for c in members))
-            prob.addConstraint(pulp.LpConstraint(lin(pairs, const) - floor * total_spend,
-                                                 pulp.LpConstraintGE, rhs=0))
+                expr = expr + LinExpr.of([v for _, v in table.get(d, [])], MONEY * float(cost[d]))
+            b.expr_row(expr - total_spend * floor, 0.0, inf)
 
     # ----- elastic targets and forced locks ----------------------------------------------------
-    x_sum = {p: lin([(v, 1.0) for _, v in opts]) for p, opts in m.x.items()}
+    base_met = inst.base_criteria_met
 
-    def criteria_met_end(c: int) -> pulp.LpAffineExpression:
-        pairs = [(v, 1.0) for p in projects_of[c] for _, v in m.x.get(int(p), [])]
-        const = float(inst.base_criteria_met[c]) + sum(done_const.get((int(p), last), 0.0) for p in projects_of[c])
-        return lin(pairs, const)
+    def funded(p: int) -> tuple[list[int], list[float]]:
+        """Project ``p`` funded (it then finishes within the horizon)."""
+        if p in m.q:
+            ys = [v for _, v in m.y[int(inst.proj_commune[p])]]
+            return ys + [m.q[p]], [1.0] * (len(ys) + 1)
+        xs = [v for _, v in m.x.get(p, [])]
+        return xs, [1.0] * len(xs)
 
-    def elastic(key: str, label: str, achieved: pulp.LpAffineExpression | float, needed: float,
-                weight: float = 1.0) -> None:
-        sh = prob.add_variable(f"short_{len(m.shortfalls)}", lowBound=0)
-        if isinstance(achieved, pulp.LpAffineExpression):
-            achieved_e = achieved
-        elif isinstance(achieved, pulp.LpVariable):
-            achieved_e = lin([(achieved, 1.0)])
-        else:
-            achieved_e = lin([], float(achieved))
-        prob.addConstraint(pulp.LpConstraint(achieved_e + sh, pulp.LpConstraintGE, rhs=float(needed)))
-        m.shortfalls.append(Shortfall(key, label, sh, float(needed), weight, achieved_e))
+    def criteria_met_end(c: int) -> tuple[list[int], list[float], float]:
+        ps = [int(p) for p in projects_of[c]]
+        if c in m.y:
+            ys = [v for _, v in m.y[c]]
+            return (ys + [m.q[p] for p in ps], [float(len(ps))] * len(ys) + [1.0] * len(ps),
+                    float(base_met[c]))
+        xs = [v for p in ps for _, v in m.x.get(p, [])]
+        return xs, [1.0] * len(xs), float(base_met[c]) + sum(done_const.get((p, last), 0.0) for p in ps)
 
-    ntm_total = lin([(m.z[(c, last)], 1.0) for c in range(inst.n_communes) if (c, last) in m.z],
-                    float(sum(1 for c in m.ntm_const if m.ntm_const[c])))
+    def elastic(key: str, label: str, achieved: LinExpr, needed: float, weight: float = 1.0) -> None:
+        sh = b.col(f"short_{len(m.shortfalls)}", 0.0, inf, integer=False)
+        b.expr_row(achieved + LinExpr.of([sh]), float(needed), inf)
+        m.shortfalls.append(Shortfall(key, label, sh, float(needed), weight, achieved))
+
+    z_last = [v for (c, t), v in m.z.items() if t == last]
+    y_all = [v for opts in m.y.values() for _, v in opts]
+    ntm_total = LinExpr.of(z_last + y_all, 1.0, float(len(m.ntm_const)))
+    adv_cols, adv_k = total([adv_of(c) for c in range(n_c)])
+    all_adv = LinExpr.of(adv_cols, 1.0, adv_k)
+    mod_cols, mod_k = total([model_of(c) for c in range(n_c)])
+    all_model = LinExpr.of(mod_cols, 1.0, mod_k)
     for c in locks.force_commune:
+        ze, ze_k = z_end(c)
         elastic(f"lock:commune:{inst.communes[c]}", f"locked commune {inst.communes[c]} reaches NTM",
-                m.z_end(c), 1.0, LOCK_WEIGHT)
+                LinExpr.of(ze, 1.0, ze_k), 1.0, LOCK_WEIGHT)
     for p, year in locks.force_project:
         opts = [v for s, v in m.x.get(p, []) if year is None or s == year]
         label = f"locked project {inst.communes[inst.proj_commune[p]]} {inst.criteria[inst.proj_criterion[p]]}"
-        elastic(f"lock:project:{p}", label, lin([(v, 1.0) for v in opts],
-                float(inst.proj_committed_start[p] >= 0)), 1.0, LOCK_WEIGHT)
+        elastic(f"lock:project:{p}", label, LinExpr.of(opts, 1.0, float(inst.proj_committed_start[p] >= 0)), 1.0,
+                LOCK_WEIGHT)
     if "communes_ntm" in enforced and targets.communes_ntm is not None:
         elastic("communes_ntm", "communes NTM", ntm_total, targets.communes_ntm)
     if "advanced" in enforced and targets.advanced is not None:
-        elastic("advanced", "advanced communes", pulp.lpSum(m.adv_expr(c) for c in range(inst.n_communes)),
-                targets.advanced)
+        elastic("advanced", "advanced communes", all_adv, targets.advanced)
     if "model" in enforced and targets.model is not None:
-        elastic("model", "model communes", pulp.lpSum(m.model_expr(c) for c in range(inst.n_communes)),
-                targets.model)
+        elastic("model", "model communes", all_model, targets.model)
     if "district_units" in enforced:
         for d in targets.district_units:
             elastic(f"district_units:{inst.districts[d]}", f"district unit {inst.districts[d]}",
-                    m.w.get(d, 0.0) + lin([]), 1.0)
+                    LinExpr.of([m.w[d]] if d in m.w else []), 1.0)
     if "advanced_districts" in enforced:
         for d in targets.advanced_districts:
             elastic(f"advanced_districts:{inst.districts[d]}", f"advanced district {inst.districts[d]}",
-                    lin([(v, 1.0) for _, v in m.dax.get(d, [])]), 1.0)
+                    LinExpr.of([v for _, v in m.dax.get(d, [])]), 1.0)
     if "villages_ntm" in enforced and targets.villages_ntm is not None:
-        elastic("villages_ntm", "new NTM villages", lin([(v, 1.0) for v in m.vn.values()]), targets.villages_ntm)
+        elastic("villages_ntm", "new NTM villages", LinExpr.of(list(m.vn.values())), targets.villages_ntm)
     if "villages_model" in enforced and targets.villages_model is not None:
-        elastic("villages_model", "new model villages", lin([(v, 1.0) for v in m.vm.values()]),
-                targets.villages_model)
+        elastic("villages_model", "new model villages", LinExpr.of(list(m.vm.values())), targets.villages_model)
     if "min_criteria" in enforced and targets.min_criteria is not None:
-        for c in range(inst.n_communes):
-            if inst.base_criteria_met[c] < targets.min_criteria:
+        for c in range(n_c):
+            if base_met[c] < targets.min_criteria:
                 elastic(f"min_criteria:{inst.communes[c]}", f"commune {inst.communes[c]} ≥ "
-                        f"{targets.min_criteria} criteria", criteria_met_end(c), targets.min_criteria)
+                        f"{targets.min_criteria} criteria", LinExpr.of(*criteria_met_end(c)), targets.min_criteria)
     if "avg_criteria" in enforced and targets.avg_criteria_total is not None:
-        total = pulp.lpSum(criteria_met_end(c) for c in range(inst.n_communes))
-        elastic("avg_criteria", f"average {targets.avg_criteria} criteria per commune", total,
-                targets.avg_criteria_total)
+        parts = [criteria_met_end(c) for c in range(n_c)]
+        elastic("avg_criteria", f"average {targets.avg_criteria} criteria per commune",
+                LinExpr.of([v for cols, _, _ in parts for v in cols], [a for _, vals, _ in parts for a in vals],
+                           sum(k for _, _, k in parts)), targets.avg_criteria_total)
     if "criterion_communes" in enforced:
         for k, need in targets.criterion_communes.items():
-            ps = [p for p in range(inst.n_projects) if inst.proj_criterion[p] == k]
-            achieved = lin([(v, 1.0) for p in ps for _, v in m.x.get(p, [])],
-                           float(inst.base_met[:, k].sum()) + sum(done_const.get((p, last), 0.0) for p in ps))
+            ps = np.flatnonzero(inst.proj_criterion == k).tolist()
+            parts = [funded(p) for p in ps]
+            const = float(inst.base_met[:, k].sum()) + sum(done_const.get((p, last), 0.0) for p in ps)
             elastic(f"criterion_communes:{inst.criteria[k]}", f"communes meeting {inst.criteria[k]}",
-                    achieved, need)
+                    LinExpr.of([v for cols, _ in parts for v in cols], [a for _, vals in parts for a in vals], const),
+                    need)
 
     # ----- stage objectives ------------------------------------------------------------------------
     if m.shortfalls:
-        m.stages["targets"] = (lin([(s.var, s.weight) for s in m.shortfalls]), False)
+        m.stages["targets"] = (LinExpr.of([s.var for s in m.shortfalls], [s.weight for s in m.shortfalls]), False)
     if mode == "min-cost":
         m.stages["cost"] = (total_spend, False)
-        m.stages["gap"] = (lin([(v, 1.0) for (f, _, _), v in m.u.items() if f == inst.gap_source]), False)
-        return m
-    district_expr = lin([(v, 1.0) for v in m.w.values()] + [(v, 1.0) for opts in m.dax.values() for _, v in opts])
-    tier_expr = pulp.lpSum([m.adv_expr(c) for c in range(inst.n_communes)]
-                           + [m.model_expr(c) for c in range(inst.n_communes)])
-    criteria_expr = lin([(v, 1.0) for opts in m.x.values() for _, v in opts])
-    earliness = lin([(v, 1.0) for v in m.z.values()])
-    exprs = {
-        "communes_ntm": (ntm_total, True),
-        "district_units": (district_expr, True),
-        "tiers": (tier_expr if isinstance(tier_expr, pulp.LpAffineExpression) else lin([]), True),
-        "criteria_met": (criteria_expr, True),
-        "earliness": (earliness, True),
-        "cost": (total_spend, False),
-    }
-    weights = inst.scenario.objective.weights
-    if weights:
-        combo = lin([])
-        for name, wgt in weights.items():
-            expr, maximize = exprs[name]
-            combo += (wgt if maximize else -wgt) * expr
-        m.stages["weighted"] = (combo, True)
+        m.stages["gap"] = (LinExpr.of([v for (f, _, _), v in m.u.items() if f == inst.gap_source]), False)
     else:
-        for name in inst.scenario.objective.order:
-            m.stages[name] = exprs[name]
-    del x_sum
+        district_expr = LinExpr.of(list(m.w.values()) + [v for opts in m.dax.values() for _, v in opts])
+        # criteria met is Σ x; a commune in y form that completes counts all its projects
+        n_proj = np.bincount(inst.proj_commune, minlength=n_c)
+        x_all = [v for opts in m.x.values() for _, v in opts]
+        criteria_expr = LinExpr.of(x_all + y_all + list(m.q.values()),
+                                   [1.0] * len(x_all) + [float(n_proj[c]) for c, opts in m.y.items() for _ in opts]
+                                   + [1.0] * len(m.q))
+        # earliness is Σ z; completing in year t counts every year from t to the horizon
+        earliness = LinExpr.of(list(m.z.values()) + y_all,
+                               [1.0] * len(m.z) + [float(n_t - t) for opts in m.y.values() for t, _ in opts])
+        exprs = {
+            "communes_ntm": (ntm_total, True),
+            "district_units": (district_expr, True),
+            "tiers": (all_adv + all_model, True),
+            "criteria_met": (criteria_expr, True),
+            "earliness": (earliness, True),
+            "cost": (total_spend, False),
+        }
+        weights = inst.scenario.objective.weights
+        if weights:
+            combo = LinExpr.const(0.0)
+            for name, wgt in weights.items():
+                expr, maximize = exprs[name]
+                combo = combo + expr * (wgt if maximize else -wgt)
+            m.stages["weighted"] = (combo, True)
+        else:
+            for name in inst.scenario.objective.order:
+                m.stages[name] = exprs[name]
+
+    # ----- arrays ------------------------------------------------------------------------------
+    m.col_lb = np.array(b.lb)
+    m.col_ub = np.array(b.ub)
+    m.col_int = np.array(b.integer, dtype=bool)
+    m.col_names = b.names
+    m.matrix = b.matrix()
+    m.row_lo = np.array(b.lo, dtype=float)
+    m.row_hi = np.array(b.hi, dtype=float)
     return m
-
-
-def _district_project(m: PlanModel, d: int, prefix: str, cost: float,
-                      class_spend: dict) -> list[tuple[int, pulp.LpVariable]]:
-    inst = m.inst
-    opts = []
-    for s in inst.years:
-        v = m.prob.add_variable(f"{prefix}_{d}_{int(s)}", cat=pulp.LpBinary)
-        opts.append((int(s), v))
-        class_spend[(int(inst.district_upgrade_class[d]), inst.year_index(int(s)))].append((v, cost))
-    m.prob.addConstraint(pulp.LpConstraint(lin([(v, 1.0) for _, v in opts]), pulp.LpConstraintLE, rhs=1))
-    return opts
 
 
 def integral(name: str) -> bool:

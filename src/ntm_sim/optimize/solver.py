@@ -1,8 +1,8 @@
 """Solver back-ends behind one small interface, and honest status reporting.
 
-HiGHS (through highspy, in process) is the default: the model is loaded once and each
-lexicographic stage only changes the objective and adds one row, warm-started from the
-previous stage's plan. CBC (bundled with PuLP) is the fallback: each stage is a fresh
+HiGHS (through highspy, in process) is the default: the model's arrays are loaded in
+one call and each lexicographic stage only changes the objective and adds one row,
+warm-started from the previous stage's plan. CBC (bundled with PuLP) is the fallback: each stage is a fresh
 PuLP solve with a MIP start. Both report termination, objective, best bound, MIP gap
 and runtime; neither status is trusted alone (a time limit with a plan is labelled as
 such, never as optimal).
@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pulp
+
+from ntm_sim.optimize.model import LinExpr, PlanModel
 
 
 class Termination(StrEnum):
@@ -110,62 +112,74 @@ class Backend:
         """Solver version string."""
         raise NotImplementedError
 
-    def add_row(self, expr: pulp.LpAffineExpression, lo: float, hi: float) -> None:
+    def add_row(self, expr: LinExpr, lo: float, hi: float) -> None:
         """Add ``lo <= expr <= hi`` to the model."""
         raise NotImplementedError
 
-    def solve(self, name: str, objective: pulp.LpAffineExpression, maximize: bool, time_limit: float,
+    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float,
               mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
-        """Solve with an objective; return the report and the variable values (model order)."""
+        """Solve with an objective; return the report and the column values (model order)."""
         raise NotImplementedError
 
 
 class HighsBackend(Backend):
-    """HiGHS in process, loaded once through PuLP's builder, re-solved per stage."""
+    """HiGHS in process, loaded once from the model's arrays, re-solved per stage."""
 
     name = "highs"
 
-    def __init__(self, prob: pulp.LpProblem, threads: int | None = None, msg: bool = False) -> None:
+    def __init__(self, model: PlanModel, threads: int | None = None, msg: bool = False) -> None:
         import highspy
 
         self.highspy = highspy
-        builder = pulp.HiGHS(msg=msg, threads=threads)
-        if prob.objective is None:
-            prob.setObjective(pulp.LpAffineExpression())
         with _quiet_stdout():  # HiGHS prints a banner when created
-            builder.createAndConfigureSolver(prob)
-        builder.buildSolverModel(prob)
-        self.h = prob.solverModel
+            self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", bool(msg))
         if threads:
             self.h.setOptionValue("threads", int(threads))
-        self.variables = prob.variables()
-        self.n = len(self.variables)
+        self.n = model.n_cols
+        # one call with the whole matrix: loading column by column costs seconds at national size
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = model.n_cols
+        lp.num_row_ = model.n_rows
+        lp.col_cost_ = np.zeros(model.n_cols)
+        lp.col_lower_ = np.where(np.isinf(model.col_lb), -inf, model.col_lb)
+        lp.col_upper_ = np.where(np.isinf(model.col_ub), inf, model.col_ub)
+        lp.row_lower_ = np.where(np.isinf(model.row_lo), -inf, model.row_lo)
+        lp.row_upper_ = np.where(np.isinf(model.row_hi), inf, model.row_hi)
+        csc = model.matrix.tocsc()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(np.float64)
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(i)] for i in model.col_int]
+        status = self.h.passModel(lp)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS rejected the model")
 
     @property
     def version(self) -> str:
         """HiGHS version (e.g. ``1.16.0``)."""
         return str(self.h.version())
 
-    def add_row(self, expr: pulp.LpAffineExpression, lo: float, hi: float) -> None:
+    def add_row(self, expr: LinExpr, lo: float, hi: float) -> None:
         """Add a row over existing columns."""
-        items = [(v.index, c) for v, c in expr.items() if c != 0]
-        idx = np.array([i for i, _ in items], dtype=np.int32)
-        val = np.array([c for _, c in items], dtype=np.float64)
+        keep = expr.coef != 0
+        idx = expr.idx[keep].astype(np.int32)
+        val = expr.coef[keep].astype(np.float64)
         inf = self.highspy.kHighsInf
         const = expr.constant
         lo_ = -inf if lo == -math.inf else lo - const
         hi_ = inf if hi == math.inf else hi - const
         self.h.addRow(lo_, hi_, len(idx), idx, val)
 
-    def solve(self, name: str, objective: pulp.LpAffineExpression, maximize: bool, time_limit: float,
+    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float,
               mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
         """Change the objective, warm-start, run."""
         hs = self.highspy
         h = self.h
-        cost = np.zeros(self.n)
-        for v, c in objective.items():
-            cost[v.index] += c
+        cost = objective.dense(self.n)
         h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(objective.constant))
         h.changeObjectiveSense(hs.ObjSense.kMaximize if maximize else hs.ObjSense.kMinimize)
@@ -174,7 +188,7 @@ class HighsBackend(Backend):
         h.setOptionValue("mip_abs_gap", 1e-6)
         if warm is not None:
             sol = hs.HighsSolution()
-            sol.col_value = [float(v) for v in warm]
+            sol.col_value = np.asarray(warm, dtype=float).tolist()
             sol.value_valid = True
             h.setSolution(sol)
         start = time.perf_counter()
@@ -195,7 +209,8 @@ class HighsBackend(Backend):
         else:
             term = Termination.ERROR
         obj = float(info.objective_function_value) if has_solution else math.nan
-        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else obj
+        # no finite bound before the root relaxation is solved: the gap is then unknown, not 0
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else math.nan
         if term == Termination.OPTIMAL and not np.isfinite(info.mip_dual_bound):
             bound = obj
         values = np.array(h.getSolution().col_value) if has_solution else None
@@ -220,11 +235,11 @@ class CbcBackend(Backend):
 
     name = "cbc"
 
-    def __init__(self, prob: pulp.LpProblem, threads: int | None = None, msg: bool = False) -> None:
-        self.prob = prob
+    def __init__(self, model: PlanModel, threads: int | None = None, msg: bool = False) -> None:
+        self.model = model
+        self.prob, self.variables = model.pulp_model()
         self.threads = threads
         self.msg = msg
-        self.variables = prob.variables()
         self._version: str | None = None
 
     @property
@@ -232,18 +247,19 @@ class CbcBackend(Backend):
         """CBC version as printed in its log."""
         return self._version or "unknown"
 
-    def add_row(self, expr: pulp.LpAffineExpression, lo: float, hi: float) -> None:
+    def add_row(self, expr: LinExpr, lo: float, hi: float) -> None:
         """Add rows to the PuLP problem."""
+        e = self.model.pulp_expr(expr)
         if lo > -math.inf:
-            self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=lo))
+            self.prob.addConstraint(pulp.LpConstraint(e, pulp.LpConstraintGE, rhs=lo))
         if hi < math.inf:
-            self.prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, rhs=hi))
+            self.prob.addConstraint(pulp.LpConstraint(e, pulp.LpConstraintLE, rhs=hi))
 
-    def solve(self, name: str, objective: pulp.LpAffineExpression, maximize: bool, time_limit: float,
+    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float,
               mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
         """Solve the PuLP problem with CBC."""
         prob = self.prob
-        prob.setObjective(objective)
+        prob.setObjective(self.model.pulp_expr(objective))
         prob.sense = pulp.LpMaximize if maximize else pulp.LpMinimize
         if warm is not None:
             for v, value in zip(self.variables, warm, strict=True):
@@ -306,8 +322,8 @@ def available_solvers() -> list[str]:
     return out
 
 
-def make_backend(name: str, prob: pulp.LpProblem, threads: int | None = None) -> Backend:
-    """Create a back-end by name (``auto`` picks HiGHS, then CBC)."""
+def make_backend(name: str, model: PlanModel, threads: int | None = None) -> Backend:
+    """Create a back-end by name (``auto`` picks HiGHS, then CBC) and load the model into it."""
     have = available_solvers()
     if name == "auto":
         if not have:
@@ -315,4 +331,4 @@ def make_backend(name: str, prob: pulp.LpProblem, threads: int | None = None) ->
         name = have[0]
     if name not in have:
         raise RuntimeError(f"solver {name!r} is not available here; available: {have}")
-    return HighsBackend(prob, threads) if name == "highs" else CbcBackend(prob, threads)
+    return HighsBackend(model, threads) if name == "highs" else CbcBackend(model, threads)
