@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,16 +16,29 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-run: install
-	$(VENV)/bin/ntm-sim data summary
-	$(VENV)/bin/ntm-sim solve scenarios/baseline.yaml --out results/baseline
+# the main job: solve and simulate the bundled scenarios (once), then serve the dashboard
+RUN_SCENARIOS ?= baseline budget_cut_20
+PORT ?= 5006
 
-test: install
-	$(VENV)/bin/ruff check src tests benchmarks
+run: install $(foreach s,$(RUN_SCENARIOS),results/$(s)/simulation/summary.json)
+	NTM_SIM_RESULTS=results $(VENV)/bin/panel serve dashboards/app.py --port $(PORT) --address 0.0.0.0 \
+		--allow-websocket-origin '*'
+
+results/%/simulation/summary.json: scenarios/%.yaml | install
+	$(VENV)/bin/ntm-sim solve $< --out results/$*
+	$(VENV)/bin/ntm-sim simulate $< --plan results/$* --draws 2000 --seed 0 --out results/$*/simulation
+
+# browser tests drive Debian's Chromium (Playwright cannot download its own browsers here)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null 2>&1 \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+
+test: install chromium
+	$(VENV)/bin/ruff check src tests benchmarks dashboards
 	$(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks dashboards
 
 bench: install
 	$(PY) benchmarks/bench_optimize.py

@@ -1,0 +1,202 @@
+"""Scenarios side by side, read back from their results folders.
+
+A *run* is what ``ntm-sim solve`` wrote (``summary.json``, ``communes.csv``,
+``manifest.json``) plus, when present, what ``ntm-sim simulate`` wrote into its
+``simulation/`` subfolder. Everything here reads those files only, so a comparison shown
+to the committee is traceable to the manifests behind it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_sim.errors import InputError, Problem
+
+SIMULATION = "simulation"
+
+# (key, Vietnamese label, English label, decimals)
+INDICATORS: tuple[tuple[str, str, str, int], ...] = (
+    ("communes_ntm", "Số xã đạt chuẩn NTM", "Communes NTM", 0),
+    ("new_communes_ntm", "Số xã đạt chuẩn mới", "New NTM communes", 0),
+    ("advanced", "Xã NTM nâng cao", "Advanced communes", 0),
+    ("model", "Xã NTM kiểu mẫu", "Model communes", 0),
+    ("district_units", "Đơn vị cấp huyện đạt chuẩn", "District units", 0),
+    ("avg_criteria", "Bình quân tiêu chí/xã", "Criteria per commune", 2),
+    ("communes_below_floor", "Số xã dưới mức sàn", "Communes below the floor", 0),
+    ("villages_ntm_new", "Thôn đạt chuẩn NTM mới", "New NTM villages", 0),
+    ("villages_model_new", "Thôn kiểu mẫu mới", "New model villages", 0),
+    ("total_cost_mvnd", "Tổng vốn sử dụng (triệu đồng)", "Money spent (million VND)", 0),
+    ("unspent_mvnd", "Vốn chưa sử dụng (triệu đồng)", "Money left (million VND)", 0),
+)
+TARGET_KEYS = {"communes_ntm": "communes_ntm", "advanced": "advanced", "model": "model",
+               "avg_criteria": "avg_criteria"}
+
+
+@dataclass
+class ScenarioRun:
+    """One scenario's results folder, read back."""
+
+    name: str
+    folder: Path
+    summary: dict
+    communes: pd.DataFrame
+    manifest: dict
+    simulation: dict | None = None
+
+    @property
+    def demo(self) -> bool:
+        """Whether the run is on demo data."""
+        return bool(self.summary.get("demo_data"))
+
+    @property
+    def horizon(self) -> int:
+        """The last year of the plan."""
+        return int(self.summary["years"][-1])
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "missing file", expected="a results folder written by ntm-sim")]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), f"not valid JSON ({exc})", expected="a summary written by ntm-sim")]) \
+            from None
+
+
+def load_run(folder: Path | str) -> ScenarioRun:
+    """Read a solve results folder (and its ``simulation/`` subfolder, if any).
+
+    Raises
+    ------
+    InputError
+        If the folder is not a results folder of ``ntm-sim solve``.
+    """
+    folder = Path(folder)
+    summary = _read_json(folder / "summary.json")
+    if "communes_ntm_by_year" not in summary or "baselines" not in summary:
+        raise InputError([Problem(str(folder / "summary.json"), "not the summary of a solve",
+                                  expected="a folder written by 'ntm-sim solve'")])
+    manifest = _read_json(folder / "manifest.json")
+    try:
+        communes = pd.read_csv(folder / "communes.csv", dtype={"commune_code": str, "district_code": str})
+    except FileNotFoundError:
+        raise InputError([Problem(str(folder / "communes.csv"), "missing file",
+                                  expected="a folder written by 'ntm-sim solve'")]) from None
+    sim_file = folder / SIMULATION / "summary.json"
+    simulation = _read_json(sim_file) if sim_file.exists() else None
+    name = str(summary.get("scenario") or folder.name)
+    return ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
+                       simulation=simulation)
+
+
+def find_runs(root: Path | str) -> list[ScenarioRun]:
+    """Every solve results folder directly under ``root``, by folder name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    runs = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (sub / "summary.json").exists() and (sub / "communes.csv").exists():
+            runs.append(load_run(sub))
+    return runs
+
+
+def _value(summary: dict, key: str) -> float:
+    v = summary.get(key)
+    if isinstance(v, list):  # district units are listed by code
+        return float(len(v))
+    return float("nan") if v is None else float(v)
+
+
+def indicator_table(runs: list[ScenarioRun]) -> pd.DataFrame:
+    """Headline indicators of each run's optimum: one row per indicator, one column per run.
+
+    Columns: ``indicator``, ``label_vi``, ``label_en``, ``decimals``, ``target`` (the first
+    run's target, if its scenario sets one) and one column per run name.
+    """
+    rows = []
+    for key, vi, en, dec in INDICATORS:
+        row: dict = {"indicator": key, "label_vi": vi, "label_en": en, "decimals": dec, "target": float("nan")}
+        for run in runs:
+            row[run.name] = _value(run.summary, key)
+            t = run.summary.get("targets", {}).get(TARGET_KEYS.get(key, ""), {})
+            if t and pd.isna(row["target"]):
+                row["target"] = float(t["target"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def ntm_by_year(runs: list[ScenarioRun], *, baselines: bool = True) -> pd.DataFrame:
+    """Communes NTM by year for each run's optimum (and its baseline rules): a tidy table.
+
+    Columns: ``scenario``, ``plan``, ``plan_vi``, ``year``, ``communes_ntm``.
+    """
+    rows = []
+    for run in runs:
+        plans = [("optimum", "Phương án tối ưu", run.summary)]
+        if baselines:
+            plans += [(name, b.get("name_vi", name), b) for name, b in run.summary["baselines"].items()]
+        for plan, plan_vi, s in plans:
+            for year, n in s["communes_ntm_by_year"].items():
+                rows.append({"scenario": run.name, "plan": plan, "plan_vi": plan_vi, "year": int(year),
+                             "communes_ntm": int(n)})
+    return pd.DataFrame(rows, columns=["scenario", "plan", "plan_vi", "year", "communes_ntm"])
+
+
+def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:
+    """Communes NTM by the horizon: optimum and each baseline rule, per run.
+
+    Columns: ``scenario``, ``plan``, ``plan_vi``, ``communes_ntm``, ``total_cost_mvnd`` and
+    ``optimum_gain`` (communes the optimum reaches beyond that plan).
+    """
+    rows = []
+    for run in runs:
+        best = int(run.summary["communes_ntm"])
+        rows.append({"scenario": run.name, "plan": "optimum", "plan_vi": "Phương án tối ưu", "communes_ntm": best,
+                     "total_cost_mvnd": float(run.summary["total_cost_mvnd"]), "optimum_gain": 0})
+        for name, b in run.summary["baselines"].items():
+            rows.append({"scenario": run.name, "plan": name, "plan_vi": b.get("name_vi", name),
+                         "communes_ntm": int(b["communes_ntm"]), "total_cost_mvnd": float(b["total_cost_mvnd"]),
+                         "optimum_gain": best - int(b["communes_ntm"])})
+    return pd.DataFrame(rows)
+
+
+def risk_table(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataFrame:
+    """Simulated spread of communes NTM and the chance of each target, per run with a simulation.
+
+    Columns: ``scenario``, ``draws``, ``mean``, ``p5``, ``p95`` (communes NTM by the horizon),
+    ``p_target`` (probability of reaching the communes target), ``p_all`` (all targets
+    together) and ``failure_vi`` (scenario discovery in plain words).
+    """
+    rows = []
+    for run in runs:
+        sim = run.simulation
+        if not sim or plan not in sim.get("plans", {}):
+            continue
+        p = sim["plans"][plan]
+        o = p["outcomes"]["communes_ntm"]
+        probs = p.get("target_probabilities", {})
+        rows.append({"scenario": run.name, "draws": int(sim["draws"]), "seed": int(sim["seed"]),
+                     "mean": float(o["mean"]), "p5": float(o["p5"]), "p95": float(o["p95"]),
+                     "p_target": probs.get("communes_ntm", float("nan")),
+                     "p_all": probs.get("all_targets", float("nan")),
+                     "failure_vi": p.get("scenario_discovery", {}).get("text_vi", "")})
+    return pd.DataFrame(rows, columns=["scenario", "draws", "seed", "mean", "p5", "p95", "p_target", "p_all",
+                                       "failure_vi"])
+
+
+def threshold_curves(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataFrame:
+    """P(communes NTM ≥ k) for each run with a simulation: columns ``scenario``, ``k``, ``probability``."""
+    rows = []
+    for run in runs:
+        sim = run.simulation
+        if not sim or plan not in sim.get("plans", {}):
+            continue
+        for k, prob in sim["plans"][plan]["communes_ntm_at_least"].items():
+            rows.append({"scenario": run.name, "k": int(k), "probability": float(prob)})
+    return pd.DataFrame(rows, columns=["scenario", "k", "probability"])

@@ -1,0 +1,95 @@
+"""Scenarios side by side from results folders: figures carried over exactly, bad folders named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ntm_sim.analysis.compare import (
+    baseline_table,
+    find_runs,
+    indicator_table,
+    load_run,
+    ntm_by_year,
+    risk_table,
+    threshold_curves,
+)
+from ntm_sim.errors import InputError
+from ntm_sim.optimize import solve
+from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
+from ntm_sim.scenario import load_scenario
+from ntm_sim.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory, lao_cai) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    for name, sim in (("baseline", True), ("budget_cut_20", False)):
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_(objective={"order": ["communes_ntm"]})
+        result = solve(lao_cai, sc, time_limit=20)
+        write_solve_results(result, root / name)
+        if sim:
+            s = simulate(result.instance, load_plans(result.instance, root / name), sc.uncertainty, n_draws=200,
+                         seed=3)
+            write_simulation_results(s, root / name / "simulation")
+    (root / "notes").mkdir()  # not a results folder: ignored
+    return root
+
+
+def test_runs_are_found_and_read(root):
+    runs = find_runs(root)
+    assert [r.name for r in runs] == ["baseline", "budget_cut_20"]
+    assert runs[0].simulation is not None
+    assert runs[1].simulation is None
+    assert all(r.demo for r in runs)
+    assert runs[0].horizon == 2025
+
+
+def test_tables_carry_the_summaries_exactly(root):
+    runs = find_runs(root)
+    s = [json.loads((root / r.name / "summary.json").read_text(encoding="utf-8")) for r in runs]
+    t = indicator_table(runs).set_index("indicator")
+    assert t.loc["communes_ntm", "baseline"] == s[0]["communes_ntm"]
+    assert t.loc["communes_ntm", "budget_cut_20"] == s[1]["communes_ntm"]
+    assert t.loc["communes_ntm", "target"] == 94
+    assert t.loc["district_units", "baseline"] == len(s[0]["district_units"])
+    assert t.loc["total_cost_mvnd", "budget_cut_20"] == pytest.approx(s[1]["total_cost_mvnd"])
+    # less money never more communes (same data, same rules)
+    assert t.loc["communes_ntm", "budget_cut_20"] <= t.loc["communes_ntm", "baseline"]
+    years = ntm_by_year(runs)
+    opt = years[(years["scenario"] == "baseline") & (years["plan"] == "optimum")]
+    assert opt["year"].tolist() == [2021, 2022, 2023, 2024, 2025]
+    assert opt["communes_ntm"].iloc[-1] == s[0]["communes_ntm"]
+    assert opt["communes_ntm"].is_monotonic_increasing
+    b = baseline_table(runs)
+    assert (b["optimum_gain"] >= 0).all()
+    assert set(b["plan"]) == {"optimum", "planners_rule", "cheapest_first", "d07_shareout"}
+
+
+def test_risk_only_where_simulated(root):
+    runs = find_runs(root)
+    risk = risk_table(runs)
+    assert risk["scenario"].tolist() == ["baseline"]
+    sim = json.loads((root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
+    p = sim["plans"]["optimum"]
+    assert risk.loc[0, "p_target"] == p["target_probabilities"]["communes_ntm"]
+    assert risk.loc[0, "p_all"] == p["target_probabilities"]["all_targets"]
+    assert risk.loc[0, "p5"] <= risk.loc[0, "mean"] <= risk.loc[0, "p95"]
+    curve = threshold_curves(runs)
+    assert curve["probability"].is_monotonic_decreasing
+
+
+def test_bad_folders_are_named(tmp_path):
+    with pytest.raises(InputError, match="summary.json.*missing file"):
+        load_run(tmp_path)
+    (tmp_path / "summary.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match="summary.json.*not valid JSON"):
+        load_run(tmp_path)
+    (tmp_path / "summary.json").write_text('{"draws": 10}', encoding="utf-8")
+    with pytest.raises(InputError, match="not the summary of a solve"):
+        load_run(tmp_path)
+    assert find_runs(tmp_path / "nowhere") == []

@@ -1,0 +1,87 @@
+"""Fixtures for browser tests: two scenarios solved and simulated, a Panel server, Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ntm_sim.optimize import solve
+from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
+from ntm_sim.scenario import load_scenario
+from ntm_sim.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCENARIOS = ("baseline", "budget_cut_20")
+
+
+@pytest.fixture(scope="session")
+def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai) -> Path:
+    """Results folders for two bundled scenarios, written as the CLI writes them."""
+    root = tmp_path_factory.mktemp("results")
+    for name in SCENARIOS:
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+        # the main stages only: the dashboard reads what any solve writes, proven or not
+        sc = sc.with_(objective={"order": ["communes_ntm", "district_units", "tiers"]})
+        result = solve(lao_cai, sc, time_limit=20)
+        write_solve_results(result, root / name)
+        plans = load_plans(result.instance, root / name)
+        sim = simulate(result.instance, plans, sc.uncertainty, n_draws=400, seed=7)
+        write_simulation_results(sim, root / name / "simulation")
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(results_root: Path) -> Iterator[str]:
+    """The dashboard served by ``panel serve`` over ``results_root``."""
+    port = _free_port()
+    env = {**os.environ, "NTM_SIM_RESULTS": str(results_root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "app.py"), "--port", str(port),
+         "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/app"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited: {proc.stdout.read() if proc.stdout else ''}") from None
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("panel serve did not answer within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (it cannot download its own browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "browser tests need Debian's Chromium: apt-get install chromium (make test does it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()

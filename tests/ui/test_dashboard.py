@@ -1,0 +1,114 @@
+"""The dashboard in a real browser: figures match the results folders, widgets work, nothing online."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from ntm_sim.text import format_number_vi, format_percent_vi
+
+pytestmark = pytest.mark.ui
+
+
+def _summary(root: Path, name: str) -> dict:
+    return json.loads((root / name / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def page(browser, dashboard_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(dashboard_url)
+    pg.wait_for_selector("#indicators", timeout=30_000)
+    pg.requests = requests  # type: ignore[attr-defined]
+    pg.errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def _indicator_cells(page, key: str) -> list[str]:
+    return page.locator(f'#indicators tr[data-indicator="{key}"] td').all_inner_texts()
+
+
+def test_side_by_side_figures_match_the_results(page, results_root):
+    base, cut = _summary(results_root, "baseline"), _summary(results_root, "budget_cut_20")
+    head = page.locator("#indicators thead th").all_inner_texts()
+    assert head == ["Chỉ tiêu", "Mục tiêu", "baseline", "budget_cut_20"]
+    cells = _indicator_cells(page, "communes_ntm")
+    assert cells[0] == "Số xã đạt chuẩn NTM"
+    assert cells[1] == "94"  # the plan's target
+    assert cells[2:] == [str(base["communes_ntm"]), str(cut["communes_ntm"])]
+    # money in Vietnamese format: dots between thousands
+    money = _indicator_cells(page, "total_cost_mvnd")[2:]
+    assert money == [format_number_vi(base["total_cost_mvnd"]), format_number_vi(cut["total_cost_mvnd"])]
+    assert "." in money[0]
+    avg = _indicator_cells(page, "avg_criteria")[2]
+    assert avg == format_number_vi(base["avg_criteria"], 2)
+    assert "," in avg
+    # a met target is green, a missed one red
+    met = base["targets"]["communes_ntm"]["met"]
+    cls = page.locator('#indicators tr[data-indicator="communes_ntm"] td').nth(2).get_attribute("class")
+    assert ("met" in cls.split()) == met
+    assert ("miss" in cls.split()) == (not met)
+
+
+def test_demo_data_is_labelled(page):
+    banner = page.locator("#demo-banner")
+    assert banner.is_visible()
+    assert "MINH HỌA" in banner.inner_text()
+
+
+def test_baselines_and_risk(page, results_root):
+    base = _summary(results_root, "baseline")
+    rows = page.locator("#baselines tbody tr").all_inner_texts()
+    planners = next(r for r in rows if r.startswith("baseline") and base["baselines"]["planners_rule"]["name_vi"] in r)
+    gain = base["communes_ntm"] - base["baselines"]["planners_rule"]["communes_ntm"]
+    assert planners.split("\t")[-1] == f"+{gain}"
+    sim = json.loads((results_root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
+    p94 = sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]
+    risk = page.locator("#risk tbody tr").first.inner_text().split("\t")
+    assert risk[0] == "baseline"
+    assert risk[1] == "400"
+    assert risk[4] == format_percent_vi(p94)
+    assert "Xác suất đạt ≥ 94 xã" in page.locator("#risk thead").inner_text()
+
+
+def test_unticking_a_scenario_removes_its_column(page):
+    page.get_by_label("budget_cut_20").uncheck()
+    expect(page.locator("#indicators thead th")).to_have_count(3, timeout=15_000)
+    assert page.locator("#indicators thead th").all_inner_texts()[-1] == "baseline"
+    page.get_by_label("budget_cut_20").check()
+    expect(page.locator("#indicators thead th")).to_have_count(4, timeout=15_000)
+
+
+def test_commune_priorities_follow_the_chosen_scenario(page, results_root):
+    table = page.locator("table.panel-df")
+    assert "Lý do" in table.locator("thead").inner_text()
+    first = table.locator("tbody tr").first.inner_text()
+    assert "Thứ tự" not in first
+    assert first.strip()
+    page.locator("select").select_option("budget_cut_20")
+    page.wait_for_timeout(1500)
+    import pandas as pd
+
+    cut = pd.read_csv(results_root / "budget_cut_20" / "communes.csv", dtype={"commune_code": str})
+    never = cut[cut["year_ntm"].isna()]
+    assert len(never) > 0  # a 20% cut leaves communes short
+    text = table.inner_text()
+    assert "chưa đạt" in text
+    assert str(never.sort_values("rank").iloc[0]["reason_vi"])[:40] in text
+
+
+def test_nothing_is_loaded_from_the_internet(page):
+    page.wait_for_timeout(1000)
+    hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
+    assert hosts <= {"127.0.0.1"}, hosts
+    assert page.errors == []
