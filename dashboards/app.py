@@ -11,8 +11,11 @@ internet (provincial offices often work offline).
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -24,14 +27,17 @@ from bokeh.plotting import figure
 from ntm_sim.analysis.compare import (
     ScenarioRun,
     baseline_table,
-    find_runs,
     indicator_table,
+    load_run,
     ntm_by_year,
     risk_table,
+    scan_runs,
     threshold_curves,
 )
 from ntm_sim.errors import InputError
+from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
+from ntm_sim.workflow import run_scenario, scenario_dataset
 
 pn.extension(design="native", sizing_mode="stretch_width")
 
@@ -113,6 +119,15 @@ def risk_html(runs: list[ScenarioRun]) -> str:
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
+def status_vi(summary: dict) -> str:
+    """Solver status in words: proven optimal, or stopped by the time limit with a plan."""
+    if summary.get("proven_optimal"):
+        return "tối ưu (đã chứng minh)"
+    if summary.get("termination") == "time_limit":
+        return "dừng do hết thời gian, có phương án (chưa chứng minh tối ưu)"
+    return html.escape(str(summary.get("termination")))
+
+
 def provenance_html(runs: list[ScenarioRun]) -> str:
     """Where each figure comes from: hashes, solver status and gap, seed."""
     rows = []
@@ -124,7 +139,7 @@ def provenance_html(runs: list[ScenarioRun]) -> str:
         scen = str(m.get("scenario", {}).get("hash", ""))[:12]
         data = str(m.get("data", {}).get("hash", ""))[:12]
         rows.append(f"<tr><td>{html.escape(r.name)}</td><td>{html.escape(str(r.folder))}</td>"
-                    f"<td>{html.escape(str(s.get('status')))}</td><td>{gap_txt}</td>"
+                    f"<td>{status_vi(s)}</td><td>{gap_txt}</td>"
                     f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
     return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
@@ -180,31 +195,96 @@ def communes_frame(run: ScenarioRun) -> pd.DataFrame:
     return out
 
 
+def scenarios_root() -> Path:
+    """Folder of scenario files offered as a base: ``NTM_SIM_SCENARIOS`` or ``scenarios``."""
+    return Path(os.environ.get("NTM_SIM_SCENARIOS", "scenarios"))
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
+    """Widgets to solve and simulate a variant of a scenario file into ``root/NAME``."""
+    files = {p.stem: p for p in sorted(scenarios_root().glob("*.yaml"))}
+    if not files:
+        return pn.Column(html_pane(f"<p>Không có tệp kịch bản trong <code>{html.escape(str(scenarios_root()))}"
+                                   "</code>.</p>"))
+    base = pn.widgets.Select(name="Kịch bản gốc", options=list(files), value=next(iter(files)))
+    scale = pn.widgets.FloatSlider(name="Vốn so với kịch bản gốc", start=0.3, end=1.5, step=0.05, value=1.0,
+                                   format=NumeralTickFormatter(format="0%"))
+    name = pn.widgets.TextInput(name="Tên kết quả (chữ không dấu, số, _ . -)", placeholder="vd. baseline_80")
+    draws = pn.widgets.IntInput(name="Số lần thử mô phỏng", value=1000, start=0, end=100_000, step=100)
+    limit = pn.widgets.IntInput(name="Thời gian giải tối đa (giây)", value=30, start=5, end=3600, step=5)
+    button = pn.widgets.Button(name="Giải và mô phỏng", button_type="primary")
+    status = html_pane("")
+
+    def say(text: str, css: str = "") -> None:
+        status.object = f'<div id="run-status" class="{css}">{text}</div>'
+
+    async def run(_event: object) -> None:
+        label = (name.value or f"{base.value}_{round(scale.value * 100)}").strip()
+        if not SAFE_NAME.match(label):
+            say(f"Tên kết quả không hợp lệ: <code>{html.escape(label)}</code> (chỉ chữ không dấu, số, _ . -).",
+                "miss")
+            return
+        if (root / label).exists():
+            say(f"Đã có kết quả <code>{html.escape(label)}</code>: chọn tên khác.", "miss")
+            return
+        button.disabled = True
+        say(f"Đang giải và mô phỏng <code>{html.escape(label)}</code>…")
+        try:
+            sc = load_scenario(files[base.value])
+            budget = {**sc.budget.model_dump(), "scale": sc.budget.scale * scale.value}
+            pct = format_number_vi(100 * scale.value)
+            sc = sc.with_(name=label, title=f"{sc.title or sc.name} – vốn {pct}%", budget=budget)
+            ds = scenario_dataset(sc)
+            await asyncio.to_thread(run_scenario, ds, sc, root / label, draws=int(draws.value),
+                                    time_limit=float(limit.value))
+        except InputError as exc:
+            say(f"<pre>{html.escape(str(exc))}</pre>", "miss")
+        else:
+            on_done(label)
+            say(f"Xong: <code>{html.escape(label)}</code> đã được thêm vào so sánh.", "met")
+        finally:
+            button.disabled = False
+
+    button.on_click(run)
+    return pn.Column(pn.Row(base, scale), pn.Row(name, draws, limit), button, status)
+
+
 def create_app(root: Path | None = None) -> pn.viewable.Viewable:
     """Build the dashboard over the results folders under ``root``."""
     root = results_root() if root is None else root
     header = pn.pane.HTML("<h1>ntm-sim · So sánh kịch bản xây dựng nông thôn mới</h1>"
                           f"<p>Thư mục kết quả: <code>{html.escape(str(root))}</code></p>")
-    try:
-        runs = find_runs(root)
-    except InputError as exc:
-        return pn.Column(header, pn.pane.Alert(html.escape(str(exc)), alert_type="danger"))
-    if not runs:
-        return pn.Column(header, pn.pane.Alert(
-            f"Chưa có kết quả trong {html.escape(str(root))}. Chạy: <code>ntm-sim solve scenarios/baseline.yaml "
-            f"--out {html.escape(str(root))}/baseline</code>", alert_type="warning"))
+    runs, problems = scan_runs(root)
+    skipped = pn.pane.Alert(
+        "Bỏ qua thư mục kết quả không đọc được:<br>" + "<br>".join(html.escape(str(p)) for p in problems),
+        alert_type="warning", visible=bool(problems))
     by_name = {r.name: r for r in runs}
-    demo = next((r.summary.get("demo_label") for r in runs if r.demo), None)
-    banner = html_pane(f'<div class="demo" id="demo-banner">{html.escape(demo)}</div>' if demo else "")
     names = list(by_name)
     choose = pn.widgets.CheckBoxGroup(name="Kịch bản", options=names, value=names[:4], inline=True)
-    which = pn.widgets.Select(name="Ưu tiên theo xã của kịch bản", options=names, value=names[0])
+    which = pn.widgets.Select(name="Ưu tiên theo xã của kịch bản", options=names,
+                              value=names[0] if names else None)
+
+    def added(label: str) -> None:
+        run = load_run(root / label)
+        by_name[run.name] = run
+        if run.name not in names:
+            names.append(run.name)
+        choose.options = list(names)
+        choose.value = [*choose.value, run.name]
+        which.options = list(names)
 
     def chosen(value: list[str]) -> list[ScenarioRun]:
         return [by_name[n] for n in names if n in value]
 
     def empty() -> pn.pane.HTML:
-        return pn.pane.HTML("<p>Chọn ít nhất một kịch bản.</p>")
+        return pn.pane.HTML("<p>Chọn ít nhất một kịch bản (hoặc giải một kịch bản mới ở cuối trang).</p>")
+
+    def banner(value: list[str]) -> pn.viewable.Viewable:
+        demo = next((r.summary.get("demo_label") for r in chosen(value) if r.demo), None)
+        return html_pane(f'<div class="demo" id="demo-banner">{html.escape(demo)}</div>' if demo else "")
 
     def indicators(value: list[str]) -> pn.viewable.Viewable:
         return html_pane(indicators_html(chosen(value))) if value else empty()
@@ -223,17 +303,21 @@ def create_app(root: Path | None = None) -> pn.viewable.Viewable:
     def provenance(value: list[str]) -> pn.viewable.Viewable:
         return html_pane(provenance_html(chosen(value))) if value else empty()
 
-    def communes(name: str) -> pn.viewable.Viewable:
-        return pn.pane.DataFrame(communes_frame(by_name[name]), index=False, max_rows=200, escape=True)
+    def communes(name: str | None) -> pn.viewable.Viewable:
+        if name is None or name not in by_name:
+            return empty()
+        return pn.pane.DataFrame(communes_frame(by_name[name]), index=False, max_rows=200, escape=True,
+                                 stylesheets=["table.panel-df td, table.panel-df th { text-align: left; }"])
 
     return pn.Column(
-        header, banner, choose,
+        header, skipped, pn.bind(banner, choose), choose,
         pn.pane.Markdown("## Chỉ tiêu chính"), pn.bind(indicators, choose),
         pn.pane.Markdown("## Tiến độ"), pn.bind(chart, choose),
         pn.pane.Markdown("## So với cách phân bổ thông thường"), pn.bind(compare, choose),
         pn.pane.Markdown("## Rủi ro (mô phỏng Monte Carlo)"), pn.bind(risk, choose),
         pn.pane.Markdown("## Ưu tiên theo xã"), which, pn.bind(communes, which),
         pn.pane.Markdown("## Nguồn gốc số liệu"), pn.bind(provenance, choose),
+        pn.pane.Markdown("## Thử một kịch bản vốn mới"), new_run_panel(root, added),
     )
 
 

@@ -14,6 +14,7 @@ from ntm_sim.analysis.compare import (
     load_run,
     ntm_by_year,
     risk_table,
+    scan_runs,
     threshold_curves,
 )
 from ntm_sim.errors import InputError
@@ -93,3 +94,17 @@ def test_bad_folders_are_named(tmp_path):
     with pytest.raises(InputError, match="not the summary of a solve"):
         load_run(tmp_path)
     assert find_runs(tmp_path / "nowhere") == []
+
+
+def test_a_broken_run_does_not_hide_the_others(root, tmp_path):
+    import shutil
+
+    shutil.copytree(root / "baseline", tmp_path / "good")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{", encoding="utf-8")
+    runs, problems = scan_runs(tmp_path)
+    assert [r.folder.name for r in runs] == ["good"]
+    assert len(problems) == 1
+    assert "broken" in str(problems[0])
+    with pytest.raises(InputError, match="broken"):
+        find_runs(tmp_path)

@@ -36,6 +36,9 @@ def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai) -> Path:
         plans = load_plans(result.instance, root / name)
         sim = simulate(result.instance, plans, sc.uncertainty, n_draws=400, seed=7)
         write_simulation_results(sim, root / name / "simulation")
+    # a damaged run: reported by the dashboard, never hiding the good ones
+    (root / "damaged").mkdir()
+    (root / "damaged" / "summary.json").write_text("{", encoding="utf-8")
     return root
 
 
@@ -49,7 +52,7 @@ def _free_port() -> int:
 def dashboard_url(results_root: Path) -> Iterator[str]:
     """The dashboard served by ``panel serve`` over ``results_root``."""
     port = _free_port()
-    env = {**os.environ, "NTM_SIM_RESULTS": str(results_root)}
+    env = {**os.environ, "NTM_SIM_RESULTS": str(results_root), "NTM_SIM_SCENARIOS": str(ROOT / "scenarios")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "app.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],

@@ -60,6 +60,24 @@ def test_side_by_side_figures_match_the_results(page, results_root):
     assert ("miss" in cls.split()) == (not met)
 
 
+def test_provenance_names_hashes_and_status(page, results_root):
+    base = _summary(results_root, "baseline")
+    manifest = json.loads((results_root / "baseline" / "manifest.json").read_text(encoding="utf-8"))
+    row = page.locator("#provenance tbody tr").first.inner_text().split("\t")
+    assert row[0] == "baseline"
+    status = "tối ưu (đã chứng minh)" if base["proven_optimal"] else "dừng do hết thời gian"
+    assert row[2].startswith(status)
+    assert row[5] == manifest["scenario"]["hash"][:12]
+    assert row[6] == manifest["data"]["hash"][:12]
+
+
+def test_a_damaged_run_is_reported_not_fatal(page):
+    alert = page.get_by_text("Bỏ qua thư mục kết quả không đọc được")
+    expect(alert).to_be_visible()
+    assert "damaged" in alert.inner_text()
+    assert "not valid JSON" in alert.inner_text()
+
+
 def test_demo_data_is_labelled(page):
     banner = page.locator("#demo-banner")
     assert banner.is_visible()
@@ -95,7 +113,7 @@ def test_commune_priorities_follow_the_chosen_scenario(page, results_root):
     first = table.locator("tbody tr").first.inner_text()
     assert "Thứ tự" not in first
     assert first.strip()
-    page.locator("select").select_option("budget_cut_20")
+    page.get_by_label("Ưu tiên theo xã của kịch bản").select_option("budget_cut_20")
     page.wait_for_timeout(1500)
     import pandas as pd
 
@@ -112,3 +130,29 @@ def test_nothing_is_loaded_from_the_internet(page):
     hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1"}, hosts
     assert page.errors == []
+
+
+def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
+    """Runs last: it adds a third scenario to the shared results folder."""
+    page.get_by_label("Kịch bản gốc").select_option("baseline")
+    handle = page.locator(".noUi-handle").last
+    handle.focus()
+    for _ in range(8):  # 100% → 60% in steps of 5%
+        handle.press("ArrowLeft")
+    page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill("baseline_60")
+    page.get_by_label("Số lần thử mô phỏng").fill("200")
+    page.get_by_label("Thời gian giải tối đa (giây)").fill("10")
+    page.get_by_role("button", name="Giải và mô phỏng").click()
+    expect(page.locator("#run-status")).to_contain_text("Xong", timeout=120_000)
+    expect(page.locator("#indicators thead th")).to_have_count(5, timeout=15_000)
+    base, cut = _summary(results_root, "baseline"), _summary(results_root, "baseline_60")
+    assert cut["budget_mvnd"] == pytest.approx(0.6 * base["budget_mvnd"])
+    assert cut["communes_ntm"] < base["communes_ntm"]
+    cells = _indicator_cells(page, "communes_ntm")
+    assert cells[-1] == str(cut["communes_ntm"])
+    assert (results_root / "baseline_60" / "simulation" / "summary.json").exists()
+    # the same name again is refused, nothing is overwritten
+    before = (results_root / "baseline_60" / "summary.json").stat().st_mtime_ns
+    page.get_by_role("button", name="Giải và mô phỏng").click()
+    expect(page.locator("#run-status")).to_contain_text("Đã có kết quả")
+    assert (results_root / "baseline_60" / "summary.json").stat().st_mtime_ns == before

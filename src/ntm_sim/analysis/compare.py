@@ -94,15 +94,36 @@ def load_run(folder: Path | str) -> ScenarioRun:
                        simulation=simulation)
 
 
-def find_runs(root: Path | str) -> list[ScenarioRun]:
-    """Every solve results folder directly under ``root``, by folder name."""
+def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
+    """Every solve results folder directly under ``root``, and the problems of broken ones.
+
+    A folder with a ``summary.json`` that cannot be read is reported, not fatal: one
+    damaged run must not hide the others.
+    """
     root = Path(root)
     if not root.is_dir():
-        return []
-    runs = []
+        return [], []
+    runs, problems = [], []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if (sub / "summary.json").exists() and (sub / "communes.csv").exists():
-            runs.append(load_run(sub))
+        if (sub / "summary.json").exists():
+            try:
+                runs.append(load_run(sub))
+            except InputError as exc:
+                problems.extend(exc.problems)
+    return runs, problems
+
+
+def find_runs(root: Path | str) -> list[ScenarioRun]:
+    """Every solve results folder directly under ``root``, by folder name.
+
+    Raises
+    ------
+    InputError
+        If a folder with a ``summary.json`` cannot be read.
+    """
+    runs, problems = scan_runs(root)
+    if problems:
+        raise InputError(problems)
     return runs
 
 
