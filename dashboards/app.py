@@ -120,12 +120,24 @@ def risk_html(runs: list[ScenarioRun]) -> str:
 
 
 def status_vi(summary: dict) -> str:
-    """Solver status in words: proven optimal, or stopped by the time limit with a plan."""
+    """Solver status in words: which stages are proven optimal, which stopped at the time limit."""
     if summary.get("proven_optimal"):
         return "tối ưu (đã chứng minh)"
-    if summary.get("termination") == "time_limit":
-        return "dừng do hết thời gian, có phương án (chưa chứng minh tối ưu)"
-    return html.escape(str(summary.get("termination")))
+    proven, open_ = [], []
+    for st in summary.get("stages", []):
+        label = html.escape(str(st.get("name_vi", st["name"])))
+        if st.get("proven_optimal"):
+            proven.append(label)
+        else:
+            gap = st.get("mip_gap")
+            gap_txt = "" if gap is None or pd.isna(gap) else f" (sai số {format_percent_vi(gap, 2)})"
+            open_.append(label + gap_txt)
+    parts = ["dừng do hết thời gian, có phương án"]
+    if proven:
+        parts.append("đã chứng minh tối ưu: " + ", ".join(proven))
+    if open_:
+        parts.append("chưa chứng minh: " + ", ".join(open_))
+    return "; ".join(parts)
 
 
 def provenance_html(runs: list[ScenarioRun]) -> str:
@@ -143,7 +155,7 @@ def provenance_html(runs: list[ScenarioRun]) -> str:
                     f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
     return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
-            '<th>Sai số MIP</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th><th>Hạt giống</th></tr>'
+            '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th><th>Hạt giống</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 

@@ -28,7 +28,7 @@ import ntm_sim
 from ntm_sim.dataset import Dataset
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.instance import Instance
-from ntm_sim.optimize import SolveResult
+from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
 from ntm_sim.optimize.explain import commune_table
 from ntm_sim.plan import Decisions, Plan, decisions_from_projects
@@ -209,7 +209,8 @@ def solve_summary(result: SolveResult) -> dict:
         "costs_estimated": ds.any_cost_estimated,
         "years": [int(y) for y in inst.years],
         "budget_mvnd": float(inst.total_budget),
-        "stages": [{"name": s.name, "sense": s.sense, "termination": str(s.termination),
+        "stages": [{"name": s.name, "name_vi": STAGE_NAMES_VI.get(s.name, s.name), "sense": s.sense,
+                    "termination": str(s.termination),
                     "proven_optimal": s.proven_optimal, "objective": s.objective, "bound": s.bound,
                     "mip_gap": s.mip_gap, "runtime_s": s.runtime_s} for s in result.stages],
         **outcome_summary(result.plan, result),

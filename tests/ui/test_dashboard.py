@@ -151,6 +151,15 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     cells = _indicator_cells(page, "communes_ntm")
     assert cells[-1] == str(cut["communes_ntm"])
     assert (results_root / "baseline_60" / "simulation" / "summary.json").exists()
+    # its status in words: which stages are proven, which stopped at the time limit
+    row = page.locator("#provenance tbody tr").last.inner_text().split("\t")
+    assert row[0] == "baseline_60"
+    unproven = [st["name_vi"] for st in cut["stages"] if not st["proven_optimal"]]
+    if unproven:
+        assert row[2].startswith("dừng do hết thời gian, có phương án")
+        assert all(name in row[2].split("chưa chứng minh: ")[1] for name in unproven)
+    else:
+        assert row[2] == "tối ưu (đã chứng minh)"
     # the same name again is refused, nothing is overwritten
     before = (results_root / "baseline_60" / "summary.json").stat().st_mtime_ns
     page.get_by_role("button", name="Giải và mô phỏng").click()

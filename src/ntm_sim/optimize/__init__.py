@@ -213,6 +213,11 @@ def solve(
 
 
 TIEBREAKERS = ("criteria_met", "earliness", "cost")
+STAGE_NAMES_VI = {
+    "targets": "mục tiêu bắt buộc", "communes_ntm": "số xã đạt chuẩn", "district_units": "đơn vị cấp huyện",
+    "tiers": "xã nâng cao, kiểu mẫu", "criteria_met": "số tiêu chí đạt", "earliness": "đạt chuẩn sớm",
+    "cost": "chi phí", "gap": "vốn thiếu",
+}
 
 
 def _stage_time(remaining: float, names: list[str], mode: str, tiebreak: float) -> float:
