@@ -37,7 +37,7 @@ from ntm_sim.analysis.compare import (
 from ntm_sim.errors import InputError
 from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
-from ntm_sim.workflow import run_scenario, scenario_dataset
+from ntm_sim.workflow import UPLOAD_SUFFIXES, dataset_from_upload, run_scenario, scenario_dataset
 
 pn.extension(design="native", sizing_mode="stretch_width")
 
@@ -155,7 +155,8 @@ def provenance_html(runs: list[ScenarioRun]) -> str:
                     f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
     return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
-            '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th><th>Hạt giống</th></tr>'
+            '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th>'
+            '<th>Hạt giống</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -227,6 +228,7 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
     name = pn.widgets.TextInput(name="Tên kết quả (chữ không dấu, số, _ . -)", placeholder="vd. baseline_80")
     draws = pn.widgets.IntInput(name="Số lần thử mô phỏng", value=1000, start=0, end=100_000, step=100)
     limit = pn.widgets.IntInput(name="Thời gian giải tối đa (giây)", value=30, start=5, end=3600, step=5)
+    upload = pn.widgets.FileInput(accept=",".join(UPLOAD_SUFFIXES), multiple=False)
     button = pn.widgets.Button(name="Giải và mô phỏng", button_type="primary")
     status = html_pane("")
 
@@ -249,7 +251,11 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
             budget = {**sc.budget.model_dump(), "scale": sc.budget.scale * scale.value}
             pct = format_number_vi(100 * scale.value)
             sc = sc.with_(name=label, title=f"{sc.title or sc.name} – vốn {pct}%", budget=budget)
-            ds = scenario_dataset(sc)
+            if upload.value:
+                ds, path = dataset_from_upload(upload.filename, upload.value, root / ".uploads" / label)
+                sc = sc.with_(data=str(path))
+            else:
+                ds = scenario_dataset(sc)
             await asyncio.to_thread(run_scenario, ds, sc, root / label, draws=int(draws.value),
                                     time_limit=float(limit.value))
         except InputError as exc:
@@ -261,7 +267,9 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
             button.disabled = False
 
     button.on_click(run)
-    return pn.Column(pn.Row(base, scale), pn.Row(name, draws, limit), button, status)
+    data_note = html_pane("<p>Dữ liệu của tỉnh (tuỳ chọn): tệp Excel theo mẫu <code>ntm-sim template</code>; "
+                          "bỏ trống để dùng dữ liệu của kịch bản gốc.</p>")
+    return pn.Column(pn.Row(base, scale), data_note, upload, pn.Row(name, draws, limit), button, status)
 
 
 def create_app(root: Path | None = None) -> pn.viewable.Viewable:

@@ -23,6 +23,34 @@ def scenario_dataset(scenario: Scenario) -> Dataset:
     return load_dataset(ref, units=lao_cai_units())
 
 
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+
+
+def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tuple[Dataset, Path]:
+    """Keep a planner's uploaded workbook (or CSV) in ``folder`` and load it.
+
+    The file is kept, so that the results' manifest points at data that still exist.
+
+    Raises
+    ------
+    InputError
+        If the file type is not accepted, or the file cannot be used (each problem with
+        file, sheet, row and column).
+    """
+    from ntm_sim.errors import InputError, Problem
+    from ntm_sim.units import lao_cai_units
+
+    name = Path(filename).name
+    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+        raise InputError([Problem(name, "file type not accepted", expected="an Excel workbook (.xlsx) or a CSV",
+                                  found=Path(name).suffix or "no extension")])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(content)
+    return load_dataset(path, units=lao_cai_units()), path
+
+
 def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int = 1000, seed: int = 0,
                  sampler: str = "mc", time_limit: float | None = None) -> Path:
     """Solve a scenario and simulate its plans into the results folder ``out``.

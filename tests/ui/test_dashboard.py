@@ -165,3 +165,62 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     page.get_by_role("button", name="Giải và mô phỏng").click()
     expect(page.locator("#run-status")).to_contain_text("Đã có kết quả")
     assert (results_root / "baseline_60" / "summary.json").stat().st_mtime_ns == before
+
+
+def _lao_cai_workbook(path: Path, edit: dict[str, object]) -> Path:
+    """The bundled data in the planners' workbook layout, with some status cells changed."""
+    import openpyxl
+
+    from ntm_sim.dataset import load_dataset
+    from ntm_sim.io.excel_write import write_workbook
+
+    write_workbook(load_dataset("lao_cai"), path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Kết quả tiêu chí"]
+    for cell, value in edit.items():
+        ws[cell] = value
+    wb.save(path)
+    return path
+
+
+def _run_with_upload(page, workbook: Path, label: str) -> None:
+    page.get_by_label("Kịch bản gốc").select_option("baseline")
+    page.locator("input[type=file]").set_input_files(str(workbook))
+    page.wait_for_timeout(1000)  # the file travels to the server
+    page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill(label)
+    page.get_by_label("Số lần thử mô phỏng").fill("100")
+    page.get_by_label("Thời gian giải tối đa (giây)").fill("10")
+    page.get_by_role("button", name="Giải và mô phỏng").click()
+
+
+def test_a_broken_planner_workbook_is_named_and_writes_nothing(page, results_root, tmp_path):
+    bad = _lao_cai_workbook(tmp_path / "so_lieu_tinh.xlsx", {"E9": "có lẽ"})
+    _run_with_upload(page, bad, "upload_bad")
+    status = page.locator("#run-status")
+    expect(status).to_contain_text("so_lieu_tinh.xlsx", timeout=60_000)
+    text = status.inner_text()
+    assert "sheet 'Kết quả tiêu chí', row 9, column E" in text
+    assert "found 'có lẽ'" in text
+    assert not (results_root / "upload_bad").exists()
+    assert "Traceback" not in text
+
+
+def test_a_planner_workbook_is_solved_on_its_own_data(page, results_root, tmp_path):
+    # Đồng Tuyển (row 9) is NTM already; mark an unmet criterion met elsewhere so the data differ
+    import openpyxl
+
+    good = _lao_cai_workbook(tmp_path / "so_lieu_tinh.xlsx", {})
+    ws = openpyxl.load_workbook(good)["Kết quả tiêu chí"]
+    cell = next(c.coordinate for row in ws.iter_rows(min_row=8) for c in row if c.value == "Chưa đạt")
+    _lao_cai_workbook(good, {cell: "Đạt"})
+    _run_with_upload(page, good, "upload_good")
+    expect(page.locator("#run-status")).to_contain_text("Xong", timeout=120_000)
+    manifest = json.loads((results_root / "upload_good" / "manifest.json").read_text(encoding="utf-8"))
+    base = json.loads((results_root / "baseline" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["data"]["source"].endswith("so_lieu_tinh.xlsx")
+    assert manifest["data"]["hash"] != base["data"]["hash"]
+    kept = results_root / ".uploads" / "upload_good" / "so_lieu_tinh.xlsx"
+    assert kept.read_bytes() == good.read_bytes()
+    row = page.locator("#provenance tbody tr").last.inner_text().split("\t")
+    assert row[0] == "upload_good"
+    assert row[6] == manifest["data"]["hash"][:12]
