@@ -13,43 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 import panel as pn
-from bokeh.models import ColumnDataSource, NumeralTickFormatter, Span
-from bokeh.palettes import Category10_10
-from bokeh.plotting import figure
+from bokeh.models import NumeralTickFormatter
 
-from ntm_sim.analysis.compare import (
-    ScenarioRun,
-    baseline_table,
-    indicator_table,
-    load_run,
-    ntm_by_year,
-    risk_table,
-    scan_runs,
-    threshold_curves,
-)
+from ntm_sim.analysis.compare import ScenarioRun, load_run, scan_runs
 from ntm_sim.errors import InputError
+from ntm_sim.plots import ntm_chart, threshold_chart
+from ntm_sim.report_html import (
+    CSS,
+    baselines_html,
+    build_report,
+    communes_frame,
+    indicators_html,
+    provenance_html,
+    risk_html,
+)
 from ntm_sim.scenario import load_scenario
-from ntm_sim.text import format_number_vi, format_percent_vi
+from ntm_sim.text import format_number_vi
 from ntm_sim.workflow import UPLOAD_SUFFIXES, dataset_from_upload, run_scenario, scenario_dataset
 
 pn.extension(design="native", sizing_mode="stretch_width")
-
-CSS = """
-table.ntm { border-collapse: collapse; font-size: 14px; }
-table.ntm th, table.ntm td { border: 1px solid #ccc; padding: 4px 8px; }
-table.ntm td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.ntm td.met { background: #e6f4ea; }
-table.ntm td.miss { background: #fce8e6; }
-.demo { background: #fff3cd; border: 2px solid #d39e00; padding: 6px 10px; font-weight: bold; }
-"""
-
 
 def html_pane(text: str) -> pn.pane.HTML:
     """An HTML pane with the tables' styles (each pane has its own shadow root)."""
@@ -59,153 +48,6 @@ def html_pane(text: str) -> pn.pane.HTML:
 def results_root() -> Path:
     """Folder of results folders: ``NTM_SIM_RESULTS`` or ``results``."""
     return Path(os.environ.get("NTM_SIM_RESULTS", "results"))
-
-
-def _cell(value: float, decimals: int, css: str = "num") -> str:
-    return f'<td class="{css}">{html.escape(format_number_vi(value, decimals))}</td>'
-
-
-def indicators_html(runs: list[ScenarioRun]) -> str:
-    """Headline indicators, one column per scenario; green where the target is met."""
-    table = indicator_table(runs)
-    head = "".join(f"<th>{html.escape(r.name)}</th>" for r in runs)
-    rows = []
-    for _, row in table.iterrows():
-        target = row["target"]
-        cells = []
-        for r in runs:
-            v = row[r.name]
-            css = "num"
-            if not pd.isna(target):
-                css += " met" if v >= target - 1e-9 else " miss"
-            cells.append(_cell(v, int(row["decimals"]), css))
-        t = "" if pd.isna(target) else format_number_vi(target, int(row["decimals"]))
-        rows.append(f'<tr data-indicator="{row["indicator"]}"><td>{html.escape(row["label_vi"])}</td>'
-                    f'<td class="num">{t}</td>{"".join(cells)}</tr>')
-    return (f'<table class="ntm" id="indicators"><thead><tr><th>Chỉ tiêu</th><th>Mục tiêu</th>{head}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table>')
-
-
-def baselines_html(runs: list[ScenarioRun]) -> str:
-    """The optimum against the usual rules, per scenario."""
-    table = baseline_table(runs)
-    rows = []
-    for _, r in table.iterrows():
-        gain = "" if r["plan"] == "optimum" else f'+{format_number_vi(r["optimum_gain"])}'
-        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td><td>{html.escape(r["plan_vi"])}</td>'
-                    f'{_cell(r["communes_ntm"], 0)}{_cell(r["total_cost_mvnd"], 0)}<td class="num">{gain}</td></tr>')
-    return ('<table class="ntm" id="baselines"><thead><tr><th>Kịch bản</th><th>Cách phân bổ</th>'
-            '<th>Số xã đạt chuẩn</th><th>Vốn sử dụng (triệu đồng)</th><th>Phương án tối ưu hơn</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
-
-
-def risk_html(runs: list[ScenarioRun]) -> str:
-    """Monte Carlo spread and target probabilities, per scenario with a simulation."""
-    table = risk_table(runs)
-    if table.empty:
-        return "<p>Chưa có kết quả mô phỏng (chạy <code>ntm-sim simulate … --out KẾT_QUẢ/simulation</code>).</p>"
-    target = next((r.summary.get("targets", {}).get("communes_ntm", {}).get("target") for r in runs), None)
-    label = f"Xác suất đạt ≥ {format_number_vi(target)} xã" if target else "Xác suất đạt mục tiêu số xã"
-    rows = []
-    for _, r in table.iterrows():
-        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td>{_cell(r["draws"], 0)}{_cell(r["mean"], 1)}'
-                    f'<td class="num">{format_number_vi(r["p5"])}–{format_number_vi(r["p95"])}</td>'
-                    f'<td class="num">{format_percent_vi(r["p_target"])}</td>'
-                    f'<td class="num">{format_percent_vi(r["p_all"])}</td>'
-                    f'<td>{html.escape(r["failure_vi"])}</td></tr>')
-    return ('<table class="ntm" id="risk"><thead><tr><th>Kịch bản</th><th>Số lần thử</th>'
-            f'<th>Số xã đạt chuẩn (bình quân)</th><th>Khoảng 5–95%</th><th>{label}</th>'
-            '<th>Xác suất đạt mọi mục tiêu</th><th>Khi nào kế hoạch hụt</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
-
-
-def status_vi(summary: dict) -> str:
-    """Solver status in words: which stages are proven optimal, which stopped at the time limit."""
-    if summary.get("proven_optimal"):
-        return "tối ưu (đã chứng minh)"
-    proven, open_ = [], []
-    for st in summary.get("stages", []):
-        label = html.escape(str(st.get("name_vi", st["name"])))
-        if st.get("proven_optimal"):
-            proven.append(label)
-        else:
-            gap = st.get("mip_gap")
-            gap_txt = "" if gap is None or pd.isna(gap) else f" (sai số {format_percent_vi(gap, 2)})"
-            open_.append(label + gap_txt)
-    parts = ["dừng do hết thời gian, có phương án"]
-    if proven:
-        parts.append("đã chứng minh tối ưu: " + ", ".join(proven))
-    if open_:
-        parts.append("chưa chứng minh: " + ", ".join(open_))
-    return "; ".join(parts)
-
-
-def provenance_html(runs: list[ScenarioRun]) -> str:
-    """Where each figure comes from: hashes, solver status and gap, seed."""
-    rows = []
-    for r in runs:
-        m, s = r.manifest, r.summary
-        gap = s.get("mip_gap")
-        gap_txt = "–" if gap is None or pd.isna(gap) else format_percent_vi(gap, 2)
-        seed = r.simulation["seed"] if r.simulation else "–"
-        scen = str(m.get("scenario", {}).get("hash", ""))[:12]
-        data = str(m.get("data", {}).get("hash", ""))[:12]
-        rows.append(f"<tr><td>{html.escape(r.name)}</td><td>{html.escape(str(r.folder))}</td>"
-                    f"<td>{status_vi(s)}</td><td>{gap_txt}</td>"
-                    f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
-                    f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
-    return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
-            '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th>'
-            '<th>Hạt giống</th></tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table>')
-
-
-def ntm_chart(runs: list[ScenarioRun]) -> figure:
-    """Communes NTM by year: each scenario's optimum, and the target line."""
-    data = ntm_by_year(runs, baselines=False)
-    p = figure(height=320, title="Số xã đạt chuẩn NTM theo năm (phương án tối ưu)", x_axis_label="Năm",
-               y_axis_label="Số xã", toolbar_location=None, sizing_mode="stretch_width")
-    for i, run in enumerate(runs):
-        d = data[data["scenario"] == run.name]
-        src = ColumnDataSource(d)
-        color = Category10_10[i % 10]
-        p.line("year", "communes_ntm", source=src, color=color, line_width=2, legend_label=run.name)
-        p.scatter("year", "communes_ntm", source=src, color=color, size=7)
-    target = next((r.summary.get("targets", {}).get("communes_ntm", {}).get("target") for r in runs), None)
-    if target:
-        p.add_layout(Span(location=target, dimension="width", line_dash="dashed", line_color="#444"))
-    p.xaxis.ticker = sorted(data["year"].unique().tolist()) if len(data) else []
-    p.legend.location = "top_left"
-    return p
-
-
-def threshold_chart(runs: list[ScenarioRun]) -> figure:
-    """P(communes NTM ≥ k) for each simulated scenario."""
-    data = threshold_curves(runs)
-    p = figure(height=320, title="Xác suất đạt ít nhất k xã (mô phỏng)", x_axis_label="k (số xã)",
-               y_axis_label="Xác suất", toolbar_location=None, sizing_mode="stretch_width", y_range=(0, 1.02))
-    for i, run in enumerate(runs):
-        d = data[data["scenario"] == run.name]
-        if len(d):
-            p.step("k", "probability", source=ColumnDataSource(d), color=Category10_10[i % 10], line_width=2,
-                   legend_label=run.name, mode="after")
-    p.yaxis.formatter = NumeralTickFormatter(format="0%")  # whole percentages: no decimal mark to localise
-    if p.legend:
-        p.legend.location = "bottom_left"
-    return p
-
-
-def communes_frame(run: ScenarioRun) -> pd.DataFrame:
-    """The per-commune priorities of a run, communes not NTM at the start first, by rank."""
-    c = run.communes.copy()
-    c = c[c["year_ntm"].isna() | (c["year_ntm"] >= run.summary["years"][0])] if "year_ntm" in c else c
-    c = c.sort_values("rank")
-    cols = {"rank": "Thứ tự", "commune_name": "Xã", "district": "Huyện", "criteria_met_baseline": "Tiêu chí đầu kỳ",
-            "cost_to_complete_mvnd": "Vốn cần (triệu đồng)", "year_ntm": "Năm đạt chuẩn", "reason_vi": "Lý do"}
-    out = c[list(cols)].rename(columns=cols)
-    out["Vốn cần (triệu đồng)"] = [format_number_vi(v) for v in out["Vốn cần (triệu đồng)"]]
-    out["Năm đạt chuẩn"] = ["chưa đạt" if pd.isna(v) else str(int(v)) for v in out["Năm đạt chuẩn"]]
-    return out
 
 
 def scenarios_root() -> Path:
@@ -292,12 +134,22 @@ def create_app(root: Path | None = None) -> pn.viewable.Viewable:
         by_name[run.name] = run
         if run.name not in names:
             names.append(run.name)
-        choose.options = list(names)
-        choose.value = [*choose.value, run.name]
+        # one update each, so that every view is redrawn once
+        choose.param.update(options=list(names), value=[*choose.value, run.name])
         which.options = list(names)
 
     def chosen(value: list[str]) -> list[ScenarioRun]:
         return [by_name[n] for n in names if n in value]
+
+    def report_file() -> io.BytesIO:
+        runs = chosen(choose.value)
+        if not runs:
+            raise ValueError("chọn ít nhất một kịch bản")
+        return io.BytesIO(build_report(runs).encode("utf-8"))
+
+    download = pn.widgets.FileDownload(callback=report_file, filename="bao_cao_so_sanh_kich_ban.html",
+                                       label="Tải báo cáo cho Ban Chỉ đạo (HTML, dùng được khi không có mạng)",
+                                       button_type="success")
 
     def empty() -> pn.pane.HTML:
         return pn.pane.HTML("<p>Chọn ít nhất một kịch bản (hoặc giải một kịch bản mới ở cuối trang).</p>")
@@ -330,7 +182,7 @@ def create_app(root: Path | None = None) -> pn.viewable.Viewable:
                                  stylesheets=["table.panel-df td, table.panel-df th { text-align: left; }"])
 
     return pn.Column(
-        header, skipped, pn.bind(banner, choose), choose,
+        header, skipped, pn.bind(banner, choose), choose, download,
         pn.pane.Markdown("## Chỉ tiêu chính"), pn.bind(indicators, choose),
         pn.pane.Markdown("## Tiến độ"), pn.bind(chart, choose),
         pn.pane.Markdown("## So với cách phân bổ thông thường"), pn.bind(compare, choose),

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ntm_sim.criteria import load_criteria_set
 from ntm_sim.dataset import Dataset, load_dataset
+from ntm_sim.optimize import solve
+from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
+from ntm_sim.scenario import load_scenario
+from ntm_sim.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +22,19 @@ def criteria():
 @pytest.fixture(scope="session")
 def lao_cai() -> Dataset:
     return load_dataset("lao_cai")
+
+
+@pytest.fixture(scope="session")
+def compare_root(tmp_path_factory, lao_cai) -> Path:
+    """Two solved scenarios (baseline also simulated) as results folders, and a folder that is not one."""
+    root = tmp_path_factory.mktemp("runs")
+    for name, sim in (("baseline", True), ("budget_cut_20", False)):
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_(objective={"order": ["communes_ntm"]})
+        result = solve(lao_cai, sc, time_limit=20)
+        write_solve_results(result, root / name)
+        if sim:
+            s = simulate(result.instance, load_plans(result.instance, root / name), sc.uncertainty, n_draws=200,
+                         seed=3)
+            write_simulation_results(s, root / name / "simulation")
+    (root / "notes").mkdir()  # not a results folder: ignored
+    return root

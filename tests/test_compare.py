@@ -18,27 +18,11 @@ from ntm_sim.analysis.compare import (
     threshold_curves,
 )
 from ntm_sim.errors import InputError
-from ntm_sim.optimize import solve
-from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
-from ntm_sim.scenario import load_scenario
-from ntm_sim.simulate import simulate
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory, lao_cai) -> Path:
-    root = tmp_path_factory.mktemp("runs")
-    for name, sim in (("baseline", True), ("budget_cut_20", False)):
-        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_(objective={"order": ["communes_ntm"]})
-        result = solve(lao_cai, sc, time_limit=20)
-        write_solve_results(result, root / name)
-        if sim:
-            s = simulate(result.instance, load_plans(result.instance, root / name), sc.uncertainty, n_draws=200,
-                         seed=3)
-            write_simulation_results(s, root / name / "simulation")
-    (root / "notes").mkdir()  # not a results folder: ignored
-    return root
+@pytest.fixture
+def root(compare_root) -> Path:
+    return compare_root
 
 
 def test_runs_are_found_and_read(root):

@@ -371,3 +371,31 @@ def simulate(
                                        timings={"solve_s": solve_s, "simulate_s": sim_s})
     echo(format_simulation_summary(summary))
     echo(f"Kết quả: {out}")
+
+
+# ----- report -------------------------------------------------------------------------------
+
+@app.command()
+@guarded
+def report(
+    results: Annotated[list[Path], typer.Argument(help="Results folders of 'ntm-sim solve' (their simulation/ "
+                                                       "subfolders are used when present), or one folder of them.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write (self-contained, works offline).")],
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+) -> None:
+    """Write a self-contained HTML report comparing scenarios, for the steering committee."""
+    from ntm_sim.analysis.compare import find_runs, load_run
+    from ntm_sim.report_html import demo_label, write_report
+
+    if len(results) == 1 and not (results[0] / "summary.json").exists() and results[0].is_dir():
+        runs = find_runs(results[0])
+        if not runs:
+            raise InputError([Problem(str(results[0]), "no results folder inside",
+                                      expected="folders written by 'ntm-sim solve'")])
+    else:
+        runs = [load_run(r) for r in results]
+    label = demo_label(runs)
+    if label:
+        echo(f"*** {label} ***")
+    write_report(runs, out, title=title)
+    echo(f"Báo cáo: {out} ({len(runs)} kịch bản: {', '.join(r.name for r in runs)})")

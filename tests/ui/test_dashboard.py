@@ -34,6 +34,13 @@ def page(browser, dashboard_url):
     context.close()
 
 
+def _settled_row(page, rows: str, first: str) -> list[str]:
+    """Cells of the last row of a table once its first cell reads ``first`` (tables are redrawn)."""
+    last = page.locator(rows).last
+    expect(last.locator("td").first).to_have_text(first, timeout=15_000)
+    return last.locator("td").all_inner_texts()
+
+
 def _indicator_cells(page, key: str) -> list[str]:
     return page.locator(f'#indicators tr[data-indicator="{key}"] td').all_inner_texts()
 
@@ -152,7 +159,7 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     assert cells[-1] == str(cut["communes_ntm"])
     assert (results_root / "baseline_60" / "simulation" / "summary.json").exists()
     # its status in words: which stages are proven, which stopped at the time limit
-    row = page.locator("#provenance tbody tr").last.inner_text().split("\t")
+    row = _settled_row(page, "#provenance tbody tr", "baseline_60")
     assert row[0] == "baseline_60"
     unproven = [st["name_vi"] for st in cut["stages"] if not st["proven_optimal"]]
     if unproven:
@@ -221,6 +228,6 @@ def test_a_planner_workbook_is_solved_on_its_own_data(page, results_root, tmp_pa
     assert manifest["data"]["hash"] != base["data"]["hash"]
     kept = results_root / ".uploads" / "upload_good" / "so_lieu_tinh.xlsx"
     assert kept.read_bytes() == good.read_bytes()
-    row = page.locator("#provenance tbody tr").last.inner_text().split("\t")
+    row = _settled_row(page, "#provenance tbody tr", "upload_good")
     assert row[0] == "upload_good"
     assert row[6] == manifest["data"]["hash"][:12]

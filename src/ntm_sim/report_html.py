@@ -1,0 +1,232 @@
+"""Scenarios side by side as HTML: the tables the dashboard shows and the committee's report.
+
+:func:`build_report` writes one self-contained HTML file (styles and chart scripts
+inline): it opens on an office computer with no internet connection, and can be
+e-mailed or printed. Every figure is read from results folders (see
+:mod:`ntm_sim.analysis.compare`); numbers are in Vietnamese format.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_sim.analysis.compare import ScenarioRun, baseline_table, indicator_table, risk_table
+from ntm_sim.text import format_number_vi, format_percent_vi
+
+CSS = """
+table.ntm { border-collapse: collapse; font-size: 14px; }
+table.ntm th, table.ntm td { border: 1px solid #ccc; padding: 4px 8px; }
+table.ntm td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.ntm td.met { background: #e6f4ea; }
+table.ntm td.miss { background: #fce8e6; }
+.demo { background: #fff3cd; border: 2px solid #d39e00; padding: 6px 10px; font-weight: bold; }
+"""
+
+
+def _cell(value: float, decimals: int, css: str = "num") -> str:
+    return f'<td class="{css}">{html.escape(format_number_vi(value, decimals))}</td>'
+
+
+def indicators_html(runs: list[ScenarioRun]) -> str:
+    """Headline indicators, one column per scenario; green where the target is met."""
+    table = indicator_table(runs)
+    head = "".join(f"<th>{html.escape(r.name)}</th>" for r in runs)
+    rows = []
+    for _, row in table.iterrows():
+        target = row["target"]
+        cells = []
+        for r in runs:
+            v = row[r.name]
+            css = "num"
+            if not pd.isna(target):
+                css += " met" if v >= target - 1e-9 else " miss"
+            cells.append(_cell(v, int(row["decimals"]), css))
+        t = "" if pd.isna(target) else format_number_vi(target, int(row["decimals"]))
+        rows.append(f'<tr data-indicator="{row["indicator"]}"><td>{html.escape(row["label_vi"])}</td>'
+                    f'<td class="num">{t}</td>{"".join(cells)}</tr>')
+    return (f'<table class="ntm" id="indicators"><thead><tr><th>Chỉ tiêu</th><th>Mục tiêu</th>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def baselines_html(runs: list[ScenarioRun]) -> str:
+    """The optimum against the usual rules, per scenario."""
+    table = baseline_table(runs)
+    rows = []
+    for _, r in table.iterrows():
+        gain = "" if r["plan"] == "optimum" else f'+{format_number_vi(r["optimum_gain"])}'
+        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td><td>{html.escape(r["plan_vi"])}</td>'
+                    f'{_cell(r["communes_ntm"], 0)}{_cell(r["total_cost_mvnd"], 0)}<td class="num">{gain}</td></tr>')
+    return ('<table class="ntm" id="baselines"><thead><tr><th>Kịch bản</th><th>Cách phân bổ</th>'
+            '<th>Số xã đạt chuẩn</th><th>Vốn sử dụng (triệu đồng)</th><th>Phương án tối ưu hơn</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def risk_html(runs: list[ScenarioRun]) -> str:
+    """Monte Carlo spread and target probabilities, per scenario with a simulation."""
+    table = risk_table(runs)
+    if table.empty:
+        return "<p>Chưa có kết quả mô phỏng (chạy <code>ntm-sim simulate … --out KẾT_QUẢ/simulation</code>).</p>"
+    target = next((r.summary.get("targets", {}).get("communes_ntm", {}).get("target") for r in runs), None)
+    label = f"Xác suất đạt ≥ {format_number_vi(target)} xã" if target else "Xác suất đạt mục tiêu số xã"
+    rows = []
+    for _, r in table.iterrows():
+        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td>{_cell(r["draws"], 0)}{_cell(r["mean"], 1)}'
+                    f'<td class="num">{format_number_vi(r["p5"])}–{format_number_vi(r["p95"])}</td>'
+                    f'<td class="num">{format_percent_vi(r["p_target"])}</td>'
+                    f'<td class="num">{format_percent_vi(r["p_all"])}</td>'
+                    f'<td>{html.escape(r["failure_vi"])}</td></tr>')
+    return ('<table class="ntm" id="risk"><thead><tr><th>Kịch bản</th><th>Số lần thử</th>'
+            f'<th>Số xã đạt chuẩn (bình quân)</th><th>Khoảng 5–95%</th><th>{label}</th>'
+            '<th>Xác suất đạt mọi mục tiêu</th><th>Khi nào kế hoạch hụt</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def status_vi(summary: dict) -> str:
+    """Solver status in words: which stages are proven optimal, which stopped at the time limit."""
+    if summary.get("proven_optimal"):
+        return "tối ưu (đã chứng minh)"
+    proven, open_ = [], []
+    for st in summary.get("stages", []):
+        label = html.escape(str(st.get("name_vi", st["name"])))
+        if st.get("proven_optimal"):
+            proven.append(label)
+        else:
+            gap = st.get("mip_gap")
+            gap_txt = "" if gap is None or pd.isna(gap) else f" (sai số {format_percent_vi(gap, 2)})"
+            open_.append(label + gap_txt)
+    parts = ["dừng do hết thời gian, có phương án"]
+    if proven:
+        parts.append("đã chứng minh tối ưu: " + ", ".join(proven))
+    if open_:
+        parts.append("chưa chứng minh: " + ", ".join(open_))
+    return "; ".join(parts)
+
+
+def provenance_html(runs: list[ScenarioRun]) -> str:
+    """Where each figure comes from: hashes, solver status and gap, seed."""
+    rows = []
+    for r in runs:
+        m, s = r.manifest, r.summary
+        gap = s.get("mip_gap")
+        gap_txt = "–" if gap is None or pd.isna(gap) else format_percent_vi(gap, 2)
+        seed = r.simulation["seed"] if r.simulation else "–"
+        scen = str(m.get("scenario", {}).get("hash", ""))[:12]
+        data = str(m.get("data", {}).get("hash", ""))[:12]
+        rows.append(f"<tr><td>{html.escape(r.name)}</td><td>{html.escape(str(r.folder))}</td>"
+                    f"<td>{status_vi(s)}</td><td>{gap_txt}</td>"
+                    f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
+                    f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
+    return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
+            '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th>'
+            '<th>Hạt giống</th></tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def communes_frame(run: ScenarioRun) -> pd.DataFrame:
+    """The per-commune priorities of a run, communes not NTM at the start first, by rank."""
+    c = run.communes.copy()
+    c = c[c["year_ntm"].isna() | (c["year_ntm"] >= run.summary["years"][0])] if "year_ntm" in c else c
+    c = c.sort_values("rank")
+    cols = {"rank": "Thứ tự", "commune_name": "Xã", "district": "Huyện", "criteria_met_baseline": "Tiêu chí đầu kỳ",
+            "cost_to_complete_mvnd": "Vốn cần (triệu đồng)", "year_ntm": "Năm đạt chuẩn", "reason_vi": "Lý do"}
+    out = c[list(cols)].rename(columns=cols)
+    out["Vốn cần (triệu đồng)"] = [format_number_vi(v) for v in out["Vốn cần (triệu đồng)"]]
+    out["Năm đạt chuẩn"] = ["chưa đạt" if pd.isna(v) else str(int(v)) for v in out["Năm đạt chuẩn"]]
+    return out
+
+
+
+
+def demo_label(runs: list[ScenarioRun]) -> str | None:
+    """The demo-data label of the first run on demo data, if any."""
+    return next((r.summary.get("demo_label") for r in runs if r.demo), None)
+
+
+def build_report(runs: list[ScenarioRun], *, title: str | None = None) -> str:
+    """One self-contained HTML page comparing ``runs`` for the steering committee.
+
+    Styles and the chart library are inline: no script, style or font is fetched from
+    the internet when the file is opened.
+    """
+    from bokeh.embed import components
+    from bokeh.resources import Resources
+
+    from ntm_sim import __version__
+    from ntm_sim.plots import ntm_chart, threshold_chart
+
+    if not runs:
+        raise ValueError("a report needs at least one results folder")
+    title = title or "So sánh kịch bản xây dựng nông thôn mới"
+    charts = {"ntm": ntm_chart(runs)}
+    simulated = [r for r in runs if r.simulation]
+    if simulated:
+        charts["risk"] = threshold_chart(simulated)
+    script, divs = components(charts)
+    demo = demo_label(runs)
+    banner = f'<div class="demo" id="demo-banner">{html.escape(demo)}</div>' if demo else ""
+    created = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    communes = []
+    for r in runs:
+        table = communes_frame(r).to_html(index=False, escape=True, classes="ntm", border=0)
+        communes.append(f"<details><summary>{html.escape(r.name)}</summary>{table}</details>")
+    risk_chart = divs.get("risk", "")
+    return f"""<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
+{CSS}
+@media print {{ details {{ display: block; }} }}
+</style>
+{Resources(mode="inline", components=["bokeh"]).render_js()}
+{script}
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p>Lập lúc {created} bằng ntm-sim {html.escape(__version__)}; kịch bản:
+{", ".join(html.escape(r.name) for r in runs)}.</p>
+{banner}
+<h2>Chỉ tiêu chính</h2>
+<p>Xanh: đạt mục tiêu; đỏ: chưa đạt.</p>
+{indicators_html(runs)}
+<h2>Tiến độ</h2>
+{divs["ntm"]}
+<h2>So với cách phân bổ thông thường</h2>
+{baselines_html(runs)}
+<h2>Rủi ro (mô phỏng Monte Carlo)</h2>
+{risk_html(runs)}
+{risk_chart}
+<h2>Ưu tiên theo xã</h2>
+{"".join(communes)}
+<h2>Nguồn gốc số liệu</h2>
+{provenance_html(runs)}
+<p>Mỗi số liệu lấy từ thư mục kết quả có tệp manifest.json (mã băm kịch bản và dữ liệu,
+phiên bản, hạt giống, trạng thái bộ giải).</p>
+</body>
+</html>
+"""
+
+
+def write_report(runs: list[ScenarioRun], path: Path | str, *, title: str | None = None) -> Path:
+    """Write :func:`build_report` to ``path`` atomically (a failed write leaves nothing)."""
+    path = Path(path)
+    text = build_report(runs, title=title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,76 @@
+"""The committee's HTML report: figures from the results, self-contained, bad folders named."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ntm_sim.analysis.compare import find_runs
+from ntm_sim.cli import app
+from ntm_sim.report_html import build_report
+from ntm_sim.text import format_number_vi, format_percent_vi
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def test_report_carries_the_figures_and_loads_nothing(compare_root):
+    runs = find_runs(compare_root)
+    text = build_report(runs, title="Báo cáo thử")
+    base = json.loads((compare_root / "baseline" / "summary.json").read_text(encoding="utf-8"))
+    sim = json.loads((compare_root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
+    assert "<title>Báo cáo thử</title>" in text
+    assert base["demo_label"] in text
+    assert f'<td class="num met">{base["communes_ntm"]}</td>' in text or \
+        f'<td class="num miss">{base["communes_ntm"]}</td>' in text
+    assert format_number_vi(base["total_cost_mvnd"]) in text
+    assert format_percent_vi(sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]) in text
+    # every commune's reason, escaped
+    assert "Lý do" in text
+    # self-contained: the chart library inline (no script src at all), no address to fetch in the page;
+    # bokeh.min.js holds a MathJax loader that runs only for math text (the browser test sees no request)
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.IGNORECASE)
+    outside = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.DOTALL | re.IGNORECASE)
+    assert not EXTERNAL.search(outside), EXTERNAL.search(outside)
+    assert "Bokeh" in text
+
+
+def test_cli_report_from_a_folder_of_runs(compare_root, tmp_path):
+    out = tmp_path / "sub" / "bao_cao.html"
+    result = CliRunner().invoke(app, ["report", str(compare_root), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 kịch bản: baseline, budget_cut_20" in result.output
+    assert "MINH HỌA" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert "budget_cut_20" in text
+    assert [p.name for p in out.parent.iterdir()] == ["bao_cao.html"]  # no temporary left behind
+
+
+def test_cli_report_of_named_folders_keeps_their_order(compare_root, tmp_path):
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(compare_root / "budget_cut_20"), str(compare_root / "baseline"),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    head = re.search(r'<table class="ntm" id="indicators"><thead><tr>(.*?)</tr>', out.read_text(encoding="utf-8"))
+    assert head is not None
+    assert re.findall(r"<th>(.*?)</th>", head.group(1))[2:] == ["budget_cut_20", "baseline"]
+
+
+def test_cli_report_bad_folders_are_named_and_nothing_is_written(tmp_path: Path):
+    out = tmp_path / "r.html"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(app, ["report", str(empty), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "no results folder inside" in result.output
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "summary.json").write_text("[1, 2", encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", str(broken), str(empty), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "summary.json" in result.output
+    assert "not valid JSON" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()

@@ -1,0 +1,39 @@
+"""The committee's report in a real browser: downloaded from the dashboard, opened offline."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+
+def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, results_root, tmp_path):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(dashboard_url)
+    page.wait_for_selector("#indicators", timeout=30_000)
+    page.get_by_label("budget_cut_20").uncheck()
+    page.wait_for_timeout(1000)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_text("Tải báo cáo cho Ban Chỉ đạo").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "bao_cao_so_sanh_kich_ban.html"
+    text = path.read_text(encoding="utf-8")
+    assert "<th>baseline</th>" in text
+    assert "<th>budget_cut_20</th>" not in text  # only the ticked scenarios
+    # open it from disk with every request to a network refused: it must still draw its charts
+    offline = browser.new_context(offline=True)
+    report = offline.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    report.on("request", lambda r: requests.append(r.url))
+    report.on("pageerror", lambda e: errors.append(str(e)))
+    report.goto(path.as_uri())
+    report.wait_for_selector("canvas", state="attached", timeout=15_000)
+    assert report.locator("canvas").count() >= 2
+    assert [u for u in requests if not u.startswith("file:")] == []
+    assert errors == []
+    assert "MINH HỌA" in report.locator("#demo-banner").inner_text()
+    offline.close()
+    context.close()
