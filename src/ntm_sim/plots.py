@@ -16,7 +16,7 @@ def ntm_chart(runs: list[ScenarioRun]) -> figure:
                y_axis_label="Số xã", toolbar_location=None, sizing_mode="stretch_width")
     for i, run in enumerate(runs):
         d = data[data["scenario"] == run.name]
-        src = ColumnDataSource(d)
+        src = ColumnDataSource(d.to_dict(orient="list"))  # a dict: no pandas index to reset
         color = Category10_10[i % 10]
         p.line("year", "communes_ntm", source=src, color=color, line_width=2, legend_label=run.name)
         p.scatter("year", "communes_ntm", source=src, color=color, size=7)
@@ -36,7 +36,8 @@ def threshold_chart(runs: list[ScenarioRun]) -> figure:
     for i, run in enumerate(runs):
         d = data[data["scenario"] == run.name]
         if len(d):
-            p.step("k", "probability", source=ColumnDataSource(d), color=Category10_10[i % 10], line_width=2,
+            src = ColumnDataSource(d.to_dict(orient="list"))
+            p.step("k", "probability", source=src, color=Category10_10[i % 10], line_width=2,
                    legend_label=run.name, mode="after")
     p.yaxis.formatter = NumeralTickFormatter(format="0%")  # whole percentages: no decimal mark to localise
     if p.legend:
