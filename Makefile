@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 # the main job: solve and simulate the bundled scenarios (once), then serve the dashboard
-RUN_SCENARIOS ?= baseline budget_cut_20
+RUN_SCENARIOS ?= baseline budget_cut_20 funding_gap
 PORT ?= 5006
 
 run: install $(foreach s,$(RUN_SCENARIOS),results/$(s)/simulation/summary.json)

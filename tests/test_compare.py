@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ntm_sim.analysis.compare import (
@@ -43,6 +44,7 @@ def test_tables_carry_the_summaries_exactly(root):
     assert t.loc["communes_ntm", "target"] == 94
     assert t.loc["district_units", "baseline"] == len(s[0]["district_units"])
     assert t.loc["total_cost_mvnd", "budget_cut_20"] == pytest.approx(s[1]["total_cost_mvnd"])
+    assert np.isnan(t.loc["funding_gap_mvnd", "baseline"])  # max-achievement: no funding gap asked
     # less money never more communes (same data, same rules)
     assert t.loc["communes_ntm", "budget_cut_20"] <= t.loc["communes_ntm", "baseline"]
     years = ntm_by_year(runs)

@@ -332,7 +332,7 @@ def simulate(
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
     import time
 
-    from ntm_sim.instance import build_instance
+    from ntm_sim.instance import build_instance, with_gap_source
     from ntm_sim.optimize import solve as run_solve
     from ntm_sim.results import load_plans, write_simulation_results
     from ntm_sim.simulate import simulate as run_simulation
@@ -345,6 +345,8 @@ def simulate(
     solver = None
     if plan is not None:
         inst = build_instance(ds, sc)  # type: ignore[arg-type]
+        if sc.mode == "min-cost":  # type: ignore[attr-defined]
+            inst = with_gap_source(inst)  # the plan's funding gap is a source of its own
         plans = load_plans(inst, plan)
     else:
         result = run_solve(ds, sc, time_limit=time_limit)  # type: ignore[arg-type]

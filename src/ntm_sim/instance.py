@@ -165,8 +165,15 @@ class Instance:
 
     @property
     def total_budget(self) -> float:
-        """Money available over the horizon."""
+        """Money available over the horizon (with the gap source's envelope, if any)."""
         return float(self.budget.sum())
+
+    @property
+    def real_budget(self) -> float:
+        """Money the real sources provide over the horizon (the gap source left out)."""
+        if self.gap_source is None:
+            return self.total_budget
+        return float(self.budget.sum() - self.budget[self.gap_source].sum())
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -515,3 +522,19 @@ def with_gap_source(inst: Instance) -> Instance:
     # the gap source may pay anything, anywhere
     classes = [tuple(cls) + (f,) for cls in inst.classes]
     return replace(inst, sources=[*inst.sources, GAP_SOURCE], budget=budget, classes=classes, gap_source=f)
+
+
+def with_gap_funded(inst: Instance, gap_by_year: np.ndarray) -> Instance:
+    """The instance with the gap source's envelope set to ``gap_by_year``.
+
+    Use it to evaluate a min-cost plan as if the committee raised exactly the funding gap
+    the plan asks for: no more money than that is there when costs overrun.
+    """
+    inst = with_gap_source(inst)
+    gap = np.asarray(gap_by_year, dtype=float)
+    if gap.shape != (inst.n_years,) or (gap < 0).any():
+        raise ValueError(f"gap_by_year must be {inst.n_years} non-negative amounts, got {gap!r}")
+    budget = inst.budget.copy()
+    budget[inst.gap_source] = gap
+    return replace(inst, budget=budget)
+

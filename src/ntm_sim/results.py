@@ -27,7 +27,7 @@ import pandas as pd
 import ntm_sim
 from ntm_sim.dataset import Dataset
 from ntm_sim.errors import InputError, Problem
-from ntm_sim.instance import Instance
+from ntm_sim.instance import GAP_SOURCE, Instance
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
 from ntm_sim.optimize.explain import commune_table
@@ -120,6 +120,14 @@ def manifest(ds: Dataset, scenario: Scenario, folder: Path, *, kind: str, status
     }
 
 
+def _real_spend(inst: Instance, plan: Plan) -> float:
+    """Money the plan takes from the real sources (the gap source left out)."""
+    spend = plan.outcomes.spend_by_source_year
+    if inst.gap_source is None:
+        return float(spend.sum())
+    return float(spend.sum() - spend[inst.gap_source].sum())
+
+
 def outcome_summary(plan: Plan, result: SolveResult) -> dict:
     """Headline figures of one plan."""
     inst = result.instance
@@ -144,7 +152,7 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
         "criterion_communes": {inst.criteria[k]: int(n) for k, n in enumerate(o.criterion_communes)},
         "total_cost_mvnd": o.total_cost,
         "spend_by_year_source": spend,
-        "unspent_mvnd": float(inst.total_budget - o.total_cost),
+        "unspent_mvnd": float(inst.real_budget - _real_spend(inst, plan)),
     }
 
 
@@ -187,6 +195,7 @@ def solve_summary(result: SolveResult) -> dict:
         s = outcome_summary(plan, result)
         s["name_vi"] = NAMES_VI.get(name, name)
         s["optimum_minus_baseline_communes"] = best.communes_ntm - plan.outcomes.communes_ntm
+        s["optimum_minus_baseline_cost_mvnd"] = best.total_cost - plan.outcomes.total_cost
         s["targets"] = targets_report(result, plan)
         baselines[name] = s
     summary = {
@@ -208,7 +217,7 @@ def solve_summary(result: SolveResult) -> dict:
         "demo_label": ds.meta.demo_label if ds.meta.demo else None,
         "costs_estimated": ds.any_cost_estimated,
         "years": [int(y) for y in inst.years],
-        "budget_mvnd": float(inst.total_budget),
+        "budget_mvnd": float(inst.real_budget),
         "stages": [{"name": s.name, "name_vi": STAGE_NAMES_VI.get(s.name, s.name), "sense": s.sense,
                     "termination": str(s.termination),
                     "proven_optimal": s.proven_optimal, "objective": s.objective, "bound": s.bound,
@@ -332,7 +341,11 @@ def _read_plan(inst: Instance, folder: Path) -> Decisions:
     p_index = {(int(c), inst.criteria[int(k)]): p
                for p, (c, k) in enumerate(zip(inst.proj_commune, inst.proj_criterion, strict=True))}
     flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
-    for r in funding.itertuples(index=False):
+    for row, r in enumerate(funding.itertuples(index=False), start=2):
+        if r.source not in f_index:
+            hint = " (a min-cost plan: simulate it with its min-cost scenario)" if r.source == GAP_SOURCE else ""
+            raise InputError([Problem(str(funding_path), f"unknown funding source{hint}", row=row, column="source",
+                                      expected=", ".join(inst.sources), found=str(r.source))])
         if r.kind == "criterion":
             g = inst.proj_class[p_index[(c_index[r.commune_code], str(r.criterion))]]
         elif r.kind.startswith("district"):

@@ -31,6 +31,7 @@ INDICATORS: tuple[tuple[str, str, str, int], ...] = (
     ("villages_model_new", "Thôn kiểu mẫu mới", "New model villages", 0),
     ("total_cost_mvnd", "Tổng vốn sử dụng (triệu đồng)", "Money spent (million VND)", 0),
     ("unspent_mvnd", "Vốn chưa sử dụng (triệu đồng)", "Money left (million VND)", 0),
+    ("funding_gap_mvnd", "Vốn còn thiếu để đạt mục tiêu (triệu đồng)", "Funding gap (million VND)", 0),
 )
 TARGET_KEYS = {"communes_ntm": "communes_ntm", "advanced": "advanced", "model": "model",
                "avg_criteria": "avg_criteria"}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ntm_sim.dataset import Dataset
-from ntm_sim.instance import Instance, build_instance, with_gap_source
+from ntm_sim.instance import Instance, build_instance, with_gap_funded, with_gap_source
 from ntm_sim.optimize.baselines import RULES
 from ntm_sim.optimize.model import PlanModel, build_model, stage_tolerance
 from ntm_sim.optimize.solver import StageReport, Termination, make_backend
@@ -156,8 +156,10 @@ def solve(
         inst = with_gap_source(inst)
     base_plans: dict[str, Plan] = {}
     if baselines:
+        # the rules spend the real envelopes only: the gap source is what min-cost asks for
+        base_inst = with_gap_funded(inst, np.zeros(inst.n_years)) if mode == "min-cost" else inst
         for name, rule in RULES.items():
-            base_plans[name] = make_plan(inst, rule(inst), name)
+            base_plans[name] = make_plan(base_inst, rule(base_inst), name)
     model = build_model(inst, mode)
     backend = make_backend(solver, model, settings.threads)
     build_s = time.perf_counter() - start

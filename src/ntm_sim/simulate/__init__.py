@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ntm_sim.instance import Instance
-from ntm_sim.plan import Decisions
+from ntm_sim.instance import Instance, with_gap_funded
+from ntm_sim.plan import Decisions, make_plan
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.uncertainty import Range, UncertaintySettings
 
@@ -196,6 +196,7 @@ def simulate(
         Called with (draws done, draws in all) after each block.
     """
     settings = settings or UncertaintySettings()
+    inst = fund_gap(inst, plans)
     if experiments is None:
         experiments = sample_experiments(settings, n_draws, sampler, seed)
     n_draws = len(experiments)
@@ -214,6 +215,21 @@ def simulate(
 
         results = run_blocks(scheduler, _run_block, inst, plans, settings, blocks, seed, progress, bounds)
     return _assemble(inst, settings, experiments, plans, results, seed, sampler)
+
+
+def fund_gap(inst: Instance, plans: dict[str, Decisions]) -> Instance:
+    """For an instance with a gap source: its envelope set to what the plans take from it.
+
+    A min-cost plan is simulated as if the committee raised exactly the funding gap it
+    asks for (the most any of the compared plans takes, year by year), and no more: when
+    costs overrun there is no bottomless source to absorb them.
+    """
+    if inst.gap_source is None:
+        return inst
+    need = np.zeros(inst.n_years)
+    for dec in plans.values():
+        need = np.maximum(need, make_plan(inst, dec, "gap").outcomes.spend_by_source_year[inst.gap_source])
+    return with_gap_funded(inst, need)
 
 
 def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.DataFrame,
