@@ -340,6 +340,11 @@ def simulate(
     if sampler not in ("mc", "lhs", "sobol"):
         raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
     sc, ds = load_for_scenario(scenario, data, units)
+    if robust and sc.mode != "max-achievement":  # type: ignore[attr-defined]
+        raise InputError([Problem("--robust", "a robust plan is tuned in max-achievement mode",
+                                  expected="a max-achievement scenario (for min-cost, compare the funding gap "
+                                           "under a costlier scenario instead)",
+                                  found=str(sc.mode))])  # type: ignore[attr-defined]
     demo_banner(ds)
     start = time.perf_counter()
     solver = None

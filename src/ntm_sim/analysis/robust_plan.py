@@ -58,6 +58,10 @@ def robust_plan(ds: Dataset, scenario: Scenario, *, buffers: tuple[float, ...] =
     target
         Communes NTM to reach (default: the scenario's target).
     """
+    if scenario.mode != "max-achievement":
+        # a buffer here shrinks the money to plan with; in min-cost mode that only moves
+        # spending onto the gap source, with no contingency at all
+        raise ValueError("robust plans are tuned in max-achievement mode")
     if 0.0 not in buffers:
         buffers = (0.0, *buffers)
     settings = settings or scenario.uncertainty
