@@ -406,3 +406,63 @@ def report(
         echo(f"*** {label} ***")
     write_report(runs, out, title=title)
     echo(f"Báo cáo: {out} ({len(runs)} kịch bản: {', '.join(r.name for r in runs)})")
+
+
+# ----- sweep --------------------------------------------------------------------------------
+
+@app.command()
+@guarded
+def sweep(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files (all on the first one's data).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Sweep folder (written atomically).")],
+    budget_scale: Annotated[str | None, typer.Option(
+        "--budget-scale", help="Comma-separated budget multipliers for each scenario, e.g. 0.6,0.8,1.0.")] = None,
+    data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the first scenario's).")] = None,
+    draws: Annotated[int, typer.Option(min=0, help="Draws per scenario (0: solve only).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed, the same for every scenario.")] = 0,
+    sampler: Annotated[str, typer.Option(help="mc, lhs or sobol.")] = "mc",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver seconds per scenario.")] = None,
+    units: UnitsOption = "lao_cai",
+) -> None:
+    """Solve and simulate many scenarios (and budget levels) on common random numbers."""
+    from ntm_sim.scenario import load_scenario
+    from ntm_sim.sweep import budget_variants, write_sweep
+    from ntm_sim.sweep import sweep as run_sweep
+    from ntm_sim.text import format_number_vi, format_percent_vi
+
+    if sampler not in ("mc", "lhs", "sobol"):
+        raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
+    scales: list[float] | None = None
+    if budget_scale is not None:
+        try:
+            scales = [float(x) for x in budget_scale.split(",") if x.strip()]
+        except ValueError:
+            scales = []
+        if not scales or any(s < 0 for s in scales):
+            raise InputError([Problem("--budget-scale", "not a list of budget multipliers",
+                                      expected="numbers ≥ 0 separated by commas, e.g. 0.6,0.8,1.0",
+                                      found=budget_scale)])
+    first, ds = load_for_scenario(scenarios[0], data, units)
+    scs = [first] + [load_scenario(p) for p in scenarios[1:]]
+    if scales is not None:
+        scs = [v for sc in scs for v in budget_variants(sc, scales)]  # type: ignore[arg-type]
+    names = [sc.name for sc in scs]  # type: ignore[attr-defined]
+    if len(set(names)) != len(names):
+        raise InputError([Problem(", ".join(str(p) for p in scenarios), "two scenarios have the same name",
+                                  expected="a different 'name:' in each scenario file", found=", ".join(names))])
+    demo_banner(ds)
+
+    def progress(done: int, total: int) -> None:
+        echo(f"  … {done}/{total} kịch bản", err=True)
+
+    result = run_sweep(ds, scs, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,  # type: ignore[arg-type]
+                       scheduler=scheduler, progress=progress)
+    write_sweep(result, out, command=sys.argv)
+    for _, r in result.table.iterrows():
+        sim = "" if not r["draws"] else (f"; mô phỏng {format_number_vi(r['sim_mean'], 1)} xã "
+                                         f"({format_number_vi(r['sim_p5'])}–{format_number_vi(r['sim_p95'])}), "
+                                         f"P(mục tiêu) {format_percent_vi(r['p_target'])}")
+        echo(f"{r['scenario']}: {r['communes_ntm']} xã NTM, {format_number_vi(r['total_cost_mvnd'] / 1000, 1)} tỷ đồng"
+             f"{sim}")
+    echo(f"Kết quả: {out} (sweep.csv và một thư mục kết quả cho mỗi kịch bản)")

@@ -1,0 +1,85 @@
+"""Scenario sweeps: identical locally and on a Dask LocalCluster, monotone in money, readable as runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ntm_sim.analysis.compare import find_runs
+from ntm_sim.cli import app
+from ntm_sim.scenario import load_scenario
+from ntm_sim.sweep import budget_variants, sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALES = [0.5, 0.75, 1.0]
+
+
+@pytest.fixture(scope="module")
+def variants():
+    # the headline stage only: proven optimal in about a second, so the plans are deterministic
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml").with_(objective={"order": ["communes_ntm"]})
+    return budget_variants(sc, SCALES)
+
+
+@pytest.fixture(scope="module")
+def local(lao_cai, variants):
+    return sweep(lao_cai, variants, draws=300, seed=5)
+
+
+def test_variants_scale_the_money(variants, lao_cai, local):
+    assert [v.name for v in variants] == ["baseline_x050", "baseline_x075", "baseline_x100"]
+    budgets = local.table["budget_mvnd"].to_numpy()
+    np.testing.assert_allclose(budgets / budgets[-1], SCALES)
+
+
+def test_more_money_never_fewer_communes(local):
+    t = local.table
+    assert t["proven_optimal"].all()
+    assert t["communes_ntm"].is_monotonic_increasing
+    assert (t["communes_ntm"] >= t["planners_rule_communes"]).all()
+    # same draws for every scenario (common random numbers): the simulated mean rises with money too
+    assert t["sim_mean"].is_monotonic_increasing
+    assert (t["sim_p5"] <= t["sim_mean"]).all()
+    assert (t["sim_mean"] <= t["sim_p95"]).all()
+    assert (t["seed"] == 5).all()
+
+
+def test_dask_sweep_equals_local(lao_cai, variants, local):
+    pytest.importorskip("dask.distributed")
+    dist = sweep(lao_cai, variants, draws=300, seed=5, scheduler="local")
+    pd.testing.assert_frame_equal(dist.table, local.table)
+    for name, run in local.runs.items():
+        a = run.simulation.outcomes["optimum"]["communes_ntm"]
+        b = dist.runs[name].simulation.outcomes["optimum"]["communes_ntm"]
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cli_sweep_writes_runs_the_dashboard_reads(tmp_path):
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml").with_(objective={"order": ["communes_ntm"]})
+    path = tmp_path / "quick.yaml"
+    path.write_text(sc.to_yaml(), encoding="utf-8")
+    out = tmp_path / "sweep"
+    r = CliRunner().invoke(app, ["sweep", str(path), "--budget-scale", "0.8,1.0", "--draws", "100",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["scenario"].tolist() == ["baseline_x080", "baseline_x100"]
+    runs = find_runs(out)
+    assert [x.name for x in runs] == ["baseline_x080", "baseline_x100"]
+    assert all(x.simulation is not None for x in runs)
+    assert [x.summary["communes_ntm"] for x in runs] == table["communes_ntm"].tolist()
+    assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("bad", ["abc", "0.8,-1", ","])
+def test_cli_sweep_bad_scale_is_named(tmp_path, bad):
+    out = tmp_path / "s"
+    r = CliRunner().invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--budget-scale", bad,
+                                 "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "--budget-scale: not a list of budget multipliers" in r.output
+    assert not out.exists()
