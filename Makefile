@@ -29,9 +29,11 @@ results/%/simulation/summary.json: scenarios/%.yaml | install
 	$(VENV)/bin/ntm-sim simulate $< --plan results/$* --draws 2000 --seed 0 --out results/$*/simulation
 
 # browser tests drive Debian's Chromium (Playwright cannot download its own browsers here)
+SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo)
+
 chromium:
-	@command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null 2>&1 \
-		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 \
+		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null)
 
 test: install chromium
 	$(VENV)/bin/ruff check src tests benchmarks dashboards
