@@ -44,6 +44,7 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/bench_optimize.py
+	$(PY) benchmarks/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache results

@@ -40,6 +40,7 @@ from ntm_sim.workflow import UPLOAD_SUFFIXES, dataset_from_upload, run_scenario,
 
 pn.extension(design="native", sizing_mode="stretch_width")
 
+
 def html_pane(text: str) -> pn.pane.HTML:
     """An HTML pane with the tables' styles (each pane has its own shadow root)."""
     return pn.pane.HTML(text, stylesheets=[CSS])
@@ -102,6 +103,9 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
                                     time_limit=float(limit.value))
         except InputError as exc:
             say(f"<pre>{html.escape(str(exc))}</pre>", "miss")
+        except Exception as exc:  # shown to the planner, not lost in the server log
+            say(f"Lỗi không mong đợi: <code>{html.escape(type(exc).__name__)}: "
+                f"{html.escape(str(exc))}</code>", "miss")
         else:
             on_done(label)
             say(f"Xong: <code>{html.escape(label)}</code> đã được thêm vào so sánh.", "met")
