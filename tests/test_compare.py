@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ntm_sim.analysis.compare import (
@@ -94,3 +95,30 @@ def test_a_broken_run_does_not_hide_the_others(root, tmp_path):
     assert "broken" in str(problems[0])
     with pytest.raises(InputError, match="broken"):
         find_runs(tmp_path)
+
+
+def test_commune_table_carries_the_simulated_probability(root):
+    from ntm_sim.analysis.compare import commune_probability
+    from ntm_sim.report_html import communes_frame
+
+    base, cut = find_runs(root)
+    prob = commune_probability(base)
+    assert prob is not None
+    sim = pd.read_csv(root / "baseline" / "simulation" / "communes.csv", dtype={"commune_code": str})
+    opt = sim[sim["plan"] == "optimum"].set_index("commune_code")["p_ntm_2025"]
+    assert prob.equals(opt.astype(float))
+    frame = communes_frame(base)
+    column = "Khả năng đạt chuẩn đến 2025 (mô phỏng)"
+    assert list(frame.columns).index(column) == list(frame.columns).index("Năm đạt chuẩn") + 1
+    # a commune the plan leaves short is rarely NTM in the draws; the values are Vietnamese percentages
+    assert all(v.endswith("%") for v in frame[column])
+    # no simulation, no column
+    assert commune_probability(cut) is None
+    assert column not in communes_frame(cut).columns
+
+
+def test_reasons_name_the_district_once(root):
+    base = find_runs(root)[0]
+    reasons = " ".join(base.communes["reason_vi"].astype(str))
+    assert "huyện Huyện" not in reasons
+    assert "cần để Huyện" in reasons or "cần để Thành phố" in reasons or "cần để Thị xã" in reasons

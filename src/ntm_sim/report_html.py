@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ntm_sim.analysis.compare import ScenarioRun, baseline_table, indicator_table, risk_table
+from ntm_sim.analysis.compare import ScenarioRun, baseline_table, commune_probability, indicator_table, risk_table
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 CSS = """
@@ -138,9 +138,13 @@ def communes_frame(run: ScenarioRun) -> pd.DataFrame:
     out = c[list(cols)].rename(columns=cols)
     out["Vốn cần (triệu đồng)"] = [format_number_vi(v) for v in out["Vốn cần (triệu đồng)"]]
     out["Năm đạt chuẩn"] = ["chưa đạt" if pd.isna(v) else str(int(v)) for v in out["Năm đạt chuẩn"]]
+    prob = commune_probability(run)
+    if prob is not None:
+        # beside the plan's year: how likely the commune really gets there (slips, overruns, disasters)
+        p = c["commune_code"].astype(str).map(prob)
+        out.insert(out.columns.get_loc("Năm đạt chuẩn") + 1, f"Khả năng đạt chuẩn đến {run.horizon} (mô phỏng)",
+                   ["–" if pd.isna(v) else format_percent_vi(v, 0) for v in p])
     return out
-
-
 
 
 def demo_label(runs: list[ScenarioRun]) -> str | None:

@@ -117,6 +117,7 @@ def test_unticking_a_scenario_removes_its_column(page):
 def test_commune_priorities_follow_the_chosen_scenario(page, results_root):
     table = page.locator("table.panel-df")
     assert "Lý do" in table.locator("thead").inner_text()
+    assert "Khả năng đạt chuẩn đến 2025 (mô phỏng)" in table.locator("thead").inner_text()
     first = table.locator("tbody tr").first.inner_text()
     assert "Thứ tự" not in first
     assert first.strip()

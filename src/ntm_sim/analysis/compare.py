@@ -47,6 +47,7 @@ class ScenarioRun:
     communes: pd.DataFrame
     manifest: dict
     simulation: dict | None = None
+    sim_communes: pd.DataFrame | None = None  # P(NTM by each year) per plan and commune
 
     @property
     def demo(self) -> bool:
@@ -90,9 +91,23 @@ def load_run(folder: Path | str) -> ScenarioRun:
                                   expected="a folder written by 'ntm-sim solve'")]) from None
     sim_file = folder / SIMULATION / "summary.json"
     simulation = _read_json(sim_file) if sim_file.exists() else None
+    sim_communes = None
+    if simulation is not None and (folder / SIMULATION / "communes.csv").exists():
+        sim_communes = pd.read_csv(folder / SIMULATION / "communes.csv", dtype={"commune_code": str})
     name = str(summary.get("scenario") or folder.name)
     return ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
-                       simulation=simulation)
+                       simulation=simulation, sim_communes=sim_communes)
+
+
+def commune_probability(run: ScenarioRun, plan: str = "optimum") -> pd.Series | None:
+    """Simulated probability that each commune is NTM at the horizon under ``plan`` (by commune code)."""
+    if run.sim_communes is None:
+        return None
+    column = f"p_ntm_{run.horizon}"
+    rows = run.sim_communes[run.sim_communes["plan"] == plan]
+    if column not in rows or rows.empty:
+        return None
+    return rows.set_index("commune_code")[column].astype(float)
 
 
 def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:

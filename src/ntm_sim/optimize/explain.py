@@ -96,8 +96,10 @@ def _reason(inst: Instance, c: int, year: int, base_ntm: bool, missing: list[str
             why_vi.append("được chỉ định đạt chuẩn")
             why_en.append("locked in by the planners")
         if d in targeted:
-            why_vi.append(f"cần để huyện {inst.dataset.districts['district_name'].iloc[d]} đạt chuẩn")
-            why_en.append(f"needed for district {inst.districts[d]} to be recognised")
+            # names carry their kind already ("Huyện Bảo Yên", "Thị xã Sa Pa")
+            district = inst.dataset.districts["district_name"].iloc[d]
+            why_vi.append(f"cần để {district} đạt chuẩn")
+            why_en.append(f"needed for {district} to be recognised")
         why_vi.append(f"chi phí hoàn thành {_bn(cost_all)} tỷ đồng, xếp thứ {cost_rank}/{n_open} về mức rẻ")
         why_en.append(f"costs {cost_all / 1000:,.1f} billion VND to complete, rank {cost_rank}/{n_open} by cost")
         return (f"Đạt chuẩn năm {year}: " + "; ".join(why_vi) + ".",
