@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.dataset import Dataset
-from ntm_sim.optimize import SolveResult
 from ntm_sim.scenario import Scenario
-from ntm_sim.simulate import SimulationResult
+from ntm_sim.workflow import SolvedScenario, solve_and_simulate, write_run
 
 COLUMNS = ["scenario", "title", "mode", "budget_scale", "budget_mvnd", "status", "proven_optimal", "mip_gap",
            "communes_ntm", "advanced", "model", "district_units", "total_cost_mvnd", "funding_gap_mvnd",
@@ -31,20 +30,11 @@ COLUMNS = ["scenario", "title", "mode", "budget_scale", "budget_mvnd", "status",
 
 
 @dataclass
-class SweepRun:
-    """One scenario of a sweep: its solve and its simulation."""
-
-    scenario: Scenario
-    result: SolveResult
-    simulation: SimulationResult | None
-
-
-@dataclass
 class SweepResult:
     """A sweep: one row per scenario (levers, then outcomes), and each scenario's run."""
 
     table: pd.DataFrame
-    runs: dict[str, SweepRun]
+    runs: dict[str, SolvedScenario]
 
 
 def budget_variants(scenario: Scenario, scales: list[float]) -> list[Scenario]:
@@ -60,22 +50,7 @@ def budget_variants(scenario: Scenario, scales: list[float]) -> list[Scenario]:
     return out
 
 
-def run_one(ds: Dataset, scenario: Scenario, draws: int, seed: int, sampler: str,
-            time_limit: float | None) -> SweepRun:
-    """Solve one scenario and simulate its optimum and baselines (a sweep's task)."""
-    from ntm_sim.optimize import solve
-    from ntm_sim.simulate import simulate
-
-    result = solve(ds, scenario, time_limit=time_limit)
-    sim = None
-    if draws > 0:
-        plans = {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
-        sim = simulate(result.instance, plans, scenario.uncertainty, n_draws=draws, seed=seed,
-                       sampler=sampler)  # type: ignore[arg-type]
-    return SweepRun(scenario=scenario, result=result, simulation=sim)
-
-
-def _row(run: SweepRun) -> dict:
+def _row(run: SolvedScenario) -> dict:
     r, sc = run.result, run.scenario
     o = r.plan.outcomes
     row = {
@@ -123,10 +98,10 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
     names = [sc.name for sc in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ in a sweep: {names}")
-    runs: list[SweepRun | None] = [None] * len(scenarios)
+    runs: list[SolvedScenario | None] = [None] * len(scenarios)
     if scheduler is None:
         for i, sc in enumerate(scenarios):
-            runs[i] = run_one(ds, sc, draws, seed, sampler, time_limit)
+            runs[i] = solve_and_simulate(ds, sc, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit)
             if progress:
                 progress(i + 1, len(scenarios))
     else:
@@ -138,8 +113,9 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
         try:
             ds_f = client.scatter(ds, broadcast=True)
             key = uuid.uuid4().hex[:12]
-            futures = [client.submit(run_one, ds_f, sc, draws, seed, sampler, time_limit, pure=False,
-                                     key=f"ntm-sweep-{key}-{i}") for i, sc in enumerate(scenarios)]
+            futures = [client.submit(solve_and_simulate, ds_f, sc, draws=draws, seed=seed, sampler=sampler,
+                                     time_limit=time_limit, pure=False, key=f"ntm-sweep-{key}-{i}")
+                       for i, sc in enumerate(scenarios)]
             index = {f.key: i for i, f in enumerate(futures)}
             for done, fut in enumerate(as_completed(futures), start=1):
                 runs[index[fut.key]] = fut.result()
@@ -160,20 +136,12 @@ def write_sweep(result: SweepResult, out: Path | str, *, command: list[str] | No
     The scenario folders are what ``ntm-sim solve`` and ``simulate`` write, so the
     dashboard and ``ntm-sim report`` read ``out`` as a folder of runs.
     """
-    from ntm_sim.results import (
-        atomic_folder,
-        package_versions,
-        write_json,
-        write_simulation_results,
-        write_solve_results,
-    )
+    from ntm_sim.results import atomic_folder, package_versions, write_json
 
     out = Path(out)
     with atomic_folder(out) as tmp:
         for name, run in result.runs.items():
-            write_solve_results(run.result, tmp / name, command=command)
-            if run.simulation is not None:
-                write_simulation_results(run.simulation, tmp / name / "simulation", command=command)
+            write_run(run, tmp / name, command=command)
         result.table.to_csv(tmp / "sweep.csv", index=False, lineterminator="\n")
         first = next(iter(result.runs.values()))
         write_json(tmp / "manifest.json", {

@@ -1,16 +1,31 @@
-"""One call from a scenario to a results folder: solve, then simulate the plans.
+"""From a scenario to a results folder: solve, simulate the plans, write both.
 
-What ``ntm-sim solve`` followed by ``ntm-sim simulate --plan`` does, for callers that are
-not the command line (the dashboard, notebooks): the solve folder is written atomically
+What ``ntm-sim solve`` followed by ``ntm-sim simulate`` does, for callers that are not the
+command line (the dashboard, sweeps, notebooks): the solve folder is written atomically
 first, then its ``simulation/`` subfolder, so a failed simulation never spoils the plan.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ntm_sim.dataset import BUNDLED, Dataset, load_dataset
+from ntm_sim.optimize import SolveResult
 from ntm_sim.scenario import Scenario, resolve_data_path
+from ntm_sim.simulate import SimulationResult
+
+
+@dataclass
+class SolvedScenario:
+    """A scenario, its solve, and the simulation of its optimum and baselines (if any)."""
+
+    scenario: Scenario
+    result: SolveResult
+    simulation: SimulationResult | None
 
 
 def scenario_dataset(scenario: Scenario) -> Dataset:
@@ -27,9 +42,10 @@ UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
 
 def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tuple[Dataset, Path]:
-    """Keep a planner's uploaded workbook (or CSV) in ``folder`` and load it.
+    """Load a planner's uploaded workbook (or CSV) and keep it in ``folder``.
 
-    The file is kept, so that the results' manifest points at data that still exist.
+    The file is kept only when it loads, so that the results' manifest points at data
+    that still exist and a refused file leaves nothing behind.
 
     Raises
     ------
@@ -45,47 +61,66 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tu
         raise InputError([Problem(name, "file type not accepted", expected="an Excel workbook (.xlsx) or a CSV",
                                   found=Path(name).suffix or "no extension")])
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # loaded from a scratch folder under its own name (problems name the planner's file);
+    # moved into place only when it loads, so a refused file leaves nothing behind
+    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        (scratch / name).write_bytes(content)
+        ds = load_dataset(scratch / name, units=lao_cai_units())
+        if folder.exists():
+            shutil.rmtree(folder)
+        scratch.rename(folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     path = folder / name
-    path.write_bytes(content)
-    return load_dataset(path, units=lao_cai_units()), path
+    # the manifest names the kept file, not the scratch copy
+    return dataclasses.replace(ds, meta=dataclasses.replace(ds.meta, source=str(path))), path
 
 
-def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int = 1000, seed: int = 0,
-                 sampler: str = "mc", time_limit: float | None = None) -> Path:
-    """Solve a scenario and simulate its plans into the results folder ``out``.
+def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int = 1000, seed: int = 0,
+                       sampler: str = "mc", time_limit: float | None = None) -> SolvedScenario:
+    """Solve a scenario, then simulate its optimum and baselines on common random numbers.
 
     Parameters
     ----------
     ds, scenario
         The data and the scenario.
-    out
-        The results folder: ``out`` holds the solve, ``out/simulation`` the simulation.
     draws
         Monte Carlo draws (0: solve only).
     seed, sampler
         As for :func:`ntm_sim.simulate.simulate`.
     time_limit
         Solver seconds for all stages (default: the scenario's).
-
-    Returns
-    -------
-    Path
-        ``out``.
     """
     from ntm_sim.optimize import solve
-    from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
     from ntm_sim.simulate import simulate
 
-    out = Path(out)
     result = solve(ds, scenario, time_limit=time_limit)
-    command = ["ntm_sim.workflow.run_scenario", scenario.name, f"draws={draws}", f"seed={seed}", sampler]
-    write_solve_results(result, out, command=command)
+    sim = None
     if draws > 0:
-        plans = load_plans(result.instance, out)
+        plans = {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
         sim = simulate(result.instance, plans, scenario.uncertainty, n_draws=draws, seed=seed,
                        sampler=sampler)  # type: ignore[arg-type]
-        write_simulation_results(sim, out / "simulation", command=command,
-                                 solver={"name": result.solver, "version": result.solver_version,
-                                         "status": result.status})
+    return SolvedScenario(scenario=scenario, result=result, simulation=sim)
+
+
+def write_run(run: SolvedScenario, out: Path | str, *, command: list[str] | None = None) -> Path:
+    """Write a solved scenario as ``ntm-sim solve`` and ``simulate`` do: ``out`` and ``out/simulation``."""
+    from ntm_sim.results import write_simulation_results, write_solve_results
+
+    out = Path(out)
+    write_solve_results(run.result, out, command=command)
+    if run.simulation is not None:
+        r = run.result
+        write_simulation_results(run.simulation, out / "simulation", command=command,
+                                 solver={"name": r.solver, "version": r.solver_version, "status": r.status})
     return out
+
+
+def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int = 1000, seed: int = 0,
+                 sampler: str = "mc", time_limit: float | None = None) -> Path:
+    """Solve a scenario and simulate its plans into the results folder ``out`` (see :func:`write_run`)."""
+    run = solve_and_simulate(ds, scenario, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit)
+    command = ["ntm_sim.workflow.run_scenario", scenario.name, f"draws={draws}", f"seed={seed}", sampler]
+    return write_run(run, out, command=command)

@@ -210,6 +210,8 @@ def test_a_broken_planner_workbook_is_named_and_writes_nothing(page, results_roo
     assert "sheet 'Kết quả tiêu chí', row 9, column E" in text
     assert "found 'có lẽ'" in text
     assert not (results_root / "upload_bad").exists()
+    assert not any(p.name.startswith(".upload_bad") or p.name == "upload_bad"
+                   for p in (results_root / ".uploads").iterdir())  # the refused file is not kept
     assert "Traceback" not in text
 
 
