@@ -70,7 +70,8 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
                                    format=NumeralTickFormatter(format="0%"))
     name = pn.widgets.TextInput(name="Tên kết quả (chữ không dấu, số, _ . -)", placeholder="vd. baseline_80")
     draws = pn.widgets.IntInput(name="Số lần thử mô phỏng", value=1000, start=0, end=100_000, step=100)
-    limit = pn.widgets.IntInput(name="Thời gian giải tối đa (giây)", value=30, start=5, end=3600, step=5)
+    limit = pn.widgets.IntInput(name="Thời gian giải tối đa (giây)", value=60, start=5, end=3600, step=5)
+    paper = pn.widgets.Checkbox(name="Nhanh: phương án tối ưu trên giấy (không chọn theo mô phỏng)", value=False)
     upload = pn.widgets.FileInput(accept=",".join(UPLOAD_SUFFIXES), multiple=False)
     button = pn.widgets.Button(name="Giải và mô phỏng", button_type="primary")
     status = html_pane("")
@@ -100,7 +101,7 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
             else:
                 ds = scenario_dataset(sc)
             await asyncio.to_thread(run_scenario, ds, sc, root / label, draws=int(draws.value),
-                                    time_limit=float(limit.value))
+                                    time_limit=float(limit.value), deterministic=bool(paper.value))
         except InputError as exc:
             say(f"<pre>{html.escape(str(exc))}</pre>", "miss")
         except Exception as exc:  # shown to the planner, not lost in the server log
@@ -115,7 +116,7 @@ def new_run_panel(root: Path, on_done: Callable[[str], None]) -> pn.Column:
     button.on_click(run)
     data_note = html_pane("<p>Dữ liệu của tỉnh (tuỳ chọn): tệp Excel theo mẫu <code>ntm-sim template</code>; "
                           "bỏ trống để dùng dữ liệu của kịch bản gốc.</p>")
-    return pn.Column(pn.Row(base, scale), data_note, upload, pn.Row(name, draws, limit), button, status)
+    return pn.Column(pn.Row(base, scale), data_note, upload, pn.Row(name, draws, limit), paper, button, status)
 
 
 def create_app(root: Path | None = None) -> pn.viewable.Viewable:
@@ -189,7 +190,7 @@ def create_app(root: Path | None = None) -> pn.viewable.Viewable:
         header, skipped, pn.bind(banner, choose), choose, download,
         pn.pane.Markdown("## Chỉ tiêu chính"), pn.bind(indicators, choose),
         pn.pane.Markdown("## Tiến độ"), pn.bind(chart, choose),
-        pn.pane.Markdown("## So với cách phân bổ thông thường"), pn.bind(compare, choose),
+        pn.pane.Markdown("## So với cách phân bổ thông thường (cùng các lần thử mô phỏng)"), pn.bind(compare, choose),
         pn.pane.Markdown("## Rủi ro (mô phỏng Monte Carlo)"), pn.bind(risk, choose),
         pn.pane.Markdown("## Ưu tiên theo xã"), which, pn.bind(communes, which),
         pn.pane.Markdown("## Nguồn gốc số liệu"), pn.bind(provenance, choose),

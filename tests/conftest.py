@@ -10,8 +10,32 @@ from ntm_sim.optimize import solve
 from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
 from ntm_sim.scenario import load_scenario
 from ntm_sim.simulate import simulate
+from suite_settings import BASELINE, ROOT, quick
 
-ROOT = Path(__file__).resolve().parents[1]
+
+@pytest.fixture(scope="session")
+def quick_cli_run(tmp_path_factory) -> Path:
+    """``ntm-sim solve`` of the baseline scenario (smaller search) into a results folder, once."""
+    from typer.testing import CliRunner
+
+    from ntm_sim.cli import app
+
+    folder = tmp_path_factory.mktemp("cli")
+    path = folder / "baseline_quick.yaml"
+    path.write_text(quick(load_scenario(BASELINE)).to_yaml(), encoding="utf-8")
+    out = folder / "res"
+    result = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (folder / "output.txt").write_text(result.output, encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def quick_recommendation(lao_cai):
+    """The recommended plan for the baseline scenario (smaller search), once."""
+    from ntm_sim.analysis.recommend import recommend
+
+    return recommend(lao_cai, quick(load_scenario(BASELINE)), seed=0)
 
 
 @pytest.fixture(scope="session")

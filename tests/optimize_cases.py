@@ -94,7 +94,8 @@ def make_case(seed: int, *, n_communes: int = 3, n_years: int = 2, tiers: bool =
         "targets": targets,
         "enforce": list(enforce),
         "objective": {"order": objective_order},
-        "solver": {"time_limit_s": 60, "tiebreak_time_limit_s": 60, "mip_gap": 0.0},
+        "solver": {"time_limit_s": 120, "mip_gap": 0.0, "tiebreak_gap": 0.0, "node_limit": None,
+                   "tiebreak_node_limit": None, "fix_completion": False},
     })
     projects = [(c, k, float(cost.loc[c, k]), lead_2.get(k, CRIT[k].lead_time_years))
                 for c in codes for k in CRIT.ids if not status.loc[c, k]]
@@ -175,66 +176,71 @@ def brute_force(case: Case) -> dict:
     proj_opts = [[-1] + [s for s in years if s + lead - 1 <= end] for _, _, _, lead in case.projects]
     tier_opts = [-1] + years if use_tiers else [-1]
     district_opts = ([-1] + years) if use_tiers else [-1]
-    candidates = []
+    n_c = len(codes)
+    t = sc.targets
+    base_met = {c: 19 - sum(1 for (cc, _, _, _) in case.projects if cc == c) for c in codes}
+    total_money = sum(sum(case.budget[f]) for f in case.sources)
+    scored = []
+    # what depends on the projects' start years only is computed once per schedule
     for starts in itertools.product(*proj_opts):
         done = {}
         for (c, k, _, lead), s in zip(case.projects, starts, strict=True):
             done[(c, k)] = s + lead - 1 if s >= 0 else math.inf
         year_ntm = {c: max([done[(cc, k)] for (cc, k, _, _) in case.projects if cc == c], default=years[0] - 1)
                     for c in codes}
-        ntm_end = [c for c in codes if year_ntm[c] <= end]
-        adv_choices = [tier_opts if c in ntm_end else [-1] for c in codes]
-        for adv in itertools.product(*adv_choices):
-            model_choices = [tier_opts if adv[i] >= 0 else [-1] for i in range(len(codes))]
-            for mod in itertools.product(*model_choices):
-                for dx in (district_opts if not case.district_recognised else [-1]):
-                    for dax in district_opts:
-                        candidates.append((starts, adv, mod, dx, dax, year_ntm))
-    scored = []
-    for starts, adv, mod, dx, dax, year_ntm in candidates:
-        n_adv = sum(1 for a in adv if a >= 0)
-        n_mod = sum(1 for m_ in mod if m_ >= 0)
-        ntm_end = sum(1 for c in codes if year_ntm[c] <= end)
-        n_c = len(codes)
-        unit = (ntm_end == n_c and n_adv >= math.ceil(0.1 * n_c - 1e-9)
-                and (case.district_recognised or dx >= 0))
-        if dx >= 0 and not unit:
-            continue  # the model pays for district criteria only when the unit is recognised
-        adv_d = (unit and n_adv >= math.ceil(0.4 * n_c - 1e-9) and n_mod >= math.ceil(0.1 * n_c - 1e-9)
-                 and dax >= 0)
-        if dax >= 0 and not adv_d:
-            continue
-        met = {c: 19 - sum(1 for (cc, _, _, _) in case.projects if cc == c) for c in codes}
+        ntm_list = [c for c in codes if year_ntm[c] <= end]
+        ntm_end = len(ntm_list)
+        met = dict(base_met)
         for (c, _, _, _), s in zip(case.projects, starts, strict=True):
             if s >= 0:
                 met[c] += 1
         criteria = sum(1 for s in starts if s >= 0)
         earliness = sum(1 for c in codes if not case.base_ntm[c] for y in years if year_ntm[c] <= y)
-        cost = sum(a for (_, _, a, _), s in zip(case.projects, starts, strict=True) if s >= 0)
-        cost += sum(case.adv_cost[c] for c, a in zip(codes, adv, strict=True) if a >= 0)
-        cost += sum(case.model_cost[c] for c, m_ in zip(codes, mod, strict=True) if m_ >= 0)
-        cost += (case.district_cost if dx >= 0 else 0) + (case.district_adv_cost if dax >= 0 else 0)
-        short = 0.0
-        t = sc.targets
-        if "advanced" in enforced and t.advanced is not None:
-            short += max(0, t.advanced - n_adv)
+        project_cost = sum(a for (_, _, a, _), s in zip(case.projects, starts, strict=True) if s >= 0)
+        short0 = 0.0
         if "communes_ntm" in enforced and t.communes_ntm is not None:
-            short += max(0, t.communes_ntm - ntm_end)
+            short0 += max(0, t.communes_ntm - ntm_end)
         if "min_criteria" in enforced and t.min_criteria is not None:
-            short += sum(max(0, t.min_criteria - met[c]) for c in codes
-                         if 19 - sum(1 for (cc, _, _, _) in case.projects if cc == c) < t.min_criteria)
+            short0 += sum(max(0, t.min_criteria - met[c]) for c in codes if base_met[c] < t.min_criteria)
         if "criterion_communes" in enforced:
             for k, need in t.criterion_communes.items():
                 have = sum(1 for c in codes if (c, k) not in {(cc, kk) for cc, kk, _, _ in case.projects})
                 have += sum(1 for (c, kk, _, _), s in zip(case.projects, starts, strict=True) if kk == k and s >= 0)
-                short += max(0, (len(codes) if need == "all" else need) - have)
-        values = {"communes_ntm": ntm_end, "district_units": int(unit) + int(adv_d), "tiers": n_adv + n_mod,
-                  "criteria_met": criteria, "earliness": earliness, "cost": cost}
-        if mode == "min-cost":
-            key = (-short, -cost)
-        else:
-            key = (-short,) + tuple(values[s] if s != "cost" else -values[s] for s in sc.objective.order)
-        scored.append((key, starts, adv, mod, dx, dax, values, short))
+                short0 += max(0, (len(codes) if need == "all" else need) - have)
+        adv_choices = [tier_opts if c in ntm_list else [-1] for c in codes]
+        for adv in itertools.product(*adv_choices):
+            n_adv = sum(1 for a in adv if a >= 0)
+            adv_cost = sum(case.adv_cost[c] for c, a in zip(codes, adv, strict=True) if a >= 0)
+            short1 = short0
+            if "advanced" in enforced and t.advanced is not None:
+                short1 += max(0, t.advanced - n_adv)
+            model_choices = [tier_opts if adv[i] >= 0 else [-1] for i in range(len(codes))]
+            for mod in itertools.product(*model_choices):
+                n_mod = sum(1 for m_ in mod if m_ >= 0)
+                mod_cost = sum(case.model_cost[c] for c, m_ in zip(codes, mod, strict=True) if m_ >= 0)
+                for dx in (district_opts if not case.district_recognised else [-1]):
+                    unit = (ntm_end == n_c and n_adv >= math.ceil(0.1 * n_c - 1e-9)
+                            and (case.district_recognised or dx >= 0))
+                    if dx >= 0 and not unit:
+                        continue  # the model pays for district criteria only when the unit is recognised
+                    for dax in district_opts:
+                        adv_d = (unit and n_adv >= math.ceil(0.4 * n_c - 1e-9)
+                                 and n_mod >= math.ceil(0.1 * n_c - 1e-9) and dax >= 0)
+                        if dax >= 0 and not adv_d:
+                            continue
+                        cost = project_cost + adv_cost + mod_cost
+                        cost += (case.district_cost if dx >= 0 else 0) + (case.district_adv_cost if dax >= 0 else 0)
+                        if mode != "min-cost" and cost > total_money + 1e-6:
+                            continue  # more than all the money there is: it cannot be paid
+                        values = {"communes_ntm": ntm_end, "district_units": int(unit) + int(adv_d),
+                                  "tiers": n_adv + n_mod, "criteria_met": criteria, "earliness": earliness,
+                                  "cost": cost}
+                        if mode == "min-cost":
+                            key = (-short1, -cost)
+                        else:
+                            key = (-short1,) + tuple(values[s] if s != "cost" else -values[s]
+                                                     for s in sc.objective.order)
+                        scored.append((key, starts, adv, mod, dx, dax, values, short1))
     scored.sort(key=lambda r: r[0], reverse=True)
     for key, starts, adv, mod, dx, dax, values, short in scored:
         needs: dict[tuple[frozenset, int], float] = {}

@@ -13,7 +13,9 @@ The rules, as implemented here
 Cost
     An item (criterion project, tier upgrade, villages of a commune and year, district
     project) costs ``median × cost / lead × exp(σ_kind · z)`` per year it is paid, with
-    ``z = √ρ · z_district,planned start year + √(1 − ρ) · z_own``.
+    ``z = √ρ · z_district,year + √(1 − ρ) · z_own``, the year being the one it starts in
+    (the first horizon year for items under way before the horizon); its yearly price is
+    fixed when it starts.
 Money, each year
     Each source disburses ``clip(mean + sd · ε, 0, 1)`` of its envelope plus what it
     still owed; the rest stays owed. Disbursed money plus the source money carried over
@@ -26,12 +28,25 @@ Money, each year
     with carry-over the sources keep it, without it lapses (money still owed does not).
     Unspent money is every envelope of the horizon minus what was spent.
 Payment, each year
-    Items already under way are paid first, then items due to start (planned start
-    reached, able to finish by the horizon). In each pass every class pays its items in
-    the plan's priority order while its money lasts; the first item that does not fit
-    stops the class for that pass. An item is finished when it has been paid for
-    ``lead`` years. Items that started before the horizon (re-planning) are under way
-    from the first year, with the years before the horizon already paid.
+    The plan's items already under way are paid first, then its items due to start
+    (planned start reached, able to finish by the horizon). In each pass every class
+    pays its items in one order, whatever the plan: units closest to completion first.
+    A commune's distance is what its unfinished listed criterion projects (scheduled or
+    on the reserve list) still cost — this year's price for one not started, its fixed
+    price for one under way, times the years still unpaid — plus 10⁹ for each unmet
+    criterion on no list. Units are ranked by criterion projects of a commune (its
+    distance), then its upgrades and villages (10¹³ + distance), then a district's
+    projects (2·10¹³ + the sum of its communes' distances), ties by unit number
+    (communes, then communes' upgrades, then districts); items of a unit by project key.
+    The first item that does not fit stops the class for that pass. Reserve-list items
+    come after the plan's passes: those under way, then new ones able to finish, paid
+    from the sources' spare money (what a source has left minus the largest run of the
+    plan's later planned spending beyond its envelopes, with carry-over; all of it
+    without), drawn as a shortfall is drawn; with carry-over the spare money of all
+    sources together is scaled down to the money in hand beyond what the plan's
+    unfinished items still need at their prices. An item is finished when it has been paid
+    for ``lead`` years. Items that started before the horizon (re-planning) are under
+    way from the first year, with the years before the horizon already paid.
 Criteria
     A finished criterion project meets its criterion at the end of its last paid year,
     plus ``n`` extra years with probability ``qⁿ`` (``q`` = delay probability × the draw's
@@ -65,7 +80,7 @@ UPGRADE_KINDS = ("advanced", "model", "village_ntm", "village_model", "district"
 
 @dataclass
 class Item:
-    """One funded item of the plan."""
+    """One item of the plan (scheduled, or on its reserve list)."""
 
     kind: str
     commune: int          # -1 for district items
@@ -75,9 +90,11 @@ class Item:
     cls: int
     cost: float
     lead: int
-    start: int            # planned start year
+    start: int            # planned start year (unused for reserve items)
     quantity: int
     overrun_kind: str
+    reserve: bool = False
+    unit: int = 0         # whose distance to completion ranks it
 
 
 @dataclass
@@ -101,60 +118,51 @@ def key_layout(inst: Instance) -> dict[str, int]:
 
 
 def plan_items(inst: Instance, dec: Decisions) -> list[Item]:
-    """The plan's items in payment priority order.
+    """The plan's items: criterion projects (scheduled or on the reserve list), then the rest.
 
-    Criterion projects come first, by the plan's priority (then planned start, then
-    project index); tier, village and district items follow, kind by kind (advanced,
-    model, NTM villages, model villages, district, advanced district), each by planned
-    start and then commune or district index.
+    The unit of a criterion project is its commune ``c``; of a commune's upgrade or
+    villages ``n_communes + c``; of a district project ``2 · n_communes + d``.
     """
     offsets = key_layout(inst)
     crit = inst.dataset.criteria
-    prio = (list(map(float, dec.priority)) if dec.priority is not None
-            else [float(p) for p in range(inst.n_projects)])
-    criteria: list[tuple[float, int, int, Item]] = []
+    n_c = inst.n_communes
+    reserve = [bool(x) for x in dec.reserve] if dec.reserve is not None else [False] * inst.n_projects
+    items: list[Item] = []
     for p in range(inst.n_projects):
         start = int(dec.proj_start[p])
-        if start < 0:
+        if start < 0 and not reserve[p]:
             continue
         c, k = int(inst.proj_commune[p]), int(inst.proj_criterion[p])
-        criteria.append((prio[p], start, p, Item(
-            "criterion", c, int(inst.commune_district[c]), k, p, int(inst.proj_class[p]), float(inst.proj_cost[p]),
-            int(inst.proj_lead[p]), start, 1, crit[inst.criteria[k]].kind)))
-    criteria.sort(key=lambda r: r[:3])
-    items = [r[3] for r in criteria]
+        items.append(Item("criterion", c, int(inst.commune_district[c]), k, p, int(inst.proj_class[p]),
+                          float(inst.proj_cost[p]), int(inst.proj_lead[p]), start, 1, crit[inst.criteria[k]].kind,
+                          reserve=start < 0, unit=c))
     for kind in UPGRADE_KINDS:
-        rows: list[tuple[int, int, Item]] = []
         if kind in ("advanced", "model"):
             starts = dec.adv_start if kind == "advanced" else dec.model_start
             costs = inst.adv_cost if kind == "advanced" else inst.model_cost
             lead = inst.adv_lead if kind == "advanced" else inst.model_lead
-            for c in range(inst.n_communes):
+            for c in range(n_c):
                 if starts[c] >= 0:
-                    rows.append((int(starts[c]), c, Item(kind, c, int(inst.commune_district[c]), -1,
-                                                         offsets[kind] + c, int(inst.commune_upgrade_class[c]),
-                                                         float(costs[c]), int(lead), int(starts[c]), 1, "upgrade")))
+                    items.append(Item(kind, c, int(inst.commune_district[c]), -1, offsets[kind] + c,
+                                      int(inst.commune_upgrade_class[c]), float(costs[c]), int(lead), int(starts[c]),
+                                      1, "upgrade", unit=n_c + c))
         elif kind in ("village_ntm", "village_model"):
             counts = dec.village_ntm if kind == "village_ntm" else dec.village_model
             unit = inst.village_ntm_cost if kind == "village_ntm" else inst.village_model_cost
-            for c in range(inst.n_communes):
+            for c in range(n_c):
                 for t in range(inst.n_years):
                     q = int(counts[c][t])
                     if q > 0:
-                        year = int(inst.years[t])
-                        rows.append((year, c, Item(kind, c, int(inst.commune_district[c]), -1, offsets[kind] + c,
-                                                   int(inst.commune_upgrade_class[c]), float(unit[c] * q), 1, year,
-                                                   q, "upgrade")))
+                        items.append(Item(kind, c, int(inst.commune_district[c]), -1, offsets[kind] + c,
+                                          int(inst.commune_upgrade_class[c]), float(unit[c] * q), 1,
+                                          int(inst.years[t]), q, "upgrade", unit=n_c + c))
         else:
             starts = dec.district_start if kind == "district" else dec.district_adv_start
             costs = inst.district_cost if kind == "district" else inst.district_adv_cost
             for d in range(len(inst.districts)):
                 if starts[d] >= 0:
-                    rows.append((int(starts[d]), d, Item(kind, -1, d, -1, offsets[kind] + d,
-                                                         int(inst.district_upgrade_class[d]), float(costs[d]), 1,
-                                                         int(starts[d]), 1, "upgrade")))
-        rows.sort(key=lambda r: r[:2])
-        items += [r[2] for r in rows]
+                    items.append(Item(kind, -1, d, -1, offsets[kind] + d, int(inst.district_upgrade_class[d]),
+                                      float(costs[d]), 1, int(starts[d]), 1, "upgrade", unit=2 * n_c + d))
     return items
 
 
@@ -227,6 +235,23 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
     district_of = [int(d) for d in inst.commune_district]
     members = [[c for c in range(n_c) if district_of[c] == d] for d in range(n_d)]
     floor = inst.targets.min_criteria
+    # a commune's unmet criteria on no list of the plan
+    listed = {it.key for it in items if it.kind == "criterion"}
+    outside = [0] * n_c
+    for p in range(inst.n_projects):
+        if p not in listed:
+            outside[int(inst.proj_commune[p])] += 1
+    # money each source keeps after year t for the plan's later years (with carry-over)
+    keep = [[0.0] * n_t for _ in range(n_f)]
+    if inst.carry_over:
+        for f in range(n_f):
+            excess = [sum(flow[f][g][t] for g in range(n_g)) - budget[f][t] for t in range(n_t)]
+            for t in range(n_t - 1):
+                run, worst = 0.0, 0.0
+                for tau in range(t + 1, n_t):
+                    run += excess[tau]
+                    worst = max(worst, run)
+                keep[f][t] = worst
     # the random numbers, element by element
     z_dist, z_own = rnd.overrun_district.tolist(), rnd.overrun_own.tolist()
     eps = rnd.disbursement.tolist()
@@ -239,24 +264,24 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
     out: dict[str, list] = {name: [] for name in (
         "ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm", "villages_model",
         "avg_criteria", "min_criteria", "below_floor", "criterion_communes", "spent", "unspent",
-        "slipped_projects", "unfinished_projects")}
+        "slipped_projects", "unfinished_projects", "reserve_funded")}
     commune_count = [[0] * n_t for _ in range(n_c)]
 
     for b in range(n_b):
         median, d_mean = par["overrun_median"][b], par["disbursement_mean"][b]
-        # ----- what each item costs per year in this draw
-        annual = []
-        for it in items:
-            t_plan = min(max(it.start - t0, 0), n_t - 1)
-            z = math.sqrt(rho) * z_dist[b][it.district][t_plan] + math.sqrt(1 - rho) * z_own[b][it.key]
-            annual.append(median * (it.cost / it.lead) * math.exp(sigma[it.overrun_kind] * z))
+        # ----- what each item costs per year if it starts in year t (fixed when it starts)
+        def price(i: int, t: int, b: int = b, median: float = median) -> float:
+            it = items[i]
+            z = math.sqrt(rho) * z_dist[b][it.district][t] + math.sqrt(1 - rho) * z_own[b][it.key]
+            return median * (it.cost / it.lead) * math.exp(sigma[it.overrun_kind] * z)
 
         # ----- money and payments, year by year
-        started = [it.start < t0 for it in items]
-        start_t: list[int | None] = [it.start - t0 if it.start < t0 else None for it in items]
-        paid_years = [min(it.lead, t0 - it.start) if it.start < t0 else 0 for it in items]
-        done_t: list[int | None] = [it.start + it.lead - 1 - t0 if it.start < t0 and it.start + it.lead - 1 < t0
-                                    else None for it in items]
+        started = [it.start < t0 and not it.reserve for it in items]
+        annual = [price(i, 0) if started[i] else 0.0 for i in range(len(items))]
+        start_t: list[int | None] = [it.start - t0 if started[i] else None for i, it in enumerate(items)]
+        paid_years = [min(it.lead, t0 - it.start) if started[i] else 0 for i, it in enumerate(items)]
+        done_t: list[int | None] = [it.start + it.lead - 1 - t0 if started[i] and it.start + it.lead - 1 < t0
+                                    else None for i, it in enumerate(items)]
         owed = [0.0] * n_f
         carry_src = [0.0] * n_f
         spent = 0.0
@@ -270,8 +295,53 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
                 gave[f][g] -= parts[f]
                 src_left[f] += parts[f]
 
+        def draw(gave: list[list[float]], pool: list[float], demand: list[float]) -> None:
+            """Classes with fewer sources first take what they lack from the pool, restricted sources first."""
+            for g in class_order:
+                short = max(0.0, demand[g] - sum(gave[f][g] for f in range(n_f)))
+                if short > 0:
+                    events.add("short_money")
+                for f in sorted(classes[g], key=lambda f: (sum(f in c for c in classes), f)):
+                    give = min(short, pool[f])
+                    if give > 0:
+                        events.add("top_up")
+                    gave[f][g] += give
+                    pool[f] -= give
+                    short -= give
+
         for t in range(n_t):
             year = t0 + t
+            cost = [annual[i] if started[i] else price(i, t) for i in range(len(items))]
+            # ranking of units: distance to completion at the start of the year
+            distance = [0.0] * n_c
+            for i, it in enumerate(items):
+                if it.kind == "criterion":
+                    distance[it.commune] += cost[i] * (it.lead - paid_years[i])
+            for c in range(n_c):
+                distance[c] += 1e9 * outside[c]
+            district_distance = [0.0] * n_d
+            for c in range(n_c):
+                district_distance[district_of[c]] += distance[c]
+            unit_key = distance + [1e13 + x for x in distance] + [2e13 + x for x in district_distance]
+            rank = {u: r for r, u in enumerate(sorted(range(len(unit_key)), key=lambda u: (unit_key[u], u)))}
+            in_order = [sorted(by_class[g], key=lambda i: (rank[items[i].unit], items[i].key)) for g in range(n_g)]
+
+            def pay(wanted: list[bool], money: list[float], used: list[float], paid_now: list[bool],
+                    cost: list[float] = cost, in_order: list[list[int]] = in_order) -> None:
+                for g in range(n_g):
+                    room = money[g] - used[g]
+                    total = 0.0
+                    for i in in_order[g]:
+                        if not wanted[i]:
+                            continue
+                        if total + cost[i] <= room * (1 + 1e-12) + MONEY_TOL:
+                            total += cost[i]
+                            paid_now[i] = True
+                        else:
+                            events.add("class_stopped")
+                            break  # strict priority: the rest of the class waits a year
+                    used[g] += total
+
             gave = [[0.0] * n_g for _ in range(n_f)]  # money from each source to each class
             src_left = []
             for f in range(n_f):
@@ -286,55 +356,64 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
                     gave[f][g] = scale * flow[f][g][t]
                 src_left.append(avail - sum(gave[f]))
             under_way = [started[i] and paid_years[i] < it.lead for i, it in enumerate(items)]
-            due_new = [not started[i] and it.start <= year and year + it.lead - 1 <= end
+            can_finish = [year + it.lead - 1 <= end for it in items]
+            core_under = [under_way[i] and not it.reserve for i, it in enumerate(items)]
+            due_new = [not started[i] and not it.reserve and it.start <= year and can_finish[i]
                        for i, it in enumerate(items)]
-            demand = [sum(annual[i] for i in by_class[g] if under_way[i] or due_new[i]) for g in range(n_g)]
+            demand = [sum(cost[i] for i in by_class[g] if core_under[i] or due_new[i]) for g in range(n_g)]
             # a class given more than it asks releases the rest to its sources
             for g in range(n_g):
                 excess = sum(gave[f][g] for f in range(n_f)) - demand[g]
                 if excess > 0:
                     give_back(gave, src_left, g, excess)
             # a class short of money takes what the sources have left
-            for g in class_order:
-                short = max(0.0, demand[g] - sum(gave[f][g] for f in range(n_f)))
-                if short > 0:
-                    events.add("short_money")
-                for f in sorted(classes[g], key=lambda f: (sum(f in c for c in classes), f)):
-                    give = min(short, src_left[f])
-                    if give > 0:
-                        events.add("top_up")
-                    gave[f][g] += give
-                    src_left[f] -= give
-                    short -= give
+            draw(gave, src_left, demand)
             money = [sum(gave[f][g] for f in range(n_f)) for g in range(n_g)]
             used = [0.0] * n_g
             paid_now = [False] * len(items)
-            for wanted in (under_way, due_new):
+            pay(core_under, money, used, paid_now)
+            pay(due_new, money, used, paid_now)
+            for g in range(n_g):
+                if money[g] - used[g] > 0:
+                    give_back(gave, src_left, g, money[g] - used[g])
+            # the reserve list, from money the plan's own projects will not ask for later
+            spare = [max(0.0, src_left[f] - keep[f][t]) for f in range(n_f)]
+            if inst.carry_over:
+                later = sum(cost[i] * (it.lead - paid_years[i] - paid_now[i]) for i, it in enumerate(items)
+                            if not it.reserve and paid_years[i] + paid_now[i] < it.lead)
+                room = max(0.0, sum(src_left) - later)
+                total = sum(spare)
+                if total > room:
+                    spare = [x * (room / total) for x in spare]
+            for wanted in ([under_way[i] and it.reserve for i, it in enumerate(items)],
+                           [not started[i] and it.reserve and can_finish[i] for i, it in enumerate(items)]):
+                if not any(wanted):
+                    continue
+                need = [sum(cost[i] for i in by_class[g] if wanted[i]) for g in range(n_g)]
+                gave_r = [[0.0] * n_g for _ in range(n_f)]
+                pool = list(spare)
+                draw(gave_r, pool, need)
+                money_r = [sum(gave_r[f][g] for f in range(n_f)) for g in range(n_g)]
+                used_r = [0.0] * n_g
+                pay(wanted, money_r, used_r, paid_now)
                 for g in range(n_g):
-                    room = money[g] - used[g]
-                    total = 0.0
-                    for i in by_class[g]:
-                        if not wanted[i]:
-                            continue
-                        if total + annual[i] <= room * (1 + 1e-12) + MONEY_TOL:
-                            total += annual[i]
-                            paid_now[i] = True
-                        else:
-                            events.add("class_stopped")
-                            break  # strict priority: the rest of the class waits a year
-                    used[g] += total
+                    if money_r[g] - used_r[g] > 0:
+                        give_back(gave_r, pool, g, money_r[g] - used_r[g])
+                for f in range(n_f):
+                    taken = sum(gave_r[f][g] for g in range(n_g))
+                    src_left[f] -= taken
+                    spare[f] -= taken
+                for g in range(n_g):
+                    used[g] += used_r[g]
             for i, it in enumerate(items):
                 if not paid_now[i]:
                     continue
                 if not started[i]:
-                    started[i], start_t[i] = True, t
+                    started[i], start_t[i], annual[i] = True, t, cost[i]
                 paid_years[i] += 1
                 if paid_years[i] == it.lead:
                     done_t[i] = t
             spent += sum(used)
-            for g in range(n_g):
-                if money[g] - used[g] > 0:
-                    give_back(gave, src_left, g, money[g] - used[g])
             if inst.carry_over:
                 carry_src = src_left
             else:
@@ -346,13 +425,16 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         unspent = sum(sum(row) for row in budget) - spent
         slipped = 0
         for i, it in enumerate(items):
+            if it.reserve:
+                continue
             if start_t[i] is None:
                 slipped += 1
                 events.add("never_started")
             elif start_t[i] > it.start - t0:
                 slipped += 1
                 events.add("slipped_start")
-        unfinished = sum(1 for d in done_t if d is None)
+        unfinished = sum(1 for it, d in zip(items, done_t, strict=True) if d is None and not it.reserve)
+        reserve_funded = sum(1 for it, d in zip(items, done_t, strict=True) if d is not None and it.reserve)
 
         # ----- when each criterion is met (year index; -1 before the horizon; FAR never)
         met = [[-1 if base_met[c][k] else FAR for k in range(n_k)] for c in range(n_c)]
@@ -447,6 +529,7 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         out["unspent"].append(unspent)
         out["slipped_projects"].append(slipped)
         out["unfinished_projects"].append(unfinished)
+        out["reserve_funded"].append(reserve_funded)
 
     result = {name: np.array(values) for name, values in out.items()}
     result["district_units"] = result["district_units"].reshape(n_b, n_d).astype(bool)

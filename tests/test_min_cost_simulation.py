@@ -110,13 +110,9 @@ def test_the_gap_reaches_the_comparison_and_the_report(short_money, tmp_path):
     assert f'<td class="num">{format_number_vi(summary["funding_gap_mvnd"])}</td>' in build_report([run])
 
 
-def test_robust_is_refused_in_min_cost_mode_with_a_reason(lao_cai, tmp_path):
-    from ntm_sim.analysis.robust_plan import robust_plan
+def test_min_cost_plans_are_not_chosen_by_simulation(lao_cai):
+    """A reserve in min-cost mode only moves spending onto the gap source: refused with a reason."""
+    from ntm_sim.analysis.recommend import recommend
 
     with pytest.raises(ValueError, match="max-achievement"):
-        robust_plan(lao_cai, load_scenario(SCENARIO), n_train=10, n_test=10)
-    out = tmp_path / "rb"
-    r = CliRunner().invoke(app, ["simulate", str(SCENARIO), "--robust", "--draws", "10", "--out", str(out)])
-    assert r.exit_code == 2, r.output
-    assert "--robust: a robust plan is tuned in max-achievement mode" in r.output
-    assert not out.exists()
+        recommend(lao_cai, load_scenario(SCENARIO))

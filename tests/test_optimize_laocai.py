@@ -104,12 +104,11 @@ def test_locks_are_respected(lao_cai):
         s.key.startswith("lock:") for s in r.shortfalls)
 
 
-def test_cli_solve_writes_a_complete_results_folder(tmp_path):
-    out = tmp_path / "res"
-    result = CliRunner().invoke(app, ["solve", str(BASELINE), "--out", str(out), "--time-limit", "40"])
-    assert result.exit_code == 0, result.output
-    assert "DỮ LIỆU MINH HỌA" in result.output
-    assert "Xã NTM đến 2025" in result.output
+def test_cli_solve_writes_a_complete_results_folder(quick_cli_run):
+    out = quick_cli_run
+    output = (out.parent / "output.txt").read_text(encoding="utf-8")
+    assert "DỮ LIỆU MINH HỌA" in output
+    assert "Xã NTM đến 2025 theo mô phỏng" in output
     plan = pd.read_csv(out / "plan.csv", dtype={"commune_code": str})
     assert {"commune_code", "criterion", "year", "source", "amount_mvnd"} <= set(plan.columns)
     communes = pd.read_csv(out / "communes.csv", dtype={"commune_code": str})
@@ -122,13 +121,23 @@ def test_cli_solve_writes_a_complete_results_folder(tmp_path):
                 "total_cost_mvnd", "spend_by_year_source", "baselines"):
         assert key in summary
     assert summary["demo_data"] is True
-    for name in ("planners_rule", "cheapest_first", "d07_shareout"):
+    for name in ("planners_rule", "cheapest_first", "d07_shareout", "deterministic"):
         assert "communes_ntm" in summary["baselines"][name]
+    # the headline is the simulated one, with the figure on paper beside it
+    h = summary["headline"]
+    assert h["basis"] == "simulation"
+    assert h["outcomes"]["communes_ntm"]["p5"] <= h["outcomes"]["communes_ntm"]["median"]
+    assert h["outcomes"]["communes_ntm"]["median"] <= h["outcomes"]["communes_ntm"]["p95"]
+    for t in h["targets"].values():
+        assert t["met"] == (t["probability"] >= h["confidence"])
+    assert (out / "simulation" / "summary.json").exists()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["scenario"]["hash"]) == 64
     assert len(manifest["data"]["hash"]) == 64
     assert manifest["solver"]["name"] == "highs"
     assert manifest["versions"]["pulp"].startswith("3.")
+    assert manifest["status"]["simulation_complete"] is True
+    assert manifest["status"]["reproducible"] is True
     # money in plan.csv adds up to the summary's total
     assert plan["amount_mvnd"].sum() == pytest.approx(summary["total_cost_mvnd"], rel=1e-6)
 

@@ -90,17 +90,15 @@ def test_dask_local_cluster_gives_the_local_numbers(laocai_plans):
             np.testing.assert_array_equal(arr, dist.outcomes[plan][name], err_msg=f"{plan}.{name}")
 
 
-def test_cli_simulate_with_a_saved_plan(tmp_path):
-    res = tmp_path / "solve"
-    r = CliRunner().invoke(app, ["solve", str(BASELINE), "--out", str(res), "--time-limit", "20"])
-    assert r.exit_code == 0, r.output
+def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
+    res = quick_cli_run
     out = tmp_path / "sim"
     r = CliRunner().invoke(app, ["simulate", str(BASELINE), "--plan", str(res), "--draws", "1200", "--seed", "4",
                                  "--sampler", "sobol", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "xã NTM bình quân" in r.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert set(summary["plans"]) == {"optimum", "planners_rule", "cheapest_first", "d07_shareout"}
+    assert set(summary["plans"]) == {"optimum", "deterministic", "planners_rule", "cheapest_first", "d07_shareout"}
     assert summary["draws"] == 1200
     assert summary["seed"] == 4
     opt = summary["plans"]["optimum"]
@@ -108,7 +106,7 @@ def test_cli_simulate_with_a_saved_plan(tmp_path):
     experiments = pd.read_csv(out / "experiments.csv")
     outcomes = pd.read_csv(out / "outcomes.csv")
     assert len(experiments) == 1200
-    assert len(outcomes) == 4 * 1200
+    assert len(outcomes) == 5 * 1200
     communes = pd.read_csv(out / "communes.csv")
     assert communes["p_ntm_2025"].between(0, 1).all()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -121,8 +119,21 @@ def test_cli_simulate_with_a_saved_plan(tmp_path):
     from ntm_sim.results import load_plans
 
     plans = load_plans(inst, res)
+    assert plans["optimum"].reserve is not None  # the reserve list is read back
     zero = simulate(inst, {"optimum": plans["optimum"]}, UncertaintySettings.none(), n_draws=3, seed=0)
-    assert zero.outcomes["optimum"]["communes_ntm"].tolist() == [solved["communes_ntm"]] * 3
+    paper = solved["headline"]["outcomes"]["communes_ntm"]["deterministic"]
+    assert zero.outcomes["optimum"]["communes_ntm"].tolist() == [paper] * 3
+    # and with the solve's own seed and draws, the saved plans give the solve's simulation back
+    again = tmp_path / "again"
+    draws = str(solved["headline"]["draws"])
+    r = CliRunner().invoke(app, ["simulate", str(res.parent / "baseline_quick.yaml"), "--plan", str(res),
+                                 "--draws", draws, "--seed", "0", "--out", str(again)])
+    assert r.exit_code == 0, r.output
+    first = pd.read_csv(res / "simulation" / "outcomes.csv")
+    second = pd.read_csv(again / "outcomes.csv")
+    cols = ["plan", "draw", "communes_ntm", "advanced", "model"]
+    pd.testing.assert_frame_equal(first[cols].sort_values(["plan", "draw"]).reset_index(drop=True),
+                                  second[cols].sort_values(["plan", "draw"]).reset_index(drop=True))
 
 
 def test_cli_simulate_rejects_a_plan_made_for_other_data(tmp_path):

@@ -67,7 +67,7 @@ SMALL_CASES = {
 # counts, flags and the average of counts: exactly equal
 EXACT_OUTCOMES = ("ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm",
                 "villages_model", "avg_criteria", "min_criteria", "below_floor", "criterion_communes",
-                "slipped_projects", "unfinished_projects", "commune_ntm_count")
+                "slipped_projects", "unfinished_projects", "reserve_funded", "commune_ntm_count")
 MONEY_OUTCOMES = ("spent", "unspent")
 
 
@@ -209,27 +209,70 @@ def test_engine_equals_reference_on_lao_cai(lao_cai_plans, settings_name):
 
 def test_engine_equals_reference_with_villages_and_district_items(small_plans):
     """Items the small plans lack: villages in several years, district projects, every tier."""
-    inst, plans = small_plans["four_years_no_carry"]
-    inst = replace(inst, villages=np.full(inst.n_communes, 6), village_ntm_cost=np.full(inst.n_communes, 7.0),
-                   village_model_cost=np.full(inst.n_communes, 4.0), budget=inst.budget * 4)
+    base, plans = small_plans["four_years_no_carry"]
+    varied: dict[str, bool] = {}
+    # money short (×2) and ample (×4): together every kind of item is done in some draws and missed in others
+    for money in (2, 4):
+        inst = replace(base, villages=np.full(base.n_communes, 6), village_ntm_cost=np.full(base.n_communes, 7.0),
+                       village_model_cost=np.full(base.n_communes, 4.0), budget=base.budget * money)
+        dec = plans["optimum"].copy()
+        years = [int(y) for y in inst.years]
+        dec.proj_start[dec.proj_start < 0] = years[1]
+        dec.village_ntm[:, :] = 0
+        dec.village_ntm[0, 0], dec.village_ntm[0, 2], dec.village_ntm[1, 1] = 2, 1, 3
+        dec.village_model[0, 3] = 1
+        dec.adv_start[:] = years[0]
+        dec.model_start[:2] = years[1]
+        dec.district_start[:] = years[1]
+        dec.district_adv_start[:] = years[2]
+        dec = with_flows(inst, dec)
+        for name, settings in SETTINGS.items():
+            ref = check_against_reference(inst, dec, settings, n=300, seed=29, label=f"villages/{money}/{name}")
+            if name == "default":
+                for outcome in ("district_units", "district_advanced", "model", "villages_ntm", "villages_model"):
+                    values = ref[outcome].sum(axis=1) if ref[outcome].ndim == 2 else ref[outcome]
+                    varied[outcome] = varied.get(outcome, False) or bool(0 < values.mean() < values.max())
+    assert all(varied.values()), varied
+
+
+@pytest.mark.parametrize("case_name", ["carry", "no_carry", "three_years"])
+def test_engine_equals_reference_with_a_reserve_list(small_plans, case_name):
+    """A plan that schedules part of its projects and keeps the rest on its reserve list."""
+    inst, plans = small_plans[case_name]
+    inst = replace(inst, budget=inst.budget * 1.5)
     dec = plans["optimum"].copy()
-    years = [int(y) for y in inst.years]
-    dec.proj_start[dec.proj_start < 0] = years[1]
-    dec.village_ntm[:, :] = 0
-    dec.village_ntm[0, 0], dec.village_ntm[0, 2], dec.village_ntm[1, 1] = 2, 1, 3
-    dec.village_model[0, 3] = 1
-    dec.adv_start[:] = years[0]
-    dec.model_start[:2] = years[1]
-    dec.district_start[:] = years[1]
-    dec.district_adv_start[:] = years[2]
+    scheduled = np.flatnonzero(dec.proj_start >= 0)
+    # the last commune's scheduled projects, and everything unfunded, go on the reserve list
+    moved = scheduled[inst.proj_commune[scheduled] == inst.proj_commune[scheduled].max()]
+    dec.proj_start[moved] = -1
+    dec.reserve = dec.proj_start < 0
     dec = with_flows(inst, dec)
+    funded = []
     for name, settings in SETTINGS.items():
-        ref = check_against_reference(inst, dec, settings, n=300, seed=29, label=f"villages/{name}")
-        if name == "default":
-            # every kind of item is done in some draws and missed in others
-            for outcome in ("district_units", "district_advanced", "model", "villages_ntm", "villages_model"):
-                values = ref[outcome].sum(axis=1) if ref[outcome].ndim == 2 else ref[outcome]
-                assert 0 < values.mean() < values.max(), outcome
+        ref = check_against_reference(inst, dec, settings, n=300, seed=31, label=f"reserve/{case_name}/{name}")
+        funded.append(ref["reserve_funded"])
+    # the reserve list is used in some draws and not in others
+    assert any(0 < f.mean() < f.max() for f in funded), [f.mean() for f in funded]
+
+
+def test_a_reserve_list_uses_only_money_the_plan_leaves():
+    """With no uncertainty, a reserve list changes nothing the plan does, and spends only what it leaves."""
+    case = make_case(1)
+    r = solve(case.ds, case.scenario, baselines=False)
+    inst = replace(r.instance, budget=r.instance.budget * 3)
+    dec = with_flows(inst, r.plan.decisions)
+    listed = dec.copy()
+    listed.reserve = dec.proj_start < 0
+    none = UncertaintySettings.none()
+    params, rnd = block_inputs(inst, none, 3, seed=5)
+    plain = Engine(inst, dec, none).run(params, rnd)
+    with_list = Engine(inst, listed, none).run(params, rnd)
+    assert (with_list.slipped_projects == 0).all()
+    assert (with_list.unfinished_projects == 0).all()
+    assert (with_list.reserve_funded == listed.reserve.sum()).all()
+    assert (with_list.ntm_by_year >= plain.ntm_by_year).all()
+    assert (with_list.spent > plain.spent).all()
+    assert (with_list.spent <= inst.total_budget + 1e-6).all()
 
 
 # ----- zero uncertainty reproduces the plan ----------------------------------------------------------

@@ -27,7 +27,7 @@ def variants():
 
 @pytest.fixture(scope="module")
 def local(lao_cai, variants):
-    return sweep(lao_cai, variants, draws=300, seed=5)
+    return sweep(lao_cai, variants, draws=300, seed=5, deterministic=True)
 
 
 def test_variants_scale_the_money(variants, lao_cai, local):
@@ -50,7 +50,7 @@ def test_more_money_never_fewer_communes(local):
 
 def test_dask_sweep_equals_local(lao_cai, variants, local):
     pytest.importorskip("dask.distributed")
-    dist = sweep(lao_cai, variants, draws=300, seed=5, scheduler="local")
+    dist = sweep(lao_cai, variants, draws=300, seed=5, scheduler="local", deterministic=True)
     pd.testing.assert_frame_equal(dist.table, local.table)
     for name, run in local.runs.items():
         a = run.simulation.outcomes["optimum"]["communes_ntm"]
@@ -63,7 +63,7 @@ def test_cli_sweep_writes_runs_the_dashboard_reads(tmp_path):
     path = tmp_path / "quick.yaml"
     path.write_text(sc.to_yaml(), encoding="utf-8")
     out = tmp_path / "sweep"
-    r = CliRunner().invoke(app, ["sweep", str(path), "--budget-scale", "0.8,1.0", "--draws", "100",
+    r = CliRunner().invoke(app, ["sweep", str(path), "--budget-scale", "0.8,1.0", "--draws", "100", "--deterministic",
                                  "--out", str(out)])
     assert r.exit_code == 0, r.output
     table = pd.read_csv(out / "sweep.csv")

@@ -194,9 +194,6 @@ def main() -> None:
     app()
 
 
-if __name__ == "__main__":
-    main()
-
 
 # ----- optimisation -------------------------------------------------------------------------
 
@@ -209,25 +206,69 @@ def load_for_scenario(scenario_path: Path, data: str | None, units: str) -> tupl
     return scenario, ds
 
 
+TARGET_LABELS_VI = {"communes_ntm": "xã đạt chuẩn NTM", "advanced": "xã NTM nâng cao", "model": "xã NTM kiểu mẫu",
+                    "villages_ntm": "thôn NTM mới", "villages_model": "thôn kiểu mẫu mới",
+                    "min_criteria": "không xã nào dưới mức sàn tiêu chí", "avg_criteria": "tiêu chí bình quân/xã"}
+
+
+def format_headline(summary: dict) -> list[str]:
+    """The simulated headline: median and 5–95% band, P(each target), the figure on paper beside it."""
+    from ntm_sim.text import format_number_vi as fmt
+    from ntm_sim.text import format_percent_vi as pct
+
+    h = summary.get("headline")
+    years = summary["communes_ntm_by_year"]
+    horizon = list(years)[-1]
+    if not h:
+        return [f"Xã NTM đến {horizon} (trên giấy, CHƯA mô phỏng rủi ro): {summary['communes_ntm']}"]
+    o = h["outcomes"]["communes_ntm"]
+    conf = h["confidence"]
+    lines = [f"Xã NTM đến {horizon} theo mô phỏng ({fmt(h['draws'])} lần thử, hạt giống ngẫu nhiên {h['seed']}): "
+             f"trung vị {fmt(o['median'])} (5–95%: {fmt(o['p5'])}–{fmt(o['p95'])}); bình quân {fmt(o['mean'], 1)}",
+             f"  Nếu mọi chi phí, tiến độ và giải ngân đúng kế hoạch: {fmt(o.get('deterministic', 0))} xã"]
+    names = dict(summary.get("district_names", {}))
+    for key, t in h["targets"].items():
+        kind, _, code = key.partition(":")
+        label = TARGET_LABELS_VI.get(kind, kind)
+        if kind == "min_criteria":
+            label = f"không xã nào dưới {fmt(t['target'])} tiêu chí"
+        elif code:
+            label = {"district_units": "đơn vị cấp huyện", "advanced_districts": "huyện NTM nâng cao",
+                     "criterion_communes": "số xã đạt"}.get(kind, kind) + f" {names.get(code, code)}"
+        target = "" if kind == "min_criteria" or t["target"] is None or kind.endswith("districts") or \
+            kind == "district_units" else f" ≥ {fmt(t['target'], 1 if kind == 'avg_criteria' else 0)}"
+        verdict = "ĐẠT" if t["met"] else f"CHƯA ĐẠT độ tin cậy {pct(conf, 0)}"
+        lines.append(f"  Xác suất {label}{target}: {pct(t['probability'], 0)} – {verdict}")
+    return lines
+
+
 def format_solve_summary(summary: dict) -> str:
-    """Readable text of a solve summary, with Vietnamese number formats."""
+    """Readable text of a solve summary (headline simulated), with Vietnamese number formats."""
     from ntm_sim.text import format_number_vi as fmt
 
     bn = lambda x: fmt(x / 1000, 1)  # noqa: E731
     lines = []
-    proven = "tối ưu đã chứng minh (proven optimal)" if summary["proven_optimal"] else (
-        "CHƯA chứng minh tối ưu – dừng do giới hạn thời gian (time limit, best plan found)")
+    proven = {"ok": "tối ưu đã chứng minh (proven optimal)"}.get(
+        summary["status"], "CHƯA chứng minh tối ưu – dừng ở giới hạn khối lượng tính toán")
+    if not summary.get("reproducible", True):
+        proven += " – dừng do giới hạn THỜI GIAN: kết quả có thể khác nếu chạy lại"
     lines.append(f"Kịch bản: {summary['scenario']}   chế độ: {summary['mode']}   bộ giải: {summary['solver']} "
                  f"{summary['solver_version']}")
-    lines.append(f"Trạng thái: {summary['status']} – {proven}")
+    rec = summary.get("recommendation")
+    if rec:
+        lines.append(f"Phương án khuyến nghị: chọn theo mô phỏng ({rec['chosen']}, dự phòng "
+                     f"{fmt(100 * rec['reserve'])}% vốn, {rec['reserve_projects']} dự án dự phòng)")
+    lines.extend(format_headline(summary))
+    lines.append(f"Trạng thái bộ giải: {summary['status']} – {proven}")
     for s in summary["stages"]:
         gap = "–" if s["mip_gap"] is None else f"{fmt(100 * s['mip_gap'], 2)}%"
-        lines.append(f"  · {s['name']:<15} {s['termination']:<11} giá trị {fmt(s['objective'] or 0, 2):>12}  "
-                     f"cận {fmt(s['bound'] or 0, 2):>12}  gap {gap:>7}  {fmt(s['runtime_s'], 1)} s")
+        lines.append(f"  · {s['name']:<17} {s['termination']:<11} bộ giải {fmt(s['objective'] or 0, 2):>10}  "
+                     f"cận {fmt(s['bound'] or 0, 2):>10}  gap {gap:>7}  phương án {fmt(s['plan_value'] or 0, 2):>10}"
+                     f"  {fmt(s['runtime_s'], 1)} s")
     years = summary["communes_ntm_by_year"]
-    lines.append("Xã đạt chuẩn NTM theo năm: " + ", ".join(f"{y}: {n}" for y, n in years.items()))
-    lines.append(f"Xã NTM đến {list(years)[-1]}: {summary['communes_ntm']} (+{summary['new_communes_ntm']}); "
-                 f"nâng cao {summary['advanced']}, kiểu mẫu {summary['model']}; "
+    lines.append("Trên giấy – xã đạt chuẩn NTM theo năm: " + ", ".join(f"{y}: {n}" for y, n in years.items()))
+    lines.append(f"Trên giấy – xã NTM đến {list(years)[-1]}: {summary['communes_ntm']} "
+                 f"(+{summary['new_communes_ntm']}); nâng cao {summary['advanced']}, kiểu mẫu {summary['model']}; "
                  f"đơn vị cấp huyện: {', '.join(summary['district_unit_names']) or '–'}")
     lines.append(f"Tiêu chí bình quân/xã: {fmt(summary['avg_criteria'], 2)}; "
                  f"thôn NTM mới {summary['villages_ntm_new']}, thôn kiểu mẫu mới {summary['villages_model_new']}")
@@ -236,17 +277,39 @@ def format_solve_summary(summary: dict) -> str:
     if "funding_gap_mvnd" in summary:
         gaps = ", ".join(f"{y}: {bn(g)}" for y, g in summary["funding_gap_by_year"].items())
         lines.append(f"Thiếu vốn (funding gap): {bn(summary['funding_gap_mvnd'])} tỷ đồng ({gaps})")
-    missed = [f"{k} ({v['achieved']}/{v['target']})" for k, v in summary["targets"].items() if not v["met"]]
-    lines.append("Mục tiêu chưa đạt: " + ("; ".join(missed) if missed else "không – mọi mục tiêu đều đạt"))
     for s in summary["shortfalls"]:
         lines.append(f"  ! không thể đạt: {s['label']}: thiếu {fmt(s['missing'], 1)} (cần {fmt(s['needed'], 1)})")
-    for _name, b in summary["baselines"].items():
-        diff = b["optimum_minus_baseline_communes"]
-        lines.append(f"So sánh – {b['name_vi']}: {b['communes_ntm']} xã NTM, {bn(b['total_cost_mvnd'])} tỷ đồng "
-                     f"(tối ưu {'+' if diff >= 0 else ''}{diff} xã)")
+    if rec:
+        for name in summary["baselines"]:
+            row = rec["comparison"].get(name)
+            if row is None:
+                continue
+            lines.append(f"So sánh (mô phỏng, cùng các lần thử) – {row['name_vi']}: bình quân "
+                         f"{fmt(row['mean'], 1)} xã; phương án khuyến nghị hơn {fmt(row['diff_mean'], 1)} xã "
+                         f"(khoảng tin cậy 95%: {fmt(row['diff_low'], 1)} đến {fmt(row['diff_high'], 1)})")
+    else:
+        for _name, b in summary["baselines"].items():
+            diff = b["optimum_minus_baseline_communes"]
+            lines.append(f"So sánh trên giấy – {b['name_vi']}: {b['communes_ntm']} xã NTM, "
+                         f"{bn(b['total_cost_mvnd'])} tỷ đồng (phương án {'+' if diff >= 0 else ''}{diff} xã)")
     if summary["costs_estimated"]:
         lines.append("Lưu ý: chi phí có phần ƯỚC TÍNH theo đơn giá mặc định.")
     return "\n".join(lines)
+
+
+def check_limits(time_limit: float | None = None, draws: int | None = None) -> None:
+    """Refuse limits that are not usable numbers, before any work."""
+    import math
+
+    if time_limit is not None and (not math.isfinite(time_limit) or time_limit <= 0):
+        raise InputError([Problem("--time-limit", "not a usable time limit", expected="seconds, a number > 0",
+                                  found=str(time_limit))])
+    if draws is not None and not 0 <= draws <= MAX_DRAWS:
+        raise InputError([Problem("--draws", "number of draws out of range",
+                                  expected=f"0 to {MAX_DRAWS:,}", found=str(draws))])
+
+
+MAX_DRAWS = 100_000
 
 
 @app.command()
@@ -257,21 +320,32 @@ def solve(
     data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
     mode: Annotated[str | None, typer.Option(help="max-achievement or min-cost.")] = None,
     solver: Annotated[str | None, typer.Option(help="auto, highs or cbc.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for all stages.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit in seconds per solve "
+                                                     "(stages stop on work limits; hitting this is reported).")] = None,
+    draws: Annotated[int | None, typer.Option(help="Fresh draws that judge the plan (default: the scenario's; "
+                                                   "0: on paper only).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên): same seed, same numbers.")] = 0,
+    deterministic: Annotated[bool, typer.Option("--deterministic", help="Recommend the optimum on paper instead "
+                                                "of the plan that does best in the simulation.")] = False,
     units: UnitsOption = "lao_cai",
 ) -> None:
-    """Optimise a plan for a scenario and write plan, priorities, summary and manifest."""
-    from ntm_sim.optimize import solve as run_solve
-    from ntm_sim.results import write_solve_results
+    """Find the plan to recommend, simulate it beside the usual rules, write plan, priorities, odds and manifest."""
+    from ntm_sim.workflow import solve_and_simulate, write_run
 
     if mode is not None and mode not in ("max-achievement", "min-cost"):
         raise InputError([Problem("--mode", "unknown mode", expected="max-achievement or min-cost", found=mode)])
     if solver is not None and solver not in ("auto", "highs", "cbc"):
         raise InputError([Problem("--solver", "unknown solver", expected="auto, highs or cbc", found=solver)])
+    check_limits(time_limit, draws)
     sc, ds = load_for_scenario(scenario, data, units)
+    if mode is not None:
+        sc = sc.with_(mode=mode)  # type: ignore[attr-defined]
+    if solver is not None:
+        sc = sc.with_(solver={**sc.solver.model_dump(), "name": solver})  # type: ignore[attr-defined]
     demo_banner(ds)
-    result = run_solve(ds, sc, mode=mode, solver=solver, time_limit=time_limit)  # type: ignore[arg-type]
-    summary = write_solve_results(result, out, command=sys.argv)
+    run = solve_and_simulate(ds, sc, draws=draws, seed=seed, time_limit=time_limit,  # type: ignore[arg-type]
+                             deterministic=deterministic)
+    summary = write_run(run, out, command=sys.argv)
     echo(format_solve_summary(summary))
     echo(f"Kết quả: {out}")
 
@@ -303,12 +377,6 @@ def format_simulation_summary(summary: dict) -> str:
     if summary.get("regret_communes_ntm"):
         lines.append("Hối tiếc (số xã kém phương án tốt nhất trong cùng lần thử), bình quân: " + ", ".join(
             f"{k}: {fmt(v['mean_regret'], 1)}" for k, v in summary["regret_communes_ntm"].items()))
-    if "robust_plan" in summary:
-        r = summary["robust_plan"]
-        f = r["fresh_draws"]
-        lines.append(f"Phương án vững (dự phòng {pct(r['buffer'], 0)} chi phí): xã NTM bình quân "
-                     f"{fmt(f['robust']['mean_communes'], 1)} so với {fmt(f['deterministic']['mean_communes'], 1)} "
-                     f"của phương án tất định (kiểm tra trên lần thử mới)")
     return "\n".join(lines)
 
 
@@ -318,33 +386,31 @@ def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically).")],
     plan: Annotated[Path | None, typer.Option("--plan", help="Results folder of 'ntm-sim solve' to evaluate "
-                                                             "(default: solve the scenario first).")] = None,
+                                                             "(default: find the plan first, as solve does).")] = None,
     data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
-    draws: Annotated[int, typer.Option(min=1, help="Number of draws.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same numbers.")] = 0,
+    draws: Annotated[int, typer.Option(help="Number of draws.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên): same seed, same numbers.")] = 0,
     sampler: Annotated[str, typer.Option(help="mc, lhs or sobol.")] = "mc",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local' to start a "
                                                        "LocalCluster (needs the [distributed] extra).")] = None,
-    robust: Annotated[bool, typer.Option(help="Also tune a contingency buffer and compare on fresh draws.")] = False,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver seconds when solving first.")] = 60.0,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve, when "
+                                                     "solving first.")] = None,
     units: UnitsOption = "lao_cai",
 ) -> None:
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
     import time
 
     from ntm_sim.instance import build_instance, with_gap_source
-    from ntm_sim.optimize import solve as run_solve
     from ntm_sim.results import load_plans, write_simulation_results
     from ntm_sim.simulate import simulate as run_simulation
+    from ntm_sim.workflow import plans_of, solve_and_simulate
 
     if sampler not in ("mc", "lhs", "sobol"):
         raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
+    check_limits(time_limit, draws)
+    if draws < 1:
+        raise InputError([Problem("--draws", "a simulation needs draws", expected="at least 1", found=str(draws))])
     sc, ds = load_for_scenario(scenario, data, units)
-    if robust and sc.mode != "max-achievement":  # type: ignore[attr-defined]
-        raise InputError([Problem("--robust", "a robust plan is tuned in max-achievement mode",
-                                  expected="a max-achievement scenario (for min-cost, compare the funding gap "
-                                           "under a costlier scenario instead)",
-                                  found=str(sc.mode))])  # type: ignore[attr-defined]
     demo_banner(ds)
     start = time.perf_counter()
     solver = None
@@ -354,9 +420,11 @@ def simulate(
             inst = with_gap_source(inst)  # the plan's funding gap is a source of its own
         plans = load_plans(inst, plan)
     else:
-        result = run_solve(ds, sc, time_limit=time_limit)  # type: ignore[arg-type]
+        run = solve_and_simulate(ds, sc, draws=draws, seed=seed, sampler=sampler,  # type: ignore[arg-type]
+                                 time_limit=time_limit)
+        result = run.result
         inst = result.instance
-        plans = {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
+        plans = plans_of(result)
         solver = {"name": result.solver, "version": result.solver_version, "status": result.status}
         echo(result.summary_line())
     solve_s = time.perf_counter() - start
@@ -365,16 +433,14 @@ def simulate(
         echo(f"  … {done}/{total} lần thử", err=True)
 
     t = time.perf_counter()
-    sim = run_simulation(inst, plans, sc.uncertainty, n_draws=draws, seed=seed, sampler=sampler,  # type: ignore[arg-type]
-                         scheduler=scheduler, progress=progress if draws > 5000 else None)
+    if plan is None and scheduler is None and run.simulation is not None:
+        sim = run.simulation  # the plans were just judged on exactly these draws
+    else:
+        sim = run_simulation(inst, plans, sc.uncertainty, n_draws=draws, seed=seed,  # type: ignore[arg-type]
+                             sampler=sampler, scheduler=scheduler,  # type: ignore[arg-type]
+                             progress=progress if draws > 5000 else None)
     sim_s = time.perf_counter() - t
-    robust_result = None
-    if robust:
-        from ntm_sim.analysis.robust_plan import robust_plan
-
-        robust_result = robust_plan(ds, sc, settings=sc.uncertainty, n_train=min(draws, 2000),  # type: ignore[arg-type]
-                                    n_test=draws, seed=seed, time_limit=min(time_limit, 30.0))
-    summary = write_simulation_results(sim, out, robust=robust_result, command=sys.argv, solver=solver,
+    summary = write_simulation_results(sim, out, command=sys.argv, solver=solver,
                                        timings={"solve_s": solve_s, "simulate_s": sim_s})
     echo(format_simulation_summary(summary))
     echo(f"Kết quả: {out}")
@@ -422,7 +488,9 @@ def sweep(
     seed: Annotated[int, typer.Option(help="Random seed, the same for every scenario.")] = 0,
     sampler: Annotated[str, typer.Option(help="mc, lhs or sobol.")] = "mc",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver seconds per scenario.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
+    deterministic: Annotated[bool, typer.Option("--deterministic", help="Each scenario's optimum on paper "
+                                                "(fast) instead of the plan chosen by simulation.")] = False,
     units: UnitsOption = "lao_cai",
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
@@ -456,8 +524,9 @@ def sweep(
     def progress(done: int, total: int) -> None:
         echo(f"  … {done}/{total} kịch bản", err=True)
 
+    check_limits(time_limit, draws)
     result = run_sweep(ds, scs, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,  # type: ignore[arg-type]
-                       scheduler=scheduler, progress=progress)
+                       scheduler=scheduler, deterministic=deterministic, progress=progress)
     write_sweep(result, out, command=sys.argv)
     for _, r in result.table.iterrows():
         sim = "" if not r["draws"] else (f"; mô phỏng {format_number_vi(r['sim_mean'], 1)} xã "
@@ -466,3 +535,64 @@ def sweep(
         echo(f"{r['scenario']}: {r['communes_ntm']} xã NTM, {format_number_vi(r['total_cost_mvnd'] / 1000, 1)} tỷ đồng"
              f"{sim}")
     echo(f"Kết quả: {out} (sweep.csv và một thư mục kết quả cho mỗi kịch bản)")
+
+
+# ----- frontier -----------------------------------------------------------------------------
+
+@app.command()
+@guarded
+def frontier(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file (max-achievement).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically).")],
+    budget_scale: Annotated[str, typer.Option(
+        "--budget-scale", help="Comma-separated budget levels, multiples of the scenario's money.")
+    ] = "0.6,0.8,1.0,1.2,1.5,2.0",
+    data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên), the same at every level.")] = 0,
+    draws: Annotated[int | None, typer.Option(help="Fresh draws per level (default: the scenario's).")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
+    units: UnitsOption = "lao_cai",
+) -> None:
+    """The money for a given confidence: the recommended plan's odds along a range of budgets."""
+    from ntm_sim.analysis.frontier import frontier as run_frontier
+    from ntm_sim.results import atomic_folder, manifest, write_json
+    from ntm_sim.text import format_number_vi as fmt
+    from ntm_sim.text import format_percent_vi as pct
+
+    try:
+        scales = tuple(float(x) for x in budget_scale.split(",") if x.strip())
+    except ValueError:
+        scales = ()
+    import math
+
+    if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
+        raise InputError([Problem("--budget-scale", "not a list of budget levels",
+                                  expected="numbers > 0 separated by commas, e.g. 0.6,0.8,1.0", found=budget_scale)])
+    check_limits(time_limit, draws)
+    sc, ds = load_for_scenario(scenario, data, units)
+    if sc.mode != "max-achievement":  # type: ignore[attr-defined]
+        raise InputError([Problem(str(scenario), "a budget curve is drawn in max-achievement mode",
+                                  expected="mode: max-achievement (min-cost gives the money directly)",
+                                  found=str(sc.mode))])  # type: ignore[attr-defined]
+    if draws is not None:
+        sc = sc.with_(robustness={**sc.robustness.model_dump(), "test_draws": draws})  # type: ignore[attr-defined]
+    demo_banner(ds)
+    result = run_frontier(ds, sc, scales, seed=seed, time_limit=time_limit)  # type: ignore[arg-type]
+    with atomic_folder(out) as tmp:
+        result.table.to_csv(tmp / "frontier.csv", index=False, lineterminator="\n")
+        write_json(tmp / "summary.json", {
+            "scenario": result.scenario, "target_communes_ntm": result.target, "confidence": result.confidence,
+            "least_budget_mvnd": result.least_budget_mvnd, "blockers": result.blockers,
+            "statement_vi": result.statement_vi(), "seed": result.seed, "draws": result.draws,
+            "levels": result.table.to_dict(orient="records")})
+        write_json(tmp / "manifest.json", manifest(ds, sc, tmp, kind="frontier",  # type: ignore[arg-type]
+                                                   status={"levels": len(scales)}, seed=seed, command=sys.argv))
+    for _, r in result.table.iterrows():
+        echo(f"Vốn {fmt(r['budget_mvnd'] / 1000, 0)} tỷ đồng ({fmt(100 * r['scale'])}%): trung vị {fmt(r['p50'])} "
+             f"xã (5–95%: {fmt(r['p5'])}–{fmt(r['p95'])}), khả năng đạt mục tiêu {pct(r['p_target'], 0)}")
+    echo(result.statement_vi())
+    echo(f"Kết quả: {out}")
+
+
+if __name__ == "__main__":
+    main()

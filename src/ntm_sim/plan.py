@@ -36,8 +36,12 @@ class Decisions:
         Money by source, eligibility class and year (n_f × n_class × n_t); None means
         "not allocated yet" (see :func:`allocate_flows`).
     priority
-        Rank of each criterion project in the plan's own order (lower goes first when
-        money falls short in a simulation).
+        Rank of each criterion project in the plan's own order (how the plan explains its
+        priorities; a simulation carries out every plan by the same rule, see
+        :mod:`ntm_sim.simulate.engine`).
+    reserve
+        Criterion projects on the plan's reserve list (not scheduled; funded in a
+        simulation only with money the scheduled projects do not need); None: no list.
     """
 
     proj_start: np.ndarray
@@ -49,6 +53,7 @@ class Decisions:
     district_adv_start: np.ndarray
     flows: np.ndarray | None = None
     priority: np.ndarray | None = None
+    reserve: np.ndarray | None = None
 
     @classmethod
     def empty(cls, inst: Instance) -> Decisions:

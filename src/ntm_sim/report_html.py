@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from ntm_sim.analysis.compare import ScenarioRun, baseline_table, commune_probability, indicator_table, risk_table
+from ntm_sim.analysis.compare import (
+    INDICATORS,
+    TARGET_KEYS,
+    ScenarioRun,
+    baseline_table,
+    commune_probability,
+    confidence_of,
+    headline_of,
+    risk_table,
+)
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 CSS = """
@@ -25,6 +34,7 @@ table.ntm th, table.ntm td { border: 1px solid #ccc; padding: 4px 8px; }
 table.ntm td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.ntm td.met { background: #e6f4ea; }
 table.ntm td.miss { background: #fce8e6; }
+table.ntm td .band, table.ntm td .prob, table.ntm td .paper { display: block; font-size: 12px; color: #555; }
 .demo { background: #fff3cd; border: 2px solid #d39e00; padding: 6px 10px; font-weight: bold; }
 """
 
@@ -34,36 +44,65 @@ def _cell(value: float, decimals: int, css: str = "num") -> str:
 
 
 def indicators_html(runs: list[ScenarioRun]) -> str:
-    """Headline indicators, one column per scenario; green where the target is met."""
-    table = indicator_table(runs)
+    """Headline indicators, one column per scenario.
+
+    With a simulation a cell shows the median, the 5–95% band, the chance of reaching the
+    target and the figure on paper; it is green only when that chance reaches the
+    scenario's confidence level, red otherwise. Without a simulation the figure on paper
+    is shown, marked as such, and never coloured.
+    """
     head = "".join(f"<th>{html.escape(r.name)}</th>" for r in runs)
     rows = []
-    for _, row in table.iterrows():
-        target = row["target"]
+    for key, label, _en, decimals in INDICATORS:
+        target = next((r.summary["targets"][TARGET_KEYS[key]]["target"] for r in runs
+                       if TARGET_KEYS.get(key) in r.summary.get("targets", {})), None)
         cells = []
         for r in runs:
-            v = row[r.name]
+            h = headline_of(r, key)
             css = "num"
-            if not pd.isna(target):
-                css += " met" if v >= target - 1e-9 else " miss"
-            cells.append(_cell(v, int(row["decimals"]), css))
-        t = "" if pd.isna(target) else format_number_vi(target, int(row["decimals"]))
-        rows.append(f'<tr data-indicator="{row["indicator"]}"><td>{html.escape(row["label_vi"])}</td>'
+            if h.met is not None:
+                css += " met" if h.met else " miss"
+            text = html.escape(format_number_vi(h.value, decimals))
+            if h.simulated:
+                text += (f'<span class="band">({html.escape(format_number_vi(h.low, decimals))}–'
+                         f'{html.escape(format_number_vi(h.high, decimals))})</span>')
+                if h.probability is not None:
+                    text += f'<span class="prob">khả năng đạt: {format_percent_vi(h.probability, 0)}</span>'
+                if h.paper is not None and key in ("communes_ntm", "advanced", "model", "district_units"):
+                    text += f'<span class="paper">trên giấy: {html.escape(format_number_vi(h.paper, decimals))}</span>'
+            elif not key.endswith("_mvnd"):
+                text += '<span class="paper">(trên giấy, chưa mô phỏng)</span>'
+            cells.append(f'<td class="{css}">{text}</td>')
+        t = "" if target is None else format_number_vi(float(target), decimals)
+        rows.append(f'<tr data-indicator="{key}"><td>{html.escape(label)}</td>'
                     f'<td class="num">{t}</td>{"".join(cells)}</tr>')
-    return (f'<table class="ntm" id="indicators"><thead><tr><th>Chỉ tiêu</th><th>Mục tiêu</th>{head}</tr>'
+    confidence = confidence_of(runs)
+    note = ("" if confidence is None else
+            '<p class="legend" id="indicators-legend">Số chính: trung vị của mô phỏng (trong ngoặc: khoảng '
+            f'5–95%). Xanh: khả năng đạt mục tiêu từ {format_percent_vi(confidence, 0)} trở lên; đỏ: thấp hơn. '
+            '"Trên giấy": nếu mọi chi phí, tiến độ và giải ngân đúng kế hoạch.</p>')
+    return (f'{note}<table class="ntm" id="indicators"><thead><tr><th>Chỉ tiêu</th><th>Mục tiêu</th>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 def baselines_html(runs: list[ScenarioRun]) -> str:
-    """The optimum against the usual rules, per scenario."""
+    """The recommended plan against the usual rules and the optimum on paper, per scenario."""
     table = baseline_table(runs)
     rows = []
     for _, r in table.iterrows():
-        gain = "" if r["plan"] == "optimum" else f'+{format_number_vi(r["optimum_gain"])}'
-        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td><td>{html.escape(r["plan_vi"])}</td>'
-                    f'{_cell(r["communes_ntm"], 0)}{_cell(r["total_cost_mvnd"], 0)}<td class="num">{gain}</td></tr>')
+        if r["plan"] == "optimum" or pd.isna(r["gain"]):
+            gain = ""
+        else:
+            gain = (f'+{format_number_vi(r["gain"], 1)} ({format_number_vi(r["gain_low"], 1)} đến '
+                    f'{format_number_vi(r["gain_high"], 1)})') if r["gain"] >= 0 else format_number_vi(r["gain"], 1)
+        sim = "–" if pd.isna(r["sim_mean"]) else format_number_vi(r["sim_mean"], 1)
+        rows.append(f'<tr data-plan="{html.escape(r["plan"])}"><td>{html.escape(r["scenario"])}</td>'
+                    f'<td>{html.escape(r["plan_vi"])}</td>{_cell(r["communes_ntm"], 0)}'
+                    f'<td class="num">{sim}</td>{_cell(r["total_cost_mvnd"], 0)}<td class="num">{gain}</td></tr>')
     return ('<table class="ntm" id="baselines"><thead><tr><th>Kịch bản</th><th>Cách phân bổ</th>'
-            '<th>Số xã đạt chuẩn</th><th>Vốn sử dụng (triệu đồng)</th><th>Phương án tối ưu hơn</th></tr></thead>'
+            '<th>Số xã đạt chuẩn trên giấy</th><th>Số xã đạt chuẩn theo mô phỏng (bình quân)</th>'
+            '<th>Vốn sử dụng trên giấy (triệu đồng)</th>'
+            '<th>Phương án khuyến nghị hơn (mô phỏng, khoảng tin cậy 95%)</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -88,9 +127,15 @@ def risk_html(runs: list[ScenarioRun]) -> str:
 
 
 def status_vi(summary: dict) -> str:
-    """Solver status in words: which stages are proven optimal, which stopped at the time limit."""
+    """Solver status in words: which stages are proven optimal, which stopped, and whether it repeats."""
     if summary.get("proven_optimal"):
         return "tối ưu (đã chứng minh)"
+    if summary.get("reproducible", False) and all(st.get("termination") in ("optimal", "node_limit")
+                                                   for st in summary.get("stages", [])):
+        stopped = [html.escape(str(st.get("name_vi", st["name"]))) for st in summary.get("stages", [])
+                   if st.get("termination") == "node_limit"]
+        return ("dừng ở giới hạn khối lượng tính toán (chạy lại cho cùng kết quả); chưa chứng minh: "
+                + ", ".join(stopped))
     proven, open_ = [], []
     for st in summary.get("stages", []):
         label = html.escape(str(st.get("name_vi", st["name"])))
@@ -100,7 +145,7 @@ def status_vi(summary: dict) -> str:
             gap = st.get("mip_gap")
             gap_txt = "" if gap is None or pd.isna(gap) else f" (sai số {format_percent_vi(gap, 2)})"
             open_.append(label + gap_txt)
-    parts = ["dừng do hết thời gian, có phương án"]
+    parts = ["dừng do hết thời gian, có phương án (chạy lại có thể khác)"]
     if proven:
         parts.append("đã chứng minh tối ưu: " + ", ".join(proven))
     if open_:
@@ -199,7 +244,6 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 {", ".join(html.escape(r.name) for r in runs)}.</p>
 {banner}
 <h2>Chỉ tiêu chính</h2>
-<p>Xanh: đạt mục tiêu; đỏ: chưa đạt.</p>
 {indicators_html(runs)}
 <h2>Tiến độ</h2>
 {divs["ntm"]}

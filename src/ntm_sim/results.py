@@ -36,7 +36,7 @@ from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import BLOCK, SimulationResult
 
 if TYPE_CHECKING:
-    from ntm_sim.analysis.robust_plan import RobustPlanResult
+    from ntm_sim.analysis.recommend import Recommendation
 
 
 @contextmanager
@@ -218,10 +218,13 @@ def solve_summary(result: SolveResult) -> dict:
         "costs_estimated": ds.any_cost_estimated,
         "years": [int(y) for y in inst.years],
         "budget_mvnd": float(inst.real_budget),
+        "reproducible": result.reproducible,
+        "fallback": result.fallback,
         "stages": [{"name": s.name, "name_vi": STAGE_NAMES_VI.get(s.name, s.name), "sense": s.sense,
-                    "termination": str(s.termination),
-                    "proven_optimal": s.proven_optimal, "objective": s.objective, "bound": s.bound,
-                    "mip_gap": s.mip_gap, "runtime_s": s.runtime_s} for s in result.stages],
+                    "termination": str(s.termination), "proven_optimal": s.proven_optimal,
+                    "reproducible": s.reproducible, "objective": s.objective, "bound": s.bound,
+                    "mip_gap": s.mip_gap, "gap_tolerance": s.gap_tolerance, "nodes": s.nodes,
+                    "plan_value": s.plan_value, "runtime_s": s.runtime_s} for s in result.stages],
         **outcome_summary(result.plan, result),
         "targets": targets_report(result, result.plan),
         "shortfalls": [{"key": s.key, "label": s.label, "needed": s.needed, "achieved": s.achieved,
@@ -250,17 +253,24 @@ def _named(inst_ds: Dataset, frame: pd.DataFrame, sources: pd.DataFrame | None =
 
 
 def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | None = None,
-                        extra: Callable[[Path], None] | None = None) -> dict:
+                        extra: Callable[[Path], None] | None = None, simulation: SimulationResult | None = None,
+                        recommendation: Recommendation | None = None) -> dict:
     """Write a solve's results folder atomically and return its summary.
 
     Files: ``plan.csv`` (commune × criterion × year × source money), ``projects.csv``,
-    ``communes.csv`` (priorities with reasons), ``plan.xlsx`` (the planners' layout with
-    the plan filled in), ``summary.json``, ``manifest.json`` and
-    ``baselines/<rule>/projects.csv`` and ``plan.csv``.
+    ``reserve.csv`` (the plan's reserve list, if any), ``communes.csv`` (priorities with
+    reasons), ``plan.xlsx`` (the planners' layout with the plan filled in),
+    ``summary.json``, ``manifest.json``, ``baselines/<plan>/projects.csv`` and
+    ``plan.csv``; with a simulation, its folder ``simulation/`` (written in the same
+    atomic step), and the summary's headline is the simulated one.
     """
     inst = result.instance
     ds = inst.dataset
     summary = solve_summary(result)
+    if recommendation is not None:
+        summary["recommendation"] = recommendation_summary(recommendation)
+    if simulation is not None:
+        summary["headline"] = headline(simulation, "optimum", summary, inst.scenario.robustness.confidence)
     with atomic_folder(out) as tmp:
         funding = result.plan.funding.copy()
         funding["amount_mvnd"] = funding["amount_mvnd"].round(3)
@@ -280,19 +290,37 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
             base_funding["amount_mvnd"] = base_funding["amount_mvnd"].round(3)
             _named(ds, base_funding, ds.sources).to_csv(tmp / "baselines" / name / "plan.csv", index=False,
                                                         lineterminator="\n")
+        reserve = result.plan.decisions.reserve
+        if reserve is not None and reserve.any():
+            ps = np.flatnonzero(reserve)
+            table = pd.DataFrame({"commune_code": np.array(inst.communes, dtype=object)[inst.proj_commune[ps]],
+                                  "district_code": np.array(inst.districts, dtype=object)[
+                                      inst.commune_district[inst.proj_commune[ps]]],
+                                  "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
+                                  "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
+            _named(ds, table).to_csv(tmp / "reserve.csv", index=False, lineterminator="\n")
         write_json(tmp / "summary.json", summary)
+        if simulation is not None:
+            (tmp / SIMULATION_FOLDER).mkdir()
+            _write_simulation(simulation, tmp / SIMULATION_FOLDER, command=command,
+                              solver={"name": result.solver, "version": result.solver_version,
+                                      "status": result.status})
         from ntm_sim.report import build_plan_workbook
 
         build_plan_workbook(result).save(tmp / "plan.xlsx")
         if extra is not None:
             extra(tmp)
         status = {"status": result.status, "termination": str(result.termination),
-                  "proven_optimal": result.proven_optimal, "mip_gap": result.mip_gap,
-                  "best_bound": result.primary.bound}
+                  "proven_optimal": result.proven_optimal, "reproducible": result.reproducible,
+                  "mip_gap": result.mip_gap, "best_bound": result.primary.bound,
+                  "recommended_by": "simulation" if recommendation is not None else "deterministic optimum",
+                  "simulation_complete": simulation is not None}
         write_json(tmp / "manifest.json", manifest(
             ds, inst.scenario, tmp, kind="solve", status=status, command=command,
             solver={"name": result.solver, "version": result.solver_version},
-            timings={"build_s": result.build_s, "solve_s": result.runtime_s}))
+            seed=recommendation.seed if recommendation is not None else None,
+            timings={"build_s": result.build_s, "solve_s": result.runtime_s,
+                     **(recommendation.timings if recommendation is not None else {})}))
     return summary
 
 
@@ -331,6 +359,16 @@ def _read_plan(inst: Instance, folder: Path) -> Decisions:
     projects = pd.read_csv(folder / "projects.csv", dtype={"commune_code": str, "district_code": str},
                            keep_default_na=False)
     dec = decisions_from_projects(inst, projects)
+    if (folder / "reserve.csv").exists():
+        listed = pd.read_csv(folder / "reserve.csv", dtype={"commune_code": str, "district_code": str},
+                             keep_default_na=False)
+        p_index = {(inst.communes[int(c)], inst.criteria[int(k)]): p
+                   for p, (c, k) in enumerate(zip(inst.proj_commune, inst.proj_criterion, strict=True))}
+        dec.reserve = np.zeros(inst.n_projects, dtype=bool)
+        for r in listed.itertuples(index=False):
+            p = p_index.get((str(r.commune_code), str(r.criterion)))
+            if p is not None:
+                dec.reserve[p] = True
     funding_path = folder / "plan.csv"
     if not funding_path.exists():
         return dec
@@ -359,7 +397,7 @@ def _read_plan(inst: Instance, folder: Path) -> Decisions:
 
 # ----- simulation results ---------------------------------------------------------------------
 
-def simulation_summary(sim: SimulationResult, robust: RobustPlanResult | None = None) -> dict:
+def simulation_summary(sim: SimulationResult) -> dict:
     """The ``summary.json`` of a simulation: target probabilities, spread, drivers, regret."""
     from ntm_sim.analysis import discover, outcome_table, regret, sensitivity, target_probabilities, threshold_curve
 
@@ -398,42 +436,111 @@ def simulation_summary(sim: SimulationResult, robust: RobustPlanResult | None = 
         "plans": plans,
         "regret_communes_ntm": regret(sim).to_dict(orient="index") if len(sim.plans) > 1 else {},
     }
-    if robust is not None:
-        summary["robust_plan"] = {
-            "buffer": robust.buffer, "criterion": robust.criterion,
-            "training": robust.training.reset_index().to_dict(orient="records"),
-            "fresh_draws": robust.fresh.to_dict(orient="index"),
-        }
     return summary
 
 
-def write_simulation_results(sim: SimulationResult, out: Path, *, robust: RobustPlanResult | None = None,
-                             command: list[str] | None = None, timings: dict | None = None,
-                             solver: dict | None = None) -> dict:
+SIMULATION_FOLDER = "simulation"
+
+
+def write_simulation_results(sim: SimulationResult, out: Path, *, command: list[str] | None = None,
+                             timings: dict | None = None, solver: dict | None = None) -> dict:
     """Write a simulation's results folder atomically and return its summary.
 
     Files: ``experiments.csv`` (one row per draw), ``outcomes.csv`` (one row per plan and
     draw, joined to the experiments), ``communes.csv`` (probability of each commune being
     NTM by each year, per plan), ``summary.json`` and ``manifest.json``.
     """
+    with atomic_folder(out) as tmp:
+        return _write_simulation(sim, tmp, command=command, timings=timings, solver=solver)
+
+
+def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str] | None = None,
+                      timings: dict | None = None, solver: dict | None = None) -> dict:
     inst = sim.instance
     ds = inst.dataset
-    summary = simulation_summary(sim, robust)
-    with atomic_folder(out) as tmp:
-        sim.experiments.to_csv(tmp / "experiments.csv", lineterminator="\n")
-        sim.to_frame().to_csv(tmp / "outcomes.csv", index=False, lineterminator="\n")
-        frames = []
-        for plan, prob in sim.commune_probability.items():
-            frame = prob.rename(columns=lambda y: f"p_ntm_{y}").reset_index()
-            frame.insert(1, "commune_name", frame["commune_code"].map(ds.communes["commune_name"]))
-            frame.insert(2, "district", frame["commune_code"].map(ds.communes["district_name"]))
-            frame.insert(0, "plan", plan)
-            frames.append(frame)
-        pd.concat(frames).to_csv(tmp / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
-        if robust is not None:
-            robust.training.to_csv(tmp / "robust_training.csv", lineterminator="\n")
-        write_json(tmp / "summary.json", summary)
-        status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
-        write_json(tmp / "manifest.json", manifest(ds, inst.scenario, tmp, kind="simulate", status=status,
-                                                   seed=sim.seed, timings=timings, solver=solver, command=command))
+    summary = simulation_summary(sim)
+    sim.experiments.to_csv(folder / "experiments.csv", lineterminator="\n")
+    sim.to_frame().to_csv(folder / "outcomes.csv", index=False, lineterminator="\n")
+    frames = []
+    for plan, prob in sim.commune_probability.items():
+        frame = prob.rename(columns=lambda y: f"p_ntm_{y}").reset_index()
+        frame.insert(1, "commune_name", frame["commune_code"].map(ds.communes["commune_name"]))
+        frame.insert(2, "district", frame["commune_code"].map(ds.communes["district_name"]))
+        frame.insert(0, "plan", plan)
+        frames.append(frame)
+    pd.concat(frames).to_csv(folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
+    write_json(folder / "summary.json", summary)
+    status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
+    write_json(folder / "manifest.json", manifest(ds, inst.scenario, folder, kind="simulate", status=status,
+                                                  seed=sim.seed, timings=timings, solver=solver, command=command))
     return summary
+
+
+# ----- headline and recommendation --------------------------------------------------------------
+
+HEADLINE_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
+                     "avg_criteria", "below_floor", "spent", "unspent")
+
+
+def headline(sim: SimulationResult, plan: str, summary: dict, confidence: float) -> dict:
+    """A plan's headline: what the simulation gives, with the figure on paper beside it.
+
+    ``deterministic`` is what happens if every cost, date and disbursement goes exactly
+    as planned (the simulation with no uncertainty, so a reserve list is funded from
+    what the plan leaves). A target counts as met only when its probability reaches
+    ``confidence``.
+    """
+    from ntm_sim.analysis import target_probabilities
+    from ntm_sim.simulate import simulate
+    from ntm_sim.uncertainty import UncertaintySettings
+
+    o = sim.outcomes[plan]
+    exact = simulate(sim.instance, {plan: _decisions_of(sim, plan)}, UncertaintySettings.none(), n_draws=1,
+                     seed=sim.seed) if _decisions_of(sim, plan) is not None else None
+    outcomes = {}
+    for name in HEADLINE_OUTCOMES:
+        x = np.asarray(o[name], dtype=float)
+        row = {"median": float(np.median(x)), "p5": float(np.percentile(x, 5)), "p95": float(np.percentile(x, 95)),
+               "mean": float(x.mean())}
+        if exact is not None:
+            row["deterministic"] = float(np.asarray(exact.outcomes[plan][name], dtype=float)[0])
+        outcomes[name] = row
+    probs = target_probabilities(sim, plan)
+    paper = summary.get("targets", {})
+    targets = {}
+    for key, p in probs.items():
+        if key == "all_targets":
+            continue
+        t = paper.get(key, {})
+        targets[key] = {"target": t.get("target"), "probability": p, "met": bool(p >= confidence),
+                        "deterministic": t.get("achieved"), "deterministic_met": t.get("met")}
+    all_p = probs.get("all_targets")
+    return {"basis": "simulation", "plan": plan, "draws": sim.n_draws, "seed": sim.seed, "sampler": sim.sampler,
+            "confidence": confidence, "outcomes": outcomes, "targets": targets,
+            "all_targets": {"probability": all_p, "met": bool(all_p is not None and all_p >= confidence)}}
+
+
+def _decisions_of(sim: SimulationResult, plan: str) -> Decisions | None:
+    return sim.decisions.get(plan) if sim.decisions else None
+
+
+def recommendation_summary(rec: Recommendation) -> dict:
+    """What the search tried, what it chose, and how the choice does on fresh draws."""
+    names = {**NAMES_VI, rec.chosen: NAMES_VI["optimum"]}
+    return {
+        "chosen": rec.chosen,
+        "chosen_kind": rec.plan.kind,
+        "reserve": rec.plan.reserve,
+        "reserve_projects": rec.plan.reserve_projects,
+        "objective": rec.objective,
+        "percentile": rec.scenario.robustness.percentile,
+        "seed": rec.seed,
+        "train_draws": rec.scenario.robustness.train_draws,
+        "test_draws": rec.fresh.n_draws,
+        "training": rec.training.reset_index().to_dict(orient="records"),
+        "comparison": {name: {**row, "name_vi": names.get(name, name)}
+                       for name, row in rec.comparison.to_dict(orient="index").items()},
+        "vss": rec.vss,
+        "evpi_lower_bound": rec.evpi_lower,
+        "timings": rec.timings,
+    }

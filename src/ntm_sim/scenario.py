@@ -23,7 +23,8 @@ TargetName = Literal[
     "communes_ntm", "advanced", "model", "district_units", "advanced_districts", "villages_ntm",
     "villages_model", "min_criteria", "avg_criteria", "criterion_communes",
 ]
-StageName = Literal["communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost"]
+StageName = Literal["communes_ntm", "expected_communes", "district_units", "tiers", "criteria_met", "earliness",
+                    "cost"]
 DEFAULT_ORDER: tuple[StageName, ...] = (
     "communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost",
 )
@@ -175,16 +176,62 @@ class Replan(_Model):
 
 
 class SolverSettings(_Model):
-    """Solver choice and limits."""
+    """Solver choice and limits.
+
+    A stage stops on *work* limits only (a relative gap, a number of branch-and-bound
+    nodes), so the same scenario gives the same plan on any machine, busy or idle.
+    ``time_limit_s`` is a safety net for the whole solve: when it is hit the plan found
+    so far is kept and reported as *not reproducible*.
+    """
 
     name: Literal["auto", "highs", "cbc"] = "auto"
-    time_limit_s: float = Field(120.0, gt=0)
-    mip_gap: float = Field(1e-4, ge=0, le=1)
+    time_limit_s: float = Field(300.0, gt=0, allow_inf_nan=False)
+    mip_gap: float = Field(1e-4, ge=0, le=1, description="Relative gap for the count stages.")
+    tiebreak_gap: float = Field(
+        5e-3, ge=0, le=1, description="Relative gap for the expected-communes, earliness and cost tie-breakers.")
+    node_limit: int | None = Field(10_000, ge=1, description="Branch-and-bound nodes per count stage (None: no limit).")
+    tiebreak_node_limit: int | None = Field(
+        500, ge=1, description="Branch-and-bound nodes for the expected-communes, earliness and cost stages.")
+    fix_completion: bool = Field(
+        True, description="After the communes stage, keep the year each commune reaches the standard: later "
+        "stages choose upgrades, villages, partial projects and money only (much faster; earliness then has "
+        "nothing left to choose and is skipped).")
     threads: int | None = Field(None, ge=1)
     warm_start: bool = True
-    tiebreak_time_limit_s: float = Field(
-        10.0, gt=0, description="Most time for each tie-breaking stage (criteria met, earliness, cost)."
-    )
+
+
+class Robustness(_Model):
+    """How the recommended plan is chosen: by its simulated results, not on paper.
+
+    The optimizer proposes plans (levers: the objective, a contingency reserve held
+    back from the plan with a reserve list of communes to fund from it); each is
+    simulated on training draws and the best by ``objective`` is recommended, then
+    judged against every other plan on fresh draws (see
+    :mod:`ntm_sim.analysis.recommend`).
+    """
+
+    enabled: bool = Field(True, description="Recommend by simulation (False: the deterministic optimum).")
+    objective: Literal["expected", "probability", "percentile"] = Field(
+        "expected", description="Mean communes NTM by the horizon, P(reaching the communes target), "
+        "or a low percentile of communes NTM.")
+    percentile: float = Field(10.0, gt=0, lt=100)
+    confidence: float = Field(
+        0.8, gt=0, lt=1, description="A target counts as met (green) only when its probability reaches this.")
+    reserves: list[Annotated[float, Field(ge=0, lt=1)]] = Field(
+        default_factory=lambda: [0.0, 0.1, 0.2],
+        description="Shares of the money held back as a contingency reserve, one candidate plan each.")
+    expected_money: bool = Field(
+        True, description="Also a candidate planned with the money expected to arrive, at expected costs.")
+    weight_draws: int = Field(1000, ge=100, le=20_000, description="Draws estimating each commune's chances.")
+    train_draws: int = Field(1000, ge=100, le=20_000, description="Draws that choose the plan.")
+    test_draws: int = Field(2000, ge=100, le=100_000, description="Fresh draws that judge it.")
+
+    @field_validator("reserves")
+    @classmethod
+    def _reserves(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("at least one reserve level (0 for none)")
+        return sorted(set(v))
 
 
 class Scenario(_Model):
@@ -220,6 +267,7 @@ class Scenario(_Model):
     replan: Replan | None = None
     solver: SolverSettings = Field(default_factory=SolverSettings)
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
+    robustness: Robustness = Field(default_factory=Robustness)
     source_file: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -76,7 +76,7 @@ def _row(run: SolvedScenario) -> dict:
 
 
 def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: int = 0, sampler: str = "mc",
-          time_limit: float | None = None, scheduler: str | None = None,
+          time_limit: float | None = None, scheduler: str | None = None, deterministic: bool = False,
           progress: Callable[[int, int], None] | None = None) -> SweepResult:
     """Solve and simulate every scenario; locally, or on Dask when ``scheduler`` is given.
 
@@ -89,7 +89,10 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
     draws, seed, sampler
         The simulation of each scenario's plans; the same seed for all (common random numbers).
     time_limit
-        Solver seconds per scenario (default: each scenario's own).
+        Safety limit in seconds per solve (default: each scenario's own).
+    deterministic
+        Each scenario's plan is its optimum on paper (fast), not the plan chosen by
+        simulation (see :func:`ntm_sim.workflow.solve_and_simulate`).
     scheduler
         A Dask scheduler address, or ``"local"`` for a ``LocalCluster`` started here.
     progress
@@ -101,7 +104,8 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
     runs: list[SolvedScenario | None] = [None] * len(scenarios)
     if scheduler is None:
         for i, sc in enumerate(scenarios):
-            runs[i] = solve_and_simulate(ds, sc, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit)
+            runs[i] = solve_and_simulate(ds, sc, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,
+                                         deterministic=deterministic)
             if progress:
                 progress(i + 1, len(scenarios))
     else:
@@ -114,7 +118,8 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
             ds_f = client.scatter(ds, broadcast=True)
             key = uuid.uuid4().hex[:12]
             futures = [client.submit(solve_and_simulate, ds_f, sc, draws=draws, seed=seed, sampler=sampler,
-                                     time_limit=time_limit, pure=False, key=f"ntm-sweep-{key}-{i}")
+                                     time_limit=time_limit, deterministic=deterministic, pure=False,
+                                     key=f"ntm-sweep-{key}-{i}")
                        for i, sc in enumerate(scenarios)]
             index = {f.key: i for i, f in enumerate(futures)}
             for done, fut in enumerate(as_completed(futures), start=1):

@@ -12,20 +12,31 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ntm_sim.dataset import BUNDLED, Dataset, load_dataset
 from ntm_sim.optimize import SolveResult
+from ntm_sim.plan import Decisions
 from ntm_sim.scenario import Scenario, resolve_data_path
 from ntm_sim.simulate import SimulationResult
+
+if TYPE_CHECKING:
+    from ntm_sim.analysis.recommend import Recommendation
 
 
 @dataclass
 class SolvedScenario:
-    """A scenario, its solve, and the simulation of its optimum and baselines (if any)."""
+    """A scenario, its plan, and the simulation of that plan beside the others (if any).
+
+    ``result.plan`` is the plan the tool recommends: chosen by simulation in
+    max-achievement mode (``recommendation`` says how), the optimum on paper otherwise.
+    ``simulation`` holds it as ``optimum`` with the plans it is compared with.
+    """
 
     scenario: Scenario
     result: SolveResult
     simulation: SimulationResult | None
+    recommendation: Recommendation | None = None
 
 
 def scenario_dataset(scenario: Scenario) -> Dataset:
@@ -78,49 +89,78 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tu
     return dataclasses.replace(ds, meta=dataclasses.replace(ds.meta, source=str(path))), path
 
 
-def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int = 1000, seed: int = 0,
-                       sampler: str = "mc", time_limit: float | None = None) -> SolvedScenario:
-    """Solve a scenario, then simulate its optimum and baselines on common random numbers.
+def plans_of(result: SolveResult) -> dict[str, Decisions]:
+    """A solve's plan (as ``optimum``) and the plans beside it, by name."""
+    return {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
+
+
+def solved_from(rec: Recommendation) -> SolvedScenario:
+    """A recommendation as a solved scenario: its plan, and the fresh draws that judged it."""
+    sim = rec.fresh.select({"optimum": rec.chosen, **{n: n for n in rec.fresh_plans()[1:]}})
+    return SolvedScenario(scenario=rec.scenario, result=rec.solve_result(), simulation=sim, recommendation=rec)
+
+
+def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int | None = None, seed: int = 0,
+                       sampler: str = "mc", time_limit: float | None = None,
+                       deterministic: bool = False) -> SolvedScenario:
+    """Find the plan to recommend and simulate it beside the others on common random numbers.
+
+    In max-achievement mode (unless ``deterministic`` or the scenario turns it off) the
+    plan is chosen by simulation (:func:`ntm_sim.analysis.recommend.recommend`) and
+    judged on ``draws`` fresh draws with ``seed``; otherwise the optimum on paper is
+    simulated.
 
     Parameters
     ----------
     ds, scenario
         The data and the scenario.
     draws
-        Monte Carlo draws (0: solve only).
+        Monte Carlo draws that judge the plans (default: the scenario's
+        ``robustness.test_draws``; 0: solve only, on paper).
     seed, sampler
         As for :func:`ntm_sim.simulate.simulate`.
     time_limit
-        Solver seconds for all stages (default: the scenario's).
+        Safety limit in seconds per solve (default: the scenario's).
+    deterministic
+        Recommend the optimum on paper instead.
     """
+    from ntm_sim.analysis.recommend import recommend
     from ntm_sim.optimize import solve
     from ntm_sim.simulate import simulate
 
+    rob = scenario.robustness
+    draws = rob.test_draws if draws is None else int(draws)
+    if scenario.mode == "max-achievement" and rob.enabled and not deterministic and draws > 0:
+        judged = scenario if draws == rob.test_draws else scenario.with_(
+            robustness={**rob.model_dump(), "test_draws": draws})
+        rec = recommend(ds, judged, seed=seed, time_limit=time_limit)
+        if sampler == "mc":
+            return solved_from(rec)
+        result = rec.solve_result()
+        sim = simulate(result.instance, plans_of(result), scenario.uncertainty, n_draws=draws, seed=seed,
+                       sampler=sampler)  # type: ignore[arg-type]
+        return SolvedScenario(scenario=scenario, result=result, simulation=sim, recommendation=rec)
     result = solve(ds, scenario, time_limit=time_limit)
     sim = None
     if draws > 0:
-        plans = {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
-        sim = simulate(result.instance, plans, scenario.uncertainty, n_draws=draws, seed=seed,
+        sim = simulate(result.instance, plans_of(result), scenario.uncertainty, n_draws=draws, seed=seed,
                        sampler=sampler)  # type: ignore[arg-type]
     return SolvedScenario(scenario=scenario, result=result, simulation=sim)
 
 
-def write_run(run: SolvedScenario, out: Path | str, *, command: list[str] | None = None) -> Path:
-    """Write a solved scenario as ``ntm-sim solve`` and ``simulate`` do: ``out`` and ``out/simulation``."""
-    from ntm_sim.results import write_simulation_results, write_solve_results
+def write_run(run: SolvedScenario, out: Path | str, *, command: list[str] | None = None) -> dict:
+    """Write a solved scenario (plan, simulation and recommendation) as one atomic results folder."""
+    from ntm_sim.results import write_solve_results
 
-    out = Path(out)
-    write_solve_results(run.result, out, command=command)
-    if run.simulation is not None:
-        r = run.result
-        write_simulation_results(run.simulation, out / "simulation", command=command,
-                                 solver={"name": r.solver, "version": r.solver_version, "status": r.status})
-    return out
+    return write_solve_results(run.result, Path(out), command=command, simulation=run.simulation,
+                               recommendation=run.recommendation)
 
 
-def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int = 1000, seed: int = 0,
-                 sampler: str = "mc", time_limit: float | None = None) -> Path:
+def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int | None = None, seed: int = 0,
+                 sampler: str = "mc", time_limit: float | None = None, deterministic: bool = False) -> Path:
     """Solve a scenario and simulate its plans into the results folder ``out`` (see :func:`write_run`)."""
-    run = solve_and_simulate(ds, scenario, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit)
+    run = solve_and_simulate(ds, scenario, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,
+                             deterministic=deterministic)
     command = ["ntm_sim.workflow.run_scenario", scenario.name, f"draws={draws}", f"seed={seed}", sampler]
-    return write_run(run, out, command=command)
+    write_run(run, out, command=command)
+    return Path(out)

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ntm_sim.optimize import solve
-from ntm_sim.results import load_plans, write_simulation_results, write_solve_results
 from ntm_sim.scenario import load_scenario
-from ntm_sim.simulate import simulate
+from ntm_sim.workflow import solve_and_simulate, solved_from, write_run
+from suite_settings import quick
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,18 +23,22 @@ SCENARIOS = ("baseline", "budget_cut_20")
 
 
 @pytest.fixture(scope="session")
-def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai) -> Path:
-    """Results folders for two bundled scenarios, written as the CLI writes them."""
+def scenarios_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled scenario files with the suite's smaller search (the dashboard offers them)."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        sc = quick(load_scenario(path))
+        (folder / path.name).write_text(sc.with_(data="lao_cai").to_yaml(), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai, quick_recommendation) -> Path:
+    """Results folders as ``ntm-sim solve`` writes them: the recommended baseline plan, and a budget cut."""
     root = tmp_path_factory.mktemp("results")
-    for name in SCENARIOS:
-        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-        # the main stages only: the dashboard reads what any solve writes, proven or not
-        sc = sc.with_(objective={"order": ["communes_ntm", "district_units", "tiers"]})
-        result = solve(lao_cai, sc, time_limit=20)
-        write_solve_results(result, root / name)
-        plans = load_plans(result.instance, root / name)
-        sim = simulate(result.instance, plans, sc.uncertainty, n_draws=400, seed=7)
-        write_simulation_results(sim, root / name / "simulation")
+    write_run(solved_from(quick_recommendation), root / "baseline")
+    cut = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml")
+    write_run(solve_and_simulate(lao_cai, cut, draws=400, seed=7, deterministic=True), root / "budget_cut_20")
     # a damaged run: reported by the dashboard, never hiding the good ones
     (root / "damaged").mkdir()
     (root / "damaged" / "summary.json").write_text("{", encoding="utf-8")
@@ -49,10 +52,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(results_root: Path) -> Iterator[str]:
+def dashboard_url(results_root: Path, scenarios_root: Path) -> Iterator[str]:
     """The dashboard served by ``panel serve`` over ``results_root``."""
     port = _free_port()
-    env = {**os.environ, "NTM_SIM_RESULTS": str(results_root), "NTM_SIM_SCENARIOS": str(ROOT / "scenarios")}
+    env = {**os.environ, "NTM_SIM_RESULTS": str(results_root), "NTM_SIM_SCENARIOS": str(scenarios_root)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "app.py"), "--port", str(port),
          "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],

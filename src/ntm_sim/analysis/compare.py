@@ -35,6 +35,13 @@ INDICATORS: tuple[tuple[str, str, str, int], ...] = (
 )
 TARGET_KEYS = {"communes_ntm": "communes_ntm", "advanced": "advanced", "model": "model",
                "avg_criteria": "avg_criteria"}
+# indicator → (outcome in the simulated headline, its target in the headline's targets)
+SIMULATED = {"communes_ntm": ("communes_ntm", "communes_ntm"), "advanced": ("advanced", "advanced"),
+             "model": ("model", "model"), "district_units": ("district_units", None),
+             "avg_criteria": ("avg_criteria", "avg_criteria"), "communes_below_floor": ("below_floor", "min_criteria"),
+             "villages_ntm_new": ("villages_ntm", "villages_ntm"),
+             "villages_model_new": ("villages_model", "villages_model"),
+             "total_cost_mvnd": ("spent", None), "unspent_mvnd": ("unspent", None)}
 
 
 @dataclass
@@ -150,17 +157,61 @@ def _value(summary: dict, key: str) -> float:
     return float("nan") if v is None else float(v)
 
 
-def indicator_table(runs: list[ScenarioRun]) -> pd.DataFrame:
-    """Headline indicators of each run's optimum: one row per indicator, one column per run.
+@dataclass(frozen=True)
+class Headline:
+    """One indicator of one run as the committee reads it.
 
-    Columns: ``indicator``, ``label_vi``, ``label_en``, ``decimals``, ``target`` (the first
-    run's target, if its scenario sets one) and one column per run name.
+    ``value`` is the simulated median when the run has a simulation (with ``low`` and
+    ``high`` the 5–95% band), else the figure on paper; ``paper`` is the figure if every
+    cost, date and disbursement goes as planned; ``probability`` the chance of reaching
+    the indicator's target and ``met`` whether it reaches the scenario's confidence
+    (None: no target, or no simulation).
+    """
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    paper: float | None = None
+    probability: float | None = None
+    met: bool | None = None
+    simulated: bool = False
+
+
+def headline_of(run: ScenarioRun, key: str) -> Headline:
+    """The headline of indicator ``key`` for a run (see :class:`Headline`)."""
+    paper = _value(run.summary, key)
+    h = run.summary.get("headline")
+    if not h or key not in SIMULATED:
+        return Headline(value=paper, paper=paper)
+    outcome, target = SIMULATED[key]
+    o = h["outcomes"].get(outcome)
+    if o is None:
+        return Headline(value=paper, paper=paper)
+    t = h["targets"].get(target) if target else None
+    return Headline(value=float(o["median"]), low=float(o["p5"]), high=float(o["p95"]),
+                    paper=float(o.get("deterministic", paper)),
+                    probability=None if t is None else float(t["probability"]),
+                    met=None if t is None else bool(t["met"]), simulated=True)
+
+
+def confidence_of(runs: list[ScenarioRun]) -> float | None:
+    """The confidence level a target's probability must reach (the first simulated run's)."""
+    return next((float(r.summary["headline"]["confidence"]) for r in runs if r.summary.get("headline")), None)
+
+
+def indicator_table(runs: list[ScenarioRun]) -> pd.DataFrame:
+    """Headline indicators of each run's plan: one row per indicator, one column per run.
+
+    Values are the simulated medians where the run has a simulation, else the figures on
+    paper (see :func:`headline_of`). Columns: ``indicator``, ``label_vi``, ``label_en``,
+    ``decimals``, ``target`` (the first run's target, if its scenario sets one) and one
+    column per run name.
     """
     rows = []
     for key, vi, en, dec in INDICATORS:
         row: dict = {"indicator": key, "label_vi": vi, "label_en": en, "decimals": dec, "target": float("nan")}
         for run in runs:
-            row[run.name] = _value(run.summary, key)
+            row[run.name] = headline_of(run, key).value
             t = run.summary.get("targets", {}).get(TARGET_KEYS.get(key, ""), {})
             if t and pd.isna(row["target"]):
                 row["target"] = float(t["target"])
@@ -175,7 +226,7 @@ def ntm_by_year(runs: list[ScenarioRun], *, baselines: bool = True) -> pd.DataFr
     """
     rows = []
     for run in runs:
-        plans = [("optimum", "Phương án tối ưu", run.summary)]
+        plans = [("optimum", PLAN_VI, run.summary)]
         if baselines:
             plans += [(name, b.get("name_vi", name), b) for name, b in run.summary["baselines"].items()]
         for plan, plan_vi, s in plans:
@@ -185,21 +236,39 @@ def ntm_by_year(runs: list[ScenarioRun], *, baselines: bool = True) -> pd.DataFr
     return pd.DataFrame(rows, columns=["scenario", "plan", "plan_vi", "year", "communes_ntm"])
 
 
-def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:
-    """Communes NTM by the horizon: optimum and each baseline rule, per run.
+PLAN_VI = "Phương án khuyến nghị"
 
-    Columns: ``scenario``, ``plan``, ``plan_vi``, ``communes_ntm``, ``total_cost_mvnd`` and
-    ``optimum_gain`` (communes the optimum reaches beyond that plan).
+
+def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:
+    """Communes NTM by the horizon: the recommended plan and each plan beside it, per run.
+
+    Columns: ``scenario``, ``plan``, ``plan_vi``, ``communes_ntm`` (on paper),
+    ``total_cost_mvnd``, ``optimum_gain`` (communes the recommended plan reaches beyond
+    that plan, on paper), ``sim_mean`` (simulated mean, when simulated) and ``gain``,
+    ``gain_low``, ``gain_high`` (the recommended plan's simulated gain over that plan on
+    the same draws, with its 95% interval, when the run has one).
     """
     rows = []
     for run in runs:
         best = int(run.summary["communes_ntm"])
-        rows.append({"scenario": run.name, "plan": "optimum", "plan_vi": "Phương án tối ưu", "communes_ntm": best,
-                     "total_cost_mvnd": float(run.summary["total_cost_mvnd"]), "optimum_gain": 0})
+        plans = (run.simulation or {}).get("plans", {})
+        comparison = run.summary.get("recommendation", {}).get("comparison", {})
+        chosen = run.summary.get("recommendation", {}).get("chosen")
+
+        def sim_mean(plan: str, plans: dict = plans) -> float:
+            o = plans.get(plan, {}).get("outcomes", {}).get("communes_ntm")
+            return float(o["mean"]) if o else float("nan")
+
+        rows.append({"scenario": run.name, "plan": "optimum", "plan_vi": PLAN_VI, "communes_ntm": best,
+                     "total_cost_mvnd": float(run.summary["total_cost_mvnd"]), "optimum_gain": 0,
+                     "sim_mean": sim_mean("optimum"), "gain": 0.0, "gain_low": 0.0, "gain_high": 0.0})
         for name, b in run.summary["baselines"].items():
+            c = comparison.get(name, {}) if name != chosen else {}
             rows.append({"scenario": run.name, "plan": name, "plan_vi": b.get("name_vi", name),
                          "communes_ntm": int(b["communes_ntm"]), "total_cost_mvnd": float(b["total_cost_mvnd"]),
-                         "optimum_gain": best - int(b["communes_ntm"])})
+                         "optimum_gain": best - int(b["communes_ntm"]), "sim_mean": sim_mean(name),
+                         "gain": c.get("diff_mean", float("nan")), "gain_low": c.get("diff_low", float("nan")),
+                         "gain_high": c.get("diff_high", float("nan"))})
     return pd.DataFrame(rows)
 
 

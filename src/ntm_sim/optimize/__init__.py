@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ntm_sim.dataset import Dataset
 from ntm_sim.instance import Instance, build_instance, with_gap_funded, with_gap_source
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.optimize.model import PlanModel, build_model, stage_tolerance
-from ntm_sim.optimize.solver import StageReport, Termination, make_backend
+from ntm_sim.optimize.model import PlanModel, build_model, integral
+from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, StageReport, Termination, execute, resolve_solver
 from ntm_sim.plan import Decisions, Plan, check, evaluate, make_plan
-from ntm_sim.scenario import Scenario
+from ntm_sim.scenario import Scenario, SolverSettings
 
 __all__ = ["SolveResult", "ShortfallReport", "solve", "Termination"]
 
@@ -50,10 +50,12 @@ class SolveResult:
     mode
         ``max-achievement`` or ``min-cost``.
     termination
-        ``optimal`` only if every stage was proven optimal; ``time_limit`` when a
-        feasible plan was found but not proven optimal.
+        ``optimal`` only if every stage was proven optimal (within its gap tolerance);
+        ``node_limit`` when a stage stopped at its node limit (a feasible plan, the same
+        on any machine); ``time_limit`` when the clock stopped a stage or the watchdog
+        ended the solver (a feasible plan that another run may not repeat).
     stages
-        One report per lexicographic stage.
+        One report per lexicographic stage, with the value the delivered plan has.
     plan
         The optimizer's plan (tables, decisions, outcomes).
     baselines
@@ -62,6 +64,11 @@ class SolveResult:
         Enforced targets and forced locks the plan cannot reach.
     funding_gap
         Money beyond the envelopes per year (min-cost mode), million VND.
+    fallback
+        When the solver returned no plan in time: the baseline rule whose plan is
+        delivered instead (None otherwise).
+    watchdog
+        Whether the watchdog ended the solver process at the time limit.
     """
 
     mode: str
@@ -77,6 +84,8 @@ class SolveResult:
     instance: Instance = field(repr=False)
     funding_gap: np.ndarray | None = None
     warm_start: str | None = None
+    fallback: str | None = None
+    watchdog: bool = False
 
     @property
     def primary(self) -> StageReport:
@@ -91,11 +100,16 @@ class SolveResult:
         return self.termination == Termination.OPTIMAL
 
     @property
+    def reproducible(self) -> bool:
+        """Whether every stage stopped on its own work limits (the same plan on any machine)."""
+        return not self.watchdog and self.fallback is None and all(s.reproducible for s in self.stages)
+
+    @property
     def status(self) -> str:
-        """``ok`` (optimal), ``warning`` (time limit with a plan), or ``error``."""
+        """``ok`` (optimal), ``warning`` (a plan, not proven optimal), or ``error``."""
         if self.termination == Termination.OPTIMAL:
             return "ok"
-        return "warning" if self.termination == Termination.TIME_LIMIT else "error"
+        return "warning" if self.termination in (Termination.NODE_LIMIT, Termination.TIME_LIMIT) else "error"
 
     @property
     def mip_gap(self) -> float:
@@ -105,7 +119,9 @@ class SolveResult:
     def summary_line(self) -> str:
         """One line for logs."""
         o = self.plan.outcomes
-        label = "proven optimal" if self.proven_optimal else "NOT proven optimal (time limit)"
+        label = {Termination.OPTIMAL: "proven optimal",
+                 Termination.NODE_LIMIT: "NOT proven optimal (node limit, reproducible)"}.get(
+            self.termination, "NOT proven optimal (time limit, not reproducible)")
         return (f"{self.mode}: {o.communes_ntm} communes NTM by {int(o.years[-1])}, cost "
                 f"{o.total_cost / 1000:,.1f} billion VND, {label}, gap {self.mip_gap:.2%}")
 
@@ -120,6 +136,8 @@ def solve(
     mip_gap: float | None = None,
     baselines: bool = True,
     warm_start: bool | None = None,
+    weights: np.ndarray | None = None,
+    guard: bool = True,
 ) -> SolveResult:
     """Optimise a plan for a dataset and a scenario.
 
@@ -132,13 +150,19 @@ def solve(
     solver
         ``auto``, ``highs`` or ``cbc`` (default: the scenario's setting).
     time_limit
-        Seconds for all stages together (default: the scenario's).
+        Safety limit in seconds for all stages together (default: the scenario's). The
+        stages stop on their work limits (``scenario.solver``); this limit only ends a
+        solve that overruns, and the result then says it is not reproducible.
     mip_gap
-        Relative gap at which a stage counts as solved.
+        Relative gap at which a count stage counts as solved.
     baselines
         Compute the baseline rules beside the optimum.
     warm_start
         Start from the best baseline plan (default: the scenario's setting).
+    weights
+        Success chances for the ``expected_communes`` stage (see :func:`build_model`).
+    guard
+        Run the solver in a separate process ended by a watchdog at the time limit.
 
     Returns
     -------
@@ -146,8 +170,10 @@ def solve(
     """
     mode = mode or scenario.mode
     settings = scenario.solver
-    solver = solver or settings.name
+    solver = resolve_solver(solver or settings.name)
     limit = float(time_limit if time_limit is not None else settings.time_limit_s)
+    if not math.isfinite(limit) or limit <= 0:
+        raise ValueError(f"time limit must be a positive number of seconds, got {limit}")
     gap = float(mip_gap if mip_gap is not None else settings.mip_gap)
     warm_start = settings.warm_start if warm_start is None else warm_start
     start = time.perf_counter()
@@ -160,38 +186,22 @@ def solve(
         base_inst = with_gap_funded(inst, np.zeros(inst.n_years)) if mode == "min-cost" else inst
         for name, rule in RULES.items():
             base_plans[name] = make_plan(base_inst, rule(base_inst), name)
-    model = build_model(inst, mode)
-    backend = make_backend(solver, model, settings.threads)
+    model = build_model(inst, mode, weights)
+    warm, warm_name = _warm_start(model, base_plans) if warm_start and mode != "min-cost" else (None, None)
+    job = SolveJob(model.matrix_model(), _stages(model, settings, mode, gap), solver, settings.threads, limit, warm)
     build_s = time.perf_counter() - start
 
-    warm, warm_name = _warm_start(model, base_plans) if warm_start and mode != "min-cost" else (None, None)
-    reports: list[StageReport] = []
-    values = None
-    names = list(model.stages)
     solve_start = time.perf_counter()
-    for i, name in enumerate(names):
-        expr, maximize = model.stages[name]
-        stage_limit = _stage_time(limit - (time.perf_counter() - solve_start), names[i:], mode,
-                                  settings.tiebreak_time_limit_s)
-        stage_gap = gap if name not in ("cost", "gap") or mode == "min-cost" else max(gap, 1e-4)
-        report, new_values = backend.solve(name, expr, maximize, stage_limit, stage_gap, warm)
-        reports.append(report)
-        if new_values is None:
-            if values is None:
-                break
-            # keep the last plan: this stage found nothing better within its time
-            report = StageReport(name, report.sense, report.termination, True,
-                                 float(_value(model, expr, values)), report.bound, math.nan, report.runtime_s)
-            reports[-1] = report
-            new_values = values
-        values = new_values
-        warm = values
-        if i < len(names) - 1:
-            lo, hi = stage_tolerance(_value(model, expr, values), maximize, name)
-            backend.add_row(expr, lo, hi)
+    done = execute(job, guard=guard)
     runtime = time.perf_counter() - solve_start
+    values = done.last_values
+    fallback = None
     if values is None:
-        raise RuntimeError(f"the solver found no plan ({reports[-1].termination if reports else 'no stages'})")
+        if warm is None or not (done.watchdog or done.reports):
+            why = done.error or (done.reports[-1].termination if done.reports else "no stage finished")
+            raise RuntimeError(f"the solver found no plan ({why})")
+        values, fallback = warm, warm_name  # nothing in time: the best rule's plan, reported as such
+    reports = _reports(job, done, values)
     decisions = model.decisions_from(values)
     decisions.priority = _priority(inst, decisions)
     violations = check(inst, decisions)
@@ -202,33 +212,68 @@ def solve(
         ShortfallReport(s.key, s.label, s.needed, _snap(s.needed - _value(model, s.var, values)))
         for s in model.shortfalls if _value(model, s.var, values) > 1e-4
     ]
-    term = Termination.OPTIMAL
-    if any(r.termination != Termination.OPTIMAL for r in reports):
-        term = Termination.TIME_LIMIT if all(r.has_solution for r in reports) else Termination.ERROR
+    terms = {r.termination for r in reports}
+    if terms == {Termination.OPTIMAL} and fallback is None:
+        term = Termination.OPTIMAL
+    elif all(r.has_solution for r in reports):
+        term = (Termination.NODE_LIMIT if terms <= {Termination.OPTIMAL, Termination.NODE_LIMIT}
+                and fallback is None and not done.watchdog else Termination.TIME_LIMIT)
+    else:
+        term = Termination.ERROR
     funding_gap = None
     if mode == "min-cost":
         funding_gap = plan.outcomes.spend_by_source_year[inst.gap_source].copy()
     return SolveResult(mode=mode, termination=term, stages=reports, plan=plan, baselines=base_plans,
-                       shortfalls=shortfalls, solver=backend.name, solver_version=backend.version,
+                       shortfalls=shortfalls, solver=done.solver or solver, solver_version=done.version or "unknown",
                        build_s=build_s, runtime_s=runtime, instance=inst, funding_gap=funding_gap,
-                       warm_start=warm_name)
+                       warm_start=warm_name, fallback=fallback, watchdog=done.watchdog)
 
 
-TIEBREAKERS = ("criteria_met", "earliness", "cost")
+CONTINUOUS = ("expected_communes", "earliness", "cost", "gap", "gap_timing")
+HEADLINE = ("communes_ntm", "expected_communes")
 STAGE_NAMES_VI = {
     "targets": "mục tiêu bắt buộc", "communes_ntm": "số xã đạt chuẩn", "district_units": "đơn vị cấp huyện",
     "tiers": "xã nâng cao, kiểu mẫu", "criteria_met": "số tiêu chí đạt", "earliness": "đạt chuẩn sớm",
-    "cost": "chi phí", "gap": "vốn thiếu",
+    "cost": "chi phí", "gap": "vốn thiếu", "gap_timing": "vốn thiếu cần muộn nhất có thể",
+    "expected_communes": "số xã đạt chuẩn kỳ vọng (theo mô phỏng)",
 }
 
 
-def _stage_time(remaining: float, names: list[str], mode: str, tiebreak: float) -> float:
-    """Time for the first of ``names``: tie-breakers are capped, main stages share the rest."""
-    later = sum(min(tiebreak, 1.0 + remaining / 10) for n in names[1:] if mode != "min-cost" and n in TIEBREAKERS)
-    mains = sum(1 for n in names if mode == "min-cost" or n not in TIEBREAKERS)
-    if mode != "min-cost" and names[0] in TIEBREAKERS:
-        return max(1.0, min(tiebreak, remaining))
-    return max(1.0, (remaining - later) / max(1, mains) * (2 if mains > 1 else 1))
+def _stages(model: PlanModel, settings: SolverSettings, mode: str, gap: float) -> tuple[Stage, ...]:
+    """The job's stages: work limits per stage, completion years kept after the headline stage."""
+    names = list(model.stages)
+    fix_at = None
+    if settings.fix_completion and mode != "min-cost":
+        fix_at = next((n for n in names if n in HEADLINE), None)
+        if fix_at is not None and "earliness" in names[names.index(fix_at) + 1:]:
+            names.remove("earliness")  # the years are kept: nothing left for it to choose
+    completion = np.array(sorted(list(model.z.values()) + [c for opts in model.y.values() for _, c in opts]),
+                          dtype=np.int64)
+    out = []
+    for name in names:
+        expr, maximize = model.stages[name]
+        loose = name in CONTINUOUS and not (mode == "min-cost" and name == "cost")
+        out.append(Stage(name, expr, maximize, max(gap, settings.tiebreak_gap) if loose else gap,
+                         settings.tiebreak_node_limit if loose else settings.node_limit, integral(name),
+                         completion if name == fix_at else None))
+    return tuple(out)
+
+
+def _reports(job: SolveJob, done: JobResult, values: np.ndarray) -> list[StageReport]:
+    """One report per stage, with the delivered plan's value; stages never run say so."""
+    out = []
+    for i, st in enumerate(job.stages):
+        value = _snap(st.objective.value(values))
+        if i < len(done.reports):
+            r = done.reports[i]
+            if not r.has_solution and any(v is not None for v in done.values[:i]):
+                r = replace(r, has_solution=True, objective=value)  # the earlier plan is kept
+            out.append(replace(r, plan_value=value))
+        else:
+            # ended by the watchdog before this stage ran
+            out.append(StageReport(st.name, "max" if st.maximize else "min", Termination.TIME_LIMIT, True, value,
+                                   math.nan, math.nan, 0.0, st.mip_gap, 0, value))
+    return out
 
 
 def _value(model: PlanModel, expr: object, values: np.ndarray) -> float:

@@ -26,7 +26,8 @@ NAMES_VI = {
     "planners_rule": "Quy tắc hiện hành: xã ít tiêu chí thiếu nhất trước",
     "cheapest_first": "Xã cần ít vốn nhất trước",
     "d07_shareout": "Chia vốn theo hệ số Quyết định 07/2022",
-    "optimum": "Phương án tối ưu",
+    "optimum": "Phương án khuyến nghị",
+    "deterministic": "Tối ưu trên giấy (coi như mọi thứ đúng kế hoạch)",
 }
 
 

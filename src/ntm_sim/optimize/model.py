@@ -38,62 +38,12 @@ import pulp
 import scipy.sparse as sp
 
 from ntm_sim.instance import Instance
+from ntm_sim.optimize.linear import LinExpr, MatrixModel
 from ntm_sim.plan import Decisions, class_spend, evaluate
 
 LOCK_WEIGHT = 1000.0
 # Money enters the model in billion VND (data are in million VND): keeps coefficients near 1.
 MONEY = 1e-3
-
-
-@dataclass
-class LinExpr:
-    """A linear expression over model columns: ``Σ coef[i] · column[idx[i]] + constant``."""
-
-    idx: np.ndarray
-    coef: np.ndarray
-    constant: float = 0.0
-
-    @classmethod
-    def of(cls, cols: object = (), coefs: object = 1.0, constant: float = 0.0) -> LinExpr:
-        """Build from column indices and coefficients (a scalar applies to every column)."""
-        idx = np.asarray(cols, dtype=np.int64).ravel()
-        if np.ndim(coefs) == 0:
-            coef = np.full(len(idx), float(coefs))  # type: ignore[arg-type]
-        else:
-            coef = np.asarray(coefs, dtype=float).ravel().copy()
-        return cls(idx, coef, float(constant))
-
-    @classmethod
-    def const(cls, value: float) -> LinExpr:
-        """A constant."""
-        return cls.of((), 1.0, value)
-
-    def __add__(self, other: LinExpr | float) -> LinExpr:
-        if isinstance(other, LinExpr):
-            return LinExpr(np.concatenate([self.idx, other.idx]), np.concatenate([self.coef, other.coef]),
-                           self.constant + other.constant)
-        return LinExpr(self.idx, self.coef, self.constant + float(other))
-
-    __radd__ = __add__
-
-    def __mul__(self, k: float) -> LinExpr:
-        return LinExpr(self.idx, self.coef * float(k), self.constant * float(k))
-
-    __rmul__ = __mul__
-
-    def __neg__(self) -> LinExpr:
-        return self * -1.0
-
-    def __sub__(self, other: LinExpr | float) -> LinExpr:
-        return self + (-other if isinstance(other, LinExpr) else -float(other))
-
-    def value(self, values: np.ndarray) -> float:
-        """Value at a vector of column values."""
-        return float(self.coef @ values[self.idx] + self.constant) if len(self.idx) else float(self.constant)
-
-    def dense(self, n: int) -> np.ndarray:
-        """Coefficients as a dense vector over ``n`` columns (duplicates summed)."""
-        return np.bincount(self.idx, weights=self.coef, minlength=n) if len(self.idx) else np.zeros(n)
 
 
 @dataclass
@@ -247,7 +197,7 @@ class PlanModel:
     ntm_const: dict[int, bool] = field(default_factory=dict)  # communes NTM by construction
     late: np.ndarray | None = None            # communes whose spending may move to the horizon
     late_districts: bool = False               # district projects may start in the last year
-    _pulp: tuple[pulp.LpProblem, list[pulp.LpVariable]] | None = field(default=None, repr=False)
+    _matrix: MatrixModel | None = field(default=None, repr=False)
 
     @property
     def n_cols(self) -> int:
@@ -290,39 +240,18 @@ class PlanModel:
         """Value of an expression (or of one column) at column values."""
         return expr.value(values) if isinstance(expr, LinExpr) else float(values[int(expr)])
 
-    # ----- PuLP view -------------------------------------------------------------------
+    # ----- solver form ---------------------------------------------------------------
+    def matrix_model(self) -> MatrixModel:
+        """The model's arrays, as a solver back-end receives them."""
+        if self._matrix is None:
+            self._matrix = MatrixModel(self.col_lb, self.col_ub, self.col_int, self.col_names, self.matrix,
+                                       self.row_lo, self.row_hi)
+        return self._matrix
+
     @property
     def prob(self) -> pulp.LpProblem:
         """The same model as a PuLP problem (built on first use; objective left empty)."""
-        return self.pulp_model()[0]
-
-    def pulp_model(self) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-        """The PuLP problem and its variables in model order (built once)."""
-        if self._pulp is None:
-            prob = pulp.LpProblem("ntm_plan", pulp.LpMaximize)
-            variables = [
-                prob.add_variable(name, lowBound=None if math.isinf(lb) else float(lb),
-                                  upBound=None if math.isinf(ub) else float(ub),
-                                  cat=pulp.LpInteger if integer else pulp.LpContinuous)
-                for name, lb, ub, integer in zip(self.col_names, self.col_lb, self.col_ub, self.col_int, strict=True)
-            ]
-            m = self.matrix
-            for r in range(self.n_rows):
-                lo, hi = float(self.row_lo[r]), float(self.row_hi[r])
-                cols = m.indices[m.indptr[r]:m.indptr[r + 1]]
-                vals = m.data[m.indptr[r]:m.indptr[r + 1]]
-                expr = pulp.LpAffineExpression([(variables[j], float(a)) for j, a in zip(cols, vals, strict=True)])
-                for sense, rhs in _senses(lo, hi):
-                    prob.addConstraint(pulp.LpConstraint(expr, sense, rhs=rhs))
-            self._pulp = (prob, variables)
-        return self._pulp
-
-    def pulp_expr(self, expr: LinExpr) -> pulp.LpAffineExpression:
-        """An expression over the PuLP variables."""
-        variables = self.pulp_model()[1]
-        return pulp.LpAffineExpression([(variables[int(j)], float(a)) for j, a in zip(expr.idx, expr.coef,
-                                                                                     strict=True)],
-                                       constant=expr.constant)
+        return self.matrix_model().pulp_model()[0]
 
     # ----- warm start ------------------------------------------------------------------
     def values_from(self, dec: Decisions) -> np.ndarray:
@@ -451,18 +380,6 @@ class PlanModel:
         return dec
 
 
-def _senses(lo: float, hi: float) -> list[tuple[int, float]]:
-    """PuLP constraint senses for ``lo <= expr <= hi``."""
-    if lo == hi:
-        return [(pulp.LpConstraintEQ, lo)]
-    out = []
-    if lo > -math.inf:
-        out.append((pulp.LpConstraintGE, lo))
-    if hi < math.inf:
-        out.append((pulp.LpConstraintLE, hi))
-    return out
-
-
 def _retime(flows: np.ndarray, need: np.ndarray) -> np.ndarray:
     """Flows paying ``need`` (n_class × n_t) from the money each source had paid each class so far.
 
@@ -521,7 +438,7 @@ def late_communes(inst: Instance, mode: str, modelled_villages: bool) -> np.ndar
     return cap <= inst.absorption
 
 
-def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
+def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | None = None) -> PlanModel:
     """Build the model for an instance.
 
     Parameters
@@ -530,6 +447,11 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
         The resolved dataset and scenario.
     mode
         ``"max-achievement"`` or ``"min-cost"`` (default: the scenario's).
+    weights
+        Chance of each commune being NTM at the horizon by the year its last project
+        finishes (n_communes × (n_years + 1), column 0: before the horizon; see
+        :func:`ntm_sim.simulate.success_weights`); needed for the ``expected_communes``
+        stage, which maximises their sum (earlier completion weighs more).
     """
     mode = mode or inst.scenario.mode
     b = _Builder()
@@ -923,6 +845,7 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
                                [1.0] * len(m.z) + [float(n_t - t) for opts in m.y.values() for t, _ in opts])
         exprs = {
             "communes_ntm": (ntm_total, True),
+            "expected_communes": (_expected(m, weights), True),
             "district_units": (district_expr, True),
             "tiers": (all_adv + all_model, True),
             "criteria_met": (criteria_expr, True),
@@ -951,15 +874,23 @@ def build_model(inst: Instance, mode: str | None = None) -> PlanModel:
     return m
 
 
+def _expected(m: PlanModel, weights: np.ndarray | None) -> LinExpr:
+    """Σ over communes of their chance of being NTM at the horizon (``weights``, non-increasing in the year)."""
+    if weights is None:
+        return LinExpr.const(math.nan)
+    n_t = m.inst.n_years
+    w = np.concatenate([np.asarray(weights, dtype=float), np.zeros((len(weights), 1))], axis=1)
+    cols, coefs = [], []
+    for (c, t), col in m.z.items():      # z: NTM by year t, so completing in t weighs w[t] − w[t + 1]
+        cols.append(col)
+        coefs.append(w[c, t + 1] - (w[c, t + 2] if t + 1 < n_t else 0.0))
+    for c, opts in m.y.items():          # y: completing in year t
+        for t, col in opts:
+            cols.append(col)
+            coefs.append(w[c, t + 1])
+    return LinExpr.of(cols, coefs, float(sum(w[c, 0] for c in m.ntm_const)))
+
+
 def integral(name: str) -> bool:
-    """Whether a stage's objective takes integer values (so it can be fixed exactly)."""
+    """Whether a stage's objective takes integer values (so it can be kept exactly)."""
     return name in ("communes_ntm", "district_units", "tiers", "criteria_met", "earliness")
-
-
-def stage_tolerance(value: float, maximize: bool, name: str) -> tuple[float, float]:
-    """Bounds that keep a solved stage at its value in later stages."""
-    if integral(name):
-        v = float(round(value))
-        return (v - 1e-6, math.inf) if maximize else (-math.inf, v + 1e-6)
-    slack = 1e-6 * max(1.0, abs(value))
-    return (value - slack, math.inf) if maximize else (-math.inf, value + slack)

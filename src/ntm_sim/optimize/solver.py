@@ -1,39 +1,54 @@
-"""Solver back-ends behind one small interface, and honest status reporting.
+"""Solver back-ends behind one small interface, a guarded solver process, honest reports.
 
-HiGHS (through highspy, in process) is the default: the model's arrays are loaded in
-one call and each lexicographic stage only changes the objective and adds one row,
-warm-started from the previous stage's plan. CBC (bundled with PuLP) is the fallback: each stage is a fresh
-PuLP solve with a MIP start. Both report termination, objective, best bound, MIP gap
-and runtime; neither status is trusted alone (a time limit with a plan is labelled as
-such, never as optimal).
+HiGHS (through highspy) is the default: the model's arrays are loaded in one call and
+each lexicographic stage only changes the objective and adds one row, warm-started from
+the previous stage's plan. CBC (bundled with PuLP) is the fallback: each stage is a
+fresh PuLP solve with a MIP start. Both report termination, objective, best bound, MIP
+gap, nodes and runtime; neither status is trusted alone.
+
+Same input, same plan: what a stage returns must not depend on the machine's load, so
+stages stop on *work* limits (a relative gap, a number of branch-and-bound nodes), never
+on the clock. The clock is only a safety net: the stages run in a separate process
+(:func:`execute`), and a watchdog ends that process when the whole solve overruns its
+time limit, whatever the solver is doing (HiGHS 1.16 was seen ignoring its own limit for
+more than ten minutes inside a sub-MIP's presolve). A stage stopped by the clock, or by
+the watchdog, is reported as such and marked not reproducible. The solver process is
+``python -m ntm_sim.optimize.worker``, reused from one job to the next.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
+import pickle
 import re
+import select
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import pulp
 
-from ntm_sim.optimize.model import LinExpr, PlanModel
+from ntm_sim.optimize.linear import LinExpr, MatrixModel
 
 
 class Termination(StrEnum):
     """Why a solve stopped (after linopy's TerminationCondition)."""
 
     OPTIMAL = "optimal"
-    TIME_LIMIT = "time_limit"
+    NODE_LIMIT = "node_limit"      # a feasible plan at the stage's work limit: reproducible, not proven
+    TIME_LIMIT = "time_limit"      # a feasible plan when the clock ran out: not reproducible
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     ERROR = "error"
@@ -59,6 +74,13 @@ class StageReport:
         Relative gap ``|bound - objective| / max(1, |objective|)`` (NaN if unknown).
     runtime_s
         Wall time of this solve.
+    gap_tolerance
+        The relative gap at which the stage counts as solved.
+    nodes
+        Branch-and-bound nodes (-1 if the solver does not say).
+    plan_value
+        The stage's objective at the plan finally delivered (later stages may improve
+        it within the rows that keep earlier stages); NaN until known.
     """
 
     name: str
@@ -69,11 +91,20 @@ class StageReport:
     bound: float
     mip_gap: float
     runtime_s: float
+    gap_tolerance: float = 0.0
+    nodes: int = -1
+    plan_value: float = math.nan
 
     @property
     def proven_optimal(self) -> bool:
         """Whether the solver proved this stage optimal (within the gap tolerance asked)."""
         return self.termination == Termination.OPTIMAL
+
+    @property
+    def reproducible(self) -> bool:
+        """Whether the stage stopped on its own work limits (not on the clock)."""
+        return self.termination in (Termination.OPTIMAL, Termination.NODE_LIMIT, Termination.INFEASIBLE,
+                                    Termination.UNBOUNDED)
 
 
 @contextlib.contextmanager
@@ -103,7 +134,7 @@ def relative_gap(objective: float, bound: float) -> float:
 
 
 class Backend:
-    """Interface of a solver back-end: load a model, add rows, solve stages."""
+    """Interface of a solver back-end: load a model, add rows, fix columns, solve stages."""
 
     name = "?"
 
@@ -116,8 +147,12 @@ class Backend:
         """Add ``lo <= expr <= hi`` to the model."""
         raise NotImplementedError
 
-    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float,
-              mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
+    def fix(self, cols: np.ndarray, values: np.ndarray) -> None:
+        """Fix columns to values (bounds)."""
+        raise NotImplementedError
+
+    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float, mip_gap: float,
+              warm: np.ndarray | None, node_limit: int | None = None) -> tuple[StageReport, np.ndarray | None]:
         """Solve with an objective; return the report and the column values (model order)."""
         raise NotImplementedError
 
@@ -127,7 +162,7 @@ class HighsBackend(Backend):
 
     name = "highs"
 
-    def __init__(self, model: PlanModel, threads: int | None = None, msg: bool = False) -> None:
+    def __init__(self, model: MatrixModel, threads: int | None = None, msg: bool = False) -> None:
         import highspy
 
         self.highspy = highspy
@@ -174,8 +209,14 @@ class HighsBackend(Backend):
         hi_ = inf if hi == math.inf else hi - const
         self.h.addRow(lo_, hi_, len(idx), idx, val)
 
-    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float,
-              mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
+    def fix(self, cols: np.ndarray, values: np.ndarray) -> None:
+        """Fix columns through their bounds."""
+        if len(cols):
+            v = np.asarray(values, dtype=float)
+            self.h.changeColsBounds(len(cols), np.asarray(cols, dtype=np.int32), v, v)
+
+    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float, mip_gap: float,
+              warm: np.ndarray | None, node_limit: int | None = None) -> tuple[StageReport, np.ndarray | None]:
         """Change the objective, warm-start, run."""
         hs = self.highspy
         h = self.h
@@ -186,6 +227,7 @@ class HighsBackend(Backend):
         h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.setOptionValue("mip_abs_gap", 1e-6)
+        h.setOptionValue("mip_max_nodes", int(node_limit) if node_limit else 2**31 - 1)
         if warm is not None:
             sol = hs.HighsSolution()
             sol.col_value = np.asarray(warm, dtype=float).tolist()
@@ -196,10 +238,13 @@ class HighsBackend(Backend):
         runtime = time.perf_counter() - start
         status = h.getModelStatus()
         info = h.getInfo()
+        nodes = int(info.mip_node_count)
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
         M = hs.HighsModelStatus
         if status == M.kOptimal:
             term = Termination.OPTIMAL
+        elif status == M.kSolutionLimit and node_limit and nodes >= node_limit:
+            term = Termination.NODE_LIMIT
         elif status in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt, M.kSolutionLimit):
             term = Termination.TIME_LIMIT
         elif status in (M.kInfeasible,):
@@ -222,11 +267,11 @@ class HighsBackend(Backend):
                 if warm is not None:
                     h.clearSolver()
                     report, values = self.solve(name, objective, maximize, max(0.01, time_limit - runtime),
-                                                mip_gap, None)
+                                                mip_gap, None, node_limit)
                     return replace(report, runtime_s=report.runtime_s + runtime), values
                 obj, term = computed, Termination.ERROR
         report = StageReport(name, "max" if maximize else "min", term, has_solution, obj, bound,
-                             relative_gap(obj, bound) if has_solution else math.nan, runtime)
+                             relative_gap(obj, bound) if has_solution else math.nan, runtime, float(mip_gap), nodes)
         return report, values
 
 
@@ -235,7 +280,7 @@ class CbcBackend(Backend):
 
     name = "cbc"
 
-    def __init__(self, model: PlanModel, threads: int | None = None, msg: bool = False) -> None:
+    def __init__(self, model: MatrixModel, threads: int | None = None, msg: bool = False) -> None:
         self.model = model
         self.prob, self.variables = model.pulp_model()
         self.threads = threads
@@ -255,8 +300,14 @@ class CbcBackend(Backend):
         if hi < math.inf:
             self.prob.addConstraint(pulp.LpConstraint(e, pulp.LpConstraintLE, rhs=hi))
 
-    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float,
-              mip_gap: float, warm: np.ndarray | None) -> tuple[StageReport, np.ndarray | None]:
+    def fix(self, cols: np.ndarray, values: np.ndarray) -> None:
+        """Fix columns through their bounds."""
+        for j, v in zip(np.asarray(cols).tolist(), np.asarray(values, dtype=float).tolist(), strict=True):
+            self.variables[j].lowBound = v
+            self.variables[j].upBound = v
+
+    def solve(self, name: str, objective: LinExpr, maximize: bool, time_limit: float, mip_gap: float,
+              warm: np.ndarray | None, node_limit: int | None = None) -> tuple[StageReport, np.ndarray | None]:
         """Solve the PuLP problem with CBC."""
         prob = self.prob
         prob.setObjective(self.model.pulp_expr(objective))
@@ -266,10 +317,12 @@ class CbcBackend(Backend):
                 v.setInitialValue(round(value) if v.cat == pulp.LpInteger else value)
         with tempfile.TemporaryDirectory() as tmp:
             log = Path(tmp) / "cbc.log"
+            options = [f"maxNodes {int(node_limit)}"] if node_limit else []
             with warnings.catch_warnings():  # PuLP 3.3 flags its bundled CBC as going away in 4.0
                 warnings.simplefilter("ignore", DeprecationWarning)
                 solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(1, math.ceil(time_limit)), gapRel=mip_gap,
-                                           warmStart=warm is not None, threads=self.threads, logPath=str(log))
+                                           warmStart=warm is not None, threads=self.threads, logPath=str(log),
+                                           options=options)
             start = time.perf_counter()
             prob.solve(solver)
             runtime = time.perf_counter() - start
@@ -280,12 +333,16 @@ class CbcBackend(Backend):
         stopped = re.search(r"Result - (.*)", text)
         result = stopped.group(1).lower() if stopped else ""
         has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        nodes = re.search(r"Enumerated nodes:\s*(\d+)", text)
+        n_nodes = int(nodes.group(1)) if nodes else -1
         if "infeasible" in result or prob.status == pulp.LpStatusInfeasible:
             term, has_solution = Termination.INFEASIBLE, False
         elif "unbounded" in result or prob.status == pulp.LpStatusUnbounded:
             term = Termination.UNBOUNDED
         elif "optimal" in result and prob.sol_status == pulp.LpSolutionOptimal:
             term = Termination.OPTIMAL
+        elif "node" in result and has_solution:
+            term = Termination.NODE_LIMIT
         elif has_solution or "time" in result or "stopped" in result:
             term = Termination.TIME_LIMIT
         else:
@@ -294,14 +351,16 @@ class CbcBackend(Backend):
         bound = math.nan
         m = re.search(r"Lower bound:\s*(-?[\d.eE+-]+)", text)
         if m:
+            # CBC minimises internally; this is what it proved, even when it stopped within its gap
             bound = float(m.group(1))
-            bound = -bound if maximize else bound  # CBC minimises internally
-        if term == Termination.OPTIMAL:
-            bound = obj
+            bound = -bound if maximize else bound
+        elif term == Termination.OPTIMAL:
+            bound = obj  # proven to the last unit: no gap left
         values = (np.array([v.varValue if v.varValue is not None else 0.0 for v in self.variables])
                   if has_solution else None)
         report = StageReport(name, "max" if maximize else "min", term, has_solution, obj, bound,
-                             relative_gap(obj, bound) if has_solution else math.nan, runtime)
+                             relative_gap(obj, bound) if has_solution else math.nan, runtime, float(mip_gap),
+                             n_nodes)
         return report, values
 
 
@@ -322,8 +381,8 @@ def available_solvers() -> list[str]:
     return out
 
 
-def make_backend(name: str, model: PlanModel, threads: int | None = None) -> Backend:
-    """Create a back-end by name (``auto`` picks HiGHS, then CBC) and load the model into it."""
+def resolve_solver(name: str) -> str:
+    """The back-end a name means here (``auto`` picks HiGHS, then CBC)."""
     have = available_solvers()
     if name == "auto":
         if not have:
@@ -331,4 +390,227 @@ def make_backend(name: str, model: PlanModel, threads: int | None = None) -> Bac
         name = have[0]
     if name not in have:
         raise RuntimeError(f"solver {name!r} is not available here; available: {have}")
+    return name
+
+
+def make_backend(name: str, model: MatrixModel, threads: int | None = None) -> Backend:
+    """Create a back-end by name (``auto`` picks HiGHS, then CBC) and load the model into it."""
+    name = resolve_solver(name)
     return HighsBackend(model, threads) if name == "highs" else CbcBackend(model, threads)
+
+
+# ----- a lexicographic solve as one job, run in a guarded process ----------------------------------
+
+@dataclass(frozen=True)
+class Stage:
+    """One lexicographic stage of a job.
+
+    Attributes
+    ----------
+    mip_gap, node_limit
+        The stage's work limits: it stops when proven within ``mip_gap`` or after
+        ``node_limit`` branch-and-bound nodes (None: no node limit).
+    integral
+        Whether the objective takes whole values (later stages then keep it exactly).
+    fix_after
+        Columns fixed at their (rounded) values once the stage is solved.
+    """
+
+    name: str
+    objective: LinExpr
+    maximize: bool
+    mip_gap: float
+    node_limit: int | None
+    integral: bool
+    fix_after: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class SolveJob:
+    """Everything a solver process needs: the matrix model, the stages, the limits, a start."""
+
+    model: MatrixModel
+    stages: tuple[Stage, ...]
+    solver: str
+    threads: int | None
+    time_limit: float
+    warm: np.ndarray | None = None
+
+
+@dataclass
+class JobResult:
+    """What came back from a job: one report per stage, the values after each, how it ended."""
+
+    solver: str = ""
+    version: str = ""
+    reports: list[StageReport] = field(default_factory=list)
+    values: list[np.ndarray | None] = field(default_factory=list)
+    watchdog: bool = False       # the process was ended by the watchdog
+    error: str | None = None     # the solver process failed
+
+    @property
+    def last_values(self) -> np.ndarray | None:
+        """Column values of the last stage that returned a plan."""
+        return next((v for v in reversed(self.values) if v is not None), None)
+
+
+def keep_rows(value: float, maximize: bool, integral: bool) -> tuple[float, float]:
+    """Bounds that keep a solved stage at its value in later stages."""
+    if integral:
+        v = float(round(value))
+        return (v - 1e-6, math.inf) if maximize else (-math.inf, v + 1e-6)
+    slack = 1e-6 * max(1.0, abs(value))
+    return (value - slack, math.inf) if maximize else (-math.inf, value + slack)
+
+
+def run_stages(job: SolveJob, emit: Callable[[str, object], None]) -> None:
+    """Run a job's stages in this process, emitting ``("meta", …)`` and one ``("stage", …)`` each."""
+    backend = make_backend(job.solver, job.model, job.threads)
+    emit("meta", (backend.name, backend.version))
+    start = time.perf_counter()
+    warm = job.warm
+    values = None
+    for i, st in enumerate(job.stages):
+        left = job.time_limit - (time.perf_counter() - start)
+        report, new = backend.solve(st.name, st.objective, st.maximize, max(left, 0.01), st.mip_gap, warm,
+                                    st.node_limit)
+        emit("stage", (report, new))
+        if new is None:
+            if values is None:
+                return
+            new = values  # keep the last plan: this stage found nothing better
+        values = warm = new
+        if i < len(job.stages) - 1:
+            lo, hi = keep_rows(st.objective.value(values), st.maximize, st.integral)
+            backend.add_row(st.objective, lo, hi)
+            if st.fix_after is not None and len(st.fix_after):
+                backend.fix(st.fix_after, np.round(values[st.fix_after]))
+
+
+GRACE_S = 5.0  # the watchdog's allowance beyond the time limit (loading, sending results back)
+
+
+class _Worker:
+    """A solver process (``python -m ntm_sim.optimize.worker``) and its pipes."""
+
+    def __init__(self) -> None:
+        # its own session: the watchdog ends it and anything it started (CBC) together
+        self.proc = subprocess.Popen([sys.executable, "-m", "ntm_sim.optimize.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.buffer = b""
+
+    def send(self, job: SolveJob) -> None:
+        from ntm_sim.optimize.worker import write_message
+
+        assert self.proc.stdin is not None
+        write_message(self.proc.stdin, job)
+
+    def receive(self, deadline: float) -> tuple[str, object] | None:
+        """The next message, or None when the deadline passes first (EOFError if the process ended)."""
+        from ntm_sim.optimize.worker import HEADER
+
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while True:
+            if len(self.buffer) >= HEADER.size:
+                size = HEADER.unpack(self.buffer[:HEADER.size])[0]
+                if len(self.buffer) >= HEADER.size + size:
+                    data = self.buffer[HEADER.size:HEADER.size + size]
+                    self.buffer = self.buffer[HEADER.size + size:]
+                    return pickle.loads(data)  # noqa: S301 - written by our own solver process
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise EOFError
+                self.buffer += chunk
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+_IDLE: list[_Worker] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _take_worker() -> _Worker:
+    with _IDLE_LOCK:
+        while _IDLE:
+            worker = _IDLE.pop()
+            if worker.proc.poll() is None:
+                return worker
+    return _Worker()
+
+
+def _give_back(worker: _Worker) -> None:
+    with _IDLE_LOCK:
+        _IDLE.append(worker)
+
+
+@atexit.register
+def _close_workers() -> None:
+    with _IDLE_LOCK:
+        while _IDLE:
+            _IDLE.pop().kill()
+
+
+def execute(job: SolveJob, *, guard: bool = True) -> JobResult:
+    """Run a job; with ``guard``, in a solver process that a watchdog ends at the time limit.
+
+    The watchdog waits ``job.time_limit`` plus :data:`GRACE_S` seconds, then ends the
+    solver process whatever it is doing; the stages that finished by then are kept.
+    Solver processes are reused from one job to the next (starting one costs about half
+    a second); one ended by the watchdog is replaced.
+    """
+    result = JobResult()
+
+    def take(kind: str, payload: object) -> None:
+        if kind == "meta":
+            result.solver, result.version = payload  # type: ignore[misc]
+        elif kind == "stage":
+            report, values = payload  # type: ignore[misc]
+            result.reports.append(report)
+            result.values.append(values)
+        elif kind == "error":
+            result.error = str(payload)
+
+    if not guard:
+        run_stages(job, take)
+        return result
+    worker = _take_worker()
+    deadline = time.monotonic() + job.time_limit + GRACE_S
+    healthy = False
+    try:
+        worker.send(job)
+        while True:
+            message = worker.receive(deadline)
+            if message is None:
+                result.watchdog = True
+                break
+            kind, payload = message
+            if kind == "done":
+                healthy = True
+                break
+            take(kind, payload)
+            if kind == "error":
+                healthy = True
+                break
+    except (EOFError, BrokenPipeError, OSError) as exc:
+        if result.error is None:
+            code = worker.proc.poll()
+            result.error = f"the solver process ended unexpectedly ({exc.__class__.__name__}, exit code {code})"
+    finally:
+        if healthy:
+            _give_back(worker)
+        else:
+            worker.kill()
+    return result

@@ -26,13 +26,14 @@ from ntm_sim.plan import Decisions, make_plan
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.uncertainty import Range, UncertaintySettings
 
-__all__ = ["BLOCK", "SimulationResult", "UncertaintySettings", "Range", "sample_experiments", "simulate"]
+__all__ = ["BLOCK", "SimulationResult", "UncertaintySettings", "Range", "sample_experiments", "simulate",
+           "success_weights"]
 
 BLOCK = 1000
 Sampler = Literal["mc", "lhs", "sobol"]
 SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
                    "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
-                   "unfinished_projects")
+                   "unfinished_projects", "reserve_funded")
 
 
 def sample_experiments(settings: UncertaintySettings, n_draws: int, sampler: Sampler = "mc",
@@ -97,6 +98,7 @@ class SimulationResult:
     seed: int
     sampler: str
     n_draws: int
+    decisions: dict[str, Decisions] = field(default_factory=dict, repr=False)
 
     @property
     def plans(self) -> list[str]:
@@ -132,6 +134,15 @@ class SimulationResult:
         if out:
             out["all_targets"] = np.logical_and.reduce(list(out.values()))
         return out
+
+    def select(self, names: dict[str, str]) -> SimulationResult:
+        """The same draws for some plans only, renamed (new name → name here)."""
+        return SimulationResult(instance=self.instance, settings=self.settings, experiments=self.experiments,
+                                outcomes={new: self.outcomes[old] for new, old in names.items()},
+                                commune_probability={new: self.commune_probability[old] for new, old in names.items()},
+                                seed=self.seed, sampler=self.sampler, n_draws=self.n_draws,
+                                decisions={new: self.decisions[old] for new, old in names.items()
+                                           if old in self.decisions})
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy outcomes: one row per plan and draw, joined to the experiments."""
@@ -217,6 +228,41 @@ def simulate(
     return _assemble(inst, settings, experiments, plans, results, seed, sampler)
 
 
+def success_weights(inst: Instance, settings: UncertaintySettings, *, n_draws: int = 1000,
+                    seed: int = 0) -> np.ndarray:
+    """How likely each commune is to be NTM at the horizon, by the year its last project is paid.
+
+    Column 0 is for a commune whose criteria are all met before the horizon, column
+    ``t + 1`` for one whose unmet criteria are all paid for by the end of year index
+    ``t``. Estimated on ``n_draws`` draws of their own random stream (``SeedSequence([seed,
+    2, block])``, apart from the draws that evaluate plans) with the engine's delays,
+    failures, slipping back and disasters; money is assumed to arrive as planned. The
+    columns are made non-increasing in the year (finishing earlier is never rated
+    worse), which the optimizer's expected-communes objective relies on.
+
+    Returns
+    -------
+    ndarray
+        (n_communes × (n_years + 1)) probabilities.
+    """
+    experiments = sample_experiments(settings, n_draws, "mc", seed)
+    sizes = _block_sizes(n_draws)
+    bounds = np.cumsum([0, *sizes])
+    engine = Engine(inst, Decisions.empty(inst), settings)
+    projects = np.arange(inst.n_projects)
+    last = np.uint16(inst.n_years - 1)
+    counts = np.zeros((inst.n_communes, inst.n_years + 1))
+    for b, size in enumerate(sizes):
+        params = {name: experiments[name].to_numpy()[bounds[b]:bounds[b + 1]] for name in settings.PARAMETERS}
+        rnd = draw_block(inst, size, np.random.SeedSequence([seed, 2, b]))
+        for col, done in enumerate(range(-1, inst.n_years)):
+            mask = engine.status(params, rnd, np.full((size, len(projects)), done, dtype=np.int16), projects)
+            ntm_end = (np.bitwise_and.reduce(mask, axis=2) >> last) & 1
+            counts[:, col] += ntm_end.sum(axis=0)
+    weights = counts / n_draws
+    return np.maximum.accumulate(weights[:, ::-1], axis=1)[:, ::-1]
+
+
 def fund_gap(inst: Instance, plans: dict[str, Decisions]) -> Instance:
     """For an instance with a gap source: its envelope set to what the plans take from it.
 
@@ -265,6 +311,7 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
             "unspent": cat("unspent"),
             "slipped_projects": cat("slipped_projects"),
             "unfinished_projects": cat("unfinished_projects"),
+            "reserve_funded": cat("reserve_funded"),
         }
         o["communes_ntm"] = o["ntm_by_year"][:, -1]
         outcomes[name] = o
@@ -272,4 +319,5 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
         probability[name] = pd.DataFrame(counts / n, index=pd.Index(inst.communes, name="commune_code"),
                                          columns=[int(y) for y in inst.years])
     return SimulationResult(instance=inst, settings=settings, experiments=experiments, outcomes=outcomes,
-                            commune_probability=probability, seed=seed, sampler=sampler, n_draws=n)
+                            commune_probability=probability, seed=seed, sampler=sampler, n_draws=n,
+                            decisions=dict(plans))

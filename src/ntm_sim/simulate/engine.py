@@ -2,36 +2,64 @@
 
 One call evaluates a *block* of draws at once: arrays are draws × items (money),
 draws × communes × criteria (status) and draws × districts × years (disasters). The
-only Python loop is over the (few) years of the horizon, and over the few eligibility
-classes when money is reallocated.
+only Python loops are over the (few) years of the horizon, and over the few
+eligibility classes when money is reallocated.
 
-How a year goes, in every draw
-------------------------------
+The execution rule (the same for every plan)
+--------------------------------------------
+Plans are compared, not execution orders: every plan, whoever made it (optimizer,
+planners' rule, cheapest first, Decision 07 share-out), is carried out by one recourse
+rule, the way a provincial office re-plans each year when money is short or work
+slips. Each year, in every draw:
+
 1. Each source disburses a share of its envelope plus what it still owed from earlier
-   years; the rest arrives later. Disbursed money, plus what the source carried over,
-   pays each eligibility class's planned flow (scaled down when the source is short).
-   A class given more than its projects ask this year releases the rest to its sources
-   in proportion to what each gave; a class short of money then draws on what the
-   sources have left, the classes with fewest eligible sources first and, within a
-   class, the most restricted sources first.
-2. Projects already under way are paid first, then projects due to start, each class
-   in the plan's priority order: when money runs out, the remaining projects wait a
-   year (strict priority: the first project that does not fit stops its class for that
-   pass; the draw records the slip). A project that could no longer finish by the
-   horizon does not start; projects under way before the horizon (re-planning) have
-   their earlier years paid. Money a class could not use returns to its sources and is
+   years (late money); the rest arrives later. Disbursed money, plus what the source
+   carried over, pays each eligibility class's planned flow (scaled down when the
+   source is short). A class given more than its projects ask this year releases the
+   rest to its sources in proportion to what each gave; a class short of money then
+   draws on what the sources have left, the classes with fewest eligible sources first
+   and, within a class, the most restricted sources first.
+2. The plan's projects are paid in two passes: first projects already under way, then
+   projects due to start (planned start reached, including projects that slipped from
+   earlier years, and able to finish by the horizon). In each pass every class pays
+   its projects **communes closest to completion first**: a commune's distance is the
+   money its unfinished planned criterion projects still need (this draw's prices),
+   plus a large constant for each unmet criterion the plan does not fund at all (a
+   commune the plan does not complete comes after every commune it does). Criterion
+   projects come before tier upgrades and villages (same distance of their commune),
+   which come before district projects (the sum of their communes' distances); ties
+   go by unit index, and within a commune by project index. Strict priority: the
+   first project that does not fit stops its class for that pass; it waits a year
+   (the draw records the slip). A project that could no longer finish by the horizon
+   does not start; projects under way before the horizon (re-planning) have their
+   earlier years paid. Money a class could not use returns to its sources and is
    carried over (or lapses, without carry-over).
-3. A project is finished when it has been paid for ``lead`` years; its criterion is
-   met then, or later (lead-time delays), or not at all (development criteria can fail).
-4. Met criteria can fall back below the standard and be regained; disasters can knock
-   out a district's infrastructure criteria until they are rebuilt. Simplifications: a
-   criterion slips at most once within the horizon, and only the first disaster in
-   its district after it is met can damage it (one damage draw per commune and
-   criterion).
+3. A plan may carry a *reserve list* (``Decisions.reserve``): criterion projects it
+   does not schedule, to be funded only with money its own projects do not need. After
+   the plan's passes, reserve projects under way and then new reserve projects (able
+   to finish by the horizon) are paid in the same order from each source's *spare*
+   money: what it has left beyond the largest shortfall the plan's remaining schedule
+   would still ask of its carry-over; and, all sources together, no more than the money
+   in hand beyond what the plan's unfinished projects still need at this draw's prices
+   (money still owed or still to come is not counted on). Without carry-over a source's
+   leftover lapses anyway, so all of it is spare.
+4. A project's yearly price is fixed when it starts: its cost over its lead time times
+   the draw's overrun median and its own lognormal factor, correlated within the
+   district and the year it actually starts.
+5. A project is finished when it has been paid for ``lead`` years; its criterion is
+   met then, or later (lead-time delays), or not at all (development criteria can
+   fail). Met criteria can fall back below the standard and be regained; disasters can
+   knock out a district's infrastructure criteria until they are rebuilt.
+   Simplifications: a criterion slips at most once within the horizon, and only the
+   first disaster in its district after it is met can damage it (one damage draw per
+   commune and criterion).
+
+With no uncertainty a plan without a reserve list is carried out exactly as planned
+(tested); a reserve list then uses only money the plan leaves unspent.
 
 ``unspent`` is every envelope of the horizon minus what was spent (money still owed by
-late disbursement, carried over, or lapsed). ``slipped_projects`` counts projects that
-started late or never.
+late disbursement, carried over, or lapsed). ``slipped_projects`` counts planned
+projects that started late or never; ``reserve_funded`` reserve projects finished.
 
 Random numbers are drawn for every *potential* project (every unmet commune ×
 criterion, every tier upgrade, village and district project), not only for those in the
@@ -103,7 +131,12 @@ class RandomKeys:
 
 @dataclass
 class PlanItems:
-    """The funded projects of a plan, as arrays sorted by the plan's priority."""
+    """The projects of a plan (and its reserve list), as arrays in a fixed order.
+
+    ``unit`` says whose distance to completion ranks the item (see the module
+    docstring): the commune ``c`` for criterion projects, ``n_communes + c`` for the
+    commune's tier upgrades and villages, ``2 · n_communes + d`` for district projects.
+    """
 
     kind: np.ndarray
     commune: np.ndarray       # -1 for district projects
@@ -113,53 +146,66 @@ class PlanItems:
     cls: np.ndarray
     cost: np.ndarray
     lead: np.ndarray
-    start: np.ndarray         # planned start year
+    start: np.ndarray         # planned start year (NO_START for the reserve list)
     quantity: np.ndarray
     overrun_kind: np.ndarray  # index into OVERRUN_KINDS
+    reserve: np.ndarray       # on the plan's reserve list
+    unit: np.ndarray
 
     def __len__(self) -> int:
         return len(self.cost)
 
 
+NO_START = 1_000_000  # planned start of a reserve project: none
+
+
 def plan_items(inst: Instance, dec: Decisions) -> PlanItems:
-    """Turn a plan's decisions into items ordered by the plan's priority."""
+    """Turn a plan's decisions into items: criterion projects (with the reserve list), then the rest."""
     keys = random_keys(inst)
-    rows: list[tuple] = []
-    prio = dec.priority if dec.priority is not None else np.arange(inst.n_projects, dtype=float)
+    n_c = inst.n_communes
     kinds = inst.dataset.criteria
-    kind_of_criterion = [OVERRUN_KINDS.index(kinds[k].kind) for k in inst.criteria]
+    kind_of_criterion = np.array([OVERRUN_KINDS.index(kinds[k].kind) for k in inst.criteria], dtype=np.int64)
     up = OVERRUN_KINDS.index("upgrade")
-    for p in np.flatnonzero(dec.proj_start >= 0):
-        c = int(inst.proj_commune[p])
-        k = int(inst.proj_criterion[p])
-        rows.append((float(prio[p]), 0, c, int(inst.commune_district[c]), k, int(p), int(inst.proj_class[p]),
-                     float(inst.proj_cost[p]), int(inst.proj_lead[p]), int(dec.proj_start[p]), 1,
-                     kind_of_criterion[k]))
-    big = float(inst.n_projects + 1)
+    reserve = dec.reserve if dec.reserve is not None else np.zeros(inst.n_projects, dtype=bool)
+    core = dec.proj_start >= 0
+    ps = np.flatnonzero(core | reserve)
+    parts: list[dict[str, np.ndarray]] = [{
+        "kind": np.zeros(len(ps)), "commune": inst.proj_commune[ps], "district": inst.commune_district[
+            inst.proj_commune[ps]], "criterion": inst.proj_criterion[ps], "key": ps, "cls": inst.proj_class[ps],
+        "cost": inst.proj_cost[ps], "lead": inst.proj_lead[ps],
+        "start": np.where(core[ps], dec.proj_start[ps], NO_START), "quantity": np.ones(len(ps)),
+        "overrun_kind": kind_of_criterion[inst.proj_criterion[ps]], "reserve": ~core[ps],
+        "unit": inst.proj_commune[ps]}]
+
+    def commune_part(code: int, cs: np.ndarray, cost: np.ndarray, lead: np.ndarray | int, start: np.ndarray,
+                     qty: np.ndarray | int, offset: int) -> dict[str, np.ndarray]:
+        n = len(cs)
+        return {"kind": np.full(n, code), "commune": cs, "district": inst.commune_district[cs],
+                "criterion": np.full(n, -1), "key": offset + cs, "cls": inst.commune_upgrade_class[cs],
+                "cost": cost, "lead": np.broadcast_to(lead, n), "start": start, "quantity": np.broadcast_to(qty, n),
+                "overrun_kind": np.full(n, up), "reserve": np.zeros(n, dtype=bool), "unit": n_c + cs}
+
     for code, starts, cost, lead, offset in ((1, dec.adv_start, inst.adv_cost, inst.adv_lead, keys.adv),
                                              (2, dec.model_start, inst.model_cost, inst.model_lead, keys.model)):
-        for c in np.flatnonzero(starts >= 0):
-            rows.append((big + code, code, int(c), int(inst.commune_district[c]), -1, offset + int(c),
-                         int(inst.commune_upgrade_class[c]), float(cost[c]), int(lead), int(starts[c]), 1, up))
-    for code, counts, unit, offset in ((3, dec.village_ntm, inst.village_ntm_cost, keys.village_ntm),
-                                       (4, dec.village_model, inst.village_model_cost, keys.village_model)):
-        for c, t in zip(*np.nonzero(counts), strict=True):
-            q = int(counts[c, t])
-            rows.append((big + code, code, int(c), int(inst.commune_district[c]), -1,
-                         offset + int(c), int(inst.commune_upgrade_class[c]),
-                         float(unit[c] * q), 1, int(inst.years[t]), q, up))
+        cs = np.flatnonzero(starts >= 0)
+        parts.append(commune_part(code, cs, cost[cs], lead, starts[cs], 1, offset))
+    for code, counts, unit_cost, offset in ((3, dec.village_ntm, inst.village_ntm_cost, keys.village_ntm),
+                                            (4, dec.village_model, inst.village_model_cost, keys.village_model)):
+        cs, ts = np.nonzero(counts)
+        q = counts[cs, ts]
+        parts.append(commune_part(code, cs, unit_cost[cs] * q, 1, inst.years[ts], q, offset))
     for code, starts, cost, offset in ((5, dec.district_start, inst.district_cost, keys.district),
                                        (6, dec.district_adv_start, inst.district_adv_cost, keys.district_adv)):
-        for d in np.flatnonzero(starts >= 0):
-            rows.append((big + code, code, -1, int(d), -1, offset + int(d), int(inst.district_upgrade_class[d]),
-                         float(cost[d]), 1, int(starts[d]), 1, up))
-    rows.sort(key=lambda r: (r[0], r[9], r[5]))
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 12
-    arr = lambda i, dt: np.array(cols[i], dtype=dt)  # noqa: E731
-    return PlanItems(kind=arr(1, np.int8), commune=arr(2, np.int64), district=arr(3, np.int64),
-                     criterion=arr(4, np.int64), key=arr(5, np.int64), cls=arr(6, np.int64),
-                     cost=arr(7, np.float64), lead=arr(8, np.int64), start=arr(9, np.int64),
-                     quantity=arr(10, np.int64), overrun_kind=arr(11, np.int64))
+        ds = np.flatnonzero(starts >= 0)
+        n = len(ds)
+        parts.append({"kind": np.full(n, code), "commune": np.full(n, -1), "district": ds,
+                      "criterion": np.full(n, -1), "key": offset + ds, "cls": inst.district_upgrade_class[ds],
+                      "cost": cost[ds], "lead": np.ones(n), "start": starts[ds], "quantity": np.ones(n),
+                      "overrun_kind": np.full(n, up), "reserve": np.zeros(n, dtype=bool), "unit": 2 * n_c + ds})
+    dtypes = {"kind": np.int8, "cost": np.float64, "reserve": bool}
+    cols = {name: np.concatenate([np.asarray(p[name]) for p in parts]).astype(dtypes.get(name, np.int64))
+            for name in parts[0]}
+    return PlanItems(**cols)
 
 
 def random_keys(inst: Instance) -> RandomKeys:
@@ -241,8 +287,9 @@ class BlockOutcomes:
     criterion_communes: np.ndarray   # (B, n_criteria)
     spent: np.ndarray                # money spent (million VND)
     unspent: np.ndarray              # money available but not spent, incl. not yet disbursed
-    slipped_projects: np.ndarray     # projects that started later than planned
+    slipped_projects: np.ndarray     # planned projects that started later than planned, or never
     unfinished_projects: np.ndarray  # planned projects not finished by the horizon
+    reserve_funded: np.ndarray       # reserve-list projects finished by the horizon
     commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is NTM by year
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -285,6 +332,26 @@ def _release(give: np.ndarray, src_left: np.ndarray, amount: np.ndarray) -> tupl
     return give - back, src_left + back.sum(axis=2)
 
 
+BIG = 1e9      # million VND: distance added for each unmet criterion the plan does not fund
+
+
+def spare_reserve(inst: Instance, flows: np.ndarray) -> np.ndarray:
+    """Money each source must keep after year ``t`` for the plan's later years (n_f × n_t).
+
+    The largest cumulative amount by which the plan's planned spending from the source
+    exceeds its envelopes over any run of later years; zero without carry-over (money
+    left over lapses anyway).
+    """
+    n_f, n_t = inst.budget.shape
+    keep = np.zeros((n_f, n_t))
+    if not inst.carry_over:
+        return keep
+    excess = flows.sum(axis=1) - inst.budget            # (n_f, n_t)
+    for t in range(n_t - 1):
+        keep[:, t] = np.maximum(0.0, np.cumsum(excess[:, t + 1:], axis=1).max(axis=1))
+    return keep
+
+
 class Engine:
     """Evaluates one plan of one instance under a set of uncertainty settings."""
 
@@ -295,14 +362,37 @@ class Engine:
         self.settings = settings
         self.items = it = plan_items(inst, dec)
         self.flows = dec.flows if dec.flows is not None else allocate_flows(inst, class_spend(inst, dec))[0]
-        n_g = len(inst.classes)
-        # items sorted by (class, priority): each class is one contiguous segment
-        self.order = np.lexsort((np.arange(len(it)), it.cls))
-        self.seg_of_sorted = it.cls[self.order]
-        self.seg_start = np.searchsorted(self.seg_of_sorted, np.arange(n_g))
-        self.onehot = np.zeros((len(it), n_g))
-        self.onehot[np.arange(len(it)), it.cls] = 1.0
-        self.onehot_sorted = self.onehot[self.order]
+        n_g, n_c = len(inst.classes), inst.n_communes
+        self.n_units = 2 * n_c + len(inst.districts)
+        # items sorted by (class, unit, project): a class is one segment, a (class, unit) pair a sub-segment
+        self.sorted = np.lexsort((it.key, it.unit, it.cls))
+        cls_s, unit_s = it.cls[self.sorted], it.unit[self.sorted]
+        new_pair = np.ones(len(it), dtype=bool)
+        new_pair[1:] = (cls_s[1:] != cls_s[:-1]) | (unit_s[1:] != unit_s[:-1])
+        self.pair_first = np.flatnonzero(new_pair)
+        self.pair_of_sorted = np.cumsum(new_pair) - 1
+        self.pair_cls = cls_s[self.pair_first]
+        self.pair_unit = unit_s[self.pair_first]
+        self.cls_sorted = cls_s
+        self.class_first = np.flatnonzero(np.r_[True, cls_s[1:] != cls_s[:-1]]) if len(it) else np.zeros(0, int)
+        self.class_of_segment = cls_s[self.class_first]
+        # pairs ranked per draw keep classes in order: each class is a fixed range of positions
+        self.class_pos = np.searchsorted(self.pair_cls, np.arange(n_g + 1))
+        self.classes_with_pairs = [g for g in range(n_g) if self.class_pos[g + 1] > self.class_pos[g]]
+        self.unit_in_class = {g: np.zeros(self.n_units, dtype=bool) for g in self.classes_with_pairs}
+        self.pair_of_unit = {g: np.full(self.n_units, -1, dtype=np.int64) for g in self.classes_with_pairs}
+        self.class_groups: dict[int, list[int]] = {g: [] for g in self.classes_with_pairs}
+        for pair, (g, unit) in enumerate(zip(self.pair_cls.tolist(), self.pair_unit.tolist(), strict=True)):
+            self.unit_in_class[g][unit] = True
+            self.pair_of_unit[g][unit] = pair
+            group = min(unit // n_c, 2)   # 0 criterion projects, 1 commune upgrades, 2 district projects
+            if group not in self.class_groups[g]:
+                self.class_groups[g].append(group)
+        # a commune's unmet criteria the plan does not fund (neither scheduled nor in reserve)
+        listed = np.zeros(inst.n_projects, dtype=bool)
+        listed[it.key[it.kind == 0]] = True
+        self.outside = np.bincount(inst.proj_commune[~listed], minlength=n_c).astype(float)
+        self.crit_items = np.flatnonzero(it.kind == 0)
         crit = inst.dataset.criteria
         kinds = [crit[k].kind for k in inst.criteria]
         self.delay_p = np.array(settings.per_criterion(settings.delay_probability, inst.criteria, kinds))
@@ -311,33 +401,100 @@ class Engine:
                                dtype=np.float32)
         self.sigma = np.array([settings.overrun_sigma.get(k, 0.0) for k in OVERRUN_KINDS])
         self.infra = np.flatnonzero(infrastructure_mask(inst))
-        self.crit_items = np.flatnonzero(it.kind == 0)
         self.class_order = sorted(range(n_g), key=lambda g: len(inst.classes[g]))
         # within a class, the most restricted sources pay first (as the baselines' ledger does)
         width = {f: sum(f in cls for cls in inst.classes) for f in range(len(inst.sources))}
         self.source_order = [sorted(cls, key=lambda f: (width[f], f)) for cls in inst.classes]
         self.base_start = np.where(inst.base_met, -1, NEVER).astype(np.int16)
+        self.keep = spare_reserve(inst, self.flows)
+        self.has_reserve = bool(it.reserve.any())
 
-    # ----- money ---------------------------------------------------------------------------------
-    def _pay(self, demand: np.ndarray, wanted: np.ndarray, money: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pay the wanted items in class-priority order while money lasts; return paid mask and money used.
+    # ----- ranking ---------------------------------------------------------------------------------
+    def _pair_order(self, cost: np.ndarray, paid_years: np.ndarray) -> np.ndarray:
+        """Per draw, the (class, unit) pairs in payment order: by class, then units closest to completion."""
+        inst, it = self.inst, self.items
+        n_b, n_c = cost.shape[0], inst.n_communes
+        if not len(it):
+            return np.zeros((n_b, 0), dtype=np.int64)
+        ci = self.crit_items
+        left = cost[:, ci] * (it.lead[ci] - paid_years[:, ci])                  # money still needed
+        rows = np.repeat(np.arange(n_b) * n_c, len(ci)) + np.tile(it.commune[ci], n_b)
+        distance = np.bincount(rows, weights=left.ravel(), minlength=n_b * n_c).reshape(n_b, n_c).astype(float)
+        distance += BIG * self.outside[None, :]
+        n_d = len(inst.districts)
+        rows = np.repeat(np.arange(n_b) * n_d, n_c) + np.tile(inst.commune_district, n_b)
+        district = np.bincount(rows, weights=distance.ravel(), minlength=n_b * n_d).reshape(n_b, n_d)
+        # units in order: criterion projects by commune distance, then the communes' upgrades in the
+        # same order, then districts by the sum of their communes' distances (ties by unit number)
+        by_commune = np.argsort(distance, axis=1, kind="stable")
+        groups = (by_commune, n_c + by_commune, 2 * n_c + np.argsort(district, axis=1, kind="stable"))
+        parts = []
+        for g in self.classes_with_pairs:   # each class's pairs: its units picked out of every row, in order
+            for k in self.class_groups[g]:
+                units = groups[k]
+                parts.append(self.pair_of_unit[g][units[self.unit_in_class[g][units]].reshape(n_b, -1)])
+        return np.concatenate(parts, axis=1)
 
-        ``wanted`` says which items ask to be paid (an item may cost nothing), ``demand``
-        what they cost (zero elsewhere).
+    # ----- money -----------------------------------------------------------------------------------
+    def _class_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sum item values (B × items, item order) per class (B × classes)."""
+        out = np.zeros((values.shape[0], len(self.inst.classes)))
+        if len(self.sorted):
+            out[:, self.class_of_segment] = np.add.reduceat(values[:, self.sorted], self.class_first, axis=1)
+        return out
+
+    def _pay(self, demand: np.ndarray, wanted: np.ndarray, money: np.ndarray,
+             order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pay the wanted items in each class's order while money lasts; return paid mask and money used.
+
+        ``demand`` is what every item would cost this year, ``wanted`` which items ask to
+        be paid (an item may cost nothing), ``order`` the pairs' payment order per draw.
         """
         paid = np.zeros(demand.shape, dtype=bool)
-        # only items someone asks money for this year (in priority order within classes)
-        cols = self.order[wanted[:, self.order].any(axis=0)]
-        if cols.size == 0:
+        wanted_s = wanted[:, self.sorted]
+        pos = np.flatnonzero(wanted_s.any(axis=0))  # only items some draw asks money for
+        if not len(pos):
             return paid, np.zeros_like(money)
-        seg = self.items.cls[cols]
-        d = demand[:, cols]
+        items = self.sorted[pos]
+        want = wanted_s[:, pos]
+        d = np.where(want, demand[:, items], 0.0)
+        pairs = self.pair_of_sorted[pos]
+        first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
+        segment = np.cumsum(np.r_[True, pairs[1:] != pairs[:-1]]) - 1
         cum = np.cumsum(d, axis=1)
-        first = np.searchsorted(seg, seg)  # first column of each item's class segment
-        before = np.concatenate([np.zeros((d.shape[0], 1)), cum], axis=1)[:, first]
-        ok = wanted[:, cols] & (cum - before <= money[:, seg] * (1 + 1e-12) + MONEY_TOL)
-        paid[:, cols] = ok
-        return paid, (d * ok) @ self.onehot[cols]
+        within = cum - (cum - d)[:, first][:, segment]            # up to the item, within its pair
+        pair_total = np.zeros((d.shape[0], len(self.pair_first)))
+        pair_total[:, pairs[first]] = np.add.reduceat(d, first, axis=1)
+        ranked = np.take_along_axis(pair_total, order, axis=1)
+        before = np.empty_like(ranked)
+        for g in range(len(self.class_pos) - 1):   # exclusive running sum within each class's range
+            lo, hi = self.class_pos[g], self.class_pos[g + 1]
+            if hi > lo:
+                seg = np.cumsum(ranked[:, lo:hi], axis=1)
+                before[:, lo:hi] = seg - ranked[:, lo:hi]
+        pair_before = np.empty_like(before)
+        np.put_along_axis(pair_before, order, before, axis=1)
+        cls = self.cls_sorted[pos]
+        ok = want & (pair_before[:, pairs] + within <= money[:, cls] * (1 + 1e-12) + MONEY_TOL)
+        paid[:, items] = ok
+        used = np.zeros_like(money)
+        starts = np.flatnonzero(np.r_[True, cls[1:] != cls[:-1]])
+        used[:, cls[starts]] = np.add.reduceat(np.where(ok, d, 0.0), starts, axis=1)
+        return paid, used
+
+    def _draw(self, src: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Money (B × F × G) the classes take from the sources' ``src`` (changed in place) towards ``need``."""
+        give = np.zeros((src.shape[0], src.shape[1], need.shape[1]))
+        short = need.copy()
+        for g in self.class_order:
+            if not short[:, g].any():
+                continue
+            for f in self.source_order[g]:
+                take = np.minimum(short[:, g], src[:, f])
+                give[:, f, g] += take
+                src[:, f] -= take
+                short[:, g] -= take
+        return give
 
     @staticmethod
     def _span(lo: np.ndarray, hi: np.ndarray, n_t: int) -> np.ndarray:
@@ -347,94 +504,26 @@ class Engine:
         hi = np.clip(hi, 0, n_t).astype(np.uint16)
         return ((one << hi) - one) & ~((one << lo) - one)
 
-    # ----- one block -------------------------------------------------------------------------------
-    def run(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> BlockOutcomes:
-        """Simulate a block: ``params`` holds one value per draw for each experiment parameter."""
-        inst, it, s = self.inst, self.items, self.settings
-        n_b = rnd.n_draws
-        n_t, t0 = inst.n_years, int(inst.years[0])
-        end = inst.horizon_end
+    # ----- criteria -------------------------------------------------------------------------------
+    def status(self, params: dict[str, np.ndarray], rnd: BlockRandoms, done: np.ndarray,
+               projects: np.ndarray) -> np.ndarray:
+        """Year masks (B × communes × criteria, bit ``t`` set when met at the end of year ``t``).
 
-        # --- what each item costs in each draw
-        rho = s.overrun_district_correlation
-        start_idx = np.clip(it.start - t0, 0, n_t - 1)
-        z = np.sqrt(rho) * rnd.overrun_district[:, it.district, start_idx] + np.sqrt(1 - rho) * rnd.overrun_own[
-            :, it.key]
-        annual = (params["overrun_median"][:, None] * (it.cost / it.lead)[None, :]
-                  * np.exp(self.sigma[it.overrun_kind][None, :] * z))
-
-        # --- money, year by year
-        ratio = np.clip(params["disbursement_mean"][:, None, None] + s.disbursement_sd * rnd.disbursement, 0, 1)
-        budget, flows = inst.budget, self.flows
-        n_f = budget.shape[0]
-        backlog = np.zeros((n_b, n_f))
-        carry_src = np.zeros((n_b, n_f))
-        # projects under way before the horizon (re-planning) have paid their earlier years
-        before = np.clip(t0 - it.start, 0, it.lead).astype(np.int16)
-        paid_years = np.repeat(before[None, :], n_b, axis=0)
-        started = paid_years > 0
-        start_year = np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER))
-        done_year = np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
-                             np.int16(NEVER))
-        spent = np.zeros(n_b)
-        lead = it.lead.astype(np.int16)[None, :]
-        for t in range(n_t):
-            year = t0 + t
-            due = backlog + budget[None, :, t]
-            disbursed = due * ratio[:, :, t]
-            backlog = due - disbursed
-            avail = carry_src + disbursed
-            planned = flows[:, :, t].sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(planned[None, :] > 0, np.minimum(1.0, avail / planned[None, :]), 0.0)
-            give = scale[:, :, None] * flows[None, :, :, t]                      # (B, F, G) source → class
-            src_left = avail - give.sum(axis=2)
-            committed = started & (paid_years < lead)
-            eligible_new = (year + it.lead - 1 <= end) & (it.start <= year)
-            due_new = ~started & eligible_new[None, :]
-            demand_c = np.where(committed, annual, 0.0)
-            demand_n = np.where(due_new, annual, 0.0)
-            need = (demand_c + demand_n) @ self.onehot
-            # a class given more than its projects ask releases the rest to its sources …
-            give, src_left = _release(give, src_left, np.maximum(0.0, give.sum(axis=1) - need))
-            money = give.sum(axis=1)
-            # … and a class short of money draws on what the sources have left
-            short = np.maximum(0.0, need - money)
-            for g in self.class_order:
-                if not short[:, g].any():
-                    continue
-                for f in self.source_order[g]:
-                    take = np.minimum(short[:, g], src_left[:, f])
-                    give[:, f, g] += take
-                    src_left[:, f] -= take
-                    short[:, g] -= take
-            money = give.sum(axis=1)
-            paid_c, used_c = self._pay(demand_c, committed, money)
-            paid_n, used_n = self._pay(demand_n, due_new, money - used_c)
-            started |= paid_n
-            start_year[paid_n] = year - t0
-            paid = paid_c | paid_n
-            paid_years += paid
-            done_year[paid & (paid_years == lead)] = t
-            used = used_c + used_n
-            spent += used.sum(axis=1)
-            # money a class could not use goes back to its sources (carried over, or lapses)
-            _, src_left = _release(give, src_left, np.maximum(0.0, money - used))
-            carry_src = src_left if inst.carry_over else np.zeros_like(src_left)
-        unspent = budget.sum() - spent
-        planned_start = (it.start - t0)[None, :]
-        slipped_projects = ((start_year > planned_start) | (start_year == NEVER)).sum(axis=1)
-        unfinished = (done_year == NEVER).sum(axis=1)
-
-        # --- when each criterion is met (year index; -1 = before the horizon, NEVER = not)
+        ``done`` (B × len(projects)) is the year index in which each of ``projects`` was
+        paid for the last time (``NEVER``: not finished); every other unmet criterion
+        stays unmet. Delays, failure, slipping back and disasters as in the module
+        docstring.
+        """
+        inst, s = self.inst, self.settings
+        n_b, n_t = done.shape[0], inst.n_years
+        # when each criterion is met (year index; -1 = before the horizon, NEVER = not)
         met_start = np.repeat(self.base_start[None, :, :], n_b, axis=0)
-        ci = self.crit_items
-        if len(ci):
-            c_of, k_of, p_of = it.commune[ci], it.criterion[ci], it.key[ci]
+        if len(projects):
+            c_of, k_of = inst.proj_commune[projects], inst.proj_criterion[projects]
             q = np.minimum(0.95, self.delay_p[k_of][None, :] * params["delay_multiplier"][:, None])
-            delay = geometric_years(rnd.delay[:, p_of], q)
-            fail = rnd.failure[:, p_of] < self.fail_p[k_of][None, :]
-            done = done_year[:, ci].astype(np.int64)
+            delay = geometric_years(rnd.delay[:, projects], q)
+            fail = rnd.failure[:, projects] < self.fail_p[k_of][None, :]
+            done = done.astype(np.int64)
             when = np.where((done < NEVER) & ~fail, np.minimum(done + delay, NEVER), NEVER)
             met_start[:, c_of, k_of] = when
         # slipping back, then regained
@@ -455,6 +544,109 @@ class Engine:
             dis_at = np.where(damaged, first_hit, np.int16(NEVER))
             dis_end = dis_at + waiting_years(rnd.rebuild, s.disaster_recovery_probability)
             mask[:, :, self.infra] &= ~self._span(dis_at, dis_end, n_t)
+        return mask
+
+    # ----- one block -------------------------------------------------------------------------------
+    def run(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> BlockOutcomes:
+        """Simulate a block: ``params`` holds one value per draw for each experiment parameter."""
+        inst, it, s = self.inst, self.items, self.settings
+        n_b = rnd.n_draws
+        n_t, t0 = inst.n_years, int(inst.years[0])
+        end = inst.horizon_end
+
+        # --- what each item would cost per year if it started in year t
+        rho = s.overrun_district_correlation
+        own = np.sqrt(1 - rho) * rnd.overrun_own[:, it.key]
+        base = params["overrun_median"][:, None] * (it.cost / it.lead)[None, :]
+        sig = self.sigma[it.overrun_kind][None, :]
+
+        def price(t: int) -> np.ndarray:
+            return base * np.exp(sig * (np.sqrt(rho) * rnd.overrun_district[:, it.district, t] + own))
+
+        # --- money, year by year
+        ratio = np.clip(params["disbursement_mean"][:, None, None] + s.disbursement_sd * rnd.disbursement, 0, 1)
+        budget, flows = inst.budget, self.flows
+        n_f = budget.shape[0]
+        backlog = np.zeros((n_b, n_f))
+        carry_src = np.zeros((n_b, n_f))
+        # projects under way before the horizon (re-planning) have paid their earlier years
+        before = np.clip(t0 - it.start, 0, it.lead).astype(np.int16)
+        paid_years = np.repeat(before[None, :], n_b, axis=0)
+        started = paid_years > 0
+        annual = np.where(started, price(0), 0.0)     # a project's yearly price, fixed when it starts
+        start_year = np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER))
+        done_year = np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
+                             np.int16(NEVER))
+        spent = np.zeros(n_b)
+        lead = it.lead.astype(np.int16)[None, :]
+        core = ~it.reserve[None, :]
+        for t in range(n_t):
+            year = t0 + t
+            cost = np.where(started, annual, price(t))
+            due = backlog + budget[None, :, t]
+            disbursed = due * ratio[:, :, t]
+            backlog = due - disbursed
+            avail = carry_src + disbursed
+            planned = flows[:, :, t].sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(planned[None, :] > 0, np.minimum(1.0, avail / planned[None, :]), 0.0)
+            give = scale[:, :, None] * flows[None, :, :, t]                      # (B, F, G) source → class
+            src_left = avail - give.sum(axis=2)
+            order = self._pair_order(cost, paid_years)
+            can_finish = (year + it.lead - 1 <= end)[None, :]
+            under_way = started & (paid_years < lead)
+            due_new = ~started & core & ((it.start <= year)[None, :] & can_finish)
+            need = self._class_sums(np.where((under_way & core) | due_new, cost, 0.0))
+            # a class given more than its projects ask releases the rest to its sources …
+            give, src_left = _release(give, src_left, np.maximum(0.0, give.sum(axis=1) - need))
+            # … and a class short of money draws on what the sources have left
+            give += self._draw(src_left, np.maximum(0.0, need - give.sum(axis=1)))
+            money = give.sum(axis=1)
+            paid, used = self._pay(cost, under_way & core, money, order)
+            paid_n, used_n = self._pay(cost, due_new, money - used, order)
+            paid |= paid_n
+            used += used_n
+            # money a class could not use goes back to its sources
+            _, src_left = _release(give, src_left, np.maximum(0.0, money - used))
+            if self.has_reserve:
+                # the reserve list: only money the plan's own projects will not ask for later
+                spare = np.maximum(0.0, src_left - self.keep[None, :, t])
+                if inst.carry_over:
+                    after = paid_years + paid
+                    later = np.where(core & (after < lead), cost * (lead - after), 0.0).sum(axis=1)
+                    room = np.maximum(0.0, src_left.sum(axis=1) - later)
+                    total = spare.sum(axis=1)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        spare *= np.where(total > room, room / total, 1.0)[:, None]
+                for wanted in (under_way & ~core, ~started & ~core & can_finish):
+                    need = self._class_sums(np.where(wanted, cost, 0.0))
+                    left = spare.copy()
+                    give_r = self._draw(left, need)
+                    money_r = give_r.sum(axis=1)
+                    paid_r, used_r = self._pay(cost, wanted, money_r, order)
+                    give_r, _ = _release(give_r, left, np.maximum(0.0, money_r - used_r))
+                    taken = give_r.sum(axis=2)
+                    src_left -= taken
+                    spare -= taken
+                    paid |= paid_r
+                    used += used_r
+            new = paid & ~started
+            annual = np.where(new, cost, annual)
+            started |= new
+            start_year[new] = t
+            paid_years += paid
+            done_year[paid & (paid_years == lead)] = t
+            spent += used.sum(axis=1)
+            carry_src = src_left if inst.carry_over else np.zeros_like(src_left)
+        unspent = budget.sum() - spent
+        planned_start = (it.start - t0)[None, :]
+        core_items = ~it.reserve[None, :]
+        slipped_projects = (core_items & ((start_year > planned_start) | (start_year == NEVER))).sum(axis=1)
+        unfinished = (core_items & (done_year == NEVER)).sum(axis=1)
+        reserve_funded = (~core_items & (done_year < NEVER)).sum(axis=1)
+
+        # --- which criteria are met at the end of each year
+        mask = self.status(params, rnd, done_year[:, self.crit_items], it.key[self.crit_items])
 
         # --- outcomes
         last = n_t - 1
@@ -507,5 +699,6 @@ class Engine:
             unspent=unspent,
             slipped_projects=slipped_projects,
             unfinished_projects=unfinished,
+            reserve_funded=reserve_funded,
             commune_ntm_count=ntm_by_t.sum(axis=0),
         )

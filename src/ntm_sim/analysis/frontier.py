@@ -1,0 +1,150 @@
+"""Money for a given confidence: the recommended plan's odds along a range of budgets.
+
+For each budget level (the scenario's envelopes times a factor) the plan is chosen and
+judged by simulation as ``ntm-sim solve`` does (:func:`ntm_sim.analysis.recommend.recommend`,
+every level on the same fresh draws), and the curve reports the median and 5–95% band of
+communes NTM by the horizon and P(reaching the communes target). The least money that
+reaches the target with the scenario's confidence is the first level that does; when
+none does, the uncertainty that prevents it is named: at the highest level, the plan is
+simulated again with each group of uncertainties switched off in turn, and the group
+whose removal raises P(target) most is the one in the way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ntm_sim.dataset import Dataset
+from ntm_sim.scenario import Scenario
+from ntm_sim.text import format_number_vi, format_percent_vi
+from ntm_sim.uncertainty import Range, UncertaintySettings
+
+DEFAULT_SCALES = (0.6, 0.8, 1.0, 1.2, 1.5, 2.0)
+# groups of uncertainties, each switched off on its own to find the one in the way
+GROUPS_VI = {"overrun": "chi phí vượt dự toán", "disbursement": "giải ngân chậm",
+             "delay": "chậm tiến độ và không đạt tiêu chí phát triển", "slip": "xã rớt chuẩn",
+             "disaster": "thiên tai"}
+
+
+@dataclass
+class Frontier:
+    """The budget curve of a scenario and what it says about the money needed.
+
+    Attributes
+    ----------
+    table
+        One row per budget level: ``scale``, ``budget_mvnd``, ``plan`` (the candidate
+        recommended there), ``planned_communes`` (on paper), ``mean``, ``p5``, ``p50``,
+        ``p95`` (communes NTM by the horizon, simulated), ``p_target`` and
+        ``money_per_commune_mvnd`` (extra money per extra simulated commune from the level
+        below).
+    least_budget_mvnd
+        The least money in the range that reaches the target with ``confidence`` (None
+        when no level does, or the scenario sets no communes target).
+    blockers
+        When no level reaches it: P(target) at the highest level with each group of
+        uncertainties switched off (group → probability).
+    """
+
+    scenario: str
+    target: int | None
+    confidence: float
+    table: pd.DataFrame
+    least_budget_mvnd: float | None
+    blockers: dict[str, float]
+    seed: int
+    draws: int
+
+    def statement_vi(self) -> str:
+        """The answer in one sentence for the committee (Vietnamese)."""
+        if self.target is None:
+            return "Kịch bản không đặt mục tiêu số xã: đường cong chỉ cho biết số xã theo mức vốn."
+        conf = format_percent_vi(self.confidence, 0)
+        if self.least_budget_mvnd is not None:
+            return (f"Cần ít nhất khoảng {format_number_vi(self.least_budget_mvnd / 1000, 0)} tỷ đồng để đạt "
+                    f"{self.target} xã với độ tin cậy {conf} (mức thấp nhất trong các mức đã thử).")
+        top = self.table.iloc[-1]
+        text = (f"Không mức vốn nào trong khoảng {format_number_vi(self.table['budget_mvnd'].min() / 1000, 0)}–"
+                f"{format_number_vi(top['budget_mvnd'] / 1000, 0)} tỷ đồng đạt {self.target} xã với độ tin cậy "
+                f"{conf}: ở mức cao nhất, khả năng đạt là {format_percent_vi(top['p_target'], 0)}.")
+        if self.blockers:
+            group, p = max(self.blockers.items(), key=lambda kv: kv[1])
+            text += (f" Trở ngại chính là {GROUPS_VI[group]}: nếu không có nó, khả năng đạt là "
+                     f"{format_percent_vi(p, 0)}.")
+        return text
+
+
+def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAULT_SCALES, *, seed: int = 0,
+             time_limit: float | None = None) -> Frontier:
+    """The recommended plan's odds at each budget level (see the module docstring).
+
+    Parameters
+    ----------
+    ds, scenario
+        The data and the scenario (its ``robustness`` section sets the search and the
+        confidence level).
+    scales
+        Budget levels as multiples of the scenario's envelopes, in increasing order.
+    seed
+        Seed of the fresh draws, the same at every level (common random numbers).
+    time_limit
+        Safety limit per solve.
+    """
+    from ntm_sim.analysis.recommend import recommend
+    from ntm_sim.simulate import simulate
+
+    if scenario.mode != "max-achievement":
+        raise ValueError("a budget curve is drawn in max-achievement mode (min-cost gives the money directly)")
+    scales = tuple(sorted(float(s) for s in scales))
+    if not scales or scales[0] <= 0 or any(not math.isfinite(s) for s in scales):
+        raise ValueError(f"budget levels must be positive numbers, got {scales}")
+    target = scenario.targets.communes_ntm
+    confidence = scenario.robustness.confidence
+    rows, top = [], None
+    for scale in scales:
+        budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * scale}
+        variant = scenario.with_(name=f"{scenario.name}_x{round(scale * 100):03d}", budget=budget)
+        rec = recommend(ds, variant, seed=seed, time_limit=time_limit)
+        x = rec.fresh.outcomes[rec.chosen]["communes_ntm"].astype(float)
+        rows.append({"scale": scale, "budget_mvnd": rec.instance.real_budget, "plan": rec.chosen,
+                     "planned_communes": rec.plan.plan.outcomes.communes_ntm, "mean": float(x.mean()),
+                     "p5": float(np.percentile(x, 5)), "p50": float(np.percentile(x, 50)),
+                     "p95": float(np.percentile(x, 95)),
+                     "p_target": float((x >= target).mean()) if target is not None else math.nan})
+        top = rec
+    table = pd.DataFrame(rows)
+    extra = table["mean"].diff()
+    table["money_per_commune_mvnd"] = np.where(extra > 0, table["budget_mvnd"].diff() / extra, np.nan)
+    least = None
+    blockers: dict[str, float] = {}
+    if target is not None:
+        reached = table[table["p_target"] >= confidence]
+        if len(reached):
+            least = float(reached["budget_mvnd"].iloc[0])
+        elif top is not None:
+            plan = {top.chosen: top.candidates[top.chosen].decisions}
+            for group in GROUPS_VI:
+                settings = without(top.fresh.settings, group)
+                sim = simulate(top.instance, plan, settings, n_draws=top.fresh.n_draws, seed=seed)
+                blockers[group] = float((sim.outcomes[top.chosen]["communes_ntm"] >= target).mean())
+    return Frontier(scenario=scenario.name, target=target, confidence=confidence, table=table,
+                    least_budget_mvnd=least, blockers=blockers, seed=seed,
+                    draws=scenario.robustness.test_draws)
+
+
+def without(settings: UncertaintySettings, group: str) -> UncertaintySettings:
+    """The settings with one group of uncertainties switched off."""
+    zero = Range(low=0.0, high=0.0)
+    changes: dict[str, object] = {
+        "overrun": {"overrun_median": Range(low=1.0, high=1.0), "overrun_sigma": dict.fromkeys(
+            settings.overrun_sigma, 0.0)},
+        "disbursement": {"disbursement_mean": Range(low=1.0, high=1.0), "disbursement_sd": 0.0},
+        "delay": {"delay_multiplier": zero, "failure_probability": {}},
+        "slip": {"slip_multiplier": zero},
+        "disaster": {"disaster_rate": zero, "disaster_damage": zero},
+    }[group]
+    return settings.model_copy(update=changes)

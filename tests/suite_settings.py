@@ -1,0 +1,18 @@
+"""Settings the test suite shares: paths, and a smaller search for the recommended plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ntm_sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+# smaller than the shipped default (which benchmarks/bench_robust.py measures): one reserve level and the
+# expected-money plan, fewer draws
+QUICK = {"reserves": [0.0], "weight_draws": 400, "train_draws": 400, "test_draws": 600}
+
+
+def quick(scenario: Scenario) -> Scenario:
+    """The scenario with the test suite's smaller search for the recommended plan."""
+    return scenario.with_(robustness={**scenario.robustness.model_dump(), **QUICK})

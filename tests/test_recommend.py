@@ -1,0 +1,158 @@
+"""The recommended plan holds under uncertainty, and the same input gives the same output.
+
+* On the bundled data, under the default and the pessimistic uncertainty, and on a
+  generated province of another size, the recommended plan beats the planners' rule and
+  cheapest-first in simulated mean communes NTM on fresh draws (paired 95% interval
+  above zero) and is not worse in P(reaching the target).
+* Solving with both cores busy gives the same plan; simulating twice with one seed gives
+  the same files; a solver that ignores its time limit is ended by the watchdog.
+
+The suite uses a smaller search than the shipped default (``conftest.QUICK``);
+``benchmarks/bench_robust.py`` measures the default one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from ntm_sim.analysis.recommend import DETERMINISTIC, TRAIN_SEED, recommend
+from ntm_sim.cli import app
+from ntm_sim.optimize import solve
+from ntm_sim.optimize.solver import GRACE_S
+from ntm_sim.plan import check
+from ntm_sim.scenario import Scenario, load_scenario
+from ntm_sim.synthetic import national_dataset
+from suite_settings import BASELINE, ROOT, quick
+
+RULES = ("planners_rule", "cheapest_first")
+
+
+def assert_beats_the_rules(rec) -> None:
+    table = rec.comparison
+    for rule in (*RULES, DETERMINISTIC):
+        row = table.loc[rule]
+        assert row["diff_low"] > 0, (rule, row.to_dict())       # more communes, beyond noise
+        if "diff_p_target" in row:
+            assert row["diff_p_target"] >= 0, (rule, row.to_dict())  # never a lower chance of the target
+    assert rec.vss["low"] > 0
+    assert rec.evpi_lower >= 0
+    # chosen on training draws, judged on others
+    assert rec.fresh.seed == rec.seed
+    assert rec.training.loc[rec.chosen, "score"] == rec.training["score"].max()
+    assert check(rec.instance, rec.plan.decisions) == []
+
+
+def test_recommended_plan_beats_the_rules_on_fresh_draws(quick_recommendation):
+    rec = quick_recommendation
+    assert_beats_the_rules(rec)
+    assert rec.plan.kind == "expected"
+    result = rec.solve_result()
+    assert result.reproducible
+    assert set(result.baselines) == {*RULES, "d07_shareout", DETERMINISTIC}
+
+
+def test_the_training_and_fresh_draws_differ(quick_recommendation):
+    from ntm_sim.simulate import sample_experiments
+
+    rec = quick_recommendation
+    train = sample_experiments(rec.fresh.settings, 50, "mc", rec.seed + TRAIN_SEED)
+    assert not np.allclose(train.to_numpy(), rec.fresh.experiments.iloc[:50].to_numpy())
+
+
+def test_recommended_plan_holds_under_the_pessimistic_uncertainty(lao_cai):
+    sc = quick(load_scenario(ROOT / "scenarios" / "pessimistic.yaml"))
+    assert_beats_the_rules(recommend(lao_cai, sc, seed=7))
+
+
+def test_recommended_plan_holds_on_a_generated_province_of_another_size():
+    ds = national_dataset(n_provinces=1, n_communes=150, seed=2)
+    sc = Scenario.model_validate({
+        "name": "synthetic", "years": (2021, 2025), "targets": {"communes_ntm": int(0.8 * len(ds.communes))},
+        "robustness": {"reserves": [0.0, 0.2], "weight_draws": 400, "train_draws": 400, "test_draws": 600}})
+    rec = recommend(ds, sc, seed=3)
+    assert_beats_the_rules(rec)
+
+
+# ----- same input, same output -------------------------------------------------------------------
+
+def _busy(n: int = 2) -> list[subprocess.Popen]:
+    """Processes that keep every core busy."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def test_the_same_plan_on_a_busy_machine(lao_cai, quick_recommendation):
+    sc = load_scenario(BASELINE)
+    idle = solve(lao_cai, sc)
+    hogs = _busy()
+    try:
+        busy = solve(lao_cai, sc)
+        busy_rec = recommend(lao_cai, quick(sc), seed=0)
+    finally:
+        for p in hogs:
+            p.kill()
+    assert idle.reproducible
+    assert busy.reproducible
+    pd.testing.assert_frame_equal(idle.plan.funding, busy.plan.funding)
+    assert busy_rec.chosen == quick_recommendation.chosen
+    pd.testing.assert_frame_equal(busy_rec.plan.plan.funding, quick_recommendation.plan.plan.funding)
+    assert np.array_equal(busy_rec.plan.decisions.reserve, quick_recommendation.plan.decisions.reserve)
+    pd.testing.assert_frame_equal(busy_rec.comparison, quick_recommendation.comparison)
+
+
+def test_simulating_twice_with_one_seed_gives_identical_files(tmp_path, quick_cli_run):
+    scenario = quick_cli_run.parent / "baseline_quick.yaml"
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        r = CliRunner().invoke(app, ["simulate", str(scenario), "--plan", str(quick_cli_run), "--draws", "700",
+                                     "--seed", "11", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        outs.append(out)
+    a, b = outs
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for f in files:
+        if f.name == "manifest.json":
+            ma, mb = (json.loads((x / f).read_text(encoding="utf-8")) for x in (a, b))
+            for m in (ma, mb):  # when and how long: the only fields that may differ
+                m.pop("created_utc"), m.pop("timings"), m.pop("command")
+            assert ma == mb
+        else:
+            assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+# ----- a limit is a limit --------------------------------------------------------------------------
+
+def test_a_solver_past_its_limit_is_ended_and_reported(tmp_path):
+    """The Lai Châu status sheet that kept HiGHS 1.16 busy for more than 10 minutes past --time-limit 30.
+
+    With the earliness stage and no work limits (the setting that hung), the watchdog ends the
+    solver at the limit; the plan found by then is delivered, valid, and labelled not reproducible.
+    """
+    repro = Path(__file__).parent / "data" / "repro"
+    sc = load_scenario(repro / "scenario_lai_chau.yaml").with_(
+        solver={"fix_completion": False, "node_limit": None, "tiebreak_node_limit": None, "tiebreak_gap": 1e-4},
+        objective={"order": ["communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost"]})
+    path = tmp_path / "lai_chau.yaml"
+    path.write_text(sc.to_yaml(), encoding="utf-8")
+    out = tmp_path / "res"
+    limit = 8
+    start = time.monotonic()
+    r = CliRunner().invoke(app, ["solve", str(path), "--data", str(repro / "lai_chau_status_only.xlsx"),
+                                 "--units", "none", "--time-limit", str(limit), "--draws", "0", "--out", str(out)])
+    elapsed = time.monotonic() - start
+    assert r.exit_code == 0, r.output
+    assert elapsed < limit + GRACE_S + 20, elapsed
+    assert "THỜI GIAN" in r.output  # said to be not reproducible
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["reproducible"] is False
+    assert summary["status"] == "warning"
+    assert any(s["termination"] == "time_limit" for s in summary["stages"])
