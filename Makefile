@@ -35,9 +35,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 \
 		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null)
 
+# two workers (this machine has 2 cores); tests sharing a costly fixture run in one worker (xdist_group)
 test: install chromium
 	$(VENV)/bin/ruff check src tests benchmarks dashboards
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks dashboards

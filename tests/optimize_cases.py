@@ -97,7 +97,10 @@ def make_case(seed: int, *, n_communes: int = 3, n_years: int = 2, tiers: bool =
         "solver": {"time_limit_s": 120, "mip_gap": 0.0, "tiebreak_gap": 0.0, "node_limit": None,
                    "tiebreak_node_limit": None, "fix_completion": False},
     })
-    projects = [(c, k, float(cost.loc[c, k]), lead_2.get(k, CRIT[k].lead_time_years))
+    # a project whose yearly share exceeds the absorption limit is built over more years
+    projects = [(c, k, float(cost.loc[c, k]),
+                 max(lead_2.get(k, CRIT[k].lead_time_years),
+                     math.ceil(float(cost.loc[c, k]) / absorption - 1e-9) if absorption else 1))
                 for c in codes for k in CRIT.ids if not status.loc[c, k]]
     eligible = {"a": set(INFRA), "b": set(CRIT.ids)}
     budget = {s: [float(env.loc[s, y]) * budget_scale for y in years] for s in ("a", "b")}
@@ -207,14 +210,17 @@ def brute_force(case: Case) -> dict:
                 have = sum(1 for c in codes if (c, k) not in {(cc, kk) for cc, kk, _, _ in case.projects})
                 have += sum(1 for (c, kk, _, _), s in zip(case.projects, starts, strict=True) if kk == k and s >= 0)
                 short0 += max(0, (len(codes) if need == "all" else need) - have)
-        adv_choices = [tier_opts if c in ntm_list else [-1] for c in codes]
+        # an upgrade finishes no earlier than the commune reaches NTM (tiers take one year here)
+        adv_choices = [[a for a in tier_opts if a < 0 or a >= year_ntm[c]] if c in ntm_list else [-1]
+                       for c in codes]
         for adv in itertools.product(*adv_choices):
             n_adv = sum(1 for a in adv if a >= 0)
             adv_cost = sum(case.adv_cost[c] for c, a in zip(codes, adv, strict=True) if a >= 0)
             short1 = short0
             if "advanced" in enforced and t.advanced is not None:
                 short1 += max(0, t.advanced - n_adv)
-            model_choices = [tier_opts if adv[i] >= 0 else [-1] for i in range(len(codes))]
+            model_choices = [[m_ for m_ in tier_opts if m_ < 0 or m_ >= year_ntm[codes[i]]] if adv[i] >= 0
+                             else [-1] for i in range(len(codes))]
             for mod in itertools.product(*model_choices):
                 n_mod = sum(1 for m_ in mod if m_ >= 0)
                 mod_cost = sum(case.model_cost[c] for c, m_ in zip(codes, mod, strict=True) if m_ >= 0)

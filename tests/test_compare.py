@@ -12,6 +12,7 @@ import pytest
 from ntm_sim.analysis.compare import (
     baseline_table,
     find_runs,
+    headline_of,
     indicator_table,
     load_run,
     ntm_by_year,
@@ -40,14 +41,21 @@ def test_tables_carry_the_summaries_exactly(root):
     runs = find_runs(root)
     s = [json.loads((root / r.name / "summary.json").read_text(encoding="utf-8")) for r in runs]
     t = indicator_table(runs).set_index("indicator")
-    assert t.loc["communes_ntm", "baseline"] == s[0]["communes_ntm"]
+    # a simulated run shows its simulated median; a run on paper only, its figures on paper
+    assert t.loc["communes_ntm", "baseline"] == s[0]["headline"]["outcomes"]["communes_ntm"]["median"]
     assert t.loc["communes_ntm", "budget_cut_20"] == s[1]["communes_ntm"]
     assert t.loc["communes_ntm", "target"] == 94
-    assert t.loc["district_units", "baseline"] == len(s[0]["district_units"])
+    assert t.loc["district_units", "baseline"] == s[0]["headline"]["outcomes"]["district_units"]["median"]
+    assert t.loc["district_units", "budget_cut_20"] == len(s[1]["district_units"])
     assert t.loc["total_cost_mvnd", "budget_cut_20"] == pytest.approx(s[1]["total_cost_mvnd"])
     assert np.isnan(t.loc["funding_gap_mvnd", "baseline"])  # max-achievement: no funding gap asked
-    # less money never more communes (same data, same rules)
-    assert t.loc["communes_ntm", "budget_cut_20"] <= t.loc["communes_ntm", "baseline"]
+    h = headline_of(runs[0], "communes_ntm")
+    assert h.simulated
+    assert h.paper == s[0]["communes_ntm"]  # no reserve list: the plan's own figure
+    assert h.met == (h.probability >= s[0]["headline"]["confidence"])
+    assert not headline_of(runs[1], "communes_ntm").simulated
+    # less money never more communes on paper (same data, same rules)
+    assert s[1]["communes_ntm"] <= s[0]["communes_ntm"]
     years = ntm_by_year(runs)
     opt = years[(years["scenario"] == "baseline") & (years["plan"] == "optimum")]
     assert opt["year"].tolist() == [2021, 2022, 2023, 2024, 2025]
@@ -56,6 +64,8 @@ def test_tables_carry_the_summaries_exactly(root):
     b = baseline_table(runs)
     assert (b["optimum_gain"] >= 0).all()
     assert set(b["plan"]) == {"optimum", "planners_rule", "cheapest_first", "d07_shareout"}
+    sim = b[b["scenario"] == "baseline"]
+    assert sim["sim_mean"].notna().all()  # the baseline run was simulated: every plan's mean is there
 
 
 def test_risk_only_where_simulated(root):

@@ -104,6 +104,7 @@ def test_locks_are_respected(lao_cai):
         s.key.startswith("lock:") for s in r.shortfalls)
 
 
+@pytest.mark.xdist_group("cli_run")
 def test_cli_solve_writes_a_complete_results_folder(quick_cli_run):
     out = quick_cli_run
     output = (out.parent / "output.txt").read_text(encoding="utf-8")
@@ -121,8 +122,10 @@ def test_cli_solve_writes_a_complete_results_folder(quick_cli_run):
                 "total_cost_mvnd", "spend_by_year_source", "baselines"):
         assert key in summary
     assert summary["demo_data"] is True
+    chosen = summary["recommendation"]["chosen"]  # the plan recommended may be a rule's: it is then the plan
     for name in ("planners_rule", "cheapest_first", "d07_shareout", "deterministic"):
-        assert "communes_ntm" in summary["baselines"][name]
+        if name != chosen:
+            assert "communes_ntm" in summary["baselines"][name]
     # the headline is the simulated one, with the figure on paper beside it
     h = summary["headline"]
     assert h["basis"] == "simulation"

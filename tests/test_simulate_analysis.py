@@ -56,8 +56,9 @@ def test_regret_and_probabilities_on_common_random_numbers(laocai_plans):
     reg = regret(res)
     assert (reg["mean_regret"] >= 0).all()
     assert reg["share_best"].max() > 0
-    # the rule that concentrates money does better than the formula share-out in every draw
-    assert (res.outcomes["planners_rule"]["communes_ntm"] >= res.outcomes["d07_shareout"]["communes_ntm"]).mean() > 0.95
+    # common random numbers: plans that differ little differ little in each draw
+    diff = res.outcomes["planners_rule"]["communes_ntm"] - res.outcomes["cheapest_first"]["communes_ntm"]
+    assert np.abs(diff).mean() < 3
     probs = target_probabilities(res, "planners_rule")
     assert set(probs) >= {"communes_ntm", "advanced", "model", "all_targets"}
     assert all(0 <= v <= 1 for v in probs.values())
@@ -90,6 +91,7 @@ def test_dask_local_cluster_gives_the_local_numbers(laocai_plans):
             np.testing.assert_array_equal(arr, dist.outcomes[plan][name], err_msg=f"{plan}.{name}")
 
 
+@pytest.mark.xdist_group("cli_run")
 def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     res = quick_cli_run
     out = tmp_path / "sim"
@@ -98,7 +100,9 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     assert r.exit_code == 0, r.output
     assert "xã NTM bình quân" in r.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert set(summary["plans"]) == {"optimum", "deterministic", "planners_rule", "cheapest_first", "d07_shareout"}
+    solved = json.loads((res / "summary.json").read_text(encoding="utf-8"))
+    beside = {"deterministic", "planners_rule", "cheapest_first", "d07_shareout"} - {solved["recommendation"]["chosen"]}
+    assert set(summary["plans"]) == {"optimum", *beside}
     assert summary["draws"] == 1200
     assert summary["seed"] == 4
     opt = summary["plans"]["optimum"]
@@ -106,7 +110,7 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     experiments = pd.read_csv(out / "experiments.csv")
     outcomes = pd.read_csv(out / "outcomes.csv")
     assert len(experiments) == 1200
-    assert len(outcomes) == 5 * 1200
+    assert len(outcomes) == (1 + len(beside)) * 1200
     communes = pd.read_csv(out / "communes.csv")
     assert communes["p_ntm_2025"].between(0, 1).all()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -119,7 +123,8 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     from ntm_sim.results import load_plans
 
     plans = load_plans(inst, res)
-    assert plans["optimum"].reserve is not None  # the reserve list is read back
+    if solved["recommendation"]["chosen_kind"] == "expected":
+        assert plans["optimum"].reserve is not None  # the reserve list is read back
     zero = simulate(inst, {"optimum": plans["optimum"]}, UncertaintySettings.none(), n_draws=3, seed=0)
     paper = solved["headline"]["outcomes"]["communes_ntm"]["deterministic"]
     assert zero.outcomes["optimum"]["communes_ntm"].tolist() == [paper] * 3

@@ -41,8 +41,10 @@ def test_more_money_never_fewer_communes(local):
     assert t["proven_optimal"].all()
     assert t["communes_ntm"].is_monotonic_increasing
     assert (t["communes_ntm"] >= t["planners_rule_communes"]).all()
-    # same draws for every scenario (common random numbers): the simulated mean rises with money too
-    assert t["sim_mean"].is_monotonic_increasing
+    # same draws for every scenario (common random numbers). The simulated mean of an optimum on
+    # paper need not rise with money (its schedule is arbitrary: the reason plans are chosen by
+    # simulation), but it never beats the paper
+    assert (t["sim_mean"] <= t["communes_ntm"]).all()
     assert (t["sim_p5"] <= t["sim_mean"]).all()
     assert (t["sim_mean"] <= t["sim_p95"]).all()
     assert (t["seed"] == 5).all()

@@ -8,7 +8,8 @@ Conventions
 -----------
 * A *project* is one unmet criterion of one commune. Started in year ``s`` with lead
   time ``L``, it is met at the end of year ``s + L - 1`` and its cost is spent evenly
-  over the years ``s … s + L - 1``.
+  over the years ``s … s + L - 1``. A project whose yearly share would exceed the
+  commune's absorption limit is stretched over more years (:func:`stretched_leads`).
 * Tier upgrades (advanced, model), villages and district criteria are projects too,
   paid by the *upgrade sources* (by default the sources that may pay for every
   criterion); tiers and district units count at the horizon only.
@@ -174,6 +175,18 @@ class Instance:
         if self.gap_source is None:
             return self.total_budget
         return float(self.budget.sum() - self.budget[self.gap_source].sum())
+
+
+def stretched_leads(lead: np.ndarray, cost: np.ndarray, absorption: float | None) -> np.ndarray:
+    """Lead times stretched so that a project's yearly share fits a commune's absorption limit.
+
+    A road whose cost spread over its lead time exceeds what a commune can spend in a
+    year is built over more years, as a planner would do, instead of being impossible.
+    """
+    if absorption is None:
+        return lead
+    need = np.ceil(np.asarray(cost, dtype=float) / absorption - 1e-9).astype(int)
+    return np.maximum(lead, need)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -361,7 +374,7 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         proj_commune=pc.astype(int),
         proj_criterion=pk.astype(int),
         proj_cost=proj_cost,
-        proj_lead=lead[pk],
+        proj_lead=stretched_leads(lead[pk], proj_cost, scenario.budget.absorption_limit_mvnd),
         proj_class=proj_class,
         proj_committed_start=committed,
         sources=sources,

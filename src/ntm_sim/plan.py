@@ -405,11 +405,16 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
             c, t = np.unravel_index(np.argmax(per_commune), per_commune.shape)
             out.append(Violation("absorption", f"commune {inst.communes[c]} spends {per_commune[c, t]:.1f} "
                                                f"in {inst.years[t]}"))
+    ntm_year = evaluate(inst, dec).commune_year_ntm
     for name, starts, lead in (("advanced", dec.adv_start, inst.adv_lead),
                                ("model", dec.model_start, inst.model_lead)):
         late = (starts >= 0) & (starts + lead - 1 > end)
         if late.any():
             out.append(Violation("tier", f"{name} upgrade completes after {end}"))
+        early = (starts >= 0) & (starts + lead - 1 < ntm_year) & ~inst.base_ntm
+        for c in np.flatnonzero(early):
+            out.append(Violation("tier", f"{name} upgrade of {inst.communes[c]} completes in "
+                                         f"{int(starts[c] + lead - 1)}, before the commune is NTM ({ntm_year[c]})"))
     free = inst.villages - inst.villages_ntm
     if (dec.village_ntm.sum(axis=1) > free).any():
         out.append(Violation("villages", "more new NTM villages than villages left"))
@@ -454,8 +459,6 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
         dec = dec.copy()
         dec.flows = flows
     outcomes = evaluate(inst, dec)
-    need = class_spend(inst, dec)
-    share = np.divide(dec.flows, need[None, :, :], out=np.zeros_like(dec.flows), where=need[None] > 1e-9)
     prio = dec.priority if dec.priority is not None else np.arange(inst.n_projects, dtype=float)
 
     # one block per kind of project, in table order; arrays, not rows (a country has ~10^5 rows)
@@ -512,16 +515,48 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
     rt = np.concatenate(rows_t) if rows_t else np.zeros(0, dtype=int)
     order = np.lexsort((rt, rp))  # by project, then year
     rp, rt = rp[order], rt[order]
-    split = share[:, g[rp], rt].T                       # (project-years × sources)
-    r, f = np.nonzero(split > 0)
+    r, f, amount = _fill_sources(dec.flows, g[rp], rt, cost[rp] / lead[rp])
     p_of = rp[r]
     funding = pd.DataFrame({"project_id": p_of, "kind": kind[p_of], "commune_code": code[p_of],
                             "district_code": district[p_of], "criterion": crit[p_of],
                             "year": (rt[r] + y0).astype(int),
                             "source": np.array(inst.sources, dtype=object)[f],
-                            "amount_mvnd": cost[p_of] / lead[p_of] * split[r, f]})
+                            "amount_mvnd": amount})
     funding = _as_str(funding, ["kind", "commune_code", "district_code", "criterion", "source"])
     return Plan(name=name, decisions=dec, outcomes=outcomes, projects=projects, funding=funding)
+
+
+def _fill_sources(flows: np.ndarray, cls: np.ndarray, year: np.ndarray,
+                  amount: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pay each project-year from as few sources as possible: one class and year at a time.
+
+    Within a class and year, project-years (in table order) are filled from the sources
+    that paid the class that year one after the other (in the dataset's order of
+    sources), so a project-year takes one source, or two where one runs out, instead of
+    a sliver of every source; each source still pays exactly what it paid the class.
+    Returns (row, source, amount) triples.
+    """
+    rows, sources, amounts = [], [], []
+    for g, t in sorted(set(zip(cls.tolist(), year.tolist(), strict=True))):
+        idx = np.flatnonzero((cls == g) & (year == t))
+        paid = flows[:, g, t]
+        fs = np.flatnonzero(paid > 0)
+        if not len(fs):
+            continue
+        # each project-year and each source as an interval on one line of money: overlaps are payments
+        p_hi = np.cumsum(amount[idx])
+        p_lo = p_hi - amount[idx]
+        f_hi = np.cumsum(paid[fs])
+        f_hi[-1] = max(f_hi[-1], p_hi[-1])  # solver round-off: the last source pays the rest
+        f_lo = np.concatenate([[0.0], f_hi[:-1]])
+        overlap = np.minimum(p_hi[:, None], f_hi[None, :]) - np.maximum(p_lo[:, None], f_lo[None, :])
+        i, j = np.nonzero(overlap > 1e-9)
+        rows.append(idx[i])
+        sources.append(fs[j])
+        amounts.append(overlap[i, j])
+    if not rows:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(sources), np.concatenate(amounts)
 
 
 def _as_str(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from ntm_sim.text import format_number_vi, format_percent_vi
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
 
 
 def _summary(root: Path, name: str) -> dict:
@@ -226,7 +226,7 @@ def _run_with_upload(page, workbook: Path, label: str) -> None:
     page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill(label)
     page.get_by_label("Số lần thử mô phỏng").fill("100")
     page.get_by_label("Thời gian giải tối đa (giây)").fill("30")
-    page.get_by_label("Nhanh: phương án tối ưu trên giấy (không chọn theo mô phỏng)").check()
+    page.get_by_text("Nhanh: phương án tối ưu trên giấy").click()
     page.get_by_role("button", name="Giải và mô phỏng").click()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
 
 
 def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, results_root, tmp_path):

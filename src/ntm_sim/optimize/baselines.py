@@ -3,9 +3,13 @@
 * ``planners_rule``: year by year, complete the communes with the fewest missing
   criteria first, within the money left (how provinces plan today).
 * ``cheapest_first``: the same, ranking communes by the money still needed.
-* ``d07_shareout``: money shared out to communes every year with the Decision 07/2022
-  coefficients of their group (below 15 criteria 5.0, 15–18 3.0, NTM 1.0); each commune
-  funds its missing criteria cheapest first as its share accumulates.
+* ``d07_shareout``: what a province applying Decision 07/2022 does. The *central
+  programme money* (sources whose id starts with ``nstw``) is shared out to communes
+  every year with the coefficients of their group (below 15 criteria 5.0, 15–18 3.0,
+  NTM 1.0), especially difficult communes left out where the criteria set says so
+  (they are funded through other channels); each commune funds its missing criteria
+  cheapest first as its share accumulates. The province's other money (its own
+  budgets, folded-in programmes, people's contributions) follows the planners' rule.
 
 When the scenario enforces targets (villages, floor, criterion counts, tiers, district
 units), the two ranking rules first fund them greedily, cheapest first, as planners
@@ -25,7 +29,7 @@ BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")
 NAMES_VI = {
     "planners_rule": "Quy tắc hiện hành: xã ít tiêu chí thiếu nhất trước",
     "cheapest_first": "Xã cần ít vốn nhất trước",
-    "d07_shareout": "Chia vốn theo hệ số Quyết định 07/2022",
+    "d07_shareout": "Vốn trung ương chia theo hệ số QĐ 07/2022, vốn khác theo quy tắc hiện hành",
     "optimum": "Phương án khuyến nghị",
     "deterministic": "Tối ưu trên giấy (coi như mọi thứ đúng kế hoạch)",
 }
@@ -105,6 +109,16 @@ class _Greedy:
             self.order.append(p)
         return True
 
+    def ntm_year(self, c: int) -> int:
+        """The year commune ``c`` meets every criterion in the plan so far (a large year if never)."""
+        ps = self.projects_of[c]
+        if not len(ps):
+            return int(self.inst.years[0]) - 1
+        starts = self.dec.proj_start[ps]
+        if (starts < 0).any():
+            return 10**6
+        return int((starts + self.inst.proj_lead[ps] - 1).max())
+
     def remaining(self, c: int) -> list[int]:
         """Unfunded projects of commune ``c``."""
         return [int(p) for p in self.projects_of[c] if self.dec.proj_start[p] < 0]
@@ -131,9 +145,12 @@ class _Greedy:
             lead = inst.adv_lead if kind == "advanced" else inst.model_lead
             if starts[index] >= 0 or index in self.forbidden_c:
                 return starts[index] >= 0
+            ntm_year = self.ntm_year(index)
             for y in inst.years:
                 if y + lead - 1 > inst.horizon_end:
                     break
+                if y + lead - 1 < ntm_year:
+                    continue  # an upgrade finishes no earlier than the commune reaches NTM
                 needs = [(int(inst.commune_upgrade_class[index]), inst.year_index(s), cost / lead)
                          for s in inst.spend_years(int(y), lead)]
                 if self._fits(needs, index):
@@ -296,22 +313,31 @@ def _ranking_rule(inst: Instance, key: Callable[[_Greedy, int], tuple], name: st
     g = _Greedy(inst)
     _enforced_targets_first(g)
     for year in [int(y) for y in inst.years]:
-        open_c = [c for c in range(inst.n_communes) if g.remaining(c) and c not in g.forbidden_c]
-        for c in sorted(open_c, key=lambda c: key(g, c)):
-            todo = [p for p in g.remaining(c) if g.project_allowed(p, year)]
-            if len(todo) < len(g.remaining(c)):
-                continue  # some criterion can no longer be finished in time: the commune cannot make it
-            if not g.fund_projects(todo, year):
-                for p in sorted(todo, key=lambda p: (-inst.proj_lead[p], inst.proj_cost[p])):
-                    g.fund_projects([p], year)
+        _rank_year(g, year, key)
     return g.finish(name)
+
+
+def _rank_year(g: _Greedy, year: int, key: Callable[[_Greedy, int], tuple]) -> None:
+    """One year of a ranking rule on the money left."""
+    inst = g.inst
+    open_c = [c for c in range(inst.n_communes) if g.remaining(c) and c not in g.forbidden_c]
+    for c in sorted(open_c, key=lambda c: key(g, c)):
+        todo = [p for p in g.remaining(c) if g.project_allowed(p, year)]
+        if len(todo) < len(g.remaining(c)):
+            continue  # some criterion can no longer be finished in time: the commune cannot make it
+        if not g.fund_projects(todo, year):
+            for p in sorted(todo, key=lambda p: (-inst.proj_lead[p], inst.proj_cost[p])):
+                g.fund_projects([p], year)
+
+
+def _fewest_missing(g: _Greedy, c: int) -> tuple:
+    remaining = g.remaining(c)
+    return (len(remaining), sum(g.inst.proj_cost[p] for p in remaining), c)
 
 
 def planners_rule(inst: Instance) -> Decisions:
     """Fewest missing criteria first, year by year, whole communes within the money left."""
-    return _ranking_rule(
-        inst, lambda g, c: (len(g.remaining(c)), sum(inst.proj_cost[p] for p in g.remaining(c)), c),
-        "planners_rule")
+    return _ranking_rule(inst, _fewest_missing, "planners_rule")
 
 
 def cheapest_first(inst: Instance) -> Decisions:
@@ -320,29 +346,40 @@ def cheapest_first(inst: Instance) -> Decisions:
         inst, lambda g, c: (sum(inst.proj_cost[p] for p in g.remaining(c)), c), "cheapest_first")
 
 
+CENTRAL_PREFIX = "nstw"  # sources of the central programme budget, which Decision 07 shares out
+
+
 def d07_shareout(inst: Instance) -> Decisions:
-    """Decision 07/2022 coefficients: each commune's yearly share buys its cheapest criteria."""
+    """Decision 07/2022: central money by group coefficients, the province's own money by the planners' rule."""
     g = _Greedy(inst)
     crit = inst.dataset.criteria
+    central = [f for f, sid in enumerate(inst.sources) if sid.startswith(CENTRAL_PREFIX)]
     coef = np.array([crit.group_of(int(m)).d07_coefficient for m in inst.base_criteria_met], dtype=float)
     coef[list(g.forbidden_c)] = 0.0
+    if crit.d07_excludes_especially_difficult:
+        coef[inst.especially_difficult] = 0.0
     share = coef / coef.sum() if coef.sum() > 0 else coef
-    # each commune's entitlement per source accumulates; a project is bought when the
+    # each commune's entitlement to the central sources accumulates; a project is bought when the
     # eligible entitlement covers it
     pot = np.zeros((inst.n_communes, len(inst.sources)))
     for t, year in enumerate(int(y) for y in inst.years):
-        pot += share[:, None] * inst.budget[None, :, t]
+        pot[:, central] += share[:, None] * inst.budget[None, central, t]
         for c in np.argsort(-coef, kind="stable"):
+            if coef[c] <= 0:
+                continue
             for p in g.cheapest_projects_first(g.remaining(int(c))):
-                eligible = list(inst.classes[inst.proj_class[p]])
-                if pot[c, eligible].sum() + 1e-6 < inst.proj_cost[p]:
+                eligible = [f for f in inst.classes[inst.proj_class[p]] if f in central]
+                if not eligible or pot[c, eligible].sum() + 1e-6 < inst.proj_cost[p]:
                     continue
                 if g.fund_projects([p], year):
                     _draw(pot[c], eligible, inst.proj_cost[p])
             if g.ntm_at_end(int(c)) and g.dec.adv_start[c] < 0 and not inst.base_adv[c]:
-                eligible = list(inst.classes[inst.commune_upgrade_class[c]])
-                if pot[c, eligible].sum() + 1e-6 >= inst.adv_cost[c] and g.fund_upgrade("advanced", int(c)):
+                eligible = [f for f in inst.classes[inst.commune_upgrade_class[c]] if f in central]
+                if eligible and pot[c, eligible].sum() + 1e-6 >= inst.adv_cost[c] and g.fund_upgrade(
+                        "advanced", int(c)):
                     _draw(pot[c], eligible, inst.adv_cost[c])
+        # the province's own money, folded-in programmes and people's contributions: the usual rule
+        _rank_year(g, year, _fewest_missing)
         if not inst.carry_over:
             pot[:] = 0.0
     return g.finish("d07_shareout")

@@ -614,6 +614,15 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
     def total(parts: list[tuple[list[int], float]]) -> tuple[list[int], float]:
         return [v for cols, _ in parts for v in cols], sum(k for _, k in parts)
 
+    def ntm_by(c: int, t: int) -> tuple[list[int], float]:
+        """Commune ``c`` NTM by the end of year index ``t`` (columns, constant)."""
+        if m.ntm_const.get(c) or inst.base_ntm[c]:
+            return [], 1.0
+        if c in m.y:
+            return [v for tt, v in m.y[c] if tt <= t], 0.0
+        v = m.z.get((c, t))
+        return ([v], 0.0) if v is not None else ([], 0.0)
+
     # ----- tiers ------------------------------------------------------------------------------
     need_tiers = ("tiers" in inst.scenario.objective.order or bool({"advanced", "model", "district_units",
                   "advanced_districts"} & enforced) or any(inst.district_need_adv > 0))
@@ -642,6 +651,10 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
                 for s, v in zip(starts, cols, strict=True):
                     spend.add(int(inst.commune_upgrade_class[c]), c,
                               [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * float(cost[c]) / lead)
+                    # an upgrade finishes no earlier than the year the commune reaches NTM
+                    by, by_k = ntm_by(c, inst.year_index(s + lead - 1))
+                    if by_k < 1.0:
+                        b.row([v, *by], [1.0] + [-1.0] * len(by), -inf, by_k)
             if c in m.adv:
                 cols = [v for _, v in m.adv[c]]
                 b.row(cols + ze, [1.0] * len(cols) + [-1.0] * len(ze), -inf, ze_k)
@@ -831,7 +844,10 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
         m.stages["targets"] = (LinExpr.of([s.var for s in m.shortfalls], [s.weight for s in m.shortfalls]), False)
     if mode == "min-cost":
         m.stages["cost"] = (total_spend, False)
-        m.stages["gap"] = (LinExpr.of([v for (f, _, _), v in m.u.items() if f == inst.gap_source]), False)
+        gap_cols = [(t, v) for (f, _, t), v in m.u.items() if f == inst.gap_source]
+        m.stages["gap"] = (LinExpr.of([v for _, v in gap_cols]), False)
+        # the same gap, asked for as late as it can be (money raised early sits idle)
+        m.stages["gap_timing"] = (LinExpr.of([v for _, v in gap_cols], [float(n_t - t) for t, _ in gap_cols]), False)
     else:
         district_expr = LinExpr.of(list(m.w.values()) + [v for opts in m.dax.values() for _, v in opts])
         # criteria met is Σ x; a commune in y form that completes counts all its projects
