@@ -11,6 +11,14 @@ from suite_settings import BASELINE, ROOT, quick
 
 
 @pytest.fixture(scope="session")
+def baseline_solved(lao_cai):
+    """The baseline scenario's optimum on paper, with the rules beside it (solved once per worker)."""
+    from ntm_sim.optimize import solve
+
+    return solve(lao_cai, load_scenario(BASELINE))
+
+
+@pytest.fixture(scope="session")
 def quick_cli_run(tmp_path_factory) -> Path:
     """``ntm-sim solve`` of the baseline scenario (smaller search) into a results folder, once."""
     from typer.testing import CliRunner

@@ -20,8 +20,8 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 @pytest.fixture(scope="module")
-def baseline_result(lao_cai):
-    return solve(lao_cai, load_scenario(BASELINE), time_limit=60)
+def baseline_result(baseline_solved):
+    return baseline_solved
 
 
 def test_baseline_plan_is_valid_and_beats_the_rules(baseline_result):

@@ -18,12 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ntm_sim.dataset import load_dataset
 from ntm_sim.instance import Instance, build_instance
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import RULES
 from ntm_sim.plan import Decisions, allocate_flows, class_spend, evaluate, make_plan
-from ntm_sim.scenario import load_scenario
 from ntm_sim.simulate import BLOCK, _run_block, sample_experiments, simulate
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.simulate.settings import Range, UncertaintySettings
@@ -154,9 +152,9 @@ def small_plans() -> dict[str, tuple[Instance, dict[str, Decisions]]]:
 
 
 @pytest.fixture(scope="module")
-def lao_cai_plans() -> tuple[Instance, dict[str, Decisions]]:
-    """Lào Cai, baseline scenario: the optimizer's plan (30 s) and the baselines."""
-    result = solve(load_dataset("lao_cai"), load_scenario(ROOT / "scenarios" / "baseline.yaml"), time_limit=30)
+def lao_cai_plans(baseline_solved) -> tuple[Instance, dict[str, Decisions]]:
+    """Lào Cai, baseline scenario: the optimizer's plan and the baselines."""
+    result = baseline_solved
     plans = {"optimum": result.plan.decisions, **{k: p.decisions for k, p in result.baselines.items()}}
     return result.instance, plans
 

@@ -218,7 +218,7 @@ class Robustness(_Model):
     confidence: float = Field(
         0.8, gt=0, lt=1, description="A target counts as met (green) only when its probability reaches this.")
     reserves: list[Annotated[float, Field(ge=0, lt=1)]] = Field(
-        default_factory=lambda: [0.0, 0.1, 0.2],
+        default_factory=lambda: [0.0, 0.2],
         description="Shares of the money held back as a contingency reserve, one candidate plan each.")
     expected_money: bool = Field(
         True, description="Also a candidate planned with the money expected to arrive, at expected costs.")
