@@ -202,14 +202,16 @@ def brute_force(case: Case) -> dict:
         project_cost = sum(a for (_, _, a, _), s in zip(case.projects, starts, strict=True) if s >= 0)
         short0 = 0.0
         if "communes_ntm" in enforced and t.communes_ntm is not None:
-            short0 += max(0, t.communes_ntm - ntm_end)
+            short0 += max(0, t.communes_ntm - ntm_end) / max(t.communes_ntm, 1)
         if "min_criteria" in enforced and t.min_criteria is not None:
-            short0 += sum(max(0, t.min_criteria - met[c]) for c in codes if base_met[c] < t.min_criteria)
+            short0 += sum(max(0, t.min_criteria - met[c]) / t.min_criteria for c in codes
+                          if base_met[c] < t.min_criteria)
         if "criterion_communes" in enforced:
             for k, need in t.criterion_communes.items():
                 have = sum(1 for c in codes if (c, k) not in {(cc, kk) for cc, kk, _, _ in case.projects})
                 have += sum(1 for (c, kk, _, _), s in zip(case.projects, starts, strict=True) if kk == k and s >= 0)
-                short0 += max(0, (len(codes) if need == "all" else need) - have)
+                need = len(codes) if need == "all" else need
+                short0 += max(0, need - have) / max(need, 1)
         # an upgrade finishes no earlier than the commune reaches NTM (tiers take one year here)
         adv_choices = [[a for a in tier_opts if a < 0 or a >= year_ntm[c]] if c in ntm_list else [-1]
                        for c in codes]
@@ -218,7 +220,7 @@ def brute_force(case: Case) -> dict:
             adv_cost = sum(case.adv_cost[c] for c, a in zip(codes, adv, strict=True) if a >= 0)
             short1 = short0
             if "advanced" in enforced and t.advanced is not None:
-                short1 += max(0, t.advanced - n_adv)
+                short1 += max(0, t.advanced - n_adv) / max(t.advanced, 1)
             model_choices = [[m_ for m_ in tier_opts if m_ < 0 or m_ >= year_ntm[codes[i]]] if adv[i] >= 0
                              else [-1] for i in range(len(codes))]
             for mod in itertools.product(*model_choices):

@@ -255,9 +255,13 @@ def format_solve_summary(summary: dict) -> str:
     lines.append(f"Kịch bản: {summary['scenario']}   chế độ: {summary['mode']}   bộ giải: {summary['solver']} "
                  f"{summary['solver_version']}")
     rec = summary.get("recommendation")
-    if rec:
-        lines.append(f"Phương án khuyến nghị: chọn theo mô phỏng ({rec['chosen']}, dự phòng "
-                     f"{fmt(100 * rec['reserve'])}% vốn, {rec['reserve_projects']} dự án dự phòng)")
+    if rec and rec["chosen_kind"] == "rule":
+        from ntm_sim.optimize.baselines import NAMES_VI
+
+        lines.append(f"Phương án khuyến nghị (chọn theo mô phỏng): {NAMES_VI.get(rec['chosen'], rec['chosen'])}")
+    elif rec:
+        lines.append(f"Phương án khuyến nghị (chọn theo mô phỏng): {rec['chosen']}, dự phòng "
+                     f"{fmt(100 * rec['reserve'])}% vốn, {rec['reserve_projects']} dự án trong danh sách dự phòng")
     lines.extend(format_headline(summary))
     lines.append(f"Trạng thái bộ giải: {summary['status']} – {proven}")
     for s in summary["stages"]:

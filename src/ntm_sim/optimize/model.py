@@ -10,8 +10,9 @@ continuous variables independent of the number of communes. The split of each cl
 money back onto projects is proportional (see :func:`ntm_sim.plan.make_plan`).
 
 Targets the scenario enforces (and forced locks) are *elastic*: each has a shortfall
-variable, and the first stage minimises total shortfall, so that an unreachable target
-is measured and explained instead of making the model infeasible.
+variable, and the first stage minimises total shortfall, each weighed as the share of its
+target it misses (locks weigh far more), so that an unreachable target is measured and
+explained instead of making the model infeasible.
 
 Spending later never hurts when money carries over and a commune cannot exceed its
 absorption limit (or there is none): then a commune's projects may all finish in the
@@ -781,7 +782,10 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
         xs = [v for p in ps for _, v in m.x.get(p, [])]
         return xs, [1.0] * len(xs), float(base_met[c]) + sum(done_const.get((p, last), 0.0) for p in ps)
 
-    def elastic(key: str, label: str, achieved: LinExpr, needed: float, weight: float = 1.0) -> None:
+    def elastic(key: str, label: str, achieved: LinExpr, needed: float, weight: float | None = None) -> None:
+        # a shortfall weighs as the share of its target missed (one district unit is all of its
+        # target, one village a hundredth of its): targets in different units add up fairly
+        weight = (1.0 / max(float(needed), 1.0)) if weight is None else weight
         sh = b.col(f"short_{len(m.shortfalls)}", 0.0, inf, integer=False)
         b.expr_row(achieved + LinExpr.of([sh]), float(needed), inf)
         m.shortfalls.append(Shortfall(key, label, sh, float(needed), weight, achieved))
