@@ -37,6 +37,22 @@ UnitsOption = Annotated[
     str,
     typer.Option("--units", help="Reference unit list: 'lao_cai', 'none', or a CSV file."),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an earlier output of ntm-sim at this path (anything else is never "
+                                 "replaced)."),
+]
+
+
+def inputs_of(*paths: object) -> list[Path]:
+    """The paths among ``paths`` that exist: what a run reads, so that its output never replaces them."""
+    out = []
+    for p in paths:
+        if p is None or str(p) in ("", "lao_cai") or str(p).startswith("bundled:"):
+            continue
+        if Path(str(p)).exists():
+            out.append(Path(str(p)))
+    return out
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -121,11 +137,14 @@ def demo_banner(ds: object) -> None:
 def template(
     out: Annotated[Path, typer.Argument(help="Where to write the .xlsx template.")],
     empty: Annotated[bool, typer.Option(help="Leave the commune list empty (other provinces).")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Write a blank input workbook with instructions (Lào Cai communes pre-filled)."""
     from ntm_sim.io.excel_write import write_template
+    from ntm_sim.storage import reserve
 
-    write_template(out, with_lao_cai=not empty)
+    with reserve(out, kind="file", force=force, option="OUT"):
+        write_template(out, with_lao_cai=not empty)
     echo(f"wrote {out}")
 
 
@@ -163,16 +182,19 @@ def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "lao_cai") -
 @data_app.command("export")
 @guarded
 def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners' layout) or folder.")],
-                data: DataOption = "lao_cai", units: UnitsOption = "lao_cai") -> None:
+                data: DataOption = "lao_cai", units: UnitsOption = "lao_cai", force: ForceOption = False) -> None:
     """Write a dataset in the planners' workbook layout (or as a dataset folder)."""
     from ntm_sim.io.excel_write import write_workbook
     from ntm_sim.io.folder import write_folder
+    from ntm_sim.storage import reserve
 
-    ds = load(data, units)
-    if out.suffix.lower() == ".xlsx":
-        write_workbook(ds, out)  # type: ignore[arg-type]
-    else:
-        write_folder(ds, out)  # type: ignore[arg-type]
+    kind = "file" if out.suffix.lower() == ".xlsx" else "folder"
+    with reserve(out, kind=kind, force=force, inputs=inputs_of(data), option="OUT"):
+        ds = load(data, units)
+        if kind == "file":
+            write_workbook(ds, out)  # type: ignore[arg-type]
+        else:
+            write_folder(ds, out, force=force)  # type: ignore[arg-type]
     echo(f"wrote {out}")
 
 
@@ -181,11 +203,12 @@ def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners
 def data_generate(
     out: Annotated[Path | None, typer.Option(help="Folder (default: the bundled data).")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Regenerate the synthetic Lào Cai demo dataset (seeded, reproducible)."""
     from ntm_sim import demo
 
-    folder = demo.write_bundled(out, seed if seed is not None else demo.SEED)
+    folder = demo.write_bundled(out, seed if seed is not None else demo.SEED, force=force)
     echo(f"wrote {folder}")
 
 
@@ -196,6 +219,37 @@ def main() -> None:
 
 
 # ----- optimisation -------------------------------------------------------------------------
+
+def scenario_inputs(scenario_path: Path, data: str | None, *more: object) -> list[Path]:
+    """Files a scenario run reads (the scenario, its data, ``more``), for :func:`ntm_sim.storage.reserve`."""
+    from ntm_sim.scenario import load_scenario, resolve_data_path
+
+    sc = load_scenario(scenario_path)
+    return inputs_of(scenario_path, data if data else resolve_data_path(sc), *more)
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a Dask scheduler that is not 'local' nor a reachable address, before any work."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if scheduler is None or scheduler == "local":
+        return
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme != "tcp" or not host or not port:
+        raise InputError([Problem("--scheduler", "not a Dask scheduler address",
+                                  expected="'local' or tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)", found=scheduler)])
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise InputError([Problem("--scheduler", f"the scheduler cannot be reached ({exc.strerror or exc})",
+                                  expected="a running Dask scheduler (dask scheduler) at that address",
+                                  found=scheduler)]) from None
+
 
 def load_for_scenario(scenario_path: Path, data: str | None, units: str) -> tuple[object, object]:
     """Load a scenario and its dataset (``--data`` overrides the scenario's ``data:``)."""
@@ -332,8 +386,10 @@ def solve(
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Recommend the optimum on paper instead "
                                                 "of the plan that does best in the simulation.")] = False,
     units: UnitsOption = "lao_cai",
+    force: ForceOption = False,
 ) -> None:
     """Find the plan to recommend, simulate it beside the usual rules, write plan, priorities, odds and manifest."""
+    from ntm_sim.storage import reserve
     from ntm_sim.workflow import solve_and_simulate, write_run
 
     if mode is not None and mode not in ("max-achievement", "min-cost"):
@@ -341,15 +397,16 @@ def solve(
     if solver is not None and solver not in ("auto", "highs", "cbc"):
         raise InputError([Problem("--solver", "unknown solver", expected="auto, highs or cbc", found=solver)])
     check_limits(time_limit, draws)
-    sc, ds = load_for_scenario(scenario, data, units)
-    if mode is not None:
-        sc = sc.with_(mode=mode)  # type: ignore[attr-defined]
-    if solver is not None:
-        sc = sc.with_(solver={**sc.solver.model_dump(), "name": solver})  # type: ignore[attr-defined]
-    demo_banner(ds)
-    run = solve_and_simulate(ds, sc, draws=draws, seed=seed, time_limit=time_limit,  # type: ignore[arg-type]
-                             deterministic=deterministic)
-    summary = write_run(run, out, command=sys.argv)
+    with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
+        sc, ds = load_for_scenario(scenario, data, units)
+        if mode is not None:
+            sc = sc.with_(mode=mode)  # type: ignore[attr-defined]
+        if solver is not None:
+            sc = sc.with_(solver={**sc.solver.model_dump(), "name": solver})  # type: ignore[attr-defined]
+        demo_banner(ds)
+        run = solve_and_simulate(ds, sc, draws=draws, seed=seed, time_limit=time_limit,  # type: ignore[arg-type]
+                                 deterministic=deterministic)
+        summary = write_run(run, out, command=sys.argv, force=force)
     echo(format_solve_summary(summary))
     echo(f"Kết quả: {out}")
 
@@ -400,8 +457,23 @@ def simulate(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve, when "
                                                      "solving first.")] = None,
     units: UnitsOption = "lao_cai",
+    force: ForceOption = False,
 ) -> None:
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
+    from ntm_sim.storage import reserve
+
+    if sampler not in ("mc", "lhs", "sobol"):
+        raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
+    check_limits(time_limit, draws)
+    if draws < 1:
+        raise InputError([Problem("--draws", "a simulation needs draws", expected="at least 1", found=str(draws))])
+    check_scheduler(scheduler)
+    with reserve(out, force=force, inputs=scenario_inputs(scenario, data, plan)):
+        _simulate(scenario, out, plan, data, draws, seed, sampler, scheduler, time_limit, units, force)
+
+
+def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, draws: int, seed: int, sampler: str,
+              scheduler: str | None, time_limit: float | None, units: str, force: bool) -> None:
     import time
 
     from ntm_sim.instance import build_instance, with_gap_source
@@ -409,11 +481,6 @@ def simulate(
     from ntm_sim.simulate import simulate as run_simulation
     from ntm_sim.workflow import plans_of, solve_and_simulate
 
-    if sampler not in ("mc", "lhs", "sobol"):
-        raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
-    check_limits(time_limit, draws)
-    if draws < 1:
-        raise InputError([Problem("--draws", "a simulation needs draws", expected="at least 1", found=str(draws))])
     sc, ds = load_for_scenario(scenario, data, units)
     demo_banner(ds)
     start = time.perf_counter()
@@ -445,7 +512,7 @@ def simulate(
                              progress=progress if draws > 5000 else None)
     sim_s = time.perf_counter() - t
     summary = write_simulation_results(sim, out, command=sys.argv, solver=solver,
-                                       timings={"solve_s": solve_s, "simulate_s": sim_s})
+                                       timings={"solve_s": solve_s, "simulate_s": sim_s}, force=force)
     echo(format_simulation_summary(summary))
     echo(f"Kết quả: {out}")
 
@@ -459,10 +526,14 @@ def report(
                                                        "subfolders are used when present), or one folder of them.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write (self-contained, works offline).")],
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Write a self-contained HTML report comparing scenarios, for the steering committee."""
     from ntm_sim.analysis.compare import find_runs, load_run
     from ntm_sim.report_html import demo_label, write_report
+    from ntm_sim.storage import check_output
+
+    check_output(out, kind="file", force=force, inputs=inputs_of(*results))
 
     if len(results) == 1 and not (results[0] / "summary.json").exists() and results[0].is_dir():
         runs = find_runs(results[0])
@@ -474,7 +545,7 @@ def report(
     label = demo_label(runs)
     if label:
         echo(f"*** {label} ***")
-    write_report(runs, out, title=title)
+    write_report(runs, out, title=title, force=force)
     echo(f"Báo cáo: {out} ({len(runs)} kịch bản: {', '.join(r.name for r in runs)})")
 
 
@@ -496,12 +567,12 @@ def sweep(
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Each scenario's optimum on paper "
                                                 "(fast) instead of the plan chosen by simulation.")] = False,
     units: UnitsOption = "lao_cai",
+    force: ForceOption = False,
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
-    from ntm_sim.scenario import load_scenario
-    from ntm_sim.sweep import budget_variants, write_sweep
-    from ntm_sim.sweep import sweep as run_sweep
-    from ntm_sim.text import format_number_vi, format_percent_vi
+    import math
+
+    from ntm_sim.storage import reserve
 
     if sampler not in ("mc", "lhs", "sobol"):
         raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
@@ -511,10 +582,24 @@ def sweep(
             scales = [float(x) for x in budget_scale.split(",") if x.strip()]
         except ValueError:
             scales = []
-        if not scales or any(s < 0 for s in scales):
+        if not scales or any(not math.isfinite(s) or s < 0 for s in scales):
             raise InputError([Problem("--budget-scale", "not a list of budget multipliers",
                                       expected="numbers ≥ 0 separated by commas, e.g. 0.6,0.8,1.0",
                                       found=budget_scale)])
+    check_limits(time_limit, draws)
+    check_scheduler(scheduler)
+    with reserve(out, force=force, inputs=scenario_inputs(scenarios[0], data, *scenarios[1:])):
+        _sweep(scenarios, out, scales, data, draws, seed, sampler, scheduler, time_limit, deterministic, units, force)
+
+
+def _sweep(scenarios: list[Path], out: Path, scales: list[float] | None, data: str | None, draws: int, seed: int,
+           sampler: str, scheduler: str | None, time_limit: float | None, deterministic: bool, units: str,
+           force: bool) -> None:
+    from ntm_sim.scenario import load_scenario
+    from ntm_sim.sweep import budget_variants, write_sweep
+    from ntm_sim.sweep import sweep as run_sweep
+    from ntm_sim.text import format_number_vi, format_percent_vi
+
     first, ds = load_for_scenario(scenarios[0], data, units)
     scs = [first] + [load_scenario(p) for p in scenarios[1:]]
     if scales is not None:
@@ -528,10 +613,9 @@ def sweep(
     def progress(done: int, total: int) -> None:
         echo(f"  … {done}/{total} kịch bản", err=True)
 
-    check_limits(time_limit, draws)
     result = run_sweep(ds, scs, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,  # type: ignore[arg-type]
                        scheduler=scheduler, deterministic=deterministic, progress=progress)
-    write_sweep(result, out, command=sys.argv)
+    write_sweep(result, out, command=sys.argv, force=force)
     for _, r in result.table.iterrows():
         sim = "" if not r["draws"] else (f"; mô phỏng {format_number_vi(r['sim_mean'], 1)} xã "
                                          f"({format_number_vi(r['sim_p5'])}–{format_number_vi(r['sim_p95'])}), "
@@ -556,12 +640,10 @@ def frontier(
     draws: Annotated[int | None, typer.Option(help="Fresh draws per level (default: the scenario's).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
     units: UnitsOption = "lao_cai",
+    force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""
-    from ntm_sim.analysis.frontier import frontier as run_frontier
-    from ntm_sim.results import atomic_folder, manifest, write_json
-    from ntm_sim.text import format_number_vi as fmt
-    from ntm_sim.text import format_percent_vi as pct
+    from ntm_sim.storage import reserve
 
     try:
         scales = tuple(float(x) for x in budget_scale.split(",") if x.strip())
@@ -573,6 +655,19 @@ def frontier(
         raise InputError([Problem("--budget-scale", "not a list of budget levels",
                                   expected="numbers > 0 separated by commas, e.g. 0.6,0.8,1.0", found=budget_scale)])
     check_limits(time_limit, draws)
+    with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
+        _frontier(scenario, out, scales, data, seed, draws, time_limit, units, force)
+
+
+def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | None, seed: int, draws: int | None,
+              time_limit: float | None, units: str, force: bool) -> None:
+    from ntm_sim.analysis.frontier import frontier as run_frontier
+    from ntm_sim.io.cells import write_csv
+    from ntm_sim.results import manifest, write_json
+    from ntm_sim.storage import atomic_folder
+    from ntm_sim.text import format_number_vi as fmt
+    from ntm_sim.text import format_percent_vi as pct
+
     sc, ds = load_for_scenario(scenario, data, units)
     if sc.mode != "max-achievement":  # type: ignore[attr-defined]
         raise InputError([Problem(str(scenario), "a budget curve is drawn in max-achievement mode",
@@ -582,8 +677,8 @@ def frontier(
         sc = sc.with_(robustness={**sc.robustness.model_dump(), "test_draws": draws})  # type: ignore[attr-defined]
     demo_banner(ds)
     result = run_frontier(ds, sc, scales, seed=seed, time_limit=time_limit)  # type: ignore[arg-type]
-    with atomic_folder(out) as tmp:
-        result.table.to_csv(tmp / "frontier.csv", index=False, lineterminator="\n")
+    with atomic_folder(out, kind="frontier", force=force) as tmp:
+        write_csv(result.table, tmp / "frontier.csv", index=False, lineterminator="\n", float_format=None)
         write_json(tmp / "summary.json", {
             "scenario": result.scenario, "target_communes_ntm": result.target, "confidence": result.confidence,
             "least_budget_mvnd": result.least_budget_mvnd, "blockers": result.blockers,

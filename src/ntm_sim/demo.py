@@ -285,15 +285,20 @@ README_BEGIN = "<!-- calibration:begin -->"
 README_END = "<!-- calibration:end -->"
 
 
-def write_bundled(folder: Path | None = None, seed: int = SEED) -> Path:
-    """Regenerate the bundled dataset folder and the figures in its README."""
+def write_bundled(folder: Path | None = None, seed: int = SEED, *, force: bool = False) -> Path:
+    """Regenerate the bundled dataset folder (or write it to ``folder``) and the figures in its README.
+
+    The bundled folder is always regenerated in place; another folder is replaced only
+    if ntm-sim wrote it and ``force`` is set.
+    """
     from ntm_sim.io.folder import write_folder
 
+    force = force or not folder
     folder = Path(folder) if folder else bundled_path("lao_cai")
     readme = folder / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.exists() else None
     ds = generate(seed)
-    write_folder(ds, folder)
+    write_folder(ds, folder, force=force)
     if text is not None:
         head, _, rest = text.partition(README_BEGIN)
         _, _, tail = rest.partition(README_END)

@@ -9,8 +9,6 @@ e-mailed or printed. Every figure is read from results folders (see
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -263,18 +261,15 @@ phiên bản, hạt giống, trạng thái bộ giải).</p>
 """
 
 
-def write_report(runs: list[ScenarioRun], path: Path | str, *, title: str | None = None) -> Path:
-    """Write :func:`build_report` to ``path`` atomically (a failed write leaves nothing)."""
+def write_report(runs: list[ScenarioRun], path: Path | str, *, title: str | None = None, force: bool = False) -> Path:
+    """Write :func:`build_report` to ``path`` atomically (a failed write leaves nothing).
+
+    An existing file is replaced only with ``force`` (see :mod:`ntm_sim.storage`).
+    """
+    from ntm_sim.storage import atomic_file
+
     path = Path(path)
     text = build_report(runs, title=title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, force=force) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

@@ -9,13 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,35 +24,17 @@ import ntm_sim
 from ntm_sim.dataset import Dataset
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.instance import GAP_SOURCE, Instance
+from ntm_sim.io.cells import write_csv
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
 from ntm_sim.optimize.explain import commune_table
 from ntm_sim.plan import Decisions, Plan, decisions_from_projects
 from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import BLOCK, SimulationResult
+from ntm_sim.storage import atomic_folder
 
 if TYPE_CHECKING:
     from ntm_sim.analysis.recommend import Recommendation
-
-
-@contextmanager
-def atomic_folder(out: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``out`` only if the block succeeds."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def package_versions() -> dict[str, str]:
@@ -254,7 +232,7 @@ def _named(inst_ds: Dataset, frame: pd.DataFrame, sources: pd.DataFrame | None =
 
 def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | None = None,
                         extra: Callable[[Path], None] | None = None, simulation: SimulationResult | None = None,
-                        recommendation: Recommendation | None = None) -> dict:
+                        recommendation: Recommendation | None = None, force: bool = False) -> dict:
     """Write a solve's results folder atomically and return its summary.
 
     Files: ``plan.csv`` (commune × criterion × year × source money), ``projects.csv``,
@@ -271,25 +249,25 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         summary["recommendation"] = recommendation_summary(recommendation)
     if simulation is not None:
         summary["headline"] = headline(simulation, "optimum", summary, inst.scenario.robustness.confidence)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, force=force) as tmp:
         funding = result.plan.funding.copy()
         funding["amount_mvnd"] = funding["amount_mvnd"].round(3)
         projects = result.plan.projects
         plan_csv = _named(ds, funding, ds.sources)
         years = projects.set_index("project_id")[["start_year", "end_year"]]
         plan_csv = plan_csv.join(years, on="project_id")
-        plan_csv.to_csv(tmp / "plan.csv", index=False, lineterminator="\n")
-        _named(ds, projects).to_csv(tmp / "projects.csv", index=False, lineterminator="\n")
-        commune_table(inst, result.plan, result.baselines).to_csv(tmp / "communes.csv", index=False,
-                                                                  lineterminator="\n")
+        write_csv(plan_csv, tmp / "plan.csv", index=False, lineterminator="\n", float_format=None)
+        write_csv(_named(ds, projects), tmp / "projects.csv", index=False, lineterminator="\n", float_format=None)
+        write_csv(commune_table(inst, result.plan, result.baselines), tmp / "communes.csv", index=False,
+                                                                  lineterminator="\n", float_format=None)
         for name, plan in result.baselines.items():
             (tmp / "baselines" / name).mkdir(parents=True)
-            _named(ds, plan.projects).to_csv(tmp / "baselines" / name / "projects.csv", index=False,
-                                             lineterminator="\n")
+            write_csv(_named(ds, plan.projects), tmp / "baselines" / name / "projects.csv", index=False,
+                                             lineterminator="\n", float_format=None)
             base_funding = plan.funding.copy()
             base_funding["amount_mvnd"] = base_funding["amount_mvnd"].round(3)
-            _named(ds, base_funding, ds.sources).to_csv(tmp / "baselines" / name / "plan.csv", index=False,
-                                                        lineterminator="\n")
+            write_csv(_named(ds, base_funding, ds.sources), tmp / "baselines" / name / "plan.csv", index=False,
+                                                        lineterminator="\n", float_format=None)
         reserve = result.plan.decisions.reserve
         if reserve is not None and reserve.any():
             ps = np.flatnonzero(reserve)
@@ -298,7 +276,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
                                       inst.commune_district[inst.proj_commune[ps]]],
                                   "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
                                   "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
-            _named(ds, table).to_csv(tmp / "reserve.csv", index=False, lineterminator="\n")
+            write_csv(_named(ds, table), tmp / "reserve.csv", index=False, lineterminator="\n", float_format=None)
         write_json(tmp / "summary.json", summary)
         if simulation is not None:
             (tmp / SIMULATION_FOLDER).mkdir()
@@ -443,14 +421,14 @@ SIMULATION_FOLDER = "simulation"
 
 
 def write_simulation_results(sim: SimulationResult, out: Path, *, command: list[str] | None = None,
-                             timings: dict | None = None, solver: dict | None = None) -> dict:
+                             timings: dict | None = None, solver: dict | None = None, force: bool = False) -> dict:
     """Write a simulation's results folder atomically and return its summary.
 
     Files: ``experiments.csv`` (one row per draw), ``outcomes.csv`` (one row per plan and
     draw, joined to the experiments), ``communes.csv`` (probability of each commune being
     NTM by each year, per plan), ``summary.json`` and ``manifest.json``.
     """
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, force=force) as tmp:
         return _write_simulation(sim, tmp, command=command, timings=timings, solver=solver)
 
 
@@ -459,8 +437,8 @@ def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str]
     inst = sim.instance
     ds = inst.dataset
     summary = simulation_summary(sim)
-    sim.experiments.to_csv(folder / "experiments.csv", lineterminator="\n")
-    sim.to_frame().to_csv(folder / "outcomes.csv", index=False, lineterminator="\n")
+    write_csv(sim.experiments, folder / "experiments.csv", index=True, lineterminator="\n", float_format=None)
+    write_csv(sim.to_frame(), folder / "outcomes.csv", index=False, lineterminator="\n", float_format=None)
     frames = []
     for plan, prob in sim.commune_probability.items():
         frame = prob.rename(columns=lambda y: f"p_ntm_{y}").reset_index()
@@ -468,7 +446,7 @@ def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str]
         frame.insert(2, "district", frame["commune_code"].map(ds.communes["district_name"]))
         frame.insert(0, "plan", plan)
         frames.append(frame)
-    pd.concat(frames).to_csv(folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
+    write_csv(pd.concat(frames), folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
     write_json(folder / "summary.json", summary)
     status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
     write_json(folder / "manifest.json", manifest(ds, inst.scenario, folder, kind="simulate", status=status,

@@ -31,7 +31,8 @@ DEFAULT_ORDER: tuple[StageName, ...] = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # infinite or NaN money, shares or limits are typos, never a lever
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ExtraSource(_Model):
@@ -137,8 +138,12 @@ class DistrictShares(_Model):
 
     @field_validator("floors", mode="before")
     @classmethod
-    def _keys(cls, v: dict[object, float]) -> dict[str, float]:
-        return {str(k): float(x) for k, x in (v or {}).items()}
+    def _keys(cls, v: object) -> dict[str, float]:
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise ValueError("floors must map a district to its share, e.g. {\"Huyện Bát Xát\": 0.1}")
+        return {str(k): x for k, x in v.items()}
 
     @field_validator("floors")
     @classmethod

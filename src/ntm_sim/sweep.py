@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.dataset import Dataset
+from ntm_sim.io.cells import write_csv
 from ntm_sim.scenario import Scenario
 from ntm_sim.workflow import SolvedScenario, solve_and_simulate, write_run
 
@@ -135,19 +136,21 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
     return SweepResult(table=table, runs={r.scenario.name: r for r in done_runs})
 
 
-def write_sweep(result: SweepResult, out: Path | str, *, command: list[str] | None = None) -> Path:
+def write_sweep(result: SweepResult, out: Path | str, *, command: list[str] | None = None,
+                force: bool = False) -> Path:
     """Write a sweep atomically: ``sweep.csv``, ``manifest.json`` and one results folder per scenario.
 
     The scenario folders are what ``ntm-sim solve`` and ``simulate`` write, so the
     dashboard and ``ntm-sim report`` read ``out`` as a folder of runs.
     """
-    from ntm_sim.results import atomic_folder, package_versions, write_json
+    from ntm_sim.results import package_versions, write_json
+    from ntm_sim.storage import atomic_folder
 
     out = Path(out)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, kind="sweep", force=force) as tmp:
         for name, run in result.runs.items():
             write_run(run, tmp / name, command=command)
-        result.table.to_csv(tmp / "sweep.csv", index=False, lineterminator="\n")
+        write_csv(result.table, tmp / "sweep.csv", index=False, lineterminator="\n", float_format=None)
         first = next(iter(result.runs.values()))
         write_json(tmp / "manifest.json", {
             "kind": "sweep", "command": command, "versions": package_versions(),

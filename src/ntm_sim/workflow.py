@@ -8,8 +8,6 @@ first, then its ``simulation/`` subfolder, so a failed simulation never spoils t
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +17,7 @@ from ntm_sim.optimize import SolveResult
 from ntm_sim.plan import Decisions
 from ntm_sim.scenario import Scenario, resolve_data_path
 from ntm_sim.simulate import SimulationResult
+from ntm_sim.storage import atomic_folder
 
 if TYPE_CHECKING:
     from ntm_sim.analysis.recommend import Recommendation
@@ -72,18 +71,12 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tu
         raise InputError([Problem(name, "file type not accepted", expected="an Excel workbook (.xlsx) or a CSV",
                                   found=Path(name).suffix or "no extension")])
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # loaded from a scratch folder under its own name (problems name the planner's file);
-    # moved into place only when it loads, so a refused file leaves nothing behind
-    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        (scratch / name).write_bytes(content)
-        ds = load_dataset(scratch / name, units=lao_cai_units())
-        if folder.exists():
-            shutil.rmtree(folder)
-        scratch.rename(folder)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    # loaded from the temporary folder under its own name (problems name the planner's
+    # file); the folder takes its place only when the file loads, so a refused file leaves
+    # nothing behind (an earlier upload under this name is replaced)
+    with atomic_folder(folder, kind="upload", force=True) as tmp:
+        (tmp / name).write_bytes(content)
+        ds = load_dataset(tmp / name, units=lao_cai_units())
     path = folder / name
     # the manifest names the kept file, not the scratch copy
     return dataclasses.replace(ds, meta=dataclasses.replace(ds.meta, source=str(path))), path
@@ -148,19 +141,32 @@ def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int | None = N
     return SolvedScenario(scenario=scenario, result=result, simulation=sim)
 
 
-def write_run(run: SolvedScenario, out: Path | str, *, command: list[str] | None = None) -> dict:
-    """Write a solved scenario (plan, simulation and recommendation) as one atomic results folder."""
+def write_run(run: SolvedScenario, out: Path | str, *, command: list[str] | None = None,
+              force: bool = False) -> dict:
+    """Write a solved scenario (plan, simulation and recommendation) as one atomic results folder.
+
+    ``out`` may replace only an earlier output of this tool, and only with ``force``
+    (see :mod:`ntm_sim.storage`).
+    """
     from ntm_sim.results import write_solve_results
 
     return write_solve_results(run.result, Path(out), command=command, simulation=run.simulation,
-                               recommendation=run.recommendation)
+                               recommendation=run.recommendation, force=force)
 
 
 def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int | None = None, seed: int = 0,
-                 sampler: str = "mc", time_limit: float | None = None, deterministic: bool = False) -> Path:
-    """Solve a scenario and simulate its plans into the results folder ``out`` (see :func:`write_run`)."""
-    run = solve_and_simulate(ds, scenario, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,
-                             deterministic=deterministic)
-    command = ["ntm_sim.workflow.run_scenario", scenario.name, f"draws={draws}", f"seed={seed}", sampler]
-    write_run(run, out, command=command)
+                 sampler: str = "mc", time_limit: float | None = None, deterministic: bool = False,
+                 force: bool = False) -> Path:
+    """Solve a scenario and simulate its plans into the results folder ``out`` (see :func:`write_run`).
+
+    ``out`` is checked and locked before the solve, so a second run into the same
+    folder (another session, another process) is refused at once.
+    """
+    from ntm_sim.storage import reserve
+
+    with reserve(out, force=force):
+        run = solve_and_simulate(ds, scenario, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,
+                                 deterministic=deterministic)
+        command = ["ntm_sim.workflow.run_scenario", scenario.name, f"draws={draws}", f"seed={seed}", sampler]
+        write_run(run, out, command=command, force=force)
     return Path(out)

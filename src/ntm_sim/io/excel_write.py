@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ntm_sim.criteria import CriteriaSet, load_criteria_set
 from ntm_sim.dataset import Dataset
 from ntm_sim.io import schema
+from ntm_sim.io.cells import formula_cell, safe_cell
 from ntm_sim.io.tables import Column
 
 _BOLD = Font(bold=True)
@@ -35,24 +34,25 @@ _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XI
           "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX")
 MONEY_FORMAT = "#,##0"
 
+# Every value goes in through ``safe_cell`` (text stays text, see ntm_sim.io.cells), and the
+# only formulas are the totals built here, through ``formula_cell``.
 
-def save_workbook_atomic(wb: Workbook, path: Path) -> None:
-    """Save a workbook to a temporary file next to ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+
+def save_workbook_atomic(wb: Workbook, path: Path, *, force: bool = True) -> None:
+    """Save a workbook atomically, readable by others (see :func:`ntm_sim.storage.atomic_file`).
+
+    Callers that take a path from the user check it first (``--force``); the default
+    replaces a workbook the tool is asked to write again.
+    """
+    from ntm_sim.storage import atomic_file
+
+    with atomic_file(path, force=force) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _title_rows(ws: Worksheet, width: int, lines: Sequence[tuple[str, Font]]) -> int:
     for i, (text, font) in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text).font = font
+        safe_cell(ws, i, 1, text).font = font
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
         ws.cell(row=i, column=1).alignment = Alignment(horizontal="center")
     return len(lines) + 2  # one blank row, then the header
@@ -83,14 +83,13 @@ def _wide_sheet(
     sub = head + 1
     for col, text in ((1, "STT"), (2, "Đơn vị"), (3, "Mã xã"),
                       (total_col, "Tổng (triệu đồng)" if money else "Tổng số tiêu chí đạt")):
-        ws.cell(row=head, column=col, value=text)
+        safe_cell(ws, head, col, text)
         ws.merge_cells(start_row=head, start_column=col, end_row=sub, end_column=col)
-    ws.cell(row=head, column=first_crit,
-            value="Nhu cầu vốn theo tiêu chí chưa đạt (triệu đồng)" if money
-            else "Kết quả thực hiện các tiêu chí")
+    safe_cell(ws, head, first_crit,
+              "Nhu cầu vốn theo tiêu chí chưa đạt (triệu đồng)" if money else "Kết quả thực hiện các tiêu chí")
     ws.merge_cells(start_row=head, start_column=first_crit, end_row=head, end_column=total_col - 1)
     for k, crit in enumerate(criteria.criteria):
-        cell = ws.cell(row=sub, column=first_crit + k, value=crit.number)
+        cell = safe_cell(ws, sub, first_crit + k, crit.number)
         cell.comment = None
     for r in (head, sub):
         for c in range(1, width + 1):
@@ -104,8 +103,8 @@ def _wide_sheet(
     stt = 0
     for d_index, (d_code, group) in enumerate(communes.groupby("district_code", sort=False)):
         district_row = row
-        ws.cell(row=row, column=1, value=_ROMAN[d_index] if d_index < len(_ROMAN) else str(d_index + 1))
-        ws.cell(row=row, column=2, value=str(group["district_name"].iloc[0]) or f"Huyện {d_code}")
+        safe_cell(ws, row, 1, _ROMAN[d_index] if d_index < len(_ROMAN) else str(d_index + 1))
+        safe_cell(ws, row, 2, str(group["district_name"].iloc[0]) or f"Huyện {d_code}")
         for c in range(1, width + 1):
             ws.cell(row=row, column=c).fill = _DISTRICT_FILL
             ws.cell(row=row, column=c).font = _BOLD
@@ -114,12 +113,12 @@ def _wide_sheet(
         start = row
         for code, r in group.iterrows():
             stt += 1
-            ws.cell(row=row, column=1, value=stt)
-            ws.cell(row=row, column=2, value=r["commune_name"])
-            ws.cell(row=row, column=3, value=int(code) if str(code).isdigit() else code)
+            safe_cell(ws, row, 1, stt)
+            safe_cell(ws, row, 2, r["commune_name"])
+            safe_cell(ws, row, 3, int(code) if str(code).isdigit() else code)
             for k, crit in enumerate(criteria.ids):
                 v = value(str(code), crit)
-                cell = ws.cell(row=row, column=first_crit + k, value=v)
+                cell = safe_cell(ws, row, first_crit + k, v)
                 cell.alignment = Alignment(horizontal="center")
                 if money:
                     cell.number_format = MONEY_FORMAT
@@ -128,7 +127,7 @@ def _wide_sheet(
                 elif isinstance(v, str) and v.startswith("KH"):
                     cell.fill = _PLANNED_FILL
             a, b = get_column_letter(first_crit), get_column_letter(total_col - 1)
-            ws.cell(row=row, column=total_col, value=total(row, first_crit, total_col - 1))
+            formula_cell(ws, row, total_col, total(row, first_crit, total_col - 1))
             if money:
                 ws.cell(row=row, column=total_col).number_format = MONEY_FORMAT
             for c in range(1, width + 1):
@@ -137,7 +136,7 @@ def _wide_sheet(
                 dv.add(f"{a}{row}:{b}{row}")
             row += 1
         col = get_column_letter(total_col)
-        ws.cell(row=district_row, column=total_col, value=f"=SUM({col}{start}:{col}{row - 1})")
+        formula_cell(ws, district_row, total_col, f"=SUM({col}{start}:{col}{row - 1})")
         if money:
             ws.cell(row=district_row, column=total_col).number_format = MONEY_FORMAT
     ws.freeze_panes = ws.cell(row=sub + 1, column=first_crit)
@@ -155,7 +154,7 @@ def _table_sheet(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequen
     lines = [(title, _TITLE)] + ([(demo_label, _DEMO)] if demo_label else [])
     head = _title_rows(ws, len(headers), lines)
     for j, h in enumerate(headers, start=1):
-        cell = ws.cell(row=head, column=j, value=h)
+        cell = safe_cell(ws, head, j, h)
         cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _CENTER, _BOX
         ws.column_dimensions[get_column_letter(j)].width = max(10, min(34, len(h) + 2))
     kinds = [c.kind for c in columns] + ["number"] * len(extra_headers)
@@ -169,7 +168,7 @@ def _table_sheet(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequen
                 v = v.item()
             if kind == "code" and isinstance(v, str) and v.isdigit():
                 v = int(v)
-            cell = ws.cell(row=i, column=j, value=v)
+            cell = safe_cell(ws, i, j, v)
             cell.border = _BOX
             if kind == "number" and v is not None:
                 cell.number_format = MONEY_FORMAT
@@ -202,7 +201,7 @@ def _guide(ws: Worksheet, demo_label: str | None) -> None:
     if demo_label:
         lines.insert(1, demo_label)
     for i, text in enumerate(lines, start=1):
-        cell = ws.cell(row=i, column=1, value=text)
+        cell = safe_cell(ws, i, 1, text)
         if i == 1:
             cell.font = _TITLE
         elif demo_label and text == demo_label:

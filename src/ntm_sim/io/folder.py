@@ -14,8 +14,6 @@ Used for the bundled Lào Cai data and for exports. Files:
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -143,12 +141,14 @@ def _check_envelopes(env: pd.DataFrame, sources: set[str], grid: Grid, colmap: d
                 first[key] = row
 
 
-def write_folder(ds: Dataset, folder: Path) -> None:
-    """Write a dataset folder atomically (a temporary folder renamed into place)."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+def write_folder(ds: Dataset, folder: Path, *, force: bool = False) -> None:
+    """Write a dataset folder atomically (see :func:`ntm_sim.storage.atomic_folder`).
+
+    An existing folder is replaced only if ntm-sim wrote it and ``force`` is set.
+    """
+    from ntm_sim.storage import atomic_folder
+
+    with atomic_folder(folder, kind="dataset", force=force) as tmp:
         meta = {k: getattr(ds.meta, k) for k in ("name", "title", "criteria_set", "demo",
                                                  "demo_label", "source", "notes")}
         (tmp / "dataset.yaml").write_text(
@@ -161,12 +161,6 @@ def write_folder(ds: Dataset, folder: Path) -> None:
         env.columns = ["source_id", "year", "amount_mvnd"]
         _to_csv(env, tmp / "envelopes.csv")
         _to_csv(long_status(ds), tmp / "criteria_status.csv")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def long_status(ds: Dataset) -> pd.DataFrame:
@@ -186,8 +180,11 @@ def long_status(ds: Dataset) -> pd.DataFrame:
 
 
 def _to_csv(frame: pd.DataFrame, path: Path) -> None:
+    from ntm_sim.io.cells import write_csv  # imported here: only this function of the module uses it
+
     frame = frame.copy()
     for col in frame.columns:
         if frame[col].dtype == bool:
             frame[col] = frame[col].map({True: "x", False: ""})
-    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.10g", encoding="utf-8")
+    # names and notes from the planner's data must not open as formulas (OWASP prefix)
+    write_csv(frame, path, index=False, lineterminator="\n", float_format="%.10g", encoding="utf-8")

@@ -24,6 +24,13 @@ dominance rows, with one row per project instead of about nine, and a relaxation
 solves several times faster. Communes with locks or projects under way keep the ``x``
 form, and so does every commune when money does not carry over.
 
+:func:`build_model` runs one ``define_*`` step per family of columns and rows (project
+starts, commune completion, tiers, district units, villages, money, targets, locks,
+objectives; see :data:`DEFINE_STEPS`), in an order that fixes the model's column and row
+order. Each family's columns are a named :class:`VarBlock` of :attr:`PlanModel.blocks`,
+which also says how the block reads back into a plan (:meth:`PlanModel.values_from`,
+:meth:`PlanModel.decisions_from`); ``model.x``, ``model.z``… are the blocks' columns.
+
 The model is kept as column bounds, row bounds and a sparse matrix: HiGHS loads it in
 one call. :attr:`PlanModel.prob` builds the same model in PuLP (for CBC, or to write an
 LP file) on demand.
@@ -32,7 +39,9 @@ LP file) on demand.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pulp
@@ -156,6 +165,106 @@ class _Spend:
         return g.astype(np.int64), c.astype(np.int64), t.astype(np.int64), col.astype(np.int64), coef
 
 
+
+
+BlockKind = Literal["start", "count", "flow", "outcome"]
+
+
+@dataclass
+class VarBlock:
+    """A named family of model columns, and how it maps onto a plan.
+
+    Attributes
+    ----------
+    name
+        The block's name, also the prefix of its column names (``x``, ``adv``, ``u``…).
+    options
+        Whether each key holds a list of ``(year, column)`` options, at most one of
+        them 1 (start years, or completion year indices for ``y``), instead of one column.
+    kind
+        How the block reads back into a plan: ``start`` (``dec.<attr>[key]`` is the year
+        of the option that is 1), ``count`` (``dec.<attr>[key]`` is the column's value),
+        ``flow`` (``dec.flows[key]`` is the column's value, in billion VND), or
+        ``outcome`` (it follows from the plan's outcomes: :meth:`PlanModel.values_from`
+        and :meth:`PlanModel.decisions_from` handle it).
+    attr
+        The :class:`~ntm_sim.plan.Decisions` array of a ``start``, ``count`` or ``flow`` block.
+    cols
+        Key → column, or key → options (filled while the model is built).
+    """
+
+    name: str
+    options: bool
+    kind: BlockKind
+    attr: str | None = None
+    cols: dict = field(default_factory=dict)
+
+    def columns(self) -> list[int]:
+        """Every column of the block, in key (and option) order."""
+        if self.options:
+            return [col for opts in self.cols.values() for _, col in opts]
+        return list(self.cols.values())
+
+    def encode(self, dec: Decisions, values: np.ndarray) -> None:
+        """Write a plan's value of each column into ``values`` (not for ``outcome`` blocks)."""
+        if self.kind == "outcome" or self.attr is None or getattr(dec, self.attr) is None:
+            return
+        arr = getattr(dec, self.attr)
+        for key, item in self.cols.items():
+            if self.kind == "start":
+                for s, col in item:
+                    values[col] = float(arr[key] == s)
+            elif self.kind == "count":
+                values[item] = float(arr[key])
+            else:
+                values[item] = MONEY * float(arr[key])
+
+    def decode(self, values: np.ndarray, dec: Decisions) -> None:
+        """Write the columns' values into a plan (its ``attr`` array must exist; not for ``outcome``)."""
+        if self.kind == "outcome" or self.attr is None:
+            return
+        arr = getattr(dec, self.attr)
+        for key, item in self.cols.items():
+            if self.kind == "start":
+                for s, col in item:
+                    if values[col] > 0.5:
+                        arr[key] = s
+            elif self.kind == "count":
+                arr[key] = int(round(values[item]))
+            else:
+                arr[key] = max(0.0, values[item]) / MONEY
+
+
+# The model's blocks in a fixed order (name, options, kind, Decisions array)
+BLOCKS: tuple[tuple[str, bool, BlockKind, str | None], ...] = (
+    ("x", True, "start", "proj_start"),             # project p starts in year s (x form)
+    ("z", False, "outcome", None),                  # commune c NTM by year index t (x form)
+    ("y", True, "outcome", None),                   # commune c completes in year index t (y/q form)
+    ("q", False, "outcome", None),                  # project p funded, its commune not completed (y/q form)
+    ("adv", True, "start", "adv_start"),            # commune c starts its advanced upgrade in year s
+    ("mod", True, "start", "model_start"),          # … its model upgrade
+    ("vn", False, "count", "village_ntm"),          # new NTM villages of commune c in year index t
+    ("vm", False, "count", "village_model"),        # new model villages
+    ("w", False, "outcome", None),                  # district d a district-level unit at the horizon
+    ("dx", True, "start", "district_start"),        # district d's own NTM project starts in year s
+    ("dax", True, "start", "district_adv_start"),   # its advanced-district project
+    ("u", False, "flow", "flows"),                  # money from source f to class g in year index t
+)
+
+
+def _new_blocks() -> dict[str, VarBlock]:
+    return {name: VarBlock(name, options, kind, attr) for name, options, kind, attr in BLOCKS}
+
+
+def _block_cols(name: str) -> property:
+    """A read-only attribute for a block's ``cols`` (the names other modules use: ``model.x``…)."""
+
+    def get(self: PlanModel) -> dict:
+        return self.blocks[name].cols
+
+    return property(get, doc=f"Columns of block ``{name}`` (see :data:`BLOCKS`).")
+
+
 @dataclass
 class PlanModel:
     """A built model: arrays for the solver, column indices of each decision, stage objectives.
@@ -166,8 +275,10 @@ class PlanModel:
         Column bounds, integrality and names (model order).
     matrix, row_lo, row_hi
         The constraint rows ``row_lo <= matrix @ x <= row_hi`` (CSR).
+    blocks
+        Block name → :class:`VarBlock`, in :data:`BLOCKS` order.
     x, z, y, q, adv, mod, vn, vm, w, dx, dax, u
-        Column indices of each decision (see the module docstring).
+        Column indices of each decision (each block's ``cols``; see the module docstring).
     stages
         Stage name → (objective, maximize), in lexicographic order.
     """
@@ -181,24 +292,26 @@ class PlanModel:
     matrix: sp.csr_matrix
     row_lo: np.ndarray
     row_hi: np.ndarray
-    x: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    z: dict[tuple[int, int], int] = field(default_factory=dict)
-    y: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    q: dict[int, int] = field(default_factory=dict)
-    adv: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    mod: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    vn: dict[tuple[int, int], int] = field(default_factory=dict)
-    vm: dict[tuple[int, int], int] = field(default_factory=dict)
-    w: dict[int, int] = field(default_factory=dict)
-    dx: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    dax: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    u: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    blocks: dict[str, VarBlock] = field(default_factory=_new_blocks)
     shortfalls: list[Shortfall] = field(default_factory=list)
     stages: dict[str, tuple[LinExpr, bool]] = field(default_factory=dict)
     ntm_const: dict[int, bool] = field(default_factory=dict)  # communes NTM by construction
     late: np.ndarray | None = None            # communes whose spending may move to the horizon
     late_districts: bool = False               # district projects may start in the last year
     _matrix: MatrixModel | None = field(default=None, repr=False)
+
+    x = _block_cols("x")
+    z = _block_cols("z")
+    y = _block_cols("y")
+    q = _block_cols("q")
+    adv = _block_cols("adv")
+    mod = _block_cols("mod")
+    vn = _block_cols("vn")
+    vm = _block_cols("vm")
+    w = _block_cols("w")
+    dx = _block_cols("dx")
+    dax = _block_cols("dax")
+    u = _block_cols("u")
 
     @property
     def n_cols(self) -> int:
@@ -215,27 +328,44 @@ class PlanModel:
         """Number of integer (mostly binary) columns."""
         return int(self.col_int.sum())
 
-    # ----- expressions -----------------------------------------------------------------
+    # ----- expressions: as (columns, constant), every coefficient 1, and as LinExpr ------------
+    def _z_end_cols(self, c: int) -> tuple[list[int], float]:
+        if self.ntm_const.get(c):
+            return [], 1.0
+        if c in self.y:
+            return [v for _, v in self.y[c]], 0.0
+        v = self.z.get((c, self.inst.n_years - 1))
+        return ([v], 0.0) if v is not None else ([], 0.0)
+
+    def _adv_cols(self, c: int) -> tuple[list[int], float]:
+        return self._z_end_cols(c) if self.inst.base_adv[c] else ([v for _, v in self.adv.get(c, [])], 0.0)
+
+    def _model_cols(self, c: int) -> tuple[list[int], float]:
+        return self._adv_cols(c) if self.inst.base_model[c] else ([v for _, v in self.mod.get(c, [])], 0.0)
+
+    def _ntm_by_cols(self, c: int, t: int) -> tuple[list[int], float]:
+        """Commune ``c`` NTM by the end of year index ``t``."""
+        if self.ntm_const.get(c) or self.inst.base_ntm[c]:
+            return [], 1.0
+        if c in self.y:
+            return [v for tt, v in self.y[c] if tt <= t], 0.0
+        v = self.z.get((c, t))
+        return ([v], 0.0) if v is not None else ([], 0.0)
+
     def z_end(self, c: int) -> LinExpr:
         """Commune ``c`` NTM at the horizon."""
-        if self.ntm_const.get(c):
-            return LinExpr.const(1.0)
-        if c in self.y:
-            return LinExpr.of([col for _, col in self.y[c]])
-        col = self.z.get((c, self.inst.n_years - 1))
-        return LinExpr.const(0.0) if col is None else LinExpr.of([col])
+        cols, k = self._z_end_cols(c)
+        return LinExpr.of(cols, 1.0, k)
 
     def adv_expr(self, c: int) -> LinExpr:
         """Commune ``c`` advanced at the horizon."""
-        if self.inst.base_adv[c]:
-            return self.z_end(c)
-        return LinExpr.of([col for _, col in self.adv.get(c, [])])
+        cols, k = self._adv_cols(c)
+        return LinExpr.of(cols, 1.0, k)
 
     def model_expr(self, c: int) -> LinExpr:
         """Commune ``c`` model at the horizon."""
-        if self.inst.base_model[c]:
-            return self.adv_expr(c)
-        return LinExpr.of([col for _, col in self.mod.get(c, [])])
+        cols, k = self._model_cols(c)
+        return LinExpr.of(cols, 1.0, k)
 
     def value(self, expr: LinExpr | int, values: np.ndarray) -> float:
         """Value of an expression (or of one column) at column values."""
@@ -266,10 +396,10 @@ class PlanModel:
         dec = self.reduced(dec)
         out = evaluate(inst, dec)
         values = np.zeros(self.n_cols)
+        for block in self.blocks.values():
+            block.encode(dec, values)
+        # the outcome blocks: completion years, projects funded alone, district units
         year_ntm = out.commune_year_ntm
-        for p, opts in self.x.items():
-            for s, col in opts:
-                values[col] = float(dec.proj_start[p] == s)
         for (c, t), col in self.z.items():
             values[col] = float(year_ntm[c] != 0 and year_ntm[c] <= inst.years[t])
         for c, opts in self.y.items():
@@ -277,23 +407,8 @@ class PlanModel:
                 values[col] = float(year_ntm[c] != 0 and year_ntm[c] == inst.years[t])
         for p, col in self.q.items():
             values[col] = float(dec.proj_start[p] >= 0 and year_ntm[inst.proj_commune[p]] == 0)
-        for starts, table in ((dec.adv_start, self.adv), (dec.model_start, self.mod)):
-            for c, opts in table.items():
-                for s, col in opts:
-                    values[col] = float(starts[c] == s)
-        for (c, t), col in self.vn.items():
-            values[col] = float(dec.village_ntm[c, t])
-        for (c, t), col in self.vm.items():
-            values[col] = float(dec.village_model[c, t])
         for d, col in self.w.items():
             values[col] = float(out.district_unit[d])
-        for starts, table in ((dec.district_start, self.dx), (dec.district_adv_start, self.dax)):
-            for d, opts in table.items():
-                for s, col in opts:
-                    values[col] = float(starts[d] == s)
-        if dec.flows is not None:
-            for (f, g, t), col in self.u.items():
-                values[col] = MONEY * float(dec.flows[f, g, t])
         for sf in self.shortfalls:
             values[sf.var] = 0.0
         return values
@@ -346,10 +461,10 @@ class PlanModel:
         inst = self.inst
         end = inst.horizon_end
         dec = Decisions.empty(inst)
-        for p, opts in self.x.items():
-            for s, col in opts:
-                if values[col] > 0.5:
-                    dec.proj_start[p] = s
+        dec.flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
+        for block in self.blocks.values():
+            block.decode(values, dec)
+        # y/q form: a commune's projects finish in its completion year, or at the horizon when funded alone
         projects_of = inst.projects_of
         for c, opts in self.y.items():
             ps = projects_of[c]
@@ -360,24 +475,6 @@ class PlanModel:
                 for p in ps:
                     if values[self.q[int(p)]] > 0.5:
                         dec.proj_start[p] = end - inst.proj_lead[p] + 1
-        for starts, table in ((dec.adv_start, self.adv), (dec.model_start, self.mod)):
-            for c, opts in table.items():
-                for s, col in opts:
-                    if values[col] > 0.5:
-                        starts[c] = s
-        for (c, t), col in self.vn.items():
-            dec.village_ntm[c, t] = int(round(values[col]))
-        for (c, t), col in self.vm.items():
-            dec.village_model[c, t] = int(round(values[col]))
-        for starts, table in ((dec.district_start, self.dx), (dec.district_adv_start, self.dax)):
-            for d, opts in table.items():
-                for s, col in opts:
-                    if values[col] > 0.5:
-                        starts[d] = s
-        flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
-        for (f, g, t), col in self.u.items():
-            flows[f, g, t] = max(0.0, values[col]) / MONEY
-        dec.flows = flows
         return dec
 
 
@@ -439,6 +536,767 @@ def late_communes(inst: Instance, mode: str, modelled_villages: bool) -> np.ndar
     return cap <= inst.absorption
 
 
+# ----- building: one step per family of columns and rows --------------------------------------------
+
+
+@dataclass
+class ModelBuild:
+    """What the ``define_*`` steps share while a model is built.
+
+    Each step adds its columns and rows to ``b`` (in a fixed order: the model's column
+    and row order), records its columns in a block of ``m`` and what each column costs
+    in ``spend``; the money steps then turn the costs into rows.
+
+    Attributes
+    ----------
+    inst, mode, weights
+        What :func:`build_model` was given (``mode`` resolved).
+    m
+        The model being built: its blocks, shortfalls and stages fill in step by step.
+    b, spend
+        Columns and rows so far; money each column costs, by class, commune and year.
+    years
+        The horizon's years as ints.
+    enforced
+        Targets the model enforces (as elastic rows).
+    forbid_c, forbid_p, forbid_py, forbid_cy
+        Locks: communes, projects, (project, year) and (commune, year) that get no money.
+    late, sched, has_projects
+        Communes whose spending may move to the horizon; those of them in y/q form;
+        communes with criteria projects.
+    need_tiers, villages_on
+        Whether tier upgrades and district units, and villages, are modelled.
+    class_const, commune_const
+        Money projects under way already spend, by class and year and by commune and
+        year (billion VND).
+    done_by, done_const
+        (project, year index) → x columns of starts that finish by then; → 1.0 where a
+        project under way has finished by then.
+    impossible
+        Projects that can start in no year (their commune cannot complete).
+    spent
+        Class, commune, year, column and coefficient of every spending entry (set by
+        :func:`define_money_flows`).
+    u_source, u_year, u_cols
+        Source, year index and column of each money flow (set by :func:`define_money_flows`).
+    totals
+        Communes NTM, advanced and model at the horizon (see :func:`_totals`).
+    """
+
+    inst: Instance
+    mode: str
+    weights: np.ndarray | None
+    m: PlanModel
+    b: _Builder
+    spend: _Spend
+    years: list[int]
+    enforced: set[str]
+    forbid_c: set[int]
+    forbid_p: set[int]
+    forbid_py: set[tuple[int, int]]
+    forbid_cy: set[tuple[int, int]]
+    late: np.ndarray
+    sched: np.ndarray
+    has_projects: np.ndarray
+    need_tiers: bool
+    villages_on: bool
+    class_const: np.ndarray
+    commune_const: np.ndarray
+    done_by: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    done_const: dict[tuple[int, int], float] = field(default_factory=dict)
+    impossible: set[int] = field(default_factory=set)
+    spent: tuple[np.ndarray, ...] = ()
+    u_source: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    u_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    u_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    totals: tuple[LinExpr, LinExpr, LinExpr] | None = None
+
+
+def _locked(inst: Instance) -> np.ndarray:
+    """Communes with a lock, a project under way, or a project too long for the horizon."""
+    locks = inst.locks
+    locked = np.zeros(inst.n_communes, dtype=bool)
+    for p in {p for p, _ in locks.forbid_project} | {p for p, _ in locks.force_project}:
+        locked[inst.proj_commune[p]] = True
+    for c, _ in locks.forbid_commune_year:
+        locked[c] = True
+    locked[list(set(locks.forbid_commune))] = True
+    np.logical_or.at(locked, inst.proj_commune, inst.proj_committed_start >= 0)
+    np.logical_or.at(locked, inst.proj_commune, inst.proj_lead > inst.n_years)
+    return locked
+
+
+def _start(inst: Instance, mode: str, weights: np.ndarray | None) -> ModelBuild:
+    """An empty model, and the facts about the instance that the steps read."""
+    n_c, n_t = inst.n_communes, inst.n_years
+    locks = inst.locks
+    enforced = set(inst.scenario.targets.named()) if mode == "min-cost" else set(inst.scenario.enforce)
+    villages_on = bool({"villages_ntm", "villages_model"} & enforced)
+    late = late_communes(inst, mode, villages_on)
+    has_projects = np.bincount(inst.proj_commune, minlength=n_c) > 0
+    m = PlanModel(inst=inst, mode=mode, col_lb=np.zeros(0), col_ub=np.zeros(0), col_int=np.zeros(0, dtype=bool),
+                  col_names=[], matrix=sp.csr_matrix((0, 0)), row_lo=np.zeros(0), row_hi=np.zeros(0),
+                  late=late, late_districts=inst.carry_over and _monotone(inst, mode))
+    m.ntm_const = {c: True for c in range(n_c) if not has_projects[c]}
+    need_tiers = ("tiers" in inst.scenario.objective.order or bool({"advanced", "model", "district_units",
+                  "advanced_districts"} & enforced) or any(inst.district_need_adv > 0))
+    return ModelBuild(
+        inst=inst, mode=mode, weights=weights, m=m, b=_Builder(), spend=_Spend(), years=[int(y) for y in inst.years],
+        enforced=enforced, forbid_c=set(locks.forbid_commune),
+        forbid_p={p for p, y in locks.forbid_project if y is None},
+        forbid_py={(p, y) for p, y in locks.forbid_project if y is not None},
+        forbid_cy=set(locks.forbid_commune_year), late=late,
+        # communes in y/q form: late, and nothing ties one of their projects to a year
+        sched=late & ~_locked(inst) & has_projects, has_projects=has_projects, need_tiers=need_tiers,
+        villages_on=villages_on, class_const=np.zeros((len(inst.classes), n_t)), commune_const=np.zeros((n_c, n_t)))
+
+
+def _total(parts: list[tuple[list[int], float]]) -> tuple[list[int], float]:
+    """Sum of (columns, constant) expressions."""
+    return [v for cols, _ in parts for v in cols], sum(k for _, k in parts)
+
+
+# ----- criteria projects and communes -----------------------------------------------------------------
+
+
+def define_project_starts(build: ModelBuild) -> None:
+    """Start-year binaries ``x[p, s]`` of the criteria projects of communes in x form.
+
+    One start at most per project. Projects under way are constants (their money in
+    ``class_const`` and ``commune_const``); projects with no allowed start are recorded
+    as impossible.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst = build.inst
+    for p in np.flatnonzero(~build.sched[inst.proj_commune]).tolist():
+        if int(inst.proj_committed_start[p]) >= 0:
+            _committed_project(build, p)
+            continue
+        opts = _project_options(build, p)
+        if not opts:
+            build.impossible.add(p)
+        else:
+            build.m.x[p] = opts
+            build.b.row([v for _, v in opts], 1.0, -math.inf, 1.0)
+
+
+def _committed_project(build: ModelBuild, p: int) -> None:
+    """A project under way: its money and completion are constants."""
+    inst = build.inst
+    c, lead, cost, g = (int(inst.proj_commune[p]), int(inst.proj_lead[p]), float(inst.proj_cost[p]),
+                        int(inst.proj_class[p]))
+    committed = int(inst.proj_committed_start[p])
+    for y in inst.spend_years(committed, lead):
+        build.class_const[g, inst.year_index(y)] += MONEY * cost / lead
+        build.commune_const[c, inst.year_index(y)] += MONEY * cost / lead
+    for t, y in enumerate(build.years):
+        if committed + lead - 1 <= y:
+            build.done_const[(p, t)] = 1.0
+
+
+def _project_options(build: ModelBuild, p: int) -> list[tuple[int, int]]:
+    """Columns of project ``p``'s allowed start years, with their spending and completion years."""
+    inst = build.inst
+    c, lead, cost, g = (int(inst.proj_commune[p]), int(inst.proj_lead[p]), float(inst.proj_cost[p]),
+                        int(inst.proj_class[p]))
+    opts: list[tuple[int, int]] = []
+    if c in build.forbid_c or p in build.forbid_p:
+        return opts
+    for s in inst.start_years(p):
+        if (p, s) in build.forbid_py or (c, s) in build.forbid_cy:
+            continue
+        if inst.absorption is not None and cost / lead > inst.absorption + 1e-9:
+            continue
+        v = build.b.col(f"x_{p}_{s}")
+        opts.append((s, v))
+        build.spend.add(g, c, [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * cost / lead)
+        for t, y in enumerate(build.years):
+            if s + lead - 1 <= y:
+                build.done_by.setdefault((p, t), []).append(v)
+    return opts
+
+
+def define_commune_completion(build: ModelBuild) -> None:
+    """Binaries ``z[c, t]``: commune ``c`` (x form) NTM by year index ``t``.
+
+    ``z[c, t]`` needs every project of the commune finished by ``t``; there is no
+    column for a year before its slowest project can finish, and none for a commune
+    that is forbidden or has an impossible project.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, b, m = build.inst, build.b, build.m
+    for c in np.flatnonzero(~build.sched & build.has_projects).tolist():
+        ps = [int(p) for p in inst.projects_of[c]]
+        if c in build.forbid_c or any(p in build.impossible for p in ps):
+            continue
+        for t in range(inst.n_years):
+            if any(build.done_const.get((p, t), 0.0) == 0.0 and not build.done_by.get((p, t)) for p in ps):
+                continue
+            v = b.col(f"z_{c}_{t}")
+            m.z[(c, t)] = v
+            for p in ps:
+                if build.done_const.get((p, t), 0.0) >= 1.0:
+                    continue
+                xs = build.done_by[(p, t)]
+                b.row([v, *xs], [1.0] + [-1.0] * len(xs), -math.inf, 0.0)
+
+
+def define_dominance(build: ModelBuild) -> None:
+    """With carry-over and no absorption limit, no project finishes before its commune does.
+
+    Spending later never hurts then, so every project may finish exactly when its
+    commune does (or at the horizon): this removes schedules that differ only in when
+    money sits idle, and speeds up every stage.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, m = build.inst, build.m
+    if not (inst.carry_over and inst.absorption is None):
+        return
+    for p in m.x:
+        c = int(inst.proj_commune[p])
+        for t in range(inst.n_years - 1):
+            done = build.done_by.get((p, t))
+            if not done:
+                continue
+            z = m.z.get((c, t))
+            if z is None:
+                build.b.row(list(done), 1.0, -math.inf, 0.0)
+            else:
+                build.b.row([*done, z], [1.0] * len(done) + [-1.0], -math.inf, 0.0)
+
+
+def define_completion_years(build: ModelBuild) -> None:
+    """Communes in y/q form: ``y[c, t]`` per completion year, ``q[p]`` per project funded alone.
+
+    A project funded without its commune completing finishes at the horizon; a commune
+    completes in one year at most, and then funds all its projects (``q[p] + Σ_t y[c, t]
+    <= 1``).
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, b, m = build.inst, build.b, build.m
+    n_c, n_t = inst.n_communes, inst.n_years
+    sched_ps = np.flatnonzero(build.sched[inst.proj_commune])
+    if not len(sched_ps):
+        return
+    pc = inst.proj_commune[sched_ps]
+    max_lead = np.zeros(n_c, dtype=int)
+    np.maximum.at(max_lead, pc, inst.proj_lead[sched_ps])
+    sched_c = np.flatnonzero(build.sched)
+    first = max_lead[sched_c] - 1  # first year index in which the commune can complete
+    yc = np.repeat(sched_c, n_t - first)
+    yt = np.concatenate([np.arange(f, n_t) for f in first])
+    ycols = np.array(b.cols([f"y_{c}_{t}" for c, t in zip(yc.tolist(), yt.tolist(), strict=True)]))
+    ycol = np.full((n_c, n_t), -1, dtype=np.int64)
+    ycol[yc, yt] = ycols
+    for c, t, v in zip(yc.tolist(), yt.tolist(), ycols.tolist(), strict=True):
+        m.y.setdefault(c, []).append((t, v))
+    qcols = np.array(b.cols([f"q_{p}" for p in sched_ps.tolist()]))
+    m.q.update(zip(sched_ps.tolist(), qcols.tolist(), strict=True))
+    # q[p] + Σ_t y[c, t] <= 1
+    y_of_p = ycol[pc]
+    rr, tt = np.nonzero(y_of_p >= 0)
+    n_sp = len(sched_ps)
+    b.rows(np.concatenate([np.arange(n_sp), rr]), np.concatenate([qcols, y_of_p[rr, tt]]),
+           np.ones(n_sp + len(rr)), np.full(n_sp, -math.inf), np.ones(n_sp))
+    _completion_spending(build, sched_ps, ycol, qcols)
+
+
+def _completion_spending(build: ModelBuild, sched_ps: np.ndarray, ycol: np.ndarray, qcols: np.ndarray) -> None:
+    """Completing in year ``e``, project ``p`` spends in ``e - lead + 1 … e``; funded alone, at the end."""
+    inst = build.inst
+    pc = inst.proj_commune[sched_ps]
+    lead = inst.proj_lead[sched_ps]
+    share = MONEY * inst.proj_cost[sched_ps] / lead
+    cls = inst.proj_class[sched_ps]
+    for e in range(inst.n_years):
+        has = ycol[pc, e] >= 0
+        for k in range(int(lead.max())):
+            sel = has & (k < lead)
+            build.spend.block(cls[sel], pc[sel], e - k, ycol[pc[sel], e], share[sel])
+    for k in range(int(lead.max())):
+        sel = k < lead
+        build.spend.block(cls[sel], pc[sel], inst.n_years - 1 - k, qcols[sel], share[sel])
+
+
+# ----- tiers, district units, villages ---------------------------------------------------------------
+
+
+def define_tiers(build: ModelBuild) -> None:
+    """Start-year binaries of each commune's advanced (``adv``) and model (``mod``) upgrades.
+
+    An upgrade needs the commune NTM at the horizon (model: advanced too), and it
+    finishes no earlier than the year the commune reaches NTM.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    if not build.need_tiers:
+        return
+    inst, b, m = build.inst, build.b, build.m
+    for c in range(inst.n_communes):
+        if c in build.forbid_c:
+            continue
+        ze, ze_k = m._z_end_cols(c)
+        if not ze and ze_k == 0.0:
+            continue
+        _tier_upgrade(build, c, "adv", inst.base_adv, inst.adv_cost, inst.adv_lead)
+        _tier_upgrade(build, c, "mod", inst.base_model, inst.model_cost, inst.model_lead)
+        if c in m.adv:
+            cols = [v for _, v in m.adv[c]]
+            b.row(cols + ze, [1.0] * len(cols) + [-1.0] * len(ze), -math.inf, ze_k)
+        if c in m.mod:
+            cols = [v for _, v in m.mod[c]]
+            adv, adv_k = m._adv_cols(c)
+            b.row(cols + adv, [1.0] * len(cols) + [-1.0] * len(adv), -math.inf, adv_k)
+
+
+def _tier_upgrade(build: ModelBuild, c: int, kind: str, base: np.ndarray, cost: np.ndarray, lead: int) -> None:
+    """Columns of one upgrade (block ``kind``) of commune ``c``, with its money and NTM-year rows."""
+    inst, b = build.inst, build.b
+    if base[c]:
+        return
+    if inst.absorption is not None and cost[c] / lead > inst.absorption + 1e-9:
+        return
+    starts = [s for s in build.years if s + lead - 1 <= inst.horizon_end]
+    if build.late[c]:
+        starts = starts[-1:]  # spending later never hurts: start as late as possible
+    if not starts:
+        return
+    cols = b.cols([f"{kind}_{c}_{s}" for s in starts])
+    build.m.blocks[kind].cols[c] = list(zip(starts, cols, strict=True))
+    for s, v in zip(starts, cols, strict=True):
+        build.spend.add(int(inst.commune_upgrade_class[c]), c,
+                        [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * float(cost[c]) / lead)
+        # an upgrade finishes no earlier than the year the commune reaches NTM
+        by, by_k = build.m._ntm_by_cols(c, inst.year_index(s + lead - 1))
+        if by_k < 1.0:
+            b.row([v, *by], [1.0] + [-1.0] * len(by), -math.inf, by_k)
+
+
+def define_district_units(build: ModelBuild) -> None:
+    """District units ``w[d]``, district NTM projects ``dx`` and advanced-district projects ``dax``.
+
+    A district unit needs every member commune NTM, enough advanced communes, and its
+    own NTM project unless already recognised; an advanced district needs the unit and
+    enough advanced and model communes.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    if not build.need_tiers:
+        return
+    for d, members in enumerate(build.inst.district_members):
+        if len(members) == 0:
+            continue
+        _district_unit(build, d, [int(c) for c in members])
+
+
+def _district_unit(build: ModelBuild, d: int, members: list[int]) -> None:
+    """Columns and rows of district ``d``."""
+    inst, b, m = build.inst, build.b, build.m
+    inf = math.inf
+    zes = [m._z_end_cols(c) for c in members]
+    w = b.col(f"w_{d}", 0.0, 0.0 if any(not ze and k == 0.0 for ze, k in zes) else 1.0)
+    m.w[d] = w
+    for ze, _ in zes:
+        if ze:
+            b.row([w, *ze], [1.0] + [-1.0] * len(ze), -inf, 0.0)
+    adv, adv_k = _total([m._adv_cols(c) for c in members])
+    b.row(adv + [w], [1.0] * len(adv) + [-float(inst.district_need_adv[d])], -adv_k, inf)
+    if not inst.district_recognised[d]:
+        m.dx[d] = dx = _district_project(build, d, "dx", MONEY * float(inst.district_cost[d]))
+        b.row([v for _, v in dx] + [w], [1.0] * len(dx) + [-1.0], 0.0, 0.0)
+    # advanced district
+    m.dax[d] = wa = _district_project(build, d, "dax", MONEY * float(inst.district_adv_cost[d]))
+    wa_cols = [v for _, v in wa]
+    b.row(wa_cols + [w], [1.0] * len(wa_cols) + [-1.0], -inf, 0.0)
+    b.row(adv + wa_cols, [1.0] * len(adv) + [-float(inst.district_need_adv2[d])] * len(wa_cols), -adv_k, inf)
+    mod, mod_k = _total([m._model_cols(c) for c in members])
+    b.row(mod + wa_cols, [1.0] * len(mod) + [-float(inst.district_need_model2[d])] * len(wa_cols), -mod_k, inf)
+
+
+def _district_project(build: ModelBuild, d: int, prefix: str, cost: float) -> list[tuple[int, int]]:
+    """Start-year options of one district project (last year only when ``late_districts``)."""
+    inst = build.inst
+    d_years = build.years[-1:] if build.m.late_districts else build.years
+    cols = build.b.cols([f"{prefix}_{d}_{s}" for s in d_years])
+    for s, v in zip(d_years, cols, strict=True):
+        build.spend.add(int(inst.district_upgrade_class[d]), -1, [inst.year_index(s)], v, cost)
+    build.b.row(cols, 1.0, -math.inf, 1.0)
+    return list(zip(d_years, cols, strict=True))
+
+
+def define_villages(build: ModelBuild) -> None:
+    """New NTM villages ``vn[c, t]`` and model villages ``vm[c, t]`` (when a village target is enforced).
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    if not build.villages_on:
+        return
+    for c in range(build.inst.n_communes):
+        if c not in build.forbid_c:
+            _commune_villages(build, c)
+
+
+def _commune_villages(build: ModelBuild, c: int) -> None:
+    """Village columns of commune ``c``: no more new villages than it has, model ones among NTM ones."""
+    inst, b, m = build.inst, build.b, build.m
+    room = int(inst.villages[c] - inst.villages_ntm[c])
+    model_room0 = int(inst.villages_ntm[c] - inst.villages_model[c])
+    if room <= 0 and model_room0 <= 0:
+        return
+    vns: list[int] = []
+    vms: list[int] = []
+    unit_class = int(inst.commune_upgrade_class[c])
+    for t in ([inst.n_years - 1] if build.late[c] else range(inst.n_years)):  # late communes: all in the last year
+        vn = b.col(f"vn_{c}_{t}", 0.0, max(room, 0))
+        vm = b.col(f"vm_{c}_{t}", 0.0, max(room + model_room0, 0))
+        m.vn[(c, t)], m.vm[(c, t)] = vn, vm
+        vns.append(vn)
+        vms.append(vm)
+        build.spend.add(unit_class, c, [t], vn, MONEY * float(inst.village_ntm_cost[c]))
+        build.spend.add(unit_class, c, [t], vm, MONEY * float(inst.village_model_cost[c]))
+        b.row(vms + vns, [1.0] * len(vms) + [-1.0] * len(vns), -math.inf, model_room0)
+    b.row(vns, 1.0, -math.inf, room)
+
+
+# ----- money ------------------------------------------------------------------------------------------
+
+
+def define_money_flows(build: ModelBuild) -> None:
+    """Money ``u[f, g, t]`` from each source to each class and year, and the class balance.
+
+    One row per class and year: ``Σ_f u[f, g, t] - spend[g, t] = committed spend[g, t]``.
+
+    Parameters
+    ----------
+    build
+        The model being built (its spending is complete: every column step has run).
+    """
+    inst, b = build.inst, build.b
+    n_t = inst.n_years
+    build.spent = sg, _, st, scol, sv = build.spend.arrays()
+    u_f = np.array([f for cls in inst.classes for _t in range(n_t) for f in cls], dtype=np.int64)
+    u_g = np.array([g for g, cls in enumerate(inst.classes) for _t in range(n_t) for _f in cls], dtype=np.int64)
+    u_t = np.array([t for cls in inst.classes for t in range(n_t) for _f in cls], dtype=np.int64)
+    u_cols = np.array(b.cols([f"u_{f}_{g}_{t}" for f, g, t in zip(u_f.tolist(), u_g.tolist(), u_t.tolist(),
+                                                                    strict=True)], 0.0, math.inf, integer=False),
+                      dtype=np.int64)
+    build.m.u.update(zip(zip(u_f.tolist(), u_g.tolist(), u_t.tolist(), strict=True), u_cols.tolist(), strict=True))
+    build.u_source, build.u_year, build.u_cols = u_f, u_t, u_cols
+    b.rows(np.concatenate([u_g * n_t + u_t, sg * n_t + st]), np.concatenate([u_cols, scol]),
+           np.concatenate([np.ones(len(u_cols)), -sv]), build.class_const.ravel(), build.class_const.ravel())
+
+
+def define_budget_envelopes(build: ModelBuild) -> None:
+    """Each source's envelope per year, cumulative when money carries over.
+
+    Parameters
+    ----------
+    build
+        The model being built (after :func:`define_money_flows`).
+    """
+    inst = build.inst
+    n_t, n_f = inst.n_years, len(inst.sources)
+    u_f, u_t, u_cols = build.u_source, build.u_year, build.u_cols
+    rr, cc = [], []
+    for t in range(n_t):
+        sel = u_t <= t if inst.carry_over else u_t == t
+        rr.append(u_f[sel] * n_t + t)
+        cc.append(u_cols[sel])
+    money = MONEY * inst.budget
+    rhs = np.cumsum(money, axis=1) if inst.carry_over else money
+    build.b.rows(np.concatenate(rr), np.concatenate(cc), np.ones(sum(len(x) for x in cc)),
+                 np.full(n_f * n_t, -math.inf), rhs.ravel())
+
+
+def define_absorption(build: ModelBuild) -> None:
+    """A commune's spending per year within the absorption limit, if there is one.
+
+    One row per commune and year with spending, but none for late communes: they can
+    never exceed it.
+
+    Parameters
+    ----------
+    build
+        The model being built (after :func:`define_money_flows`).
+    """
+    inst = build.inst
+    if inst.absorption is None:
+        return
+    n_t = inst.n_years
+    _, sc, st, scol, sv = build.spent
+    keep = (sc >= 0) & ~build.late[np.maximum(sc, 0)]
+    keys, local = np.unique(sc[keep] * n_t + st[keep], return_inverse=True)
+    build.b.rows(local, scol[keep], sv[keep], np.full(len(keys), -math.inf),
+                 MONEY * inst.absorption - build.commune_const[keys // n_t, keys % n_t])
+
+
+def define_district_shares(build: ModelBuild) -> None:
+    """Each district's floor on its share of all the money the plan spends.
+
+    Parameters
+    ----------
+    build
+        The model being built (after :func:`define_money_flows`).
+    """
+    inst, m = build.inst, build.m
+    if not inst.district_floor:
+        return
+    _, sc, _, scol, sv = build.spent
+    total_spend = LinExpr.of(build.u_cols)
+    for d, floor in inst.district_floor.items():
+        members = inst.district_members[d]
+        mine = np.isin(sc, members)
+        expr = LinExpr.of(scol[mine], sv[mine], float(build.commune_const[members].sum()))
+        for table, cost in ((m.dx, inst.district_cost), (m.dax, inst.district_adv_cost)):
+            expr = expr + LinExpr.of([v for _, v in table.get(d, [])], MONEY * float(cost[d]))
+        build.b.expr_row(expr - total_spend * floor, 0.0, math.inf)
+
+
+# ----- elastic targets and forced locks -------------------------------------------------------------
+
+
+def _elastic(build: ModelBuild, key: str, label: str, achieved: LinExpr, needed: float,
+             weight: float | None = None) -> None:
+    """Add ``achieved + short >= needed`` with a shortfall column."""
+    m = build.m
+    # a shortfall weighs as the share of its target missed (one district unit is all of its
+    # target, one village a hundredth of its): targets in different units add up fairly
+    weight = (1.0 / max(float(needed), 1.0)) if weight is None else weight
+    sh = build.b.col(f"short_{len(m.shortfalls)}", 0.0, math.inf, integer=False)
+    build.b.expr_row(achieved + LinExpr.of([sh]), float(needed), math.inf)
+    m.shortfalls.append(Shortfall(key, label, sh, float(needed), weight, achieved))
+
+
+def _totals(build: ModelBuild) -> tuple[LinExpr, LinExpr, LinExpr]:
+    """Communes NTM, advanced and model at the horizon (computed once, after the tiers)."""
+    if build.totals is None:
+        m, n_c, last = build.m, build.inst.n_communes, build.inst.n_years - 1
+        z_last = [v for (c, t), v in m.z.items() if t == last]
+        ntm_total = LinExpr.of(z_last + m.blocks["y"].columns(), 1.0, float(len(m.ntm_const)))
+        adv_cols, adv_k = _total([m._adv_cols(c) for c in range(n_c)])
+        mod_cols, mod_k = _total([m._model_cols(c) for c in range(n_c)])
+        build.totals = (ntm_total, LinExpr.of(adv_cols, 1.0, adv_k), LinExpr.of(mod_cols, 1.0, mod_k))
+    return build.totals
+
+
+def define_locks(build: ModelBuild) -> None:
+    """Forced communes and projects, as elastic rows weighing ``LOCK_WEIGHT``.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, m = build.inst, build.m
+    for c in inst.locks.force_commune:
+        ze, ze_k = m._z_end_cols(c)
+        _elastic(build, f"lock:commune:{inst.communes[c]}", f"locked commune {inst.communes[c]} reaches NTM",
+                 LinExpr.of(ze, 1.0, ze_k), 1.0, LOCK_WEIGHT)
+    for p, year in inst.locks.force_project:
+        opts = [v for s, v in m.x.get(p, []) if year is None or s == year]
+        label = f"locked project {inst.communes[inst.proj_commune[p]]} {inst.criteria[inst.proj_criterion[p]]}"
+        _elastic(build, f"lock:project:{p}", label,
+                 LinExpr.of(opts, 1.0, float(inst.proj_committed_start[p] >= 0)), 1.0, LOCK_WEIGHT)
+
+
+def define_count_targets(build: ModelBuild) -> None:
+    """Enforced counts: communes NTM, advanced, model, district units, new villages.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, m, enforced, targets = build.inst, build.m, build.enforced, build.inst.targets
+    ntm_total, all_adv, all_model = _totals(build)
+    for name, label, expr in (("communes_ntm", "communes NTM", ntm_total), ("advanced", "advanced communes", all_adv),
+                              ("model", "model communes", all_model)):
+        if name in enforced and getattr(targets, name) is not None:
+            _elastic(build, name, label, expr, getattr(targets, name))
+    if "district_units" in enforced:
+        for d in targets.district_units:
+            _elastic(build, f"district_units:{inst.districts[d]}", f"district unit {inst.districts[d]}",
+                     LinExpr.of([m.w[d]] if d in m.w else []), 1.0)
+    if "advanced_districts" in enforced:
+        for d in targets.advanced_districts:
+            _elastic(build, f"advanced_districts:{inst.districts[d]}", f"advanced district {inst.districts[d]}",
+                     LinExpr.of([v for _, v in m.dax.get(d, [])]), 1.0)
+    for name, label, block in (("villages_ntm", "new NTM villages", "vn"),
+                               ("villages_model", "new model villages", "vm")):
+        if name in enforced and getattr(targets, name) is not None:
+            _elastic(build, name, label, LinExpr.of(m.blocks[block].columns()), getattr(targets, name))
+
+
+def _funded(m: PlanModel, p: int) -> tuple[list[int], list[float]]:
+    """Project ``p`` funded (it then finishes within the horizon)."""
+    if p in m.q:
+        ys = [v for _, v in m.y[int(m.inst.proj_commune[p])]]
+        return ys + [m.q[p]], [1.0] * (len(ys) + 1)
+    xs = [v for _, v in m.x.get(p, [])]
+    return xs, [1.0] * len(xs)
+
+
+def _criteria_met_end(build: ModelBuild, c: int) -> tuple[list[int], list[float], float]:
+    """Criteria commune ``c`` meets at the horizon: columns, coefficients, constant."""
+    inst, m = build.inst, build.m
+    ps = [int(p) for p in inst.projects_of[c]]
+    base_met = inst.base_criteria_met
+    if c in m.y:
+        ys = [v for _, v in m.y[c]]
+        return (ys + [m.q[p] for p in ps], [float(len(ps))] * len(ys) + [1.0] * len(ps),
+                float(base_met[c]))
+    xs = [v for p in ps for _, v in m.x.get(p, [])]
+    last = inst.n_years - 1
+    return xs, [1.0] * len(xs), float(base_met[c]) + sum(build.done_const.get((p, last), 0.0) for p in ps)
+
+
+def define_criteria_targets(build: ModelBuild) -> None:
+    """Enforced criteria: a minimum per commune, an average, communes meeting a criterion.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, enforced, targets = build.inst, build.enforced, build.inst.targets
+    base_met = inst.base_criteria_met
+    last = inst.n_years - 1
+    if "min_criteria" in enforced and targets.min_criteria is not None:
+        for c in range(inst.n_communes):
+            if base_met[c] < targets.min_criteria:
+                _elastic(build, f"min_criteria:{inst.communes[c]}", f"commune {inst.communes[c]} ≥ "
+                         f"{targets.min_criteria} criteria", LinExpr.of(*_criteria_met_end(build, c)),
+                         targets.min_criteria)
+    if "avg_criteria" in enforced and targets.avg_criteria_total is not None:
+        parts = [_criteria_met_end(build, c) for c in range(inst.n_communes)]
+        _elastic(build, "avg_criteria", f"average {targets.avg_criteria} criteria per commune",
+                 LinExpr.of([v for cols, _, _ in parts for v in cols], [a for _, vals, _ in parts for a in vals],
+                            sum(k for _, _, k in parts)), targets.avg_criteria_total)
+    if "criterion_communes" in enforced:
+        for k, need in targets.criterion_communes.items():
+            ps = np.flatnonzero(inst.proj_criterion == k).tolist()
+            parts = [_funded(build.m, p) for p in ps]
+            const = float(inst.base_met[:, k].sum()) + sum(build.done_const.get((p, last), 0.0) for p in ps)
+            _elastic(build, f"criterion_communes:{inst.criteria[k]}", f"communes meeting {inst.criteria[k]}",
+                     LinExpr.of([v for cols, _ in parts for v in cols], [a for _, vals in parts for a in vals],
+                                const), need)
+
+
+# ----- objectives --------------------------------------------------------------------------------
+
+
+def define_objective_stages(build: ModelBuild) -> None:
+    """The stage objectives, in lexicographic order: targets first, then the mode's stages.
+
+    Min-cost: cost, funding gap, gap as late as it can be. Max-achievement: the
+    scenario's order, or one weighted stage when the scenario sets weights.
+
+    Parameters
+    ----------
+    build
+        The model being built (every column is in).
+    """
+    inst, m = build.inst, build.m
+    if m.shortfalls:
+        m.stages["targets"] = (LinExpr.of([s.var for s in m.shortfalls], [s.weight for s in m.shortfalls]), False)
+    if build.mode == "min-cost":
+        n_t = inst.n_years
+        m.stages["cost"] = (LinExpr.of(build.u_cols), False)
+        gap_cols = [(t, v) for (f, _, t), v in m.u.items() if f == inst.gap_source]
+        m.stages["gap"] = (LinExpr.of([v for _, v in gap_cols]), False)
+        # the same gap, asked for as late as it can be (money raised early sits idle)
+        m.stages["gap_timing"] = (LinExpr.of([v for _, v in gap_cols], [float(n_t - t) for t, _ in gap_cols]), False)
+        return
+    exprs = _achievement_exprs(build)
+    stage_weights = inst.scenario.objective.weights
+    if stage_weights:
+        combo = LinExpr.const(0.0)
+        for name, wgt in stage_weights.items():
+            expr, maximize = exprs[name]
+            combo = combo + expr * (wgt if maximize else -wgt)
+        m.stages["weighted"] = (combo, True)
+    else:
+        for name in inst.scenario.objective.order:
+            m.stages[name] = exprs[name]
+
+
+def _achievement_exprs(build: ModelBuild) -> dict[str, tuple[LinExpr, bool]]:
+    """Every max-achievement stage's objective and sense."""
+    inst, m = build.inst, build.m
+    n_t = inst.n_years
+    ntm_total, all_adv, all_model = _totals(build)
+    y_all = m.blocks["y"].columns()
+    district_expr = LinExpr.of(m.blocks["w"].columns() + m.blocks["dax"].columns())
+    # criteria met is Σ x; a commune in y form that completes counts all its projects
+    n_proj = np.bincount(inst.proj_commune, minlength=inst.n_communes)
+    x_all = m.blocks["x"].columns()
+    criteria_expr = LinExpr.of(x_all + y_all + m.blocks["q"].columns(),
+                               [1.0] * len(x_all) + [float(n_proj[c]) for c, opts in m.y.items() for _ in opts]
+                               + [1.0] * len(m.q))
+    # earliness is Σ z; completing in year t counts every year from t to the horizon
+    earliness = LinExpr.of(m.blocks["z"].columns() + y_all,
+                           [1.0] * len(m.z) + [float(n_t - t) for opts in m.y.values() for t, _ in opts])
+    return {
+        "communes_ntm": (ntm_total, True),
+        "expected_communes": (_expected(m, build.weights), True),
+        "district_units": (district_expr, True),
+        "tiers": (all_adv + all_model, True),
+        "criteria_met": (criteria_expr, True),
+        "earliness": (earliness, True),
+        "cost": (LinExpr.of(build.u_cols), False),
+    }
+
+
+def _finish(build: ModelBuild) -> PlanModel:
+    """Join the collected columns and rows into the model's arrays (one matrix, loaded in one call)."""
+    m, b = build.m, build.b
+    m.col_lb = np.array(b.lb)
+    m.col_ub = np.array(b.ub)
+    m.col_int = np.array(b.integer, dtype=bool)
+    m.col_names = b.names
+    m.matrix = b.matrix()
+    m.row_lo = np.array(b.lo, dtype=float)
+    m.row_hi = np.array(b.hi, dtype=float)
+    return m
+
+
+# The steps in model order: each adds its columns and rows after the previous ones', so the
+# order fixes the column and row order (money needs every spending column first; the
+# objectives need every column).
+DEFINE_STEPS: tuple[Callable[[ModelBuild], None], ...] = (
+    define_project_starts, define_commune_completion, define_dominance, define_completion_years,
+    define_tiers, define_district_units, define_villages,
+    define_money_flows, define_budget_envelopes, define_absorption, define_district_shares,
+    define_locks, define_count_targets, define_criteria_targets,
+    define_objective_stages,
+)
+
+
 def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | None = None) -> PlanModel:
     """Build the model for an instance.
 
@@ -454,444 +1312,10 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
         :func:`ntm_sim.simulate.success_weights`); needed for the ``expected_communes``
         stage, which maximises their sum (earlier completion weighs more).
     """
-    mode = mode or inst.scenario.mode
-    b = _Builder()
-    spend = _Spend()
-    years = [int(y) for y in inst.years]
-    n_t, last, end = inst.n_years, inst.n_years - 1, inst.horizon_end
-    n_c = inst.n_communes
-    inf = math.inf
-    projects_of = inst.projects_of
-    targets = inst.targets
-    enforced = set(inst.scenario.targets.named()) if mode == "min-cost" else set(inst.scenario.enforce)
-    locks = inst.locks
-    forbid_c = set(locks.forbid_commune)
-    forbid_p = {p for p, y in locks.forbid_project if y is None}
-    forbid_py = {(p, y) for p, y in locks.forbid_project if y is not None}
-    forbid_cy = set(locks.forbid_commune_year)
-    dominance = inst.carry_over and inst.absorption is None
-    villages_on = bool({"villages_ntm", "villages_model"} & enforced)
-    late = late_communes(inst, mode, villages_on)
-    # communes in y/q form: late, and nothing ties one of their projects to a year
-    locked = np.zeros(n_c, dtype=bool)
-    for p in forbid_p | {p for p, _ in forbid_py} | {p for p, _ in locks.force_project}:
-        locked[inst.proj_commune[p]] = True
-    for c, _ in forbid_cy:
-        locked[c] = True
-    locked[list(forbid_c)] = True
-    np.logical_or.at(locked, inst.proj_commune, inst.proj_committed_start >= 0)
-    np.logical_or.at(locked, inst.proj_commune, inst.proj_lead > n_t)
-    has_projects = np.bincount(inst.proj_commune, minlength=n_c) > 0
-    sched = late & ~locked & has_projects
-    m = PlanModel(inst=inst, mode=mode, col_lb=np.zeros(0), col_ub=np.zeros(0), col_int=np.zeros(0, dtype=bool),
-                  col_names=[], matrix=sp.csr_matrix((0, 0)), row_lo=np.zeros(0), row_hi=np.zeros(0),
-                  late=late, late_districts=inst.carry_over and _monotone(inst, mode))
-    m.ntm_const = {c: True for c in range(n_c) if not has_projects[c]}
-
-    # ----- criteria projects of communes in x form --------------------------------------------
-    class_const = np.zeros((len(inst.classes), n_t))
-    commune_const = np.zeros((n_c, n_t))
-    done_by: dict[tuple[int, int], list[int]] = {}  # (p, t) -> x columns finishing by t
-    done_const: dict[tuple[int, int], float] = {}
-    impossible: set[int] = set()
-    for p in np.flatnonzero(~sched[inst.proj_commune]).tolist():
-        c = int(inst.proj_commune[p])
-        lead = int(inst.proj_lead[p])
-        cost = float(inst.proj_cost[p])
-        g = int(inst.proj_class[p])
-        committed = int(inst.proj_committed_start[p])
-        if committed >= 0:
-            for y in inst.spend_years(committed, lead):
-                class_const[g, inst.year_index(y)] += MONEY * cost / lead
-                commune_const[c, inst.year_index(y)] += MONEY * cost / lead
-            for t, y in enumerate(years):
-                if committed + lead - 1 <= y:
-                    done_const[(p, t)] = 1.0
-            continue
-        opts = []
-        if c not in forbid_c and p not in forbid_p:
-            for s in inst.start_years(p):
-                if (p, s) in forbid_py or (c, s) in forbid_cy:
-                    continue
-                if inst.absorption is not None and cost / lead > inst.absorption + 1e-9:
-                    continue
-                v = b.col(f"x_{p}_{s}")
-                opts.append((s, v))
-                spend.add(g, c, [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * cost / lead)
-                for t, y in enumerate(years):
-                    if s + lead - 1 <= y:
-                        done_by.setdefault((p, t), []).append(v)
-        if not opts:
-            impossible.add(p)
-        else:
-            m.x[p] = opts
-            b.row([v for _, v in opts], 1.0, -inf, 1.0)
-
-    # ----- communes NTM by year (x form) ---------------------------------------------------------
-    for c in np.flatnonzero(~sched & has_projects).tolist():
-        ps = [int(p) for p in projects_of[c]]
-        if c in forbid_c or any(p in impossible for p in ps):
-            continue
-        for t in range(n_t):
-            # the commune cannot be NTM before its slowest project can finish
-            if any(done_const.get((p, t), 0.0) == 0.0 and not done_by.get((p, t)) for p in ps):
-                continue
-            v = b.col(f"z_{c}_{t}")
-            m.z[(c, t)] = v
-            for p in ps:
-                if done_const.get((p, t), 0.0) >= 1.0:
-                    continue
-                xs = done_by[(p, t)]
-                b.row([v, *xs], [1.0] + [-1.0] * len(xs), -inf, 0.0)
-
-    # ----- dominance: with carry-over and no absorption limit, spending later never hurts, so
-    # every project may finish exactly when its commune does (or at the horizon): this removes
-    # schedules that differ only in when money sits idle, and speeds up every stage.
-    if dominance:
-        for p in m.x:
-            c = int(inst.proj_commune[p])
-            for t in range(last):
-                done = done_by.get((p, t))
-                if not done:
-                    continue
-                z = m.z.get((c, t))
-                if z is None:
-                    b.row(list(done), 1.0, -inf, 0.0)
-                else:
-                    b.row([*done, z], [1.0] * len(done) + [-1.0], -inf, 0.0)
-
-    # ----- communes in y/q form: one binary per completion year, one per project funded
-    # without completing the commune (it then finishes at the horizon) ------------------------------
-    sched_ps = np.flatnonzero(sched[inst.proj_commune])
-    if len(sched_ps):
-        pc = inst.proj_commune[sched_ps]
-        lead = inst.proj_lead[sched_ps]
-        share = MONEY * inst.proj_cost[sched_ps] / lead
-        cls = inst.proj_class[sched_ps]
-        max_lead = np.zeros(n_c, dtype=int)
-        np.maximum.at(max_lead, pc, lead)
-        sched_c = np.flatnonzero(sched)
-        first = max_lead[sched_c] - 1  # first year index in which the commune can complete
-        yc = np.repeat(sched_c, n_t - first)
-        yt = np.concatenate([np.arange(f, n_t) for f in first])
-        ycols = np.array(b.cols([f"y_{c}_{t}" for c, t in zip(yc.tolist(), yt.tolist(), strict=True)]))
-        ycol = np.full((n_c, n_t), -1, dtype=np.int64)
-        ycol[yc, yt] = ycols
-        for c, t, v in zip(yc.tolist(), yt.tolist(), ycols.tolist(), strict=True):
-            m.y.setdefault(c, []).append((t, v))
-        qcols = np.array(b.cols([f"q_{p}" for p in sched_ps.tolist()]))
-        m.q = dict(zip(sched_ps.tolist(), qcols.tolist(), strict=True))
-        # q[p] + Σ_t y[c, t] <= 1
-        y_of_p = ycol[pc]
-        rr, tt = np.nonzero(y_of_p >= 0)
-        n_sp = len(sched_ps)
-        b.rows(np.concatenate([np.arange(n_sp), rr]), np.concatenate([qcols, y_of_p[rr, tt]]),
-               np.ones(n_sp + len(rr)), np.full(n_sp, -inf), np.ones(n_sp))
-        # money: completing in year e, project p spends in e - lead + 1 … e; funded alone, at the end
-        for e in range(n_t):
-            has = ycol[pc, e] >= 0
-            for k in range(int(lead.max())):
-                sel = has & (k < lead)
-                spend.block(cls[sel], pc[sel], e - k, ycol[pc[sel], e], share[sel])
-        for k in range(int(lead.max())):
-            sel = k < lead
-            spend.block(cls[sel], pc[sel], last - k, qcols[sel], share[sel])
-
-    # ----- commune expressions as (columns, constant), every coefficient 1 ----------------------
-    def z_end(c: int) -> tuple[list[int], float]:
-        if m.ntm_const.get(c):
-            return [], 1.0
-        if c in m.y:
-            return [v for _, v in m.y[c]], 0.0
-        v = m.z.get((c, last))
-        return ([v], 0.0) if v is not None else ([], 0.0)
-
-    def adv_of(c: int) -> tuple[list[int], float]:
-        return z_end(c) if inst.base_adv[c] else ([v for _, v in m.adv.get(c, [])], 0.0)
-
-    def model_of(c: int) -> tuple[list[int], float]:
-        return adv_of(c) if inst.base_model[c] else ([v for _, v in m.mod.get(c, [])], 0.0)
-
-    def total(parts: list[tuple[list[int], float]]) -> tuple[list[int], float]:
-        return [v for cols, _ in parts for v in cols], sum(k for _, k in parts)
-
-    def ntm_by(c: int, t: int) -> tuple[list[int], float]:
-        """Commune ``c`` NTM by the end of year index ``t`` (columns, constant)."""
-        if m.ntm_const.get(c) or inst.base_ntm[c]:
-            return [], 1.0
-        if c in m.y:
-            return [v for tt, v in m.y[c] if tt <= t], 0.0
-        v = m.z.get((c, t))
-        return ([v], 0.0) if v is not None else ([], 0.0)
-
-    # ----- tiers ------------------------------------------------------------------------------
-    need_tiers = ("tiers" in inst.scenario.objective.order or bool({"advanced", "model", "district_units",
-                  "advanced_districts"} & enforced) or any(inst.district_need_adv > 0))
-    if need_tiers:
-        for c in range(n_c):
-            if c in forbid_c:
-                continue
-            ze, ze_k = z_end(c)
-            if not ze and ze_k == 0.0:
-                continue
-            for kind, base, cost, lead, table in (
-                ("adv", inst.base_adv, inst.adv_cost, inst.adv_lead, m.adv),
-                ("mod", inst.base_model, inst.model_cost, inst.model_lead, m.mod),
-            ):
-                if base[c]:
-                    continue
-                if inst.absorption is not None and cost[c] / lead > inst.absorption + 1e-9:
-                    continue
-                starts = [s for s in years if s + lead - 1 <= end]
-                if late[c]:
-                    starts = starts[-1:]  # spending later never hurts: start as late as possible
-                if not starts:
-                    continue
-                cols = b.cols([f"{kind}_{c}_{s}" for s in starts])
-                table[c] = list(zip(starts, cols, strict=True))
-                for s, v in zip(starts, cols, strict=True):
-                    spend.add(int(inst.commune_upgrade_class[c]), c,
-                              [inst.year_index(y) for y in inst.spend_years(s, lead)], v, MONEY * float(cost[c]) / lead)
-                    # an upgrade finishes no earlier than the year the commune reaches NTM
-                    by, by_k = ntm_by(c, inst.year_index(s + lead - 1))
-                    if by_k < 1.0:
-                        b.row([v, *by], [1.0] + [-1.0] * len(by), -inf, by_k)
-            if c in m.adv:
-                cols = [v for _, v in m.adv[c]]
-                b.row(cols + ze, [1.0] * len(cols) + [-1.0] * len(ze), -inf, ze_k)
-            if c in m.mod:
-                cols = [v for _, v in m.mod[c]]
-                adv, adv_k = adv_of(c)
-                b.row(cols + adv, [1.0] * len(cols) + [-1.0] * len(adv), -inf, adv_k)
-
-    # ----- district units -------------------------------------------------------------------
-    if need_tiers:
-        d_years = years[-1:] if m.late_districts else years
-
-        def district_project(d: int, prefix: str, cost: float) -> list[tuple[int, int]]:
-            cols = b.cols([f"{prefix}_{d}_{s}" for s in d_years])
-            for s, v in zip(d_years, cols, strict=True):
-                spend.add(int(inst.district_upgrade_class[d]), -1, [inst.year_index(s)], v, cost)
-            b.row(cols, 1.0, -inf, 1.0)
-            return list(zip(d_years, cols, strict=True))
-
-        for d, members in enumerate(inst.district_members):
-            if len(members) == 0:
-                continue
-            zes = [z_end(int(c)) for c in members]
-            w = b.col(f"w_{d}", 0.0, 0.0 if any(not ze and k == 0.0 for ze, k in zes) else 1.0)
-            m.w[d] = w
-            for ze, _ in zes:
-                if ze:
-                    b.row([w, *ze], [1.0] + [-1.0] * len(ze), -inf, 0.0)
-            adv, adv_k = total([adv_of(int(c)) for c in members])
-            b.row(adv + [w], [1.0] * len(adv) + [-float(inst.district_need_adv[d])], -adv_k, inf)
-            if not inst.district_recognised[d]:
-                m.dx[d] = district_project(d, "dx", MONEY * float(inst.district_cost[d]))
-                b.row([v for _, v in m.dx[d]] + [w], [1.0] * len(m.dx[d]) + [-1.0], 0.0, 0.0)
-            # advanced district
-            m.dax[d] = wa = district_project(d, "dax", MONEY * float(inst.district_adv_cost[d]))
-            wa_cols = [v for _, v in wa]
-            b.row(wa_cols + [w], [1.0] * len(wa_cols) + [-1.0], -inf, 0.0)
-            b.row(adv + wa_cols, [1.0] * len(adv) + [-float(inst.district_need_adv2[d])] * len(wa_cols), -adv_k, inf)
-            mod, mod_k = total([model_of(int(c)) for c in members])
-            b.row(mod + wa_cols, [1.0] * len(mod) + [-float(inst.district_need_model2[d])] * len(wa_cols), -mod_k,
-                  inf)
-
-    # ----- villages ------------------------------------------------------------------------------
-    if villages_on:
-        for c in range(n_c):
-            if c in forbid_c:
-                continue
-            room = int(inst.villages[c] - inst.villages_ntm[c])
-            model_room0 = int(inst.villages_ntm[c] - inst.villages_model[c])
-            if room <= 0 and model_room0 <= 0:
-                continue
-            vns: list[int] = []
-            vms: list[int] = []
-            unit_class = int(inst.commune_upgrade_class[c])
-            for t in ([last] if late[c] else range(n_t)):  # late communes: all in the last year
-                vn = b.col(f"vn_{c}_{t}", 0.0, max(room, 0))
-                vm = b.col(f"vm_{c}_{t}", 0.0, max(room + model_room0, 0))
-                m.vn[(c, t)], m.vm[(c, t)] = vn, vm
-                vns.append(vn)
-                vms.append(vm)
-                spend.add(unit_class, c, [t], vn, MONEY * float(inst.village_ntm_cost[c]))
-                spend.add(unit_class, c, [t], vm, MONEY * float(inst.village_model_cost[c]))
-                b.row(vms + vns, [1.0] * len(vms) + [-1.0] * len(vns), -inf, model_room0)
-            b.row(vns, 1.0, -inf, room)
-
-    # ----- money: classes ← sources, budgets, absorption ----------------------------------
-    n_f = len(inst.sources)
-    sg, sc, st, scol, sv = spend.arrays()
-    u_f = np.array([f for cls in inst.classes for _t in range(n_t) for f in cls], dtype=np.int64)
-    u_g = np.array([g for g, cls in enumerate(inst.classes) for _t in range(n_t) for _f in cls], dtype=np.int64)
-    u_t = np.array([t for cls in inst.classes for t in range(n_t) for _f in cls], dtype=np.int64)
-    u_cols = np.array(b.cols([f"u_{f}_{g}_{t}" for f, g, t in zip(u_f.tolist(), u_g.tolist(), u_t.tolist(),
-                                                                    strict=True)], 0.0, inf, integer=False),
-                      dtype=np.int64)
-    m.u = dict(zip(zip(u_f.tolist(), u_g.tolist(), u_t.tolist(), strict=True), u_cols.tolist(), strict=True))
-    # Σ_f u[f, g, t] - spend[g, t] = committed spend[g, t], one row per class and year
-    b.rows(np.concatenate([u_g * n_t + u_t, sg * n_t + st]), np.concatenate([u_cols, scol]),
-           np.concatenate([np.ones(len(u_cols)), -sv]), class_const.ravel(), class_const.ravel())
-    # envelopes per source and year (cumulative with carry-over)
-    rr, cc = [], []
-    for t in range(n_t):
-        sel = u_t <= t if inst.carry_over else u_t == t
-        rr.append(u_f[sel] * n_t + t)
-        cc.append(u_cols[sel])
-    money = MONEY * inst.budget
-    rhs = np.cumsum(money, axis=1) if inst.carry_over else money
-    b.rows(np.concatenate(rr), np.concatenate(cc), np.ones(sum(len(x) for x in cc)), np.full(n_f * n_t, -inf),
-           rhs.ravel())
-    if inst.absorption is not None:
-        # a row per commune and year with spending, but none for communes that cannot exceed it
-        keep = (sc >= 0) & ~late[np.maximum(sc, 0)]
-        keys, local = np.unique(sc[keep] * n_t + st[keep], return_inverse=True)
-        b.rows(local, scol[keep], sv[keep], np.full(len(keys), -inf),
-               MONEY * inst.absorption - commune_const[keys // n_t, keys % n_t])
-
-    # ----- district shares of the money ---------------------------------------------------
-    total_spend = LinExpr.of(u_cols)
-    if inst.district_floor:
-        for d, floor in inst.district_floor.items():
-            members = inst.district_members[d]
-            mine = np.isin(sc, members)
-            expr = LinExpr.of(scol[mine], sv[mine], float(commune_const[members].sum()))
-            for table, cost in ((m.dx, inst.district_cost), (m.dax, inst.district_adv_cost)):
-                expr = expr + LinExpr.of([v for _, v in table.get(d, [])], MONEY * float(cost[d]))
-            b.expr_row(expr - total_spend * floor, 0.0, inf)
-
-    # ----- elastic targets and forced locks ----------------------------------------------------
-    base_met = inst.base_criteria_met
-
-    def funded(p: int) -> tuple[list[int], list[float]]:
-        """Project ``p`` funded (it then finishes within the horizon)."""
-        if p in m.q:
-            ys = [v for _, v in m.y[int(inst.proj_commune[p])]]
-            return ys + [m.q[p]], [1.0] * (len(ys) + 1)
-        xs = [v for _, v in m.x.get(p, [])]
-        return xs, [1.0] * len(xs)
-
-    def criteria_met_end(c: int) -> tuple[list[int], list[float], float]:
-        ps = [int(p) for p in projects_of[c]]
-        if c in m.y:
-            ys = [v for _, v in m.y[c]]
-            return (ys + [m.q[p] for p in ps], [float(len(ps))] * len(ys) + [1.0] * len(ps),
-                    float(base_met[c]))
-        xs = [v for p in ps for _, v in m.x.get(p, [])]
-        return xs, [1.0] * len(xs), float(base_met[c]) + sum(done_const.get((p, last), 0.0) for p in ps)
-
-    def elastic(key: str, label: str, achieved: LinExpr, needed: float, weight: float | None = None) -> None:
-        # a shortfall weighs as the share of its target missed (one district unit is all of its
-        # target, one village a hundredth of its): targets in different units add up fairly
-        weight = (1.0 / max(float(needed), 1.0)) if weight is None else weight
-        sh = b.col(f"short_{len(m.shortfalls)}", 0.0, inf, integer=False)
-        b.expr_row(achieved + LinExpr.of([sh]), float(needed), inf)
-        m.shortfalls.append(Shortfall(key, label, sh, float(needed), weight, achieved))
-
-    z_last = [v for (c, t), v in m.z.items() if t == last]
-    y_all = [v for opts in m.y.values() for _, v in opts]
-    ntm_total = LinExpr.of(z_last + y_all, 1.0, float(len(m.ntm_const)))
-    adv_cols, adv_k = total([adv_of(c) for c in range(n_c)])
-    all_adv = LinExpr.of(adv_cols, 1.0, adv_k)
-    mod_cols, mod_k = total([model_of(c) for c in range(n_c)])
-    all_model = LinExpr.of(mod_cols, 1.0, mod_k)
-    for c in locks.force_commune:
-        ze, ze_k = z_end(c)
-        elastic(f"lock:commune:{inst.communes[c]}", f"locked commune {inst.communes[c]} reaches NTM",
-                LinExpr.of(ze, 1.0, ze_k), 1.0, LOCK_WEIGHT)
-    for p, year in locks.force_project:
-        opts = [v for s, v in m.x.get(p, []) if year is None or s == year]
-        label = f"locked project {inst.communes[inst.proj_commune[p]]} {inst.criteria[inst.proj_criterion[p]]}"
-        elastic(f"lock:project:{p}", label, LinExpr.of(opts, 1.0, float(inst.proj_committed_start[p] >= 0)), 1.0,
-                LOCK_WEIGHT)
-    if "communes_ntm" in enforced and targets.communes_ntm is not None:
-        elastic("communes_ntm", "communes NTM", ntm_total, targets.communes_ntm)
-    if "advanced" in enforced and targets.advanced is not None:
-        elastic("advanced", "advanced communes", all_adv, targets.advanced)
-    if "model" in enforced and targets.model is not None:
-        elastic("model", "model communes", all_model, targets.model)
-    if "district_units" in enforced:
-        for d in targets.district_units:
-            elastic(f"district_units:{inst.districts[d]}", f"district unit {inst.districts[d]}",
-                    LinExpr.of([m.w[d]] if d in m.w else []), 1.0)
-    if "advanced_districts" in enforced:
-        for d in targets.advanced_districts:
-            elastic(f"advanced_districts:{inst.districts[d]}", f"advanced district {inst.districts[d]}",
-                    LinExpr.of([v for _, v in m.dax.get(d, [])]), 1.0)
-    if "villages_ntm" in enforced and targets.villages_ntm is not None:
-        elastic("villages_ntm", "new NTM villages", LinExpr.of(list(m.vn.values())), targets.villages_ntm)
-    if "villages_model" in enforced and targets.villages_model is not None:
-        elastic("villages_model", "new model villages", LinExpr.of(list(m.vm.values())), targets.villages_model)
-    if "min_criteria" in enforced and targets.min_criteria is not None:
-        for c in range(n_c):
-            if base_met[c] < targets.min_criteria:
-                elastic(f"min_criteria:{inst.communes[c]}", f"commune {inst.communes[c]} ≥ "
-                        f"{targets.min_criteria} criteria", LinExpr.of(*criteria_met_end(c)), targets.min_criteria)
-    if "avg_criteria" in enforced and targets.avg_criteria_total is not None:
-        parts = [criteria_met_end(c) for c in range(n_c)]
-        elastic("avg_criteria", f"average {targets.avg_criteria} criteria per commune",
-                LinExpr.of([v for cols, _, _ in parts for v in cols], [a for _, vals, _ in parts for a in vals],
-                           sum(k for _, _, k in parts)), targets.avg_criteria_total)
-    if "criterion_communes" in enforced:
-        for k, need in targets.criterion_communes.items():
-            ps = np.flatnonzero(inst.proj_criterion == k).tolist()
-            parts = [funded(p) for p in ps]
-            const = float(inst.base_met[:, k].sum()) + sum(done_const.get((p, last), 0.0) for p in ps)
-            elastic(f"criterion_communes:{inst.criteria[k]}", f"communes meeting {inst.criteria[k]}",
-                    LinExpr.of([v for cols, _ in parts for v in cols], [a for _, vals in parts for a in vals], const),
-                    need)
-
-    # ----- stage objectives ------------------------------------------------------------------------
-    if m.shortfalls:
-        m.stages["targets"] = (LinExpr.of([s.var for s in m.shortfalls], [s.weight for s in m.shortfalls]), False)
-    if mode == "min-cost":
-        m.stages["cost"] = (total_spend, False)
-        gap_cols = [(t, v) for (f, _, t), v in m.u.items() if f == inst.gap_source]
-        m.stages["gap"] = (LinExpr.of([v for _, v in gap_cols]), False)
-        # the same gap, asked for as late as it can be (money raised early sits idle)
-        m.stages["gap_timing"] = (LinExpr.of([v for _, v in gap_cols], [float(n_t - t) for t, _ in gap_cols]), False)
-    else:
-        district_expr = LinExpr.of(list(m.w.values()) + [v for opts in m.dax.values() for _, v in opts])
-        # criteria met is Σ x; a commune in y form that completes counts all its projects
-        n_proj = np.bincount(inst.proj_commune, minlength=n_c)
-        x_all = [v for opts in m.x.values() for _, v in opts]
-        criteria_expr = LinExpr.of(x_all + y_all + list(m.q.values()),
-                                   [1.0] * len(x_all) + [float(n_proj[c]) for c, opts in m.y.items() for _ in opts]
-                                   + [1.0] * len(m.q))
-        # earliness is Σ z; completing in year t counts every year from t to the horizon
-        earliness = LinExpr.of(list(m.z.values()) + y_all,
-                               [1.0] * len(m.z) + [float(n_t - t) for opts in m.y.values() for t, _ in opts])
-        exprs = {
-            "communes_ntm": (ntm_total, True),
-            "expected_communes": (_expected(m, weights), True),
-            "district_units": (district_expr, True),
-            "tiers": (all_adv + all_model, True),
-            "criteria_met": (criteria_expr, True),
-            "earliness": (earliness, True),
-            "cost": (total_spend, False),
-        }
-        weights = inst.scenario.objective.weights
-        if weights:
-            combo = LinExpr.const(0.0)
-            for name, wgt in weights.items():
-                expr, maximize = exprs[name]
-                combo = combo + expr * (wgt if maximize else -wgt)
-            m.stages["weighted"] = (combo, True)
-        else:
-            for name in inst.scenario.objective.order:
-                m.stages[name] = exprs[name]
-
-    # ----- arrays ------------------------------------------------------------------------------
-    m.col_lb = np.array(b.lb)
-    m.col_ub = np.array(b.ub)
-    m.col_int = np.array(b.integer, dtype=bool)
-    m.col_names = b.names
-    m.matrix = b.matrix()
-    m.row_lo = np.array(b.lo, dtype=float)
-    m.row_hi = np.array(b.hi, dtype=float)
-    return m
+    build = _start(inst, mode or inst.scenario.mode, weights)
+    for define in DEFINE_STEPS:
+        define(build)
+    return _finish(build)
 
 
 def _expected(m: PlanModel, weights: np.ndarray | None) -> LinExpr:

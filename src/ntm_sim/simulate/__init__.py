@@ -26,10 +26,18 @@ from ntm_sim.plan import Decisions, make_plan
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.uncertainty import Range, UncertaintySettings
 
-__all__ = ["BLOCK", "SimulationResult", "UncertaintySettings", "Range", "sample_experiments", "simulate",
-           "success_weights"]
+__all__ = ["BLOCK", "MEMORY_LIMIT", "SimulationResult", "UncertaintySettings", "Range", "memory_estimate",
+           "sample_experiments", "simulate", "success_weights"]
 
 BLOCK = 1000
+# refuse a simulation whose estimate passes this (a fixed figure, so that the same input
+# is accepted or refused on any machine; the suite's machines have 24 GiB)
+MEMORY_LIMIT = 6 * 2**30
+# bytes per draw, project and year while a block runs (measured: Lào Cai, 391 projects,
+# 5 years, 4 plans, 1,000 draws: +110 MB); and copies of each kept outcome (arrays, the
+# tidy table, its CSV text)
+_BLOCK_BYTES = 64
+_KEPT_COPIES = 3
 Sampler = Literal["mc", "lhs", "sobol"]
 SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
                    "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
@@ -160,6 +168,41 @@ class SimulationResult:
         return pd.concat(frames).reset_index()
 
 
+def memory_estimate(inst: Instance, n_plans: int, n_draws: int) -> int:
+    """Bytes a simulation of ``n_plans`` plans over ``n_draws`` draws needs, roughly (an upper estimate).
+
+    One block of draws at a time (draws × projects × years), plus what is kept per plan
+    and draw (outcomes, the tidy table and its text).
+    """
+    per_draw = (len(SCALAR_OUTCOMES) + 2 * inst.n_years + 2 * len(inst.districts) + len(inst.criteria)
+                + len(UncertaintySettings.PARAMETERS) + 8)
+    kept = _KEPT_COPIES * 8 * per_draw * n_draws * max(n_plans, 1)
+    block = _BLOCK_BYTES * min(n_draws, BLOCK) * inst.n_projects * inst.n_years  # plans run one after another
+    return int(kept + block)
+
+
+def check_memory(inst: Instance, n_plans: int, n_draws: int) -> None:
+    """Refuse, before any work, a simulation whose memory estimate passes :data:`MEMORY_LIMIT`.
+
+    Raises
+    ------
+    InputError
+        With the estimate and the limit.
+    """
+    need = memory_estimate(inst, n_plans, n_draws)
+    if need > MEMORY_LIMIT:
+        from ntm_sim.errors import InputError, Problem
+
+        gib = 2**30
+        fits = [n for n in (10**k for k in range(2, 9)) if memory_estimate(inst, n_plans, n) <= MEMORY_LIMIT]
+        most = max(fits, default=0)
+        raise InputError([Problem("draws", f"{n_draws:,} draws of {n_plans} plan(s) would need about "
+                                           f"{need / gib:.1f} GiB of memory, over the limit of "
+                                           f"{MEMORY_LIMIT / gib:.0f} GiB",
+                                  expected=f"fewer draws (about {most:,} fit)" if most else "a smaller instance",
+                                  found=f"{n_draws:,} draws")])
+
+
 def _block_sizes(n_draws: int) -> list[int]:
     full, rest = divmod(n_draws, BLOCK)
     return [BLOCK] * full + ([rest] if rest else [])
@@ -207,6 +250,7 @@ def simulate(
         Called with (draws done, draws in all) after each block.
     """
     settings = settings or UncertaintySettings()
+    check_memory(inst, len(plans), len(experiments) if experiments is not None else n_draws)
     inst = fund_gap(inst, plans)
     if experiments is None:
         experiments = sample_experiments(settings, n_draws, sampler, seed)
