@@ -382,7 +382,7 @@ def test_block_scheduling_does_not_change_numbers(small_plans):
     for b in reversed(range(3)):
         rows = slice(bounds[b], bounds[b + 1])
         params = {name: full.experiments[name].to_numpy()[rows] for name in STRONG.PARAMETERS}
-        alone = _run_block(inst, plans, STRONG, params, 13, b)
+        alone = _run_block(inst, plans, STRONG, 13, (b, params))
         for plan in plans:
             o = alone[plan]
             assert np.array_equal(o.ntm_by_year, full.outcomes[plan]["ntm_by_year"][rows]), (b, plan)

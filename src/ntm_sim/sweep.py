@@ -12,7 +12,6 @@ local run, because each task depends only on its scenario and the seed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 from ntm_sim.dataset import Dataset
 from ntm_sim.io.cells import write_csv
+from ntm_sim.runner import run_tasks
 from ntm_sim.scenario import Scenario
 from ntm_sim.workflow import SolvedScenario, solve_and_simulate, write_run
 
@@ -76,6 +76,11 @@ def _row(run: SolvedScenario) -> dict:
     return row
 
 
+def _solve_task(ds: Dataset, options: dict, scenario: Scenario) -> SolvedScenario:
+    """One scenario of a sweep (a task of :func:`ntm_sim.runner.run_tasks`)."""
+    return solve_and_simulate(ds, scenario, **options)
+
+
 def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: int = 0, sampler: str = "mc",
           time_limit: float | None = None, scheduler: str | None = None, deterministic: bool = False,
           progress: Callable[[int, int], None] | None = None) -> SweepResult:
@@ -102,35 +107,18 @@ def sweep(ds: Dataset, scenarios: list[Scenario], *, draws: int = 1000, seed: in
     names = [sc.name for sc in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ in a sweep: {names}")
-    runs: list[SolvedScenario | None] = [None] * len(scenarios)
-    if scheduler is None:
-        for i, sc in enumerate(scenarios):
-            runs[i] = solve_and_simulate(ds, sc, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,
-                                         deterministic=deterministic)
-            if progress:
-                progress(i + 1, len(scenarios))
-    else:
-        from dask.distributed import as_completed
+    options = {"draws": draws, "seed": seed, "sampler": sampler, "time_limit": time_limit,
+               "deterministic": deterministic}
+    finished = 0
 
-        from ntm_sim.simulate.distributed import _client
+    def scenario_done(_: int) -> None:
+        nonlocal finished
+        finished += 1
+        if progress:
+            progress(finished, len(scenarios))
 
-        client, cluster = _client(scheduler)
-        try:
-            ds_f = client.scatter(ds, broadcast=True)
-            key = uuid.uuid4().hex[:12]
-            futures = [client.submit(solve_and_simulate, ds_f, sc, draws=draws, seed=seed, sampler=sampler,
-                                     time_limit=time_limit, deterministic=deterministic, pure=False,
-                                     key=f"ntm-sweep-{key}-{i}")
-                       for i, sc in enumerate(scenarios)]
-            index = {f.key: i for i, f in enumerate(futures)}
-            for done, fut in enumerate(as_completed(futures), start=1):
-                runs[index[fut.key]] = fut.result()
-                if progress:
-                    progress(done, len(scenarios))
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    runs = run_tasks(_solve_task, scenarios, shared=(ds, options), scheduler=scheduler, progress=scenario_done,
+                     name="ntm-sweep")
     done_runs = [r for r in runs if r is not None]
     table = pd.DataFrame([_row(r) for r in done_runs], columns=COLUMNS)
     return SweepResult(table=table, runs={r.scenario.name: r for r in done_runs})

@@ -23,6 +23,7 @@ from scipy.stats import qmc
 
 from ntm_sim.instance import Instance, with_gap_funded
 from ntm_sim.plan import Decisions, make_plan
+from ntm_sim.runner import run_tasks
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.uncertainty import Range, UncertaintySettings
 
@@ -208,11 +209,12 @@ def _block_sizes(n_draws: int) -> list[int]:
     return [BLOCK] * full + ([rest] if rest else [])
 
 
-def _run_block(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings,
-               params: dict[str, np.ndarray], seed: int, block: int) -> dict[str, BlockOutcomes]:
-    """One block of draws for every plan (a unit of work for local runs and Dask)."""
+def _run_block(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings, seed: int,
+               block: tuple[int, dict[str, np.ndarray]]) -> dict[str, BlockOutcomes]:
+    """One block of draws for every plan (a task of :func:`ntm_sim.runner.run_tasks`)."""
+    b, params = block
     n = len(next(iter(params.values())))
-    rnd = draw_block(inst, n, np.random.SeedSequence([seed, 1, block]))
+    rnd = draw_block(inst, n, np.random.SeedSequence([seed, 1, b]))
     return {name: Engine(inst, dec, settings).run(params, rnd) for name, dec in plans.items()}
 
 
@@ -257,18 +259,18 @@ def simulate(
     n_draws = len(experiments)
     sizes = _block_sizes(n_draws)
     bounds = np.cumsum([0, *sizes])
-    blocks = [{name: experiments[name].to_numpy()[bounds[b]:bounds[b + 1]] for name in settings.PARAMETERS}
+    blocks = [(b, {name: experiments[name].to_numpy()[bounds[b]:bounds[b + 1]] for name in settings.PARAMETERS})
               for b in range(len(sizes))]
-    if scheduler is None:
-        results = []
-        for b, params in enumerate(blocks):
-            results.append(_run_block(inst, plans, settings, params, seed, b))
-            if progress:
-                progress(int(bounds[b + 1]), n_draws)
-    else:
-        from ntm_sim.simulate.distributed import run_blocks
+    finished = 0
 
-        results = run_blocks(scheduler, _run_block, inst, plans, settings, blocks, seed, progress, bounds)
+    def block_done(b: int) -> None:
+        nonlocal finished
+        finished += sizes[b]
+        if progress:
+            progress(finished, n_draws)
+
+    results = run_tasks(_run_block, blocks, shared=(inst, plans, settings, seed), scheduler=scheduler,
+                        progress=block_done, name="ntm-block")
     return _assemble(inst, settings, experiments, plans, results, seed, sampler)
 
 
