@@ -281,6 +281,9 @@ def test_storage_refusals_are_input_errors(tmp_path):
     (["solve", BASELINE, "--time-limit", "nan"], "--time-limit"),
     (["sweep", BASELINE, "--budget-scale", "0.5,inf"], "--budget-scale"),
     (["frontier", BASELINE, "--budget-scale", "nan"], "--budget-scale"),
+    (["simulate", BASELINE, "--sampler", "foo"], "--sampler"),
+    (["solve", BASELINE, "--mode", "foo"], "--mode"),
+    (["solve", BASELINE, "--solver", "gurobi"], "--solver"),
 ])
 def test_bad_options_are_refused_before_work(tmp_path, no_work, args, named):
     r = run(*args, "--out", str(tmp_path / "out"))

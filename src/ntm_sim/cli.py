@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -28,6 +29,29 @@ EXIT_INTERNAL = 1
 MAX_PROBLEMS_SHOWN = 200
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+class Mode(StrEnum):
+    """``--mode``: what the optimizer does."""
+
+    max_achievement = "max-achievement"
+    min_cost = "min-cost"
+
+
+class SolverName(StrEnum):
+    """``--solver``."""
+
+    auto = "auto"
+    highs = "highs"
+    cbc = "cbc"
+
+
+class SamplerName(StrEnum):
+    """``--sampler``: how experiment parameters are drawn (see :data:`ntm_sim.simulate.SAMPLERS`)."""
+
+    mc = "mc"
+    lhs = "lhs"
+    sobol = "sobol"
 
 DataOption = Annotated[
     str,
@@ -376,8 +400,8 @@ def solve(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results folder (written atomically).")],
     data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
-    mode: Annotated[str | None, typer.Option(help="max-achievement or min-cost.")] = None,
-    solver: Annotated[str | None, typer.Option(help="auto, highs or cbc.")] = None,
+    mode: Annotated[Mode | None, typer.Option(help="What to optimise (default: the scenario's).")] = None,
+    solver: Annotated[SolverName | None, typer.Option(help="MILP solver (default: the scenario's).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit in seconds per solve "
                                                      "(stages stop on work limits; hitting this is reported).")] = None,
     draws: Annotated[int | None, typer.Option(help="Fresh draws that judge the plan (default: the scenario's; "
@@ -392,17 +416,13 @@ def solve(
     from ntm_sim.storage import reserve
     from ntm_sim.workflow import solve_and_simulate, write_run
 
-    if mode is not None and mode not in ("max-achievement", "min-cost"):
-        raise InputError([Problem("--mode", "unknown mode", expected="max-achievement or min-cost", found=mode)])
-    if solver is not None and solver not in ("auto", "highs", "cbc"):
-        raise InputError([Problem("--solver", "unknown solver", expected="auto, highs or cbc", found=solver)])
     check_limits(time_limit, draws)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         sc, ds = load_for_scenario(scenario, data, units)
         if mode is not None:
-            sc = sc.with_(mode=mode)  # type: ignore[attr-defined]
+            sc = sc.with_(mode=mode.value)  # type: ignore[attr-defined]
         if solver is not None:
-            sc = sc.with_(solver={**sc.solver.model_dump(), "name": solver})  # type: ignore[attr-defined]
+            sc = sc.with_(solver={**sc.solver.model_dump(), "name": solver.value})  # type: ignore[attr-defined]
         demo_banner(ds)
         run = solve_and_simulate(ds, sc, draws=draws, seed=seed, time_limit=time_limit,  # type: ignore[arg-type]
                                  deterministic=deterministic)
@@ -451,7 +471,7 @@ def simulate(
     data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the scenario's).")] = None,
     draws: Annotated[int, typer.Option(help="Number of draws.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên): same seed, same numbers.")] = 0,
-    sampler: Annotated[str, typer.Option(help="mc, lhs or sobol.")] = "mc",
+    sampler: Annotated[SamplerName, typer.Option(help="How the draws are sampled.")] = SamplerName.mc,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local' to start a "
                                                        "LocalCluster (needs the [distributed] extra).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve, when "
@@ -462,14 +482,12 @@ def simulate(
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
     from ntm_sim.storage import reserve
 
-    if sampler not in ("mc", "lhs", "sobol"):
-        raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
     check_limits(time_limit, draws)
     if draws < 1:
         raise InputError([Problem("--draws", "a simulation needs draws", expected="at least 1", found=str(draws))])
     check_scheduler(scheduler)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data, plan)):
-        _simulate(scenario, out, plan, data, draws, seed, sampler, scheduler, time_limit, units, force)
+        _simulate(scenario, out, plan, data, draws, seed, sampler.value, scheduler, time_limit, units, force)
 
 
 def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, draws: int, seed: int, sampler: str,
@@ -561,7 +579,7 @@ def sweep(
     data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the first scenario's).")] = None,
     draws: Annotated[int, typer.Option(min=0, help="Draws per scenario (0: solve only).")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed, the same for every scenario.")] = 0,
-    sampler: Annotated[str, typer.Option(help="mc, lhs or sobol.")] = "mc",
+    sampler: Annotated[SamplerName, typer.Option(help="How the draws are sampled.")] = SamplerName.mc,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, or 'local'.")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Each scenario's optimum on paper "
@@ -574,8 +592,6 @@ def sweep(
 
     from ntm_sim.storage import reserve
 
-    if sampler not in ("mc", "lhs", "sobol"):
-        raise InputError([Problem("--sampler", "unknown sampler", expected="mc, lhs or sobol", found=sampler)])
     scales: list[float] | None = None
     if budget_scale is not None:
         try:
@@ -589,7 +605,8 @@ def sweep(
     check_limits(time_limit, draws)
     check_scheduler(scheduler)
     with reserve(out, force=force, inputs=scenario_inputs(scenarios[0], data, *scenarios[1:])):
-        _sweep(scenarios, out, scales, data, draws, seed, sampler, scheduler, time_limit, deterministic, units, force)
+        _sweep(scenarios, out, scales, data, draws, seed, sampler.value, scheduler, time_limit, deterministic, units,
+               force)
 
 
 def _sweep(scenarios: list[Path], out: Path, scales: list[float] | None, data: str | None, draws: int, seed: int,

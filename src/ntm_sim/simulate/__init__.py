@@ -27,7 +27,7 @@ from ntm_sim.runner import run_tasks
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.uncertainty import Range, UncertaintySettings
 
-__all__ = ["BLOCK", "MEMORY_LIMIT", "SimulationResult", "UncertaintySettings", "Range", "memory_estimate",
+__all__ = ["BLOCK", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range", "memory_estimate",
            "sample_experiments", "simulate", "success_weights"]
 
 BLOCK = 1000
@@ -43,6 +43,20 @@ Sampler = Literal["mc", "lhs", "sobol"]
 SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
                    "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
                    "unfinished_projects", "reserve_funded")
+
+
+def _sobol(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    with warnings.catch_warnings():  # balance needs 2^m points; any n is still valid
+        warnings.simplefilter("ignore", UserWarning)
+        return qmc.Sobol(d=d, scramble=True, seed=rng).random(n)
+
+
+#: Samplers by name: (draws, dimensions, generator) → uniforms in [0, 1), one row per draw.
+SAMPLERS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
+    "mc": lambda n, d, rng: rng.random((n, d)),
+    "lhs": lambda n, d, rng: qmc.LatinHypercube(d=d, seed=rng).random(n),
+    "sobol": _sobol,
+}
 
 
 def sample_experiments(settings: UncertaintySettings, n_draws: int, sampler: Sampler = "mc",
@@ -64,17 +78,10 @@ def sample_experiments(settings: UncertaintySettings, n_draws: int, sampler: Sam
     ranges = settings.ranges()
     free = [name for name, r in ranges.items() if not r.fixed]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}: use one of {', '.join(SAMPLERS)}")
     if free:
-        if sampler == "mc":
-            u = rng.random((n_draws, len(free)))
-        elif sampler == "lhs":
-            u = qmc.LatinHypercube(d=len(free), seed=rng).random(n_draws)
-        elif sampler == "sobol":
-            with warnings.catch_warnings():  # balance needs 2^m points; any n is still valid
-                warnings.simplefilter("ignore", UserWarning)
-                u = qmc.Sobol(d=len(free), scramble=True, seed=rng).random(n_draws)
-        else:
-            raise ValueError(f"unknown sampler {sampler!r}: use mc, lhs or sobol")
+        u = SAMPLERS[sampler](n_draws, len(free), rng)
     else:
         u = np.zeros((n_draws, 0))
     data = {}
