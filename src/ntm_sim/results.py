@@ -136,30 +136,14 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
 
 def targets_report(result: SolveResult, plan: Plan) -> dict:
     """Each target of the scenario: value, what the plan reaches, met or not."""
-    inst = result.instance
-    t = inst.targets
-    o = plan.outcomes
+    from ntm_sim.targets import achieved_on_plan, targets_of
+
     rows: dict[str, dict] = {}
-
-    def add(name: str, target: float | None, achieved: float) -> None:
-        if target is not None:
-            rows[name] = {"target": target, "achieved": achieved, "met": bool(achieved >= target - 1e-9)}
-
-    add("communes_ntm", t.communes_ntm, o.communes_ntm)
-    add("advanced", t.advanced, int(o.advanced.sum()))
-    add("model", t.model, int(o.model.sum()))
-    for d in t.district_units:
-        add(f"district_units:{inst.districts[d]}", 1, int(o.district_unit[d]))
-    for d in t.advanced_districts:
-        add(f"advanced_districts:{inst.districts[d]}", 1, int(o.district_advanced[d]))
-    add("villages_ntm", t.villages_ntm, o.villages_ntm_new)
-    add("villages_model", t.villages_model, o.villages_model_new)
-    if t.min_criteria is not None:
-        rows["min_criteria"] = {"target": t.min_criteria, "achieved": int(o.criteria_met_end.min()),
-                                "met": bool(o.criteria_met_end.min() >= t.min_criteria)}
-    add("avg_criteria", t.avg_criteria, round(o.avg_criteria, 3))
-    for k, need in t.criterion_communes.items():
-        add(f"criterion_communes:{inst.criteria[k]}", need, int(o.criterion_communes[k]))
+    for target in targets_of(result.instance):
+        achieved = achieved_on_plan(target, plan.outcomes)
+        shown = round(achieved, 3) if target.family == "avg_criteria" else int(round(achieved))
+        needed = target.needed if target.family == "avg_criteria" else int(target.needed)
+        rows[target.key] = {"target": needed, "achieved": shown, "met": target.met(achieved)}
     return rows
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ntm_sim.instance import Instance
 from ntm_sim.plan import BudgetLedger, Decisions
+from ntm_sim.targets import enforced_names
 
 BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")
 NAMES_VI = {
@@ -225,8 +226,7 @@ class _Greedy:
 def _enforced_targets_first(g: _Greedy) -> None:
     """Fund the enforced targets greedily, cheapest first (as planners would)."""
     inst = g.inst
-    enforced = set(inst.scenario.enforce) if inst.scenario.mode == "max-achievement" else set(
-        inst.scenario.targets.named())
+    enforced = enforced_names(inst.scenario)
     t = inst.targets
     for c in inst.locks.force_commune:
         g.complete(c)

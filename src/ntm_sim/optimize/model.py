@@ -50,6 +50,7 @@ import scipy.sparse as sp
 from ntm_sim.instance import Instance
 from ntm_sim.optimize.linear import LinExpr, MatrixModel
 from ntm_sim.plan import Decisions, class_spend, evaluate
+from ntm_sim.targets import enforced_names
 
 LOCK_WEIGHT = 1000.0
 # Money enters the model in billion VND (data are in million VND): keeps coefficients near 1.
@@ -630,7 +631,7 @@ def _start(inst: Instance, mode: str, weights: np.ndarray | None) -> ModelBuild:
     """An empty model, and the facts about the instance that the steps read."""
     n_c, n_t = inst.n_communes, inst.n_years
     locks = inst.locks
-    enforced = set(inst.scenario.targets.named()) if mode == "min-cost" else set(inst.scenario.enforce)
+    enforced = enforced_names(inst.scenario, mode)
     villages_on = bool({"villages_ntm", "villages_model"} & enforced)
     late = late_communes(inst, mode, villages_on)
     has_projects = np.bincount(inst.proj_commune, minlength=n_c) > 0

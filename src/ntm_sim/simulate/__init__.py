@@ -123,30 +123,12 @@ class SimulationResult:
 
     def target_success(self, plan: str) -> dict[str, np.ndarray]:
         """Per draw, whether each target of the scenario is reached (and all of them)."""
+        from ntm_sim.targets import achieved_on_draws, targets_of
+
         inst = self.instance
-        t = inst.targets
-        o = self.outcomes[plan]
         out: dict[str, np.ndarray] = {}
-        if t.communes_ntm is not None:
-            out["communes_ntm"] = o["communes_ntm"] >= t.communes_ntm
-        if t.advanced is not None:
-            out["advanced"] = o["advanced"] >= t.advanced
-        if t.model is not None:
-            out["model"] = o["model"] >= t.model
-        for i, d in enumerate(t.district_units):
-            out[f"district_units:{inst.districts[d]}"] = o["named_district_units"][:, i]
-        for i, d in enumerate(t.advanced_districts):
-            out[f"advanced_districts:{inst.districts[d]}"] = o["named_advanced_districts"][:, i]
-        if t.villages_ntm is not None:
-            out["villages_ntm"] = o["villages_ntm"] >= t.villages_ntm
-        if t.villages_model is not None:
-            out["villages_model"] = o["villages_model"] >= t.villages_model
-        if t.min_criteria is not None:
-            out["min_criteria"] = o["min_criteria"] >= t.min_criteria
-        if t.avg_criteria is not None:
-            out["avg_criteria"] = o["avg_criteria"] >= t.avg_criteria - 1e-9
-        for k, need in t.criterion_communes.items():
-            out[f"criterion_communes:{inst.criteria[k]}"] = o["criterion_communes"][:, k] >= need
+        for target in targets_of(inst):
+            out[target.key] = target.met(achieved_on_draws(target, self.outcomes[plan], inst))
         if out:
             out["all_targets"] = np.logical_and.reduce(list(out.values()))
         return out
