@@ -679,6 +679,7 @@ def frontier(
 def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | None, seed: int, draws: int | None,
               time_limit: float | None, units: str, force: bool) -> None:
     from ntm_sim.analysis.frontier import frontier as run_frontier
+    from ntm_sim.contracts import Manifest, dump
     from ntm_sim.io.cells import write_csv
     from ntm_sim.results import manifest, write_json
     from ntm_sim.storage import atomic_folder
@@ -701,8 +702,8 @@ def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | 
             "least_budget_mvnd": result.least_budget_mvnd, "blockers": result.blockers,
             "statement_vi": result.statement_vi(), "seed": result.seed, "draws": result.draws,
             "levels": result.table.to_dict(orient="records")})
-        write_json(tmp / "manifest.json", manifest(ds, sc, tmp, kind="frontier",  # type: ignore[arg-type]
-                                                   status={"levels": len(scales)}, seed=seed, command=sys.argv))
+        dump(Manifest, manifest(ds, sc, tmp, kind="frontier", status={"levels": len(scales)},  # type: ignore[arg-type]
+                                seed=seed, command=sys.argv), tmp / "manifest.json")
     for _, r in result.table.iterrows():
         echo(f"Vốn {fmt(r['budget_mvnd'] / 1000, 0)} tỷ đồng ({fmt(100 * r['scale'])}%): trung vị {fmt(r['p50'])} "
              f"xã (5–95%: {fmt(r['p5'])}–{fmt(r['p95'])}), khả năng đạt mục tiêu {pct(r['p_target'], 0)}")

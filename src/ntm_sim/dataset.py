@@ -224,67 +224,19 @@ def make_dataset(
     InputError
         If the tables contradict each other (every problem is listed).
     """
-    from ntm_sim.costs import estimate_costs, estimate_unit_costs
+    from ntm_sim.costs import estimate_unit_costs
 
     communes = _normalise_communes(communes)
     codes = list(communes.index)
-    ids = criteria.ids
-    status = status.reindex(index=codes, columns=ids)
-    problems: list[Problem] = []
-    if status.isna().to_numpy().any():
-        for code, crit in zip(*np.nonzero(status.isna().to_numpy()), strict=True):
-            problems.append(Problem(file, f"no status for commune {codes[code]}, criterion {ids[crit]}"))
-        raise InputError(problems)
-    status = status.astype(bool)
-    status.index.name = "commune_code"
-    status.columns.name = "criterion"
-
-    if districts is None or districts.empty:
-        districts = (
-            communes.groupby("district_code", sort=False)["district_name"].first().to_frame()
-        )
-    districts = _normalise_districts(districts)
+    status = _status_table(status, codes, criteria.ids, file)
+    districts = _district_table(districts, communes)
+    # tier, village and district costs left blank take the default unit costs
     communes = estimate_unit_costs(communes, districts_known=True)
     districts = estimate_unit_costs(districts, districts_known=True, level="district")
-
-    est_cost, est_flag = estimate_costs(criteria, communes, status)
-    if cost is None:
-        cost = est_cost.where(~status)
-        cost_estimated = est_flag & ~status
-    else:
-        cost = cost.reindex(index=codes, columns=ids).astype(float)
-        given = cost.notna() & (cost > 0)
-        needs = ~status & ~given
-        cost = cost.where(given, est_cost).where(~status)
-        flag = needs if cost_estimated is None else (
-            cost_estimated.reindex(index=codes, columns=ids).fillna(False).astype(bool) | needs
-        )
-        cost_estimated = flag & ~status
-    cost.index.name = "commune_code"
-    cost.columns.name = "criterion"
-    cost_estimated = cost_estimated.astype(bool)
-    cost_estimated.index.name = "commune_code"
-    cost_estimated.columns.name = "criterion"
-
-    if sources is None:
-        sources = pd.DataFrame(columns=list(SOURCE_COLUMNS)).rename_axis("source_id")
-    sources = sources.copy()
-    for col, default in SOURCE_COLUMNS.items():
-        if col not in sources.columns:
-            sources[col] = default
-    sources = sources[list(SOURCE_COLUMNS)].fillna("").astype(str)
-    if envelopes is None:
-        envelopes = pd.DataFrame(index=sources.index, dtype=float)
-    if eligibility is None:
-        eligibility = pd.DataFrame(
-            {s: eligibility_from_rule(criteria, str(sources.loc[s, "eligible"])) for s in sources.index}
-        ).T.reindex(columns=ids) if len(sources) else pd.DataFrame(columns=ids, dtype=bool)
-    eligibility = eligibility.reindex(index=sources.index, columns=ids).fillna(False).astype(bool)
-    eligibility.index.name = "source_id"
-    envelopes = envelopes.reindex(index=sources.index).astype(float).fillna(0.0)
-    envelopes.columns = [int(y) for y in envelopes.columns]
-    envelopes.index.name = "source_id"
-    envelopes.columns.name = "year"
+    cost, cost_estimated = _cost_tables(criteria, communes, status, codes, cost, cost_estimated)
+    sources = _source_table(sources)
+    eligibility = _eligibility_table(criteria, sources, eligibility)
+    envelopes = _envelope_table(sources, envelopes)
 
     ds = Dataset(
         meta=meta or DatasetMeta(name="dataset", source=file),
@@ -302,6 +254,129 @@ def make_dataset(
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     return ds
+
+
+def _label_axes(frame: pd.DataFrame) -> None:
+    """Name a communes × criteria table's axes (in place), as every such table of a dataset."""
+    frame.index.name = "commune_code"
+    frame.columns.name = "criterion"
+
+
+def _status_table(status: pd.DataFrame, codes: list[str], ids: list[str], file: str) -> pd.DataFrame:
+    """The status table in commune and criterion order, as bools.
+
+    Raises
+    ------
+    InputError
+        Naming every commune × criterion without a status.
+    """
+    status = status.reindex(index=codes, columns=ids)
+    if status.isna().to_numpy().any():
+        problems = [Problem(file, f"no status for commune {codes[code]}, criterion {ids[crit]}")
+                    for code, crit in zip(*np.nonzero(status.isna().to_numpy()), strict=True)]
+        raise InputError(problems)
+    status = status.astype(bool)
+    _label_axes(status)
+    return status
+
+
+def _district_table(districts: pd.DataFrame | None, communes: pd.DataFrame) -> pd.DataFrame:
+    """The district table with every column; derived from the communes when not given."""
+    if districts is None or districts.empty:
+        districts = (
+            communes.groupby("district_code", sort=False)["district_name"].first().to_frame()
+        )
+    return _normalise_districts(districts)
+
+
+def _cost_tables(
+    criteria: CriteriaSet,
+    communes: pd.DataFrame,
+    status: pd.DataFrame,
+    codes: list[str],
+    cost: pd.DataFrame | None,
+    cost_estimated: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cost of every unmet criterion, estimated where not given, and which are estimates.
+
+    Parameters
+    ----------
+    criteria
+        The criteria set (default unit costs per criterion).
+    communes
+        The normalised commune table (traits scale the estimates).
+    status
+        Bool, communes × criteria.
+    codes
+        Commune codes, in order.
+    cost
+        Given costs (million VND), or None to estimate them all. A blank or zero cost of
+        an unmet criterion is estimated.
+    cost_estimated
+        Costs the source itself marks as estimates (or None).
+
+    Returns
+    -------
+    cost : DataFrame
+        Float, NaN where the criterion is met.
+    cost_estimated : DataFrame
+        Bool, True where an unmet criterion's cost is an estimate.
+    """
+    from ntm_sim.costs import estimate_costs
+
+    ids = criteria.ids
+    est_cost, est_flag = estimate_costs(criteria, communes, status)
+    if cost is None:
+        cost = est_cost.where(~status)
+        cost_estimated = est_flag & ~status
+    else:
+        cost = cost.reindex(index=codes, columns=ids).astype(float)
+        given = cost.notna() & (cost > 0)
+        needs = ~status & ~given
+        cost = cost.where(given, est_cost).where(~status)
+        flag = needs if cost_estimated is None else (
+            cost_estimated.reindex(index=codes, columns=ids).fillna(False).astype(bool) | needs
+        )
+        cost_estimated = flag & ~status
+    _label_axes(cost)
+    cost_estimated = cost_estimated.astype(bool)
+    _label_axes(cost_estimated)
+    return cost, cost_estimated
+
+
+def _source_table(sources: pd.DataFrame | None) -> pd.DataFrame:
+    """The source table with every column of ``SOURCE_COLUMNS``, as text (empty if not given)."""
+    if sources is None:
+        sources = pd.DataFrame(columns=list(SOURCE_COLUMNS)).rename_axis("source_id")
+    sources = sources.copy()
+    for col, default in SOURCE_COLUMNS.items():
+        if col not in sources.columns:
+            sources[col] = default
+    return sources[list(SOURCE_COLUMNS)].fillna("").astype(str)
+
+
+def _eligibility_table(criteria: CriteriaSet, sources: pd.DataFrame,
+                       eligibility: pd.DataFrame | None) -> pd.DataFrame:
+    """Bool, sources × criteria: given, or read from each source's ``eligible`` rule."""
+    ids = criteria.ids
+    if eligibility is None:
+        eligibility = pd.DataFrame(
+            {s: eligibility_from_rule(criteria, str(sources.loc[s, "eligible"])) for s in sources.index}
+        ).T.reindex(columns=ids) if len(sources) else pd.DataFrame(columns=ids, dtype=bool)
+    eligibility = eligibility.reindex(index=sources.index, columns=ids).fillna(False).astype(bool)
+    eligibility.index.name = "source_id"
+    return eligibility
+
+
+def _envelope_table(sources: pd.DataFrame, envelopes: pd.DataFrame | None) -> pd.DataFrame:
+    """Float, sources × int years (million VND); zero where a source has no money."""
+    if envelopes is None:
+        envelopes = pd.DataFrame(index=sources.index, dtype=float)
+    envelopes = envelopes.reindex(index=sources.index).astype(float).fillna(0.0)
+    envelopes.columns = [int(y) for y in envelopes.columns]
+    envelopes.index.name = "source_id"
+    envelopes.columns.name = "year"
+    return envelopes
 
 
 def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ntm_sim.costs import default_unit_costs
-from ntm_sim.criteria import load_criteria_set
+from ntm_sim.costs import UnitCosts, default_unit_costs
+from ntm_sim.criteria import CriteriaSet, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, bundled_path, make_dataset
 from ntm_sim.units import lao_cai_units
 
@@ -100,6 +100,15 @@ class DemoFacts:
     need_cheapest_37_bn: float
 
 
+@dataclass(frozen=True)
+class _Standing:
+    """Which communes are NTM and especially difficult at the start."""
+
+    ntm: set[str]
+    not_ntm: list[str]       # in dataset order
+    dbkk: set[str]           # especially difficult (Zone III)
+
+
 def generate(seed: int = SEED) -> Dataset:
     """Generate the Lào Cai demo dataset.
 
@@ -113,11 +122,42 @@ def generate(seed: int = SEED) -> Dataset:
     unit = default_unit_costs()
     units = lao_cai_units().communes.copy()
     codes = list(units.index)
-    districts = units["district_code"]
 
-    # --- NTM at the start: named communes, recognised districts, then random picks.
-    named = {c for c in codes if units.loc[c, "commune_name"] in _nfc_set(NTM_2020_NAMED)}
-    ntm: set[str] = set(named)
+    # The draws happen in this order; changing it changes the bundled files.
+    standing = _draw_standing(rng, units)
+    status = _draw_status(rng, crit, units, standing)
+    communes = _draw_communes(rng, units, standing)
+    factor = add_tier_costs(rng, unit, communes)
+    cost = _draw_costs(rng, unit, crit, factor, status)
+    sources, envelopes = _money()
+
+    return make_dataset(crit, communes, status, cost, cost_estimated=pd.DataFrame(False, index=codes,
+                        columns=crit.ids), districts=_district_table(unit, units), sources=sources,
+                        envelopes=envelopes, meta=_meta(crit.id, seed), file="ntm_sim.demo")
+
+
+def _draw_standing(rng: np.random.Generator, units: pd.DataFrame) -> _Standing:
+    """NTM and especially difficult communes at the start.
+
+    NTM: the named communes, every commune of the recognised districts, then random
+    picks up to each district's quota. Especially difficult: 4 named NTM communes, the
+    rest among the not-yet-NTM, leaving out the communes of the easiest districts first.
+
+    Parameters
+    ----------
+    rng
+        The dataset's random generator.
+    units
+        The Lào Cai commune list (names and districts).
+
+    Returns
+    -------
+    _Standing
+    """
+    codes = list(units.index)
+    districts = units["district_code"]
+    named_ntm = _nfc_set(NTM_2020_NAMED)
+    ntm: set[str] = {c for c in codes if units.loc[c, "commune_name"] in named_ntm}
     for d, n in NTM_PER_DISTRICT.items():
         in_d = [c for c in codes if districts[c] == d]
         if d in RECOGNISED_DISTRICTS:
@@ -131,13 +171,28 @@ def generate(seed: int = SEED) -> Dataset:
         ntm |= set(rng.choice(pool, size=extra, replace=False).tolist())
     not_ntm = [c for c in codes if c not in ntm]
 
-    # --- especially difficult: 4 named NTM communes, the rest among the not-yet-NTM,
-    # leaving out the communes of the easiest districts first.
-    dbkk = {c for c in codes if units.loc[c, "commune_name"] in _nfc_set(DBKK_AMONG_NTM)}
+    named_dbkk = _nfc_set(DBKK_AMONG_NTM)
+    dbkk = {c for c in codes if units.loc[c, "commune_name"] in named_dbkk}
     order = sorted(not_ntm, key=lambda c: (HARDNESS[districts[c]] + rng.uniform(0, 0.35)))
     dbkk |= set(order[len(order) - (DBKK_TOTAL - len(dbkk)):])
+    return _Standing(ntm=ntm, not_ntm=not_ntm, dbkk=dbkk)
 
-    # --- criteria met by the not-yet-NTM communes: harder districts lower.
+
+def _draw_status(rng: np.random.Generator, crit: CriteriaSet, units: pd.DataFrame,
+                 standing: _Standing) -> pd.DataFrame:
+    """Criteria met by every commune: all for NTM communes, harder districts lower.
+
+    The not-yet-NTM communes, hardest first, fill the groups of ``GROUP_SIZES``; the
+    criteria each one misses are drawn with the weights of ``MISSING_WEIGHT``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Bool, communes × criteria.
+    """
+    codes = list(units.index)
+    districts = units["district_code"]
+    not_ntm, dbkk = standing.not_ntm, standing.dbkk
     score = {c: HARDNESS[districts[c]] + rng.normal(0, 0.25) + (0.2 if c in dbkk else 0) for c in not_ntm}
     ranked = sorted(not_ntm, key=lambda c: -score[c])  # hardest first
     met_count: dict[str, int] = {}
@@ -157,16 +212,28 @@ def generate(seed: int = SEED) -> Dataset:
             w = w * np.where([crit[k].kind == "infrastructure" for k in crit.ids], 1.4, 1.0)
         missing = rng.choice(crit.ids, size=len(crit) - met_count[c], replace=False, p=w / w.sum())
         status.loc[c, list(missing)] = False
+    return status
 
-    # --- traits.
-    highland = districts.isin(HIGHLAND).to_numpy()
+
+def _draw_communes(rng: np.random.Generator, units: pd.DataFrame, standing: _Standing) -> pd.DataFrame:
+    """The commune table: units and traits (tier and village costs are added after).
+
+    Highland communes are smaller, with more people per household and per village.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by commune code, in the order of ``units``.
+    """
+    codes = list(units.index)
+    highland = units["district_code"].isin(HIGHLAND).to_numpy()
     population = np.where(highland, rng.lognormal(np.log(4200), 0.35, len(codes)),
                           rng.lognormal(np.log(6500), 0.35, len(codes)))
     population = np.round(population, -1)
     households = np.round(population / np.where(highland, 5.0, 4.3))
     villages = np.clip(np.round(population / np.where(highland, 420, 520)
                                 + rng.normal(0, 1.5, len(codes))), 4, 25).astype(int)
-    is_ntm = np.array([c in ntm for c in codes])
+    is_ntm = np.array([c in standing.ntm for c in codes])
     share_ntm_v = np.where(is_ntm, rng.uniform(0.35, 0.75, len(codes)), rng.uniform(0.0, 0.2, len(codes)))
     villages_ntm = np.floor(villages * share_ntm_v).astype(int)
     villages_model = np.where(is_ntm, np.floor(villages_ntm * rng.uniform(0, 0.3, len(codes))), 0).astype(int)
@@ -174,7 +241,7 @@ def generate(seed: int = SEED) -> Dataset:
     communes = units[["commune_name", "district_code", "district_name"]].copy()
     communes["province_code"] = "10"  # GSO code of Lào Cai
     communes["province_name"] = "Lào Cai"
-    communes["especially_difficult"] = [c in dbkk for c in codes]
+    communes["especially_difficult"] = [c in standing.dbkk for c in codes]
     communes["population"] = population
     communes["households"] = households
     communes["villages"] = villages
@@ -182,32 +249,66 @@ def generate(seed: int = SEED) -> Dataset:
     communes["villages_model"] = villages_model
     communes["advanced"] = False  # every commune must re-qualify under the 2021–2025 set
     communes["model"] = False
-    factor = unit.commune_factor(communes).to_numpy()
-    spread = lambda s, n: rng.lognormal(-s * s / 2, s, n)  # noqa: E731 (mean-one lognormal)
-    communes["advanced_cost_mvnd"] = _round10(unit.tiers["advanced_cost_mvnd"] * factor * spread(0.3, len(codes)))
-    communes["model_cost_mvnd"] = _round10(unit.tiers["model_cost_mvnd"] * factor * spread(0.3, len(codes)))
-    communes["village_ntm_cost_mvnd"] = _round10(unit.villages["village_ntm_cost_mvnd"] * factor)
-    communes["village_model_cost_mvnd"] = _round10(unit.villages["village_model_cost_mvnd"] * factor)
+    return communes
 
-    # --- cost of every unmet criterion.
+
+def add_tier_costs(rng: np.random.Generator, unit: UnitCosts, communes: pd.DataFrame) -> np.ndarray:
+    """Add the tier and village cost columns to ``communes`` (in place).
+
+    Returns
+    -------
+    numpy.ndarray
+        Each commune's cost factor (its traits against the unit costs' reference).
+    """
+    n = len(communes)
+    factor = unit.commune_factor(communes).to_numpy()
+    communes["advanced_cost_mvnd"] = round10(unit.tiers["advanced_cost_mvnd"] * factor * spread(rng, 0.3, n))
+    communes["model_cost_mvnd"] = round10(unit.tiers["model_cost_mvnd"] * factor * spread(rng, 0.3, n))
+    communes["village_ntm_cost_mvnd"] = round10(unit.villages["village_ntm_cost_mvnd"] * factor)
+    communes["village_model_cost_mvnd"] = round10(unit.villages["village_model_cost_mvnd"] * factor)
+    return factor
+
+
+def _draw_costs(rng: np.random.Generator, unit: UnitCosts, crit: CriteriaSet, factor: np.ndarray,
+                status: pd.DataFrame) -> pd.DataFrame:
+    """Cost of every unmet criterion: the unit cost scaled by the commune, with a spread.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Million VND, communes × criteria, NaN where the criterion is met.
+    """
     base = np.array([unit.criteria[k] for k in crit.ids])
-    cost = pd.DataFrame(
-        _round10(np.outer(factor, base) * spread(COST_DISPERSION, (len(codes), len(crit)))),
-        index=codes, columns=crit.ids,
+    return pd.DataFrame(
+        round10(np.outer(factor, base) * spread(rng, COST_DISPERSION, (len(status.index), len(crit)))),
+        index=list(status.index), columns=crit.ids,
     ).where(~status)
 
-    # --- districts.
+
+def _district_table(unit: UnitCosts, units: pd.DataFrame) -> pd.DataFrame:
+    """The district table: recognised districts cost nothing, harder ones more."""
     dist = units.drop_duplicates("district_code").set_index("district_code")[["district_name"]].copy()
     dist["ntm"] = dist.index.isin(RECOGNISED_DISTRICTS)
     dist["advanced"] = False
     dcost = unit.districts["district_cost_mvnd"]
     dist["district_cost_mvnd"] = [
-        0.0 if d in RECOGNISED_DISTRICTS else _round10(dcost * (0.8 + 0.8 * HARDNESS[d]))
+        0.0 if d in RECOGNISED_DISTRICTS else round10(dcost * (0.8 + 0.8 * HARDNESS[d]))
         for d in dist.index
     ]
     dist["district_advanced_cost_mvnd"] = unit.districts["district_advanced_cost_mvnd"]
+    return dist
 
-    # --- money.
+
+def _money() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sources and envelopes: the public totals of ``SOURCES`` split by ``YEAR_SHARES``.
+
+    Returns
+    -------
+    sources : DataFrame
+        Indexed by ``source_id``.
+    envelopes : DataFrame
+        Sources × years, million VND.
+    """
     sources = pd.DataFrame(
         [(s, vi, en, rule) for s, vi, en, rule, _ in SOURCES],
         columns=["source_id", "name_vi", "name_en", "eligible"],
@@ -216,20 +317,20 @@ def generate(seed: int = SEED) -> Dataset:
         {y: [round(bn * 1000 * share) for *_, bn in SOURCES] for y, share in YEAR_SHARES.items()},
         index=sources.index, dtype=float,
     )
+    return sources, envelopes
 
-    meta = DatasetMeta(
+
+def _meta(criteria_set: str, seed: int) -> DatasetMeta:
+    """The dataset's description, saying which parts are synthetic."""
+    return DatasetMeta(
         name="lao_cai",
         title="Tỉnh Lào Cai 2021–2025 (dữ liệu minh họa)",
-        criteria_set=crit.id,
+        criteria_set=criteria_set,
         demo=True,
         source=f"ntm_sim.demo (seed {seed})",
         notes=("Communes, codes and districts are public; status, costs, traits and the money "
                "split are synthetic. See README.md."),
     )
-    ds = make_dataset(crit, communes, status, cost, cost_estimated=pd.DataFrame(False, index=codes,
-                      columns=crit.ids), districts=dist, sources=sources, envelopes=envelopes,
-                      meta=meta, file="ntm_sim.demo")
-    return ds
 
 
 def facts(ds: Dataset) -> DemoFacts:
@@ -250,8 +351,14 @@ def facts(ds: Dataset) -> DemoFacts:
     )
 
 
-def _round10(x: np.ndarray) -> np.ndarray:
+def round10(x: np.ndarray | float) -> np.ndarray:
+    """Round to tens of million VND (how the demo money is shown)."""
     return np.round(np.asarray(x, dtype=float) / 10) * 10
+
+
+def spread(rng: np.random.Generator, sigma: float, size: int | tuple[int, int]) -> np.ndarray:
+    """Mean-one lognormal multipliers."""
+    return rng.lognormal(-sigma * sigma / 2, sigma, size)
 
 
 def _nfc_set(names: tuple[str, ...]) -> set[str]:

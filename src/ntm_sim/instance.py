@@ -19,6 +19,7 @@ Conventions
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ntm_sim.dataset import Dataset, normalise_code
+from ntm_sim.criteria import CriteriaSet
+from ntm_sim.dataset import Dataset, eligibility_from_rule, normalise_code
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.scenario import Scenario
 from ntm_sim.text import commune_key, district_key
@@ -213,6 +215,41 @@ def _resolve_district(ds: Dataset, ref: str) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The horizon and the commune → district map, as indices."""
+
+    years: np.ndarray                   # int, the horizon
+    communes: list[str]
+    districts: list[str]
+    d_index: dict[str, int]             # district code → position
+    commune_district: np.ndarray        # district position of each commune
+    members: list[np.ndarray]           # commune positions of each district
+
+
+@dataclass(frozen=True)
+class _Funding:
+    """The money of a scenario: sources, their envelopes and what they may pay for."""
+
+    sources: list[str]
+    budget: np.ndarray                  # (n_f, n_t) million VND
+    eligible: np.ndarray                # bool (n_f, n_k): source may pay for criterion
+    upgrade: np.ndarray                 # bool (n_f,): source may pay tiers, villages, districts
+
+
+@dataclass(frozen=True)
+class _Classes:
+    """Eligibility classes: each distinct set of sources that may pay for a project."""
+
+    proj_class: np.ndarray              # class of each criterion project
+    commune_upgrade: np.ndarray         # class of each commune's tier and village projects
+    district_upgrade: np.ndarray        # class of each district's projects
+    classes: list[tuple[int, ...]]      # source indices of each class
+
+
+BadFn = Callable[..., None]  # reports one problem: bad(message, expected=..., found=...)
+
+
 def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     """Resolve a dataset and a scenario into an :class:`Instance`.
 
@@ -227,15 +264,106 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     def bad(message: str, expected: str | None = None, found: str | None = None) -> None:
         problems.append(Problem(file, message, expected=expected, found=found))
 
+    # The helpers run in this order so that problems are listed in the order of the
+    # scenario's keys: lead times, money, scopes, replan, targets, locks, floors.
     crit = ds.criteria
-    years = np.array(scenario.horizon, dtype=int)
+    layout = _layout(ds, scenario)
+    lead = _lead_times(crit, scenario, bad)
+    funding = _funding(ds, scenario, layout.years, bad)
+    in_scope = _source_scope(ds, scenario, funding.sources, bad)
+    status = ds.status.to_numpy()
+    pc, pk = np.nonzero(~status)  # a project per unmet commune × criterion
+    cls = _eligibility_classes(funding, in_scope, pc, pk, layout.members)
+    proj_cost = np.nan_to_num(ds.cost.to_numpy()[pc, pk], nan=0.0)
+    committed = np.full(len(pc), -1, dtype=int)
+    if scenario.replan and scenario.replan.previous_plan:
+        committed = _committed_projects(scenario, layout.communes, crit.ids, pc, pk, lead, problems, file)
+    adv_lead, model_lead = _tier_leads(crit)
+    targets = _resolve_targets(ds, scenario, layout.d_index, bad)
+    locks = _resolve_locks(ds, scenario, layout.communes, pc, pk, layout.years, bad)
+    floors = _district_floors(ds, scenario, layout.d_index, bad)
+    if problems:
+        raise InputError(problems)
+
+    return Instance(
+        dataset=ds,
+        scenario=scenario,
+        years=layout.years,
+        communes=layout.communes,
+        commune_district=layout.commune_district,
+        districts=layout.districts,
+        district_members=layout.members,
+        **_district_fields(ds, layout.members),
+        criteria=list(crit.ids),
+        base_met=status.astype(bool),
+        lead=lead,
+        proj_commune=pc.astype(int),
+        proj_criterion=pk.astype(int),
+        proj_cost=proj_cost,
+        proj_lead=stretched_leads(lead[pk], proj_cost, scenario.budget.absorption_limit_mvnd),
+        proj_class=cls.proj_class,
+        proj_committed_start=committed,
+        sources=funding.sources,
+        budget=funding.budget,
+        classes=cls.classes,
+        commune_upgrade_class=cls.commune_upgrade,
+        district_upgrade_class=cls.district_upgrade,
+        carry_over=scenario.budget.carry_over,
+        absorption=scenario.budget.absorption_limit_mvnd,
+        adv_lead=adv_lead,
+        model_lead=model_lead,
+        **_commune_fields(ds.communes),
+        targets=targets,
+        locks=locks,
+        district_floor=floors,
+    )
+
+
+def _layout(ds: Dataset, scenario: Scenario) -> _Layout:
+    """The horizon's years and the positions of communes and districts.
+
+    Parameters
+    ----------
+    ds
+        The dataset (communes in dataset order).
+    scenario
+        Gives the horizon (from ``replan.from_year`` when re-planning).
+
+    Returns
+    -------
+    _Layout
+    """
     communes = list(ds.communes.index)
     districts = list(ds.districts.index)
     d_index = {d: i for i, d in enumerate(districts)}
     commune_district = np.array([d_index[d] for d in ds.communes["district_code"]], dtype=int)
-    members = [np.flatnonzero(commune_district == i) for i in range(len(districts))]
+    return _Layout(
+        years=np.array(scenario.horizon, dtype=int),
+        communes=communes,
+        districts=districts,
+        d_index=d_index,
+        commune_district=commune_district,
+        members=[np.flatnonzero(commune_district == i) for i in range(len(districts))],
+    )
 
-    # lead times: criteria set defaults, scenario overrides
+
+def _lead_times(crit: CriteriaSet, scenario: Scenario, bad: BadFn) -> np.ndarray:
+    """Lead time of each criterion: the criteria set's default, or the scenario's override.
+
+    Parameters
+    ----------
+    crit
+        The dataset's criteria set.
+    scenario
+        Its ``lead_times`` map criterion codes or names to years.
+    bad
+        Reports a key naming no criterion.
+
+    Returns
+    -------
+    numpy.ndarray
+        Years per criterion (int), in criteria order.
+    """
     lead = np.array([crit[k].lead_time_years for k in crit.ids], dtype=int)
     for key, value in scenario.lead_times.items():
         k = crit.match(key)
@@ -243,16 +371,77 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
             bad(f"key 'lead_times.{key}': unknown criterion", expected=f"{crit.ids[0]}…{crit.ids[-1]}")
             continue
         lead[crit.ids.index(k)] = value
+    return lead
 
-    # sources, budgets, eligibility classes
+
+def _funding(ds: Dataset, scenario: Scenario, years: np.ndarray, bad: BadFn) -> _Funding:
+    """The dataset's sources and envelopes with the scenario's budget levers applied.
+
+    Parameters
+    ----------
+    ds
+        The dataset (sources, eligibility, envelopes).
+    scenario
+        Its ``budget`` adds sources, scales and overrides envelopes and names the
+        upgrade sources.
+    years
+        The horizon.
+    bad
+        Reports levers naming unknown sources and years without money.
+
+    Returns
+    -------
+    _Funding
+    """
     sources = list(ds.sources.index)
     eligibility = ds.eligibility.copy()
+    env = _horizon_envelopes(ds, years, bad)
+    _add_extra_sources(ds.criteria, scenario, years, sources, eligibility, env, bad)
+    env = _budget_levers(scenario, sources, env, bad)
+    eligibility = eligibility.reindex(index=sources).fillna(False).astype(bool)
+    return _Funding(
+        sources=sources,
+        budget=env.to_numpy(dtype=float).reshape(len(sources), len(years)),
+        eligible=eligibility.to_numpy(dtype=bool).reshape(len(sources), len(ds.criteria)),
+        upgrade=_upgrade_sources(scenario, sources, eligibility, bad),
+    )
+
+
+def _horizon_envelopes(ds: Dataset, years: np.ndarray, bad: BadFn) -> pd.DataFrame:
+    """The dataset's envelopes over the horizon, zero where it has none.
+
+    A dataset with money, but not for every year of the horizon, is reported: a plan
+    over years without money would look like a budget cut.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sources × horizon years, million VND.
+    """
     env = ds.envelopes.reindex(columns=[int(y) for y in years]).fillna(0.0)
-    if len(ds.envelopes.columns) and not set(years) <= set(ds.envelopes.columns) and len(sources):
+    if len(ds.envelopes.columns) and not set(years) <= set(ds.envelopes.columns) and len(ds.sources):
         missing = sorted(set(int(y) for y in years) - set(ds.envelopes.columns))
         bad(f"the dataset has no money for {missing}", expected="envelopes for every year of the horizon")
-    from ntm_sim.dataset import eligibility_from_rule
+    return env
 
+
+def _add_extra_sources(crit: CriteriaSet, scenario: Scenario, years: np.ndarray, sources: list[str],
+                       eligibility: pd.DataFrame, env: pd.DataFrame, bad: BadFn) -> None:
+    """Append the scenario's extra sources to ``sources``, ``eligibility`` and ``env`` (in place).
+
+    Parameters
+    ----------
+    crit
+        Criteria set the eligibility rules refer to.
+    scenario
+        Its ``budget.extra_sources`` are added.
+    years
+        The horizon (an extra source's envelope outside it is ignored).
+    sources, eligibility, env
+        The source list, eligibility table and envelope table to extend.
+    bad
+        Reports a source that already exists or an eligibility rule that does not parse.
+    """
     for extra in scenario.budget.extra_sources:
         if extra.id in sources:
             bad(f"key 'budget.extra_sources': source {extra.id!r} already exists in the dataset")
@@ -264,6 +453,27 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
             continue
         sources.append(extra.id)
         env.loc[extra.id] = [float(extra.envelopes.get(int(y), 0.0)) for y in years]
+
+
+def _budget_levers(scenario: Scenario, sources: list[str], env: pd.DataFrame, bad: BadFn) -> pd.DataFrame:
+    """The envelopes scaled (all, then per source) and overridden as the scenario says.
+
+    Parameters
+    ----------
+    scenario
+        Its ``budget.scale``, ``budget.source_scale`` and ``budget.envelopes``.
+    sources
+        Every source, the extra ones included (the row order of the result).
+    env
+        Sources × horizon years, million VND.
+    bad
+        Reports a lever naming an unknown source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table; overrides for years outside the horizon are ignored.
+    """
     env = env.reindex(sources).fillna(0.0) * scenario.budget.scale
     for sid, scale in scenario.budget.source_scale.items():
         if sid not in sources:
@@ -277,16 +487,49 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         for y, amount in by_year.items():
             if int(y) in env.columns:
                 env.loc[sid, int(y)] = float(amount)
-    eligibility = eligibility.reindex(index=sources).fillna(False).astype(bool)
+    return env
+
+
+def _upgrade_sources(scenario: Scenario, sources: list[str], eligibility: pd.DataFrame,
+                     bad: BadFn) -> np.ndarray:
+    """Which sources may pay for tier upgrades, villages and district criteria.
+
+    The scenario's ``budget.upgrade_sources`` if set, else the sources that may pay for
+    every criterion.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool per source.
+    """
     if scenario.budget.upgrade_sources is not None:
         unknown = [s for s in scenario.budget.upgrade_sources if s not in sources]
         if unknown:
             bad(f"key 'budget.upgrade_sources': unknown source(s) {unknown}", expected=", ".join(sources))
-        upgrade = np.array([s in scenario.budget.upgrade_sources for s in sources], dtype=bool)
-    else:
-        upgrade = eligibility.all(axis=1).to_numpy() if len(sources) else np.zeros(0, dtype=bool)
-    # where each source may pay: every commune, or the provinces/districts of its scope
-    in_scope = np.ones((len(sources), len(communes)), dtype=bool)
+        return np.array([s in scenario.budget.upgrade_sources for s in sources], dtype=bool)
+    return eligibility.all(axis=1).to_numpy() if len(sources) else np.zeros(0, dtype=bool)
+
+
+def _source_scope(ds: Dataset, scenario: Scenario, sources: list[str], bad: BadFn) -> np.ndarray:
+    """Where each source may pay: every commune, or the provinces/districts of its scope.
+
+    Parameters
+    ----------
+    ds
+        The dataset (source scopes, commune province and district codes).
+    scenario
+        Its extra sources carry their own scope.
+    sources
+        Every source, the extra ones included.
+    bad
+        Reports scope codes that match no province or district.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool (n_f, n_c).
+    """
+    in_scope = np.ones((len(sources), len(ds.communes)), dtype=bool)
     scopes = dict(ds.sources["scope"]) if "scope" in ds.sources.columns else {}
     scopes.update({extra.id: extra.scope for extra in scenario.budget.extra_sources})
     province_codes = ds.communes["province_code"].to_numpy()
@@ -301,47 +544,129 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
             unknown = codes - known_codes
             if unknown:
                 bad(f"source {sid!r}: scope {sorted(unknown)} matches no province or district of the dataset")
-    elig = eligibility.to_numpy(dtype=bool).reshape(len(sources), len(crit))
-    # eligibility classes: the set of sources that may pay for a criterion in a commune
+    return in_scope
+
+
+def _eligibility_classes(funding: _Funding, in_scope: np.ndarray, pc: np.ndarray, pk: np.ndarray,
+                         members: list[np.ndarray]) -> _Classes:
+    """Group projects by the set of sources that may pay for them.
+
+    Projects of one class share their money, so the optimizer and the rules budget per
+    class rather than per project. Class ids are numbered in order of first use:
+    criterion projects, then communes' upgrades, then districts'.
+
+    Parameters
+    ----------
+    funding
+        Sources' eligibility by criterion and upgrade sources.
+    in_scope
+        Bool (n_f, n_c): source may pay in commune.
+    pc, pk
+        Commune and criterion of each project.
+    members
+        Commune positions of each district.
+
+    Returns
+    -------
+    _Classes
+    """
     signatures: dict[tuple[int, ...], int] = {}
 
     def class_id(sources_ok: np.ndarray) -> int:
         return signatures.setdefault(tuple(int(i) for i in np.flatnonzero(sources_ok)), len(signatures))
 
-    status = ds.status.to_numpy()
-    cost = ds.cost.to_numpy()
-    pc, pk = np.nonzero(~status)
+    elig, upgrade = funding.eligible, funding.upgrade
     proj_class = np.array([class_id(elig[:, k] & in_scope[:, c]) for c, k in zip(pc, pk, strict=True)],
                           dtype=int)
-    commune_up = np.array([class_id(upgrade & in_scope[:, c]) for c in range(len(communes))], dtype=int)
+    commune_up = np.array([class_id(upgrade & in_scope[:, c]) for c in range(in_scope.shape[1])], dtype=int)
+    # a district's projects may be paid only by sources in scope in all of its communes
     district_up = np.array([class_id(upgrade & in_scope[:, m].all(axis=1)) if len(m) else class_id(upgrade)
                             for m in members], dtype=int)
-    classes = [sig for sig, _ in sorted(signatures.items(), key=lambda kv: kv[1])]
+    return _Classes(
+        proj_class=proj_class,
+        commune_upgrade=commune_up,
+        district_upgrade=district_up,
+        classes=[sig for sig, _ in sorted(signatures.items(), key=lambda kv: kv[1])],
+    )
 
-    # projects
-    proj_cost = np.nan_to_num(cost[pc, pk], nan=0.0)
-    committed = np.full(len(pc), -1, dtype=int)
-    if scenario.replan and scenario.replan.previous_plan:
-        committed = _committed_projects(scenario, communes, crit.ids, pc, pk, lead, problems, file)
 
-    # districts
-    rules = {t.id: t for t in crit.district_tiers}
+def _tier_leads(crit: CriteriaSet) -> tuple[int, int]:
+    """Lead times of the advanced and model tiers (one year where the set has no such tier)."""
+    tiers = {t.id: t for t in crit.tiers}
+    adv_lead = tiers["advanced"].lead_time_years if "advanced" in tiers else 1
+    model_lead = tiers["model"].lead_time_years if "model" in tiers else 1
+    return adv_lead, model_lead
+
+
+def _district_fields(ds: Dataset, members: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The :class:`Instance` fields of district units: status, costs and tier requirements.
+
+    Parameters
+    ----------
+    ds
+        The dataset (district table, criteria set's district tiers).
+    members
+        Commune positions of each district.
+
+    Returns
+    -------
+    dict
+        ``district_recognised``, ``district_cost``, ``district_adv_cost`` and the
+        numbers of advanced/model communes each district needs.
+    """
+    rules = {t.id: t for t in ds.criteria.district_tiers}
     n_d = np.array([len(m) for m in members])
     ntm_rule = rules.get("ntm")
     adv_rule = rules.get("advanced")
 
     def need(share: float | None) -> np.ndarray:
+        # a share of the district's communes, rounded up (tolerating float noise)
         share = share or 0.0
         return np.array([math.ceil(share * n - 1e-9) for n in n_d], dtype=int)
 
-    # tiers
-    tiers = {t.id: t for t in crit.tiers}
-    adv_lead = tiers["advanced"].lead_time_years if "advanced" in tiers else 1
-    model_lead = tiers["model"].lead_time_years if "model" in tiers else 1
-    c = ds.communes
+    return {
+        "district_recognised": ds.districts["ntm"].to_numpy(dtype=bool),
+        "district_cost": np.nan_to_num(ds.districts["district_cost_mvnd"].to_numpy(dtype=float)),
+        "district_adv_cost": np.nan_to_num(ds.districts["district_advanced_cost_mvnd"].to_numpy(dtype=float)),
+        "district_need_adv": need(ntm_rule.min_share_communes_advanced if ntm_rule else 0.0),
+        "district_need_adv2": need(adv_rule.min_share_communes_advanced if adv_rule else 0.0),
+        "district_need_model2": need(adv_rule.min_share_communes_model if adv_rule else 0.0),
+    }
 
-    targets = _resolve_targets(ds, scenario, d_index, bad)
-    locks = _resolve_locks(ds, scenario, communes, pc, pk, years, bad)
+
+def _commune_fields(c: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The :class:`Instance` fields read straight from the communes table.
+
+    Tier and village status and costs and the especially-difficult flag; a missing
+    cost counts as zero.
+
+    Returns
+    -------
+    dict
+        Field name → array, one entry per commune.
+    """
+    return {
+        "adv_cost": np.nan_to_num(c["advanced_cost_mvnd"].to_numpy(dtype=float)),
+        "model_cost": np.nan_to_num(c["model_cost_mvnd"].to_numpy(dtype=float)),
+        "base_adv": c["advanced"].to_numpy(dtype=bool),
+        "base_model": c["model"].to_numpy(dtype=bool),
+        "villages": c["villages"].to_numpy(dtype=int),
+        "villages_ntm": c["villages_ntm"].to_numpy(dtype=int),
+        "villages_model": c["villages_model"].to_numpy(dtype=int),
+        "village_ntm_cost": np.nan_to_num(c["village_ntm_cost_mvnd"].to_numpy(dtype=float)),
+        "village_model_cost": np.nan_to_num(c["village_model_cost_mvnd"].to_numpy(dtype=float)),
+        "especially_difficult": c["especially_difficult"].to_numpy(dtype=bool),
+    }
+
+
+def _district_floors(ds: Dataset, scenario: Scenario, d_index: dict[str, int], bad: BadFn) -> dict[int, float]:
+    """Each named district's floor on its share of the money, less the tolerance.
+
+    Returns
+    -------
+    dict
+        District position → floor (0 … 1).
+    """
     floors: dict[int, float] = {}
     if scenario.district_shares:
         for ref, share in scenario.district_shares.floors.items():
@@ -351,58 +676,10 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
                     expected=", ".join(f"{k} ({v})" for k, v in ds.districts["district_name"].items()))
                 continue
             floors[d_index[d]] = max(0.0, share - scenario.district_shares.tolerance)
-    if problems:
-        raise InputError(problems)
-
-    return Instance(
-        dataset=ds,
-        scenario=scenario,
-        years=years,
-        communes=communes,
-        commune_district=commune_district,
-        districts=districts,
-        district_members=members,
-        district_recognised=ds.districts["ntm"].to_numpy(dtype=bool),
-        district_cost=np.nan_to_num(ds.districts["district_cost_mvnd"].to_numpy(dtype=float)),
-        district_adv_cost=np.nan_to_num(ds.districts["district_advanced_cost_mvnd"].to_numpy(dtype=float)),
-        district_need_adv=need(ntm_rule.min_share_communes_advanced if ntm_rule else 0.0),
-        district_need_adv2=need(adv_rule.min_share_communes_advanced if adv_rule else 0.0),
-        district_need_model2=need(adv_rule.min_share_communes_model if adv_rule else 0.0),
-        criteria=list(crit.ids),
-        base_met=status.astype(bool),
-        lead=lead,
-        proj_commune=pc.astype(int),
-        proj_criterion=pk.astype(int),
-        proj_cost=proj_cost,
-        proj_lead=stretched_leads(lead[pk], proj_cost, scenario.budget.absorption_limit_mvnd),
-        proj_class=proj_class,
-        proj_committed_start=committed,
-        sources=sources,
-        budget=env.to_numpy(dtype=float).reshape(len(sources), len(years)),
-        classes=classes,
-        commune_upgrade_class=commune_up,
-        district_upgrade_class=district_up,
-        carry_over=scenario.budget.carry_over,
-        absorption=scenario.budget.absorption_limit_mvnd,
-        adv_cost=np.nan_to_num(c["advanced_cost_mvnd"].to_numpy(dtype=float)),
-        model_cost=np.nan_to_num(c["model_cost_mvnd"].to_numpy(dtype=float)),
-        adv_lead=adv_lead,
-        model_lead=model_lead,
-        base_adv=c["advanced"].to_numpy(dtype=bool),
-        base_model=c["model"].to_numpy(dtype=bool),
-        villages=c["villages"].to_numpy(dtype=int),
-        villages_ntm=c["villages_ntm"].to_numpy(dtype=int),
-        villages_model=c["villages_model"].to_numpy(dtype=int),
-        village_ntm_cost=np.nan_to_num(c["village_ntm_cost_mvnd"].to_numpy(dtype=float)),
-        village_model_cost=np.nan_to_num(c["village_model_cost_mvnd"].to_numpy(dtype=float)),
-        especially_difficult=c["especially_difficult"].to_numpy(dtype=bool),
-        targets=targets,
-        locks=locks,
-        district_floor=floors,
-    )
+    return floors
 
 
-def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], bad) -> Targets:  # noqa: ANN001
+def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], bad: BadFn) -> Targets:
     t = scenario.targets
     n = len(ds.communes)
     crit = ds.criteria
@@ -453,7 +730,7 @@ def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
 
 
 def _resolve_locks(ds: Dataset, scenario: Scenario, communes: list[str], pc: np.ndarray, pk: np.ndarray,
-                   years: np.ndarray, bad) -> Locks:  # noqa: ANN001
+                   years: np.ndarray, bad: BadFn) -> Locks:
     c_index = {c: i for i, c in enumerate(communes)}
     proj_index = {(int(c), int(k)): p for p, (c, k) in enumerate(zip(pc, pk, strict=True))}
     out: dict[str, list] = {"force_commune": [], "forbid_commune": [], "force_project": [],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import platform
 import sys
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 import ntm_sim
+from ntm_sim.contracts import Manifest, SolveSummary, dump, jsonable
 from ntm_sim.dataset import Dataset
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.instance import GAP_SOURCE, Instance
@@ -48,26 +48,9 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def _jsonable(value: object) -> object:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return None if math.isnan(v) or math.isinf(v) else v
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
 def write_json(path: Path, data: dict) -> None:
-    """Write JSON with Vietnamese text readable and NaN as null."""
-    path.write_text(json.dumps(_jsonable(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    """Write JSON with Vietnamese text readable and NaN as null (files without a contract of their own)."""
+    path.write_text(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _sha256(path: Path) -> str:
@@ -261,7 +244,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
                                   "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
                                   "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
             write_csv(_named(ds, table), tmp / "reserve.csv", index=False, lineterminator="\n", float_format=None)
-        write_json(tmp / "summary.json", summary)
+        dump(SolveSummary, summary, tmp / "summary.json")
         if simulation is not None:
             (tmp / SIMULATION_FOLDER).mkdir()
             _write_simulation(simulation, tmp / SIMULATION_FOLDER, command=command,
@@ -277,12 +260,12 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
                   "mip_gap": result.mip_gap, "best_bound": result.primary.bound,
                   "recommended_by": "simulation" if recommendation is not None else "deterministic optimum",
                   "simulation_complete": simulation is not None}
-        write_json(tmp / "manifest.json", manifest(
+        dump(Manifest, manifest(
             ds, inst.scenario, tmp, kind="solve", status=status, command=command,
             solver={"name": result.solver, "version": result.solver_version},
             seed=recommendation.seed if recommendation is not None else None,
             timings={"build_s": result.build_s, "solve_s": result.runtime_s,
-                     **(recommendation.timings if recommendation is not None else {})}))
+                     **(recommendation.timings if recommendation is not None else {})}), tmp / "manifest.json")
     return summary
 
 
@@ -433,8 +416,8 @@ def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str]
     write_csv(pd.concat(frames), folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
     write_json(folder / "summary.json", summary)
     status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
-    write_json(folder / "manifest.json", manifest(ds, inst.scenario, folder, kind="simulate", status=status,
-                                                  seed=sim.seed, timings=timings, solver=solver, command=command))
+    dump(Manifest, manifest(ds, inst.scenario, folder, kind="simulate", status=status, seed=sim.seed,
+                            timings=timings, solver=solver, command=command), folder / "manifest.json")
     return summary
 
 

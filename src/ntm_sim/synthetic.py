@@ -20,13 +20,15 @@ Every unit, name, status, cost and amount is made up. The dataset is flagged
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from ntm_sim.costs import default_unit_costs
-from ntm_sim.criteria import load_criteria_set
+from ntm_sim.costs import UnitCosts, default_unit_costs
+from ntm_sim.criteria import CriteriaSet, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset
-from ntm_sim.demo import COST_DISPERSION, MISSING_WEIGHT, YEAR_SHARES
+from ntm_sim.demo import COST_DISPERSION, MISSING_WEIGHT, YEAR_SHARES, add_tier_costs, round10, spread
 
 DEMO_LABEL = ("DỮ LIỆU TỔNG HỢP NGẪU NHIÊN – cả nước giả định, không phải số liệu chính thức "
               "(synthetic benchmark data)")
@@ -58,6 +60,47 @@ PROVINCIAL_SOURCES = (
 )
 
 
+@dataclass(frozen=True)
+class _Geography:
+    """Provinces, districts and communes as positions, with how hard each place is."""
+
+    n_provinces: int
+    n_communes: int
+    prov_hard: np.ndarray    # per province: 0 easy (delta, south-east) … 1 hardest (mountains)
+    d_per_p: np.ndarray      # districts per province
+    d_prov: np.ndarray       # province of each district
+    c_dist: np.ndarray       # district of each commune
+    c_prov: np.ndarray       # province of each commune
+    d_hard: np.ndarray       # per district, 0 … 1
+    c_hard: np.ndarray       # per commune (not clipped)
+
+    @property
+    def n_districts(self) -> int:
+        """Number of district-level units."""
+        return len(self.d_prov)
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """Where the communes and districts stand at the start of the period."""
+
+    ed: np.ndarray           # bool per commune: especially difficult
+    recognised: np.ndarray   # bool per district: recognised NTM unit
+    ntm: np.ndarray          # bool per commune: NTM at the start
+    score: np.ndarray        # per commune: how hard the remaining criteria are (higher is harder)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Made-up codes and names ("Tỉnh 07", "Huyện 07-03", "Xã 10234")."""
+
+    p_codes: list[str]
+    d_codes: list[str]
+    c_codes: list[str]
+    p_names: list[str]
+    d_names: list[str]
+
+
 def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 2021) -> Dataset:
     """Draw a synthetic country (demo data, reproducible with the seed).
 
@@ -85,10 +128,39 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
     rng = np.random.default_rng(seed)
     crit = load_criteria_set()
     ids = list(crit.ids)
-    n_k = len(ids)
     unit = default_unit_costs()
 
-    # --- provinces, districts, communes: sizes vary (lognormal weights), at least one each.
+    # The draws happen in this order; changing it changes every dataset of a seed.
+    geo = _draw_geography(rng, n_provinces, n_communes)
+    standing = _draw_standing(rng, geo)
+    status_arr = _draw_status(rng, crit, standing)
+    names = _unit_names(geo)
+    communes = _draw_communes(rng, geo, standing, names)
+    factor = add_tier_costs(rng, unit, communes)
+    status, cost = _draw_costs(rng, unit, ids, factor, status_arr, communes.index)
+    districts = _district_table(unit, names, standing.recognised, geo.d_hard)
+    sources, envelopes = _draw_money(rng, geo, names, cost)
+
+    return make_dataset(crit, communes, status, cost,
+                        cost_estimated=pd.DataFrame(False, index=communes.index, columns=ids),
+                        districts=districts, sources=sources, envelopes=envelopes,
+                        meta=_meta(crit.id, n_provinces, n_communes, seed), file="ntm_sim.synthetic")
+
+
+def _draw_geography(rng: np.random.Generator, n_provinces: int, n_communes: int) -> _Geography:
+    """Provinces, districts, communes: sizes vary (lognormal weights), at least one each.
+
+    Parameters
+    ----------
+    rng
+        The dataset's random generator.
+    n_provinces, n_communes
+        Sizes of the country.
+
+    Returns
+    -------
+    _Geography
+    """
     prov_hard = rng.beta(2.0, 2.0, n_provinces)  # 0 easy (delta, south-east) … 1 hardest (mountains)
     c_per_p = 1 + rng.multinomial(n_communes - n_provinces, _weights(rng, n_provinces, 0.5))
     n_districts = max(n_provinces, round(n_communes / COMMUNES_PER_DISTRICT))
@@ -99,29 +171,53 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
     c_per_d = np.concatenate([1 + rng.multinomial(c - d, _weights(rng, d, 0.4)) for c, d in zip(c_per_p, d_per_p,
                                                                                                strict=True)])
     c_dist = np.repeat(np.arange(n_d), c_per_d)
-    c_prov = d_prov[c_dist]
     d_hard = np.clip(prov_hard[d_prov] + rng.normal(0, 0.15, n_d), 0, 1)
     c_hard = d_hard[c_dist] + rng.normal(0, 0.2, n_communes)
+    return _Geography(n_provinces=n_provinces, n_communes=n_communes, prov_hard=prov_hard, d_per_p=d_per_p,
+                      d_prov=d_prov, c_dist=c_dist, c_prov=d_prov[c_dist], d_hard=d_hard, c_hard=c_hard)
 
-    # --- especially difficult communes: the hardest, so concentrated in hard provinces.
+
+def _draw_standing(rng: np.random.Generator, geo: _Geography) -> _Standing:
+    """Especially difficult communes, recognised districts and NTM communes at the start.
+
+    The especially difficult communes are the hardest, so concentrated in hard
+    provinces. NTM at the start: every commune of the recognised districts (the
+    easiest), then the easiest of the rest up to the national share.
+
+    Returns
+    -------
+    _Standing
+    """
+    n_communes, n_d = geo.n_communes, geo.n_districts
     n_ed = round(SHARE_ESPECIALLY_DIFFICULT * n_communes)
     ed = np.zeros(n_communes, dtype=bool)
-    ed[np.argsort(-(c_hard + rng.normal(0, 0.1, n_communes)), kind="stable")[:n_ed]] = True
+    ed[np.argsort(-(geo.c_hard + rng.normal(0, 0.1, n_communes)), kind="stable")[:n_ed]] = True
 
-    # --- NTM at the start: every commune of the recognised districts (the easiest), then
-    # the easiest of the rest up to the national share.
     n_rec = round(SHARE_DISTRICTS_RECOGNISED * n_d)
     recognised = np.zeros(n_d, dtype=bool)
-    recognised[np.argsort(d_hard + rng.normal(0, 0.1, n_d), kind="stable")[:n_rec]] = True
-    ntm = recognised[c_dist].copy()
+    recognised[np.argsort(geo.d_hard + rng.normal(0, 0.1, n_d), kind="stable")[:n_rec]] = True
+    ntm = recognised[geo.c_dist].copy()
     ed &= ~ntm  # a recognised district has no commune on the especially-difficult list
-    score = c_hard + 0.3 * ed + rng.normal(0, 0.15, n_communes)
+    score = geo.c_hard + 0.3 * ed + rng.normal(0, 0.15, n_communes)
     extra = max(0, round(SHARE_NTM * n_communes) - int(ntm.sum()))
     open_order = np.flatnonzero(~ntm)[np.argsort(score[~ntm], kind="stable")]
     ntm[open_order[:extra]] = True
+    return _Standing(ed=ed, recognised=recognised, ntm=ntm, score=score)
 
-    # --- criteria met by the communes not yet NTM: the hardest lowest.
-    not_ntm = np.flatnonzero(~ntm)
+
+def _draw_status(rng: np.random.Generator, crit: CriteriaSet, standing: _Standing) -> np.ndarray:
+    """Criteria met by every commune: all for NTM communes, the hardest communes lowest.
+
+    Returns
+    -------
+    numpy.ndarray
+        Bool (n_communes, n_criteria).
+    """
+    ids = list(crit.ids)
+    n_k = len(ids)
+    ed, score = standing.ed, standing.score
+    n_communes = len(score)
+    not_ntm = np.flatnonzero(~standing.ntm)
     ranked = not_ntm[np.argsort(-score[not_ntm], kind="stable")]  # hardest first
     q = np.arange(len(ranked)) / max(1, len(ranked))
     met = np.full(n_communes, n_k)
@@ -135,18 +231,34 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
     log_w = np.log(weight)[None, :] + np.where(ed[:, None] & infra[None, :], np.log(1.4), 0.0)
     keys = log_w + rng.gumbel(size=(n_communes, n_k))
     rank = np.argsort(np.argsort(-keys, axis=1, kind="stable"), axis=1, kind="stable")
-    status_arr = rank >= (n_k - met)[:, None]
+    return rank >= (n_k - met)[:, None]
 
-    # --- codes and names (made up: "Tỉnh 07", "Huyện 07-03", "Xã 10234")
-    p_codes = [str(p + 1) for p in range(n_provinces)]
-    d_codes = [str(100 + d) for d in range(n_d)]
-    c_codes = [str(10000 + c) for c in range(n_communes)]
-    d_local = np.arange(n_d) - np.repeat(np.cumsum(d_per_p) - d_per_p, d_per_p)
-    d_names = [f"Huyện {p + 1:02d}-{j + 1:02d}" for p, j in zip(d_prov, d_local, strict=True)]
-    p_names = [f"Tỉnh {p + 1:02d} (tổng hợp)" for p in range(n_provinces)]
 
-    # --- traits (as in the demo data: highland communes smaller, more villages per head).
-    highland = c_hard > 0.55
+def _unit_names(geo: _Geography) -> _Names:
+    """Codes and made-up names of provinces, districts and communes."""
+    n_provinces, n_d, d_per_p = geo.n_provinces, geo.n_districts, geo.d_per_p
+    d_local = np.arange(n_d) - np.repeat(np.cumsum(d_per_p) - d_per_p, d_per_p)  # position in its province
+    return _Names(
+        p_codes=[str(p + 1) for p in range(n_provinces)],
+        d_codes=[str(100 + d) for d in range(n_d)],
+        c_codes=[str(10000 + c) for c in range(geo.n_communes)],
+        p_names=[f"Tỉnh {p + 1:02d} (tổng hợp)" for p in range(n_provinces)],
+        d_names=[f"Huyện {p + 1:02d}-{j + 1:02d}" for p, j in zip(geo.d_prov, d_local, strict=True)],
+    )
+
+
+def _draw_communes(rng: np.random.Generator, geo: _Geography, standing: _Standing, names: _Names) -> pd.DataFrame:
+    """The commune table: units and traits (tier and village costs are added after).
+
+    As in the demo data, highland communes are smaller, with more villages per head.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``commune_code``.
+    """
+    n_communes, ntm = geo.n_communes, standing.ntm
+    highland = geo.c_hard > 0.55
     population = np.round(np.where(highland, rng.lognormal(np.log(4200), 0.35, n_communes),
                                    rng.lognormal(np.log(7500), 0.4, n_communes)), -1)
     households = np.round(population / np.where(highland, 5.0, 4.0))
@@ -155,13 +267,13 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
     share_ntm_v = np.where(ntm, rng.uniform(0.35, 0.75, n_communes), rng.uniform(0.0, 0.2, n_communes))
     villages_ntm = np.floor(villages * share_ntm_v).astype(int)
     villages_model = np.where(ntm, np.floor(villages_ntm * rng.uniform(0, 0.3, n_communes)), 0).astype(int)
-    communes = pd.DataFrame({
-        "commune_name": [f"Xã {c}" for c in c_codes],
-        "district_code": np.array(d_codes)[c_dist],
-        "district_name": np.array(d_names)[c_dist],
-        "province_code": np.array(p_codes)[c_prov],
-        "province_name": np.array(p_names)[c_prov],
-        "especially_difficult": ed,
+    return pd.DataFrame({
+        "commune_name": [f"Xã {c}" for c in names.c_codes],
+        "district_code": np.array(names.d_codes)[geo.c_dist],
+        "district_name": np.array(names.d_names)[geo.c_dist],
+        "province_code": np.array(names.p_codes)[geo.c_prov],
+        "province_name": np.array(names.p_names)[geo.c_prov],
+        "especially_difficult": standing.ed,
         "population": population,
         "households": households,
         "villages": villages,
@@ -169,33 +281,58 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
         "villages_model": villages_model,
         "advanced": False,  # every commune must re-qualify under the 2021–2025 set
         "model": False,
-    }, index=pd.Index(c_codes, name="commune_code"))
-    factor = unit.commune_factor(communes).to_numpy()
-    communes["advanced_cost_mvnd"] = _round10(unit.tiers["advanced_cost_mvnd"] * factor * _spread(rng, 0.3, n_communes))
-    communes["model_cost_mvnd"] = _round10(unit.tiers["model_cost_mvnd"] * factor * _spread(rng, 0.3, n_communes))
-    communes["village_ntm_cost_mvnd"] = _round10(unit.villages["village_ntm_cost_mvnd"] * factor)
-    communes["village_model_cost_mvnd"] = _round10(unit.villages["village_model_cost_mvnd"] * factor)
+    }, index=pd.Index(names.c_codes, name="commune_code"))
 
-    # --- costs of every unmet criterion
+
+
+
+def _draw_costs(rng: np.random.Generator, unit: UnitCosts, ids: list[str], factor: np.ndarray,
+                status_arr: np.ndarray, index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cost of every unmet criterion: the unit cost scaled by the commune, with a spread.
+
+    Returns
+    -------
+    status : DataFrame
+        Bool, communes × criteria.
+    cost : DataFrame
+        Million VND, NaN where the criterion is met.
+    """
     base = np.array([unit.criteria[k] for k in ids])
-    cost_arr = _round10(np.outer(factor, base) * _spread(rng, COST_DISPERSION, (n_communes, n_k)))
-    status = pd.DataFrame(status_arr, index=communes.index, columns=ids)
-    cost = pd.DataFrame(np.where(status_arr, np.nan, cost_arr), index=communes.index, columns=ids)
+    cost_arr = round10(np.outer(factor, base) * spread(rng, COST_DISPERSION, (len(index), len(ids))))
+    status = pd.DataFrame(status_arr, index=index, columns=ids)
+    cost = pd.DataFrame(np.where(status_arr, np.nan, cost_arr), index=index, columns=ids)
+    return status, cost
 
-    # --- districts
-    districts = pd.DataFrame({
-        "district_name": d_names,
+
+def _district_table(unit: UnitCosts, names: _Names, recognised: np.ndarray, d_hard: np.ndarray) -> pd.DataFrame:
+    """The district table: recognised districts cost nothing, harder ones more."""
+    return pd.DataFrame({
+        "district_name": names.d_names,
         "ntm": recognised,
         "advanced": False,
         "district_cost_mvnd": np.where(recognised, 0.0,
-                                       _round10(unit.districts["district_cost_mvnd"] * (0.8 + 0.8 * d_hard))),
+                                       round10(unit.districts["district_cost_mvnd"] * (0.8 + 0.8 * d_hard))),
         "district_advanced_cost_mvnd": unit.districts["district_advanced_cost_mvnd"],
-    }, index=pd.Index(d_codes, name="district_code"))
+    }, index=pd.Index(names.d_codes, name="district_code"))
 
-    # --- money: short of the need; provincial money follows the province's need, more of
-    # it in the easier (richer) provinces, national money goes everywhere.
+
+def _draw_money(rng: np.random.Generator, geo: _Geography, names: _Names,
+                cost: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sources and envelopes: short of the need.
+
+    Provincial money follows the province's need, more of it in the easier (richer)
+    provinces, and is scoped to the province; national money goes everywhere.
+
+    Returns
+    -------
+    sources : DataFrame
+        Indexed by ``source_id``.
+    envelopes : DataFrame
+        Sources × years, million VND.
+    """
+    n_provinces, p_codes, p_names = geo.n_provinces, names.p_codes, names.p_names
     need_c = np.nansum(cost.to_numpy(), axis=1)
-    need_p = np.bincount(c_prov, weights=need_c, minlength=n_provinces)
+    need_p = np.bincount(geo.c_prov, weights=need_c, minlength=n_provinces)
     total = MONEY_TO_NEED * float(need_c.sum())
     rows, env = [], []
     years = np.array(sorted(YEAR_SHARES))
@@ -203,7 +340,7 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
     for sid, vi, en, rule, share in NATIONAL_SOURCES:
         rows.append((sid, vi, en, rule, ""))
         env.append(total * share * year_share)
-    wealth = need_p * (1.5 - prov_hard) * rng.lognormal(0, 0.2, n_provinces)
+    wealth = need_p * (1.5 - geo.prov_hard) * rng.lognormal(0, 0.2, n_provinces)
     wealth = wealth / wealth.sum() if wealth.sum() > 0 else np.full(n_provinces, 1 / n_provinces)
     for sid, vi, en, rule, share in PROVINCIAL_SOURCES:
         for p in range(n_provinces):
@@ -213,21 +350,21 @@ def national_dataset(n_provinces: int = 63, n_communes: int = 8000, seed: int = 
     sources = pd.DataFrame(rows, columns=["source_id", "name_vi", "name_en", "eligible", "scope"]
                            ).set_index("source_id")
     envelopes = pd.DataFrame(np.round(np.array(env)), index=sources.index, columns=[int(y) for y in years])
+    return sources, envelopes
 
-    meta = DatasetMeta(
+
+def _meta(criteria_set: str, n_provinces: int, n_communes: int, seed: int) -> DatasetMeta:
+    """The dataset's description, saying it is synthetic and how to draw it again."""
+    return DatasetMeta(
         name=f"synthetic_{n_provinces}p_{n_communes}c_s{seed}",
         title=f"Cả nước giả định: {n_provinces} tỉnh, {n_communes} xã (dữ liệu tổng hợp)",
-        criteria_set=crit.id,
+        criteria_set=criteria_set,
         demo=True,
         demo_label=DEMO_LABEL,
         source=f"ntm_sim.synthetic.national_dataset(n_provinces={n_provinces}, n_communes={n_communes}, "
                f"seed={seed})",
         notes="Every unit, name, status, cost and amount is synthetic (benchmarks and scale tests only).",
     )
-    return make_dataset(crit, communes, status, cost,
-                        cost_estimated=pd.DataFrame(False, index=communes.index, columns=ids),
-                        districts=districts, sources=sources, envelopes=envelopes, meta=meta,
-                        file="ntm_sim.synthetic")
 
 
 def _weights(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
@@ -236,10 +373,4 @@ def _weights(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
     return w / w.sum()
 
 
-def _spread(rng: np.random.Generator, sigma: float, size: int | tuple[int, int]) -> np.ndarray:
-    """Mean-one lognormal multipliers."""
-    return rng.lognormal(-sigma * sigma / 2, sigma, size)
 
-
-def _round10(x: np.ndarray | float) -> np.ndarray:
-    return np.round(np.asarray(x, dtype=float) / 10) * 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,25 @@ def _title_rows(ws: Worksheet, width: int, lines: Sequence[tuple[str, Font]]) ->
     return len(lines) + 2  # one blank row, then the header
 
 
+@dataclass(frozen=True)
+class _WideLayout:
+    """Columns of a wide sheet: STT, unit name, commune code, one per criterion, the total."""
+
+    n_criteria: int
+    money: bool              # amounts (the cost sheet) rather than statuses
+    first_crit: int = 4      # column of the first criterion
+
+    @property
+    def total_col(self) -> int:
+        """Column of the row total (the last column)."""
+        return self.first_crit + self.n_criteria
+
+    @property
+    def width(self) -> int:
+        """Number of columns."""
+        return self.total_col
+
+
 def _wide_sheet(
     ws: Worksheet,
     ds: Dataset | None,
@@ -71,15 +91,68 @@ def _wide_sheet(
     demo_label: str | None,
     choices: bool = True,
 ) -> None:
-    n = len(criteria)
-    first_crit, total_col = 4, 4 + n
-    width = total_col
+    """Fill a sheet in the planners' wide layout: a row per commune, a column per criterion.
+
+    Parameters
+    ----------
+    ws
+        The (empty) sheet.
+    ds
+        The dataset whose title heads the sheet (None for the blank template).
+    criteria
+        The criteria set of the columns.
+    communes
+        The communes, grouped under a row per district in order of first appearance.
+    title
+        The sheet's title line.
+    value
+        Cell value of a commune code and criterion id.
+    total
+        Formula of a commune row's total, given the row and the first and last
+        criterion columns.
+    money
+        Amounts (million VND) rather than statuses.
+    demo_label
+        Shown under the title when the data are demo data.
+    choices
+        Offer the statuses as a drop-down list (status sheets only).
+    """
+    layout = _WideLayout(len(criteria), money)
+    head = _wide_title(ws, ds, title, demo_label, layout.width)
+    sub = _wide_header(ws, head, criteria, layout)
+    row = sub + 1
+    dv = _status_choices(ws) if not money and choices else None
+    stt = 0
+    for d_index, (d_code, group) in enumerate(communes.groupby("district_code", sort=False)):
+        district_row = row
+        _district_row(ws, row, d_index, str(group["district_name"].iloc[0]) or f"Huyện {d_code}", layout)
+        row += 1
+        start = row
+        for code, r in group.iterrows():
+            stt += 1
+            _commune_row(ws, row, stt, code, r["commune_name"], criteria, value, total, layout, dv)
+            row += 1
+        _district_total(ws, district_row, start, row - 1, layout)
+    _wide_columns(ws, sub, layout)
+
+
+def _wide_title(ws: Worksheet, ds: Dataset | None, title: str, demo_label: str | None, width: int) -> int:
+    """Write the title lines (dataset title, sheet title, demo label); return the header row."""
     lines = [(title, _TITLE)]
     if ds is not None and ds.meta.title:
         lines.insert(0, (ds.meta.title, _BOLD))
     if demo_label:
         lines.append((demo_label, _DEMO))
-    head = _title_rows(ws, width, lines)
+    return _title_rows(ws, width, lines)
+
+
+def _wide_header(ws: Worksheet, head: int, criteria: CriteriaSet, layout: _WideLayout) -> int:
+    """Write the two header rows (criterion numbers in the second); return the second's row.
+
+    The layout of the planners' own sheets: STT, unit, code and total span both rows;
+    one merged cell heads the criterion columns.
+    """
+    first_crit, total_col, money = layout.first_crit, layout.total_col, layout.money
     sub = head + 1
     for col, text in ((1, "STT"), (2, "Đơn vị"), (3, "Mã xã"),
                       (total_col, "Tổng (triệu đồng)" if money else "Tổng số tiêu chí đạt")):
@@ -92,60 +165,89 @@ def _wide_sheet(
         cell = safe_cell(ws, sub, first_crit + k, crit.number)
         cell.comment = None
     for r in (head, sub):
-        for c in range(1, width + 1):
+        for c in range(1, layout.width + 1):
             cell = ws.cell(row=r, column=c)
             cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEAD_FILL, _CENTER, _BOX
-    row = sub + 1
-    if not money and choices:
-        dv = DataValidation(type="list", formula1='"Đạt,Chưa đạt"', allow_blank=True,
-                            error="Chỉ nhập Đạt hoặc Chưa đạt", errorTitle="Giá trị không hợp lệ")
-        ws.add_data_validation(dv)
-    stt = 0
-    for d_index, (d_code, group) in enumerate(communes.groupby("district_code", sort=False)):
-        district_row = row
-        safe_cell(ws, row, 1, _ROMAN[d_index] if d_index < len(_ROMAN) else str(d_index + 1))
-        safe_cell(ws, row, 2, str(group["district_name"].iloc[0]) or f"Huyện {d_code}")
-        for c in range(1, width + 1):
-            ws.cell(row=row, column=c).fill = _DISTRICT_FILL
-            ws.cell(row=row, column=c).font = _BOLD
-            ws.cell(row=row, column=c).border = _BOX
-        row += 1
-        start = row
-        for code, r in group.iterrows():
-            stt += 1
-            safe_cell(ws, row, 1, stt)
-            safe_cell(ws, row, 2, r["commune_name"])
-            safe_cell(ws, row, 3, int(code) if str(code).isdigit() else code)
-            for k, crit in enumerate(criteria.ids):
-                v = value(str(code), crit)
-                cell = safe_cell(ws, row, first_crit + k, v)
-                cell.alignment = Alignment(horizontal="center")
-                if money:
-                    cell.number_format = MONEY_FORMAT
-                elif v == "Chưa đạt":
-                    cell.fill = _NOT_MET_FILL
-                elif isinstance(v, str) and v.startswith("KH"):
-                    cell.fill = _PLANNED_FILL
-            a, b = get_column_letter(first_crit), get_column_letter(total_col - 1)
-            formula_cell(ws, row, total_col, total(row, first_crit, total_col - 1))
-            if money:
-                ws.cell(row=row, column=total_col).number_format = MONEY_FORMAT
-            for c in range(1, width + 1):
-                ws.cell(row=row, column=c).border = _BOX
-            if not money and choices:
-                dv.add(f"{a}{row}:{b}{row}")
-            row += 1
-        col = get_column_letter(total_col)
-        formula_cell(ws, district_row, total_col, f"=SUM({col}{start}:{col}{row - 1})")
+    return sub
+
+
+def _status_choices(ws: Worksheet) -> DataValidation:
+    """Add (and return) the drop-down list of statuses; commune rows are added to it."""
+    dv = DataValidation(type="list", formula1='"Đạt,Chưa đạt"', allow_blank=True,
+                        error="Chỉ nhập Đạt hoặc Chưa đạt", errorTitle="Giá trị không hợp lệ")
+    ws.add_data_validation(dv)
+    return dv
+
+
+def _district_row(ws: Worksheet, row: int, d_index: int, name: str, layout: _WideLayout) -> None:
+    """Write a district's heading row (Roman numeral, name), shaded and bold."""
+    safe_cell(ws, row, 1, _ROMAN[d_index] if d_index < len(_ROMAN) else str(d_index + 1))
+    safe_cell(ws, row, 2, name)
+    for c in range(1, layout.width + 1):
+        ws.cell(row=row, column=c).fill = _DISTRICT_FILL
+        ws.cell(row=row, column=c).font = _BOLD
+        ws.cell(row=row, column=c).border = _BOX
+
+
+def _commune_row(
+    ws: Worksheet,
+    row: int,
+    stt: int,
+    code: object,
+    name: object,
+    criteria: CriteriaSet,
+    value: Callable[[str, str], object],
+    total: Callable[[int, int, int], str],
+    layout: _WideLayout,
+    dv: DataValidation | None,
+) -> None:
+    """Write a commune's row: number, name, code, a cell per criterion and the total formula.
+
+    Unmet criteria are shaded, planned ones ("KH …") too, in their own colour; the
+    status cells join the drop-down list ``dv`` if given.
+    """
+    first_crit, total_col, money = layout.first_crit, layout.total_col, layout.money
+    safe_cell(ws, row, 1, stt)
+    safe_cell(ws, row, 2, name)
+    safe_cell(ws, row, 3, int(code) if str(code).isdigit() else code)
+    for k, crit in enumerate(criteria.ids):
+        v = value(str(code), crit)
+        cell = safe_cell(ws, row, first_crit + k, v)
+        cell.alignment = Alignment(horizontal="center")
         if money:
-            ws.cell(row=district_row, column=total_col).number_format = MONEY_FORMAT
+            cell.number_format = MONEY_FORMAT
+        elif v == "Chưa đạt":
+            cell.fill = _NOT_MET_FILL
+        elif isinstance(v, str) and v.startswith("KH"):
+            cell.fill = _PLANNED_FILL
+    a, b = get_column_letter(first_crit), get_column_letter(total_col - 1)
+    formula_cell(ws, row, total_col, total(row, first_crit, total_col - 1))
+    if money:
+        ws.cell(row=row, column=total_col).number_format = MONEY_FORMAT
+    for c in range(1, layout.width + 1):
+        ws.cell(row=row, column=c).border = _BOX
+    if dv is not None:
+        dv.add(f"{a}{row}:{b}{row}")
+
+
+def _district_total(ws: Worksheet, district_row: int, first: int, last: int, layout: _WideLayout) -> None:
+    """Sum the district's commune totals (rows ``first`` … ``last``) into its heading row."""
+    col = get_column_letter(layout.total_col)
+    formula_cell(ws, district_row, layout.total_col, f"=SUM({col}{first}:{col}{last})")
+    if layout.money:
+        ws.cell(row=district_row, column=layout.total_col).number_format = MONEY_FORMAT
+
+
+def _wide_columns(ws: Worksheet, sub: int, layout: _WideLayout) -> None:
+    """Freeze the header and the unit columns; set the column widths."""
+    first_crit, money = layout.first_crit, layout.money
     ws.freeze_panes = ws.cell(row=sub + 1, column=first_crit)
     ws.column_dimensions["A"].width = 6
     ws.column_dimensions["B"].width = 22
     ws.column_dimensions["C"].width = 8
-    for k in range(n):
+    for k in range(layout.n_criteria):
         ws.column_dimensions[get_column_letter(first_crit + k)].width = 10 if money else 9
-    ws.column_dimensions[get_column_letter(total_col)].width = 14
+    ws.column_dimensions[get_column_letter(layout.total_col)].width = 14
 
 
 def _table_sheet(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[object]],

@@ -14,12 +14,13 @@ Used for the bundled Lào Cai data and for exports. Files:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from ntm_sim.criteria import available_sets, load_criteria_set
+from ntm_sim.criteria import CriteriaSet, available_sets, load_criteria_set
 from ntm_sim.dataset import (
     COMMUNE_COLUMNS,
     DISTRICT_COLUMNS,
@@ -32,7 +33,7 @@ from ntm_sim.dataset import (
 from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import schema
 from ntm_sim.io.longcsv import read_long_grid
-from ntm_sim.io.tables import Grid, read_csv_grid, read_table
+from ntm_sim.io.tables import Column, Grid, read_csv_grid, read_table
 
 FILES = ("dataset.yaml", "communes.csv", "criteria_status.csv", "districts.csv", "sources.csv",
          "envelopes.csv")
@@ -47,55 +48,19 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
         With every problem found, naming the file, row and column.
     """
     display = display or folder.name
+    _check_files(folder, display)
+    meta, criteria = _read_description(folder, display)
+
+    # every table is read before raising, so that one run lists every problem
     problems: list[Problem] = []
-    for name in FILES:
-        if not (folder / name).exists():
-            problems.append(Problem(f"{display}/{name}", "file missing",
-                                    expected="the files " + ", ".join(FILES)))
-    if problems:
-        raise InputError(problems)
-    try:
-        meta_text = (folder / "dataset.yaml").read_text(encoding="utf-8")
-        raw_meta = yaml.safe_load(meta_text) or {}
-        meta = DatasetMeta(**raw_meta)
-    except (yaml.YAMLError, TypeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(f"{display}/dataset.yaml", f"not a valid dataset description: {exc}")]) from None
-    try:
-        criteria = load_criteria_set(meta.criteria_set)
-    except KeyError:
-        line = next((n for n, text in enumerate(meta_text.splitlines(), start=1)
-                     if text.startswith("criteria_set:")), None)
-        raise InputError([Problem(f"{display}/dataset.yaml", f"unknown criteria set {meta.criteria_set!r}",
-                                  row=line, column="criteria_set",
-                                  expected="one of " + ", ".join(available_sets()))]) from None
-
-    grid = read_csv_grid(folder / "communes.csv", f"{display}/communes.csv")
-    log = grid.log()
-    communes, _, _ = read_table(grid, schema.COMMUNE_TABLE, log, index="commune_code")
-    problems += log.problems
-
-    grid = read_csv_grid(folder / "districts.csv", f"{display}/districts.csv")
-    log = grid.log()
-    districts, _, _ = read_table(grid, schema.DISTRICT_TABLE, log, index="district_code")
-    problems += log.problems
-
-    grid = read_csv_grid(folder / "sources.csv", f"{display}/sources.csv")
-    log = grid.log()
-    sources, colmap, _ = read_table(grid, schema.SOURCE_TABLE, log, index="source_id")
-    for _, r in sources.iterrows():
-        try:
-            eligibility_from_rule(criteria, str(r["eligible"]))
-        except ValueError as exc:
-            log.error(f"eligibility rule: {exc}", row=int(r["_row"]),
-                      column=grid.col_label(colmap["eligible"]), expected=schema.EXPECTED_RULE)
-    problems += log.problems
-
-    grid = read_csv_grid(folder / "envelopes.csv", f"{display}/envelopes.csv")
-    log = grid.log()
-    env, colmap, _ = read_table(grid, schema.ENVELOPE_TABLE, log)
-    _check_envelopes(env, set(sources.get("source_id", [])), grid, colmap, log)
-    problems += log.problems
-
+    communes, found = _read_table_file(folder, display, "communes.csv", schema.COMMUNE_TABLE, "commune_code")
+    problems += found
+    districts, found = _read_table_file(folder, display, "districts.csv", schema.DISTRICT_TABLE, "district_code")
+    problems += found
+    sources, found = _read_sources(folder, display, criteria)
+    problems += found
+    env, found = _read_envelopes(folder, display, set(sources.get("source_id", [])))
+    problems += found
     # a communes.csv without codes is reported already; do not flag every status row too
     known = set(communes["commune_code"]) if "commune_code" in communes.columns else None
     status, cost, estimated, long_problems = read_long_grid(
@@ -119,6 +84,75 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
         meta=meta,
         file=display,
     )
+
+
+def _check_files(folder: Path, display: str) -> None:
+    """Raise :class:`InputError` naming every file of ``FILES`` the folder lacks."""
+    problems: list[Problem] = []
+    for name in FILES:
+        if not (folder / name).exists():
+            problems.append(Problem(f"{display}/{name}", "file missing",
+                                    expected="the files " + ", ".join(FILES)))
+    if problems:
+        raise InputError(problems)
+
+
+def _read_description(folder: Path, display: str) -> tuple[DatasetMeta, CriteriaSet]:
+    """The folder's ``dataset.yaml`` and the criteria set it names.
+
+    Raises
+    ------
+    InputError
+        If the file is not a valid description or names an unknown criteria set (with
+        its line).
+    """
+    try:
+        meta_text = (folder / "dataset.yaml").read_text(encoding="utf-8")
+        raw_meta = yaml.safe_load(meta_text) or {}
+        meta = DatasetMeta(**raw_meta)
+    except (yaml.YAMLError, TypeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(f"{display}/dataset.yaml", f"not a valid dataset description: {exc}")]) from None
+    try:
+        criteria = load_criteria_set(meta.criteria_set)
+    except KeyError:
+        line = next((n for n, text in enumerate(meta_text.splitlines(), start=1)
+                     if text.startswith("criteria_set:")), None)
+        raise InputError([Problem(f"{display}/dataset.yaml", f"unknown criteria set {meta.criteria_set!r}",
+                                  row=line, column="criteria_set",
+                                  expected="one of " + ", ".join(available_sets()))]) from None
+    return meta, criteria
+
+
+def _read_table_file(folder: Path, display: str, name: str, columns: Sequence[Column],
+                     index: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """One CSV table of the folder (with a ``_row`` column) and the problems found in it."""
+    grid = read_csv_grid(folder / name, f"{display}/{name}")
+    log = grid.log()
+    table, _, _ = read_table(grid, columns, log, index=index)
+    return table, log.problems
+
+
+def _read_sources(folder: Path, display: str, criteria: CriteriaSet) -> tuple[pd.DataFrame, list[Problem]]:
+    """``sources.csv``, with every eligibility rule checked against the criteria set."""
+    grid = read_csv_grid(folder / "sources.csv", f"{display}/sources.csv")
+    log = grid.log()
+    sources, colmap, _ = read_table(grid, schema.SOURCE_TABLE, log, index="source_id")
+    for _, r in sources.iterrows():
+        try:
+            eligibility_from_rule(criteria, str(r["eligible"]))
+        except ValueError as exc:
+            log.error(f"eligibility rule: {exc}", row=int(r["_row"]),
+                      column=grid.col_label(colmap["eligible"]), expected=schema.EXPECTED_RULE)
+    return sources, log.problems
+
+
+def _read_envelopes(folder: Path, display: str, source_ids: set[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """``envelopes.csv`` (long: source, year, amount), checked against the sources read."""
+    grid = read_csv_grid(folder / "envelopes.csv", f"{display}/envelopes.csv")
+    log = grid.log()
+    env, colmap, _ = read_table(grid, schema.ENVELOPE_TABLE, log)
+    _check_envelopes(env, source_ids, grid, colmap, log)
+    return env, log.problems
 
 
 def _check_envelopes(env: pd.DataFrame, sources: set[str], grid: Grid, colmap: dict[str, int],

@@ -7,6 +7,7 @@ Columns: ``commune_code``, ``commune_name``, ``district_code``, ``district_name`
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,36 @@ import pandas as pd
 
 from ntm_sim.criteria import CriteriaSet, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import schema
 from ntm_sim.io.tables import Grid, read_csv_grid, read_table
 from ntm_sim.io.values import BLANK, EXPECTED_MET, describe, parse_met
 from ntm_sim.units import UnitList, lao_cai_units
+
+
+@dataclass(frozen=True)
+class _LongContext:
+    """What reading one row of a long status grid needs to know."""
+
+    grid: Grid
+    colmap: dict[str, int]              # field → column position
+    criteria: CriteriaSet
+    log: ProblemLog
+    known: set[str] | None              # commune codes allowed (None: any)
+    units: UnitList | None              # reference list matching codes and names (None: codes as written)
+    crit_col: str                       # label of the criterion column
+    met_col: str                        # label of the status column
+
+
+@dataclass
+class _LongRecords:
+    """What the rows say, keyed by (commune code, criterion id)."""
+
+    codes: list[str] = field(default_factory=list)  # communes, in order of their first valid row
+    status: dict[tuple[str, str], bool] = field(default_factory=dict)
+    cost: dict[tuple[str, str], float] = field(default_factory=dict)
+    estimated: dict[tuple[str, str], bool] = field(default_factory=dict)
+    first_row: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def read_long_grid(
@@ -35,86 +61,139 @@ def read_long_grid(
     """
     log = grid.log()
     table, colmap, header = read_table(grid, schema.LONG_STATUS_TABLE, log)
-    if header < 0 or table.empty:
-        if not log.has_errors:
-            log.error("no data rows", expected="one row per commune × criterion")
+    if not _has_long_rows(grid, table, colmap, header, log):
         empty = pd.DataFrame(columns=criteria.ids)
         return empty, empty, empty, log.problems
+    ctx = _LongContext(grid=grid, colmap=colmap, criteria=criteria, log=log, known=known, units=units,
+                       crit_col=grid.col_label(colmap["criterion"]), met_col=grid.col_label(colmap["met"]))
+    records = _LongRecords()
+    for _, r in table.iterrows():
+        _read_long_row(r, ctx, records)
+    _check_every_criterion(records, criteria, log)
+    status, cost, est = _long_frames(records, criteria)
+    return status, cost, est, log.problems
+
+
+def _has_long_rows(grid: Grid, table: pd.DataFrame, colmap: dict[str, int], header: int,
+                   log: ProblemLog) -> bool:
+    """Whether the grid has data rows and a commune column (else report why not)."""
+    if header < 0 or table.empty:
+        if not log.has_errors:  # a missing header is reported already
+            log.error("no data rows", expected="one row per commune × criterion")
+        return False
     if "commune_code" not in colmap and "commune_name" not in colmap:
         log.error("no commune column", row=grid.row_label(header),
                   expected="a column 'commune_code' (or 'commune_name')")
-        empty = pd.DataFrame(columns=criteria.ids)
-        return empty, empty, empty, log.problems
-    codes: list[str] = []
-    status_rec: dict[tuple[str, str], bool] = {}
-    cost_rec: dict[tuple[str, str], float] = {}
-    est_rec: dict[tuple[str, str], bool] = {}
-    first_row: dict[tuple[str, str], int] = {}
-    crit_col = grid.col_label(colmap["criterion"])
-    met_col = grid.col_label(colmap["met"])
-    for _, r in table.iterrows():
-        row = int(r["_row"])
-        code = r.get("commune_code") or ""
-        if units is not None:
-            match = units.match(code, r.get("commune_name"), units.district_of(r.get("district_code"))
-                                if r.get("district_code") else None)
-            if match.message:
-                col = colmap.get("commune_code" if code else "commune_name", 0)
-                (log.warn if match.warning else log.error)(match.message, row=row,
-                                                           column=grid.col_label(col))
-            if match.code is None:
-                continue
-            code = match.code
-        if not code:
-            log.error("no commune code", row=row, column=grid.col_label(colmap.get("commune_code", 0)),
-                      expected="a commune code")
-            continue
-        if known is not None and code not in known:
-            log.error(f"commune {code} is not in communes.csv", row=row,
-                      column=grid.col_label(colmap.get("commune_code", 0)))
-            continue
-        crit = criteria.match(r["criterion"])
-        if crit is None:
-            log.error("unknown criterion", row=row, column=crit_col,
-                      expected=f"one of {criteria.ids[0]}…{criteria.ids[-1]} or a criterion name",
-                      found=describe(r["criterion"]))
-            continue
-        key = (code, crit)
-        if key in first_row:
-            log.error(f"{crit} of commune {code} appears twice (first in row {first_row[key]})",
-                      row=row, column=crit_col)
-            continue
-        first_row[key] = row
-        met = parse_met(r["met"])
-        if not isinstance(met, bool):
-            log.error(f"unrecognised status for {crit}", row=row, column=met_col,
-                      expected=EXPECTED_MET, found="" if met is BLANK else describe(r["met"]))
-            continue
-        if code not in codes:
-            codes.append(code)
-        status_rec[key] = met
-        c = r.get("cost_mvnd")
-        if c is not None and not (isinstance(c, float) and np.isnan(c)):
-            cost_rec[key] = float(c)
-        est_rec[key] = bool(r.get("cost_estimated", False))
-    for code in codes:
-        missing = [k for k in criteria.ids if (code, k) not in status_rec]
+        return False
+    return True
+
+
+def _read_long_row(r: pd.Series, ctx: _LongContext, records: _LongRecords) -> None:
+    """Add one commune × criterion row to ``records``, or report why it cannot be read.
+
+    Parameters
+    ----------
+    r
+        The row, as read by :func:`ntm_sim.io.tables.read_table` (``_row`` is its row number).
+    ctx
+        Columns, criteria, commune lists and the problem log.
+    records
+        Extended in place.
+    """
+    log = ctx.log
+    row = int(r["_row"])
+    code = _row_commune(r, row, ctx)
+    if code is None:
+        return
+    crit = ctx.criteria.match(r["criterion"])
+    if crit is None:
+        log.error("unknown criterion", row=row, column=ctx.crit_col,
+                  expected=f"one of {ctx.criteria.ids[0]}…{ctx.criteria.ids[-1]} or a criterion name",
+                  found=describe(r["criterion"]))
+        return
+    key = (code, crit)
+    if key in records.first_row:
+        log.error(f"{crit} of commune {code} appears twice (first in row {records.first_row[key]})",
+                  row=row, column=ctx.crit_col)
+        return
+    records.first_row[key] = row
+    met = parse_met(r["met"])
+    if not isinstance(met, bool):
+        log.error(f"unrecognised status for {crit}", row=row, column=ctx.met_col,
+                  expected=EXPECTED_MET, found="" if met is BLANK else describe(r["met"]))
+        return
+    if code not in records.codes:
+        records.codes.append(code)
+    records.status[key] = met
+    c = r.get("cost_mvnd")
+    if c is not None and not (isinstance(c, float) and np.isnan(c)):
+        records.cost[key] = float(c)
+    records.estimated[key] = bool(r.get("cost_estimated", False))
+
+
+def _row_commune(r: pd.Series, row: int, ctx: _LongContext) -> str | None:
+    """The commune code of a row, matched against the unit list if any (None: reported).
+
+    Returns
+    -------
+    str or None
+        None when the row names no commune, an unknown one, or one outside ``ctx.known``.
+    """
+    log, grid, colmap, units = ctx.log, ctx.grid, ctx.colmap, ctx.units
+    code = r.get("commune_code") or ""
+    if units is not None:
+        match = units.match(code, r.get("commune_name"), units.district_of(r.get("district_code"))
+                            if r.get("district_code") else None)
+        if match.message:
+            col = colmap.get("commune_code" if code else "commune_name", 0)
+            (log.warn if match.warning else log.error)(match.message, row=row,
+                                                       column=grid.col_label(col))
+        if match.code is None:
+            return None
+        code = match.code
+    if not code:
+        log.error("no commune code", row=row, column=grid.col_label(colmap.get("commune_code", 0)),
+                  expected="a commune code")
+        return None
+    if ctx.known is not None and code not in ctx.known:
+        log.error(f"commune {code} is not in communes.csv", row=row,
+                  column=grid.col_label(colmap.get("commune_code", 0)))
+        return None
+    return code
+
+
+def _check_every_criterion(records: _LongRecords, criteria: CriteriaSet, log: ProblemLog) -> None:
+    """Report communes without a row for some criteria.
+
+    Not when a status was unrecognised: that row's criterion would be reported twice.
+    """
+    for code in records.codes:
+        missing = [k for k in criteria.ids if (code, k) not in records.status]
         if missing and not any(p.severity == "error" and p.message.startswith("unrecognised")
                                for p in log.problems):
+            first = next(k for k in criteria.ids if (code, k) in records.status)
             log.error(f"commune {code} has no row for {', '.join(missing)}",
-                      row=first_row[(code, next(k for k in criteria.ids if (code, k) in status_rec))],
+                      row=records.first_row[(code, first)],
                       expected=f"one row per criterion ({len(criteria)})")
-    idx = pd.Index(codes, name="commune_code")
+
+
+def _long_frames(records: _LongRecords,
+                 criteria: CriteriaSet) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The records as status, cost and cost-estimated tables (communes × criteria).
+
+    Unset cells are not met, NaN and not estimated.
+    """
+    idx = pd.Index(records.codes, name="commune_code")
     status = pd.DataFrame(False, index=idx, columns=criteria.ids)
     cost = pd.DataFrame(np.nan, index=idx, columns=criteria.ids)
     est = pd.DataFrame(False, index=idx, columns=criteria.ids)
-    for (code, crit), met in status_rec.items():
+    for (code, crit), met in records.status.items():
         status.loc[code, crit] = met
-    for (code, crit), value in cost_rec.items():
+    for (code, crit), value in records.cost.items():
         cost.loc[code, crit] = value
-    for (code, crit), flag in est_rec.items():
+    for (code, crit), flag in records.estimated.items():
         est.loc[code, crit] = flag
-    return status, cost, est, log.problems
+    return status, cost, est
 
 
 def read_long_csv(
