@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from ntm_sim.io import schema
-from ntm_sim.io.excel_write import _guide, _table_sheet, _wide_sheet, save_workbook_atomic
+from ntm_sim.io.excel_write import guide_sheet, save_workbook_atomic, table_sheet, wide_sheet
 from ntm_sim.io.tables import Column
 from ntm_sim.optimize import SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
@@ -41,7 +41,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
     crit = ds.criteria
     demo = ds.meta.demo_label if ds.meta.demo else None
     wb = Workbook()
-    _guide(wb.active, demo)
+    guide_sheet(wb.active, demo)
     wb.active.title = schema.SHEET_GUIDE
     # criteria table with the plan's years
     plan = result.plan
@@ -49,7 +49,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
     cell = ds.status.replace({True: "Đạt", False: "Chưa đạt"}).astype(object)
     for p in np.flatnonzero(done_year > 0):
         cell.iloc[int(inst.proj_commune[p]), int(inst.proj_criterion[p])] = f"KH {int(done_year[p])}"
-    _wide_sheet(wb.create_sheet("Kế hoạch theo tiêu chí"), ds, crit, ds.communes,
+    wide_sheet(wb.create_sheet("Kế hoạch theo tiêu chí"), ds, crit, ds.communes,
                 f"KẾ HOẠCH THỰC HIỆN TIÊU CHÍ XÃ NÔNG THÔN MỚI {inst.years[0]}–{inst.horizon_end} "
                 "(KH năm: năm dự kiến đạt)", lambda c, k: cell.loc[c, k],
                 lambda r, a, b: f'=COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"Đạt")'
@@ -61,7 +61,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
     projects["district_name"] = projects["district_code"].map(ds.districts["district_name"]).fillna("")
     names = {c.id: c.name_vi for c in crit.criteria}
     projects["criterion_name"] = projects["criterion"].map(names).fillna(projects["kind"].map(KIND_VI))
-    _table_sheet(wb.create_sheet(schema.SHEET_PLAN), PROJECT_COLUMNS,
+    table_sheet(wb.create_sheet(schema.SHEET_PLAN), PROJECT_COLUMNS,
                  projects[[c.name for c in PROJECT_COLUMNS]].itertuples(index=False),
                  "DANH MỤC DỰ ÁN THEO NĂM", demo)
     # money by source and year
@@ -69,7 +69,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
                                      fill_value=0.0).reindex(inst.sources).fillna(0.0)
     src_names = {**dict(ds.sources["name_vi"]), "von_con_thieu": "Vốn còn thiếu (chưa có nguồn)"}
     rows = [[s, src_names.get(s, s), *money.loc[s].tolist()] for s in money.index]
-    _table_sheet(wb.create_sheet("Vốn theo nguồn"), (Column("source_id", "Mã nguồn", "text"),
+    table_sheet(wb.create_sheet("Vốn theo nguồn"), (Column("source_id", "Mã nguồn", "text"),
                  Column("name_vi", "Nguồn vốn", "text")), rows, "VỐN THEO NGUỒN VÀ NĂM (triệu đồng)", demo,
                  extra_headers=[str(y) for y in money.columns])
     # priorities with reasons
@@ -80,7 +80,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
             Column("cost_to_complete_mvnd", "Vốn để đạt chuẩn (triệu đồng)", "number"),
             Column("year_ntm", "Năm đạt chuẩn", "int"), Column("reason_vi", "Lý do", "text"))
     rows = [[None if pd.isna(v) else v for v in r] for r in table[[c.name for c in cols]].itertuples(index=False)]
-    _table_sheet(wb.create_sheet("Ưu tiên"), cols, rows, "THỨ TỰ ƯU TIÊN CÁC XÃ VÀ LÝ DO", demo)
+    table_sheet(wb.create_sheet("Ưu tiên"), cols, rows, "THỨ TỰ ƯU TIÊN CÁC XÃ VÀ LÝ DO", demo)
     # comparison with today's rules
     cmp_cols = (Column("name", "Phương án", "text"), Column("communes_ntm", "Xã NTM cuối kỳ", "int"),
                 Column("advanced", "Xã nâng cao", "int"), Column("model", "Xã kiểu mẫu", "int"),
@@ -90,7 +90,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
         o = p.outcomes
         rows.append([NAMES_VI.get(name, name), o.communes_ntm, int(o.advanced.sum()), int(o.model.sum()),
                      int(o.district_unit.sum()), o.total_cost])
-    _table_sheet(wb.create_sheet("So sánh"), cmp_cols, rows, "SO SÁNH VỚI CÁCH PHÂN BỔ HIỆN HÀNH", demo)
+    table_sheet(wb.create_sheet("So sánh"), cmp_cols, rows, "SO SÁNH VỚI CÁCH PHÂN BỔ HIỆN HÀNH", demo)
     return wb
 
 

@@ -78,7 +78,7 @@ class _WideLayout:
         return self.total_col
 
 
-def _wide_sheet(
+def wide_sheet(
     ws: Worksheet,
     ds: Dataset | None,
     criteria: CriteriaSet,
@@ -250,8 +250,9 @@ def _wide_columns(ws: Worksheet, sub: int, layout: _WideLayout) -> None:
     ws.column_dimensions[get_column_letter(layout.total_col)].width = 14
 
 
-def _table_sheet(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[object]],
-                 title: str, demo_label: str | None, extra_headers: Sequence[str] = ()) -> None:
+def table_sheet(ws: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[object]],
+                title: str, demo_label: str | None, extra_headers: Sequence[str] = ()) -> None:
+    """Fill ``ws`` with a titled table: Vietnamese headers, one row per item (text kept as text)."""
     headers = [c.header_vi for c in columns] + list(extra_headers)
     lines = [(title, _TITLE)] + ([(demo_label, _DEMO)] if demo_label else [])
     head = _title_rows(ws, len(headers), lines)
@@ -298,7 +299,8 @@ GUIDE_LINES = (
 )
 
 
-def _guide(ws: Worksheet, demo_label: str | None) -> None:
+def guide_sheet(ws: Worksheet, demo_label: str | None) -> None:
+    """Fill ``ws`` with the workbook's instructions (and the demo-data label)."""
     lines = list(GUIDE_LINES)
     if demo_label:
         lines.insert(1, demo_label)
@@ -316,11 +318,11 @@ def build_workbook(ds: Dataset) -> Workbook:
     crit = ds.criteria
     demo = ds.meta.demo_label if ds.meta.demo else None
     wb = Workbook()
-    _guide(wb.active, demo)
+    guide_sheet(wb.active, demo)
     wb.active.title = schema.SHEET_GUIDE
 
     status_text = ds.status.replace({True: "Đạt", False: "Chưa đạt"})
-    _wide_sheet(
+    wide_sheet(
         wb.create_sheet(schema.SHEET_STATUS), ds, crit, ds.communes,
         "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÃ NÔNG THÔN MỚI",
         lambda c, k: status_text.loc[c, k],
@@ -328,7 +330,7 @@ def build_workbook(ds: Dataset) -> Workbook:
         money=False, demo_label=demo,
     )
     cost = ds.cost.where(~ds.status)
-    _wide_sheet(
+    wide_sheet(
         wb.create_sheet(schema.SHEET_COST), ds, crit, ds.communes,
         "NHU CẦU VỐN ĐỂ HOÀN THÀNH CÁC TIÊU CHÍ CHƯA ĐẠT (triệu đồng)"
         + (" – có số ước tính theo đơn giá mặc định" if ds.any_cost_estimated else ""),
@@ -337,11 +339,11 @@ def build_workbook(ds: Dataset) -> Workbook:
         money=True, demo_label=demo,
     )
     communes = ds.communes.reset_index()
-    _table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE,
+    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE,
                  communes[[c.name for c in schema.COMMUNE_TABLE]].itertuples(index=False),
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", demo)
     districts = ds.districts.reset_index()
-    _table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
+    table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
                  districts[[c.name for c in schema.DISTRICT_TABLE]].itertuples(index=False),
                  "ĐƠN VỊ CẤP HUYỆN", demo)
     sources = ds.sources.reset_index()
@@ -350,7 +352,7 @@ def build_workbook(ds: Dataset) -> Workbook:
         [*r, *ds.envelopes.loc[r[0]].tolist()]
         for r in sources[[c.name for c in schema.SOURCE_TABLE]].itertuples(index=False)
     ]
-    _table_sheet(wb.create_sheet(schema.SHEET_SOURCES), schema.SOURCE_TABLE, rows,
+    table_sheet(wb.create_sheet(schema.SHEET_SOURCES), schema.SOURCE_TABLE, rows,
                  "NGUỒN VỐN THEO NĂM (triệu đồng)", demo, extra_headers=years)
     return wb
 
@@ -376,31 +378,31 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
 
     criteria = criteria or load_criteria_set()
     wb = Workbook()
-    _guide(wb.active, None)
+    guide_sheet(wb.active, None)
     wb.active.title = schema.SHEET_GUIDE
     if with_lao_cai:
         communes = lao_cai_units().communes
     else:
         communes = pd.DataFrame(columns=["commune_name", "district_code", "district_name"])
-    _wide_sheet(wb.create_sheet(schema.SHEET_STATUS), None, criteria, communes,
+    wide_sheet(wb.create_sheet(schema.SHEET_STATUS), None, criteria, communes,
                 "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN BỘ TIÊU CHÍ XÃ NÔNG THÔN MỚI",
                 lambda c, k: None,
                 lambda r, a, b: f'=COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"Đạt")',
                 money=False, demo_label=None)
-    _wide_sheet(wb.create_sheet(schema.SHEET_COST), None, criteria, communes,
+    wide_sheet(wb.create_sheet(schema.SHEET_COST), None, criteria, communes,
                 "NHU CẦU VỐN ĐỂ HOÀN THÀNH CÁC TIÊU CHÍ CHƯA ĐẠT (triệu đồng)",
                 lambda c, k: None,
                 lambda r, a, b: f"=SUM({get_column_letter(a)}{r}:{get_column_letter(b)}{r})",
                 money=True, demo_label=None)
     rows = [[code, r["commune_name"], r["district_code"], r["district_name"]]
             + [None] * (len(schema.COMMUNE_TABLE) - 4) for code, r in communes.iterrows()]
-    _table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
+    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", None)
     d = communes.drop_duplicates("district_code")
-    _table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
+    table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
                  [[r["district_code"], r["district_name"], None, None, None, None]
                   for _, r in d.iterrows()], "ĐƠN VỊ CẤP HUYỆN", None)
-    _table_sheet(wb.create_sheet(schema.SHEET_SOURCES), schema.SOURCE_TABLE, [],
+    table_sheet(wb.create_sheet(schema.SHEET_SOURCES), schema.SOURCE_TABLE, [],
                  "NGUỒN VỐN THEO NĂM (triệu đồng)", None,
                  extra_headers=[str(y) for y in range(criteria.period[0], criteria.period[1] + 1)])
     save_workbook_atomic(wb, path)
