@@ -288,7 +288,8 @@ def test_storage_refusals_are_input_errors(tmp_path):
 def test_bad_options_are_refused_before_work(tmp_path, no_work, args, named):
     r = run(*args, "--out", str(tmp_path / "out"))
     assert r.exit_code == EXIT_INPUT, r.output
-    assert named in r.output and "Traceback" not in r.output
+    assert named in r.output
+    assert "Traceback" not in r.output
     assert not (tmp_path / "out").exists()
 
 
@@ -304,7 +305,8 @@ def test_bad_scenario_numbers_are_refused(tmp_path, no_work, edit, named):
     path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
     r = run("solve", str(path), "--out", str(tmp_path / "out"))
     assert r.exit_code == EXIT_INPUT, r.output
-    assert named in r.output and str(path) in r.output
+    assert named in r.output
+    assert str(path) in r.output
 
 
 def test_unbounded_draws_are_refused_by_a_memory_estimate(lao_cai):

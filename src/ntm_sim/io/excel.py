@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
+from xml.etree.ElementTree import Element
 
 import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from ntm_sim.criteria import CriteriaSet, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, eligibility_from_rule, make_dataset, normalise_code
 from ntm_sim.errors import InputError, Problem, ProblemLog
-from ntm_sim.io import schema
+from ntm_sim.io import limits, schema
 from ntm_sim.io.tables import Grid, read_table
 from ntm_sim.io.values import (
     BLANK,
@@ -57,42 +66,288 @@ class WideSheet:
 
 
 def open_workbook(path: Path, display: str) -> dict[str, Grid]:
-    """Open an .xlsx file and return its sheets as grids (merged cells filled).
+    """Open an .xlsx file and return its sheets as grids, within the limits.
+
+    The zip's directory is checked first (:func:`check_archive`), then openpyxl opens
+    the workbook in read-only mode and every sheet is streamed (:func:`read_sheet`):
+    what a file may make the tool hold is bounded by :mod:`ntm_sim.io.limits`, not by
+    what the file declares.
 
     Raises
     ------
     InputError
-        If the file cannot be opened as an .xlsx workbook.
+        If the file cannot be opened as an .xlsx workbook or passes a limit.
     """
     if not path.exists():
         raise InputError([Problem(display, "file not found")])
     if path.suffix.lower() == ".xls":
         raise InputError([Problem(display, "old .xls format is not supported",
                                   expected="an .xlsx workbook (in Excel: File › Save As › .xlsx)")])
+    check_archive(path, display)
     try:
-        wb = load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (*_READ_ERRORS, AttributeError) as exc:  # openpyxl's object model on a broken part
         raise InputError([Problem(display, f"cannot be opened as an Excel workbook ({exc.__class__.__name__})",
                                   expected="an .xlsx file saved by Excel or LibreOffice")]) from None
-    grids: dict[str, Grid] = {}
-    for ws in wb.worksheets:
-        max_row, max_col = ws.max_row or 0, ws.max_column or 0
-        rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, max_row=max_row,
-                                              max_col=max_col, values_only=True)]
-        grid = Grid(display, rows, sheet=ws.title, excel=True)
-        grid.merged = [  # type: ignore[attr-defined]
-            (m.min_row - 1, m.max_row - 1, m.min_col - 1, m.max_col - 1)
-            for m in ws.merged_cells.ranges
-        ]
-        grids[ws.title] = grid
-    wb.close()
-    return grids
+    try:
+        budget = [limits.MAX_WORKBOOK_CELLS]
+        return {ws.title: read_sheet(wb, ws, display, budget) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+# What a broken or hostile part can make zipfile, expat or openpyxl raise (ParseError is
+# a SyntaxError); each becomes an InputError naming the file.
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, InvalidFileException, zlib.error, KeyError, OSError,
+    ValueError, TypeError, IndexError, SyntaxError, EOFError, OverflowError, NotImplementedError,
+)
+_NOT_A_WORKBOOK = "an .xlsx file saved by Excel or LibreOffice"
+
+
+def _part_limit(name: str) -> int:
+    """Largest unpacked size of a zip member: sheets are streamed, other parts parsed whole."""
+    if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        return limits.MAX_SHEET_PART_BYTES
+    return limits.MAX_OTHER_PART_BYTES
+
+
+def check_archive(path: Path, display: str) -> None:
+    """Refuse an .xlsx whose zip would unpack to more than the limits allow.
+
+    Checked from the zip's central directory before anything is unpacked: the file's
+    size, the number of members, each member's and the total unpacked size, and the
+    packing ratio of larger members (a zip bomb packs 1 GiB of blanks into 1 MB). The
+    sizes can be trusted as bounds: :mod:`zipfile` never inflates a member past the
+    size the directory gives it (and reports a bad CRC if the data says otherwise).
+
+    Raises
+    ------
+    InputError
+        If the file is not a zip archive or passes a limit (naming the limit).
+    """
+    size = path.stat().st_size
+    if size > limits.MAX_XLSX_FILE_BYTES:
+        raise InputError([Problem(display, f"file is too large to read ({limits.size_text(size)})",
+                                  expected=f"an .xlsx file of at most "
+                                           f"{limits.size_text(limits.MAX_XLSX_FILE_BYTES)} ({limits.WHERE})")])
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except _READ_ERRORS as exc:
+        raise InputError([Problem(display, f"cannot be opened as an Excel workbook ({exc.__class__.__name__})",
+                                  expected=_NOT_A_WORKBOOK)]) from None
+    if len(members) > limits.MAX_ZIP_MEMBERS:
+        raise InputError([Problem(display, f"the workbook's zip holds {len(members):,} parts",
+                                  expected=f"at most {limits.count_text(limits.MAX_ZIP_MEMBERS)} ({limits.WHERE})")])
+    total = 0
+    for info in members:
+        limit = _part_limit(info.filename)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limit:
+            problem = (f"part {info.filename} would unpack to {limits.size_text(info.file_size)}",
+                       f"at most {limits.size_text(limit)} a part ({limits.WHERE})")
+        elif info.file_size > limits.RATIO_CHECK_BYTES and ratio > limits.MAX_COMPRESSION_RATIO:
+            problem = (f"part {info.filename} would unpack {ratio:,.0f} times larger "
+                       f"({limits.size_text(info.compress_size)} to {limits.size_text(info.file_size)}): "
+                       "a zip bomb, not a workbook",
+                       f"a packing ratio of at most {limits.MAX_COMPRESSION_RATIO} ({limits.WHERE})")
+        else:
+            total += info.file_size
+            continue
+        raise InputError([Problem(display, problem[0], expected=problem[1])])
+    if total > limits.MAX_UNPACKED_BYTES:
+        raise InputError([Problem(display, f"the workbook would unpack to {limits.size_text(total)}",
+                                  expected=f"at most {limits.size_text(limits.MAX_UNPACKED_BYTES)} "
+                                           f"in all ({limits.WHERE})")])
+
+
+_ROW = f"{{{SHEET_MAIN_NS}}}row"
+_CELL = f"{{{SHEET_MAIN_NS}}}c"
+_FORMULA = f"{{{SHEET_MAIN_NS}}}f"
+_VALUE = f"{{{SHEET_MAIN_NS}}}v"
+_MERGE = f"{{{SHEET_MAIN_NS}}}mergeCell"
+_INLINE = f"{{{SHEET_MAIN_NS}}}is"
+_TEXT = f"{{{SHEET_MAIN_NS}}}t"
+_RUN = f"{{{SHEET_MAIN_NS}}}r"
+# A cell's own markup (rich-text runs) stays in memory until the cell ends: bounded.
+_MAX_HELD = 10_000
+_LAST_LETTERED = 18_278  # column ZZZ: openpyxl names columns up to here
+_AREA = (f"{get_column_letter(limits.MAX_SHEET_COLUMNS)}{limits.MAX_SHEET_ROWS}",
+         f"at most {limits.count_text(limits.MAX_SHEET_ROWS)} rows and "
+         f"{limits.count_text(limits.MAX_SHEET_COLUMNS)} columns a sheet")
+
+
+class _SheetCells:
+    """The cells of one sheet as they stream in, refused past a limit.
+
+    Each row is kept up to its last value (empty and styled-only cells cost nothing),
+    so a lone value far out is refused by its place, not by building the sheet's
+    extent. ``budget`` is a one-item list of cells left for the whole workbook.
+    """
+
+    def __init__(self, display: str, sheet: str, budget: list[int]) -> None:
+        self.display, self.sheet, self.budget = display, sheet, budget
+        self.rows: list[list[object]] = []
+        self.merged: list[tuple[int, int, int, int]] = []
+        self.uncached: set[tuple[int, int]] = set()
+        self.cells = 0
+
+    def error(self, message: str, row: int | None = None, column: int | None = None,
+              **more: str) -> InputError:
+        """An InputError at a place of this sheet (1-based row and column)."""
+        col = get_column_letter(column) if column and column <= _LAST_LETTERED else None
+        return InputError([Problem(self.display, message, sheet=self.sheet, row=row, column=col, **more)])
+
+    def _count(self, n: int, row: int) -> None:
+        self.cells += n
+        self.budget[0] -= n
+        if self.cells > limits.MAX_SHEET_CELLS or self.budget[0] < 0:
+            whole = self.budget[0] < 0
+            limit = limits.MAX_WORKBOOK_CELLS if whole else limits.MAX_SHEET_CELLS
+            raise self.error(f"more cells than the tool reads {'from a workbook' if whole else 'from a sheet'}",
+                             row, expected=f"at most {limits.count_text(limit)} cells "
+                                           f"{'in all sheets' if whole else 'a sheet'}, counting each row "
+                                           f"up to its last value ({limits.WHERE})")
+
+    def add(self, row: int, column: int, value: object, uncached: bool) -> None:
+        """Keep a value (or a formula without a saved result) at a 1-based place."""
+        if row > limits.MAX_SHEET_ROWS or column > limits.MAX_SHEET_COLUMNS or row < 1 or column < 1:
+            name = f"{get_column_letter(column)}{row}" if 1 <= column <= _LAST_LETTERED else f"R{row}C{column}"
+            raise self.error(f"cell {name} holds a value outside the area the tool reads "
+                             f"(A1:{_AREA[0]}); delete it or move the data to another workbook",
+                             row, column, expected=f"data within A1:{_AREA[0]}, {_AREA[1]} ({limits.WHERE})",
+                             found="a formula" if uncached else describe(value))
+        i, j = row - 1, column - 1
+        if i >= len(self.rows):
+            self.rows.extend([] for _ in range(i + 1 - len(self.rows)))
+        cells = self.rows[i]
+        if j >= len(cells):
+            self._count(j + 1 - len(cells), row)
+            cells.extend([None] * (j + 1 - len(cells)))
+        cells[j] = value
+        if uncached:
+            self._count(1, row)  # tracked too, so counted
+            self.uncached.add((i, j))
+
+    def merge(self, ref: str) -> None:
+        """Keep a merged range (``A5:A6``) as 0-based bounds."""
+        if len(self.merged) >= limits.MAX_MERGED_RANGES:
+            raise self.error("more merged ranges than the tool reads",
+                             expected=f"at most {limits.count_text(limits.MAX_MERGED_RANGES)} a sheet "
+                                      f"({limits.WHERE})")
+        c0, r0, c1, r1 = range_boundaries(ref)
+        if None not in (c0, r0, c1, r1):  # whole rows or columns never hold a header
+            self.merged.append((r0 - 1, r1 - 1, c0 - 1, c1 - 1))  # type: ignore[operator]
+
+
+def _start_row(parser: WorkSheetParser, row: Element) -> None:
+    """Set the parser's row counter as openpyxl does (``r`` may be missing or ``5.0``)."""
+    r = row.get("r")
+    parser.row_counter = int(float(r)) if r else parser.row_counter + 1
+    parser.col_counter = 0
+
+
+def _inline_text(inline: Element) -> str:
+    """The plain text of an inline string: its ``<t>`` and its runs' ``<t>``, as openpyxl reads it."""
+    parts = [inline.findtext(_TEXT), *(run.findtext(_TEXT) for run in inline.iterfind(_RUN))]
+    return "".join(p for p in parts if p)
+
+
+def _read_cell(parser: WorkSheetParser, elem: Element, cells: _SheetCells) -> None:
+    """Decode one ``<c>`` element and keep it if it holds something."""
+    uncached = elem.find(_FORMULA) is not None and not elem.findtext(_VALUE)
+    inline = elem.find(_INLINE) if elem.get("t") == "inlineStr" else None
+    if inline is not None:
+        # openpyxl builds a rich-text object per inline string, six times the cost of a
+        # shared string; the plain text is all a reader needs
+        elem.remove(inline)
+    cell = parser.parse_cell(elem)
+    value = cell["value"] if inline is None else _inline_text(inline)
+    if uncached or not is_blank(value):
+        cells.add(cell["row"], cell["column"], value, uncached)
+
+
+def _stream(source: IO[bytes], parser: WorkSheetParser, cells: _SheetCells) -> None:
+    """Read a worksheet's XML element by element, dropping every element once read.
+
+    Outside rows, elements are kept on a stack so that each is removed from its parent
+    when it ends; inside a row, each cell is removed once read and what else the row
+    holds is counted, so no way of building the XML piles up elements.
+    """
+    parents: list[Element] = []
+    row: Element | None = None
+    in_cell = False
+    markup = loose = 0  # ended elements still held: by the current cell, loose in the row
+    for event, elem in iterparse(source, events=("start", "end")):
+        tag = elem.tag
+        if event == "start":
+            if row is None:
+                if tag == _ROW:
+                    row = elem
+                    _start_row(parser, elem)
+                else:
+                    parents.append(elem)
+            elif tag == _CELL:
+                in_cell, markup = True, 0
+            continue
+        if row is not None and tag != _ROW:
+            if tag == _CELL:
+                _read_cell(parser, elem, cells)
+                row.remove(elem)  # its <v>, <f>, <is> go with it
+                in_cell = False
+            elif in_cell:
+                markup += 1
+            else:
+                loose += 1
+            if max(markup, loose) > _MAX_HELD:
+                raise cells.error("too much markup in a row", parser.row_counter,
+                                  expected=f"at most {_MAX_HELD:,} XML elements in a cell")
+            continue
+        if tag == _ROW:
+            row, loose = None, 0
+        else:
+            parents.pop()
+            if tag == _MERGE:
+                cells.merge(elem.get("ref", ""))
+        if parents:
+            parents[-1].remove(elem)
+
+
+def read_sheet(wb: Workbook, ws: ReadOnlyWorksheet, display: str, budget: list[int]) -> Grid:
+    """Stream one sheet of a read-only workbook into a grid, within the limits.
+
+    The sheet's declared dimension is not used. Values are decoded by openpyxl's own
+    cell parser (shared strings, dates by the workbook's styles, cached formula
+    results); formula cells without a saved result are listed in
+    :attr:`Grid.uncached_formulas`.
+
+    Raises
+    ------
+    InputError
+        If a limit is passed (naming the sheet, the cell and the limit) or the sheet's
+        XML is broken.
+    """
+    title = str(ws.title)
+    cells = _SheetCells(display, title, budget)
+    # openpyxl 3.1's read-only sheets: _get_source opens the part, the workbook keeps the
+    # date formats its styles define; these are what its own row reader uses.
+    parser = WorkSheetParser(None, wb.shared_strings, data_only=True, epoch=wb.epoch,
+                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+    try:
+        with ws._get_source() as source:
+            _stream(source, parser, cells)
+    except _READ_ERRORS as exc:
+        raise cells.error(f"sheet cannot be read ({exc.__class__.__name__}: {str(exc)[:200]})",
+                          parser.row_counter or None, expected=_NOT_A_WORKBOOK) from None
+    return Grid(display, cells.rows, sheet=title, excel=True, merged=cells.merged,
+                uncached_formulas=cells.uncached)
 
 
 def _header_text(grid: Grid, header_row: int, j: int, depth: int = 3) -> list[str]:
     """Texts above and at the header row in column j, merged cells spread out."""
     texts = []
-    merged = getattr(grid, "merged", [])
+    merged = grid.merged
     for i in range(max(0, header_row - depth), header_row + 1):
         value = grid.cell(i, j)
         if is_blank(value):
@@ -131,6 +386,9 @@ def _sheet_kind(grid: Grid, sheet: WideSheet) -> str:
     for i in range(sheet.header_row + 1, min(len(grid.rows), sheet.header_row + 60)):
         for j in sheet.criterion_cols.values():
             v = grid.cell(i, j)
+            if (i, j) in grid.uncached_formulas:
+                numbers += 1  # status words are typed; formulas compute amounts
+                continue
             if is_blank(v):
                 continue
             if isinstance(parse_met(v), bool) and not (isinstance(v, (int, float)) and v > 1):
@@ -181,6 +439,26 @@ def _is_commune_name(text: str, units: UnitList | None) -> bool:
     return units.match("", text, None).code is not None
 
 
+def _row_district(grid: Grid, i: int, ic: dict[str, int], district: str | None, units: UnitList | None,
+                  log: ProblemLog) -> tuple[bool, str | None]:
+    """The district of row ``i``: its district column if there is one, else the context.
+
+    Returns False (and logs an error) when the column names a district the list lacks.
+    """
+    if "district_code" not in ic and "district_name" not in ic:
+        return True, district
+    j = ic.get("district_code", ic.get("district_name", 0))
+    value = grid.cell(i, j)
+    if is_blank(value):
+        return True, district
+    if units is not None and units.district_of(value) is None:
+        log.error(f"district {describe(value)!r} is not in the {units.name} list",
+                  row=grid.row_label(i), column=grid.col_label(j))
+        return False, None
+    return True, (units.district_of(value) if units else None) or (
+        normalise_code(value) if "district_code" in ic else district_key(value))
+
+
 def read_wide_rows(
     sheet: WideSheet, criteria: CriteriaSet, units: UnitList | None, log: ProblemLog
 ) -> None:
@@ -226,17 +504,9 @@ def read_wide_rows(
                 continue
             if not has_values and not _is_commune_name(name_text, units):
                 continue  # a note or title row under the table
-        row_district = district
-        if "district_code" in ic or "district_name" in ic:
-            j = ic.get("district_code", ic.get("district_name"))
-            value = grid.cell(i, j)
-            if not is_blank(value):
-                row_district = (units.district_of(value) if units else None) or (
-                    normalise_code(value) if "district_code" in ic else district_key(value))
-                if units is not None and units.district_of(value) is None:
-                    log.error(f"district {describe(value)!r} is not in the {units.name} list",
-                              row=grid.row_label(i), column=grid.col_label(j))
-                    continue
+        known, row_district = _row_district(grid, i, ic, district, units, log)
+        if not known:
+            continue
         if units is not None:
             match = units.match(code, name_text, row_district)
             col = ic.get("commune_code") if not is_blank(code) else ic.get("commune_name")
@@ -282,6 +552,10 @@ def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog)
         for crit, j in sheet.criterion_cols.items():
             value = grid.cell(i, j)
             met = parse_met(value)
+            if met is BLANK and (i, j) in grid.uncached_formulas:
+                log.error(f"status for {crit} is a formula whose result was never saved",
+                          row=grid.row_label(i), column=grid.col_label(j), expected=_CALCULATE)
+                continue
             if met is BLANK:
                 if mark_style:
                     met = False
@@ -304,12 +578,26 @@ def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog)
     return table
 
 
+_CALCULATE = ("a value: open the workbook in Excel or LibreOffice and save it (that calculates "
+              "its formulas), or type the values")
+
+
 def read_cost_values(
     sheet: WideSheet, criteria: CriteriaSet, status: pd.DataFrame, log: ProblemLog
 ) -> pd.DataFrame:
-    """Parse the money cells (million VND) of a cost sheet aligned to ``status``."""
+    """Parse the money cells (million VND) of a cost sheet aligned to ``status``.
+
+    A cost cell holding a formula whose result was never saved (a workbook written by
+    a program and never opened in Excel) is an error where the criterion is unmet, not
+    a blank to fill with default unit costs: the planner typed a formula for that
+    amount, and a plan that spends real money must not quietly use an estimate in its
+    place, which can be several times off. Opening and saving the workbook in Excel or
+    LibreOffice fixes it, so the error says so and names the cells (the first
+    :data:`~ntm_sim.io.limits.MAX_CELLS_LISTED` one by one, then how many more).
+    """
     grid = sheet.grid
     cost = pd.DataFrame(np.nan, index=status.index, columns=criteria.ids)
+    uncached: list[tuple[int, int, str]] = []
     for i, code in zip(sheet.rows, sheet.codes, strict=True):
         if code not in status.index:
             log.error(f"commune {code} is in the cost sheet but not in the status sheet",
@@ -321,6 +609,8 @@ def read_cost_values(
             value = grid.cell(i, j)
             number = parse_number(value)
             if number is BLANK:
+                if (i, j) in grid.uncached_formulas and not bool(status.loc[code, crit]):
+                    uncached.append((i, j, crit))
                 continue
             if number is None or number < 0:
                 log.error(f"cost for {crit} is not a non-negative amount", row=grid.row_label(i),
@@ -332,7 +622,22 @@ def read_cost_values(
                          row=grid.row_label(i), column=grid.col_label(j))
                 continue
             cost.loc[code, crit] = number
+    _report_uncached(grid, uncached, log)
     return cost
+
+
+def _report_uncached(grid: Grid, cells: list[tuple[int, int, str]], log: ProblemLog) -> None:
+    """One error per cost formula without a saved result, the first few by place."""
+    shown = cells[:limits.MAX_CELLS_LISTED]
+    for i, j, crit in shown:
+        log.error(f"cost for {crit} is a formula whose result was never saved; "
+                  "default costs are not used in its place", row=grid.row_label(i),
+                  column=grid.col_label(j), expected=_CALCULATE)
+    if len(cells) > len(shown):
+        rest = ", ".join(f"{get_column_letter(j + 1)}{i + 1}" for i, j, _ in cells[len(shown):][:10])
+        log.error(f"… and {len(cells) - len(shown)} more cost cells hold formulas whose results were "
+                  f"never saved ({rest}{', …' if len(cells) - len(shown) > 10 else ''})",
+                  expected=_CALCULATE)
 
 
 def _find_sheet(grids: dict[str, Grid], name: str) -> Grid | None:
@@ -376,19 +681,7 @@ def read_workbook(
     assert units is None or isinstance(units, UnitList)
     grids = open_workbook(path, display)
     problems: list[Problem] = []
-
-    wide: dict[str, tuple[Grid, WideSheet]] = {}
-    for grid in grids.values():
-        sheet = locate_wide(grid, criteria)
-        if sheet is not None:
-            kind = _sheet_kind(grid, sheet)
-            wide.setdefault(kind, (grid, sheet))
-    if "status" not in wide:
-        raise InputError([Problem(
-            display, "no sheet with a criterion status table found",
-            expected="a sheet with one column per criterion (headed 1…19, 'TC1', 'Tiêu chí 1' "
-                     "or the criterion names) and 'Đạt'/'Chưa đạt' in the cells",
-            found=", ".join(grids) or "no sheets")])
+    wide = find_wide_sheets(grids, criteria, display)
 
     status_grid, status_sheet = wide["status"]
     log = status_grid.log()
@@ -415,14 +708,7 @@ def read_workbook(
 
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    if extra is not None:
-        names = ["commune_name", "district_code", "district_name"]
-        for col in names:
-            if col in extra.columns and units is None:
-                given = extra[col].reindex(communes.index).fillna("").astype(str)
-                communes[col] = given.where(given != "", communes[col])
-        traits = extra.drop(columns=[c for c in names if c in extra.columns])
-        communes = communes.join(traits)
+    communes = _join_traits(communes, extra, units)
     if districts is None and units is not None:
         d = units.communes.drop_duplicates("district_code").set_index("district_code")
         districts = d.loc[sorted(set(communes["district_code"]) & set(d.index)), ["district_name"]]
@@ -440,6 +726,63 @@ def read_workbook(
     warnings = [p for p in problems if p.severity == "warning"]
     object.__setattr__(ds, "_cache", {**ds._cache, "warnings": warnings})
     return ds
+
+
+def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: UnitList | None) -> pd.DataFrame:
+    """Add the commune sheet's traits (and, without a unit list, its names) to the communes."""
+    if extra is None:
+        return communes
+    names = ["commune_name", "district_code", "district_name"]
+    for col in names:
+        if col in extra.columns and units is None:
+            given = extra[col].reindex(communes.index).fillna("").astype(str)
+            communes[col] = given.where(given != "", communes[col])
+    traits = extra.drop(columns=[c for c in names if c in extra.columns])
+    return communes.join(traits)
+
+
+_KIND_TEXT = {"status": "a criterion status table", "cost": "a cost table (money per criterion)"}
+
+
+def find_wide_sheets(
+    grids: dict[str, Grid], criteria: CriteriaSet, display: str
+) -> dict[str, tuple[Grid, WideSheet]]:
+    """Find the status sheet and the optional cost sheet among a workbook's sheets.
+
+    Two sheets that both look like the status table (or both like the cost table)
+    are an error naming both: the layout gives no rule for which one is meant (a copy
+    of last year's sheet looks exactly like this year's), and taking the first would
+    silently plan on the wrong figures.
+
+    Raises
+    ------
+    InputError
+        If there is no status sheet, or two sheets of one kind.
+    """
+    found: dict[str, list[tuple[Grid, WideSheet]]] = {}
+    for grid in grids.values():
+        sheet = locate_wide(grid, criteria)
+        if sheet is not None:
+            found.setdefault(_sheet_kind(grid, sheet), []).append((grid, sheet))
+    problems = []
+    for kind, pairs in found.items():
+        if len(pairs) > 1:
+            names = " and ".join(f"'{g.sheet}'" for g, _ in pairs)
+            last_grid, last_sheet = pairs[-1]
+            problems.append(Problem(
+                display, f"{len(pairs)} sheets hold {_KIND_TEXT[kind]}: {names}; the tool cannot tell "
+                         "which one is meant", sheet=last_grid.sheet, row=last_grid.row_label(last_sheet.header_row),
+                expected="one such sheet: delete the others or move them to another workbook",
+                found=", ".join(f"{g.sheet} (header in row {g.row_label(w.header_row)})" for g, w in pairs)))
+    if problems:
+        raise InputError(problems)
+    if "status" not in found:
+        raise InputError([Problem(
+            display, "no sheet with a criterion status table found",
+            expected="a sheet with one column per criterion (headed 1…19, 'TC1', 'Tiêu chí 1' "
+                     "or the criterion names) and 'Đạt'/'Chưa đạt' in the cells",
+            found=", ".join(grids) or "no sheets")])
+    return {kind: pairs[0] for kind, pairs in found.items()}
 
 
 _DEMO_MARKERS = ("minh họa", "giả định", "demo data", "ví dụ")

@@ -7,7 +7,9 @@ their input into grids, then into typed tables with :func:`read_table`.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,8 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from ntm_sim.dataset import normalise_code
-from ntm_sim.errors import ProblemLog
+from ntm_sim.errors import InputError, Problem, ProblemLog
+from ntm_sim.io import limits
 from ntm_sim.io.values import BLANK, describe, is_blank, parse_flag, parse_number
 from ntm_sim.text import norm_key
 
@@ -38,6 +41,19 @@ class Grid:
         Sheet name (None for CSV).
     excel
         Whether columns are named by letter (Excel) or by header (CSV).
+    headers
+        Column index → header text, for messages.
+    merged
+        Merged ranges of a sheet as 0-based ``(first_row, last_row, first_col, last_col)``.
+    uncached_formulas
+        0-based ``(row, column)`` of formula cells whose result was never saved (a
+        workbook written by a program and never opened in Excel): their value reads
+        as empty, and a reader that needs it says why.
+    encoding
+        How a CSV file was decoded, as people name it (``UTF-8``, ``UTF-16 LE``…).
+    notes
+        Problems found while reading the file itself (a guessed encoding); they go
+        into the first :meth:`log` taken from the grid.
     """
 
     file: str
@@ -45,6 +61,10 @@ class Grid:
     sheet: str | None = None
     excel: bool = True
     headers: dict[int, str] = field(default_factory=dict)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    uncached_formulas: set[tuple[int, int]] = field(default_factory=set)
+    encoding: str | None = None
+    notes: list[Problem] = field(default_factory=list)
 
     def cell(self, i: int, j: int) -> object:
         """Return the value at 0-based row ``i`` and column ``j`` (None if absent)."""
@@ -69,21 +89,138 @@ class Grid:
         return head if head else f"#{j + 1}"
 
     def log(self) -> ProblemLog:
-        """Return a problem log bound to this grid's file and sheet."""
-        return ProblemLog(self.file, self.sheet)
+        """Return a problem log bound to this grid's file and sheet.
+
+        The grid's :attr:`notes` go into the first log taken, so that they are
+        reported once however many logs a reader takes.
+        """
+        log = ProblemLog(self.file, self.sheet)
+        log.problems.extend(self.notes)
+        self.notes = []
+        return log
+
+
+# Byte order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32 LE"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 BE"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE"),
+)
+_SAVE_AS_UTF8 = "a CSV saved as UTF-8 (in Excel: File › Save As › CSV UTF-8)"
+
+
+def _utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
+    """Guess UTF-16 without a byte order mark from NUL bytes (text is mostly ASCII)."""
+    sample = raw[:4096]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    odd = sample[1::2].count(0)
+    even = sample[0::2].count(0)
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le", "UTF-16 LE"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be", "UTF-16 BE"
+    return None
+
+
+def decode_text(raw: bytes, display: str) -> tuple[str, str, Problem | None]:
+    """Decode a text file whatever Vietnamese offices saved it as.
+
+    UTF-8 (with or without BOM) and UTF-16/32 with a byte order mark are certain;
+    UTF-16 without a mark is recognised by its NUL bytes. Anything else is read as
+    Windows-1258 (the Vietnamese code page) or, failing that, Latin-1, with a warning
+    naming the encoding, since accented names may then be wrong.
+
+    Returns
+    -------
+    text : str
+    encoding : str
+        The encoding used, as people name it.
+    note : Problem or None
+        The warning for a guessed legacy encoding.
+
+    Raises
+    ------
+    InputError
+        If the file has a byte order mark (or NUL bytes) of UTF-16/32 but does not
+        decode as such.
+    """
+    marked = next(((codec, name) for bom, codec, name in _BOMS if raw.startswith(bom)), None)
+    codec, name = marked or _utf16_without_bom(raw) or ("utf-8", "UTF-8")
+    try:
+        return raw.decode(codec), name, None
+    except UnicodeDecodeError as exc:
+        if codec != "utf-8":
+            raise InputError([Problem(display, f"cannot be decoded as {name} (byte {exc.start})",
+                                      expected=_SAVE_AS_UTF8)]) from None
+    for codec, name in (("cp1258", "Windows-1258 (Vietnamese)"), ("latin-1", "Latin-1")):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        note = Problem(display, f"not UTF-8: read as {name}; check that Vietnamese letters are right",
+                       expected=_SAVE_AS_UTF8, severity="warning")
+        return text, name, note
+    raise AssertionError("Latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _delimiter(sample: str) -> str:
+    """The most frequent of comma, semicolon and tab (Excel's 'Unicode text' uses tabs)."""
+    counts = {d: sample.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _csv_rows(text: str, delimiter: str, display: str, encoding: str) -> list[list[object]]:
+    """Split CSV text into rows, refusing more lines, fields or cells than the limits."""
+    rows: list[list[object]] = []
+    cells = 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            rows.append(list(row))
+            cells += len(row)
+            if (len(row) > limits.MAX_CSV_COLUMNS or len(rows) > limits.MAX_CSV_ROWS
+                    or cells > limits.MAX_CSV_CELLS):
+                raise InputError([Problem(
+                    display, "more data than the tool reads from a CSV file", row=reader.line_num,
+                    expected=f"at most {limits.count_text(limits.MAX_CSV_ROWS)} lines, "
+                             f"{limits.count_text(limits.MAX_CSV_COLUMNS)} fields a line and "
+                             f"{limits.count_text(limits.MAX_CSV_CELLS)} fields in all ({limits.WHERE})",
+                    found=f"{len(rows):,} lines, {len(row):,} fields in this line, {cells:,} fields")])
+    except csv.Error as exc:
+        raise InputError([Problem(display, f"cannot be read as CSV ({exc}; file read as {encoding})",
+                                  row=reader.line_num, expected=_SAVE_AS_UTF8)]) from None
+    return rows
 
 
 def read_csv_grid(path: Path, display: str | None = None) -> Grid:
-    """Read a CSV file (UTF-8, with or without BOM; comma or semicolon) into a grid."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1258", errors="replace")
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows = [list(r) for r in csv.reader(text.splitlines(), delimiter=delimiter)]
-    grid = Grid(display or path.name, rows, sheet=None, excel=False)
+    """Read a CSV file into a grid: encoding detected, comma, semicolon or tab.
+
+    The file is refused by its size before it is read if it is larger than
+    :data:`~ntm_sim.io.limits.MAX_CSV_BYTES`; see :func:`decode_text` for encodings.
+
+    Raises
+    ------
+    InputError
+        If the file is too large, cannot be decoded or split into fields.
+    """
+    display = display or path.name
+    size = path.stat().st_size
+    if size > limits.MAX_CSV_BYTES:
+        raise InputError([Problem(
+            display, f"file is too large to read ({limits.size_text(size)})",
+            expected=f"a CSV file of at most {limits.size_text(limits.MAX_CSV_BYTES)} ({limits.WHERE})",
+            found=limits.size_text(size))])
+    text, encoding, note = decode_text(path.read_bytes(), display)
+    rows = _csv_rows(text, _delimiter(text[:4096]), display, encoding)
+    del text
+    grid = Grid(display, rows, sheet=None, excel=False, encoding=encoding)
+    if note is not None:
+        grid.notes.append(note)
     if rows:
         grid.headers = {j: str(h).strip() for j, h in enumerate(rows[0])}
     return grid
@@ -217,7 +354,8 @@ def read_table(
     header = find_header_row(grid, columns)
     if header is None:
         required = [c.header_vi for c in columns if c.required]
-        log.error("header row not found", row=None,
+        read_as = f" (file read as {grid.encoding})" if grid.encoding else ""
+        log.error(f"header row not found{read_as}", row=None,
                   expected="a header row with " + ", ".join(f"'{h}'" for h in required))
         return pd.DataFrame(), {}, -1
     colmap = map_columns(grid, header, columns)

@@ -111,8 +111,13 @@ def parse_flag(value: object) -> bool | None:
     return None
 
 
+DESCRIBE_MAX_CHARS = 80
+
+
 def describe(value: object) -> str:
-    """Short text of a cell value for messages."""
+    """Short text of a cell value for messages (long texts cut to 80 characters)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    text = str(value)
+    # a hostile or pasted cell may hold 32,767 characters; a message needs the start
+    return text if len(text) <= DESCRIBE_MAX_CHARS else text[:DESCRIBE_MAX_CHARS - 1] + "…"
