@@ -182,9 +182,8 @@ def validate(
     from ntm_sim.summary import validation_summary
 
     ds = load(file, units)
-    warnings = ds._cache.get("warnings", [])  # type: ignore[attr-defined]
-    if warnings:
-        report_problems(warnings)
+    if ds.warnings:  # type: ignore[attr-defined]
+        report_problems(list(ds.warnings))  # type: ignore[attr-defined]
     demo_banner(ds)
     echo(f"{file}: OK")
     echo(validation_summary(ds))  # type: ignore[arg-type]

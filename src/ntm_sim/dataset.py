@@ -116,6 +116,8 @@ class Dataset:
         Bool, sources × criterion ids: may this source pay for this criterion.
     envelopes
         Float, sources × years: money available, million VND.
+    warnings
+        Problems found while reading that did not stop it (each with its place).
     """
 
     meta: DatasetMeta
@@ -128,6 +130,7 @@ class Dataset:
     sources: pd.DataFrame
     eligibility: pd.DataFrame
     envelopes: pd.DataFrame
+    warnings: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     # ----- derived views -------------------------------------------------------------

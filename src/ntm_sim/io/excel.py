@@ -719,13 +719,9 @@ def read_workbook(
         file=display,
     )
     title = _title(status_grid, status_sheet.header_row)
-    if title:
-        object.__setattr__(ds, "meta", replace(ds.meta, title=title))
-    if _has_demo_label(status_grid, status_sheet.header_row):
-        object.__setattr__(ds, "meta", replace(ds.meta, demo=True))
-    warnings = [p for p in problems if p.severity == "warning"]
-    object.__setattr__(ds, "_cache", {**ds._cache, "warnings": warnings})
-    return ds
+    demo = _has_demo_label(status_grid, status_sheet.header_row)
+    meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo)
+    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning"))
 
 
 def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: UnitList | None) -> pd.DataFrame:

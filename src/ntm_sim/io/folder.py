@@ -72,7 +72,7 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
 
     envelopes = env.pivot_table(index="source_id", columns="year", values="amount_mvnd",
                                 aggfunc="sum").reindex(sources["source_id"])
-    return make_dataset(
+    ds = make_dataset(
         criteria,
         communes.drop(columns="_row").set_index("commune_code"),
         status,
@@ -84,6 +84,7 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
         meta=meta,
         file=display,
     )
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning"))
 
 
 def _check_files(folder: Path, display: str) -> None:

@@ -241,7 +241,8 @@ def read_long_csv(
         records, columns=["commune_code", "commune_name", "district_code", "district_name"]
     ).set_index("commune_code")
     has_cost = cost.notna().to_numpy().any()
-    return make_dataset(criteria, communes, status, cost if has_cost else None,
-                        cost_estimated=est if has_cost else None,
-                        meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
-                                         source=display), file=display)
+    ds = make_dataset(criteria, communes, status, cost if has_cost else None,
+                      cost_estimated=est if has_cost else None,
+                      meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
+                                       source=display), file=display)
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning"))
