@@ -43,8 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from timing import best_of, timed  # noqa: E402
 
-from ntm_sim.dataset import Dataset, load_dataset  # noqa: E402
+from ntm_sim.dataset import Dataset  # noqa: E402
 from ntm_sim.instance import build_instance  # noqa: E402
+from ntm_sim.io import load_dataset  # noqa: E402
 from ntm_sim.optimize import SolveResult, solve  # noqa: E402
 from ntm_sim.optimize.baselines import RULES, planners_rule  # noqa: E402
 from ntm_sim.optimize.model import build_model  # noqa: E402

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from timing import timed  # noqa: E402
 
 from ntm_sim.analysis.recommend import recommend  # noqa: E402
-from ntm_sim.dataset import load_dataset  # noqa: E402
+from ntm_sim.io import load_dataset  # noqa: E402
 from ntm_sim.optimize import solve  # noqa: E402
 from ntm_sim.scenario import load_scenario  # noqa: E402
 from ntm_sim.text import format_number_vi as fmt  # noqa: E402

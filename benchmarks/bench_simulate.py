@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from timing import best_of  # noqa: E402
 
-from ntm_sim.dataset import load_dataset  # noqa: E402
 from ntm_sim.instance import Instance, build_instance  # noqa: E402
+from ntm_sim.io import load_dataset  # noqa: E402
 from ntm_sim.optimize import solve  # noqa: E402
 from ntm_sim.optimize.baselines import planners_rule  # noqa: E402
 from ntm_sim.plan import Decisions, make_plan  # noqa: E402

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import Dataset, load_dataset
+from ntm_sim.dataset import Dataset
+from ntm_sim.io import load_dataset
 from ntm_sim.scenario import load_scenario
 from suite_settings import BASELINE, ROOT, quick
 

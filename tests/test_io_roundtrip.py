@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from ntm_sim.dataset import load_dataset
+from ntm_sim.io import load_dataset
 from ntm_sim.io.excel import read_workbook
 from ntm_sim.io.excel_write import write_template, write_workbook
 from ntm_sim.io.folder import long_status, read_folder, write_folder

@@ -23,7 +23,8 @@ from openpyxl import Workbook
 
 import ntm_sim.io.cells as cells
 import ntm_sim.io.excel_write as excel_write
-from ntm_sim.dataset import Dataset, load_dataset
+from ntm_sim.dataset import Dataset
+from ntm_sim.io import load_dataset
 from ntm_sim.io.cells import (
     DANGEROUS_PREFIXES,
     formula_cell,

@@ -142,7 +142,7 @@ def _units(units: str) -> object:
 
 def load(data: str, units: str = "lao_cai") -> object:
     """Load a dataset for a command, with the reference unit list chosen."""
-    from ntm_sim.dataset import BUNDLED, load_dataset
+    from ntm_sim.io import BUNDLED, load_dataset
 
     if data in BUNDLED or data.startswith("bundled:"):
         return load_dataset(data)

@@ -2,7 +2,7 @@
 
 A :class:`Dataset` holds tidy pandas tables indexed by commune, district and source
 code. It is built by the readers in :mod:`ntm_sim.io` (Excel, CSV, dataset folders)
-and by :func:`load_dataset`; it knows nothing about files itself beyond the folder
+and by :func:`ntm_sim.io.load_dataset`; it knows nothing about files itself beyond the folder
 format it round-trips.
 """
 
@@ -21,7 +21,9 @@ from ntm_sim.criteria import CriteriaSet
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.text import norm_key
 
+#: Datasets shipped with the package, by name (read with :func:`ntm_sim.io.load_dataset`).
 BUNDLED = {"lao_cai": "lao_cai"}
+
 
 COMMUNE_COLUMNS: dict[str, object] = {
     "commune_name": "",
@@ -520,31 +522,3 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
 def bundled_path(name: str = "lao_cai") -> Path:
     """Return the folder of a dataset shipped with the package."""
     return Path(str(resources.files("ntm_sim") / "data" / BUNDLED[name]))
-
-
-def load_dataset(source: str | Path = "lao_cai", **kwargs: object) -> Dataset:
-    """Load a dataset: a bundled name, a dataset folder, an Excel workbook or a CSV.
-
-    Parameters
-    ----------
-    source
-        ``"lao_cai"`` (bundled), a folder written by :func:`ntm_sim.io.folder.write_folder`,
-        an ``.xlsx`` workbook in the planners' layout, or a tidy long ``.csv``.
-    **kwargs
-        Passed to the reader (for example ``units=`` for the reference unit list).
-
-    Raises
-    ------
-    InputError
-        With every problem found, each naming file, sheet, row and column.
-    """
-    from ntm_sim.io import read_any
-
-    text = str(source)
-    if text.startswith("bundled:"):
-        text = text.split(":", 1)[1]
-    if text in BUNDLED:
-        from ntm_sim.io.folder import read_folder
-
-        return read_folder(bundled_path(text))
-    return read_any(Path(text), **kwargs)  # type: ignore[arg-type]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ntm_sim.dataset import BUNDLED, Dataset, load_dataset
+from ntm_sim.dataset import BUNDLED, Dataset
+from ntm_sim.io import load_dataset
 from ntm_sim.optimize import SolveResult
 from ntm_sim.plan import Decisions
 from ntm_sim.scenario import Scenario, resolve_data_path

@@ -4,8 +4,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ntm_sim.dataset import Dataset
+from ntm_sim.dataset import BUNDLED, Dataset, bundled_path
 from ntm_sim.errors import InputError, Problem
+
+__all__ = ["BUNDLED", "load_dataset", "read_any"]
+
+
+def load_dataset(source: str | Path = "lao_cai", **kwargs: object) -> Dataset:
+    """Load a dataset: a bundled name, a dataset folder, an Excel workbook or a CSV.
+
+    Parameters
+    ----------
+    source
+        ``"lao_cai"`` (bundled), a folder written by :func:`ntm_sim.io.folder.write_folder`,
+        an ``.xlsx`` workbook in the planners' layout, or a tidy long ``.csv``.
+    **kwargs
+        Passed to the reader (for example ``units=`` for the reference unit list).
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming file, sheet, row and column.
+    """
+    text = str(source)
+    if text.startswith("bundled:"):
+        text = text.split(":", 1)[1]
+    if text in BUNDLED:
+        from ntm_sim.io.folder import read_folder
+
+        return read_folder(bundled_path(text))
+    return read_any(Path(text), **kwargs)  # type: ignore[arg-type]
 
 
 def read_any(path: Path, **kwargs: object) -> Dataset:
