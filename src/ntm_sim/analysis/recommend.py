@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -195,69 +197,123 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
     rob = scenario.robustness
     settings = settings or scenario.uncertainty
     timings: dict[str, float] = {}
+    with _stopwatch(timings, "weights_s"):
+        inst = build_instance(ds, scenario)
+        weights = success_weights(inst, settings, n_draws=rob.weight_draws, seed=seed + WEIGHT_SEED)
+    with _stopwatch(timings, "solve_s"):
+        search = _Search(ds, scenario, _candidate_order(scenario), expected_envelopes(inst, settings), weights,
+                         time_limit)
+        levers: list[float | str | None] = [None, *rob.reserves, *([EXPECTED_MONEY] if rob.expected_money else [])]
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            results = list(pool.map(search.solve_lever, levers))
+    candidates = _candidates(inst, levers, results)
+    plans = {n: c.decisions for n, c in candidates.items()}
+    with _stopwatch(timings, "train_s"):
+        target = inst.targets.communes_ntm
+        objective = rob.objective if target is not None or rob.objective != "probability" else "expected"
+        train = simulate(inst, plans, settings, n_draws=rob.train_draws, seed=seed + TRAIN_SEED)
+        training = _training_table(candidates, train, target, rob.percentile, objective)
+        chosen = _choose(training)
+    with _stopwatch(timings, "judge_s"):
+        fresh = simulate(inst, plans, settings, n_draws=rob.test_draws, seed=seed)
+        judged = _judge(fresh, chosen, list(candidates), target)
+    return Recommendation(scenario=scenario, instance=inst, objective=objective, chosen=chosen,
+                          candidates=candidates, weights=weights, training=training, fresh=fresh,
+                          comparison=judged.comparison, vss=judged.vss, evpi_lower=judged.evpi_lower, seed=seed,
+                          timings=timings)
+
+
+@contextmanager
+def _stopwatch(timings: dict[str, float], key: str) -> Iterator[None]:
+    """Record the wall time of the ``with`` block in ``timings[key]`` (seconds)."""
     clock = time.perf_counter()
-    inst = build_instance(ds, scenario)
-    weights = success_weights(inst, settings, n_draws=rob.weight_draws, seed=seed + WEIGHT_SEED)
-    timings["weights_s"] = time.perf_counter() - clock
+    yield
+    timings[key] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    # tie-breakers after the expected communes: tiers and least cost (district units and criteria met
-    # tripled the search's time and the simulation does not reward them; enforced targets still hold)
-    order = ["expected_communes", *(n for n in scenario.objective.order if n in CANDIDATE_TIEBREAKERS)]
 
-    expected_money = expected_envelopes(inst, settings)
+def _candidate_order(scenario: Scenario) -> list[str]:
+    """The objective order of the expected-communes candidates: expected communes, then tiers and least cost."""
+    # district units and criteria met tripled the search's time and the simulation does not reward
+    # them; enforced targets still hold
+    return ["expected_communes", *(n for n in scenario.objective.order if n in CANDIDATE_TIEBREAKERS)]
 
-    def run(lever: float | str | None) -> SolveResult:
-        if lever is None:  # the deterministic optimum, with the rules beside it
-            return solve(ds, scenario, time_limit=time_limit)
-        budget = scenario.budget.model_dump()
+
+@dataclass(frozen=True)
+class _Search:
+    """What every candidate's solve shares; :meth:`solve_lever` makes the plan of one lever."""
+
+    ds: Dataset
+    scenario: Scenario
+    order: list[str]                           # objective order of the expected-communes plans
+    expected_money: dict[str, dict[int, float]]  # envelopes of the expected-money plan
+    weights: np.ndarray                        # success chances of the communes
+    time_limit: float | None
+
+    def solve_lever(self, lever: float | str | None) -> SolveResult:
+        """Solve the plan of one lever.
+
+        Parameters
+        ----------
+        lever
+            ``None``: the deterministic optimum, with the rules beside it; a reserve
+            share: the expected-communes plan on that much less money;
+            :data:`EXPECTED_MONEY`: the expected-communes plan on the expected envelopes.
+        """
+        if lever is None:
+            return solve(self.ds, self.scenario, time_limit=self.time_limit)
+        budget = self.scenario.budget.model_dump()
         if lever == EXPECTED_MONEY:
-            budget["envelopes"] = expected_money
+            budget["envelopes"] = self.expected_money
         else:
-            budget["scale"] = scenario.budget.scale * (1.0 - float(lever))
-        variant = scenario.with_(budget=budget, objective={"order": order, "weights": None})
-        return solve(ds, variant, time_limit=time_limit, weights=weights, baselines=False)
+            budget["scale"] = self.scenario.budget.scale * (1.0 - float(lever))
+        variant = self.scenario.with_(budget=budget, objective={"order": self.order, "weights": None})
+        return solve(self.ds, variant, time_limit=self.time_limit, weights=self.weights, baselines=False)
 
-    levers: list[float | str | None] = [None, *rob.reserves, *([EXPECTED_MONEY] if rob.expected_money else [])]
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        results = list(pool.map(run, levers))
-    timings["solve_s"] = time.perf_counter() - clock
 
+def _candidates(inst: Instance, levers: list[float | str | None], results: list[SolveResult]) -> dict[str, Candidate]:
+    """The candidates: the deterministic optimum, the expected-communes plans (one per lever), the rules."""
     det = results[0]
     candidates: dict[str, Candidate] = {
         DETERMINISTIC: Candidate(DETERMINISTIC, "deterministic", 0.0, det.plan.decisions, det.plan, det)}
     for lever, res in zip(levers[1:], results[1:], strict=True):
-        name = EXPECTED_MONEY if lever == EXPECTED_MONEY else candidate_name(float(lever))  # type: ignore[arg-type]
-        dec = res.plan.decisions.copy()
-        dec.reserve = reserve_list(inst, res.plan)
-        # the plan was solved on changed envelopes: its tables belong to the full instance
-        share = 1.0 - res.plan.outcomes.total_cost / inst.real_budget if lever == EXPECTED_MONEY else float(lever)
-        candidates[name] = Candidate(name, "expected", max(0.0, share), dec, replace(res.plan, name=name),
-                                     replace(res, instance=inst))
+        candidate = _expected_candidate(inst, lever, res)  # type: ignore[arg-type]
+        candidates[candidate.name] = candidate
     for name, plan in det.baselines.items():
         candidates[name] = Candidate(name, "rule", 0.0, plan.decisions, plan, None)
+    return candidates
 
-    clock = time.perf_counter()
-    target = inst.targets.communes_ntm
-    objective = rob.objective if target is not None or rob.objective != "probability" else "expected"
-    train = simulate(inst, {n: c.decisions for n, c in candidates.items()}, settings, n_draws=rob.train_draws,
-                     seed=seed + TRAIN_SEED)
-    training = _training_table(candidates, train, target, rob.percentile, objective)
-    chosen = str(training.sort_values(["score", "mean", "order"], ascending=[False, False, True]).index[0])
-    timings["train_s"] = time.perf_counter() - clock
 
-    clock = time.perf_counter()
-    fresh = simulate(inst, {n: c.decisions for n, c in candidates.items()}, settings, n_draws=rob.test_draws,
-                     seed=seed)
-    comparison = _comparison(fresh, chosen, target)
+def _expected_candidate(inst: Instance, lever: float | str, res: SolveResult) -> Candidate:
+    """An expected-communes candidate, with its reserve list."""
+    name = EXPECTED_MONEY if lever == EXPECTED_MONEY else candidate_name(float(lever))
+    dec = res.plan.decisions.copy()
+    dec.reserve = reserve_list(inst, res.plan)
+    # the plan was solved on changed envelopes: its tables belong to the full instance
+    share = 1.0 - res.plan.outcomes.total_cost / inst.real_budget if lever == EXPECTED_MONEY else float(lever)
+    return Candidate(name, "expected", max(0.0, share), dec, replace(res.plan, name=name),
+                     replace(res, instance=inst))
+
+
+def _choose(training: pd.DataFrame) -> str:
+    """The candidate with the best training score; the mean, then the candidates' order, break ties."""
+    return str(training.sort_values(["score", "mean", "order"], ascending=[False, False, True]).index[0])
+
+
+@dataclass
+class _Judgement:
+    """The recommended plan against the others on fresh draws."""
+
+    comparison: pd.DataFrame
+    vss: dict[str, float]  # paired gain over the deterministic optimum
+    evpi_lower: float      # gain of the best candidate in each draw with hindsight
+
+
+def _judge(fresh: SimulationResult, chosen: str, names: list[str], target: int | None) -> _Judgement:
+    """Compare the recommended plan with every candidate (``names``) on the fresh draws."""
     x = fresh.outcomes[chosen]["communes_ntm"].astype(float)
     vss = paired(x, fresh.outcomes[DETERMINISTIC]["communes_ntm"].astype(float))
-    best = np.max([fresh.outcomes[n]["communes_ntm"] for n in candidates], axis=0)
-    timings["judge_s"] = time.perf_counter() - clock
-    return Recommendation(scenario=scenario, instance=inst, objective=objective, chosen=chosen,
-                          candidates=candidates, weights=weights, training=training, fresh=fresh,
-                          comparison=comparison, vss=vss, evpi_lower=float(best.mean() - x.mean()), seed=seed,
-                          timings=timings)
+    best = np.max([fresh.outcomes[n]["communes_ntm"] for n in names], axis=0)
+    return _Judgement(_comparison(fresh, chosen, target), vss, float(best.mean() - x.mean()))
 
 
 def reserve_list(inst: Instance, plan: Plan) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The optimizer: lexicographic (or weighted) MILP over a planning instance.
 
->>> from ntm_sim.dataset import load_dataset
+>>> from ntm_sim.io import load_dataset
 >>> from ntm_sim.scenario import load_scenario
 >>> from ntm_sim.optimize import solve
 >>> result = solve(load_dataset("lao_cai"), load_scenario("scenarios/baseline.yaml"))  # doctest: +SKIP
@@ -169,64 +169,144 @@ def solve(
     SolveResult
     """
     mode = mode or scenario.mode
-    settings = scenario.solver
-    solver = resolve_solver(solver or settings.name)
+    options = _options(scenario.solver, solver, time_limit, mip_gap, warm_start)
+    prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights)
+    solve_start = time.perf_counter()
+    done = execute(prepared.job, guard=guard)
+    return _result(prepared, done, runtime_s=time.perf_counter() - solve_start)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The solve's settings after the call's overrides of the scenario's."""
+
+    solver: str        # resolved solver name
+    time_limit: float  # seconds, all stages together
+    mip_gap: float
+    warm_start: bool
+
+
+@dataclass
+class _Prepared:
+    """What the solver is given, and what the result needs from before the solve."""
+
+    mode: str
+    options: _Options
+    instance: Instance
+    model: PlanModel
+    baselines: dict[str, Plan]
+    job: SolveJob
+    warm_name: str | None  # the baseline rule the job starts from (None: no start)
+    build_s: float
+
+
+def _options(settings: SolverSettings, solver: str | None, time_limit: float | None, mip_gap: float | None,
+             warm_start: bool | None) -> _Options:
+    """The scenario's solver settings with the call's overrides.
+
+    Raises
+    ------
+    ValueError
+        For a time limit that is not a positive number of seconds.
+    """
+    name = resolve_solver(solver or settings.name)
     limit = float(time_limit if time_limit is not None else settings.time_limit_s)
     if not math.isfinite(limit) or limit <= 0:
         raise ValueError(f"time limit must be a positive number of seconds, got {limit}")
     gap = float(mip_gap if mip_gap is not None else settings.mip_gap)
-    warm_start = settings.warm_start if warm_start is None else warm_start
+    return _Options(name, limit, gap, settings.warm_start if warm_start is None else warm_start)
+
+
+def _prepare(ds: Dataset, scenario: Scenario, mode: str, options: _Options, *, baselines: bool,
+             weights: np.ndarray | None) -> _Prepared:
+    """Build the instance, the baseline plans, the model and the solver job (timed as the build)."""
     start = time.perf_counter()
     inst = build_instance(ds, scenario)
     if mode == "min-cost":
         inst = with_gap_source(inst)
-    base_plans: dict[str, Plan] = {}
-    if baselines:
-        # the rules spend the real envelopes only: the gap source is what min-cost asks for
-        base_inst = with_gap_funded(inst, np.zeros(inst.n_years)) if mode == "min-cost" else inst
-        for name, rule in RULES.items():
-            base_plans[name] = make_plan(base_inst, rule(base_inst), name)
+    base_plans = _baseline_plans(inst, mode) if baselines else {}
     model = build_model(inst, mode, weights)
-    warm, warm_name = _warm_start(model, base_plans) if warm_start and mode != "min-cost" else (None, None)
-    job = SolveJob(model.matrix_model(), _stages(model, settings, mode, gap), solver, settings.threads, limit, warm)
-    build_s = time.perf_counter() - start
+    use_warm = options.warm_start and mode != "min-cost"
+    warm, warm_name = _warm_start(model, base_plans) if use_warm else (None, None)
+    settings = scenario.solver
+    job = SolveJob(model.matrix_model(), _stages(model, settings, mode, options.mip_gap), options.solver,
+                   settings.threads, options.time_limit, warm)
+    return _Prepared(mode, options, inst, model, base_plans, job, warm_name, time.perf_counter() - start)
 
-    solve_start = time.perf_counter()
-    done = execute(job, guard=guard)
-    runtime = time.perf_counter() - solve_start
+
+def _baseline_plans(inst: Instance, mode: str) -> dict[str, Plan]:
+    """The baseline rules' plans on the instance."""
+    # the rules spend the real envelopes only: the gap source is what min-cost asks for
+    base_inst = with_gap_funded(inst, np.zeros(inst.n_years)) if mode == "min-cost" else inst
+    return {name: make_plan(base_inst, rule(base_inst), name) for name, rule in RULES.items()}
+
+
+def _result(prepared: _Prepared, done: JobResult, runtime_s: float) -> SolveResult:
+    """The solve result from what the solver returned."""
+    p, inst = prepared, prepared.instance
+    values, fallback = _delivered_values(p, done)
+    reports = _reports(p.job, done, values)
+    plan = _optimum_plan(inst, p.model, values)
+    funding_gap = plan.outcomes.spend_by_source_year[inst.gap_source].copy() if p.mode == "min-cost" else None
+    return SolveResult(mode=p.mode, termination=_termination(reports, fallback, done.watchdog), stages=reports,
+                       plan=plan, baselines=p.baselines, shortfalls=_shortfalls(p.model, values),
+                       solver=done.solver or p.options.solver, solver_version=done.version or "unknown",
+                       build_s=p.build_s, runtime_s=runtime_s, instance=inst, funding_gap=funding_gap,
+                       warm_start=p.warm_name, fallback=fallback, watchdog=done.watchdog)
+
+
+def _delivered_values(prepared: _Prepared, done: JobResult) -> tuple[np.ndarray, str | None]:
+    """Column values of the plan delivered, and the baseline rule delivered instead if the solver gave none.
+
+    Raises
+    ------
+    RuntimeError
+        When the solver returned no plan and there is no warm start to fall back on.
+    """
     values = done.last_values
-    fallback = None
-    if values is None:
-        if warm is None or not (done.watchdog or done.reports):
-            why = done.error or (done.reports[-1].termination if done.reports else "no stage finished")
-            raise RuntimeError(f"the solver found no plan ({why})")
-        values, fallback = warm, warm_name  # nothing in time: the best rule's plan, reported as such
-    reports = _reports(job, done, values)
+    if values is not None:
+        return values, None
+    warm = prepared.job.warm
+    if warm is None or not (done.watchdog or done.reports):
+        why = done.error or (done.reports[-1].termination if done.reports else "no stage finished")
+        raise RuntimeError(f"the solver found no plan ({why})")
+    return warm, prepared.warm_name  # nothing in time: the best rule's plan, reported as such
+
+
+def _optimum_plan(inst: Instance, model: PlanModel, values: np.ndarray) -> Plan:
+    """The optimizer's plan from the column values, checked against the rules.
+
+    Raises
+    ------
+    RuntimeError
+        When the plan breaks a rule (a bug in the model).
+    """
     decisions = model.decisions_from(values)
     decisions.priority = _priority(inst, decisions)
     violations = check(inst, decisions)
     if violations:
         raise RuntimeError("optimizer plan breaks rules: " + "; ".join(v.detail for v in violations[:5]))
-    plan = make_plan(inst, decisions, "optimum")
-    shortfalls = [
+    return make_plan(inst, decisions, "optimum")
+
+
+def _shortfalls(model: PlanModel, values: np.ndarray) -> list[ShortfallReport]:
+    """Enforced targets and forced locks the plan misses, with what it achieves."""
+    return [
         ShortfallReport(s.key, s.label, s.needed, _snap(s.needed - _value(model, s.var, values)))
         for s in model.shortfalls if _value(model, s.var, values) > 1e-4
     ]
+
+
+def _termination(reports: list[StageReport], fallback: str | None, watchdog: bool) -> Termination:
+    """How the solve ended as a whole (see :attr:`SolveResult.termination`)."""
     terms = {r.termination for r in reports}
     if terms == {Termination.OPTIMAL} and fallback is None:
-        term = Termination.OPTIMAL
-    elif all(r.has_solution for r in reports):
-        term = (Termination.NODE_LIMIT if terms <= {Termination.OPTIMAL, Termination.NODE_LIMIT}
-                and fallback is None and not done.watchdog else Termination.TIME_LIMIT)
-    else:
-        term = Termination.ERROR
-    funding_gap = None
-    if mode == "min-cost":
-        funding_gap = plan.outcomes.spend_by_source_year[inst.gap_source].copy()
-    return SolveResult(mode=mode, termination=term, stages=reports, plan=plan, baselines=base_plans,
-                       shortfalls=shortfalls, solver=done.solver or solver, solver_version=done.version or "unknown",
-                       build_s=build_s, runtime_s=runtime, instance=inst, funding_gap=funding_gap,
-                       warm_start=warm_name, fallback=fallback, watchdog=done.watchdog)
+        return Termination.OPTIMAL
+    if all(r.has_solution for r in reports):
+        # node limits repeat on any machine; a fallback or the clock do not
+        reproducible = terms <= {Termination.OPTIMAL, Termination.NODE_LIMIT} and fallback is None and not watchdog
+        return Termination.NODE_LIMIT if reproducible else Termination.TIME_LIMIT
+    return Termination.ERROR
 
 
 CONTINUOUS = ("expected_communes", "earliness", "cost", "gap", "gap_timing")

@@ -352,6 +352,72 @@ def spare_reserve(inst: Instance, flows: np.ndarray) -> np.ndarray:
     return keep
 
 
+@dataclass
+class ItemPrices:
+    """Yearly price of every item (B × items) if it starts in a given year, for one block.
+
+    The price is the item's cost per year of lead time, times the draw's overrun median
+    and a lognormal factor: a district-and-year part (correlation ``rho`` within a
+    district) and the item's own part.
+    """
+
+    base: np.ndarray        # (B, items) overrun median × cost per year of lead
+    sigma: np.ndarray       # (1, items) lognormal spread of the item's kind
+    own: np.ndarray         # (B, items) the item's own normal part, already scaled by √(1 − ρ)
+    root_rho: float         # √ρ: weight of the district-and-year part
+    district_normal: np.ndarray  # (B, n_districts, T) the block's district-and-year normals
+    district: np.ndarray    # (items,) each item's district
+
+    def at(self, t: int) -> np.ndarray:
+        """Prices (B × items) of items starting in year index ``t``."""
+        return self.base * np.exp(self.sigma * (self.root_rho * self.district_normal[:, self.district, t] + self.own))
+
+
+@dataclass
+class ItemProgress:
+    """Where every item stands in every draw (B × items); updated in place year by year."""
+
+    paid_years: np.ndarray  # int16: years paid so far
+    started: np.ndarray     # bool: paid at least once
+    annual: np.ndarray      # yearly price, fixed when the item starts (0 before)
+    start_year: np.ndarray  # int16 year index of the first payment (NEVER: not started)
+    done_year: np.ndarray   # int16 year index of the last payment (NEVER: not finished)
+
+
+@dataclass
+class SourceMoney:
+    """Every source's money in every draw (B × sources), carried from year to year."""
+
+    ratio: np.ndarray    # (B, F, T) share of what is due that each source disburses each year
+    backlog: np.ndarray  # owed by late disbursement, not yet paid out
+    carry: np.ndarray    # left over from earlier years (zero without carry-over)
+    spent: np.ndarray    # (B,) money spent so far
+
+
+@dataclass
+class YearItems:
+    """One year's view of the items (B × items): price, payment order and who asks for money."""
+
+    cost: np.ndarray        # what each item costs this year (its fixed price once started)
+    order: np.ndarray       # (B, pairs) the (class, unit) pairs in payment order
+    under_way: np.ndarray   # started and not yet paid for ``lead`` years
+    due_new: np.ndarray     # planned projects due to start (planned start reached, able to finish)
+    can_finish: np.ndarray  # (1, items) would finish by the horizon if it started this year
+
+
+@dataclass
+class Payments:
+    """What one year pays: items paid (B × items, bool) and money used per class (B × G)."""
+
+    paid: np.ndarray
+    used: np.ndarray
+
+    def add(self, paid: np.ndarray, used: np.ndarray) -> None:
+        """Add a further pass's payments (in place)."""
+        self.paid |= paid
+        self.used += used
+
+
 class Engine:
     """Evaluates one plan of one instance under a set of uncertainty settings."""
 
@@ -408,6 +474,8 @@ class Engine:
         self.base_start = np.where(inst.base_met, -1, NEVER).astype(np.int16)
         self.keep = spare_reserve(inst, self.flows)
         self.has_reserve = bool(it.reserve.any())
+        self.core = ~it.reserve[None, :]            # (1, items): the plan's own projects, not its reserve list
+        self.lead = it.lead.astype(np.int16)[None, :]
 
     # ----- ranking ---------------------------------------------------------------------------------
     def _pair_order(self, cost: np.ndarray, paid_years: np.ndarray) -> np.ndarray:
@@ -548,126 +616,235 @@ class Engine:
 
     # ----- one block -------------------------------------------------------------------------------
     def run(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> BlockOutcomes:
-        """Simulate a block: ``params`` holds one value per draw for each experiment parameter."""
-        inst, it, s = self.inst, self.items, self.settings
-        n_b = rnd.n_draws
-        n_t, t0 = inst.n_years, int(inst.years[0])
-        end = inst.horizon_end
+        """Simulate a block of draws.
 
-        # --- what each item would cost per year if it started in year t
-        rho = s.overrun_district_correlation
-        own = np.sqrt(1 - rho) * rnd.overrun_own[:, it.key]
-        base = params["overrun_median"][:, None] * (it.cost / it.lead)[None, :]
-        sig = self.sigma[it.overrun_kind][None, :]
+        Parameters
+        ----------
+        params
+            One value per draw for each experiment parameter.
+        rnd
+            The block's random numbers.
 
-        def price(t: int) -> np.ndarray:
-            return base * np.exp(sig * (np.sqrt(rho) * rnd.overrun_district[:, it.district, t] + own))
+        Returns
+        -------
+        BlockOutcomes
+            Per-draw outcomes (see the module docstring for the execution rule).
+        """
+        prices = self._prices(params, rnd)
+        progress = self._initial_progress(prices, rnd.n_draws)
+        money = self._initial_money(params, rnd)
+        for t in range(self.inst.n_years):
+            self._year(t, prices, progress, money)
+        mask = self.status(params, rnd, progress.done_year[:, self.crit_items], self.items.key[self.crit_items])
+        return self._outcomes(mask, progress, money)
 
-        # --- money, year by year
-        ratio = np.clip(params["disbursement_mean"][:, None, None] + s.disbursement_sd * rnd.disbursement, 0, 1)
-        budget, flows = inst.budget, self.flows
-        n_f = budget.shape[0]
-        backlog = np.zeros((n_b, n_f))
-        carry_src = np.zeros((n_b, n_f))
-        # projects under way before the horizon (re-planning) have paid their earlier years
+    def _prices(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> ItemPrices:
+        """The block's item prices by start year (the overrun model of the module docstring)."""
+        it = self.items
+        rho = self.settings.overrun_district_correlation
+        return ItemPrices(
+            base=params["overrun_median"][:, None] * (it.cost / it.lead)[None, :],
+            sigma=self.sigma[it.overrun_kind][None, :],
+            own=np.sqrt(1 - rho) * rnd.overrun_own[:, it.key],
+            root_rho=np.sqrt(rho),
+            district_normal=rnd.overrun_district,
+            district=it.district,
+        )
+
+    def _initial_progress(self, prices: ItemPrices, n_b: int) -> ItemProgress:
+        """Items at the start of the horizon: those under way before it (re-planning) have paid their earlier years."""
+        it, t0 = self.items, int(self.inst.years[0])
         before = np.clip(t0 - it.start, 0, it.lead).astype(np.int16)
         paid_years = np.repeat(before[None, :], n_b, axis=0)
         started = paid_years > 0
-        annual = np.where(started, price(0), 0.0)     # a project's yearly price, fixed when it starts
-        start_year = np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER))
-        done_year = np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
-                             np.int16(NEVER))
-        spent = np.zeros(n_b)
-        lead = it.lead.astype(np.int16)[None, :]
-        core = ~it.reserve[None, :]
-        for t in range(n_t):
-            year = t0 + t
-            cost = np.where(started, annual, price(t))
-            due = backlog + budget[None, :, t]
-            disbursed = due * ratio[:, :, t]
-            backlog = due - disbursed
-            avail = carry_src + disbursed
-            planned = flows[:, :, t].sum(axis=1)
+        return ItemProgress(
+            paid_years=paid_years,
+            started=started,
+            annual=np.where(started, prices.at(0), 0.0),
+            start_year=np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER)),
+            done_year=np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
+                               np.int16(NEVER)),
+        )
+
+    def _initial_money(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> SourceMoney:
+        """Sources before the first year: nothing owed, nothing carried, nothing spent."""
+        n_b, n_f = rnd.n_draws, self.inst.budget.shape[0]
+        s = self.settings
+        ratio = np.clip(params["disbursement_mean"][:, None, None] + s.disbursement_sd * rnd.disbursement, 0, 1)
+        return SourceMoney(ratio=ratio, backlog=np.zeros((n_b, n_f)), carry=np.zeros((n_b, n_f)), spent=np.zeros(n_b))
+
+    # ----- one year ---------------------------------------------------------------------------------
+    def _year(self, t: int, prices: ItemPrices, progress: ItemProgress, money: SourceMoney) -> None:
+        """Carry out year index ``t`` of the execution rule, updating ``progress`` and ``money`` in place."""
+        year_items = self._year_items(t, prices, progress)
+        give, src_left = self._planned_money(money, t)
+        pay, src_left = self._pay_plan(year_items, give, src_left)
+        if self.has_reserve:
+            self._pay_reserve(t, year_items, progress, pay, src_left)
+        self._record(t, year_items.cost, pay.paid, progress)
+        money.spent += pay.used.sum(axis=1)
+        # without carry-over, what the sources have left lapses
+        money.carry = src_left if self.inst.carry_over else np.zeros_like(src_left)
+
+    def _year_items(self, t: int, prices: ItemPrices, progress: ItemProgress) -> YearItems:
+        """Prices, payment order and the items asking for money in year index ``t``."""
+        it = self.items
+        year = int(self.inst.years[0]) + t
+        cost = np.where(progress.started, progress.annual, prices.at(t))
+        can_finish = (year + it.lead - 1 <= self.inst.horizon_end)[None, :]
+        return YearItems(
+            cost=cost,
+            order=self._pair_order(cost, progress.paid_years),
+            under_way=progress.started & (progress.paid_years < self.lead),
+            due_new=~progress.started & self.core & ((it.start <= year)[None, :] & can_finish),
+            can_finish=can_finish,
+        )
+
+    def _planned_money(self, money: SourceMoney, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Disburse the sources' money and give each class its planned flow (scaled down when short).
+
+        Returns the money (B × F × G) each source gives each class and what the sources
+        have left (B × F); updates the backlog of late money in place.
+        """
+        flows = self.flows
+        due = money.backlog + self.inst.budget[None, :, t]
+        disbursed = due * money.ratio[:, :, t]
+        money.backlog = due - disbursed
+        avail = money.carry + disbursed
+        planned = flows[:, :, t].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(planned[None, :] > 0, np.minimum(1.0, avail / planned[None, :]), 0.0)
+        give = scale[:, :, None] * flows[None, :, :, t]                      # (B, F, G) source → class
+        return give, avail - give.sum(axis=2)
+
+    def _pay_plan(self, y: YearItems, give: np.ndarray, src_left: np.ndarray) -> tuple[Payments, np.ndarray]:
+        """Pay the plan's projects: rebalance class money to their needs, then the two passes.
+
+        Returns the payments and what the sources have left after the money the classes
+        could not use went back to them.
+        """
+        core = self.core
+        need = self._class_sums(np.where((y.under_way & core) | y.due_new, y.cost, 0.0))
+        # a class given more than its projects ask releases the rest to its sources …
+        give, src_left = _release(give, src_left, np.maximum(0.0, give.sum(axis=1) - need))
+        # … and a class short of money draws on what the sources have left
+        give += self._draw(src_left, np.maximum(0.0, need - give.sum(axis=1)))
+        money = give.sum(axis=1)
+        pay = Payments(*self._pay(y.cost, y.under_way & core, money, y.order))   # projects under way first
+        pay.add(*self._pay(y.cost, y.due_new, money - pay.used, y.order))     # then those due to start
+        # money a class could not use goes back to its sources
+        _, src_left = _release(give, src_left, np.maximum(0.0, money - pay.used))
+        return pay, src_left
+
+    def _pay_reserve(self, t: int, y: YearItems, progress: ItemProgress, pay: Payments,
+                     src_left: np.ndarray) -> None:
+        """Pay reserve projects (under way, then new) from the sources' spare money.
+
+        ``pay`` and ``src_left`` are updated in place.
+        """
+        spare = self._spare(t, y.cost, progress.paid_years, pay.paid, src_left)
+        reserve = ~self.core
+        for wanted in (y.under_way & reserve, ~progress.started & reserve & y.can_finish):
+            need = self._class_sums(np.where(wanted, y.cost, 0.0))
+            left = spare.copy()
+            give_r = self._draw(left, need)
+            money_r = give_r.sum(axis=1)
+            paid_r, used_r = self._pay(y.cost, wanted, money_r, y.order)
+            give_r, _ = _release(give_r, left, np.maximum(0.0, money_r - used_r))
+            taken = give_r.sum(axis=2)
+            src_left -= taken
+            spare -= taken
+            pay.add(paid_r, used_r)
+
+    def _spare(self, t: int, cost: np.ndarray, paid_years: np.ndarray, paid: np.ndarray,
+               src_left: np.ndarray) -> np.ndarray:
+        """Money (B × F) the reserve list may use: only what the plan's own projects will not ask for later."""
+        spare = np.maximum(0.0, src_left - self.keep[None, :, t])
+        if self.inst.carry_over:
+            # all sources together: no more than the money in hand beyond what the plan's
+            # unfinished projects still need at this draw's prices
+            after = paid_years + paid
+            later = np.where(self.core & (after < self.lead), cost * (self.lead - after), 0.0).sum(axis=1)
+            room = np.maximum(0.0, src_left.sum(axis=1) - later)
+            total = spare.sum(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(planned[None, :] > 0, np.minimum(1.0, avail / planned[None, :]), 0.0)
-            give = scale[:, :, None] * flows[None, :, :, t]                      # (B, F, G) source → class
-            src_left = avail - give.sum(axis=2)
-            order = self._pair_order(cost, paid_years)
-            can_finish = (year + it.lead - 1 <= end)[None, :]
-            under_way = started & (paid_years < lead)
-            due_new = ~started & core & ((it.start <= year)[None, :] & can_finish)
-            need = self._class_sums(np.where((under_way & core) | due_new, cost, 0.0))
-            # a class given more than its projects ask releases the rest to its sources …
-            give, src_left = _release(give, src_left, np.maximum(0.0, give.sum(axis=1) - need))
-            # … and a class short of money draws on what the sources have left
-            give += self._draw(src_left, np.maximum(0.0, need - give.sum(axis=1)))
-            money = give.sum(axis=1)
-            paid, used = self._pay(cost, under_way & core, money, order)
-            paid_n, used_n = self._pay(cost, due_new, money - used, order)
-            paid |= paid_n
-            used += used_n
-            # money a class could not use goes back to its sources
-            _, src_left = _release(give, src_left, np.maximum(0.0, money - used))
-            if self.has_reserve:
-                # the reserve list: only money the plan's own projects will not ask for later
-                spare = np.maximum(0.0, src_left - self.keep[None, :, t])
-                if inst.carry_over:
-                    after = paid_years + paid
-                    later = np.where(core & (after < lead), cost * (lead - after), 0.0).sum(axis=1)
-                    room = np.maximum(0.0, src_left.sum(axis=1) - later)
-                    total = spare.sum(axis=1)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        spare *= np.where(total > room, room / total, 1.0)[:, None]
-                for wanted in (under_way & ~core, ~started & ~core & can_finish):
-                    need = self._class_sums(np.where(wanted, cost, 0.0))
-                    left = spare.copy()
-                    give_r = self._draw(left, need)
-                    money_r = give_r.sum(axis=1)
-                    paid_r, used_r = self._pay(cost, wanted, money_r, order)
-                    give_r, _ = _release(give_r, left, np.maximum(0.0, money_r - used_r))
-                    taken = give_r.sum(axis=2)
-                    src_left -= taken
-                    spare -= taken
-                    paid |= paid_r
-                    used += used_r
-            new = paid & ~started
-            annual = np.where(new, cost, annual)
-            started |= new
-            start_year[new] = t
-            paid_years += paid
-            done_year[paid & (paid_years == lead)] = t
-            spent += used.sum(axis=1)
-            carry_src = src_left if inst.carry_over else np.zeros_like(src_left)
-        unspent = budget.sum() - spent
-        planned_start = (it.start - t0)[None, :]
-        core_items = ~it.reserve[None, :]
-        slipped_projects = (core_items & ((start_year > planned_start) | (start_year == NEVER))).sum(axis=1)
-        unfinished = (core_items & (done_year == NEVER)).sum(axis=1)
-        reserve_funded = (~core_items & (done_year < NEVER)).sum(axis=1)
+                spare *= np.where(total > room, room / total, 1.0)[:, None]
+        return spare
 
-        # --- which criteria are met at the end of each year
-        mask = self.status(params, rnd, done_year[:, self.crit_items], it.key[self.crit_items])
+    def _record(self, t: int, cost: np.ndarray, paid: np.ndarray, progress: ItemProgress) -> None:
+        """Book the year's payments: new items fix their yearly price; items paid ``lead`` years finish."""
+        new = paid & ~progress.started
+        progress.annual = np.where(new, cost, progress.annual)
+        progress.started |= new
+        progress.start_year[new] = t
+        progress.paid_years += paid
+        progress.done_year[paid & (progress.paid_years == self.lead)] = t
 
-        # --- outcomes
+    # ----- outcomes ----------------------------------------------------------------------------------
+    def _outcomes(self, mask: np.ndarray, progress: ItemProgress, money: SourceMoney) -> BlockOutcomes:
+        """Per-draw outcomes from the criteria's year masks and the items' progress."""
+        inst, it = self.inst, self.items
+        n_b, n_t = mask.shape[0], inst.n_years
         last = n_t - 1
         ntm_mask = np.bitwise_and.reduce(mask, axis=2)                                        # (B, C)
         ntm_by_t = ((ntm_mask[:, :, None] >> np.arange(n_t, dtype=np.uint16)) & 1).astype(bool)  # (B, C, T)
         ntm_end = ntm_by_t[:, :, last]
         met_end = ((mask >> np.uint16(last)) & 1).astype(bool)                                 # (B, C, K)
         criteria_end = met_end.sum(axis=2)
-        done_by_end = done_year < NEVER
+        done_by_end = progress.done_year < NEVER
+        advanced, model = self._tiers(done_by_end, ntm_end)
+        units, units_adv = self._district_units(done_by_end, ntm_end, advanced, model)
+        village = {}
+        for code in (3, 4):  # new NTM villages, new model villages
+            idx = np.flatnonzero(it.kind == code)
+            village[code] = done_by_end[:, idx] @ it.quantity[idx]
+        floor = inst.targets.min_criteria
+        return BlockOutcomes(
+            ntm_by_year=ntm_by_t.sum(axis=1),
+            advanced=advanced.sum(axis=1),
+            model=model.sum(axis=1),
+            district_units=units,
+            district_advanced=units_adv,
+            villages_ntm=village[3],
+            villages_model=village[4],
+            avg_criteria=criteria_end.mean(axis=1),
+            min_criteria=criteria_end.min(axis=1),
+            below_floor=(criteria_end < floor).sum(axis=1) if floor is not None else np.zeros(n_b, dtype=int),
+            criterion_communes=met_end.sum(axis=1),
+            spent=money.spent,
+            unspent=inst.budget.sum() - money.spent,
+            **self._project_counts(progress),
+            commune_ntm_count=ntm_by_t.sum(axis=0),
+        )
+
+    def _project_counts(self, progress: ItemProgress) -> dict[str, np.ndarray]:
+        """Per draw: planned projects that slipped or did not finish, and reserve projects finished."""
+        it = self.items
+        planned_start = (it.start - int(self.inst.years[0]))[None, :]
+        start_year, done_year = progress.start_year, progress.done_year
+        return {
+            "slipped_projects": (self.core & ((start_year > planned_start) | (start_year == NEVER))).sum(axis=1),
+            "unfinished_projects": (self.core & (done_year == NEVER)).sum(axis=1),
+            "reserve_funded": (~self.core & (done_year < NEVER)).sum(axis=1),
+        }
+
+    def _tiers(self, done_by_end: np.ndarray, ntm_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Advanced and model communes at the horizon (B × C, bool): NTM, and the upgrades done."""
+        inst, it = self.inst, self.items
+        n_b = done_by_end.shape[0]
         adv_done = np.repeat(inst.base_adv[None, :], n_b, axis=0)
         model_done = np.repeat(inst.base_model[None, :], n_b, axis=0)
         for code, target in ((1, adv_done), (2, model_done)):
             idx = np.flatnonzero(it.kind == code)
             target[:, it.commune[idx]] |= done_by_end[:, idx]
         advanced = ntm_end & adv_done
-        model = advanced & model_done
-        village = {}
-        for code in (3, 4):
-            idx = np.flatnonzero(it.kind == code)
-            village[code] = done_by_end[:, idx] @ it.quantity[idx]
-        n_d = len(inst.districts)
+        return advanced, advanced & model_done
+
+    def _district_units(self, done_by_end: np.ndarray, ntm_end: np.ndarray, advanced: np.ndarray,
+                        model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """District-level units and advanced districts at the horizon (B × n_districts, bool)."""
+        inst, it = self.inst, self.items
+        n_b, n_d = done_by_end.shape[0], len(inst.districts)
         d_crit = np.repeat(inst.district_recognised[None, :], n_b, axis=0)
         d_adv_done = np.zeros((n_b, n_d), dtype=bool)
         for code, target in ((5, d_crit), (6, d_adv_done)):
@@ -682,23 +859,4 @@ class Engine:
             units[:, d] = ntm_end[:, members].all(axis=1) & (n_adv >= inst.district_need_adv[d]) & d_crit[:, d]
             units_adv[:, d] = (units[:, d] & (n_adv >= inst.district_need_adv2[d])
                                & (model[:, members].sum(axis=1) >= inst.district_need_model2[d]) & d_adv_done[:, d])
-        floor = inst.targets.min_criteria
-        return BlockOutcomes(
-            ntm_by_year=ntm_by_t.sum(axis=1),
-            advanced=advanced.sum(axis=1),
-            model=model.sum(axis=1),
-            district_units=units,
-            district_advanced=units_adv,
-            villages_ntm=village[3],
-            villages_model=village[4],
-            avg_criteria=criteria_end.mean(axis=1),
-            min_criteria=criteria_end.min(axis=1),
-            below_floor=(criteria_end < floor).sum(axis=1) if floor is not None else np.zeros(n_b, dtype=int),
-            criterion_communes=met_end.sum(axis=1),
-            spent=spent,
-            unspent=unspent,
-            slipped_projects=slipped_projects,
-            unfinished_projects=unfinished,
-            reserve_funded=reserve_funded,
-            commune_ntm_count=ntm_by_t.sum(axis=0),
-        )
+        return units, units_adv
