@@ -22,7 +22,7 @@ PORT ?= 5006
 
 run: install $(foreach s,$(RUN_SCENARIOS),results/$(s)/summary.json)
 	NTM_SIM_RESULTS=results $(VENV)/bin/panel serve dashboards/app.py --port $(PORT) --address 0.0.0.0 \
-		--allow-websocket-origin '*'
+		--allow-websocket-origin '*' --websocket-max-message-size 20971520
 
 # the recommended plan, chosen and judged by simulation, with its odds (one atomic folder)
 results/%/summary.json: scenarios/%.yaml | install

@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 from ntm_sim.analysis.compare import find_runs
 from ntm_sim.cli import app
 from ntm_sim.report_html import build_report
+from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
+
+ROOT = Path(__file__).resolve().parents[1]
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
@@ -41,11 +44,15 @@ def test_report_carries_the_figures_and_loads_nothing(compare_root):
     assert "Bokeh" in text
 
 
+TITLES = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml").title for name in ("baseline", "budget_cut_20")}
+
+
 def test_cli_report_from_a_folder_of_runs(compare_root, tmp_path):
     out = tmp_path / "sub" / "bao_cao.html"
     result = CliRunner().invoke(app, ["report", str(compare_root), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "2 kịch bản: baseline, budget_cut_20" in result.output
+    # columns and the summary line name scenarios by their Vietnamese titles, not folder ids
+    assert f"2 kịch bản: {TITLES['baseline']}, {TITLES['budget_cut_20']}" in result.output
     assert "MINH HỌA" in result.output
     text = out.read_text(encoding="utf-8")
     assert "budget_cut_20" in text
@@ -59,7 +66,7 @@ def test_cli_report_of_named_folders_keeps_their_order(compare_root, tmp_path):
     assert result.exit_code == 0, result.output
     head = re.search(r'<table class="ntm" id="indicators"><thead><tr>(.*?)</tr>', out.read_text(encoding="utf-8"))
     assert head is not None
-    assert re.findall(r"<th>(.*?)</th>", head.group(1))[2:] == ["budget_cut_20", "baseline"]
+    assert re.findall(r"<th>(.*?)</th>", head.group(1))[2:] == [TITLES["budget_cut_20"], TITLES["baseline"]]
 
 
 def test_cli_report_bad_folders_are_named_and_nothing_is_written(tmp_path: Path):

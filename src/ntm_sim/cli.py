@@ -546,7 +546,7 @@ def report(
     force: ForceOption = False,
 ) -> None:
     """Write a self-contained HTML report comparing scenarios, for the steering committee."""
-    from ntm_sim.analysis.compare import find_runs, load_run
+    from ntm_sim.analysis.compare import find_runs, labelled, load_run
     from ntm_sim.report_html import demo_label, write_report
     from ntm_sim.storage import check_output
 
@@ -559,6 +559,7 @@ def report(
                                       expected="folders written by 'ntm-sim solve'")])
     else:
         runs = [load_run(r) for r in results]
+    runs = labelled(runs)  # columns named by scenario title, unique even for folders of one scenario
     label = demo_label(runs)
     if label:
         echo(f"*** {label} ***")

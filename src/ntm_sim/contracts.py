@@ -110,6 +110,7 @@ class SolveSummary(_Contract):
     solver_version: str
     mode: str
     scenario: str
+    title: str | None = None
     dataset: str
     demo_data: bool
     demo_label: str | None = None

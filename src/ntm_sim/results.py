@@ -157,6 +157,7 @@ def solve_summary(result: SolveResult) -> dict:
         "mode": result.mode,
         "warm_start": result.warm_start,
         "scenario": inst.scenario.name,
+        "title": inst.scenario.title,
         "dataset": ds.meta.name,
         "demo_data": ds.meta.demo,
         "demo_label": ds.meta.demo_label if ds.meta.demo else None,
@@ -367,6 +368,7 @@ def simulation_summary(sim: SimulationResult) -> dict:
         }
     summary = {
         "scenario": inst.scenario.name,
+        "title": inst.scenario.title,
         "dataset": ds.meta.name,
         "demo_data": ds.meta.demo,
         "demo_label": ds.meta.demo_label if ds.meta.demo else None,

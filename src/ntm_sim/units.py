@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -42,17 +42,26 @@ class UnitList:
     def __contains__(self, code: object) -> bool:
         return normalise_code(code) in self.communes.index
 
+    @cached_property
+    def name_keys(self) -> pd.Series:
+        """Each commune's name as compared (:func:`ntm_sim.text.commune_key`), by code; computed once."""
+        return self.communes["commune_name"].map(commune_key)
+
+    @cached_property
+    def district_names(self) -> dict[str, str]:
+        """District code by compared district name (the first district of a name); computed once."""
+        districts = self.communes.drop_duplicates("district_code")
+        out: dict[str, str] = {}
+        for code, name in zip(districts["district_code"], districts["district_name"], strict=True):
+            out.setdefault(district_key(name), str(code))
+        return out
+
     def district_of(self, text: object) -> str | None:
         """Return the district code whose name or code matches ``text``."""
         code = normalise_code(text)
-        districts = self.communes.drop_duplicates("district_code")
-        if code in set(districts["district_code"]):
+        if code in self.communes["district_code"].to_numpy():
             return code
-        key = district_key(text)
-        for _, row in districts.iterrows():
-            if district_key(row["district_name"]) == key:
-                return str(row["district_code"])
-        return None
+        return self.district_names.get(district_key(text))
 
     def _label(self, code: str) -> str:
         row = self.communes.loc[code]
@@ -85,7 +94,7 @@ class UnitList:
         """
         code = normalise_code(code)
         key = commune_key(name) if name else ""
-        names = self.communes["commune_name"].map(commune_key)
+        names = self.name_keys
         if code:
             if code not in self.communes.index:
                 hint = self._code_hints(code, district)

@@ -51,6 +51,9 @@ def _median(summary: dict, outcome: str, decimals: int = 0) -> str:
 
 def test_side_by_side_figures_match_the_results(page, results_root):
     base, cut = _summary(results_root, "baseline"), _summary(results_root, "budget_cut_20")
+    for name in ("baseline", "budget_cut_20"):  # every run ticked on load
+        expect(page.get_by_label(name, exact=True)).to_be_checked()
+    expect(page.locator("#ticked-note")).to_have_count(0)
     head = page.locator("#indicators thead th").all_inner_texts()
     assert head == ["Chỉ tiêu", "Mục tiêu", "baseline", "budget_cut_20"]
     cells = _indicator_cells(page, "communes_ntm")
@@ -104,10 +107,12 @@ def test_provenance_names_hashes_and_status(page, results_root):
 
 
 def test_a_damaged_run_is_reported_not_fatal(page):
-    alert = page.get_by_text("Bỏ qua thư mục kết quả không đọc được")
+    alert = page.locator("#skipped-runs")
     expect(alert).to_be_visible()
-    assert "damaged" in alert.inner_text()
-    assert "not valid JSON" in alert.inner_text()
+    lead = alert.locator("p").inner_text()
+    assert lead.startswith("Bỏ qua thư mục kết quả không đọc được: damaged.")
+    assert "not valid JSON" in alert.locator("li").inner_text()
+    expect(page.locator("#indicators thead th")).to_have_count(4)  # the others are shown
 
 
 def test_demo_data_is_labelled(page):
@@ -131,6 +136,7 @@ def test_baselines_and_risk(page, results_root):
     assert risk[1] == format_number_vi(sim["draws"])
     assert risk[4] == format_percent_vi(p94)
     assert "Xác suất đạt ≥ 94 xã" in page.locator("#risk thead").inner_text()
+    expect(page.locator("#risk-missing")).to_have_count(0)  # both runs simulated: no notice
 
 
 def test_unticking_a_scenario_removes_its_column(page):
@@ -167,6 +173,26 @@ def test_nothing_is_loaded_from_the_internet(page):
     assert page.errors == []
 
 
+def test_an_oversized_upload_is_refused_with_a_message(page, results_root, tmp_path):
+    """Above the app's limit: refused before parsing; above the websocket's: the page says it lost the server."""
+    big = tmp_path / "so_lieu_lon.xlsx"
+    big.write_bytes(b"\0" * 11_000_000)  # 10 MB is the limit: about 13.3 MB on the way, under Bokeh's 20 MiB
+    page.locator("input[type=file]").set_input_files(str(big))
+    page.wait_for_timeout(3000)  # the file travels to the server
+    page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill("upload_big")
+    page.get_by_role("button", name="Giải và mô phỏng").click()
+    status = page.locator("#run-status")
+    expect(status).to_contain_text("quá giới hạn 10 MB", timeout=15_000)
+    assert status.inner_text().startswith("Không chạy được: tệp dữ liệu tải lên không dùng được.")
+    assert not (results_root / "upload_big").exists()
+    assert not (results_root / ".uploads" / "upload_big").exists()
+    bigger = tmp_path / "so_lieu_rat_lon.xlsx"
+    bigger.write_bytes(b"\0" * 16_500_000)  # beyond what one websocket message carries
+    page.locator("input[type=file]").set_input_files(str(bigger))
+    expect(page.get_by_text("Mất kết nối với máy chủ (có thể do tệp tải lên quá lớn)").first).to_be_visible(
+        timeout=15_000)
+
+
 def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     """Runs last: it adds a third scenario to the shared results folder."""
     page.get_by_label("Kịch bản gốc").select_option("baseline")
@@ -183,6 +209,9 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     page.get_by_role("button", name="Giải và mô phỏng").click()
     expect(page.locator("#run-status")).to_contain_text("Xong", timeout=180_000)
     expect(page.locator("#indicators thead th")).to_have_count(5, timeout=15_000)
+    # the new run joins ticked, without reloading the page; the others stay ticked
+    for name in ("baseline", "budget_cut_20", "baseline_60"):
+        expect(page.get_by_label(name, exact=True)).to_be_checked()
     base, cut = _summary(results_root, "baseline"), _summary(results_root, "baseline_60")
     assert cut["budget_mvnd"] == pytest.approx(0.6 * base["budget_mvnd"])
     assert cut["communes_ntm"] < base["communes_ntm"]
@@ -211,7 +240,7 @@ def _lao_cai_workbook(path: Path, edit: dict[str, object]) -> Path:
     """The bundled data in the planners' workbook layout, with some status cells changed."""
     import openpyxl
 
-    from ntm_sim.dataset import load_dataset
+    from ntm_sim.io import load_dataset
     from ntm_sim.io.excel_write import write_workbook
 
     write_workbook(load_dataset("lao_cai"), path)
@@ -240,6 +269,9 @@ def test_a_broken_planner_workbook_is_named_and_writes_nothing(page, results_roo
     status = page.locator("#run-status")
     expect(status).to_contain_text("so_lieu_tinh.xlsx", timeout=60_000)
     text = status.inner_text()
+    # a Vietnamese lead sentence, then each problem as an item of a list
+    assert text.startswith("Không chạy được: dữ liệu chưa dùng được.")
+    assert any("sheet 'Kết quả tiêu chí', row 9, column E" in li for li in status.locator("li").all_inner_texts())
     assert "sheet 'Kết quả tiêu chí', row 9, column E" in text
     assert "found 'có lẽ'" in text
     assert not (results_root / "upload_bad").exists()

@@ -1,0 +1,430 @@
+"""The dashboard on the server, without a browser: runs keyed by folder, damaged folders named,
+every value a client sends checked before any work, one run per name, uploads bounded and parsed
+off the event loop, runs without a simulation said so."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import re
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ntm_sim.analysis.compare import find_runs, labelled, load_run, scan_runs
+from ntm_sim.errors import InputError, Problem
+from ntm_sim.scenario import load_scenario
+from suite_settings import ROOT
+
+APP = ROOT / "dashboards" / "app.py"
+
+
+@pytest.fixture(scope="module")
+def app():
+    """``dashboards/app.py`` as a module (``panel serve`` runs it as a script)."""
+    from bokeh.core.has_props import _default_resolver
+
+    # importing Panel registers its models with Bokeh, whose inline resources would then carry
+    # Panel's scripts into every report later built in this worker (test_report_html checks none):
+    # Bokeh's registry of models is put back as it was afterwards
+    known = dict(_default_resolver._known_models)
+    spec = importlib.util.spec_from_file_location("ntm_dashboard_app", APP)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+    _default_resolver._known_models = known
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("scenarios")
+    sc = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    (folder / "baseline.yaml").write_text(sc.with_(data="lao_cai").to_yaml(), encoding="utf-8")
+    return folder
+
+
+def _copy(compare_root: Path, name: str, dest: Path, **summary: object) -> Path:
+    """A copy of one of the ``compare_root`` runs as ``dest``, with summary fields changed.
+
+    Without a ``title`` the copy has none, so that it is shown by its folder's name.
+    """
+    shutil.copytree(compare_root / name, dest)
+    summary = {"title": None, **summary}
+    path = dest / "summary.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, **summary}, ensure_ascii=False), encoding="utf-8")
+    return dest
+
+
+def _columns(indicators_html: str) -> list[str]:
+    head = re.search(r'<table class="ntm" id="indicators"><thead><tr>(.*?)</tr>', indicators_html)
+    assert head is not None
+    return re.findall(r"<th>(.*?)</th>", head.group(1))[2:]
+
+
+def _communes_cells(indicators_html: str) -> list[str]:
+    row = re.search(r'<tr data-indicator="communes_ntm">(.*?)</tr>', indicators_html)
+    assert row is not None
+    return [re.sub(r"<span.*", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[2:]]
+
+
+def _summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+
+
+# ----- 1. runs keyed by folder, shown by title --------------------------------------------------------
+
+
+def test_two_folders_of_one_scenario_are_two_runs(app, compare_root, tmp_path, scenarios):
+    from ntm_sim.text import format_number_vi
+
+    # both solved from the scenario "baseline": once keyed by scenario, they were one column
+    a = _copy(compare_root, "baseline", tmp_path / "a")
+    b = _copy(compare_root, "budget_cut_20", tmp_path / "b", scenario="baseline")
+    dash = app.Dashboard(tmp_path, scenarios)
+    assert dash.choose.value == ["a", "b"]
+    assert list(dash.choose.options.values()) == ["a", "b"]
+    page = dash.indicators(dash.choose.value).object
+    assert _columns(page) == ["a", "b"]
+    # each column carries its own folder's figures: the simulated median, and the figure on paper
+    median = _summary(a)["headline"]["outcomes"]["communes_ntm"]["median"]
+    assert _communes_cells(page) == [format_number_vi(median), format_number_vi(_summary(b)["communes_ntm"])]
+    assert dash.communes("b").object.equals(app.communes_frame(load_run(b)))
+
+
+def test_a_shared_title_gets_the_folder_beside_it(app, compare_root, tmp_path, scenarios):
+    title = "Kế hoạch <2025> & “vốn” của tỉnh"
+    _copy(compare_root, "baseline", tmp_path / "a", title=title)
+    _copy(compare_root, "budget_cut_20", tmp_path / "b", title=title)
+    _copy(compare_root, "budget_cut_20", tmp_path / "c", title="Giảm 20% vốn")
+    dash = app.Dashboard(tmp_path, scenarios)
+    assert dash.choose.options == {f"{title} (a)": "a", f"{title} (b)": "b", "Giảm 20% vốn": "c"}
+    page = dash.indicators(dash.choose.value).object
+    assert "<2025>" not in page  # titles come from files: escaped
+    assert _columns(page) == [f"Kế hoạch &lt;2025&gt; &amp; “vốn” của tỉnh ({x})" for x in "ab"] + ["Giảm 20% vốn"]
+
+
+def test_labels_stay_unique(compare_root, tmp_path):
+    one = _copy(compare_root, "budget_cut_20", tmp_path / "x" / "run")
+    two = _copy(compare_root, "budget_cut_20", tmp_path / "y" / "run")
+    named = _copy(compare_root, "budget_cut_20", tmp_path / "y" / "other", title="run (run)")
+    runs = [load_run(p) for p in (one, two, named)]
+    assert [r.name for r in runs] == ["run", "run", "other"]  # keys: the folders
+    labels = [r.name for r in labelled(runs)]
+    assert len(set(labels)) == 3
+    assert labels[:2] == [f"run ({one})", f"run ({two})"]
+
+
+# ----- 2. damaged folders named, never fatal ----------------------------------------------------------
+
+
+@pytest.fixture
+def damaged_root(compare_root, tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "results"
+    _copy(compare_root, "baseline", root / "good")
+    (_copy(compare_root, "budget_cut_20", root / "empty_csv") / "communes.csv").write_text("", encoding="utf-8")
+    (_copy(compare_root, "budget_cut_20", root / "not_json") / "summary.json").write_text("{", encoding="utf-8")
+    _copy(compare_root, "budget_cut_20", root / "wrong_shape", baselines={"planners_rule": 3})
+    _copy(compare_root, "budget_cut_20", root / "locked")
+    # the tests run as root here: a folder the server's account cannot read, as the system says it
+    real_stat = Path.stat
+
+    def stat(self: Path, *, follow_symlinks: bool = True):
+        if self.parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    return root
+
+
+DAMAGED = {"empty_csv": "communes.csv", "not_json": "summary.json", "wrong_shape": "summary.json",
+           "locked": "summary.json"}
+
+
+def test_damaged_folders_are_problems_naming_folder_and_file(damaged_root):
+    runs, problems = scan_runs(damaged_root)
+    assert [r.name for r in runs] == ["good"]
+    assert sorted(Path(p.file).parent.name for p in problems) == sorted(DAMAGED)
+    for p in problems:
+        folder = Path(p.file).parent.name
+        assert Path(p.file) == damaged_root / folder / DAMAGED[folder], p
+    text = {Path(p.file).parent.name: str(p) for p in problems}
+    assert "empty file" in text["empty_csv"]
+    assert "not valid JSON" in text["not_json"]
+    assert "no permission" in text["locked"]
+    with pytest.raises(InputError, match="wrong_shape"):
+        find_runs(damaged_root)
+
+
+def test_the_report_command_names_the_damaged_folder_and_exits_2(damaged_root, tmp_path):
+    from ntm_sim.cli import app as cli
+
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(cli, ["report", str(damaged_root), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    for folder, file in DAMAGED.items():
+        assert f"{folder}/{file}" in result.output.replace("\n", "")
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    result = CliRunner().invoke(cli, ["report", str(damaged_root / "empty_csv"), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "communes.csv" in result.output
+
+
+def test_the_dashboard_shows_the_others_and_names_the_damaged(app, damaged_root, scenarios):
+    from bokeh.document import Document
+
+    dash = app.Dashboard(damaged_root, scenarios)
+    assert dash.choose.value == ["good"]
+    assert dash.skipped.visible
+    lead = re.search(r"<p>(.*?)</p>", dash.skipped.object).group(1)
+    assert lead.startswith("Bỏ qua thư mục kết quả không đọc được")
+    assert all(folder in lead for folder in DAMAGED)
+    assert dash.skipped.object.count("<li>") == len(DAMAGED)
+    assert _columns(dash.indicators(dash.choose.value).object) == ["good"]
+    dash.layout.get_root(Document())  # the whole page is drawn
+
+
+# ----- 3. every run ticked (up to 8, the others counted) ----------------------------------------------
+
+
+def test_runs_are_ticked_and_none_is_dropped_silently(app, compare_root, tmp_path, scenarios):
+    for i in range(10):
+        _copy(compare_root, "budget_cut_20", tmp_path / f"r{i:02d}")
+    dash = app.Dashboard(tmp_path, scenarios)
+    assert dash.choose.value == [f"r{i:02d}" for i in range(app.MAX_TICKED)]
+    note = dash.ticked_note(dash.choose.value).object
+    assert f"Đang so sánh {app.MAX_TICKED} trong 10 kịch bản" in note
+    assert f"{10 - app.MAX_TICKED} kịch bản chưa được chọn" in note
+    assert dash.ticked_note(list(dash.runs)).object == ""
+    # a run written meanwhile joins ticked, the others' ticks kept
+    _copy(compare_root, "baseline", tmp_path / "new")
+    dash.added("new")
+    assert dash.choose.value == [*(f"r{i:02d}" for i in range(app.MAX_TICKED)), "new"]
+    assert dash.choose.options["new"] == "new"
+    assert _columns(dash.indicators(dash.choose.value).object)[-1] == "new"
+
+
+def test_a_few_runs_are_all_ticked(app, compare_root, scenarios):
+    dash = app.Dashboard(compare_root, scenarios)
+    assert dash.choose.value == ["baseline", "budget_cut_20"]
+    assert dash.ticked_note(dash.choose.value).object == ""
+
+
+# ----- 5. bounds checked on the server ----------------------------------------------------------------
+
+
+@pytest.fixture
+def panel(app, tmp_path, scenarios, monkeypatch):
+    """A new-run panel whose solve is recorded instead of done."""
+    calls: list = []
+    monkeypatch.setattr(app, "solve_variant", lambda root, req, upload=None: calls.append((req, upload)))
+    p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
+    p.calls = calls
+    p.name.value = "ok_name"
+    return p
+
+
+@pytest.mark.parametrize(("widget", "value", "says"), [
+    pytest.param("draws", 200_000_000, "Số lần thử mô phỏng phải là số nguyên từ 0 đến 100.000 (nhận được "
+                 "200.000.000)", id="draws-huge"),
+    pytest.param("draws", -1, "Số lần thử mô phỏng phải là số nguyên", id="draws-negative"),
+    pytest.param("draws", None, "Số lần thử mô phỏng phải là số nguyên", id="draws-empty"),
+    pytest.param("limit", 10**9, "Thời gian giải tối đa phải từ 5 đến 3.600 giây", id="limit-huge"),
+    pytest.param("limit", 1, "Thời gian giải tối đa phải từ 5 đến 3.600 giây", id="limit-small"),
+    pytest.param("scale", float("nan"), "Vốn so với kịch bản gốc phải từ 30% đến 150%", id="scale-nan"),
+    pytest.param("scale", float("inf"), "Vốn so với kịch bản gốc phải từ 30% đến 150%", id="scale-inf"),
+    pytest.param("scale", 9.0, "Vốn so với kịch bản gốc phải từ 30% đến 150%", id="scale-huge"),
+    pytest.param("base", "../../etc/passwd", "Kịch bản gốc “../../etc/passwd” không có trong thư mục kịch bản",
+                 id="base-unknown"),
+    pytest.param("name", "a" * 300, "Tên kết quả dài 300 ký tự: tối đa 64 ký tự", id="name-300-chars"),
+    pytest.param("name", ".hidden", "không được bắt đầu bằng dấu chấm", id="name-hidden"),
+    pytest.param("name", "giảm vốn", "có ký tự không dùng được: “ả” dấu cách “ố”", id="name-diacritics"),
+    pytest.param("name", "a/b", "có ký tự không dùng được: “/”", id="name-slash"),
+    pytest.param("name", "a\nb", "có ký tự không dùng được: mã U+000A", id="name-newline"),
+])
+def test_out_of_bounds_values_are_refused_before_any_work(panel, widget, value, says):
+    getattr(panel, widget).value = value  # as a client can, through the Bokeh model
+    asyncio.run(panel.run())
+    status = panel.status.object
+    assert "Không chạy được: thông tin nhập chưa hợp lệ." in status
+    assert html_escaped(says) in status
+    assert panel.calls == []
+    assert not panel.button.disabled
+
+
+def html_escaped(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_values_at_the_bounds_are_accepted(panel):
+    panel.draws.value, panel.limit.value = 100_000, 3600
+    panel.scale.value = 0.3 + 24 * 0.05  # a slider's last step: 1.5000000000000002
+    panel.name.value = "A-z_0.9" + "x" * 57  # 64 characters
+    asyncio.run(panel.run())
+    assert len(panel.calls) == 1, panel.status.object
+    req, upload = panel.calls[0]
+    assert (req.draws, req.time_limit, req.scale, req.label) == (100_000, 3600.0, 1.5, panel.name.value)
+    assert upload is None
+    assert "Xong" in panel.status.object
+
+
+def test_the_default_name_is_checked_too(panel):
+    panel.name.value = ""
+    panel.scale.value = 0.8
+    asyncio.run(panel.run())
+    assert panel.calls[0][0].label == "baseline_80"
+
+
+# ----- 4. uploads bounded, parsed off the event loop --------------------------------------------------
+
+
+def test_a_big_upload_is_refused_before_parsing(panel, app):
+    panel.upload.filename = "so_lieu.xlsx"
+    panel.upload.value = b"\0" * (app.MAX_UPLOAD_BYTES + 1)
+    asyncio.run(panel.run())
+    assert "Không chạy được: tệp dữ liệu tải lên không dùng được." in panel.status.object
+    assert "quá giới hạn 10 MB" in panel.status.object
+    assert panel.calls == []
+
+
+def test_an_upload_is_parsed_off_the_event_loop(app, tmp_path, scenarios, monkeypatch):
+    seen: list = []
+
+    def parse(filename, content, folder):
+        seen.append((threading.current_thread() is threading.main_thread(), filename, folder))
+        raise InputError([Problem(filename, "sheet missing", sheet="Kết quả tiêu chí", expected="<the template>")])
+
+    monkeypatch.setattr(app, "dataset_from_upload", parse)
+    p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
+    p.name.value = "tinh"
+    p.upload.filename, p.upload.value = "so_lieu.xlsx", b"PK\3\4"
+    asyncio.run(p.run())
+    assert seen == [(False, "so_lieu.xlsx", tmp_path / ".uploads" / "tinh")]
+    status = p.status.object
+    assert "Không chạy được: dữ liệu chưa dùng được" in status
+    assert "<li>so_lieu.xlsx, sheet &#x27;Kết quả tiêu chí&#x27;: sheet missing; expected &lt;the template&gt;</li>" \
+        in status
+    assert not (tmp_path / "tinh").exists()
+
+
+# ----- 6. one run per name; refusals readable ---------------------------------------------------------
+
+
+def test_a_second_run_of_a_name_under_way_is_refused_at_once(app, compare_root, tmp_path, scenarios, monkeypatch):
+    started, finish = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def fake_run(ds, sc, out, **kw):
+        calls.append(sc.name)
+        started.set()
+        assert finish.wait(60)
+        shutil.copytree(compare_root / "baseline", out)
+        return out
+
+    monkeypatch.setattr(app, "scenario_dataset", lambda sc: None)
+    monkeypatch.setattr(app, "run_scenario", fake_run)
+    one, two = app.Dashboard(tmp_path, scenarios), app.Dashboard(tmp_path, scenarios)  # two sessions
+    for d in (one, two):
+        d.new_run.name.value = "same"
+        d.new_run.draws.value = 0
+
+    async def clicks() -> None:
+        first = asyncio.create_task(one.new_run.run())
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        assert one.new_run.button.disabled
+        assert "Đang giải và mô phỏng" in one.new_run.status.object
+        await asyncio.wait_for(two.new_run.run(), 5)  # at once, while the first is under way
+        await one.new_run.run()  # a click queued in the same session: ignored
+        assert "Đang giải và mô phỏng" in one.new_run.status.object
+        finish.set()
+        await first
+
+    asyncio.run(clicks())
+    assert calls == ["same"]
+    assert "<code>same</code> đang được giải trong một phiên khác" in two.new_run.status.object
+    assert "Xong: <code>same</code>" in one.new_run.status.object
+    assert not one.new_run.button.disabled
+    assert "same" in one.choose.value
+    assert app._running == set()
+
+
+def test_a_run_writing_the_folder_elsewhere_is_shown_in_vietnamese(app, tmp_path, scenarios, monkeypatch):
+    from ntm_sim.storage import reserve
+
+    def never(*args, **kwargs):
+        raise AssertionError("solved although the folder is locked")
+
+    monkeypatch.setattr(app, "run_scenario", never)
+    p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
+    p.name.value = "held"
+    with reserve(tmp_path / "held"):  # another run (here: this thread) holds the folder
+        asyncio.run(p.run())
+    status = p.status.object
+    assert "<p>Không chạy được: một lượt chạy khác" in status
+    assert "<ul><li>" in status
+    assert "another ntm-sim run is writing here now" in status
+    assert "<pre>" not in status
+    assert not p.button.disabled
+    assert app._running == set()
+
+
+def test_problems_are_escaped(app, tmp_path, scenarios, monkeypatch):
+    def bad(*args, **kwargs):
+        raise InputError([Problem("<script>alert(1)</script>.xlsx", "a & b", row=3, column="E")])
+
+    monkeypatch.setattr(app, "scenario_dataset", lambda sc: None)
+    monkeypatch.setattr(app, "run_scenario", bad)
+    p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
+    p.name.value = "esc"
+    asyncio.run(p.run())
+    assert "<script>" not in p.status.object
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt;.xlsx, row 3, column E: a &amp; b</li>" in p.status.object
+
+
+# ----- 7. a run without simulation is said so ---------------------------------------------------------
+
+
+def test_a_run_without_simulation_is_named_in_the_risk_section(app, compare_root, scenarios):
+    dash = app.Dashboard(compare_root, scenarios)
+
+    def risk(value: list[str]) -> str:
+        return "".join(o.object for o in dash.risk(value).objects if isinstance(o, app.pn.pane.HTML))
+
+    both = risk(["baseline", "budget_cut_20"])
+    notice = re.search(r'<div id="risk-missing".*?</div>', both, re.DOTALL).group(0)
+    assert "Chưa mô phỏng rủi ro" in notice
+    title = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
+    assert f"<b>{title}</b>" in notice  # only the run without simulation, by its title
+    assert 'id="risk"' in both  # the simulated run keeps its row
+    assert "risk-missing" not in risk(["baseline"])
+    assert "Chưa mô phỏng rủi ro" in risk(["budget_cut_20"])
+
+
+def test_a_run_written_but_unreadable_is_said_so(app, tmp_path, scenarios, monkeypatch):
+    def broken(ds, sc, out, **kw):
+        out.mkdir()
+        (out / "summary.json").write_text("{", encoding="utf-8")
+        return out
+
+    monkeypatch.setattr(app, "scenario_dataset", lambda sc: None)
+    monkeypatch.setattr(app, "run_scenario", broken)
+    dash = app.Dashboard(tmp_path, scenarios)
+    dash.new_run.name.value = "half"
+    asyncio.run(dash.new_run.run())
+    status = dash.new_run.status.object
+    assert "Đã ghi kết quả <code>half</code> nhưng không đọc lại được" in status
+    assert "not valid JSON" in status
+    assert "Xong" not in status
+    assert "half" not in dash.choose.value
