@@ -93,6 +93,24 @@ def test_bad_folders_are_named(tmp_path):
     assert find_runs(tmp_path / "nowhere") == []
 
 
+def test_a_summary_that_breaks_its_contract_names_the_key(root, tmp_path):
+    import json
+    import shutil
+
+    shutil.copytree(root / "baseline", tmp_path / "run")
+    path = tmp_path / "run" / "summary.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["communes_ntm"] = "nhiều"
+    del data["stages"][0]["termination"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_run(tmp_path / "run")
+    text = str(err.value)
+    assert "key 'communes_ntm'" in text
+    assert "key 'stages.0.termination'" in text
+    assert str(path) in text
+
+
 def test_a_broken_run_does_not_hide_the_others(root, tmp_path):
     import shutil
 

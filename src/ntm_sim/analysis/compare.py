@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import pandas as pd
 
+from ntm_sim.contracts import Manifest, SolveSummary, validate
 from ntm_sim.errors import InputError, Problem
 
 SIMULATION = "simulation"
@@ -147,7 +148,9 @@ def load_run(folder: Path | str) -> ScenarioRun:
     if "communes_ntm_by_year" not in summary or "baselines" not in summary:
         raise InputError([Problem(str(folder / "summary.json"), "not the summary of a solve",
                                   expected=SOLVE_FOLDER)])
+    validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
     manifest = _read(folder / "manifest.json", _json_object)
+    validate(Manifest, manifest, folder / "manifest.json")
     communes = _read(folder / "communes.csv", _csv)
     sim_file = folder / SIMULATION / "summary.json"
     simulation = _read(sim_file, _json_object) if _is_file(sim_file) else None
