@@ -20,11 +20,20 @@ distributed = pytest.importorskip("dask.distributed")
 pytestmark = pytest.mark.xdist_group("dask")
 
 
-@pytest.fixture
-def one_worker():
+@pytest.fixture(scope="module")
+def cluster():
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
     yield cluster
     cluster.close()
+
+
+@pytest.fixture
+def one_worker(cluster):
+    """The module's cluster with exactly one worker (a test may take it away)."""
+    cluster.scale(1)
+    with distributed.Client(cluster.scheduler_address) as client:
+        client.wait_for_workers(1, timeout=60)
+    return cluster
 
 
 def test_losing_the_only_worker_finishes_here_with_the_same_numbers(lao_cai, one_worker, monkeypatch):
@@ -32,7 +41,7 @@ def test_losing_the_only_worker_finishes_here_with_the_same_numbers(lao_cai, one
     sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
     inst = build_instance(lao_cai, sc)
     plans = {"planners_rule": planners_rule(inst)}
-    n = 4 * BLOCK
+    n = 3 * BLOCK
     local = simulate(inst, plans, sc.uncertainty, n_draws=n, seed=3)
     seen: list[int] = []
 
