@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
 
+from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
 
+ROOT = Path(__file__).resolve().parents[2]
+# what a planner reads: the scenarios' titles, as their files give them (runs are keyed by folder)
+BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
+CUT = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
+
 
 def _summary(root: Path, name: str) -> dict:
     return json.loads((root / name / "summary.json").read_text(encoding="utf-8"))
+
+
+def _label(root: Path, folder: str, title: str) -> str:
+    """What the page calls the run in ``root/folder``, whose summary must hold ``title``.
+
+    The title, with the folder beside it when another run under ``root`` has the same title.
+    """
+    assert _summary(root, folder)["title"] == title
+    others = []
+    for path in root.glob("*/summary.json"):
+        name = path.parent.name
+        if name in (folder, "damaged") or name.startswith("."):  # "damaged" is not JSON; hidden folders: not runs
+            continue
+        others.append(json.loads(path.read_text(encoding="utf-8")).get("title"))
+    return f"{title} ({folder})" if title in others else title
 
 
 @pytest.fixture
@@ -51,11 +73,13 @@ def _median(summary: dict, outcome: str, decimals: int = 0) -> str:
 
 def test_side_by_side_figures_match_the_results(page, results_root):
     base, cut = _summary(results_root, "baseline"), _summary(results_root, "budget_cut_20")
-    for name in ("baseline", "budget_cut_20"):  # every run ticked on load
-        expect(page.get_by_label(name, exact=True)).to_be_checked()
+    labels = [_label(results_root, "baseline", BASE), _label(results_root, "budget_cut_20", CUT)]
+    assert labels == [BASE, CUT]  # two titles: no folder beside them
+    for label in labels:  # every run ticked on load
+        expect(page.get_by_label(label, exact=True)).to_be_checked()
     expect(page.locator("#ticked-note")).to_have_count(0)
     head = page.locator("#indicators thead th").all_inner_texts()
-    assert head == ["Chỉ tiêu", "Mục tiêu", "baseline", "budget_cut_20"]
+    assert head == ["Chỉ tiêu", "Mục tiêu", *labels]
     cells = _indicator_cells(page, "communes_ntm")
     assert cells[0] == "Số xã đạt chuẩn NTM"
     assert cells[1] == "94"  # the plan's target
@@ -98,7 +122,8 @@ def test_provenance_names_hashes_and_status(page, results_root):
     base = _summary(results_root, "baseline")
     manifest = json.loads((results_root / "baseline" / "manifest.json").read_text(encoding="utf-8"))
     row = page.locator("#provenance tbody tr").first.inner_text().split("\t")
-    assert row[0] == "baseline"
+    assert row[0] == _label(results_root, "baseline", BASE)
+    assert row[1] == str(results_root / "baseline")  # the folder beside the title
     status = "tối ưu (đã chứng minh)" if base["proven_optimal"] else "dừng ở giới hạn khối lượng tính toán"
     assert base["reproducible"]
     assert row[2].startswith(status)
@@ -124,7 +149,9 @@ def test_demo_data_is_labelled(page):
 def test_baselines_and_risk(page, results_root):
     base = _summary(results_root, "baseline")
     rows = page.locator("#baselines tbody tr").all_inner_texts()
-    planners = next(r for r in rows if r.startswith("baseline") and base["baselines"]["planners_rule"]["name_vi"] in r)
+    label = _label(results_root, "baseline", BASE)
+    planners = next(r for r in rows
+                    if r.split("\t")[0] == label and base["baselines"]["planners_rule"]["name_vi"] in r)
     c = base["recommendation"]["comparison"]["planners_rule"]
     assert planners.split("\t")[-1] == (f"+{format_number_vi(c['diff_mean'], 1)} ({format_number_vi(c['diff_low'], 1)}"
                                         f" đến {format_number_vi(c['diff_high'], 1)})")
@@ -132,19 +159,45 @@ def test_baselines_and_risk(page, results_root):
     sim = json.loads((results_root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
     p94 = sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]
     risk = page.locator("#risk tbody tr").first.inner_text().split("\t")
-    assert risk[0] == "baseline"
+    assert risk[0] == label
     assert risk[1] == format_number_vi(sim["draws"])
     assert risk[4] == format_percent_vi(p94)
     assert "Xác suất đạt ≥ 94 xã" in page.locator("#risk thead").inner_text()
     expect(page.locator("#risk-missing")).to_have_count(0)  # both runs simulated: no notice
 
 
-def test_unticking_a_scenario_removes_its_column(page):
-    page.get_by_label("budget_cut_20").uncheck()
+def test_unticking_a_scenario_removes_its_column(page, results_root):
+    cut = page.get_by_label(_label(results_root, "budget_cut_20", CUT), exact=True)
+    cut.uncheck()
     expect(page.locator("#indicators thead th")).to_have_count(3, timeout=15_000)
-    assert page.locator("#indicators thead th").all_inner_texts()[-1] == "baseline"
-    page.get_by_label("budget_cut_20").check()
+    assert page.locator("#indicators thead th").all_inner_texts()[-1] == _label(results_root, "baseline", BASE)
+    cut.check()
     expect(page.locator("#indicators thead th")).to_have_count(4, timeout=15_000)
+
+
+def test_two_runs_of_one_title_carry_their_folders(page, results_root):
+    """A second results folder of one scenario: both shown by its title, each with its folder beside it."""
+    second = results_root / "budget_cut_20_lan_2"
+    shutil.copytree(results_root / "budget_cut_20", results_root / ".budget_cut_20_lan_2")
+    (results_root / ".budget_cut_20_lan_2").rename(second)  # whole, or not there at all
+    try:
+        page.reload()
+        page.wait_for_selector("#indicators", timeout=30_000)
+        labels = [_label(results_root, "baseline", BASE), _label(results_root, "budget_cut_20", CUT),
+                  _label(results_root, "budget_cut_20_lan_2", CUT)]
+        assert labels == [BASE, f"{CUT} (budget_cut_20)", f"{CUT} (budget_cut_20_lan_2)"]
+        for label in labels:
+            expect(page.get_by_label(label, exact=True)).to_be_checked()
+        head = page.locator("#indicators thead th")
+        expect(head).to_have_count(5, timeout=15_000)
+        assert head.all_inner_texts()[2:] == labels
+        # each is its own run: unticking the copy leaves the first
+        page.get_by_label(labels[2], exact=True).uncheck()
+        expect(head).to_have_count(4, timeout=15_000)
+        assert head.all_inner_texts()[2:] == labels[:2]
+        expect(page.get_by_label(labels[1], exact=True)).to_be_checked()
+    finally:
+        shutil.rmtree(second)
 
 
 def test_commune_priorities_follow_the_chosen_scenario(page, results_root):
@@ -154,7 +207,7 @@ def test_commune_priorities_follow_the_chosen_scenario(page, results_root):
     first = table.locator("tbody tr").first.inner_text()
     assert "Thứ tự" not in first
     assert first.strip()
-    page.get_by_label("Ưu tiên theo xã của kịch bản").select_option("budget_cut_20")
+    page.get_by_label("Ưu tiên theo xã của kịch bản").select_option(_label(results_root, "budget_cut_20", CUT))
     page.wait_for_timeout(1500)
     import pandas as pd
 
@@ -209,9 +262,13 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     page.get_by_role("button", name="Giải và mô phỏng").click()
     expect(page.locator("#run-status")).to_contain_text("Xong", timeout=180_000)
     expect(page.locator("#indicators thead th")).to_have_count(5, timeout=15_000)
-    # the new run joins ticked, without reloading the page; the others stay ticked
-    for name in ("baseline", "budget_cut_20", "baseline_60"):
-        expect(page.get_by_label(name, exact=True)).to_be_checked()
+    # the new run joins ticked, without reloading the page; the others stay ticked. It is titled
+    # after its base scenario and its share of that scenario's money
+    labels = [_label(results_root, "baseline", BASE), _label(results_root, "budget_cut_20", CUT),
+              _label(results_root, "baseline_60", f"{BASE} – vốn 60%")]
+    for label in labels:
+        expect(page.get_by_label(label, exact=True)).to_be_checked()
+    assert page.locator("#indicators thead th").all_inner_texts()[2:] == labels
     base, cut = _summary(results_root, "baseline"), _summary(results_root, "baseline_60")
     assert cut["budget_mvnd"] == pytest.approx(0.6 * base["budget_mvnd"])
     assert cut["communes_ntm"] < base["communes_ntm"]
@@ -221,8 +278,9 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     assert cells[-1].split("\n")[0] == _median(cut, "communes_ntm")
     assert (results_root / "baseline_60" / "simulation" / "summary.json").exists()
     # its status in words: which stages are proven, which stopped at their work limit
-    row = _settled_row(page, "#provenance tbody tr", "baseline_60")
-    assert row[0] == "baseline_60"
+    row = _settled_row(page, "#provenance tbody tr", labels[-1])
+    assert row[0] == labels[-1]
+    assert row[1] == str(results_root / "baseline_60")
     unproven = [st["name_vi"] for st in cut["stages"] if not st["proven_optimal"]]
     if unproven:
         assert row[2].startswith("dừng ở giới hạn khối lượng tính toán")
@@ -297,6 +355,8 @@ def test_a_planner_workbook_is_solved_on_its_own_data(page, results_root, tmp_pa
     assert manifest["data"]["hash"] != base["data"]["hash"]
     kept = results_root / ".uploads" / "upload_good" / "so_lieu_tinh.xlsx"
     assert kept.read_bytes() == good.read_bytes()
-    row = _settled_row(page, "#provenance tbody tr", "upload_good")
-    assert row[0] == "upload_good"
+    label = _label(results_root, "upload_good", f"{BASE} – vốn 100%")  # the base scenario's money, all of it
+    row = _settled_row(page, "#provenance tbody tr", label)
+    assert row[0] == label
+    assert row[1] == str(results_root / "upload_good")
     assert row[6] == manifest["data"]["hash"][:12]

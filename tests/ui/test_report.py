@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
+
 import pytest
+
+from ntm_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
+CUT = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
 
@@ -12,7 +21,7 @@ def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, re
     page = context.new_page()
     page.goto(dashboard_url)
     page.wait_for_selector("#indicators", timeout=30_000)
-    page.get_by_label("budget_cut_20").uncheck()
+    page.get_by_label(CUT, exact=True).uncheck()  # scenarios are shown by title
     page.wait_for_timeout(1000)
     with page.expect_download(timeout=30_000) as info:
         page.get_by_text("Tải báo cáo cho Ban Chỉ đạo").click()
@@ -20,8 +29,8 @@ def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, re
     info.value.save_as(path)
     assert path.name == "bao_cao_so_sanh_kich_ban.html"
     text = path.read_text(encoding="utf-8")
-    assert "<th>baseline</th>" in text
-    assert "<th>budget_cut_20</th>" not in text  # only the ticked scenarios
+    assert f"<th>{html.escape(BASE)}</th>" in text
+    assert f"<th>{html.escape(CUT)}</th>" not in text  # only the ticked scenarios
     # open it from disk with every request to a network refused: it must still draw its charts
     offline = browser.new_context(offline=True)
     report = offline.new_page()
