@@ -33,7 +33,7 @@ from typing import NamedTuple
 import panel as pn
 from bokeh.models import NumeralTickFormatter
 
-from ntm_sim.analysis.compare import ScenarioRun, labelled, load_run, scan_runs
+from ntm_sim.analysis.compare import ScenarioRun, labelled
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.plots import ntm_chart, threshold_chart
 from ntm_sim.report_html import (
@@ -45,6 +45,7 @@ from ntm_sim.report_html import (
     provenance_html,
     risk_html,
 )
+from ntm_sim.runs import load_run, scan_runs
 from ntm_sim.scenario import load_scenario
 from ntm_sim.storage import reserve
 from ntm_sim.text import format_number_vi

@@ -11,16 +11,14 @@ import pytest
 
 from ntm_sim.analysis.compare import (
     baseline_table,
-    find_runs,
     headline_of,
     indicator_table,
-    load_run,
     ntm_by_year,
     risk_table,
-    scan_runs,
     threshold_curves,
 )
 from ntm_sim.errors import InputError
+from ntm_sim.runs import find_runs, load_run, scan_runs
 
 
 @pytest.fixture

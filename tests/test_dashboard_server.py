@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ntm_sim.analysis.compare import find_runs, labelled, load_run, scan_runs
+from ntm_sim.analysis.compare import labelled
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.runs import find_runs, load_run, scan_runs
 from ntm_sim.scenario import load_scenario
 from suite_settings import ROOT
 

@@ -98,8 +98,9 @@ def test_cli_simulates_a_min_cost_folder_and_names_a_mismatch(short_money, tmp_p
 
 
 def test_the_gap_reaches_the_comparison_and_the_report(short_money, tmp_path):
-    from ntm_sim.analysis.compare import indicator_table, load_run
+    from ntm_sim.analysis.compare import indicator_table
     from ntm_sim.report_html import build_report
+    from ntm_sim.runs import load_run
     from ntm_sim.text import format_number_vi
 
     sc, result = short_money

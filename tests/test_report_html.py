@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ntm_sim.analysis.compare import find_runs
 from ntm_sim.cli import app
 from ntm_sim.report_html import build_report
+from ntm_sim.runs import find_runs
 from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from ntm_sim.analysis.compare import find_runs
 from ntm_sim.cli import app
 from ntm_sim.optimize import build_model
+from ntm_sim.runs import find_runs
 from ntm_sim.scenario import load_scenario
 from ntm_sim.sweep import budget_variants, sweep
 

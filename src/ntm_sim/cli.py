@@ -546,8 +546,9 @@ def report(
     force: ForceOption = False,
 ) -> None:
     """Write a self-contained HTML report comparing scenarios, for the steering committee."""
-    from ntm_sim.analysis.compare import find_runs, labelled, load_run
+    from ntm_sim.analysis.compare import labelled
     from ntm_sim.report_html import demo_label, write_report
+    from ntm_sim.runs import find_runs, load_run
     from ntm_sim.storage import check_output
 
     check_output(out, kind="file", force=force, inputs=inputs_of(*results))

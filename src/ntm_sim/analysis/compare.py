@@ -9,16 +9,10 @@ to the committee is traceable to the manifests behind it.
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
-
-from ntm_sim.contracts import Manifest, SolveSummary, validate
-from ntm_sim.errors import InputError, Problem
 
 SIMULATION = "simulation"
 
@@ -84,120 +78,6 @@ class ScenarioRun:
         return self.name
 
 
-_T = TypeVar("_T")
-SOLVE_FOLDER = "a results folder written by 'ntm-sim solve'"
-
-
-def _read(path: Path, read: Callable[[Path], _T], expected: str = SOLVE_FOLDER) -> _T:
-    """``read(path)``, with any failure turned into a problem naming the file.
-
-    A results folder is written by another process, possibly another account or an
-    older version: whatever is wrong with it (missing, truncated, not UTF-8, no
-    permission, a folder where a file should be) is that folder's problem, never the
-    reader's crash.
-    """
-    try:
-        return read(path)
-    except InputError:
-        raise
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), "missing file", expected=expected)]) from None
-    except PermissionError:
-        raise InputError([Problem(str(path), "no permission to read it", expected="a file the dashboard's "
-                                  "account may read")]) from None
-    except json.JSONDecodeError as exc:
-        raise InputError([Problem(str(path), f"not valid JSON ({exc})", expected=expected)]) from None
-    except pd.errors.EmptyDataError:
-        raise InputError([Problem(str(path), "empty file", expected=expected)]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(str(path), "not UTF-8 text", expected=expected)]) from None
-    except Exception as exc:  # any other failure is still this file's problem, never the reader's
-        raise InputError([Problem(str(path), f"cannot be used ({type(exc).__name__}: {exc})",
-                                  expected=expected)]) from None
-
-
-def _json_object(path: Path) -> dict:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"a JSON {type(data).__name__}, not an object")
-    return data
-
-
-def _csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"commune_code": str, "district_code": str})
-
-
-def _is_file(path: Path) -> bool:
-    return _read(path, Path.is_file)
-
-
-def load_run(folder: Path | str) -> ScenarioRun:
-    """Read a solve results folder (and its ``simulation/`` subfolder, if any).
-
-    The run is also put through every table the dashboard and the report draw from
-    it, so a run that loads is one that shows.
-
-    Raises
-    ------
-    InputError
-        If the folder is not a usable results folder of ``ntm-sim solve``: each problem
-        names the folder and the file.
-    """
-    folder = Path(folder)
-    summary = _read(folder / "summary.json", _json_object)
-    if "communes_ntm_by_year" not in summary or "baselines" not in summary:
-        raise InputError([Problem(str(folder / "summary.json"), "not the summary of a solve",
-                                  expected=SOLVE_FOLDER)])
-    validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
-    manifest = _read(folder / "manifest.json", _json_object)
-    validate(Manifest, manifest, folder / "manifest.json")
-    communes = _read(folder / "communes.csv", _csv)
-    sim_file = folder / SIMULATION / "summary.json"
-    simulation = _read(sim_file, _json_object) if _is_file(sim_file) else None
-    sim_communes = None
-    if simulation is not None and _is_file(folder / SIMULATION / "communes.csv"):
-        sim_communes = _read(folder / SIMULATION / "communes.csv", _csv)
-    name = folder.absolute().name or str(folder)  # "." is named by the folder it stands for
-    run = ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
-                      simulation=simulation, sim_communes=sim_communes)
-    _check_usable(run)
-    return run
-
-
-def _check_usable(run: ScenarioRun) -> None:
-    """Draw every table of ``run`` once; a failure names the file it comes from.
-
-    A summary that is valid JSON but not what a solve writes (an older version, a file
-    edited by hand) would otherwise fail only when a view draws it: in the dashboard of
-    every user, or in the middle of a report.
-    """
-    from ntm_sim import report_html  # the tables the dashboard and the report draw (they import this module)
-
-    on_paper = dataclasses.replace(run, simulation=None, sim_communes=None)
-    simulated = dataclasses.replace(run, sim_communes=None)
-
-    def draw_summary(_path: Path) -> None:
-        _ = run.horizon, confidence_of([on_paper])
-        ntm_by_year([on_paper])
-        report_html.indicators_html([on_paper])
-        report_html.baselines_html([on_paper])
-        report_html.status_vi(run.summary)
-
-    def draw_simulation(_path: Path) -> None:
-        threshold_curves([simulated])
-        report_html.risk_html([simulated])
-        report_html.baselines_html([simulated])
-
-    _read(run.folder / "summary.json", draw_summary)
-    _read(run.folder / "manifest.json", lambda _p: report_html.provenance_html([on_paper]))
-    _read(run.folder / "communes.csv", lambda _p: report_html.communes_frame(on_paper))
-    if run.simulation is not None:
-        _read(run.folder / SIMULATION / "summary.json", draw_simulation)
-        _read(run.folder / SIMULATION / "summary.json", lambda _p: report_html.provenance_html([simulated]))
-    if run.sim_communes is not None:
-        _read(run.folder / SIMULATION / "communes.csv", lambda _p: report_html.communes_frame(run))
-
-
 def labelled(runs: list[ScenarioRun]) -> list[ScenarioRun]:
     """The runs named for reading: each run's :attr:`~ScenarioRun.title`, made unique.
 
@@ -226,46 +106,6 @@ def commune_probability(run: ScenarioRun, plan: str = "optimum") -> pd.Series | 
     if column not in rows or rows.empty:
         return None
     return rows.set_index("commune_code")[column].astype(float)
-
-
-def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
-    """Every solve results folder directly under ``root``, and the problems of broken ones.
-
-    A folder with a ``summary.json`` that cannot be used, or a folder that cannot be
-    read at all, is reported (folder and file named), never fatal: one damaged run
-    must not hide the others. Hidden folders (uploads, runs being written) and folders
-    without a ``summary.json`` are not runs.
-    """
-    root = Path(root)
-    try:
-        if not root.is_dir():
-            return [], []
-        entries = sorted(p for p in root.iterdir() if not p.name.startswith("."))
-    except OSError as exc:
-        return [], [Problem(str(root), f"the results folder cannot be read ({exc.strerror or exc})",
-                            expected="a folder the dashboard's account may read")]
-    runs, problems = [], []
-    for sub in entries:
-        try:
-            if _read(sub, Path.is_dir) and _is_file(sub / "summary.json"):
-                runs.append(load_run(sub))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    return runs, problems
-
-
-def find_runs(root: Path | str) -> list[ScenarioRun]:
-    """Every solve results folder directly under ``root``, by folder name.
-
-    Raises
-    ------
-    InputError
-        If a folder with a ``summary.json`` cannot be read.
-    """
-    runs, problems = scan_runs(root)
-    if problems:
-        raise InputError(problems)
-    return runs
 
 
 def _value(summary: dict, key: str) -> float:
