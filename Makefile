@@ -19,10 +19,11 @@ install: $(STAMP)
 # the main job: solve and simulate the bundled scenarios (once), then serve the dashboard
 RUN_SCENARIOS ?= baseline budget_cut_20 funding_gap
 PORT ?= 5006
+# this machine only; to open it to the office network (with a login): SERVE_FLAGS='--network --password-file FILE'
+SERVE_FLAGS ?=
 
 run: install $(foreach s,$(RUN_SCENARIOS),results/$(s)/summary.json)
-	NTM_SIM_RESULTS=results $(VENV)/bin/panel serve dashboards/app.py --port $(PORT) --address 0.0.0.0 \
-		--allow-websocket-origin '*' --websocket-max-message-size 20971520
+	$(VENV)/bin/ntm-sim serve --results results --scenarios scenarios --port $(PORT) $(SERVE_FLAGS)
 
 # the recommended plan, chosen and judged by simulation, with its odds (one atomic folder)
 results/%/summary.json: scenarios/%.yaml | install

@@ -3,7 +3,7 @@
 Thin by design: layout and widgets over :mod:`ntm_sim.analysis.compare`, which reads the
 results folders that ``ntm-sim solve`` and ``ntm-sim simulate`` wrote. Serve it with::
 
-    NTM_SIM_RESULTS=results panel serve dashboards/app.py
+    ntm-sim serve --results results      # this machine only; see ntm_sim.serving
 
 Every script and style comes from the Panel server itself: nothing is loaded from the
 internet (provincial offices often work offline).

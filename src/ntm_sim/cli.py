@@ -235,6 +235,42 @@ def data_generate(
     echo(f"wrote {folder}")
 
 
+@app.command()
+@guarded
+def serve(
+    results: Annotated[Path, typer.Option("--results", help="Folder of results folders to show.")] = Path("results"),
+    scenarios: Annotated[Path, typer.Option("--scenarios", help="Scenario files offered for new runs.")] = Path(
+        "scenarios"),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 5006,
+    network: Annotated[bool, typer.Option("--network", help="Serve to the network (every interface), not only "
+                                          "this machine; needs --password-file.")] = False,
+    address: Annotated[str | None, typer.Option(help="Listen on this address instead (a non-loopback address "
+                                                "needs --password-file).")] = None,
+    password_file: Annotated[Path | None, typer.Option("--password-file", help="Login for Panel's basic "
+                                                       "authentication: JSON {\"user\": \"password\"}, chmod 600.")
+                             ] = None,
+    origin: Annotated[list[str] | None, typer.Option("--origin", help="Another host[:port] browsers reach the "
+                                                     "server by (repeatable).")] = None,
+) -> None:
+    """Serve the dashboard: on this machine only, unless --network (with a login) is asked for."""
+    import subprocess
+
+    from ntm_sim.serving import ServeSettings, serve_command
+
+    settings = ServeSettings(results=results, scenarios=scenarios, port=port, network=network, address=address,
+                             password_file=password_file, origins=list(origin or []))
+    argv, env = serve_command(settings)
+    where = "mạng (cần đăng nhập)" if settings.public else "chỉ máy này"
+    host = "localhost" if settings.bind in ("127.0.0.1", "0.0.0.0") else settings.bind
+    echo(f"Bảng điều khiển: http://{host}:{port}/app ({where}); kết quả: {results}. Dừng: Ctrl+C.")
+    proc = subprocess.Popen(argv, env=env)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:  # Ctrl+C reaches the server too (same process group): let it finish
+        code = proc.wait()
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point for ``python -m ntm_sim``."""
     app()

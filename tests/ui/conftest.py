@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,10 +58,11 @@ def dashboard_url(results_root: Path, scenarios_root: Path) -> Iterator[str]:
     """The dashboard served by ``panel serve`` over ``results_root``."""
     port = _free_port()
     env = {**os.environ, "NTM_SIM_RESULTS": str(results_root), "NTM_SIM_SCENARIOS": str(scenarios_root)}
+    # as planners start it: `ntm-sim serve` (this machine only), which runs `panel serve` in a child process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", str(ROOT / "dashboards" / "app.py"), "--port", str(port),
-         "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [sys.executable, "-m", "ntm_sim", "serve", "--results", str(results_root), "--scenarios",
+         str(scenarios_root), "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}/app"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -72,14 +74,14 @@ def dashboard_url(results_root: Path, scenarios_root: Path) -> Iterator[str]:
                 raise RuntimeError(f"panel serve exited: {proc.stdout.read() if proc.stdout else ''}") from None
             time.sleep(0.5)
     else:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         raise RuntimeError("panel serve did not answer within 60 s")
     yield url
-    proc.terminate()
+    os.killpg(proc.pid, signal.SIGTERM)  # the server and its `panel serve`
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

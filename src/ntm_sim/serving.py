@@ -1,0 +1,184 @@
+"""How ``ntm-sim serve`` starts the dashboard: safe by default.
+
+The dashboard launches solves and takes uploaded files, so it listens on this machine
+only (``127.0.0.1``) unless asked otherwise. Serving to a network is an explicit choice
+(``--network`` or a non-loopback ``--address``) and needs Panel's own login (basic
+authentication) with a password file: a JSON object of user names and passwords, readable
+by its owner only. Websocket connections are accepted only from the origins the server is
+reached by (loopback names, this machine's name and addresses, and any ``--origin``
+given); the cookie secret that signs logins is drawn afresh at each start and passed in
+the environment, never on the command line (where ``ps`` would show it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import socket
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ntm_sim.errors import InputError, Problem
+
+LOOPBACK = "127.0.0.1"
+ALL_INTERFACES = "0.0.0.0"
+# uploads travel base64-encoded in one websocket message: the dashboard's 10 MB limit is about 13.3 MB
+WEBSOCKET_MAX_BYTES = 20 * 1024 * 1024
+MIN_PASSWORD_CHARS = 8
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``ntm-sim serve`` was asked for.
+
+    Parameters
+    ----------
+    results
+        Folder of results folders shown (``NTM_SIM_RESULTS``).
+    scenarios
+        Folder of scenario files offered for new runs (``NTM_SIM_SCENARIOS``).
+    port
+        TCP port.
+    network
+        Listen on every interface (the office network), not on this machine only.
+    address
+        A specific address to listen on (overrides ``network``'s all interfaces).
+    password_file
+        JSON ``{"user": "password", …}`` for Panel's basic authentication.
+    origins
+        Further ``host[:port]`` the browsers reach the server by.
+    app
+        The Panel app (default: ``dashboards/app.py`` of this checkout).
+    """
+
+    results: Path
+    scenarios: Path
+    port: int = 5006
+    network: bool = False
+    address: str | None = None
+    password_file: Path | None = None
+    origins: list[str] = field(default_factory=list)
+    app: Path | None = None
+
+    @property
+    def bind(self) -> str:
+        """The address the server listens on."""
+        if self.address:
+            return self.address
+        return ALL_INTERFACES if self.network else LOOPBACK
+
+    @property
+    def public(self) -> bool:
+        """Whether other machines can reach the server."""
+        try:
+            return not ipaddress.ip_address(self.bind).is_loopback
+        except ValueError:  # a host name: resolved by the server, assume reachable
+            return self.bind != "localhost"
+
+
+def default_app() -> Path:
+    """``dashboards/app.py`` of this checkout (the package is installed from it in place)."""
+    here = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+    return here if here.exists() else Path("dashboards") / "app.py"
+
+
+def check_password_file(path: Path) -> list[Problem]:
+    """Why ``path`` cannot serve as the login's password file, or nothing.
+
+    It must be a JSON object of user names to passwords (at least 8 characters each),
+    and, on POSIX systems, readable and writable by its owner only.
+    """
+    where = str(path)
+    if not path.is_file():
+        return [Problem(where, "password file not found", expected='a JSON file such as {"ke_hoach": "…"}')]
+    if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [Problem(where, "the password file can be read by other users of this machine",
+                        expected=f"access for its owner only: chmod 600 {where}",
+                        found=oct(stat.S_IMODE(path.stat().st_mode)))]
+    try:
+        users = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [Problem(where, f"not a JSON file ({exc})", expected='{"user name": "password", …}')]
+    if not isinstance(users, dict) or not users:
+        return [Problem(where, "no users in the password file", expected='{"user name": "password", …}')]
+    problems = []
+    for user, password in users.items():
+        if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+            problems.append(Problem(where, f"the password of user '{user}' is too short",
+                                    expected=f"at least {MIN_PASSWORD_CHARS} characters"))
+    return problems
+
+
+def _machine_names() -> list[str]:
+    """Host names and addresses of this machine (what office browsers may type)."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    try:
+        names.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    return sorted(n for n in names if n)
+
+
+def websocket_origins(settings: ServeSettings) -> list[str]:
+    """``host:port`` origins whose pages may open the dashboard's websocket."""
+    hosts = ["localhost", LOOPBACK]
+    if settings.public:
+        hosts += _machine_names()
+        if settings.bind != ALL_INTERFACES:
+            hosts.append(settings.bind)
+    found = [f"{h}:{settings.port}" for h in hosts]
+    return list(dict.fromkeys([*found, *settings.origins]))
+
+
+def check_settings(settings: ServeSettings) -> None:
+    """Refuse unsafe or unusable settings before the server starts.
+
+    Raises
+    ------
+    InputError
+        Serving to a network without a password file, a bad password file, a missing
+        results folder or app, or a port out of range.
+    """
+    problems = []
+    if not 1 <= settings.port <= 65535:
+        problems.append(Problem("--port", "port out of range", expected="1 to 65535", found=str(settings.port)))
+    if settings.public and settings.password_file is None:
+        problems.append(Problem("--network", "serving to the network needs a login",
+                                expected="--password-file FILE (JSON of user names and passwords, chmod 600)"))
+    if settings.password_file is not None:
+        problems += check_password_file(settings.password_file)
+    if not settings.results.is_dir():
+        problems.append(Problem(str(settings.results), "results folder not found",
+                                expected="a folder of results (ntm-sim solve … --out FOLDER/NAME)"))
+    app = settings.app or default_app()
+    if not app.is_file():
+        problems.append(Problem(str(app), "dashboard app not found", expected="dashboards/app.py"))
+    if problems:
+        raise InputError(problems)
+
+
+def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
+    """The ``panel serve`` command line and environment for ``settings`` (checked first).
+
+    Returns
+    -------
+    tuple
+        The command (a list of arguments) and the environment to run it in.
+    """
+    check_settings(settings)
+    app = (settings.app or default_app()).resolve()
+    argv = [sys.executable, "-m", "panel", "serve", str(app), "--address", settings.bind,
+            "--port", str(settings.port), "--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
+    for origin in websocket_origins(settings):
+        argv += ["--allow-websocket-origin", origin]
+    env = {**os.environ, "NTM_SIM_RESULTS": str(settings.results.resolve()),
+           "NTM_SIM_SCENARIOS": str(settings.scenarios.resolve())}
+    env.pop("PANEL_BASIC_AUTH", None)  # the login is the password file given here, or none
+    if settings.password_file is not None:
+        argv += ["--basic-auth", str(settings.password_file.resolve())]
+        env["PANEL_COOKIE_SECRET"] = secrets.token_urlsafe(32)
+    return argv, env

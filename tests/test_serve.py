@@ -1,0 +1,127 @@
+"""``ntm-sim serve``: this machine only by default; the network only with a login."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ntm_sim.errors import InputError
+from ntm_sim.serving import ServeSettings, check_password_file, serve_command
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _password_file(folder: Path, users: object, mode: int = 0o600) -> Path:
+    path = folder / "dang_nhap.json"
+    path.write_text(json.dumps(users, ensure_ascii=False), encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def _flag_values(argv: list[str], flag: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv) if a == flag]
+
+
+def test_by_default_it_listens_on_this_machine_only(tmp_path):
+    argv, env = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123))
+    assert _flag_values(argv, "--address") == ["127.0.0.1"]
+    assert sorted(_flag_values(argv, "--allow-websocket-origin")) == ["127.0.0.1:5123", "localhost:5123"]
+    assert "--basic-auth" not in argv
+    assert _flag_values(argv, "--websocket-max-message-size") == [str(20 * 1024 * 1024)]
+    assert env["NTM_SIM_RESULTS"] == str(tmp_path.resolve())
+    assert Path(argv[4]).name == "app.py"
+    assert Path(argv[4]).is_file()
+
+
+def test_the_network_needs_a_password_file(tmp_path):
+    for settings in (ServeSettings(results=tmp_path, scenarios=tmp_path, network=True),
+                     ServeSettings(results=tmp_path, scenarios=tmp_path, address="192.168.1.10")):
+        with pytest.raises(InputError) as err:
+            serve_command(settings)
+        assert any("--password-file" in (p.expected or "") for p in err.value.problems)
+
+
+def test_with_a_password_file_it_serves_the_network_behind_a_login(tmp_path):
+    secret_file = _password_file(tmp_path, {"ke_hoach": "mật khẩu dài đủ"})
+    settings = ServeSettings(results=tmp_path, scenarios=tmp_path, network=True, password_file=secret_file,
+                             origins=["ntm.laocai.local:5006"])
+    argv, env = serve_command(settings)
+    assert _flag_values(argv, "--address") == ["0.0.0.0"]
+    assert _flag_values(argv, "--basic-auth") == [str(secret_file.resolve())]
+    origins = _flag_values(argv, "--allow-websocket-origin")
+    assert "ntm.laocai.local:5006" in origins
+    assert "*" not in origins
+    assert len(env["PANEL_COOKIE_SECRET"]) >= 32  # in the environment, not on the command line (ps shows it)
+    assert env["PANEL_COOKIE_SECRET"] not in " ".join(argv)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_bad_password_files_are_refused_with_the_reason(tmp_path):
+    assert check_password_file(tmp_path / "none.json")[0].message == "password file not found"
+    readable = _password_file(tmp_path, {"ke_hoach": "mật khẩu dài đủ"}, mode=0o644)
+    assert "chmod 600" in (check_password_file(readable)[0].expected or "")
+    short = _password_file(tmp_path, {"ke_hoach": "123"})
+    assert "too short" in check_password_file(short)[0].message
+    empty = _password_file(tmp_path, {})
+    assert "no users" in check_password_file(empty)[0].message
+    (tmp_path / "dang_nhap.json").write_text("ke_hoach: abc", encoding="utf-8")
+    assert "not a JSON file" in check_password_file(tmp_path / "dang_nhap.json")[0].message
+
+
+def test_the_command_refuses_the_network_without_a_login(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ntm_sim", "serve", "--results", str(tmp_path), "--network"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "serving to the network needs a login" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_served_dashboard_asks_for_the_login(tmp_path):
+    """The real server: the page redirects to Panel's login form; the right password opens it."""
+    port = _free_port()
+    secret_file = _password_file(tmp_path, {"ke_hoach": "mật khẩu dài đủ"})
+    (tmp_path / "results").mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "ntm_sim", "serve", "--results", str(tmp_path / "results"),
+                             "--scenarios", str(ROOT / "scenarios"), "--port", str(port),
+                             "--password-file", str(secret_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/app"
+        deadline = time.time() + 60
+        while True:
+            try:
+                page = urllib.request.urlopen(url, timeout=5)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.time() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.5)
+        assert page.geturl().startswith(f"http://127.0.0.1:{port}/login")  # redirected to the login form
+        assert 'name="password"' in page.read().decode("utf-8")
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        wrong = urllib.parse.urlencode({"username": "ke_hoach", "password": "sai mật khẩu"}).encode()
+        assert "error=" in opener.open(f"http://127.0.0.1:{port}/login", data=wrong, timeout=30).geturl()
+        right = urllib.parse.urlencode({"username": "ke_hoach", "password": "mật khẩu dài đủ"}).encode()
+        opener.open(f"http://127.0.0.1:{port}/login", data=right, timeout=30)
+        app = opener.open(url, timeout=60)
+        assert app.geturl() == url
+        assert "ntm-sim" in app.read().decode("utf-8")  # the dashboard's page, past the login
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=15)
