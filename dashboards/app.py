@@ -25,7 +25,6 @@ import math
 import numbers
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +34,7 @@ from bokeh.models import NumeralTickFormatter
 
 from ntm_sim.analysis.compare import ScenarioRun, labelled
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.jobs import JobRequest, RunJob, claim
 from ntm_sim.plots import ntm_chart, threshold_chart
 from ntm_sim.report_html import (
     CSS,
@@ -46,10 +46,9 @@ from ntm_sim.report_html import (
     risk_html,
 )
 from ntm_sim.runs import load_run, scan_runs
-from ntm_sim.scenario import load_scenario
-from ntm_sim.storage import reserve
+from ntm_sim.scenario import Scenario, load_scenario
 from ntm_sim.text import format_number_vi
-from ntm_sim.workflow import UPLOAD_SUFFIXES, dataset_from_upload, run_scenario, scenario_dataset
+from ntm_sim.workflow import UPLOAD_SUFFIXES
 
 # a session whose websocket closes (e.g. a message above the server's limit) says so instead of freezing
 pn.extension(design="native", sizing_mode="stretch_width", notifications=True,
@@ -76,10 +75,20 @@ SCALE = (0.3, 1.5)
 NAME_MAX = 64
 NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]")
 
-# results folders (absolute paths) of runs under way in this server process, every session: a
-# second run of one name is refused at once instead of after loading its data
-_running: set[str] = set()
-_running_guard = threading.Lock()
+# how a run is started (tests put a stand-in here)
+start_job: Callable[[JobRequest], RunJob] = RunJob.start
+POLL_S = 0.5
+
+STAGE_VI = {
+    "start": "đang khởi động",
+    "data": "đang đọc dữ liệu",
+    "weights": "đang ước lượng khả năng thành công của từng xã",
+    "solve": "đang giải mô hình tối ưu",
+    "train": "đang chọn phương án bằng mô phỏng",
+    "judge": "đang kiểm tra phương án trên các lần thử mới",
+    "simulate": "đang mô phỏng rủi ro",
+    "write": "đang ghi kết quả",
+}
 
 
 def html_pane(text: str) -> pn.pane.HTML:
@@ -220,47 +229,33 @@ def upload_problems(filename: object, content: object) -> list[str]:
     return []
 
 
-def claim(key: str) -> bool:
-    """Mark ``key`` as under way in this process; False if it is already."""
-    with _running_guard:
-        if key in _running:
-            return False
-        _running.add(key)
-        return True
-
-
-def release(key: str) -> None:
-    """Mark ``key`` as no longer under way."""
-    with _running_guard:
-        _running.discard(key)
-
-
-def solve_variant(root: Path, req: RunRequest, upload: tuple[str, bytes] | None = None) -> Path:
-    """Solve and simulate the variant ``req`` into ``root/req.label`` (blocking: run it in a thread).
-
-    The results folder is reserved first (checked and locked for the whole run), so that
-    the upload kept for it cannot replace the data of a run of the same name in another
-    process; :func:`ntm_sim.workflow.run_scenario` then writes it.
+def variant(req: RunRequest) -> Scenario:
+    """The scenario ``req`` asks for: its base with the money scaled, named and titled after it.
 
     Raises
     ------
     InputError
-        If the folder may not be written (it exists, another run writes it), or the
-        scenario or the uploaded file cannot be used.
+        If the base scenario file cannot be read.
     """
-    out = root / req.label
-    with reserve(out):
-        sc = load_scenario(req.base)
-        budget = {**sc.budget.model_dump(), "scale": sc.budget.scale * req.scale}
-        pct = format_number_vi(100 * req.scale)
-        sc = sc.with_(name=req.label, title=f"{sc.title or sc.name} – vốn {pct}%", budget=budget)
-        if upload is not None:
-            ds, path = dataset_from_upload(upload[0], upload[1], root / ".uploads" / req.label)
-            sc = sc.with_(data=str(path))
-        else:
-            ds = scenario_dataset(sc)
-        return run_scenario(ds, sc, out, draws=req.draws, time_limit=req.time_limit,
-                            deterministic=req.deterministic)
+    sc = load_scenario(req.base)
+    budget = {**sc.budget.model_dump(), "scale": sc.budget.scale * req.scale}
+    pct = format_number_vi(100 * req.scale)
+    return sc.with_(name=req.label, title=f"{sc.title or sc.name} – vốn {pct}%", budget=budget)
+
+
+def job_request(root: Path, req: RunRequest, upload: tuple[str, bytes] | None = None) -> JobRequest:
+    """What the run's child process does: ``req`` into ``root/req.label`` (the upload kept beside)."""
+    sc = variant(req)
+    return JobRequest(scenario_yaml=sc.to_yaml(), scenario_file=str(req.base), out=str(root / req.label),
+                      draws=req.draws, time_limit=req.time_limit, deterministic=req.deterministic,
+                      upload_name=upload[0] if upload else None, upload=upload[1] if upload else None,
+                      uploads=str(root / ".uploads" / req.label) if upload else None)
+
+
+def elapsed_vi(seconds: float) -> str:
+    """Elapsed time as minutes and seconds, ``1 phút 05 giây``."""
+    m, s = divmod(int(seconds), 60)
+    return f"{m} phút {s:02d} giây" if m else f"{s} giây"
 
 
 def _refusal_lead(problems: list[Problem], out: Path, label: str) -> str:
@@ -275,6 +270,9 @@ def _refusal_lead(problems: list[Problem], out: Path, label: str) -> str:
 
 class NewRunPanel:
     """Widgets to solve and simulate a variant of a scenario file into ``root/NAME``.
+
+    The run goes to a child process (:class:`ntm_sim.jobs.RunJob`): the page stays
+    responsive, shows the stage and the time elapsed, and can stop it.
 
     Parameters
     ----------
@@ -305,9 +303,12 @@ class NewRunPanel:
                                          value=False)
         self.upload = pn.widgets.FileInput(accept=",".join(UPLOAD_SUFFIXES), multiple=False)
         self.button = pn.widgets.Button(name="Giải và mô phỏng", button_type="primary", disabled=first is None)
+        self.stop = pn.widgets.Button(name="Dừng lượt chạy", button_type="danger", visible=False)
         self.status = html_pane("")
+        self.job: RunJob | None = None
         self._busy = False
         self.button.on_click(self.run)
+        self.stop.on_click(self.cancel)
         if first is None:
             self.layout = pn.Column(html_pane(
                 f"<p>Không có tệp kịch bản trong <code>{html.escape(str(scenarios))}</code>.</p>"))
@@ -317,28 +318,51 @@ class NewRunPanel:
                               f"tối đa {limit_mb} MB; bỏ trống để dùng dữ liệu của kịch bản gốc. Tệp lớn hơn khoảng "
                               "15 MB làm trình duyệt mất kết nối với máy chủ (khi đó tải lại trang).</p>")
         self.layout = pn.Column(pn.Row(self.base, self.scale), data_note, self.upload,
-                                pn.Row(self.name, self.draws, self.limit), self.paper, self.button, self.status)
+                                pn.Row(self.name, self.draws, self.limit), self.paper,
+                                pn.Row(self.button, self.stop), self.status)
 
     def say(self, lead: str, items: Iterable[str] = (), css: str = "") -> None:
         """Show a status message (``lead`` is HTML, ``items`` plain text)."""
         self.status.object = message_html(lead, items, css, element_id="run-status")
 
+    def cancel(self, _event: object = None) -> None:
+        """Stop the run under way (the stop button's callback)."""
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+            self.say("Đang dừng lượt chạy…")
+
     async def run(self, _event: object = None) -> None:
-        """Check the request, then solve and simulate it off the event loop (the button's callback)."""
-        if self._busy:  # a click queued while this panel's run is under way: the button is disabled
+        """Check the request, start it in a child process and follow it (the button's callback)."""
+        if self._busy:  # a second click (a double click) while this panel's run is starting or going
             return
+        self._busy = True  # before any await: a queued click sees it
+        self.button.disabled = True
+        try:
+            job, label = self._start()
+            if job is not None:
+                self.job = job
+                self.stop.visible = True
+                await self._follow(job, label)
+        finally:
+            self.job = None
+            self.stop.visible = False
+            self._busy = False
+            self.button.disabled = False
+
+    def _start(self) -> tuple[RunJob | None, str]:
+        """Check what the widgets hold and start the run; None (and a message) if refused."""
         req, problems = check_request(self.files, base=self.base.value, scale=self.scale.value, name=self.name.value,
                                       draws=self.draws.value, time_limit=self.limit.value,
                                       deterministic=self.paper.value)
         if req is None:
             self.say("Không chạy được: thông tin nhập chưa hợp lệ.", problems, "miss")
-            return
+            return None, ""
         upload = None
         if self.upload.value is not None:
             problems = upload_problems(self.upload.filename, self.upload.value)
             if problems:
                 self.say("Không chạy được: tệp dữ liệu tải lên không dùng được.", problems, "miss")
-                return
+                return None, req.label
             upload = (str(self.upload.filename), self.upload.value)
         name = html.escape(req.label)
         out = self.root / req.label
@@ -346,41 +370,46 @@ class NewRunPanel:
             exists = out.exists() or out.is_symlink()
         except OSError as exc:
             self.say(f"Không chạy được: không đọc được thư mục kết quả <code>{name}</code>.", [str(exc)], "miss")
-            return
+            return None, req.label
         if exists:
             self.say(f"Đã có kết quả <code>{name}</code>: chọn tên khác.", css="miss")
-            return
-        key = str(out.absolute())
-        if not claim(key):
+            return None, req.label
+        try:
+            request = job_request(self.root, req, upload)
+        except InputError as exc:
+            self.say("Không chạy được: kịch bản gốc chưa dùng được.", [str(p) for p in exc.problems], "miss")
+            return None, req.label
+        job = claim(str(out.absolute()), lambda: start_job(request))
+        if job is None:
             self.say(f"Kết quả <code>{name}</code> đang được giải trong một phiên khác trên máy chủ này: chờ xong rồi "
                      "tải lại trang để xem, hoặc chọn tên khác.", css="miss")
-            return
-        self._busy = True
-        self.button.disabled = True
-        try:
-            self.say(f"Đang giải và mô phỏng <code>{name}</code>…")
-            # off the event loop: parsing a workbook and solving take seconds to minutes, and every
-            # other session of this server waits while the loop is busy
-            await asyncio.to_thread(solve_variant, self.root, req, upload)
-        except InputError as exc:
-            found = exc.errors or exc.problems
-            self.say(_refusal_lead(found, out, req.label), [str(p) for p in found], "miss")
-        except Exception as exc:  # shown to the planner, not lost in the server log
-            log.exception("new run %s failed", req.label)
-            self.say("Không chạy được: lỗi không mong đợi (hãy báo lại kèm tệp đã dùng).",
-                     [f"{type(exc).__name__}: {exc}"], "miss")
+        return job, req.label
+
+    def _progress(self, job: RunJob, name: str) -> None:
+        stage = STAGE_VI.get(job.stage, job.stage)
+        self.status.object = (f'<div id="run-status" data-stage="{html.escape(job.stage)}"><p>Đang chạy <code>'
+                              f"{name}</code>: <b>{html.escape(stage)}</b>… "
+                              f'<span class="elapsed">đã chạy {elapsed_vi(job.elapsed)}</span></p></div>')
+
+    async def _follow(self, job: RunJob, label: str) -> None:
+        """Show the stage and time elapsed until the run ends, then its outcome."""
+        name = html.escape(label)
+        while job.running:
+            self._progress(job, name)
+            await asyncio.sleep(POLL_S)
+        took = elapsed_vi(job.elapsed)
+        if job.state == "cancelled":
+            self.say(f"Đã dừng lượt chạy <code>{name}</code> sau {took}: không ghi kết quả nào.", css="warn")
+        elif job.state == "failed":
+            self.say(_refusal_lead(job.problems, self.root / label, label), [str(p) for p in job.problems], "miss")
         else:
             try:
-                self.on_done(req.label)
+                self.on_done(label)
             except InputError as exc:  # written, but not readable as a run: say both
                 self.say(f"Đã ghi kết quả <code>{name}</code> nhưng không đọc lại được để so sánh:",
                          [str(p) for p in exc.problems], "miss")
             else:
-                self.say(f"Xong: <code>{name}</code> đã được thêm vào so sánh.", css="met")
-        finally:
-            release(key)
-            self._busy = False
-            self.button.disabled = False
+                self.say(f"Xong: <code>{name}</code> đã được thêm vào so sánh (mất {took}).", css="met")
 
 
 def _guarded(view: Callable[..., pn.viewable.Viewable]) -> Callable[..., pn.viewable.Viewable]:

@@ -1,6 +1,6 @@
 """The dashboard on the server, without a browser: runs keyed by folder, damaged folders named,
 every value a client sends checked before any work, one run per name, uploads bounded and parsed
-off the event loop, runs without a simulation said so."""
+in the run's own process, runs without a simulation said so."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ import re
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from ntm_sim.analysis.compare import labelled
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.jobs import running
 from ntm_sim.runs import find_runs, load_run, scan_runs
 from ntm_sim.scenario import load_scenario
 from suite_settings import ROOT
@@ -34,13 +37,19 @@ def app():
     # Panel's scripts into every report later built in this worker (test_report_html checks none):
     # Bokeh's registry of models is put back as it was afterwards
     known = dict(_default_resolver._known_models)
-    spec = importlib.util.spec_from_file_location("ntm_dashboard_app", APP)
+    module = _load_app("ntm_dashboard_app")
+    yield module
+    del sys.modules["ntm_dashboard_app"]
+    _default_resolver._known_models = known
+
+
+def _load_app(name: str):
+    """``dashboards/app.py`` run as a fresh module, as ``panel serve`` runs it for each session."""
+    spec = importlib.util.spec_from_file_location(name, APP)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
-    _default_resolver._known_models = known
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -223,11 +232,47 @@ def test_a_few_runs_are_all_ticked(app, compare_root, scenarios):
 # ----- 5. bounds checked on the server ----------------------------------------------------------------
 
 
+class FakeJob:
+    """A stand-in for :class:`ntm_sim.jobs.RunJob`: ``work(request)`` in a thread (InputError: failed)."""
+
+    def __init__(self, request, work) -> None:
+        self.request, self.stage, self.state, self.problems = request, "start", "running", []
+        self.started, self.finished = time.monotonic(), None
+        threading.Thread(target=self._go, args=(work,), daemon=True).start()
+
+    def _go(self, work) -> None:
+        try:
+            work(self.request)
+        except InputError as exc:
+            self.problems, state = exc.errors or exc.problems, "failed"
+        else:
+            state = "done"
+        self.finished = time.monotonic()
+        self.state = state
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    def cancel(self) -> None:
+        self.state = "cancelled"
+
+
+def fake_runs(app, monkeypatch, work) -> None:
+    """Runs of the dashboard done by ``work(request)`` in a thread, followed quickly."""
+    monkeypatch.setattr(app, "start_job", lambda request: FakeJob(request, work))
+    monkeypatch.setattr(app, "POLL_S", 0.01)
+
+
 @pytest.fixture
 def panel(app, tmp_path, scenarios, monkeypatch):
-    """A new-run panel whose solve is recorded instead of done."""
+    """A new-run panel whose runs are recorded instead of done."""
     calls: list = []
-    monkeypatch.setattr(app, "solve_variant", lambda root, req, upload=None: calls.append((req, upload)))
+    fake_runs(app, monkeypatch, calls.append)
     p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
     p.calls = calls
     p.name.value = "ok_name"
@@ -274,9 +319,13 @@ def test_values_at_the_bounds_are_accepted(panel):
     panel.name.value = "A-z_0.9" + "x" * 57  # 64 characters
     asyncio.run(panel.run())
     assert len(panel.calls) == 1, panel.status.object
-    req, upload = panel.calls[0]
-    assert (req.draws, req.time_limit, req.scale, req.label) == (100_000, 3600.0, 1.5, panel.name.value)
-    assert upload is None
+    req = panel.calls[0]
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    sc = yaml.safe_load(req.scenario_yaml)
+    assert (req.draws, req.time_limit, sc["budget"]["scale"], sc["name"]) == (
+        100_000, 3600.0, 1.5 * base.budget.scale, panel.name.value)
+    assert req.out == str(panel.root / panel.name.value)
+    assert req.upload is None
     assert "Xong" in panel.status.object
 
 
@@ -284,7 +333,7 @@ def test_the_default_name_is_checked_too(panel):
     panel.name.value = ""
     panel.scale.value = 0.8
     asyncio.run(panel.run())
-    assert panel.calls[0][0].label == "baseline_80"
+    assert Path(panel.calls[0].out).name == "baseline_80"
 
 
 # ----- 4. uploads bounded, parsed off the event loop --------------------------------------------------
@@ -299,24 +348,18 @@ def test_a_big_upload_is_refused_before_parsing(panel, app):
     assert panel.calls == []
 
 
-def test_an_upload_is_parsed_off_the_event_loop(app, tmp_path, scenarios, monkeypatch):
-    seen: list = []
-
-    def parse(filename, content, folder):
-        seen.append((threading.current_thread() is threading.main_thread(), filename, folder))
-        raise InputError([Problem(filename, "sheet missing", sheet="Kết quả tiêu chí", expected="<the template>")])
-
-    monkeypatch.setattr(app, "dataset_from_upload", parse)
+def test_an_upload_is_parsed_in_the_run_s_own_process(app, tmp_path, scenarios, monkeypatch):
+    """Not on the page's event loop: the child process reads it, and names the file when it is broken."""
+    monkeypatch.setattr(app, "POLL_S", 0.05)
     p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
     p.name.value = "tinh"
     p.upload.filename, p.upload.value = "so_lieu.xlsx", b"PK\3\4"
     asyncio.run(p.run())
-    assert seen == [(False, "so_lieu.xlsx", tmp_path / ".uploads" / "tinh")]
     status = p.status.object
     assert "Không chạy được: dữ liệu chưa dùng được" in status
-    assert "<li>so_lieu.xlsx, sheet &#x27;Kết quả tiêu chí&#x27;: sheet missing; expected &lt;the template&gt;</li>" \
-        in status
+    assert "<li>so_lieu.xlsx" in status
     assert not (tmp_path / "tinh").exists()
+    assert not (tmp_path / ".uploads" / "tinh").exists()  # a refused file is not kept
 
 
 # ----- 6. one run per name; refusals readable ---------------------------------------------------------
@@ -326,16 +369,17 @@ def test_a_second_run_of_a_name_under_way_is_refused_at_once(app, compare_root, 
     started, finish = threading.Event(), threading.Event()
     calls: list[str] = []
 
-    def fake_run(ds, sc, out, **kw):
-        calls.append(sc.name)
+    def fake_run(request):
+        calls.append(Path(request.out).name)
         started.set()
         assert finish.wait(60)
-        shutil.copytree(compare_root / "baseline", out)
-        return out
+        shutil.copytree(compare_root / "baseline", request.out)
 
-    monkeypatch.setattr(app, "scenario_dataset", lambda sc: None)
-    monkeypatch.setattr(app, "run_scenario", fake_run)
-    one, two = app.Dashboard(tmp_path, scenarios), app.Dashboard(tmp_path, scenarios)  # two sessions
+    fake_runs(app, monkeypatch, fake_run)
+    # two sessions: the server runs the app's script afresh for each, so they share no global of it
+    other = _load_app("ntm_dashboard_app_second_session")
+    fake_runs(other, monkeypatch, fake_run)
+    one, two = app.Dashboard(tmp_path, scenarios), other.Dashboard(tmp_path, scenarios)
     for d in (one, two):
         d.new_run.name.value = "same"
         d.new_run.draws.value = 0
@@ -345,29 +389,31 @@ def test_a_second_run_of_a_name_under_way_is_refused_at_once(app, compare_root, 
         while not started.is_set():
             await asyncio.sleep(0.01)
         assert one.new_run.button.disabled
-        assert "Đang giải và mô phỏng" in one.new_run.status.object
+        await asyncio.sleep(0.05)
+        assert "Đang chạy <code>same</code>" in one.new_run.status.object
+        assert one.new_run.stop.visible  # it can be stopped
         await asyncio.wait_for(two.new_run.run(), 5)  # at once, while the first is under way
         await one.new_run.run()  # a click queued in the same session: ignored
-        assert "Đang giải và mô phỏng" in one.new_run.status.object
+        assert "Đang chạy <code>same</code>" in one.new_run.status.object
         finish.set()
         await first
 
     asyncio.run(clicks())
+    del sys.modules["ntm_dashboard_app_second_session"]
     assert calls == ["same"]
     assert "<code>same</code> đang được giải trong một phiên khác" in two.new_run.status.object
     assert "Xong: <code>same</code>" in one.new_run.status.object
     assert not one.new_run.button.disabled
     assert "same" in one.choose.value
-    assert app._running == set()
+    assert not one.new_run.stop.visible
+    assert not running(str((tmp_path / "same").absolute()))
 
 
 def test_a_run_writing_the_folder_elsewhere_is_shown_in_vietnamese(app, tmp_path, scenarios, monkeypatch):
+    """The run's child process finds the folder locked by another process (here: this one)."""
     from ntm_sim.storage import reserve
 
-    def never(*args, **kwargs):
-        raise AssertionError("solved although the folder is locked")
-
-    monkeypatch.setattr(app, "run_scenario", never)
+    monkeypatch.setattr(app, "POLL_S", 0.05)
     p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
     p.name.value = "held"
     with reserve(tmp_path / "held"):  # another run (here: this thread) holds the folder
@@ -378,15 +424,14 @@ def test_a_run_writing_the_folder_elsewhere_is_shown_in_vietnamese(app, tmp_path
     assert "another ntm-sim run is writing here now" in status
     assert "<pre>" not in status
     assert not p.button.disabled
-    assert app._running == set()
+    assert not running(str((tmp_path / "held").absolute()))
 
 
 def test_problems_are_escaped(app, tmp_path, scenarios, monkeypatch):
-    def bad(*args, **kwargs):
+    def bad(request):
         raise InputError([Problem("<script>alert(1)</script>.xlsx", "a & b", row=3, column="E")])
 
-    monkeypatch.setattr(app, "scenario_dataset", lambda sc: None)
-    monkeypatch.setattr(app, "run_scenario", bad)
+    fake_runs(app, monkeypatch, bad)
     p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
     p.name.value = "esc"
     asyncio.run(p.run())
@@ -414,13 +459,12 @@ def test_a_run_without_simulation_is_named_in_the_risk_section(app, compare_root
 
 
 def test_a_run_written_but_unreadable_is_said_so(app, tmp_path, scenarios, monkeypatch):
-    def broken(ds, sc, out, **kw):
+    def broken(request):
+        out = Path(request.out)
         out.mkdir()
         (out / "summary.json").write_text("{", encoding="utf-8")
-        return out
 
-    monkeypatch.setattr(app, "scenario_dataset", lambda sc: None)
-    monkeypatch.setattr(app, "run_scenario", broken)
+    fake_runs(app, monkeypatch, broken)
     dash = app.Dashboard(tmp_path, scenarios)
     dash.new_run.name.value = "half"
     asyncio.run(dash.new_run.run())

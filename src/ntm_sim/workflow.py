@@ -8,6 +8,7 @@ first, then its ``simulation/`` subfolder, so a failed simulation never spoils t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,7 +97,7 @@ def solved_from(rec: Recommendation) -> SolvedScenario:
 
 def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int | None = None, seed: int = 0,
                        sampler: str = "mc", time_limit: float | None = None,
-                       deterministic: bool = False) -> SolvedScenario:
+                       deterministic: bool = False, on_stage: Callable[[str], None] | None = None) -> SolvedScenario:
     """Find the plan to recommend and simulate it beside the others on common random numbers.
 
     In max-achievement mode (unless ``deterministic`` or the scenario turns it off) the
@@ -117,6 +118,9 @@ def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int | None = N
         Safety limit in seconds per solve (default: the scenario's).
     deterministic
         Recommend the optimum on paper instead.
+    on_stage
+        Called with each stage's name as it starts: ``solve`` and ``simulate`` (the
+        search by simulation: ``weights``, ``solve``, ``train``, ``judge``).
     """
     from ntm_sim.analysis.recommend import recommend
     from ntm_sim.optimize import solve
@@ -127,16 +131,19 @@ def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int | None = N
     if scenario.mode == "max-achievement" and rob.enabled and not deterministic and draws > 0:
         judged = scenario if draws == rob.test_draws else scenario.with_(
             robustness={**rob.model_dump(), "test_draws": draws})
-        rec = recommend(ds, judged, seed=seed, time_limit=time_limit)
+        rec = recommend(ds, judged, seed=seed, time_limit=time_limit, on_stage=on_stage)
         if sampler == "mc":
             return solved_from(rec)
         result = rec.solve_result()
         sim = simulate(result.instance, plans_of(result), scenario.uncertainty, n_draws=draws, seed=seed,
                        sampler=sampler)  # type: ignore[arg-type]
         return SolvedScenario(scenario=scenario, result=result, simulation=sim, recommendation=rec)
+    stage = on_stage or (lambda _name: None)
+    stage("solve")
     result = solve(ds, scenario, time_limit=time_limit)
     sim = None
     if draws > 0:
+        stage("simulate")
         sim = simulate(result.instance, plans_of(result), scenario.uncertainty, n_draws=draws, seed=seed,
                        sampler=sampler)  # type: ignore[arg-type]
     return SolvedScenario(scenario=scenario, result=result, simulation=sim)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -53,16 +54,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SHOTS = ROOT / "tests" / "ui" / "screenshots"  # git-ignored: look at them after a run
+
+
+def shot(page, name: str) -> Path:
+    """A screenshot of what the page shows (1366×768 in the tests that take them) into :data:`SHOTS`."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
-def dashboard_url(results_root: Path, scenarios_root: Path) -> Iterator[str]:
-    """The dashboard served by ``panel serve`` over ``results_root``."""
+def dashboard_server(results_root: Path, scenarios_root: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """The dashboard served by ``ntm-sim serve`` over ``results_root``: its address and the server's pid."""
     port = _free_port()
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w", encoding="utf-8")  # a pipe would fill
     env = {**os.environ, "NTM_SIM_RESULTS": str(results_root), "NTM_SIM_SCENARIOS": str(scenarios_root)}
     # as planners start it: `ntm-sim serve` (this machine only), which runs `panel serve` in a child process
     proc = subprocess.Popen(
         [sys.executable, "-m", "ntm_sim", "serve", "--results", str(results_root), "--scenarios",
          str(scenarios_root), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}/app"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -71,17 +85,47 @@ def dashboard_url(results_root: Path, scenarios_root: Path) -> Iterator[str]:
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited: {proc.stdout.read() if proc.stdout else ''}") from None
+                raise RuntimeError(f"panel serve exited: {Path(log.name).read_text(encoding='utf-8')}") from None
             time.sleep(0.5)
     else:
         os.killpg(proc.pid, signal.SIGKILL)
         raise RuntimeError("panel serve did not answer within 60 s")
-    yield url
+    yield url, proc.pid
+    import psutil
+
+    # runs started from the page have sessions of their own: ended too, even when a test failed mid-run
+    runs = [p for p in psutil.Process(proc.pid).children(recursive=True) if os.getpgid(p.pid) != proc.pid]
     os.killpg(proc.pid, signal.SIGTERM)  # the server and its `panel serve`
+    for run in runs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(run.pid, signal.SIGKILL)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_server: tuple[str, int]) -> str:
+    """The dashboard's address."""
+    return dashboard_server[0]
+
+
+@pytest.fixture
+def clean_page(browser, dashboard_url):
+    """The dashboard at 1366×768 (an office laptop) in a fresh context; the test fails on any console error."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page: {e}"))
+    page.goto(dashboard_url)
+    page.wait_for_selector("#indicators", timeout=30_000)
+    page.console_errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert errors == [], errors
 
 
 @pytest.fixture(scope="session")

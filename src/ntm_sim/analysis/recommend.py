@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -169,7 +169,8 @@ class Recommendation:
 
 
 def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: UncertaintySettings | None = None,
-              time_limit: float | None = None, parallel: int = 2) -> Recommendation:
+              time_limit: float | None = None, parallel: int = 2,
+              on_stage: Callable[[str], None] | None = None) -> Recommendation:
     """Search for the plan that does best under uncertainty, and judge it on fresh draws.
 
     Parameters
@@ -186,6 +187,9 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
         Safety limit per solve (default: the scenario's).
     parallel
         Solves run at once (each in its own solver process).
+    on_stage
+        Called with each stage's name as it starts (``weights``, ``solve``, ``train``,
+        ``judge``): progress for a caller that shows it.
 
     Raises
     ------
@@ -197,10 +201,10 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
     rob = scenario.robustness
     settings = settings or scenario.uncertainty
     timings: dict[str, float] = {}
-    with _stopwatch(timings, "weights_s"):
+    with _stopwatch(timings, "weights_s", on_stage):
         inst = build_instance(ds, scenario)
         weights = success_weights(inst, settings, n_draws=rob.weight_draws, seed=seed + WEIGHT_SEED)
-    with _stopwatch(timings, "solve_s"):
+    with _stopwatch(timings, "solve_s", on_stage):
         search = _Search(ds, scenario, _candidate_order(scenario), expected_envelopes(inst, settings), weights,
                          time_limit)
         levers: list[float | str | None] = [None, *rob.reserves, *([EXPECTED_MONEY] if rob.expected_money else [])]
@@ -208,13 +212,13 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
             results = list(pool.map(search.solve_lever, levers))
     candidates = _candidates(inst, levers, results)
     plans = {n: c.decisions for n, c in candidates.items()}
-    with _stopwatch(timings, "train_s"):
+    with _stopwatch(timings, "train_s", on_stage):
         target = inst.targets.communes_ntm
         objective = rob.objective if target is not None or rob.objective != "probability" else "expected"
         train = simulate(inst, plans, settings, n_draws=rob.train_draws, seed=seed + TRAIN_SEED)
         training = _training_table(candidates, train, target, rob.percentile, objective)
         chosen = _choose(training)
-    with _stopwatch(timings, "judge_s"):
+    with _stopwatch(timings, "judge_s", on_stage):
         fresh = simulate(inst, plans, settings, n_draws=rob.test_draws, seed=seed)
         judged = _judge(fresh, chosen, list(candidates), target)
     return Recommendation(scenario=scenario, instance=inst, objective=objective, chosen=chosen,
@@ -224,8 +228,11 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
 
 
 @contextmanager
-def _stopwatch(timings: dict[str, float], key: str) -> Iterator[None]:
-    """Record the wall time of the ``with`` block in ``timings[key]`` (seconds)."""
+def _stopwatch(timings: dict[str, float], key: str, on_stage: Callable[[str], None] | None = None
+               ) -> Iterator[None]:
+    """Record the wall time of the ``with`` block in ``timings[key]`` (seconds), after telling ``on_stage``."""
+    if on_stage is not None:
+        on_stage(key.removesuffix("_s"))
     clock = time.perf_counter()
     yield
     timings[key] = time.perf_counter() - clock
