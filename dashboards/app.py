@@ -24,17 +24,18 @@ import logging
 import math
 import numbers
 import os
-import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 import panel as pn
-from bokeh.models import NumeralTickFormatter
+from bokeh.models import CustomJS, NumeralTickFormatter
 
 from ntm_sim.analysis.compare import ScenarioRun, labelled
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.jobs import JobRequest, RunJob, claim
+from ntm_sim.messages import LANGS, MESSAGES, Catalogue, folder_name, vietnam_time
 from ntm_sim.plots import ntm_chart, threshold_chart
 from ntm_sim.report_html import (
     CSS,
@@ -47,13 +48,20 @@ from ntm_sim.report_html import (
 )
 from ntm_sim.runs import load_run, scan_runs
 from ntm_sim.scenario import Scenario, load_scenario
-from ntm_sim.text import format_number_vi
 from ntm_sim.workflow import UPLOAD_SUFFIXES
 
+
+def session_lang() -> Catalogue:
+    """The page's language: ``?lang=en`` in its address, else Vietnamese."""
+    args = pn.state.session_args if pn.state.curdoc is not None else {}
+    values = args.get("lang") or [b"vi"]
+    return Catalogue.of(values[0].decode("ascii", "replace") if isinstance(values[0], bytes) else values[0])
+
+
+VI = Catalogue("vi")
 # a session whose websocket closes (e.g. a message above the server's limit) says so instead of freezing
 pn.extension(design="native", sizing_mode="stretch_width", notifications=True,
-             disconnect_notification="Mất kết nối với máy chủ (có thể do tệp tải lên quá lớn): hãy tải lại trang. "
-                                     "Các kết quả đã xong vẫn được giữ.")
+             disconnect_notification=session_lang()("page.disconnect"))
 
 log = logging.getLogger(__name__)
 
@@ -73,23 +81,10 @@ DRAWS = (0, 100_000)
 TIME_LIMIT_S = (5, 3600)
 SCALE = (0.3, 1.5)
 NAME_MAX = 64
-NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]")
 
 # how a run is started (tests put a stand-in here)
 start_job: Callable[[JobRequest], RunJob] = RunJob.start
 POLL_S = 0.5
-
-STAGE_VI = {
-    "start": "đang khởi động",
-    "data": "đang đọc dữ liệu",
-    "weights": "đang ước lượng khả năng thành công của từng xã",
-    "solve": "đang giải mô hình tối ưu",
-    "train": "đang chọn phương án bằng mô phỏng",
-    "judge": "đang kiểm tra phương án trên các lần thử mới",
-    "simulate": "đang mô phỏng rủi ro",
-    "write": "đang ghi kết quả",
-}
-
 
 def html_pane(text: str) -> pn.pane.HTML:
     """An HTML pane with the tables' styles (each pane has its own shadow root)."""
@@ -126,10 +121,10 @@ def message_html(lead: str, items: Iterable[str] = (), css: str = "", element_id
     return f'<div{ident} class="{html.escape(css)}">{body}</div>'
 
 
-def _shown(value: object) -> str:
-    """A value a client sent, for a message: Vietnamese number format, never long."""
+def _shown(value: object, t: Catalogue = VI) -> str:
+    """A value a client sent, for a message: in the page's number format, never long."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
-        return format_number_vi(float(value), 0 if float(value).is_integer() else 2)
+        return t.number(float(value), 0 if float(value).is_integer() else 2)
     text = str(value)
     return text if len(text) <= 40 else text[:40] + "…"
 
@@ -143,32 +138,35 @@ def _in_range(value: object, low: float, high: float, *, whole: bool = False) ->
     return math.isfinite(x) and low - eps <= x <= high + eps and (not whole or x.is_integer())
 
 
-def name_problems(label: str) -> list[str]:
-    """Why ``label`` cannot name a results folder (in Vietnamese), or nothing.
+def name_problems(label: str, t: Catalogue = VI) -> list[str]:
+    """Why ``label`` cannot name a result, or nothing.
 
-    A name is ASCII letters, digits and ``_ . -``, at most 64 characters, not starting
-    with a dot (hidden folders are uploads and runs being written).
+    Any text of at most 64 characters, Vietnamese letters with their diacritics included,
+    with at least one letter or digit and no control characters; its folder's name is
+    derived from it (:func:`ntm_sim.messages.folder_name`).
     """
     if not label:
-        return ["Chưa có tên kết quả."]
+        return [t("name.empty")]
     out = []
     if len(label) > NAME_MAX:
-        out.append(f"Tên kết quả dài {format_number_vi(len(label))} ký tự: tối đa {NAME_MAX} ký tự.")
-    if label.startswith("."):
-        out.append("Tên kết quả không được bắt đầu bằng dấu chấm.")
-    bad = list(dict.fromkeys(c for c in label if not NAME_CHARS.fullmatch(c)))  # in the order typed
-    if bad:
-        shown = " ".join("dấu cách" if c == " " else f"“{c}”" if c.isprintable() else f"mã U+{ord(c):04X}"
-                         for c in bad[:10])
-        out.append(f"Tên kết quả chỉ được gồm chữ cái không dấu, chữ số và các dấu _ . - (có ký tự không dùng "
-                   f"được: {shown}).")
+        out.append(t("name.long", n=t.number(len(label)), max=NAME_MAX))
+    control = list(dict.fromkeys(c for c in label if not c.isprintable()))
+    if control:
+        out.append(t("name.control", shown=" ".join(f"U+{ord(c):04X}" for c in control[:10])))
+    if not folder_name(label):
+        out.append(t("name.no_letters"))
     return out
 
 
 class RunRequest(NamedTuple):  # not a dataclass: the served module is not importable by name
-    """A new run as the planner asked for it, checked (see :func:`check_request`)."""
+    """A new run as the planner asked for it, checked (see :func:`check_request`).
+
+    ``label`` is the name the planner typed (the run's title; empty: the base's title and
+    its share of money), ``folder`` the results folder's name derived from it.
+    """
 
     label: str
+    folder: str
     base: Path
     scale: float
     draws: int
@@ -176,9 +174,25 @@ class RunRequest(NamedTuple):  # not a dataclass: the served module is not impor
     deterministic: bool
 
 
+def _value_problems(files: dict[str, Path], t: Catalogue, *, base: object, scale: object, draws: object,
+                    time_limit: object) -> list[str]:
+    problems = []
+    if not isinstance(base, str) or base not in files:
+        problems.append(t("check.base", value=_shown(base, t)))
+    if not _in_range(scale, *SCALE):
+        problems.append(t("check.scale", low=round(SCALE[0] * 100), high=round(SCALE[1] * 100),
+                          value=_shown(scale, t)))
+    if not _in_range(draws, *DRAWS, whole=True):
+        problems.append(t("check.draws", low=t.number(DRAWS[0]), high=t.number(DRAWS[1]), value=_shown(draws, t)))
+    if not _in_range(time_limit, *TIME_LIMIT_S):
+        problems.append(t("check.limit", low=t.number(TIME_LIMIT_S[0]), high=t.number(TIME_LIMIT_S[1]),
+                          value=_shown(time_limit, t)))
+    return problems
+
+
 def check_request(files: dict[str, Path], *, base: object, scale: object, name: object, draws: object,
-                  time_limit: object, deterministic: object) -> tuple[RunRequest | None, list[str]]:
-    """Check what the widgets hold before any work; every refusal in Vietnamese.
+                  time_limit: object, deterministic: object, t: Catalogue = VI) -> tuple[RunRequest | None, list[str]]:
+    """Check what the widgets hold before any work; every refusal in the page's language.
 
     Parameters
     ----------
@@ -186,51 +200,44 @@ def check_request(files: dict[str, Path], *, base: object, scale: object, name: 
         Scenario files offered, by name.
     base, scale, name, draws, time_limit, deterministic
         The widgets' values, as a client may have set them (any type, any size).
+    t
+        The page's catalogue.
 
     Returns
     -------
     tuple
         The request (None if refused) and the reasons it is refused.
     """
-    problems = []
-    if not isinstance(base, str) or base not in files:
-        problems.append(f"Kịch bản gốc “{_shown(base)}” không có trong thư mục kịch bản.")
-    if not _in_range(scale, *SCALE):
-        problems.append(f"Vốn so với kịch bản gốc phải từ {round(SCALE[0] * 100)}% đến {round(SCALE[1] * 100)}% "
-                        f"(nhận được {_shown(scale)}).")
-    if not _in_range(draws, *DRAWS, whole=True):
-        problems.append(f"Số lần thử mô phỏng phải là số nguyên từ {format_number_vi(DRAWS[0])} đến "
-                        f"{format_number_vi(DRAWS[1])} (nhận được {_shown(draws)}).")
-    if not _in_range(time_limit, *TIME_LIMIT_S):
-        problems.append(f"Thời gian giải tối đa phải từ {format_number_vi(TIME_LIMIT_S[0])} đến "
-                        f"{format_number_vi(TIME_LIMIT_S[1])} giây (nhận được {_shown(time_limit)}).")
-    label = (name if isinstance(name, str) else "").strip()
+    problems = _value_problems(files, t, base=base, scale=scale, draws=draws, time_limit=time_limit)
+    label = unicodedata.normalize("NFC", name if isinstance(name, str) else "").strip()
+    folder = folder_name(label)
     if not label and not problems:  # the default name needs a valid base and scale
-        label = f"{base}_{round(float(scale) * 100)}"  # type: ignore[arg-type]
+        folder = f"{base}_{round(float(scale) * 100)}"  # type: ignore[arg-type]
     if label or not problems:
-        problems += name_problems(label)
+        problems += name_problems(label or folder, t)
     if problems:
         return None, problems
     # checked above: finite reals in range (the clamp only trims a slider's rounding)
     x_scale, x_draws, x_limit = float(scale), int(draws), float(time_limit)  # type: ignore[arg-type]
-    return RunRequest(label=label, base=files[str(base)], scale=min(max(x_scale, SCALE[0]), SCALE[1]),
+    return RunRequest(label=label, folder=folder, base=files[str(base)], scale=min(max(x_scale, SCALE[0]), SCALE[1]),
                       draws=x_draws, time_limit=x_limit, deterministic=bool(deterministic)), []
 
 
-def upload_problems(filename: object, content: object) -> list[str]:
-    """Why an uploaded file is refused before it is parsed (in Vietnamese), or nothing."""
+def upload_problems(filename: object, content: object, t: Catalogue = VI) -> list[str]:
+    """Why an uploaded file is refused before it is parsed, or nothing."""
     if not isinstance(content, bytes):
-        return ["Chỉ tải lên một tệp."]
+        return [t("upload.one")]
     if len(content) > MAX_UPLOAD_BYTES:
-        return [f"Tệp nặng {format_number_vi(len(content) / 1e6, 1)} MB, quá giới hạn "
-                f"{format_number_vi(MAX_UPLOAD_BYTES / 1e6)} MB: bỏ bớt các trang không cần rồi tải lên lại."]
+        return [t("upload.big", size=t.number(len(content) / 1e6, 1), limit=t.number(MAX_UPLOAD_BYTES / 1e6))]
     if not isinstance(filename, str) or not filename.strip():
-        return ["Tệp tải lên không có tên."]
+        return [t("upload.no_name")]
     return []
 
 
-def variant(req: RunRequest) -> Scenario:
-    """The scenario ``req`` asks for: its base with the money scaled, named and titled after it.
+def variant(req: RunRequest, t: Catalogue = VI) -> Scenario:
+    """The scenario ``req`` asks for: its base with the money scaled, named and titled.
+
+    Titled as the planner named it, else after the base and its share of money.
 
     Raises
     ------
@@ -239,37 +246,45 @@ def variant(req: RunRequest) -> Scenario:
     """
     sc = load_scenario(req.base)
     budget = {**sc.budget.model_dump(), "scale": sc.budget.scale * req.scale}
-    pct = format_number_vi(100 * req.scale)
-    return sc.with_(name=req.label, title=f"{sc.title or sc.name} – vốn {pct}%", budget=budget)
+    title = req.label or t("run.title", base=sc.title or sc.name, pct=t.number(100 * req.scale))
+    return sc.with_(name=req.folder, title=title, budget=budget)
 
 
-def job_request(root: Path, req: RunRequest, upload: tuple[str, bytes] | None = None) -> JobRequest:
-    """What the run's child process does: ``req`` into ``root/req.label`` (the upload kept beside)."""
-    sc = variant(req)
-    return JobRequest(scenario_yaml=sc.to_yaml(), scenario_file=str(req.base), out=str(root / req.label),
+def job_request(root: Path, req: RunRequest, upload: tuple[str, bytes] | None = None,
+                t: Catalogue = VI) -> JobRequest:
+    """What the run's child process does: ``req`` into ``root/req.folder`` (the upload kept beside)."""
+    sc = variant(req, t)
+    return JobRequest(scenario_yaml=sc.to_yaml(), scenario_file=str(req.base), out=str(root / req.folder),
                       draws=req.draws, time_limit=req.time_limit, deterministic=req.deterministic,
                       upload_name=upload[0] if upload else None, upload=upload[1] if upload else None,
-                      uploads=str(root / ".uploads" / req.label) if upload else None)
+                      uploads=str(root / ".uploads" / req.folder) if upload else None)
 
 
-def elapsed_vi(seconds: float) -> str:
-    """Elapsed time as minutes and seconds, ``1 phút 05 giây``."""
-    m, s = divmod(int(seconds), 60)
-    return f"{m} phút {s:02d} giây" if m else f"{s} giây"
-
-
-def _refusal_lead(problems: list[Problem], out: Path, label: str) -> str:
+def _refusal_lead(problems: list[Problem], out: Path, label: str, t: Catalogue = VI) -> str:
     name = html.escape(label)
     if any(p.found == "a run in progress" for p in problems):
-        return (f"Không chạy được: một lượt chạy khác (phiên khác hoặc dòng lệnh) đang ghi kết quả <code>{name}"
-                "</code>. Chờ lượt đó xong rồi tải lại trang, hoặc chọn tên khác.")
+        return t("refuse.running_elsewhere", name=name)
     if any(p.file in (str(out), "--out") for p in problems):
-        return f"Không chạy được: không ghi được kết quả <code>{name}</code>. Chi tiết:"
-    return "Không chạy được: dữ liệu chưa dùng được. Từng lỗi, kèm tệp, trang, dòng và cột:"
+        return t("refuse.write", name=name)
+    return t("refuse.data")
+
+
+def scenario_titles(files: dict[str, Path]) -> dict[str, str]:
+    """Select options for scenario files: title → file stem (the stem beside a title two files share)."""
+    titles = {}
+    for stem, path in files.items():
+        try:
+            titles[stem] = load_scenario(path).title or stem
+        except InputError:
+            titles[stem] = stem  # refused with its problems if chosen
+    counts: dict[str, int] = {}
+    for title in titles.values():
+        counts[title] = counts.get(title, 0) + 1
+    return {(title if counts[title] == 1 else f"{title} ({stem})"): stem for stem, title in titles.items()}
 
 
 class NewRunPanel:
-    """Widgets to solve and simulate a variant of a scenario file into ``root/NAME``.
+    """Widgets to solve and simulate a variant of a scenario file into ``root/FOLDER``.
 
     The run goes to a child process (:class:`ntm_sim.jobs.RunJob`): the page stays
     responsive, shows the stage and the time elapsed, and can stop it.
@@ -279,44 +294,38 @@ class NewRunPanel:
     root
         The results root.
     scenarios
-        Folder of scenario files offered as a base.
+        Folder of scenario files offered as a base (shown by their titles).
     on_done
         Called with the new folder's name once it is written; may raise
         :class:`~ntm_sim.errors.InputError` if the folder cannot be read back.
+    t
+        The page's catalogue.
     """
 
-    def __init__(self, root: Path, scenarios: Path, on_done: Callable[[str], None]) -> None:
-        self.root = root
-        self.on_done = on_done
+    def __init__(self, root: Path, scenarios: Path, on_done: Callable[[str], None], t: Catalogue = VI) -> None:
+        self.root, self.on_done, self.t = root, on_done, t
         self.files = {p.stem: p for p in sorted(scenarios.glob("*.yaml"))}
         first = next(iter(self.files), None)
-        self.base = pn.widgets.Select(name="Kịch bản gốc", options=list(self.files), value=first)
-        self.scale = pn.widgets.FloatSlider(name="Vốn so với kịch bản gốc", start=SCALE[0], end=SCALE[1], step=0.05,
+        self.base = pn.widgets.Select(name=t("run.base"), options=scenario_titles(self.files), value=first)
+        self.scale = pn.widgets.FloatSlider(name=t("run.scale"), start=SCALE[0], end=SCALE[1], step=0.05,
                                             value=1.0, format=NumeralTickFormatter(format="0%"))
-        self.name = pn.widgets.TextInput(name="Tên kết quả (chữ không dấu, số, _ . -)", placeholder="vd. baseline_80",
-                                         max_length=NAME_MAX)
-        self.draws = pn.widgets.IntInput(name="Số lần thử mô phỏng", value=1000, start=DRAWS[0], end=DRAWS[1],
-                                         step=100)
-        self.limit = pn.widgets.IntInput(name="Thời gian giải tối đa (giây)", value=60, start=TIME_LIMIT_S[0],
-                                         end=TIME_LIMIT_S[1], step=5)
-        self.paper = pn.widgets.Checkbox(name="Nhanh: phương án tối ưu trên giấy (không chọn theo mô phỏng)",
-                                         value=False)
+        self.name = pn.widgets.TextInput(name=t("run.name"), placeholder=t("run.name_hint"), max_length=NAME_MAX)
+        self.draws = pn.widgets.IntInput(name=t("run.draws"), value=1000, start=DRAWS[0], end=DRAWS[1], step=100)
+        self.limit = pn.widgets.IntInput(name=t("run.limit"), value=60, start=TIME_LIMIT_S[0], end=TIME_LIMIT_S[1],
+                                         step=5)
+        self.paper = pn.widgets.Checkbox(name=t("run.paper"), value=False)
         self.upload = pn.widgets.FileInput(accept=",".join(UPLOAD_SUFFIXES), multiple=False)
-        self.button = pn.widgets.Button(name="Giải và mô phỏng", button_type="primary", disabled=first is None)
-        self.stop = pn.widgets.Button(name="Dừng lượt chạy", button_type="danger", visible=False)
+        self.button = pn.widgets.Button(name=t("run.button"), button_type="primary", disabled=first is None)
+        self.stop = pn.widgets.Button(name=t("run.stop"), button_type="danger", visible=False)
         self.status = html_pane("")
         self.job: RunJob | None = None
         self._busy = False
         self.button.on_click(self.run)
         self.stop.on_click(self.cancel)
         if first is None:
-            self.layout = pn.Column(html_pane(
-                f"<p>Không có tệp kịch bản trong <code>{html.escape(str(scenarios))}</code>.</p>"))
+            self.layout = pn.Column(html_pane(f"<p>{t('run.no_files', folder=html.escape(str(scenarios)))}</p>"))
             return
-        limit_mb = format_number_vi(MAX_UPLOAD_BYTES / 1e6)
-        data_note = html_pane("<p>Dữ liệu của tỉnh (tuỳ chọn): tệp Excel theo mẫu <code>ntm-sim template</code>, "
-                              f"tối đa {limit_mb} MB; bỏ trống để dùng dữ liệu của kịch bản gốc. Tệp lớn hơn khoảng "
-                              "15 MB làm trình duyệt mất kết nối với máy chủ (khi đó tải lại trang).</p>")
+        data_note = html_pane(f"<p>{t('run.data_note', limit=t.number(MAX_UPLOAD_BYTES / 1e6))}</p>")
         self.layout = pn.Column(pn.Row(self.base, self.scale), data_note, self.upload,
                                 pn.Row(self.name, self.draws, self.limit), self.paper,
                                 pn.Row(self.button, self.stop), self.status)
@@ -329,7 +338,7 @@ class NewRunPanel:
         """Stop the run under way (the stop button's callback)."""
         if self.job is not None and self.job.running:
             self.job.cancel()
-            self.say("Đang dừng lượt chạy…")
+            self.say(self.t("run.stopping"))
 
     async def run(self, _event: object = None) -> None:
         """Check the request, start it in a child process and follow it (the button's callback)."""
@@ -338,81 +347,85 @@ class NewRunPanel:
         self._busy = True  # before any await: a queued click sees it
         self.button.disabled = True
         try:
-            job, label = self._start()
-            if job is not None:
+            job, req = self._start()
+            if job is not None and req is not None:
                 self.job = job
                 self.stop.visible = True
-                await self._follow(job, label)
+                await self._follow(job, req)
         finally:
             self.job = None
             self.stop.visible = False
             self._busy = False
             self.button.disabled = False
 
-    def _start(self) -> tuple[RunJob | None, str]:
+    def _start(self) -> tuple[RunJob | None, RunRequest | None]:
         """Check what the widgets hold and start the run; None (and a message) if refused."""
+        t = self.t
         req, problems = check_request(self.files, base=self.base.value, scale=self.scale.value, name=self.name.value,
                                       draws=self.draws.value, time_limit=self.limit.value,
-                                      deterministic=self.paper.value)
+                                      deterministic=self.paper.value, t=t)
         if req is None:
-            self.say("Không chạy được: thông tin nhập chưa hợp lệ.", problems, "miss")
-            return None, ""
+            self.say(t("refuse.input"), problems, "miss")
+            return None, None
         upload = None
         if self.upload.value is not None:
-            problems = upload_problems(self.upload.filename, self.upload.value)
+            problems = upload_problems(self.upload.filename, self.upload.value, t)
             if problems:
-                self.say("Không chạy được: tệp dữ liệu tải lên không dùng được.", problems, "miss")
-                return None, req.label
+                self.say(t("refuse.upload"), problems, "miss")
+                return None, None
             upload = (str(self.upload.filename), self.upload.value)
-        name = html.escape(req.label)
-        out = self.root / req.label
+        name, folder = html.escape(req.label or req.folder), html.escape(req.folder)
+        out = self.root / req.folder
         try:
             exists = out.exists() or out.is_symlink()
         except OSError as exc:
-            self.say(f"Không chạy được: không đọc được thư mục kết quả <code>{name}</code>.", [str(exc)], "miss")
-            return None, req.label
+            self.say(t("refuse.unreadable", name=name), [str(exc)], "miss")
+            return None, None
         if exists:
-            self.say(f"Đã có kết quả <code>{name}</code>: chọn tên khác.", css="miss")
-            return None, req.label
+            self.say(t("refuse.exists", name=name, folder=folder), css="miss")
+            return None, None
         try:
-            request = job_request(self.root, req, upload)
+            request = job_request(self.root, req, upload, t)
         except InputError as exc:
-            self.say("Không chạy được: kịch bản gốc chưa dùng được.", [str(p) for p in exc.problems], "miss")
-            return None, req.label
+            self.say(t("refuse.base"), t.problems(exc.problems), "miss")
+            return None, None
         job = claim(str(out.absolute()), lambda: start_job(request))
         if job is None:
-            self.say(f"Kết quả <code>{name}</code> đang được giải trong một phiên khác trên máy chủ này: chờ xong rồi "
-                     "tải lại trang để xem, hoặc chọn tên khác.", css="miss")
-        return job, req.label
+            self.say(t("refuse.running_here", name=name), css="miss")
+        return job, req
 
     def _progress(self, job: RunJob, name: str) -> None:
-        stage = STAGE_VI.get(job.stage, job.stage)
-        self.status.object = (f'<div id="run-status" data-stage="{html.escape(job.stage)}"><p>Đang chạy <code>'
-                              f"{name}</code>: <b>{html.escape(stage)}</b>… "
-                              f'<span class="elapsed">đã chạy {elapsed_vi(job.elapsed)}</span></p></div>')
+        t = self.t
+        stage = t(f"stage.{job.stage}") if f"stage.{job.stage}" in MESSAGES else job.stage
+        self.status.object = (f'<div id="run-status" data-stage="{html.escape(job.stage)}"><p>'
+                              f"{t('run.progress', name=name, stage=html.escape(stage))} "
+                              f'<span class="elapsed">{t("run.elapsed", time=t.duration(job.elapsed))}</span>'
+                              "</p></div>")
 
-    async def _follow(self, job: RunJob, label: str) -> None:
+    async def _follow(self, job: RunJob, req: RunRequest) -> None:
         """Show the stage and time elapsed until the run ends, then its outcome."""
-        name = html.escape(label)
+        t = self.t
+        name = html.escape(req.label or req.folder)
         while job.running:
             self._progress(job, name)
             await asyncio.sleep(POLL_S)
-        took = elapsed_vi(job.elapsed)
+        took = t.duration(job.elapsed)
         if job.state == "cancelled":
-            self.say(f"Đã dừng lượt chạy <code>{name}</code> sau {took}: không ghi kết quả nào.", css="warn")
+            self.say(t("run.cancelled", name=name, time=took), css="warn")
         elif job.state == "failed":
-            self.say(_refusal_lead(job.problems, self.root / label, label), [str(p) for p in job.problems], "miss")
+            self.say(_refusal_lead(job.problems, self.root / req.folder, req.label or req.folder, t),
+                     t.problems(job.problems), "miss")
         else:
             try:
-                self.on_done(label)
+                self.on_done(req.folder)
             except InputError as exc:  # written, but not readable as a run: say both
-                self.say(f"Đã ghi kết quả <code>{name}</code> nhưng không đọc lại được để so sánh:",
-                         [str(p) for p in exc.problems], "miss")
+                self.say(t("run.unreadable", name=name), t.problems(exc.problems), "miss")
             else:
-                self.say(f"Xong: <code>{name}</code> đã được thêm vào so sánh (mất {took}).", css="met")
+                clock = vietnam_time().strftime("%H:%M")
+                self.say(t("run.done", name=name, time=took, clock=clock), css="met")
 
 
-def _guarded(view: Callable[..., pn.viewable.Viewable]) -> Callable[..., pn.viewable.Viewable]:
+def _guarded(view: Callable[..., pn.viewable.Viewable], t: Catalogue = VI) -> Callable[..., pn.viewable.Viewable]:
     """A view that shows its failure in its own section instead of breaking the page."""
     @functools.wraps(view)
     def wrapper(*args: object) -> pn.viewable.Viewable:
@@ -420,8 +433,7 @@ def _guarded(view: Callable[..., pn.viewable.Viewable]) -> Callable[..., pn.view
             return view(*args)
         except Exception as exc:
             log.exception("view %s failed", view.__name__)
-            return html_pane(message_html("Không hiển thị được phần này.", [f"{type(exc).__name__}: {exc}"],
-                                          "miss"))
+            return html_pane(message_html(t("view.failed"), [f"{type(exc).__name__}: {exc}"], "miss"))
     return wrapper
 
 
@@ -433,6 +445,9 @@ def _skipped_folder(problem: Problem, root: Path) -> str:
         return problem.file
 
 
+SECTIONS = ("indicators", "progress", "baselines", "risk", "communes", "provenance", "new_run")
+
+
 class Dashboard:
     """The dashboard over the results folders under ``root``: its widgets, views and layout.
 
@@ -442,39 +457,56 @@ class Dashboard:
         The results root (default :func:`results_root`).
     scenarios
         Scenario files offered for a new run (default :func:`scenarios_root`).
+    t
+        The page's catalogue (its language).
     """
 
-    def __init__(self, root: Path | None = None, scenarios: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, scenarios: Path | None = None, t: Catalogue = VI) -> None:
+        self.t = t
         self.root = results_root() if root is None else Path(root)
         runs, problems = scan_runs(self.root)
         self.runs: dict[str, ScenarioRun] = {r.name: r for r in runs}  # by folder name
         self.shown: dict[str, ScenarioRun] = {}  # the same runs, named for reading
         self._relabel()
         keys = list(self.runs)
-        self.choose = pn.widgets.CheckBoxGroup(name="Kịch bản", options=self._options(), value=keys[:MAX_TICKED],
-                                               inline=True)
-        self.which = pn.widgets.Select(name="Ưu tiên theo xã của kịch bản", options=self._options(),
+        self.choose = pn.widgets.CheckBoxGroup(name=t("choose.label"), options=self._options(),
+                                               value=keys[:MAX_TICKED], inline=True)
+        self.which = pn.widgets.Select(name=t("which.label"), options=self._options(),
                                        value=keys[0] if keys else None)
         self.skipped = html_pane(self._skipped_html(problems))
         self.skipped.visible = bool(problems)
-        self.new_run = NewRunPanel(self.root, scenarios_root() if scenarios is None else Path(scenarios), self.added)
-        self.download = pn.widgets.FileDownload(
-            callback=self.report_file, filename="bao_cao_so_sanh_kich_ban.html",
-            label="Tải báo cáo cho Ban Chỉ đạo (HTML, dùng được khi không có mạng)", button_type="success")
-        header = pn.pane.HTML("<h1>ntm-sim · So sánh kịch bản xây dựng nông thôn mới</h1>"
-                              f"<p>Thư mục kết quả: <code>{html.escape(str(self.root))}</code></p>")
-        c = self.choose
-        self.layout = pn.Column(
-            header, self.skipped, pn.bind(_guarded(self.banner), c), c, pn.bind(self.ticked_note, c), self.download,
-            pn.pane.Markdown("## Chỉ tiêu chính"), pn.bind(_guarded(self.indicators), c),
-            pn.pane.Markdown("## Tiến độ"), pn.bind(_guarded(self.chart), c),
-            pn.pane.Markdown("## So với cách phân bổ thông thường (cùng các lần thử mô phỏng)"),
-            pn.bind(_guarded(self.compare), c),
-            pn.pane.Markdown("## Rủi ro (mô phỏng Monte Carlo)"), pn.bind(_guarded(self.risk), c),
-            pn.pane.Markdown("## Ưu tiên theo xã"), self.which, pn.bind(_guarded(self.communes), self.which),
-            pn.pane.Markdown("## Nguồn gốc số liệu"), pn.bind(_guarded(self.provenance), c),
-            pn.pane.Markdown("## Thử một kịch bản vốn mới"), self.new_run.layout,
-        )
+        self.new_run = NewRunPanel(self.root, scenarios_root() if scenarios is None else Path(scenarios), self.added,
+                                   t)
+        self.download = pn.widgets.FileDownload(callback=self.report_file, filename="bao_cao_so_sanh_kich_ban.html",
+                                                label=t("download.report"), button_type="success")
+        self.lang = pn.widgets.RadioButtonGroup(name=t("page.lang"), options={v: k for k, v in LANGS.items()},
+                                                value=t.lang, width=220, sizing_mode="fixed")
+        self.lang.param.watch(self._switch_language, "value")
+        header = pn.Row(pn.pane.HTML(f"<h1>{html.escape(t('page.heading'))}</h1>"
+                                     f"<p>{t('page.root', root=f'<code>{html.escape(str(self.root))}</code>')}</p>"),
+                        self.lang)
+        self.layout = pn.Column(header, self.skipped, *self._sections())
+
+    def _sections(self) -> list[object]:
+        t, c = self.t, self.choose
+        heading = {key: pn.pane.Markdown(f"## {t('section.' + key)}", name=key) for key in SECTIONS}
+        return [
+            pn.bind(_guarded(self.banner, t), c), c, pn.bind(self.ticked_note, c), self.download,
+            heading["indicators"], pn.bind(_guarded(self.indicators, t), c),
+            heading["progress"], pn.bind(_guarded(self.chart, t), c),
+            heading["baselines"], pn.bind(_guarded(self.compare, t), c),
+            heading["risk"], pn.bind(_guarded(self.risk, t), c),
+            heading["communes"], self.which, pn.bind(_guarded(self.communes, t), self.which),
+            heading["provenance"], pn.bind(_guarded(self.provenance, t), c),
+            heading["new_run"], self.new_run.layout,
+        ]
+
+    def _switch_language(self, event: object) -> None:
+        """Open the page again in the language chosen (``?lang=…``)."""
+        lang = Catalogue.of(getattr(event, "new", "vi")).lang
+        if pn.state.location is not None:
+            pn.state.location.reload = True
+            pn.state.location.search = f"?lang={lang}"
 
     # ----- runs --------------------------------------------------------------------------------------
 
@@ -490,9 +522,8 @@ class Dashboard:
         if not problems:
             return ""
         folders = list(dict.fromkeys(_skipped_folder(p, self.root) for p in problems))
-        lead = (f"Bỏ qua thư mục kết quả không đọc được: <b>{html.escape(', '.join(folders))}</b>. "
-                "Các kịch bản khác vẫn hiển thị. Chi tiết:")
-        return message_html(lead, [str(p) for p in problems], "warn", element_id="skipped-runs")
+        lead = self.t("skipped.lead", folders=html.escape(", ".join(folders)))
+        return message_html(lead, self.t.problems(problems), "warn", element_id="skipped-runs")
 
     def added(self, key: str) -> None:
         """Read back a run just written as ``root/key`` and tick it (raises InputError if unreadable)."""
@@ -512,23 +543,22 @@ class Dashboard:
         """The committee's report of the ticked runs."""
         runs = self.chosen(self.choose.value)
         if not runs:
-            raise ValueError("chọn ít nhất một kịch bản")
+            raise ValueError(self.t("report.none"))
         return io.BytesIO(build_report(runs).encode("utf-8"))
 
     # ----- views -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def empty() -> pn.pane.HTML:
+    def empty(self) -> pn.pane.HTML:
         """What a section shows when nothing is ticked."""
-        return pn.pane.HTML("<p>Chọn ít nhất một kịch bản (hoặc giải một kịch bản mới ở cuối trang).</p>")
+        return pn.pane.HTML(f"<p>{self.t('view.empty')}</p>")
 
     def ticked_note(self, value: list[str]) -> pn.viewable.Viewable:
         """How many runs are not ticked, when some are not (never a silent drop)."""
         total, ticked = len(self.runs), len([k for k in value if k in self.runs])
         if ticked >= total:
             return html_pane("")
-        return html_pane(f'<p class="notice" id="ticked-note">Đang so sánh {ticked} trong {total} kịch bản; '
-                         f"{total - ticked} kịch bản chưa được chọn: tích ô ở trên để thêm.</p>")
+        note = self.t("ticked.note", ticked=ticked, total=total, left=total - ticked)
+        return html_pane(f'<p class="notice" id="ticked-note">{note}</p>')
 
     def banner(self, value: list[str]) -> pn.viewable.Viewable:
         """The demo-data label, when a ticked run is on demo data."""
@@ -556,10 +586,8 @@ class Dashboard:
         parts = [html_pane(risk_html(runs))]
         if bare:
             # a run solved with 0 draws has no row: say so rather than leave the reader to notice
-            parts.append(html_pane(message_html(
-                "Chưa mô phỏng rủi ro (chỉ có số liệu trên giấy) cho: "
-                f"<b>{html.escape('; '.join(bare))}</b>. Chạy <code>ntm-sim simulate</code> vào thư mục kết quả, "
-                "hoặc giải lại với số lần thử mô phỏng lớn hơn 0.", (), "notice", element_id="risk-missing")))
+            parts.append(html_pane(message_html(self.t("risk.missing", names=html.escape("; ".join(bare))), (),
+                                                "notice", element_id="risk-missing")))
         if len(bare) < len(runs):
             parts.append(pn.pane.Bokeh(threshold_chart(runs)))
         return pn.Column(*parts)
@@ -576,10 +604,16 @@ class Dashboard:
                                  stylesheets=["table.panel-df td, table.panel-df th { text-align: left; }"])
 
 
-def create_app(root: Path | None = None, scenarios: Path | None = None) -> pn.viewable.Viewable:
+def create_app(root: Path | None = None, scenarios: Path | None = None,
+               t: Catalogue | None = None) -> pn.viewable.Viewable:
     """Build the dashboard over the results folders under ``root`` (see :class:`Dashboard`)."""
-    return Dashboard(root, scenarios).layout
+    t = t or session_lang()
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:  # the page's own language, for readers and spelling
+        doc.js_on_event("document_ready", CustomJS(code=f"document.documentElement.lang = '{t.lang}';"))
+    return Dashboard(root, scenarios, t).layout
 
 
 if __name__.startswith("bokeh"):
-    create_app().servable(title="ntm-sim · So sánh kịch bản")
+    _t = session_lang()
+    create_app(t=_t).servable(title=_t("page.title"))

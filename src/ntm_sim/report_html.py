@@ -24,6 +24,7 @@ from ntm_sim.analysis.compare import (
     headline_of,
     risk_table,
 )
+from ntm_sim.messages import VIETNAM_TIME
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 CSS = """
@@ -167,7 +168,7 @@ def provenance_html(runs: list[ScenarioRun]) -> str:
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
     return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
             '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th>'
-            '<th>Hạt giống</th></tr>'
+            '<th>Mã lặp lại (seed)</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -217,7 +218,7 @@ def build_report(runs: list[ScenarioRun], *, title: str | None = None) -> str:
     script, divs = components(charts)
     demo = demo_label(runs)
     banner = f'<div class="demo" id="demo-banner">{html.escape(demo)}</div>' if demo else ""
-    created = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    created = datetime.now(UTC).astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M (giờ Việt Nam)")
     communes = []
     for r in runs:
         table = communes_frame(r).to_html(index=False, escape=True, classes="ntm", border=0)
@@ -255,7 +256,7 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 <h2>Nguồn gốc số liệu</h2>
 {provenance_html(runs)}
 <p>Mỗi số liệu lấy từ thư mục kết quả có tệp manifest.json (mã băm kịch bản và dữ liệu,
-phiên bản, hạt giống, trạng thái bộ giải).</p>
+phiên bản, mã lặp lại, trạng thái bộ giải).</p>
 </body>
 </html>
 """

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
 ROOT = Path(__file__).resolve().parents[2]
 # what a planner reads: the scenarios' titles, as their files give them (runs are keyed by folder)
 BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
+NAME_FIELD = "Tên kết quả (có dấu được)"
 CUT = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
 
 
@@ -232,7 +233,7 @@ def test_an_oversized_upload_is_refused_with_a_message(page, results_root, tmp_p
     big.write_bytes(b"\0" * 11_000_000)  # 10 MB is the limit: about 13.3 MB on the way, under Bokeh's 20 MiB
     page.locator("input[type=file]").set_input_files(str(big))
     page.wait_for_timeout(3000)  # the file travels to the server
-    page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill("upload_big")
+    page.get_by_label(NAME_FIELD).fill("upload_big")
     page.get_by_role("button", name="Giải và mô phỏng").click()
     status = page.locator("#run-status")
     expect(status).to_contain_text("quá giới hạn 10 MB", timeout=15_000)
@@ -248,12 +249,12 @@ def test_an_oversized_upload_is_refused_with_a_message(page, results_root, tmp_p
 
 def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     """Runs last: it adds a third scenario to the shared results folder."""
-    page.get_by_label("Kịch bản gốc").select_option("baseline")
+    page.get_by_label("Kịch bản gốc").select_option(label=BASE)  # scenario files shown by their titles
     handle = page.locator(".noUi-handle").last
     handle.focus()
     for _ in range(8):  # 100% → 60% in steps of 5%
         handle.press("ArrowLeft")
-    page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill("baseline_60")
+    # no name: the folder is named after the base and its share of money, the run titled after them
     page.get_by_label("Số lần thử mô phỏng").fill("300")
     page.get_by_label("Thời gian giải tối đa (giây)").fill("120")
     # the quick way (the optimum on paper, simulated): the search by simulation is the same library call
@@ -311,10 +312,10 @@ def _lao_cai_workbook(path: Path, edit: dict[str, object]) -> Path:
 
 
 def _run_with_upload(page, workbook: Path, label: str) -> None:
-    page.get_by_label("Kịch bản gốc").select_option("baseline")
+    page.get_by_label("Kịch bản gốc").select_option(label=BASE)
     page.locator("input[type=file]").set_input_files(str(workbook))
     page.wait_for_timeout(1000)  # the file travels to the server
-    page.get_by_label("Tên kết quả (chữ không dấu, số, _ . -)").fill(label)
+    page.get_by_label(NAME_FIELD).fill(label)
     page.get_by_label("Số lần thử mô phỏng").fill("100")
     page.get_by_label("Thời gian giải tối đa (giây)").fill("30")
     page.locator("input[type=checkbox]").last.check()  # "Nhanh: …", the last box on the page
@@ -327,11 +328,14 @@ def test_a_broken_planner_workbook_is_named_and_writes_nothing(page, results_roo
     status = page.locator("#run-status")
     expect(status).to_contain_text("so_lieu_tinh.xlsx", timeout=60_000)
     text = status.inner_text()
-    # a Vietnamese lead sentence, then each problem as an item of a list
+    # a Vietnamese lead sentence, then each problem, in Vietnamese, as an item of a list
     assert text.startswith("Không chạy được: dữ liệu chưa dùng được.")
-    assert any("sheet 'Kết quả tiêu chí', row 9, column E" in li for li in status.locator("li").all_inner_texts())
-    assert "sheet 'Kết quả tiêu chí', row 9, column E" in text
-    assert "found 'có lẽ'" in text
+    where = "trang ‘Kết quả tiêu chí’, dòng 9, cột E (TC2): không hiểu trạng thái của TC2"
+    assert any(where in li for li in status.locator("li").all_inner_texts())
+    assert "nhận được ‘có lẽ’" in text
+    # in the page's own font (no monospace block in which diacritics break)
+    assert status.locator("li").first.evaluate("e => getComputedStyle(e).fontFamily") == \
+        status.locator("p").first.evaluate("e => getComputedStyle(e).fontFamily")
     assert not (results_root / "upload_bad").exists()
     assert not any(p.name.startswith(".upload_bad") or p.name == "upload_bad"
                    for p in (results_root / ".uploads").iterdir())  # the refused file is not kept
@@ -346,17 +350,17 @@ def test_a_planner_workbook_is_solved_on_its_own_data(page, results_root, tmp_pa
     ws = openpyxl.load_workbook(good)["Kết quả tiêu chí"]
     cell = next(c.coordinate for row in ws.iter_rows(min_row=8) for c in row if c.value == "Chưa đạt")
     _lao_cai_workbook(good, {cell: "Đạt"})
-    _run_with_upload(page, good, "upload_good")
+    _run_with_upload(page, good, "Số liệu tỉnh – tải lên")  # a name with diacritics: the folder is derived
     expect(page.locator("#run-status")).to_contain_text("Xong", timeout=120_000)
-    manifest = json.loads((results_root / "upload_good" / "manifest.json").read_text(encoding="utf-8"))
-    assert "recommendation" not in _summary(results_root, "upload_good")  # "Nhanh" was ticked
+    manifest = json.loads((results_root / "So_lieu_tinh_tai_len" / "manifest.json").read_text(encoding="utf-8"))
+    assert "recommendation" not in _summary(results_root, "So_lieu_tinh_tai_len")  # "Nhanh" was ticked
     base = json.loads((results_root / "baseline" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["data"]["source"].endswith("so_lieu_tinh.xlsx")
     assert manifest["data"]["hash"] != base["data"]["hash"]
-    kept = results_root / ".uploads" / "upload_good" / "so_lieu_tinh.xlsx"
+    kept = results_root / ".uploads" / "So_lieu_tinh_tai_len" / "so_lieu_tinh.xlsx"
     assert kept.read_bytes() == good.read_bytes()
-    label = _label(results_root, "upload_good", f"{BASE} – vốn 100%")  # the base scenario's money, all of it
+    label = _label(results_root, "So_lieu_tinh_tai_len", "Số liệu tỉnh – tải lên")  # titled as typed
     row = _settled_row(page, "#provenance tbody tr", label)
     assert row[0] == label
-    assert row[1] == str(results_root / "upload_good")
+    assert row[1] == str(results_root / "So_lieu_tinh_tai_len")
     assert row[6] == manifest["data"]["hash"][:12]

@@ -9,11 +9,13 @@ import psutil
 import pytest
 from playwright.sync_api import expect
 
-from conftest import shot
+from conftest import ROOT, shot
+from ntm_sim.scenario import load_scenario
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
 
-NAME_FIELD = "Tên kết quả (chữ không dấu, số, _ . -)"
+NAME_FIELD = "Tên kết quả (có dấu được)"
+BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
 
 
 def _jobs(server_pid: int) -> list[psutil.Process]:
@@ -29,7 +31,7 @@ def _jobs(server_pid: int) -> list[psutil.Process]:
 
 
 def _ask(page, name: str) -> None:
-    page.get_by_label("Kịch bản gốc").select_option("baseline")
+    page.get_by_label("Kịch bản gốc").select_option(label=BASE)
     page.get_by_label(NAME_FIELD).fill(name)
     page.get_by_label("Số lần thử mô phỏng").fill("300")
 
