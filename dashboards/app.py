@@ -17,6 +17,7 @@ the bounds of a widget hold only in an honest browser.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import html
 import io
@@ -24,16 +25,22 @@ import logging
 import math
 import numbers
 import os
+import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+import pandas as pd
 import panel as pn
+import yaml
 from bokeh.models import CustomJS, NumeralTickFormatter
 
-from ntm_sim.analysis.compare import ScenarioRun, labelled
+from ntm_sim.analysis.compare import ScenarioRun, commune_probability, labelled
+from ntm_sim.criteria import load_criteria_set
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.io.cells import neutralise_frame
 from ntm_sim.jobs import JobRequest, RunJob, claim
 from ntm_sim.messages import LANGS, MESSAGES, Catalogue, folder_name, vietnam_time
 from ntm_sim.plots import ntm_chart, threshold_chart
@@ -41,14 +48,14 @@ from ntm_sim.report_html import (
     CSS,
     baselines_html,
     build_report,
-    communes_frame,
     indicators_html,
     provenance_html,
     risk_html,
 )
 from ntm_sim.runs import load_run, scan_runs
-from ntm_sim.scenario import Scenario, load_scenario
-from ntm_sim.workflow import UPLOAD_SUFFIXES
+from ntm_sim.scenario import Scenario, load_scenario, resolve_data_path
+from ntm_sim.text import fold
+from ntm_sim.workflow import UPLOAD_SUFFIXES, scenario_dataset
 
 
 def session_lang() -> Catalogue:
@@ -60,7 +67,7 @@ def session_lang() -> Catalogue:
 
 VI = Catalogue("vi")
 # a session whose websocket closes (e.g. a message above the server's limit) says so instead of freezing
-pn.extension(design="native", sizing_mode="stretch_width", notifications=True,
+pn.extension("tabulator", design="native", sizing_mode="stretch_width", notifications=True,
              disconnect_notification=session_lang()("page.disconnect"))
 
 log = logging.getLogger(__name__)
@@ -251,9 +258,9 @@ def variant(req: RunRequest, t: Catalogue = VI) -> Scenario:
 
 
 def job_request(root: Path, req: RunRequest, upload: tuple[str, bytes] | None = None,
-                t: Catalogue = VI) -> JobRequest:
-    """What the run's child process does: ``req`` into ``root/req.folder`` (the upload kept beside)."""
-    sc = variant(req, t)
+                t: Catalogue = VI, scenario: Scenario | None = None) -> JobRequest:
+    """What the run's child process does: ``req`` (or the edited ``scenario``) into ``root/req.folder``."""
+    sc = scenario or variant(req, t)
     return JobRequest(scenario_yaml=sc.to_yaml(), scenario_file=str(req.base), out=str(root / req.folder),
                       draws=req.draws, time_limit=req.time_limit, deterministic=req.deterministic,
                       upload_name=upload[0] if upload else None, upload=upload[1] if upload else None,
@@ -281,6 +288,195 @@ def scenario_titles(files: dict[str, Path]) -> dict[str, str]:
     for title in titles.values():
         counts[title] = counts.get(title, 0) + 1
     return {(title if counts[title] == 1 else f"{title} ({stem})"): stem for stem, title in titles.items()}
+
+
+def _criteria_names(codes: object, names: dict[str, str]) -> str:
+    """``TC2;TC5`` as ``Giao thông (TC2), Trường học (TC5)``."""
+    if not isinstance(codes, str) or not codes.strip():
+        return ""
+    found = [c.strip() for c in re.split(r"[;,\s]+", codes) if c.strip()]
+    return ", ".join(f"{names.get(c, c)} ({c})" for c in found)
+
+
+def commune_table(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
+    """Each commune's priority for the table: rank, place, group, money in tỷ đồng, year, chance, what it lacks.
+
+    Communes NTM before the horizon's first year are left out (nothing to plan for them),
+    as in the committee's report. Values stay numbers (the table sorts them); the
+    columns are named in the page's language.
+    """
+    crit = load_criteria_set()
+    names = {c.id: (c.name_vi if t.lang == "vi" else c.name_en) for c in crit.criteria}
+    groups = {g.id: (g.name_vi if t.lang == "vi" else g.name_en) for g in crit.commune_groups}
+    c = run.communes
+    if "year_ntm" in c:
+        c = c[c["year_ntm"].isna() | (c["year_ntm"] >= run.summary["years"][0])]
+    c = c.sort_values("rank")
+    prob = commune_probability(run)
+    table = pd.DataFrame({
+        t("table.rank"): c["rank"].astype(int).to_numpy(),
+        t("table.commune"): c["commune_name"].astype(str).to_numpy(),
+        t("table.district"): c["district"].astype(str).to_numpy(),
+        t("table.group"): [groups.get(str(g), str(g)) for g in c.get("group", pd.Series("", index=c.index))],
+        t("table.met"): c["criteria_met_baseline"].astype(int).to_numpy(),
+        t("table.money"): (c["cost_to_complete_mvnd"].astype(float) / 1000).round(1).to_numpy(),
+        t("table.year"): [t("table.never") if pd.isna(y) else str(int(y)) for y in c["year_ntm"]],
+    })
+    if prob is not None:
+        p = c["commune_code"].astype(str).map(prob)
+        table[t("table.chance", year=run.horizon)] = (100 * p).round(0).to_numpy()
+    table[t("table.missing")] = [_criteria_names(m, names) for m in c.get("missing_criteria", [None] * len(c))]
+    table[t("table.reason")] = c["reason_vi" if t.lang == "vi" else "reason_en"].astype(str).to_numpy()
+    return table
+
+
+def _text_filter(df: pd.DataFrame, district: str, text: str, columns: tuple[str, str], every: str) -> pd.DataFrame:
+    """Rows of one district (or every one) whose commune's name holds ``text`` (diacritics and case ignored)."""
+    commune, district_col = columns
+    keep = pd.Series(True, index=df.index)
+    if district and district != every:
+        keep &= df[district_col] == district
+    wanted = fold(text or "").strip().casefold()
+    if wanted:
+        keep &= df[commune].map(lambda name: wanted in fold(str(name)).casefold())
+    return df[keep]
+
+
+PAGINATION = {
+    "vi": {"first": "Đầu", "first_title": "Trang đầu", "prev": "Trước", "prev_title": "Trang trước",
+           "next": "Sau", "next_title": "Trang sau", "last": "Cuối", "last_title": "Trang cuối"},
+    "en": {"first": "First", "first_title": "First page", "prev": "Prev", "prev_title": "Previous page",
+           "next": "Next", "next_title": "Next page", "last": "Last", "last_title": "Last page"},
+}
+
+
+class CommuneTable:
+    """The communes of one run in a table that sorts, filters by district, searches and downloads as Excel.
+
+    Parameters
+    ----------
+    run
+        The run shown.
+    t
+        The page's catalogue.
+    """
+
+    PAGE = 10  # rows a page: the table fits a 1366×768 screen
+
+    def __init__(self, run: ScenarioRun, t: Catalogue = VI) -> None:
+        self.t = t
+        self.frame = commune_table(run, t)
+        money = t("table.money")
+        every = t("table.all_districts")
+        districts = sorted(self.frame[t("table.district")].unique())
+        self.district = pn.widgets.Select(name=t("table.district"), options=[every, *districts], value=every,
+                                          width=260, sizing_mode="fixed")
+        self.search = pn.widgets.TextInput(name=t("table.search"), placeholder=t("table.search_hint"), width=260,
+                                           sizing_mode="fixed")
+        number = {"type": "money", "decimal": t("table.decimal"), "thousand": t("table.thousand")}
+        chance = next((c for c in self.frame.columns if c.startswith(t("table.chance", year="")[:12])), None)
+        self.table = pn.widgets.Tabulator(
+            self.frame, show_index=False, disabled=True, pagination="local", page_size=self.PAGE,
+            layout="fit_columns", sizing_mode="stretch_width", selectable=False,
+            formatters={money: {**number, "precision": 1}, **({chance: {**number, "precision": 0}} if chance else {})},
+            widths={**{c: "7%" for c in self.frame.columns}, t("table.commune"): "10%", t("table.district"): "10%",
+                    t("table.group"): "9%", t("table.missing"): "16%", t("table.reason"): "20%"},  # 100%
+            configuration={"locale": t.lang, "langs": {t.lang: {"pagination": PAGINATION[t.lang]}}},
+            css_classes=["commune-table"],
+            stylesheets=[".tabulator-cell, .tabulator-col-title { white-space: normal !important; }"])
+        self.table.add_filter(pn.bind(_text_filter, district=self.district, text=self.search.param.value_input,
+                                      columns=(t("table.commune"), t("table.district")), every=every))
+        self.download = pn.widgets.FileDownload(callback=self.excel, filename=t("table.file"),
+                                                label=t("table.download"), button_type="success", width=260,
+                                                sizing_mode="fixed")
+        self.layout = pn.Column(pn.Row(self.district, self.search, self.download), self.table)
+
+    def excel(self) -> io.BytesIO:
+        """The rows shown (filtered, sorted as the table is) as an Excel workbook; text cells kept as text."""
+        view = self.table.current_view
+        out = io.BytesIO()
+        neutralise_frame(view).to_excel(out, index=False, sheet_name=self.t("table.sheet"))
+        out.seek(0)
+        return out
+
+
+def _dataset_choices(sc: Scenario) -> tuple[dict[str, str], dict[str, str]]:
+    """Communes (``name – district`` → code) and funding sources (name → id) of a scenario's data, cached."""
+    def load() -> tuple[dict[str, str], dict[str, str]]:
+        ds = scenario_dataset(sc)
+        communes = {f"{row.commune_name} – {row.district_name}": str(code) for code, row in ds.communes.iterrows()}
+        sources = {str(row.name_vi): str(sid) for sid, row in ds.sources.iterrows()}
+        return dict(sorted(communes.items())), sources
+
+    return pn.state.as_cached(f"ntm-sim-choices-{resolve_data_path(sc)}", load)
+
+
+class ScenarioEditor:
+    """Change a base scenario's target, one lock and one source's money; validate as the CLI does; save as YAML.
+
+    Parameters
+    ----------
+    t
+        The page's catalogue.
+    """
+
+    def __init__(self, t: Catalogue = VI) -> None:
+        self.t = t
+        self.target = pn.widgets.IntInput(name=t("edit.target"), value=None, start=0, end=100_000, step=1)
+        self.commune = pn.widgets.Select(name=t("edit.commune"), options={t("edit.no_lock"): ""}, value="")
+        self.action = pn.widgets.Select(name=t("edit.action"), options={t("edit.force"): "force",
+                                                                        t("edit.forbid"): "forbid"}, value="force")
+        self.source = pn.widgets.Select(name=t("edit.source"), options={t("edit.no_source"): ""}, value="")
+        self.source_pct = pn.widgets.IntInput(name=t("edit.source_pct"), value=100, start=0, end=500, step=10)
+        self.status = html_pane("")
+        self.layout = pn.Card(pn.Row(self.target, self.commune, self.action), pn.Row(self.source, self.source_pct),
+                              self.status, title=t("edit.title"), collapsed=True, sizing_mode="stretch_width")
+        self._for: str | None = None
+
+    def fill(self, sc: Scenario) -> None:
+        """Offer the communes and sources of ``sc``'s data, and its own target."""
+        communes, sources = _dataset_choices(sc)
+        t = self.t
+        self.commune.options = {t("edit.no_lock"): "", **communes}
+        self.source.options = {t("edit.no_source"): "", **sources}
+        self.target.value = sc.targets.communes_ntm
+        self._for = sc.name
+
+    def apply(self, sc: Scenario, display: str) -> Scenario:
+        """``sc`` with the edits, checked as ``ntm-sim solve`` checks a scenario file.
+
+        Raises
+        ------
+        InputError
+            Naming ``display`` and each key that is not valid, with what was expected.
+        """
+        data = sc.model_dump(mode="json", exclude_defaults=True)
+        if self.target.value is not None:
+            data.setdefault("targets", {})["communes_ntm"] = self.target.value
+        if self.commune.value:
+            data["locks"] = [*data.get("locks", []), {"commune": self.commune.value, "action": self.action.value}]
+        if self.source.value and self.source_pct.value != 100:
+            pct = self.source_pct.value
+            scale = pct / 100 if isinstance(pct, int | float) else pct
+            data.setdefault("budget", {}).setdefault("source_scale", {})[self.source.value] = scale
+        return checked_scenario(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), display,
+                                Path(sc.source_file or display))
+
+
+def checked_scenario(text: str, display: str, beside: Path) -> Scenario:
+    """A scenario's YAML ``text`` read exactly as ``ntm-sim solve`` reads a file (its problems named ``display``).
+
+    ``beside``: the file whose folder relative paths in it (its ``data``) are taken from.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "scenario.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            sc = load_scenario(path)
+        except InputError as exc:
+            raise InputError([dataclasses.replace(p, file=display) for p in exc.problems]) from None
+    sc.source_file = str(beside)
+    return sc
 
 
 class NewRunPanel:
@@ -322,17 +518,73 @@ class NewRunPanel:
         self._busy = False
         self.button.on_click(self.run)
         self.stop.on_click(self.cancel)
+        self.editor = ScenarioEditor(t)
+        self.check = pn.widgets.Button(name=t("edit.check"), button_type="default")
+        self.save = pn.widgets.FileDownload(callback=self.scenario_file, filename="kich_ban.yaml", label=t("edit.save"),
+                                            button_type="light", disabled=True)
+        self._yaml = ""
+        self.check.on_click(self.check_scenario)
+        self.editor.layout.append(pn.Row(self.check, self.save))
+        e = self.editor
+        for widget in (e.target, e.commune, e.action, e.source, e.source_pct, self.base, self.scale, self.name):
+            widget.param.watch(self._edited, "value")
+        self.base.param.watch(self._refill, "value")
+        if first is not None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self._refill)  # the data's communes and sources, once the page is there
         if first is None:
             self.layout = pn.Column(html_pane(f"<p>{t('run.no_files', folder=html.escape(str(scenarios)))}</p>"))
             return
         data_note = html_pane(f"<p>{t('run.data_note', limit=t.number(MAX_UPLOAD_BYTES / 1e6))}</p>")
-        self.layout = pn.Column(pn.Row(self.base, self.scale), data_note, self.upload,
+        self.layout = pn.Column(pn.Row(self.base, self.scale), self.editor.layout, data_note, self.upload,
                                 pn.Row(self.name, self.draws, self.limit), self.paper,
                                 pn.Row(self.button, self.stop), self.status)
 
     def say(self, lead: str, items: Iterable[str] = (), css: str = "") -> None:
         """Show a status message (``lead`` is HTML, ``items`` plain text)."""
         self.status.object = message_html(lead, items, css, element_id="run-status")
+
+    def _refill(self, _event: object = None) -> None:
+        """Offer the base scenario's communes and sources in the editor."""
+        if str(self.base.value) not in self.files:  # refused with a message when run
+            return
+        try:
+            self.editor.fill(load_scenario(self.files[str(self.base.value)]))
+        except InputError as exc:
+            self.editor.status.object = message_html(self.t("edit.loading"), self.t.problems(exc.problems), "miss",
+                                                     element_id="edit-status")
+
+    def _edited(self, _event: object = None) -> None:
+        """Any change: the scenario must be checked again before it is downloaded."""
+        self.save.disabled = True
+
+    def edited(self) -> tuple[RunRequest | None, Scenario | None, list[str]]:
+        """The request and the edited scenario, checked as the CLI checks a scenario file; or the problems."""
+        t = self.t
+        req, problems = check_request(self.files, base=self.base.value, scale=self.scale.value, name=self.name.value,
+                                      draws=self.draws.value, time_limit=self.limit.value,
+                                      deterministic=self.paper.value, t=t)
+        if req is None:
+            return None, None, problems
+        try:
+            return req, self.editor.apply(variant(req, t), t("edit.display")), []
+        except InputError as exc:
+            return req, None, t.problems(exc.problems)
+
+    def check_scenario(self, _event: object = None) -> None:
+        """Check the edited scenario; once valid it can be downloaded (the check button's callback)."""
+        req, sc, problems = self.edited()
+        if sc is None or req is None:
+            self.editor.status.object = message_html(self.t("edit.invalid"), problems, "miss", element_id="edit-status")
+            self.save.disabled = True
+            return
+        self._yaml = sc.to_yaml()
+        self.save.filename = f"{req.folder}.yaml"
+        self.save.disabled = False
+        self.editor.status.object = message_html(self.t("edit.valid"), (), "met", element_id="edit-status")
+
+    def scenario_file(self) -> io.BytesIO:
+        """The scenario last checked, as YAML (what ``ntm-sim solve`` reads)."""
+        return io.BytesIO(self._yaml.encode("utf-8"))
 
     def cancel(self, _event: object = None) -> None:
         """Stop the run under way (the stop button's callback)."""
@@ -385,10 +637,11 @@ class NewRunPanel:
             self.say(t("refuse.exists", name=name, folder=folder), css="miss")
             return None, None
         try:
-            request = job_request(self.root, req, upload, t)
+            sc = self.editor.apply(variant(req, t), t("edit.display"))
         except InputError as exc:
-            self.say(t("refuse.base"), t.problems(exc.problems), "miss")
+            self.say(t("edit.invalid"), t.problems(exc.problems), "miss")
             return None, None
+        request = job_request(self.root, req, upload, t, scenario=sc)
         job = claim(str(out.absolute()), lambda: start_job(request))
         if job is None:
             self.say(t("refuse.running_here", name=name), css="miss")
@@ -597,11 +850,10 @@ class Dashboard:
         return html_pane(provenance_html(self.chosen(value))) if value else self.empty()
 
     def communes(self, key: str | None) -> pn.viewable.Viewable:
-        """Each commune's priority and reason, for one run."""
+        """Each commune's priority and reason, for one run: a table to sort, filter, search and download."""
         if key is None or key not in self.shown:
             return self.empty()
-        return pn.pane.DataFrame(communes_frame(self.shown[key]), index=False, max_rows=200, escape=True,
-                                 stylesheets=["table.panel-df td, table.panel-df th { text-align: left; }"])
+        return CommuneTable(self.shown[key], self.t).layout
 
 
 def create_app(root: Path | None = None, scenarios: Path | None = None,

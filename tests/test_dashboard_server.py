@@ -106,7 +106,8 @@ def test_two_folders_of_one_scenario_are_two_runs(app, compare_root, tmp_path, s
     # each column carries its own folder's figures: the simulated median, and the figure on paper
     median = _summary(a)["headline"]["outcomes"]["communes_ntm"]["median"]
     assert _communes_cells(page) == [format_number_vi(median), format_number_vi(_summary(b)["communes_ntm"])]
-    assert dash.communes("b").object.equals(app.communes_frame(load_run(b)))
+    table = dash.communes("b").select(app.pn.widgets.Tabulator)[0]
+    assert table.value.equals(app.commune_table(load_run(b)))
 
 
 def test_a_shared_title_gets_the_folder_beside_it(app, compare_root, tmp_path, scenarios):
@@ -494,3 +495,88 @@ def test_a_run_written_but_unreadable_is_said_so(app, tmp_path, scenarios, monke
     assert "not valid JSON" in status
     assert "Xong" not in status
     assert "half" not in dash.choose.value
+
+
+# ----- 8. the commune table ---------------------------------------------------------------------------
+
+
+def test_the_commune_table_in_billions_with_criteria_by_name(app, compare_root):
+    run = load_run(compare_root / "budget_cut_20")
+    table = app.commune_table(run)
+    c = run.communes.set_index("commune_name")
+    short = table[table["Năm đạt chuẩn"] == "chưa đạt"].iloc[0]
+    assert short["Vốn cần (tỷ đồng)"] == pytest.approx(c.loc[short["Xã"], "cost_to_complete_mvnd"] / 1000, abs=0.05)
+    code = re.split(r"[;,\s]+", str(c.loc[short["Xã"], "missing_criteria"]))[0]
+    assert re.search(rf"[^(]+ \({code}\)", short["Tiêu chí còn thiếu cuối kỳ"])  # a name, then the code
+    english = app.commune_table(run, app.Catalogue("en"))
+    assert "Money needed (billion VND)" in english.columns
+    assert english["Reason"].iloc[0] == run.communes.sort_values("rank").pipe(
+        lambda f: f[f["year_ntm"].isna() | (f["year_ntm"] >= run.summary["years"][0])])["reason_en"].iloc[0]
+
+
+def test_the_commune_table_filters_and_downloads_text_as_text(app, compare_root, tmp_path):
+    import openpyxl
+
+    run = load_run(_copy(compare_root, "budget_cut_20", tmp_path / "cut"))
+    row = run.communes.index[run.communes["year_ntm"].isna()][0]
+    run.communes.loc[row, "commune_name"] = "=HYPERLINK(\"http://x\")"  # from a planner's file: never a formula
+    view = app.CommuneTable(run)
+    district = run.communes.loc[row, "district"]
+    view.district.value = district
+    shown = view.table.current_view
+    assert set(shown["Huyện"]) == {district}
+    view.search.value_input = "hyperlink"
+    assert list(view.table.current_view["Xã"]) == ["=HYPERLINK(\"http://x\")"]
+    view.search.value_input = ""
+    wb = openpyxl.load_workbook(view.excel())
+    cells = [c.value for c in wb.active["B"]][1:]
+    assert len(cells) == len(shown)
+    assert "'=HYPERLINK(\"http://x\")" in cells  # the OWASP rule, as in every workbook the tool writes
+    assert all(c.data_type != "f" for c in wb.active["B"])  # no formula cell
+
+
+# ----- 9. the scenario editor -------------------------------------------------------------------------
+
+
+def _edit(panel, *, target=None, commune=None, action="forbid", source=None, pct=100) -> None:
+    e = panel.editor
+    e.target.value = target
+    if commune:
+        e.commune.options = {"(none)": "", "Y Tý – Huyện Bát Xát": commune}
+        e.commune.value, e.action.value = commune, action
+    if source:
+        e.source.options = {"(none)": "", "Ngân sách tỉnh": source}
+        e.source.value, e.source_pct.value = source, pct
+
+
+def test_an_edited_scenario_is_run_as_edited(panel):
+    _edit(panel, target=90, commune="2701", action="forbid", source="ns_tinh", pct=50)
+    asyncio.run(panel.run())
+    assert len(panel.calls) == 1, panel.status.object
+    sc = yaml.safe_load(panel.calls[0].scenario_yaml)
+    assert sc["targets"]["communes_ntm"] == 90
+    assert {"commune": "2701", "action": "forbid"} in sc["locks"]
+    assert sc["budget"]["source_scale"] == {"ns_tinh": 0.5}
+
+
+def test_an_invalid_edit_is_refused_as_the_cli_would(panel):
+    _edit(panel, target=-5)  # a client may send what the widget's bounds forbid
+    asyncio.run(panel.run())
+    assert panel.calls == []
+    status = panel.status.object
+    assert "Kịch bản chưa hợp lệ:" in status
+    assert "tệp kịch bản đã sửa: khoá ‘targets.communes_ntm’: phải lớn hơn hoặc bằng 0" in status
+
+
+def test_the_edited_scenario_downloads_once_checked(panel, app):
+    _edit(panel, target=90, source="ns_tinh", pct=120)
+    assert panel.save.disabled  # not before it is checked
+    panel.check_scenario()
+    assert "Kịch bản hợp lệ" in panel.editor.status.object
+    assert not panel.save.disabled
+    text = panel.scenario_file().read().decode("utf-8")
+    sc = app.checked_scenario(text, "x", Path("x.yaml"))  # what `ntm-sim solve` would read
+    assert sc.targets.communes_ntm == 90
+    assert sc.budget.source_scale == {"ns_tinh": 1.2}
+    panel.editor.target.value = 91
+    assert panel.save.disabled  # changed: check again

@@ -201,25 +201,6 @@ def test_two_runs_of_one_title_carry_their_folders(page, results_root):
         shutil.rmtree(second)
 
 
-def test_commune_priorities_follow_the_chosen_scenario(page, results_root):
-    table = page.locator("table.panel-df")
-    assert "Lý do" in table.locator("thead").inner_text()
-    assert "Khả năng đạt chuẩn đến 2025 (mô phỏng)" in table.locator("thead").inner_text()
-    first = table.locator("tbody tr").first.inner_text()
-    assert "Thứ tự" not in first
-    assert first.strip()
-    page.get_by_label("Ưu tiên theo xã của kịch bản").select_option(_label(results_root, "budget_cut_20", CUT))
-    page.wait_for_timeout(1500)
-    import pandas as pd
-
-    cut = pd.read_csv(results_root / "budget_cut_20" / "communes.csv", dtype={"commune_code": str})
-    never = cut[cut["year_ntm"].isna()]
-    assert len(never) > 0  # a 20% cut leaves communes short
-    text = table.inner_text()
-    assert "chưa đạt" in text
-    assert str(never.sort_values("rank").iloc[0]["reason_vi"])[:40] in text
-
-
 def test_nothing_is_loaded_from_the_internet(page):
     page.wait_for_timeout(1000)
     hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
