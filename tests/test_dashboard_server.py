@@ -492,7 +492,7 @@ def test_a_run_written_but_unreadable_is_said_so(app, tmp_path, scenarios, monke
     asyncio.run(dash.new_run.run())
     status = dash.new_run.status.object
     assert "Đã ghi kết quả <code>half</code> nhưng không đọc lại được" in status
-    assert "not valid JSON" in status
+    assert "không phải JSON hợp lệ" in status  # the reader's message, in the page's language
     assert "Xong" not in status
     assert "half" not in dash.choose.value
 

@@ -237,6 +237,8 @@ PROBLEM_VI: list[tuple[re.Pattern[str], str]] = [(re.compile(p), t) for p, t in 
     (r"^commune (.+) appears twice(.*)$", "xã {0} xuất hiện hai lần{1}"),
     (r"^district (.+) is not in the (.+) list$", "huyện {0} không có trong danh sách {1}"),
     (r"^file not found$", "không tìm thấy tệp"),
+    (r"^not valid JSON \((.*)\)$", "không phải JSON hợp lệ ({0})"),
+    (r"^a results folder written by 'ntm-sim solve'$", "một thư mục kết quả do ‘ntm-sim solve’ ghi"),
     (r"^key '(.+)': Input should be greater than or equal to (.+)$", "khoá ‘{0}’: phải lớn hơn hoặc bằng {1}"),
     (r"^key '(.+)': (.+)$", "khoá ‘{0}’: {1}"),
     (r"^file is too large to read \((.*)\)$", "tệp quá lớn để đọc ({0})"),

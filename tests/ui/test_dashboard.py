@@ -137,7 +137,7 @@ def test_a_damaged_run_is_reported_not_fatal(page):
     expect(alert).to_be_visible()
     lead = alert.locator("p").inner_text()
     assert lead.startswith("Bỏ qua thư mục kết quả không đọc được: damaged.")
-    assert "not valid JSON" in alert.locator("li").inner_text()
+    assert "không phải JSON hợp lệ" in alert.locator("li").inner_text()  # the reader's message, in Vietnamese
     expect(page.locator("#indicators thead th")).to_have_count(4)  # the others are shown
 
 
