@@ -109,6 +109,37 @@ def test_a_summary_that_breaks_its_contract_names_the_key(root, tmp_path):
     assert str(path) in text
 
 
+def test_tables_that_break_their_contract_name_the_row_and_column(root, tmp_path):
+    """The tables of a results folder are checked against their contracts (pandera) when read."""
+    import shutil
+
+    shutil.copytree(root / "baseline", tmp_path / "run")
+    communes_csv = tmp_path / "run" / "communes.csv"
+    communes = pd.read_csv(communes_csv, dtype={"commune_code": str})
+    communes.loc[3, "commune_code"] = communes.loc[2, "commune_code"]  # a commune twice
+    communes["year_ntm"] = communes["year_ntm"].astype("Int64").astype(object)
+    communes.loc[5, "year_ntm"] = "sớm"
+    communes.to_csv(communes_csv, index=False)
+    with pytest.raises(InputError) as err:
+        load_run(tmp_path / "run")
+    problems = err.value.problems
+    assert {(p.row, p.column) for p in problems} >= {(5, "commune_code"), (7, "year_ntm")}
+    assert all(p.file == str(communes_csv) for p in problems)
+    assert any(p.found == "sớm" for p in problems)
+
+    shutil.copytree(root / "baseline", tmp_path / "run2")
+    chances_csv = tmp_path / "run2" / "simulation" / "communes.csv"
+    chances = pd.read_csv(chances_csv, dtype={"commune_code": str})
+    column = next(c for c in chances.columns if c.startswith("p_ntm_"))
+    chances.loc[0, column] = 1.5  # a chance above one
+    chances.to_csv(chances_csv, index=False)
+    with pytest.raises(InputError) as err:
+        load_run(tmp_path / "run2")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.row, problem.column, problem.found) == (str(chances_csv), 2, column, "1.5")
+    assert "1" in problem.expected
+
+
 def test_a_broken_run_does_not_hide_the_others(root, tmp_path):
     import shutil
 

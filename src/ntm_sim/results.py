@@ -32,6 +32,7 @@ from ntm_sim.plan import Decisions, Plan, decisions_from_projects
 from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import BLOCK, SimulationResult
 from ntm_sim.storage import atomic_folder
+from ntm_sim.table_contracts import check_table
 
 if TYPE_CHECKING:
     from ntm_sim.analysis.recommend import Recommendation
@@ -226,8 +227,9 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         plan_csv = plan_csv.join(years, on="project_id")
         write_csv(plan_csv, tmp / "plan.csv", index=False, lineterminator="\n", float_format=None)
         write_csv(_named(ds, projects), tmp / "projects.csv", index=False, lineterminator="\n", float_format=None)
-        write_csv(commune_table(inst, result.plan, result.baselines), tmp / "communes.csv", index=False,
-                                                                  lineterminator="\n", float_format=None)
+        communes = commune_table(inst, result.plan, result.baselines)
+        check_table(communes, "communes", "communes.csv")  # a broken table is a bug here, not bad input
+        write_csv(communes, tmp / "communes.csv", index=False, lineterminator="\n", float_format=None)
         for name, plan in result.baselines.items():
             (tmp / "baselines" / name).mkdir(parents=True)
             write_csv(_named(ds, plan.projects), tmp / "baselines" / name / "projects.csv", index=False,
@@ -415,7 +417,9 @@ def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str]
         frame.insert(2, "district", frame["commune_code"].map(ds.communes["district_name"]))
         frame.insert(0, "plan", plan)
         frames.append(frame)
-    write_csv(pd.concat(frames), folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
+    chances = pd.concat(frames)
+    check_table(chances, "chances", "simulation/communes.csv")
+    write_csv(chances, folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
     write_json(folder / "summary.json", summary)
     status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
     dump(Manifest, manifest(ds, inst.scenario, folder, kind="simulate", status=status, seed=sim.seed,
