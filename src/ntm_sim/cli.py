@@ -59,7 +59,9 @@ DataOption = Annotated[
 ]
 UnitsOption = Annotated[
     str,
-    typer.Option("--units", help="Reference unit list: 'lao_cai', 'none', or a CSV file."),
+    typer.Option("--units", help="Reference unit list: 'auto' (the province detected from the sheet's codes "
+                                 "or names), 'lao_cai' (2021), a province ('lai_chau', 'Lai Châu@pre2025', "
+                                 "'15@2025'), a CSV file, or 'none' (codes as written)."),
 ]
 ForceOption = Annotated[
     bool,
@@ -126,21 +128,12 @@ def guarded(func: F) -> F:
 
 
 def _units(units: str) -> object:
-    from ntm_sim.units import lao_cai_units, read_unit_list
+    from ntm_sim.units import resolve_units
 
-    if units == "lao_cai":
-        return lao_cai_units()
-    if units.lower() == "none":
-        return None
-    path = Path(units)
-    if not path.exists():
-        raise InputError([Problem(units, "unit list file not found",
-                                  expected="'lao_cai', 'none' or a CSV with commune_code, commune_name, "
-                                           "district_code, district_name")])
-    return read_unit_list(path)
+    return resolve_units(units)
 
 
-def load(data: str, units: str = "lao_cai") -> object:
+def load(data: str, units: str = "auto") -> object:
     """Load a dataset for a command, with the reference unit list chosen."""
     from ntm_sim.io import BUNDLED, load_dataset
 
@@ -176,7 +169,7 @@ def template(
 @guarded
 def validate(
     file: Annotated[str, typer.Argument(help="An .xlsx workbook, a long .csv or a dataset folder.")],
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
 ) -> None:
     """Check an input file; print a summary, or every problem with its place."""
     from ntm_sim.summary import validation_summary
@@ -186,12 +179,14 @@ def validate(
         report_problems(list(ds.warnings))  # type: ignore[attr-defined]
     demo_banner(ds)
     echo(f"{file}: OK")
+    if ds.meta.units:  # type: ignore[attr-defined]
+        echo(f"Danh mục đơn vị: {ds.meta.units}")  # type: ignore[attr-defined]
     echo(validation_summary(ds))  # type: ignore[arg-type]
 
 
 @data_app.command("summary")
 @guarded
-def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "lao_cai") -> None:
+def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "auto") -> None:
     """Per district: communes, NTM communes, groups, average criteria, cost to NTM."""
     from ntm_sim.summary import format_district_summary
 
@@ -205,7 +200,7 @@ def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "lao_cai") -
 @data_app.command("export")
 @guarded
 def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners' layout) or folder.")],
-                data: DataOption = "lao_cai", units: UnitsOption = "lao_cai", force: ForceOption = False) -> None:
+                data: DataOption = "lao_cai", units: UnitsOption = "auto", force: ForceOption = False) -> None:
     """Write a dataset in the planners' workbook layout (or as a dataset folder)."""
     from ntm_sim.io.excel_write import write_workbook
     from ntm_sim.io.folder import write_folder
@@ -408,7 +403,7 @@ def solve(
     seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên): same seed, same numbers.")] = 0,
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Recommend the optimum on paper instead "
                                                 "of the plan that does best in the simulation.")] = False,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """Find the plan to recommend, simulate it beside the usual rules, write plan, priorities, odds and manifest."""
@@ -475,7 +470,7 @@ def simulate(
                                                        "LocalCluster (needs the [distributed] extra).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve, when "
                                                      "solving first.")] = None,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
@@ -585,7 +580,7 @@ def sweep(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Each scenario's optimum on paper "
                                                 "(fast) instead of the plan chosen by simulation.")] = False,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
@@ -657,7 +652,7 @@ def frontier(
     seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên), the same at every level.")] = 0,
     draws: Annotated[int | None, typer.Option(help="Fresh draws per level (default: the scenario's).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""

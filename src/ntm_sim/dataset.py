@@ -75,6 +75,8 @@ class DatasetMeta:
         The label shown wherever demo data is displayed.
     source
         Where the data came from (file name or "bundled").
+    units
+        The reference unit list its communes were matched against (empty: none).
     notes
         Free text.
     """
@@ -85,6 +87,7 @@ class DatasetMeta:
     demo: bool = False
     demo_label: str = "DỮ LIỆU MINH HỌA – số liệu giả định, không phải số liệu chính thức (demo data)"
     source: str = ""
+    units: str = ""
     notes: str = ""
 
 

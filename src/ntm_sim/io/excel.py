@@ -44,7 +44,7 @@ from ntm_sim.io.values import (
     parse_number,
 )
 from ntm_sim.text import district_key, norm_key
-from ntm_sim.units import UnitList, lao_cai_units
+from ntm_sim.units import AUTO, UnitList, units_for_sheet
 
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$")
 _TOTAL_WORDS = ("tổng", "cộng", "toàn tỉnh", "toàn huyện", "tổng cộng", "ghi chú", "người lập")
@@ -651,7 +651,7 @@ def _find_sheet(grids: dict[str, Grid], name: str) -> Grid | None:
 def read_workbook(
     path: Path,
     *,
-    units: UnitList | None | str = "lao_cai",
+    units: UnitList | None | str = AUTO,
     criteria: CriteriaSet | None = None,
     display: str | None = None,
 ) -> Dataset:
@@ -662,8 +662,10 @@ def read_workbook(
     path
         The .xlsx file.
     units
-        Reference list to match communes against (``"lao_cai"``, a :class:`UnitList`,
-        or None to accept any codes and names).
+        Reference list to match communes against: ``"auto"`` (the province and list
+        detected from the status sheet's codes or names), any ``--units`` choice of
+        :func:`ntm_sim.units.resolve_units`, a :class:`UnitList`, or None to accept any
+        codes and names.
     criteria
         Criteria set of the status columns (default: the 2021–2025 set).
     display
@@ -676,14 +678,12 @@ def read_workbook(
     """
     display = display or path.name
     criteria = criteria or load_criteria_set()
-    if units == "lao_cai":
-        units = lao_cai_units()
-    assert units is None or isinstance(units, UnitList)
     grids = open_workbook(path, display)
     problems: list[Problem] = []
     wide = find_wide_sheets(grids, criteria, display)
 
     status_grid, status_sheet = wide["status"]
+    units = _sheet_units(units, status_grid, status_sheet, display)
     log = status_grid.log()
     read_wide_rows(status_sheet, criteria, units, log)
     status = read_status_values(status_sheet, criteria, log)
@@ -720,8 +720,22 @@ def read_workbook(
     )
     title = _title(status_grid, status_sheet.header_row)
     demo = _has_demo_label(status_grid, status_sheet.header_row)
-    meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo)
+    meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo,
+                   units=units.name if units is not None else "")
     return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning"))
+
+
+def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, display: str) -> UnitList | None:
+    """The unit list for a status sheet: the one chosen, or the one its code (or name) column detects."""
+    ic = sheet.id_cols
+    if "commune_code" not in ic and "commune_name" not in ic:
+        return None  # read_wide_rows names the missing column
+    rows = range(sheet.header_row + 1, len(grid.rows))
+    codes = [grid.cell(i, ic["commune_code"]) if "commune_code" in ic else None for i in rows]
+    names = [grid.cell(i, ic["commune_name"]) if "commune_name" in ic else None for i in rows]
+    column = ic.get("commune_code", ic.get("commune_name"))
+    return units_for_sheet(spec, codes, names, file=display, sheet=grid.sheet,
+                           column=grid.col_label(column) if column is not None else None)
 
 
 def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: UnitList | None) -> pd.DataFrame:
@@ -818,6 +832,8 @@ def _communes_frame(sheet: WideSheet, units: UnitList | None) -> pd.DataFrame:
                             "district_code": district or "", "district_name": district or ""})
     frame = pd.DataFrame.from_records(
         records, columns=["commune_code", "commune_name", "district_code", "district_name"])
+    if units is not None and units.province_code:  # a list of the national lists names its province
+        frame["province_code"], frame["province_name"] = units.province_code, units.province_name
     return frame.set_index("commune_code")
 
 
