@@ -289,10 +289,15 @@ def _status_table(status: pd.DataFrame, codes: list[str], ids: list[str], file: 
 
 
 def _district_table(districts: pd.DataFrame | None, communes: pd.DataFrame) -> pd.DataFrame:
-    """The district table with every column; derived from the communes when not given."""
+    """The district table with every column; derived from the communes when not given.
+
+    Communes without a district (units from 1 July 2025, when districts were abolished)
+    belong to none: the table may be empty.
+    """
     if districts is None or districts.empty:
         districts = (
-            communes.groupby("district_code", sort=False)["district_name"].first().to_frame()
+            communes[communes["district_code"] != ""]
+            .groupby("district_code", sort=False)["district_name"].first().to_frame()
         )
     return _normalise_districts(districts)
 
@@ -491,7 +496,7 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(Problem(file, f"commune code {code} appears more than once"))
     if (c.index == "").any():
         problems.append(Problem(file, "a commune has no code"))
-    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index))
+    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
         problems.append(Problem(file, f"district {d!r} of some communes is not in the district table"))
     bad_cost = ds.cost.where(~ds.status) < 0

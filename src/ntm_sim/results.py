@@ -240,7 +240,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         if reserve is not None and reserve.any():
             ps = np.flatnonzero(reserve)
             table = pd.DataFrame({"commune_code": np.array(inst.communes, dtype=object)[inst.proj_commune[ps]],
-                                  "district_code": np.array(inst.districts, dtype=object)[
+                                  "district_code": np.array([*inst.districts, ""], dtype=object)[
                                       inst.commune_district[inst.proj_commune[ps]]],
                                   "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
                                   "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
