@@ -75,12 +75,17 @@ def source_text(generation: Generation) -> str:
     return f"{SOURCE_ORG}, {info.label_vi}; qua gói {PACKAGE} {package_version()} (MIT)"
 
 
-def _database() -> Path:
+def package_file(name: str) -> Path:
+    """Return a data file of the installed ``vietnamadminunits`` (without importing its parser)."""
     spec = util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise InputError([Problem(PACKAGE, "the national unit lists need the package vietnamadminunits",
                                   expected="run `make install` (it installs the pinned version)")])
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "dataset.db"
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / name
+
+
+def _database() -> Path:
+    return package_file("dataset.db")
 
 
 _COLUMNS = {
