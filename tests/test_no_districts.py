@@ -17,9 +17,9 @@ from ntm_sim.units import province_units
 from ntm_sim.workflow import run_scenario, solve_and_simulate
 
 
-def _dataset(n: int = 8) -> Dataset:
+def no_district_dataset(n: int = 8, criteria_set: str = "qd318-2021-2025") -> Dataset:
     """Eight communes of the merged Lào Cai (real codes, no districts), made-up status and costs."""
-    crit = load_criteria_set()
+    crit = load_criteria_set(criteria_set)
     units = province_units("Lào Cai", "2025").communes.iloc[:n]
     rng = np.random.default_rng(7)
     status = pd.DataFrame(rng.random((n, len(crit))) < 0.8, index=units.index, columns=crit.ids)
@@ -39,7 +39,7 @@ def _scenario(**extra: object) -> Scenario:
 
 
 def test_a_dataset_without_districts_has_no_district_table() -> None:
-    ds = _dataset()
+    ds = no_district_dataset()
     assert (ds.communes["district_code"] == "").all()
     assert ds.districts.empty
     assert check_dataset(ds) == []
@@ -49,7 +49,7 @@ def test_a_dataset_without_districts_has_no_district_table() -> None:
 
 
 def test_it_solves_and_simulates_with_no_district_targets(tmp_path: Path) -> None:
-    ds = _dataset()
+    ds = no_district_dataset()
     run = solve_and_simulate(ds, _scenario(robustness={"enabled": False}), draws=40, seed=0)
     assert run.simulation is not None
     targets = run.result.instance.targets
@@ -67,4 +67,4 @@ def test_it_solves_and_simulates_with_no_district_targets(tmp_path: Path) -> Non
 
 def test_a_district_target_is_refused_where_there_are_no_districts() -> None:
     with pytest.raises(InputError, match="district"):
-        build_instance(_dataset(), _scenario(targets={"district_units": ["Bắc Hà"]}))
+        build_instance(no_district_dataset(), _scenario(targets={"district_units": ["Bắc Hà"]}))

@@ -147,6 +147,10 @@ def demo_banner(ds: object) -> None:
     meta = getattr(ds, "meta", None)
     if meta is not None and meta.demo:
         echo(f"*** {meta.demo_label} ***")
+    criteria = getattr(ds, "criteria", None)
+    if criteria is not None and (items := criteria.provisional_items()):
+        echo(f"*** Bộ tiêu chí {criteria.id}: {len(items)} giá trị tạm tính, chưa có trong văn bản công bố "
+             f"(provisional): {'; '.join(items[:3])}{' …' if len(items) > 3 else ''} ***")
 
 
 @app.command()

@@ -56,6 +56,7 @@ class Criterion(_Model):
     name_en: str
     lead_time_years: int = Field(ge=1, le=10)
     aliases: tuple[str, ...] = ()
+    provisional: tuple[str, ...] = Field(default=(), description="Fields the public text does not give.")
 
     @property
     def label_vi(self) -> str:
@@ -73,6 +74,7 @@ class Tier(_Model):
     upgrade_cost_column: str | None = None
     lead_time_years: int = Field(default=1, ge=1, le=10)
     source: str = ""
+    provisional: bool = False
 
 
 class DistrictTier(_Model):
@@ -98,6 +100,16 @@ class CommuneGroup(_Model):
     min_met: int | Literal["all"]
     max_met: int | None = None
     d07_coefficient: float = Field(ge=0)
+    provisional: bool = False
+
+
+class CommuneClass(_Model):
+    """A class of communes whose thresholds differ (Decision 51/2025: groups 1, 2 and 3)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    rule_vi: str
 
 
 class _CriteriaSetFile(_Model):
@@ -114,6 +126,10 @@ class _CriteriaSetFile(_Model):
     district_tiers: tuple[DistrictTier, ...]
     commune_groups: tuple[CommuneGroup, ...]
     d07_excludes_especially_difficult: bool = True
+    effective_from: str = ""
+    indicators: int | None = None
+    commune_classes: tuple[CommuneClass, ...] = ()
+    provisional: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> _CriteriaSetFile:
@@ -148,6 +164,11 @@ class CriteriaSet:
         The criteria in their official order.
     groups, kinds, tiers, district_tiers, commune_groups
         Rules read from the same file.
+    effective_from, indicators, commune_classes
+        When the set applies, how many indicators its criteria have, and the classes of
+        communes whose thresholds differ (thresholds themselves are not modelled).
+    provisional
+        Set-level values the public text does not give (see :meth:`provisional_items`).
     """
 
     id: str
@@ -163,6 +184,10 @@ class CriteriaSet:
     district_tiers: tuple[DistrictTier, ...]
     commune_groups: tuple[CommuneGroup, ...]
     d07_excludes_especially_difficult: bool = True
+    effective_from: str = ""
+    indicators: int | None = None
+    commune_classes: tuple[CommuneClass, ...] = ()
+    provisional: tuple[str, ...] = ()
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -186,6 +211,17 @@ class CriteriaSet:
             for key in keys:
                 for variant in (_key(key), _key(fold(key))):
                     lookup.setdefault(variant, c.id)
+
+    def provisional_items(self) -> list[str]:
+        """What in this set the public text does not give (empty for a set taken whole from its decision).
+
+        Every output that uses the set lists these, so that nothing provisional passes for fact.
+        """
+        items = list(self.provisional)
+        items += [f"{c.id}: {', '.join(c.provisional)}" for c in self.criteria if c.provisional]
+        items += [f"tier {t.id}" for t in self.tiers if t.provisional]
+        items += [f"commune group {g.id}" for g in self.commune_groups if g.provisional]
+        return items
 
     @property
     def ids(self) -> list[str]:
@@ -309,4 +345,8 @@ def _parse(text: str) -> CriteriaSet:
         district_tiers=raw.district_tiers,
         commune_groups=raw.commune_groups,
         d07_excludes_especially_difficult=raw.d07_excludes_especially_difficult,
+        effective_from=raw.effective_from,
+        indicators=raw.indicators,
+        commune_classes=raw.commune_classes,
+        provisional=raw.provisional,
     )

@@ -81,6 +81,9 @@ def validation_summary(ds: Dataset) -> str:
         f"{format_number_vi(float(met.mean()), 2)}   (thấp nhất {int(met.min())}, cao nhất {int(met.max())})",
         "Nhóm xã: " + ", ".join(f"{g.name_vi}: {int(groups.get(g.id, 0))}" for g in ds.criteria.commune_groups),
     ]
+    if items := ds.criteria.provisional_items():
+        lines.append(f"Bộ tiêu chí {ds.criteria.id}: {len(items)} giá trị tạm tính (provisional), "
+                     "xem tệp bộ tiêu chí.")
     if ds.any_cost_estimated:
         n = int((ds.cost_estimated & ~ds.status).to_numpy().sum())
         lines.append(f"Chi phí: {n} ô chưa có số liệu, đã ước tính theo đơn giá mặc định (số ước tính).")
