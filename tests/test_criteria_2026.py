@@ -51,3 +51,14 @@ def test_outputs_that_use_the_set_flag_it(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["data"]["criteria_set"] == "qd51-2026-2030"
     assert manifest["data"]["criteria_provisional"] == load_criteria_set("qd51-2026-2030").provisional_items()
+
+
+def test_default_costs_of_the_new_set_come_through_the_stated_mapping() -> None:
+    from ntm_sim.costs import default_unit_costs
+
+    unit = default_unit_costs()
+    new = unit.criterion_costs(load_criteria_set("qd51-2026-2030"))
+    assert new["TC1"] == unit.criteria["TC1"]
+    assert new["TC10"] == unit.criteria["TC18"] + unit.criteria["TC19"]
+    assert new["TC7"] == unit.criteria["TC8"]  # an unknown link still names the nearest old criterion
+    assert list(unit.criterion_costs(load_criteria_set())) == [unit.criteria[f"TC{i}"] for i in range(1, 20)]

@@ -220,6 +220,33 @@ def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners
     echo(f"wrote {out}")
 
 
+@data_app.command("carry")
+@guarded
+def data_carry(
+    out: Annotated[Path, typer.Argument(help="Output .xlsx: the carried status and costs, to complete.")],
+    data: DataOption = "lao_cai",
+    units: UnitsOption = "auto",
+    to: Annotated[str, typer.Option(help="The province from 1 July 2025.")] = "Lào Cai",
+    criteria: Annotated[str, typer.Option(help="The new criteria set.")] = "qd51-2026-2030",
+    assign: Annotated[list[str] | None, typer.Option(help="OLD=NEW commune codes, overriding the reform "
+                                                          "mapping (repeatable).")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Carry a 2021–2025 dataset onto the units from 1 July 2025 and the 2026–2030 criteria."""
+    from ntm_sim.carry import carry_dataset, parse_assign, write_carried
+    from ntm_sim.storage import reserve
+
+    with reserve(out, kind="file", force=force, inputs=inputs_of(data), option="OUT"):
+        ds = load(data, units)
+        carried = carry_dataset(ds, to, criteria_set=criteria, assign=parse_assign(assign or []))  # type: ignore[arg-type]
+        write_carried(carried, ds, out)  # type: ignore[arg-type]
+    demo_banner(ds)
+    echo(f"wrote {out}: {len(carried.communes)} xã; {len(carried.needs_input())} ô cần cán bộ điền "
+         f"(ntm-sim validate {out} liệt kê từng ô)")
+    if carried.unassigned:
+        echo(f"xã cũ chưa có đơn vị mới (dùng --assign CŨ=MỚI): {', '.join(carried.unassigned)}")
+
+
 @data_app.command("generate")
 @guarded
 def data_generate(

@@ -350,3 +350,58 @@ def _parse(text: str) -> CriteriaSet:
         commune_classes=raw.commune_classes,
         provisional=raw.provisional,
     )
+
+
+# ----- how the status of one set carries to the next ----------------------------------------
+
+
+class CriterionLink(_Model):
+    """How one criterion of the newer set is read from criteria of the older set.
+
+    ``all_of``: met when every listed old criterion was met; ``unknown``: the planner
+    fills it in (the listed old criteria only say what comes closest).
+    """
+
+    rule: Literal["all_of", "unknown"]
+    old: tuple[str, ...] = ()
+    note: str = ""
+
+
+class CriteriaMapping(_Model):
+    """A stated mapping of an older criteria set onto a newer one (``data/criteria/mappings``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_set: str = Field(alias="from")
+    to_set: str = Field(alias="to")
+    links: dict[str, CriterionLink]
+
+    @model_validator(mode="after")
+    def _check(self) -> CriteriaMapping:
+        old, new = load_criteria_set(self.from_set), load_criteria_set(self.to_set)
+        if set(self.links) != set(new.ids):
+            raise ValueError(f"links must name every criterion of {self.to_set} once")
+        for k, link in self.links.items():
+            if unknown := set(link.old) - set(old.ids):
+                raise ValueError(f"{k}: {sorted(unknown)} are not criteria of {self.from_set}")
+            if link.rule == "all_of" and not link.old:
+                raise ValueError(f"{k}: all_of needs old criteria")
+        return self
+
+
+@cache
+def load_criteria_mapping(from_set: str, to_set: str) -> CriteriaMapping:
+    """Load the shipped mapping from one criteria set to another.
+
+    Raises
+    ------
+    KeyError
+        If no mapping between the two sets is shipped.
+    """
+    folder = resources.files("ntm_sim") / "data" / "criteria" / "mappings"
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            if (raw["from"], raw["to"]) == (from_set, to_set):
+                return CriteriaMapping.model_validate(raw)
+    raise KeyError(f"no mapping from criteria set {from_set!r} to {to_set!r}")

@@ -29,7 +29,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
-from ntm_sim.criteria import CriteriaSet, load_criteria_set
+from ntm_sim.criteria import DEFAULT_CRITERIA_SET, CriteriaSet, available_sets, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, eligibility_from_rule, make_dataset, normalise_code
 from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import limits, schema
@@ -37,6 +37,7 @@ from ntm_sim.io.tables import Grid, read_table
 from ntm_sim.io.values import (
     BLANK,
     EXPECTED_MET,
+    NEEDS_INPUT,
     describe,
     is_blank,
     is_mark,
@@ -375,6 +376,25 @@ def find_criterion_header(grid: Grid, criteria: CriteriaSet, max_scan: int = 30)
     return best
 
 
+def criteria_of_workbook(grids: dict[str, Grid]) -> CriteriaSet:
+    """The shipped criteria set whose criteria a workbook's header row names best.
+
+    Most criterion columns found wins; ties go to the set with fewest criteria missing
+    (a sheet headed TC1…TC10 is the 2026–2030 set, one headed TC1…TC19 the 2021–2025
+    set), then to the 2021–2025 set.
+    """
+    best: tuple[tuple[int, int, bool], str] | None = None
+    for set_id in available_sets():
+        crit = load_criteria_set(set_id)
+        for grid in grids.values():
+            found = find_criterion_header(grid, crit)
+            if found is not None:
+                score = (len(found[1]), len(found[1]) - len(crit), set_id == DEFAULT_CRITERIA_SET)
+                if best is None or score > best[0]:
+                    best = (score, set_id)
+    return load_criteria_set(best[1] if best else DEFAULT_CRITERIA_SET)
+
+
 def _sheet_kind(grid: Grid, sheet: WideSheet) -> str:
     """Guess whether a wide sheet holds status words or money."""
     name = norm_key(grid.sheet)
@@ -563,6 +583,11 @@ def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog)
                     log.error(f"empty status for {crit}", row=grid.row_label(i),
                               column=grid.col_label(j), expected=EXPECTED_MET)
                     continue
+            if met is None and norm_key(value) == norm_key(NEEDS_INPUT):
+                log.error(f"status for {crit} needs the planner's input: it could not be carried from "
+                          "the 2021–2025 data (see the sheet 'Nguồn gốc')", row=grid.row_label(i),
+                          column=grid.col_label(j), expected=EXPECTED_MET, found=NEEDS_INPUT)
+                continue
             if met is None:
                 log.error(f"unrecognised status for {crit}", row=grid.row_label(i),
                           column=grid.col_label(j), expected=EXPECTED_MET, found=describe(value))
@@ -667,7 +692,8 @@ def read_workbook(
         :func:`ntm_sim.units.resolve_units`, a :class:`UnitList`, or None to accept any
         codes and names.
     criteria
-        Criteria set of the status columns (default: the 2021–2025 set).
+        Criteria set of the status columns (default: the shipped set whose criteria the
+        sheets' headers name best, see :func:`criteria_of_workbook`).
     display
         File name to show in messages (default: the file's name).
 
@@ -677,8 +703,8 @@ def read_workbook(
         With every problem found.
     """
     display = display or path.name
-    criteria = criteria or load_criteria_set()
     grids = open_workbook(path, display)
+    criteria = criteria or criteria_of_workbook(grids)
     problems: list[Problem] = []
     wide = find_wide_sheets(grids, criteria, display)
 
@@ -711,7 +737,7 @@ def read_workbook(
     communes = _join_traits(communes, extra, units)
     if districts is None and units is not None:
         d = units.communes.drop_duplicates("district_code").set_index("district_code")
-        districts = d.loc[sorted(set(communes["district_code"]) & set(d.index)), ["district_name"]]
+        districts = d.loc[sorted(set(communes["district_code"]) & set(d.index) - {""}), ["district_name"]]
     ds = make_dataset(
         criteria, communes, status, cost, districts=districts, sources=sources,
         envelopes=envelopes, meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,

@@ -125,14 +125,16 @@ def wide_sheet(
     stt = 0
     for d_index, (d_code, group) in enumerate(communes.groupby("district_code", sort=False)):
         district_row = row
-        _district_row(ws, row, d_index, str(group["district_name"].iloc[0]) or f"Huyện {d_code}", layout)
-        row += 1
+        if d_code:  # communes without a district (units from 1 July 2025) have no district row
+            _district_row(ws, row, d_index, str(group["district_name"].iloc[0]) or f"Huyện {d_code}", layout)
+            row += 1
         start = row
         for code, r in group.iterrows():
             stt += 1
             _commune_row(ws, row, stt, code, r["commune_name"], criteria, value, total, layout, dv)
             row += 1
-        _district_total(ws, district_row, start, row - 1, layout)
+        if d_code:
+            _district_total(ws, district_row, start, row - 1, layout)
     _wide_columns(ws, sub, layout)
 
 
