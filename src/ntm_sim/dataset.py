@@ -22,7 +22,9 @@ from ntm_sim.errors import InputError, Problem
 from ntm_sim.text import norm_key
 
 #: Datasets shipped with the package, by name (read with :func:`ntm_sim.io.load_dataset`).
-BUNDLED = {"lao_cai": "lao_cai"}
+BUNDLED = {"lao_cai": "lao_cai", "lao_cai_2026": "lao_cai_2026"}
+#: Bundled datasets built from the others when loaded (not folders): see ntm_sim.demo2026.
+BUILT = frozenset({"lao_cai_2026"})
 
 
 COMMUNE_COLUMNS: dict[str, object] = {
