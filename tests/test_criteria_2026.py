@@ -62,3 +62,15 @@ def test_default_costs_of_the_new_set_come_through_the_stated_mapping() -> None:
     assert new["TC10"] == unit.criteria["TC18"] + unit.criteria["TC19"]
     assert new["TC7"] == unit.criteria["TC8"]  # an unknown link still names the nearest old criterion
     assert list(unit.criterion_costs(load_criteria_set())) == [unit.criteria[f"TC{i}"] for i in range(1, 20)]
+
+
+def test_a_long_csv_of_the_new_set_is_read_with_it(tmp_path: Path) -> None:
+    from ntm_sim.io import load_dataset
+
+    path = tmp_path / "moi.csv"
+    path.write_text("commune_code,criterion,met\n" + "".join(f"2896,TC{k},Đạt\n" for k in range(1, 11)),
+                    encoding="utf-8")
+    ds = load_dataset(path)
+    assert ds.criteria.id == "qd51-2026-2030"
+    assert ds.meta.units == "Lào Cai (từ 1/7/2025)"
+    assert bool(ds.is_ntm.iloc[0])

@@ -124,3 +124,23 @@ def test_a_sheet_of_no_province_is_refused_with_the_way_out(tmp_path: Path) -> N
     assert problem.column == "commune_code"
     assert "--units" in problem.expected
     assert len(load_dataset(path, units=None).communes) == 1
+
+
+def test_a_template_of_any_province_round_trips(tmp_path: Path) -> None:
+    out = tmp_path / "lai_chau_2026.xlsx"
+    result = CliRunner().invoke(app, ["template", str(out), "--units", "Lai Châu@2025", "--criteria",
+                                      "qd51-2026-2030"])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Kết quả tiêu chí"]
+    rows = [row for row in ws.iter_rows() if isinstance(row[2].value, int)]
+    assert len(rows) == 38  # Lai Châu from 1 July 2025: no district rows
+    for row in rows:
+        for cell in row[3:13]:
+            cell.value = "Chưa đạt"
+    wb.save(out)
+    result = CliRunner().invoke(app, ["validate", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Danh mục đơn vị: Lai Châu (từ 1/7/2025)" in result.output
+    assert "Huyện: không (từ 1/7/2025)" in result.output
+    assert "Tiêu chí: 10 (qd51-2026-2030)" in result.output

@@ -158,14 +158,25 @@ def demo_banner(ds: object) -> None:
 def template(
     out: Annotated[Path, typer.Argument(help="Where to write the .xlsx template.")],
     empty: Annotated[bool, typer.Option(help="Leave the commune list empty (other provinces).")] = False,
+    units: Annotated[str, typer.Option(
+        "--units", help="Pre-fill this province's communes: 'lao_cai' (2021), or a province such as "
+                        "'lai_chau@pre2025', '15@2025'.")] = "lao_cai",
+    criteria: Annotated[str, typer.Option(help="Criteria set of the columns.")] = "qd318-2021-2025",
     force: ForceOption = False,
 ) -> None:
-    """Write a blank input workbook with instructions (Lào Cai communes pre-filled)."""
+    """Write a blank input workbook with instructions (a province's communes pre-filled, Lào Cai by default)."""
+    from ntm_sim.criteria import load_criteria_set
     from ntm_sim.io.excel_write import write_template
     from ntm_sim.storage import reserve
+    from ntm_sim.units import UnitList, resolve_units
 
+    try:
+        crit = load_criteria_set(criteria)
+    except KeyError as exc:
+        raise InputError([Problem(criteria, str(exc).strip("'\""))]) from None
+    chosen = None if empty else resolve_units(units)
     with reserve(out, kind="file", force=force, option="OUT"):
-        write_template(out, with_lao_cai=not empty)
+        write_template(out, crit, with_lao_cai=False, units=chosen if isinstance(chosen, UnitList) else None)
     echo(f"wrote {out}")
 
 

@@ -300,6 +300,22 @@ def available_sets() -> list[str]:
     return sorted(ids)
 
 
+def best_criteria_set(labels: list[object]) -> CriteriaSet:
+    """The shipped set whose criteria ``labels`` (headers or a criterion column) name best.
+
+    Most distinct criteria named wins; ties go to the set with fewest criteria not named
+    (TC1…TC10 is the 2026–2030 set, TC1…TC19 the 2021–2025 set), then to the default set.
+    """
+    best: tuple[tuple[int, int, bool], str] | None = None
+    for set_id in available_sets():
+        crit = load_criteria_set(set_id)
+        named = {hit for label in labels if (hit := crit.match(label)) is not None}
+        score = (len(named), len(named) - len(crit), set_id == DEFAULT_CRITERIA_SET)
+        if best is None or score > best[0]:
+            best = (score, set_id)
+    return load_criteria_set(best[1] if best else DEFAULT_CRITERIA_SET)
+
+
 def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
     """Load a criteria set by id (shipped with the package) or from a YAML file.
 

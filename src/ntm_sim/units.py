@@ -254,6 +254,11 @@ _EXPECTED_UNITS = ("'auto', 'lao_cai', 'none', a CSV with commune_code, commune_
                    "district_name, or a province such as 'lai_chau' or 'Lai Châu@pre2025'")
 
 
+def generation_of(period: tuple[int, int]) -> Generation:
+    """The unit generation a planning period uses: from 2026 the units of 1 July 2025."""
+    return "2025" if period[0] >= 2026 else "pre2025"
+
+
 @dataclass(frozen=True)
 class Detection:
     """The unit list detected for a sheet, and how well it fits."""
@@ -310,28 +315,33 @@ def _candidates(rows: list[tuple[str, str]]) -> list[UnitList]:
     return out
 
 
-def detect_units(codes: list[object], names: list[object]) -> Detection:
+def detect_units(codes: list[object], names: list[object], prefer: Generation | None = None) -> Detection:
     """Detect the province (and generation) of a sheet from its commune codes, or names where codes are blank.
 
     The list holding the most rows wins; ties go to the list where more codes and
-    names agree, then to the bundled Lào Cai 2021 list (a few names of Lào Cai are
-    found in many provinces), then to the list whose size is nearest the number of
-    rows, then to the newer generation.
+    names agree, then to the generation ``prefer`` (the one of the sheet's criteria
+    set), then to the bundled Lào Cai 2021 list (a few names of Lào Cai are found in
+    many provinces), then to the list whose size is nearest the number of rows, then to
+    the newer generation.
 
     Parameters
     ----------
     codes, names
         The sheet's commune code and name cells, row by row (blank where absent).
+    prefer
+        ``"pre2025"`` or ``"2025"``: the generation to prefer on a tie (codes were reused
+        by the reform, so a few codes can fit both).
     """
     rows = [(normalise_code(c) if c is not None else "", commune_key(n) if isinstance(n, str) else "")
             for c, n in zip(codes, names, strict=True)]
     coded = [(c, k) for c, k in rows if c]
     rows = coded or [(c, k) for c, k in rows if k]  # in a sheet with codes, rows without are headings
-    best: tuple[tuple[int, int, int, int, int], UnitList] | None = None
+    best: tuple[tuple[int, int, bool, int, int, bool], UnitList] | None = None
     for rank, units in enumerate(_candidates(rows)):
         found, agree = _candidate_hits(units, rows)
         newer = units.generation == "2025"
-        score = (found, agree, -min(rank, 1), -abs(len(units.communes) - len(rows)), newer)
+        preferred = (units.generation or "pre2025") == prefer
+        score = (found, agree, preferred, -min(rank, 1), -abs(len(units.communes) - len(rows)), newer)
         if found and (best is None or score > best[0]):
             best = (score, units)
     if best is None:
@@ -340,8 +350,11 @@ def detect_units(codes: list[object], names: list[object]) -> Detection:
 
 
 def units_for_sheet(spec: str | UnitList | None, codes: list[object], names: list[object], *,
-                    file: str, sheet: str | None = None, column: str | None = None) -> UnitList | None:
+                    file: str, sheet: str | None = None, column: str | None = None,
+                    prefer: Generation | None = None) -> UnitList | None:
     """The unit list to read a sheet with: the one chosen, or the one its codes (or names) detect.
+
+    ``prefer`` breaks ties between generations (see :func:`detect_units`).
 
     Raises
     ------
@@ -352,7 +365,7 @@ def units_for_sheet(spec: str | UnitList | None, codes: list[object], names: lis
     chosen = resolve_units(spec)
     if chosen != AUTO:
         return chosen  # type: ignore[return-value]
-    found = detect_units(codes, names)
+    found = detect_units(codes, names, prefer)
     if found.units is None:
         raise InputError([Problem(
             file, f"{found.text}: the province cannot be detected", sheet=sheet, column=column,

@@ -29,7 +29,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
-from ntm_sim.criteria import DEFAULT_CRITERIA_SET, CriteriaSet, available_sets, load_criteria_set
+from ntm_sim.criteria import CriteriaSet, available_sets, best_criteria_set, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, eligibility_from_rule, make_dataset, normalise_code
 from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import limits, schema
@@ -45,7 +45,7 @@ from ntm_sim.io.values import (
     parse_number,
 )
 from ntm_sim.text import district_key, norm_key
-from ntm_sim.units import AUTO, UnitList, units_for_sheet
+from ntm_sim.units import AUTO, Generation, UnitList, generation_of, units_for_sheet
 
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$")
 _TOTAL_WORDS = ("tổng", "cộng", "toàn tỉnh", "toàn huyện", "tổng cộng", "ghi chú", "người lập")
@@ -383,16 +383,13 @@ def criteria_of_workbook(grids: dict[str, Grid]) -> CriteriaSet:
     (a sheet headed TC1…TC10 is the 2026–2030 set, one headed TC1…TC19 the 2021–2025
     set), then to the 2021–2025 set.
     """
-    best: tuple[tuple[int, int, bool], str] | None = None
+    headers: list[object] = []
     for set_id in available_sets():
-        crit = load_criteria_set(set_id)
         for grid in grids.values():
-            found = find_criterion_header(grid, crit)
+            found = find_criterion_header(grid, load_criteria_set(set_id))
             if found is not None:
-                score = (len(found[1]), len(found[1]) - len(crit), set_id == DEFAULT_CRITERIA_SET)
-                if best is None or score > best[0]:
-                    best = (score, set_id)
-    return load_criteria_set(best[1] if best else DEFAULT_CRITERIA_SET)
+                headers += list(grid.rows[found[0]])
+    return best_criteria_set(headers)
 
 
 def _sheet_kind(grid: Grid, sheet: WideSheet) -> str:
@@ -709,7 +706,7 @@ def read_workbook(
     wide = find_wide_sheets(grids, criteria, display)
 
     status_grid, status_sheet = wide["status"]
-    units = _sheet_units(units, status_grid, status_sheet, display)
+    units = _sheet_units(units, status_grid, status_sheet, display, generation_of(criteria.period))
     log = status_grid.log()
     read_wide_rows(status_sheet, criteria, units, log)
     status = read_status_values(status_sheet, criteria, log)
@@ -751,7 +748,8 @@ def read_workbook(
     return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning"))
 
 
-def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, display: str) -> UnitList | None:
+def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, display: str,
+                 prefer: Generation) -> UnitList | None:
     """The unit list for a status sheet: the one chosen, or the one its code (or name) column detects."""
     ic = sheet.id_cols
     if "commune_code" not in ic and "commune_name" not in ic:
@@ -761,14 +759,16 @@ def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, disp
     names = [grid.cell(i, ic["commune_name"]) if "commune_name" in ic else None for i in rows]
     column = ic.get("commune_code", ic.get("commune_name"))
     return units_for_sheet(spec, codes, names, file=display, sheet=grid.sheet,
-                           column=grid.col_label(column) if column is not None else None)
+                           column=grid.col_label(column) if column is not None else None, prefer=prefer)
 
 
 def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: UnitList | None) -> pd.DataFrame:
     """Add the commune sheet's traits (and, without a unit list, its names) to the communes."""
     if extra is None:
         return communes
-    names = ["commune_name", "district_code", "district_name"]
+    # the unit list's names (and province, when it names one) win over the sheet's
+    names = [c for c in ("commune_name", "district_code", "district_name", "province_code", "province_name")
+             if c in communes.columns]
     for col in names:
         if col in extra.columns and units is None:
             given = extra[col].reindex(communes.index).fillna("").astype(str)

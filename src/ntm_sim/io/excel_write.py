@@ -20,6 +20,7 @@ from ntm_sim.dataset import Dataset
 from ntm_sim.io import schema
 from ntm_sim.io.cells import formula_cell, safe_cell
 from ntm_sim.io.tables import Column
+from ntm_sim.units import UnitList
 
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13)
@@ -364,7 +365,8 @@ def write_workbook(ds: Dataset, path: Path) -> None:
     save_workbook_atomic(build_workbook(ds), path)
 
 
-def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai: bool = True) -> None:
+def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai: bool = True,
+                   units: UnitList | None = None) -> None:
     """Write a blank input template with instructions.
 
     Parameters
@@ -375,6 +377,9 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
         Criteria set of the columns (default: 2021–2025).
     with_lao_cai
         Pre-fill the Lào Cai communes, codes and districts (status cells left blank).
+    units
+        Pre-fill this province's communes instead (any province of the national lists;
+        without districts for the units from 1 July 2025).
     """
     from ntm_sim.units import lao_cai_units
 
@@ -382,7 +387,9 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
     wb = Workbook()
     guide_sheet(wb.active, None)
     wb.active.title = schema.SHEET_GUIDE
-    if with_lao_cai:
+    if units is not None:
+        communes = units.communes
+    elif with_lao_cai:
         communes = lao_cai_units().communes
     else:
         communes = pd.DataFrame(columns=["commune_name", "district_code", "district_name"])
@@ -400,7 +407,7 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
             + [None] * (len(schema.COMMUNE_TABLE) - 4) for code, r in communes.iterrows()]
     table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", None)
-    d = communes.drop_duplicates("district_code")
+    d = communes[communes["district_code"] != ""].drop_duplicates("district_code")
     table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
                  [[r["district_code"], r["district_name"], None, None, None, None]
                   for _, r in d.iterrows()], "ĐƠN VỊ CẤP HUYỆN", None)
