@@ -290,14 +290,17 @@ def _key(text: str) -> str:
     return text
 
 
+@cache
+def _shipped() -> dict[str, str]:
+    """The shipped criteria files' text by set id (each file parsed once)."""
+    folder = resources.files("ntm_sim") / "data" / "criteria"
+    texts = [entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")]
+    return {yaml.safe_load(text)["id"]: text for text in texts}
+
+
 def available_sets() -> list[str]:
     """List the ids of the criteria sets shipped with the package."""
-    folder = resources.files("ntm_sim") / "data" / "criteria"
-    ids = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            ids.append(yaml.safe_load(entry.read_text(encoding="utf-8"))["id"])
-    return sorted(ids)
+    return sorted(_shipped())
 
 
 def best_criteria_set(labels: list[object]) -> CriteriaSet:
@@ -336,13 +339,9 @@ def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
 
 @cache
 def _load_shipped(set_id: str) -> CriteriaSet:
-    folder = resources.files("ntm_sim") / "data" / "criteria"
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            text = entry.read_text(encoding="utf-8")
-            if yaml.safe_load(text)["id"] == set_id:
-                return _parse(text)
-    raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+    if set_id not in _shipped():
+        raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+    return _parse(_shipped()[set_id])
 
 
 def _parse(text: str) -> CriteriaSet:

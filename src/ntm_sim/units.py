@@ -294,23 +294,29 @@ def _key_set(units: UnitList) -> frozenset[str]:
 
 
 @cache
-def _national_index(generation: Generation) -> tuple[dict[str, str], dict[str, frozenset[str]]]:
-    """Province by commune code, and provinces by commune name key, in one generation."""
+def _provinces_by_code(generation: Generation) -> dict[str, str]:
+    """Province by commune code, in one generation."""
     national = admin_units.national_units(generation)
-    by_code = dict(zip(national.index, national["province_code"], strict=True))
+    return dict(zip(national.index, national["province_code"], strict=True))
+
+
+@cache
+def _provinces_by_name(generation: Generation) -> dict[str, frozenset[str]]:
+    """Provinces by commune name key, in one generation (built only for sheets without codes)."""
+    national = admin_units.national_units(generation)
     keys = national["commune_name"].map(commune_key)
-    by_name = {k: frozenset(g) for k, g in national.groupby(keys.to_numpy())["province_code"]}
-    return by_code, by_name
+    return {k: frozenset(g) for k, g in national.groupby(keys.to_numpy())["province_code"]}
 
 
 def _candidates(rows: list[tuple[str, str]]) -> list[UnitList]:
     """The bundled Lào Cai 2021 list and every province that holds at least one row."""
     out = [lao_cai_units()]
     for generation in admin_units.GENERATIONS:
-        by_code, by_name = _national_index(generation)
-        seen: set[str] = set()
-        for code, key in rows:
-            seen |= {by_code[code]} if code in by_code else set(by_name.get(key, ()) if not code else ())
+        by_code = _provinces_by_code(generation)
+        seen = {by_code[code] for code, _ in rows if code in by_code}
+        if any(not code for code, _ in rows):
+            by_name = _provinces_by_name(generation)
+            seen |= {p for code, key in rows if not code for p in by_name.get(key, ())}
         out += [_province_units(p, generation) for p in sorted(seen)]
     return out
 
