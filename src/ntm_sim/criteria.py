@@ -56,6 +56,7 @@ class Criterion(_Model):
     name_en: str
     lead_time_years: int = Field(ge=1, le=10)
     aliases: tuple[str, ...] = ()
+    provisional: tuple[str, ...] = Field(default=(), description="Fields the public text does not give.")
 
     @property
     def label_vi(self) -> str:
@@ -73,6 +74,7 @@ class Tier(_Model):
     upgrade_cost_column: str | None = None
     lead_time_years: int = Field(default=1, ge=1, le=10)
     source: str = ""
+    provisional: bool = False
 
 
 class DistrictTier(_Model):
@@ -98,6 +100,16 @@ class CommuneGroup(_Model):
     min_met: int | Literal["all"]
     max_met: int | None = None
     d07_coefficient: float = Field(ge=0)
+    provisional: bool = False
+
+
+class CommuneClass(_Model):
+    """A class of communes whose thresholds differ (Decision 51/2025: groups 1, 2 and 3)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    rule_vi: str
 
 
 class _CriteriaSetFile(_Model):
@@ -114,6 +126,10 @@ class _CriteriaSetFile(_Model):
     district_tiers: tuple[DistrictTier, ...]
     commune_groups: tuple[CommuneGroup, ...]
     d07_excludes_especially_difficult: bool = True
+    effective_from: str = ""
+    indicators: int | None = None
+    commune_classes: tuple[CommuneClass, ...] = ()
+    provisional: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> _CriteriaSetFile:
@@ -148,6 +164,11 @@ class CriteriaSet:
         The criteria in their official order.
     groups, kinds, tiers, district_tiers, commune_groups
         Rules read from the same file.
+    effective_from, indicators, commune_classes
+        When the set applies, how many indicators its criteria have, and the classes of
+        communes whose thresholds differ (thresholds themselves are not modelled).
+    provisional
+        Set-level values the public text does not give (see :meth:`provisional_items`).
     """
 
     id: str
@@ -163,6 +184,10 @@ class CriteriaSet:
     district_tiers: tuple[DistrictTier, ...]
     commune_groups: tuple[CommuneGroup, ...]
     d07_excludes_especially_difficult: bool = True
+    effective_from: str = ""
+    indicators: int | None = None
+    commune_classes: tuple[CommuneClass, ...] = ()
+    provisional: tuple[str, ...] = ()
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -186,6 +211,17 @@ class CriteriaSet:
             for key in keys:
                 for variant in (_key(key), _key(fold(key))):
                     lookup.setdefault(variant, c.id)
+
+    def provisional_items(self) -> list[str]:
+        """What in this set the public text does not give (empty for a set taken whole from its decision).
+
+        Every output that uses the set lists these, so that nothing provisional passes for fact.
+        """
+        items = list(self.provisional)
+        items += [f"{c.id}: {', '.join(c.provisional)}" for c in self.criteria if c.provisional]
+        items += [f"tier {t.id}" for t in self.tiers if t.provisional]
+        items += [f"commune group {g.id}" for g in self.commune_groups if g.provisional]
+        return items
 
     @property
     def ids(self) -> list[str]:
@@ -254,14 +290,33 @@ def _key(text: str) -> str:
     return text
 
 
+@cache
+def _shipped() -> dict[str, str]:
+    """The shipped criteria files' text by set id (each file parsed once)."""
+    folder = resources.files("ntm_sim") / "data" / "criteria"
+    texts = [entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")]
+    return {yaml.safe_load(text)["id"]: text for text in texts}
+
+
 def available_sets() -> list[str]:
     """List the ids of the criteria sets shipped with the package."""
-    folder = resources.files("ntm_sim") / "data" / "criteria"
-    ids = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            ids.append(yaml.safe_load(entry.read_text(encoding="utf-8"))["id"])
-    return sorted(ids)
+    return sorted(_shipped())
+
+
+def best_criteria_set(labels: list[object]) -> CriteriaSet:
+    """The shipped set whose criteria ``labels`` (headers or a criterion column) name best.
+
+    Most distinct criteria named wins; ties go to the set with fewest criteria not named
+    (TC1…TC10 is the 2026–2030 set, TC1…TC19 the 2021–2025 set), then to the default set.
+    """
+    best: tuple[tuple[int, int, bool], str] | None = None
+    for set_id in available_sets():
+        crit = load_criteria_set(set_id)
+        named = {hit for label in labels if (hit := crit.match(label)) is not None}
+        score = (len(named), len(named) - len(crit), set_id == DEFAULT_CRITERIA_SET)
+        if best is None or score > best[0]:
+            best = (score, set_id)
+    return load_criteria_set(best[1] if best else DEFAULT_CRITERIA_SET)
 
 
 def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
@@ -284,13 +339,9 @@ def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
 
 @cache
 def _load_shipped(set_id: str) -> CriteriaSet:
-    folder = resources.files("ntm_sim") / "data" / "criteria"
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            text = entry.read_text(encoding="utf-8")
-            if yaml.safe_load(text)["id"] == set_id:
-                return _parse(text)
-    raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+    if set_id not in _shipped():
+        raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+    return _parse(_shipped()[set_id])
 
 
 def _parse(text: str) -> CriteriaSet:
@@ -309,4 +360,63 @@ def _parse(text: str) -> CriteriaSet:
         district_tiers=raw.district_tiers,
         commune_groups=raw.commune_groups,
         d07_excludes_especially_difficult=raw.d07_excludes_especially_difficult,
+        effective_from=raw.effective_from,
+        indicators=raw.indicators,
+        commune_classes=raw.commune_classes,
+        provisional=raw.provisional,
     )
+
+
+# ----- how the status of one set carries to the next ----------------------------------------
+
+
+class CriterionLink(_Model):
+    """How one criterion of the newer set is read from criteria of the older set.
+
+    ``all_of``: met when every listed old criterion was met; ``unknown``: the planner
+    fills it in (the listed old criteria only say what comes closest).
+    """
+
+    rule: Literal["all_of", "unknown"]
+    old: tuple[str, ...] = ()
+    note: str = ""
+
+
+class CriteriaMapping(_Model):
+    """A stated mapping of an older criteria set onto a newer one (``data/criteria/mappings``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_set: str = Field(alias="from")
+    to_set: str = Field(alias="to")
+    links: dict[str, CriterionLink]
+
+    @model_validator(mode="after")
+    def _check(self) -> CriteriaMapping:
+        old, new = load_criteria_set(self.from_set), load_criteria_set(self.to_set)
+        if set(self.links) != set(new.ids):
+            raise ValueError(f"links must name every criterion of {self.to_set} once")
+        for k, link in self.links.items():
+            if unknown := set(link.old) - set(old.ids):
+                raise ValueError(f"{k}: {sorted(unknown)} are not criteria of {self.from_set}")
+            if link.rule == "all_of" and not link.old:
+                raise ValueError(f"{k}: all_of needs old criteria")
+        return self
+
+
+@cache
+def load_criteria_mapping(from_set: str, to_set: str) -> CriteriaMapping:
+    """Load the shipped mapping from one criteria set to another.
+
+    Raises
+    ------
+    KeyError
+        If no mapping between the two sets is shipped.
+    """
+    folder = resources.files("ntm_sim") / "data" / "criteria" / "mappings"
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            if (raw["from"], raw["to"]) == (from_set, to_set):
+                return CriteriaMapping.model_validate(raw)
+    raise KeyError(f"no mapping from criteria set {from_set!r} to {to_set!r}")

@@ -22,7 +22,9 @@ from ntm_sim.errors import InputError, Problem
 from ntm_sim.text import norm_key
 
 #: Datasets shipped with the package, by name (read with :func:`ntm_sim.io.load_dataset`).
-BUNDLED = {"lao_cai": "lao_cai"}
+BUNDLED = {"lao_cai": "lao_cai", "lao_cai_2026": "lao_cai_2026"}
+#: Bundled datasets built from the others when loaded (not folders): see ntm_sim.demo2026.
+BUILT = frozenset({"lao_cai_2026"})
 
 
 COMMUNE_COLUMNS: dict[str, object] = {
@@ -75,6 +77,8 @@ class DatasetMeta:
         The label shown wherever demo data is displayed.
     source
         Where the data came from (file name or "bundled").
+    units
+        The reference unit list its communes were matched against (empty: none).
     notes
         Free text.
     """
@@ -85,6 +89,7 @@ class DatasetMeta:
     demo: bool = False
     demo_label: str = "DỮ LIỆU MINH HỌA – số liệu giả định, không phải số liệu chính thức (demo data)"
     source: str = ""
+    units: str = ""
     notes: str = ""
 
 
@@ -286,10 +291,15 @@ def _status_table(status: pd.DataFrame, codes: list[str], ids: list[str], file: 
 
 
 def _district_table(districts: pd.DataFrame | None, communes: pd.DataFrame) -> pd.DataFrame:
-    """The district table with every column; derived from the communes when not given."""
+    """The district table with every column; derived from the communes when not given.
+
+    Communes without a district (units from 1 July 2025, when districts were abolished)
+    belong to none: the table may be empty.
+    """
     if districts is None or districts.empty:
         districts = (
-            communes.groupby("district_code", sort=False)["district_name"].first().to_frame()
+            communes[communes["district_code"] != ""]
+            .groupby("district_code", sort=False)["district_name"].first().to_frame()
         )
     return _normalise_districts(districts)
 
@@ -488,7 +498,7 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(Problem(file, f"commune code {code} appears more than once"))
     if (c.index == "").any():
         problems.append(Problem(file, "a commune has no code"))
-    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index))
+    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
         problems.append(Problem(file, f"district {d!r} of some communes is not in the district table"))
     bad_cost = ds.cost.where(~ds.status) < 0

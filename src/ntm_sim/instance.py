@@ -336,7 +336,8 @@ def _layout(ds: Dataset, scenario: Scenario) -> _Layout:
     communes = list(ds.communes.index)
     districts = list(ds.districts.index)
     d_index = {d: i for i, d in enumerate(districts)}
-    commune_district = np.array([d_index[d] for d in ds.communes["district_code"]], dtype=int)
+    # -1: a commune without a district (units from 1 July 2025): no district unit, share or target
+    commune_district = np.array([d_index.get(d, -1) for d in ds.communes["district_code"]], dtype=int)
     return _Layout(
         years=np.array(scenario.horizon, dtype=int),
         communes=communes,

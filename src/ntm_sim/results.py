@@ -73,7 +73,8 @@ def manifest(ds: Dataset, scenario: Scenario, folder: Path, *, kind: str, status
         "data": {"name": ds.meta.name, "source": ds.meta.source, "hash": ds.content_hash(),
                  "criteria_set": ds.criteria.id, "demo": ds.meta.demo,
                  "demo_label": ds.meta.demo_label if ds.meta.demo else None,
-                 "costs_estimated": ds.any_cost_estimated},
+                 "costs_estimated": ds.any_cost_estimated,
+                 "criteria_provisional": ds.criteria.provisional_items()},
         "seed": seed,
         "solver": solver,
         "status": status,
@@ -191,7 +192,7 @@ def _named(inst_ds: Dataset, frame: pd.DataFrame, sources: pd.DataFrame | None =
     names = inst_ds.communes["commune_name"]
     out.insert(1, "commune_name", out["commune_code"].map(names).fillna(""))
     dn = inst_ds.districts["district_name"]
-    out.insert(3, "district_name", out["district_code"].map(dn).fillna(""))
+    out.insert(3, "district_name", out["district_code"].map(dn).astype(object).fillna(""))
     crit_names = {c.id: c.name_vi for c in inst_ds.criteria.criteria}
     out["criterion_name"] = out["criterion"].map(crit_names).fillna("")
     if sources is not None and "source" in out.columns:
@@ -242,7 +243,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         if reserve is not None and reserve.any():
             ps = np.flatnonzero(reserve)
             table = pd.DataFrame({"commune_code": np.array(inst.communes, dtype=object)[inst.proj_commune[ps]],
-                                  "district_code": np.array(inst.districts, dtype=object)[
+                                  "district_code": np.array([*inst.districts, ""], dtype=object)[
                                       inst.commune_district[inst.proj_commune[ps]]],
                                   "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
                                   "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})

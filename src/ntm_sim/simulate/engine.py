@@ -244,6 +244,9 @@ def draw_block(inst: Instance, n_draws: int, seed: np.random.SeedSequence) -> Bl
     keys = random_keys(inst)
     n_c, n_k, n_t, n_d, n_f = inst.n_communes, len(inst.criteria), inst.n_years, len(inst.districts), len(
         inst.sources)
+    # communes without a district (units from 1 July 2025) share one more area, the province, for the
+    # area-wide shocks (cost overruns, disasters): position -1 of the area axis
+    n_d += bool((inst.commune_district < 0).any())
     n_infra = int(infrastructure_mask(inst).sum())
 
     def exp32(shape: tuple[int, ...]) -> np.ndarray:
@@ -490,8 +493,10 @@ class Engine:
         distance = np.bincount(rows, weights=left.ravel(), minlength=n_b * n_c).reshape(n_b, n_c).astype(float)
         distance += BIG * self.outside[None, :]
         n_d = len(inst.districts)
-        rows = np.repeat(np.arange(n_b) * n_d, n_c) + np.tile(inst.commune_district, n_b)
-        district = np.bincount(rows, weights=distance.ravel(), minlength=n_b * n_d).reshape(n_b, n_d)
+        own = np.where(inst.commune_district >= 0, inst.commune_district, n_d)  # n_d: no district, dropped
+        rows = np.repeat(np.arange(n_b) * (n_d + 1), n_c) + np.tile(own, n_b)
+        district = np.bincount(rows, weights=distance.ravel(), minlength=n_b * (n_d + 1)).reshape(
+            n_b, n_d + 1)[:, :n_d]
         # units in order: criterion projects by commune distance, then the communes' upgrades in the
         # same order, then districts by the sum of their communes' distances (ties by unit number)
         by_commune = np.argsort(distance, axis=1, kind="stable")
