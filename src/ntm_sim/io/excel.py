@@ -721,7 +721,7 @@ def read_workbook(
     title = _title(status_grid, status_sheet.header_row)
     demo = _has_demo_label(status_grid, status_sheet.header_row)
     meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo)
-    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning"))
+    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
 
 
 def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: UnitList | None) -> pd.DataFrame:

@@ -245,4 +245,4 @@ def read_long_csv(
                       cost_estimated=est if has_cost else None,
                       meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
                                        source=display), file=display)
-    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning"))
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
