@@ -42,7 +42,7 @@ _KEPT_COPIES = 3
 Sampler = Literal["mc", "lhs", "sobol"]
 SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
                    "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
-                   "unfinished_projects", "reserve_funded")
+                   "unfinished_projects", "reserve_funded", "recovery")
 
 
 def _sobol(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -347,6 +347,7 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
             "slipped_projects": cat("slipped_projects"),
             "unfinished_projects": cat("unfinished_projects"),
             "reserve_funded": cat("reserve_funded"),
+            "recovery": cat("recovery"),
         }
         o["communes_ntm"] = o["ntm_by_year"][:, -1]
         outcomes[name] = o
