@@ -35,10 +35,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "disaster_rate": {"low": 0.3, "high": 0.6}, "disbursement_kind_factor": {"investment": 1.0, "recurrent": 0.5},
     },
     # Typhoon Yagi, September 2024: deaths in 6 of 9 districts, > 80% of roads flooded or cut,
-    # > 3,200 billion VND of damage (about a third of the five-year NTM money).
+    # > 3,200 billion VND of damage (about a third of the five-year NTM money). A certain
+    # disaster in 2024 and none in the other years, so that the one year's effect shows.
     "disaster_2024": {
-        "disaster_years": {2024: 1.0}, "disaster_district_share": 0.67,
-        "disaster_damage": {"low": 0.2, "high": 0.4}, "disaster_money_share": 0.35,
+        "disaster_rate": {"low": 0.0, "high": 0.0}, "disaster_years": {2024: 1.0}, "disaster_district_share": 0.67,
+        "disaster_damage": {"low": 0.1, "high": 0.2}, "disaster_money_share": 0.35,
     },
 }
 
