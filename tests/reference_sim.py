@@ -65,6 +65,9 @@ Criteria
 Outcomes
     As ``ntm_sim.plan.evaluate``: a commune is NTM at the end of a year when all its
     criteria are met then; tiers, villages and district units count at the horizon.
+    Recognition: NTM at the start, or at the end of any year, makes a commune recognised;
+    a recognised commune not NTM at the end of year t loses it when its re-check uniform
+    of year t is below the re-check probability.
 """
 
 from __future__ import annotations
@@ -285,13 +288,14 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
     e_slip, e_recover = rnd.slip.tolist(), rnd.recover.tolist()
     u_hit, u_damage, e_rebuild = rnd.hit.tolist(), rnd.damage.tolist(), rnd.rebuild.tolist()
     u_event = rnd.event.tolist()
+    u_recheck = rnd.recheck.tolist()
     par = {name: [float(x) for x in params[name]] for name in settings.PARAMETERS}
     n_b = len(z_own)
 
     out: dict[str, list] = {name: [] for name in (
         "ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm", "villages_model",
         "avg_criteria", "min_criteria", "below_floor", "criterion_communes", "spent", "unspent",
-        "slipped_projects", "unfinished_projects", "reserve_funded", "recovery")}
+        "slipped_projects", "unfinished_projects", "reserve_funded", "recovery", "recognised_by_year")}
     commune_count = [[0] * n_t for _ in range(n_c)]
 
     for b in range(n_b):
@@ -572,6 +576,16 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         out["unfinished_projects"].append(unfinished)
         out["reserve_funded"].append(reserve_funded)
         out["recovery"].append(recovery)
+        recognised = [all(base_met[c]) for c in range(n_c)]
+        by_year = []
+        for t in range(n_t):
+            for c in range(n_c):
+                if ntm[c][t]:
+                    recognised[c] = True
+                elif recognised[c] and u_recheck[b][c][t] < settings.recheck_probability:
+                    recognised[c] = False
+            by_year.append(sum(recognised))
+        out["recognised_by_year"].append(by_year)
 
     result = {name: np.array(values) for name, values in out.items()}
     result["district_units"] = result["district_units"].reshape(n_b, n_d).astype(bool)

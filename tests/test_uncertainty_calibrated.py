@@ -47,9 +47,11 @@ def test_disaster_2024_hits_several_districts_at_once_and_takes_money(lao_cai_ru
     without = Engine(inst, dec, calm).run(params, rnd)
     assert (with_take.recovery > 0).mean() > 0.95
     assert (without.recovery == 0).all()
-    # less money left for NTM: in most draws (the recourse rule may shift spending between years),
-    # and by more than 50 billion VND on average
-    assert (with_take.spent < without.spent).mean() > 0.8
+    # less money left for NTM: recovery takes more than 100 billion VND in the median draw, and
+    # NTM spending falls by more than 50 billion on average (per draw the recourse rule may
+    # shift spending between years, so it need not fall in every draw)
+    assert np.median(with_take.recovery) > 100_000
+    assert np.median(with_take.spent - without.spent) < 0
     assert with_take.spent.mean() < without.spent.mean() - 50_000
     assert with_take.ntm_by_year[:, -1].mean() <= without.ntm_by_year[:, -1].mean()
 
@@ -112,3 +114,18 @@ def test_every_setting_is_documented_with_its_basis():
     # the calibrated defaults say what they rest on
     for phrase in ("45%", "4% of its", "Yagi", "6 of 9", "3,200", "Decision 33/2020", "assumption"):
         assert phrase in doc, phrase
+
+
+def test_recognition_is_kept_unless_a_recheck_removes_it(lao_cai_rule):
+    inst, dec = lao_cai_rule
+    settings = UncertaintySettings()
+    params, rnd = block(inst, settings, n=200)
+    o = Engine(inst, dec, settings).run(params, rnd)
+    assert (o.recognised_by_year >= o.ntm_by_year).all()
+    assert (o.recognised_by_year > o.ntm_by_year).any()          # some communes keep recognition while short
+    strict = settings.model_copy(update={"recheck_probability": 1.0})
+    o1 = Engine(inst, dec, strict).run(params, rnd)
+    assert (o1.recognised_by_year == o1.ntm_by_year).all()         # re-checked every year: the same as criteria
+    never = settings.model_copy(update={"recheck_probability": 0.0})
+    o0 = Engine(inst, dec, never).run(params, rnd)
+    assert (np.diff(o0.recognised_by_year, axis=1) >= 0).all()     # never re-checked: never lost

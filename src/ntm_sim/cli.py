@@ -252,9 +252,12 @@ def backtest(
     ds = load(data, units)
     demo_banner(ds)
     result = run_backtest(ds, n_draws=draws, seed=seed)  # type: ignore[arg-type]
-    echo("Xã NTM cuối năm: trung vị (5–95%) theo mô phỏng, quy tắc hiện hành với vốn kế hoạch 2021–2024")
-    echo(f"NTM communes at the end of each year, planners' rule, {draws} draws, seed {seed}:")
-    echo(result.markdown())
+    echo("Xã được công nhận NTM cuối năm: trung vị (5–95%) theo mô phỏng, quy tắc hiện hành, vốn kế hoạch 2021–2024")
+    echo(f"Recognised NTM communes at the end of each year, planners' rule, {draws} draws, seed {seed}:")
+    echo(result.markdown("recognised"))
+    echo("")
+    echo("Xã đạt đủ mọi tiêu chí cuối năm / communes meeting every criterion at the end of each year:")
+    echo(result.markdown("criteria"))
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ _KEPT_COPIES = 3
 Sampler = Literal["mc", "lhs", "sobol"]
 SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
                    "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
-                   "unfinished_projects", "reserve_funded", "recovery")
+                   "unfinished_projects", "reserve_funded", "recovery", "communes_recognised")
 
 
 def _sobol(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -348,8 +348,10 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
             "unfinished_projects": cat("unfinished_projects"),
             "reserve_funded": cat("reserve_funded"),
             "recovery": cat("recovery"),
+            "recognised_by_year": cat("recognised_by_year"),
         }
         o["communes_ntm"] = o["ntm_by_year"][:, -1]
+        o["communes_recognised"] = o["recognised_by_year"][:, -1]
         outcomes[name] = o
         counts = sum(p.commune_ntm_count for p in parts)
         probability[name] = pd.DataFrame(counts / n, index=pd.Index(inst.communes, name="commune_code"),

@@ -59,6 +59,9 @@ slips. Each year, in every draw:
    province-wide event of the year; each district is hit with a probability and an
    intensity, and a met infrastructure criterion of a hit district is lost with the
    draw's damage share times twice the intensity.
+   Recognition is counted apart from criteria: a commune meeting every criterion is
+   recognised and stays so unless a yearly re-check (``recheck_probability``) finds it
+   short of a criterion.
    Simplifications: a criterion slips at most once within the horizon, and only the
    first disaster in its district after it is met can damage it (one damage draw per
    commune and criterion).
@@ -238,6 +241,7 @@ class BlockRandoms:
     damage: np.ndarray             # (B, n_communes, n_infrastructure) uniform in [0, 1), float32
     rebuild: np.ndarray            # (B, n_communes, n_infrastructure) −log(uniform), float32
     event: np.ndarray              # (B, n_years) uniform in [0, 1): a province-wide disaster this year
+    recheck: np.ndarray            # (B, n_communes, n_years) uniform in [0, 1): a re-check of recognition
 
     @property
     def n_draws(self) -> int:
@@ -273,6 +277,7 @@ def draw_block(inst: Instance, n_draws: int, seed: np.random.SeedSequence) -> Bl
         damage=rng.random((n_draws, n_c, n_infra), dtype=np.float32),
         rebuild=exp32((n_draws, n_c, n_infra)),
         event=rng.random((n_draws, n_t)),
+        recheck=rng.random((n_draws, n_c, n_t), dtype=np.float32),
     )
 
 
@@ -303,6 +308,7 @@ class BlockOutcomes:
     unfinished_projects: np.ndarray  # planned projects not finished by the horizon
     reserve_funded: np.ndarray       # reserve-list projects finished by the horizon
     recovery: np.ndarray             # money taken from the flexible sources for disaster recovery
+    recognised_by_year: np.ndarray   # (B, T) communes recognised NTM (kept unless a re-check removes it)
     commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is NTM by year
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -716,7 +722,7 @@ class Engine:
         for t in range(self.inst.n_years):
             self._year(t, prices, progress, money)
         mask = self.status(params, rnd, progress.done_year[:, self.crit_items], self.items.key[self.crit_items])
-        return self._outcomes(mask, progress, money)
+        return self._outcomes(mask, progress, money, rnd.recheck)
 
     def _prices(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> ItemPrices:
         """The block's item prices by start year (the overrun model of the module docstring)."""
@@ -867,8 +873,9 @@ class Engine:
         progress.done_year[paid & (progress.paid_years == self.lead)] = t
 
     # ----- outcomes ----------------------------------------------------------------------------------
-    def _outcomes(self, mask: np.ndarray, progress: ItemProgress, money: SourceMoney) -> BlockOutcomes:
-        """Per-draw outcomes from the criteria's year masks and the items' progress."""
+    def _outcomes(self, mask: np.ndarray, progress: ItemProgress, money: SourceMoney,
+                  recheck: np.ndarray) -> BlockOutcomes:
+        """Per-draw outcomes from the criteria's year masks, the items' progress and the re-checks."""
         inst, it = self.inst, self.items
         n_b, n_t = mask.shape[0], inst.n_years
         last = n_t - 1
@@ -901,8 +908,25 @@ class Engine:
             unspent=inst.budget.sum() - money.spent,
             **self._project_counts(progress),
             recovery=money.recovery,
+            recognised_by_year=self._recognised(ntm_by_t, recheck).sum(axis=1),
             commune_ntm_count=ntm_by_t.sum(axis=0),
         )
+
+    def _recognised(self, ntm_by_t: np.ndarray, recheck: np.ndarray) -> np.ndarray:
+        """Recognition (B × C × T): kept unless a re-check finds the commune short of a criterion.
+
+        A commune NTM at the start is recognised; one meeting every criterion at the end
+        of a year is recognised then; a recognised commune short of a criterion at the end
+        of a year loses recognition if that year's re-check (``recheck_probability``) comes.
+        """
+        recognised = np.repeat(self.inst.base_met.all(axis=1)[None, :], ntm_by_t.shape[0], axis=0)
+        out = np.zeros_like(ntm_by_t)
+        p = self.settings.recheck_probability
+        for t in range(ntm_by_t.shape[2]):
+            meets = ntm_by_t[:, :, t]
+            recognised = (recognised | meets) & ~(~meets & (recheck[:, :, t] < p))
+            out[:, :, t] = recognised
+        return out
 
     def _project_counts(self, progress: ItemProgress) -> dict[str, np.ndarray]:
         """Per draw: planned projects that slipped or did not finish, and reserve projects finished."""
