@@ -164,7 +164,7 @@ def memory_estimate(inst: Instance, n_plans: int, n_draws: int) -> int:
     One block of draws at a time (draws × projects × years), plus what is kept per plan
     and draw (outcomes, the tidy table and its text).
     """
-    per_draw = (len(SCALAR_OUTCOMES) + 2 * inst.n_years + 2 * len(inst.districts) + len(inst.criteria)
+    per_draw = (len(SCALAR_OUTCOMES) + 3 * inst.n_years + 2 * len(inst.districts) + len(inst.criteria)
                 + len(UncertaintySettings.PARAMETERS) + 8)
     kept = _KEPT_COPIES * 8 * per_draw * n_draws * max(n_plans, 1)
     block = _BLOCK_BYTES * min(n_draws, BLOCK) * inst.n_projects * inst.n_years  # plans run one after another
