@@ -272,6 +272,31 @@ def data_generate(
     echo(f"wrote {folder}")
 
 
+@app.command()
+@guarded
+def backtest(
+    data: DataOption = "lao_cai",
+    units: UnitsOption = "lao_cai",
+    draws: Annotated[int, typer.Option(help="Draws per uncertainty preset.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Simulate 2021–2024 from the 2021 start with the money planned and compare with what happened."""
+    from ntm_sim.backtest import run_backtest
+
+    check_limits(draws=draws)
+    if draws < 1:
+        raise InputError([Problem("--draws", "a backtest needs draws", expected="at least 1", found=str(draws))])
+    ds = load(data, units)
+    demo_banner(ds)
+    result = run_backtest(ds, n_draws=draws, seed=seed)  # type: ignore[arg-type]
+    echo("Xã được công nhận NTM cuối năm: trung vị (5–95%) theo mô phỏng, quy tắc hiện hành, vốn kế hoạch 2021–2024")
+    echo(f"Recognised NTM communes at the end of each year, planners' rule, {draws} draws, seed {seed}:")
+    echo(result.markdown("recognised"))
+    echo("")
+    echo("Xã đạt đủ mọi tiêu chí cuối năm / communes meeting every criterion at the end of each year:")
+    echo(result.markdown("criteria"))
+
+
 def main() -> None:
     """Entry point for ``python -m ntm_sim``."""
     app()

@@ -53,7 +53,8 @@ DISTRICT_COLUMNS: dict[str, object] = {
     "district_cost_mvnd": np.nan,
     "district_advanced_cost_mvnd": np.nan,
 }
-# A source's scope: empty = every commune; otherwise province or district codes ("10; 11").
+# A source's scope: empty = every commune; otherwise province, district or commune codes or the flag
+# ĐBKK (Zone III communes), e.g. "10; 11" or "ĐBKK" (see ntm_sim.instance.scope_mask).
 SOURCE_COLUMNS: dict[str, object] = {"name_vi": "", "name_en": "", "eligible": "", "scope": ""}
 _BOOL_COMMUNE = ("especially_difficult", "advanced", "model")
 _INT_COMMUNE = ("villages", "villages_ntm", "villages_model")
@@ -263,7 +264,7 @@ def make_dataset(
     problems = check_dataset(ds, file)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    return ds
+    return ds.with_(warnings=tuple(problems)) if problems else ds
 
 
 def _label_axes(frame: pd.DataFrame) -> None:
@@ -523,7 +524,36 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         )
     if (ds.envelopes < 0).to_numpy().any():
         problems.append(Problem(file, "a funding envelope is negative"))
-    return problems
+    return problems + zone3_warnings(ds, file)
+
+
+def poverty_criteria(criteria: CriteriaSet) -> list[str]:
+    """Ids of the criteria about (multidimensional) poverty: their name says "nghèo"."""
+    return [k for k in criteria.ids
+            if any("nghèo" in norm_key(n) for n in (criteria[k].name_vi, *criteria[k].aliases))]
+
+
+def zone3_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
+    """Warn about Zone III communes that are NTM or meet the poverty criterion.
+
+    By Decision 33/2020/QĐ-TTg a Zone III (especially difficult) commune is not yet NTM
+    and has a poverty rate of at least 15–20%, so it cannot meet the poverty criterion;
+    a commune recognised NTM leaves Zone III. Imported data may lag the list, so this
+    is a warning, not an error.
+    """
+    zone3 = ds.communes["especially_difficult"].to_numpy(dtype=bool)
+    poverty = poverty_criteria(ds.criteria)
+    out = []
+    for why, bad in (("is NTM (meets every criterion)", ds.is_ntm.to_numpy()),
+                     (f"meets the poverty criterion ({', '.join(poverty)})",
+                      ds.status[poverty].any(axis=1).to_numpy() if poverty else np.zeros(len(zone3), bool))):
+        for code in ds.communes.index[zone3 & bad]:
+            name = ds.communes.loc[code, "commune_name"]
+            out.append(Problem(file, f"Zone III commune {code} {name} {why}: a Zone III commune is not NTM "
+                                     "and does not meet poverty (Decision 33/2020/QĐ-TTg)",
+                               column="especially_difficult", expected="not Zone III, or criterion not met",
+                               severity="warning"))
+    return out
 
 
 # ----- folder format (the bundled data and `ntm-sim` exports) ---------------------------

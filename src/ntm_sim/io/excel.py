@@ -745,7 +745,7 @@ def read_workbook(
     demo = _has_demo_label(status_grid, status_sheet.header_row)
     meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo,
                    units=units.name if units is not None else "")
-    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning"))
+    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
 
 
 def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, display: str,

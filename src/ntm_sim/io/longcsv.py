@@ -256,4 +256,4 @@ def read_long_csv(
                       meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
                                        source=display, units=units.name if units is not None else ""),
                       file=display)
-    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning"))
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
