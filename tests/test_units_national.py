@@ -144,3 +144,16 @@ def test_a_template_of_any_province_round_trips(tmp_path: Path) -> None:
     assert "Danh mục đơn vị: Lai Châu (từ 1/7/2025)" in result.output
     assert "Huyện: không (từ 1/7/2025)" in result.output
     assert "Tiêu chí: 10 (qd51-2026-2030)" in result.output
+
+
+def test_the_unit_lists_load_no_code_of_the_packages_dependencies() -> None:
+    """vietnamadminunits (MIT) depends on Unidecode (GPL) for its address parser: ntm-sim reads only its data."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from ntm_sim.admin_units import national_units; "
+            "from ntm_sim.units import detect_units; national_units('pre2025'); national_units('2025'); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'unidecode', 'shapely', 'geopy', 'tqdm'} or m.startswith('vietnamadminunits.')); print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
