@@ -19,6 +19,9 @@ from ntm_sim.analysis.compare import (
 )
 from ntm_sim.errors import InputError
 from ntm_sim.runs import find_runs, load_run, scan_runs
+from ntm_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -60,7 +63,17 @@ def test_tables_carry_the_summaries_exactly(root):
     assert opt["communes_ntm"].iloc[-1] == s[0]["communes_ntm"]
     assert opt["communes_ntm"].is_monotonic_increasing
     b = baseline_table(runs)
-    assert (b["optimum_gain"] >= 0).all()
+    # the optimum reaches at least as many communes on paper as any rule that also meets the
+    # enforced targets; a rule that ignores them may reach more (budget_cut_20 on the calibrated
+    # data: the Decision 07 share-out reaches 97 but misses the tier, district, village and floor
+    # targets the optimum meets with 96)
+    for row in b.itertuples():
+        if row.optimum_gain < 0:
+            summary = s[[r.name for r in runs].index(row.scenario)]
+            enforced = set(load_scenario(ROOT / "scenarios" / f"{row.scenario}.yaml").enforce)
+            missed = [k for k, v in summary["baselines"][row.plan]["targets"].items()
+                      if not v["met"] and k.split(":")[0] in enforced]
+            assert missed, row
     assert set(b["plan"]) == {"optimum", "planners_rule", "cheapest_first", "d07_shareout"}
     sim = b[b["scenario"] == "baseline"]
     assert sim["sim_mean"].notna().all()  # the baseline run was simulated: every plan's mean is there
