@@ -8,14 +8,13 @@ reads ids, kinds, tiers and commune groups from the loaded :class:`CriteriaSet`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ntm_sim.text import fold, nfc
 
@@ -112,48 +111,7 @@ class CommuneClass(_Model):
     rule_vi: str
 
 
-class _CriteriaSetFile(_Model):
-    id: str
-    version: str
-    name_vi: str
-    name_en: str
-    source: str
-    period: tuple[int, int]
-    groups: tuple[Group, ...]
-    kinds: tuple[KindInfo, ...]
-    criteria: tuple[Criterion, ...]
-    tiers: tuple[Tier, ...]
-    district_tiers: tuple[DistrictTier, ...]
-    commune_groups: tuple[CommuneGroup, ...]
-    d07_excludes_especially_difficult: bool = True
-    effective_from: str = ""
-    indicators: int | None = None
-    commune_classes: tuple[CommuneClass, ...] = ()
-    provisional: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _check(self) -> _CriteriaSetFile:
-        ids = [c.id for c in self.criteria]
-        if len(set(ids)) != len(ids):
-            raise ValueError("criterion ids must be unique")
-        numbers = [c.number for c in self.criteria]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("criterion numbers must be unique")
-        group_ids = {g.id for g in self.groups}
-        for c in self.criteria:
-            if c.group not in group_ids:
-                raise ValueError(f"criterion {c.id}: unknown group {c.group!r}")
-        tier_ids = [t.id for t in self.tiers]
-        if not tier_ids or self.tiers[0].requires != "all_criteria":
-            raise ValueError("the first tier must require all_criteria")
-        for prev, tier in zip(self.tiers, self.tiers[1:], strict=False):
-            if tier.requires != prev.id:
-                raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
-        return self
-
-
-@dataclass(frozen=True)
-class CriteriaSet:
+class CriteriaSet(_Model):
     """A versioned set of criteria with its tier, district and group rules.
 
     Parameters
@@ -188,9 +146,30 @@ class CriteriaSet:
     indicators: int | None = None
     commune_classes: tuple[CommuneClass, ...] = ()
     provisional: tuple[str, ...] = ()
-    _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _lookup: dict[str, str] = PrivateAttr(default_factory=dict)
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> CriteriaSet:
+        ids = [c.id for c in self.criteria]
+        if len(set(ids)) != len(ids):
+            raise ValueError("criterion ids must be unique")
+        numbers = [c.number for c in self.criteria]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("criterion numbers must be unique")
+        group_ids = {g.id for g in self.groups}
+        for c in self.criteria:
+            if c.group not in group_ids:
+                raise ValueError(f"criterion {c.id}: unknown group {c.group!r}")
+        tier_ids = [t.id for t in self.tiers]
+        if not tier_ids or self.tiers[0].requires != "all_criteria":
+            raise ValueError("the first tier must require all_criteria")
+        for prev, tier in zip(self.tiers, self.tiers[1:], strict=False):
+            if tier.requires != prev.id:
+                raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
+        return self
+
+    def model_post_init(self, context: object, /) -> None:
+        """Index every way a sheet may name a criterion (code, number, names, aliases)."""
         lookup = self._lookup
         for c in self.criteria:
             keys = [
@@ -345,26 +324,7 @@ def _load_shipped(set_id: str) -> CriteriaSet:
 
 
 def _parse(text: str) -> CriteriaSet:
-    raw = _CriteriaSetFile.model_validate(yaml.safe_load(text))
-    return CriteriaSet(
-        id=raw.id,
-        version=raw.version,
-        name_vi=raw.name_vi,
-        name_en=raw.name_en,
-        source=raw.source,
-        period=raw.period,
-        criteria=raw.criteria,
-        groups=raw.groups,
-        kinds=raw.kinds,
-        tiers=raw.tiers,
-        district_tiers=raw.district_tiers,
-        commune_groups=raw.commune_groups,
-        d07_excludes_especially_difficult=raw.d07_excludes_especially_difficult,
-        effective_from=raw.effective_from,
-        indicators=raw.indicators,
-        commune_classes=raw.commune_classes,
-        provisional=raw.provisional,
-    )
+    return CriteriaSet.model_validate(yaml.safe_load(text))
 
 
 # ----- how the status of one set carries to the next ----------------------------------------
