@@ -134,8 +134,27 @@ def _money_ok(case: Case, needs: dict[tuple[frozenset, int], float], carry: bool
         if (np.cumsum(total) > np.cumsum(avail) + 1e-7).any() or (not carry and (total > avail + 1e-7).any()):
             _MEMO[memo_key] = (False, math.inf)
             return _MEMO[memo_key]
+        # exact without an LP (a transportation problem: Gale's supply-demand theorem); the LP is kept for the gap
+        _MEMO[memo_key] = (True, 0.0) if _money_hall(case, keys, needs, carry) else (False, math.inf)
+        return _MEMO[memo_key]
     _MEMO[memo_key] = _money_lp(case, keys, needs, carry, gap_allowed)
     return _MEMO[memo_key]
+
+
+def _money_hall(case: Case, keys: list, needs: dict, carry: bool) -> bool:
+    """Every set of needs fits in the money its sources could give (a year's money pays that year or later).
+
+    By Gale's theorem this is exactly when all the needs can be paid at once; it checks every subset of
+    (eligible sources, year) needs, at most 2**9 here.
+    """
+    for mask in range(1, 2 ** len(keys)):
+        chosen = [k for i, k in enumerate(keys) if mask >> i & 1]
+        demand = sum(needs[k] for k in chosen)
+        money = {(f, t) for sources, year in chosen for f in sources
+                 for t in (range(year + 1) if carry else (year,))}
+        if demand > sum(case.budget[f][t] for f, t in money) + 1e-7:
+            return False
+    return True
 
 
 def _money_lp(case: Case, keys: list, needs: dict, carry: bool, gap_allowed: bool) -> tuple[bool, float]:

@@ -17,8 +17,11 @@ Cost
     (the first horizon year for items under way before the horizon); its yearly price is
     fixed when it starts.
 Money, each year
-    Each source disburses ``clip(mean + sd · ε, 0, 1)`` of its envelope plus what it
-    still owed; the rest stays owed. Disbursed money plus the source money carried over
+    Each source disburses ``clip(mean · kind factor · year factor + sd · ε, 0, 1)`` of
+    its envelope plus what it still owed; the rest stays owed. In a year with disasters,
+    each flexible source (one paying some commune's tiers) first loses
+    ``min(1, 2 · money share · Σ_d intensity_d · communes_d / communes)`` of its money in
+    hand to recovery. Disbursed money plus the source money carried over
     pays each class's planned flow, scaled down when the source is short; the source
     money beyond the plan stays with the source. A class given more than its demand
     releases the excess to its sources in proportion to what each gave. Classes whose
@@ -52,11 +55,19 @@ Criteria
     plus ``n`` extra years with probability ``qⁿ`` (``q`` = delay probability × the draw's
     multiplier), or never (failure). A met criterion falls back after a geometric
     number of years (slip probability × multiplier) and is regained after another
-    (recovery probability); an infrastructure criterion is lost in the first disaster
-    that hits its district after it is met (if the damage draw says so) until rebuilt.
+    (recovery probability). Failure and slip probabilities of the threshold criteria are
+    multiplied by ``1 + zone3 factor · Zone III + gap factor · share missed at the start``.
+    A province-wide disaster happens in year t when its uniform is below the year's rate;
+    it hits district d when d's uniform u is below the district share, at intensity
+    ``1 − u / share``. An infrastructure criterion is lost in the first disaster that hits
+    its district after it is met, if its damage uniform is below ``damage · 2 · intensity``,
+    until rebuilt.
 Outcomes
     As ``ntm_sim.plan.evaluate``: a commune is NTM at the end of a year when all its
     criteria are met then; tiers, villages and district units count at the horizon.
+    Recognition: NTM at the start, or at the end of any year, makes a commune recognised;
+    a recognised commune not NTM at the end of year t loses it when its re-check uniform
+    of year t is below the re-check probability.
 """
 
 from __future__ import annotations
@@ -70,6 +81,7 @@ import numpy as np
 from ntm_sim.instance import Instance
 from ntm_sim.plan import Decisions, allocate_flows, class_spend
 from ntm_sim.simulate.settings import UncertaintySettings
+from ntm_sim.uncertainty import source_kind
 
 FAR = 10**9  # a year index beyond any horizon ("never")
 MONEY_TOL = 1e-2  # million VND: the engine's allowance for solver round-off on planned flows
@@ -232,6 +244,23 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
              ("infrastructure", "development", "governance", "upgrade")}
     rho = settings.overrun_district_correlation
     base_met = inst.base_met.tolist()
+    ed = [bool(x) for x in inst.especially_difficult]
+    threshold = [k in settings.threshold_criteria for k in inst.criteria]
+
+    def risk(c: int, k: int) -> float:
+        if not threshold[k]:
+            return 1.0
+        missed = 1.0 - sum(base_met[c]) / n_k
+        return 1.0 + settings.threshold_zone3_factor * ed[c] + settings.threshold_gap_factor * missed
+
+    names = inst.dataset.sources
+    factor = [[settings.disbursement_kind_factor.get(source_kind(
+        sid, *(str(names.loc[sid, col]) if sid in names.index else "" for col in ("name_vi", "name_en"))), 1.0)
+        * settings.disbursement_year_factor.get(t0 + t, 1.0) for t in range(n_t)] for sid in inst.sources]
+    flexible = set()
+    for c in range(n_c):
+        flexible |= set(classes[int(inst.commune_upgrade_class[c])])
+    flexible.discard(inst.gap_source)
     district_of = [int(d) for d in inst.commune_district]
     members = [[c for c in range(n_c) if district_of[c] == d] for d in range(n_d)]
     floor = inst.targets.min_criteria
@@ -258,17 +287,31 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
     u_delay, u_fail = rnd.delay.tolist(), rnd.failure.tolist()
     e_slip, e_recover = rnd.slip.tolist(), rnd.recover.tolist()
     u_hit, u_damage, e_rebuild = rnd.hit.tolist(), rnd.damage.tolist(), rnd.rebuild.tolist()
+    u_event = rnd.event.tolist()
+    u_recheck = rnd.recheck.tolist()
     par = {name: [float(x) for x in params[name]] for name in settings.PARAMETERS}
     n_b = len(z_own)
 
     out: dict[str, list] = {name: [] for name in (
         "ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm", "villages_model",
         "avg_criteria", "min_criteria", "below_floor", "criterion_communes", "spent", "unspent",
-        "slipped_projects", "unfinished_projects", "reserve_funded")}
+        "slipped_projects", "unfinished_projects", "reserve_funded", "recovery", "recognised_by_year")}
     commune_count = [[0] * n_t for _ in range(n_c)]
 
     for b in range(n_b):
         median, d_mean = par["overrun_median"][b], par["disbursement_mean"][b]
+        # ----- disasters: each district's intensity per year (0: not hit)
+        share_d = settings.disaster_district_share
+        intensity = [[0.0] * n_t for _ in range(n_d)]
+        for t in range(n_t):
+            rate_t = settings.disaster_years.get(t0 + t, par["disaster_rate"][b])
+            if u_event[b][t] < rate_t:
+                for d in range(n_d):
+                    if u_hit[b][d][t] < share_d:
+                        intensity[d][t] = 1.0 - u_hit[b][d][t] / share_d
+        take = [min(1.0, 2.0 * settings.disaster_money_share
+                    * sum(intensity[d][t] * len(members[d]) for d in range(n_d)) / n_c) for t in range(n_t)]
+        recovery = 0.0
         # ----- what each item costs per year if it starts in year t (fixed when it starts)
         def price(i: int, t: int, b: int = b, median: float = median) -> float:
             it = items[i]
@@ -345,11 +388,14 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
             gave = [[0.0] * n_g for _ in range(n_f)]  # money from each source to each class
             src_left = []
             for f in range(n_f):
-                share = min(1.0, max(0.0, d_mean + settings.disbursement_sd * eps[b][f][t]))
+                share = min(1.0, max(0.0, d_mean * factor[f][t] + settings.disbursement_sd * eps[b][f][t]))
                 due = owed[f] + budget[f][t]
                 disbursed = due * share
                 owed[f] = due - disbursed
                 avail = carry_src[f] + disbursed
+                if f in flexible:
+                    recovery += take[t] * avail
+                    avail -= take[t] * avail
                 planned = sum(flow[f][g][t] for g in range(n_g))
                 scale = min(1.0, avail / planned) if planned > 0 else 0.0
                 for g in range(n_g):
@@ -443,7 +489,7 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
             if it.kind != "criterion" or done_t[i] is None:
                 continue
             p, c, k = it.key, it.commune, it.criterion
-            if u_fail[b][p] < fail_p[k]:
+            if u_fail[b][p] < min(0.95, fail_p[k] * risk(c, k)):
                 events.add("failure")
                 continue
             late = extra_years(u_delay[b][p], min(DELAY_CAP, delay_p[k] * dm))
@@ -452,7 +498,7 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
             met[c][k] = min(done_t[i] + late, FAR)
         # met at the end of year t: met by then, not slipped back, not lost to a disaster
         sm = par["slip_multiplier"][b]
-        rate, damage = par["disaster_rate"][b], par["disaster_damage"][b]
+        damage = par["disaster_damage"][b]
         ok = [[[False] * n_t for _ in range(n_k)] for _ in range(n_c)]
         for c in range(n_c):
             d = district_of[c]
@@ -460,16 +506,15 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
                 m = met[c][k]
                 if m >= FAR:
                     continue
-                slip_at = m + waiting_years(e_slip[b][c][k], min(SLIP_CAP, slip_p[k] * sm))
+                slip_at = m + waiting_years(e_slip[b][c][k], min(SLIP_CAP, slip_p[k] * risk(c, k) * sm))
                 slip_end = slip_at + waiting_years(e_recover[b][c][k], settings.recovery_probability)
                 lost_at, lost_end = FAR, FAR
                 if k in infra:
                     j = infra.index(k)
-                    if u_damage[b][c][j] < damage:
-                        hit = next((t for t in range(max(m + 1, 0), n_t) if u_hit[b][d][t] < rate), None)
-                        if hit is not None:
-                            lost_at = hit
-                            lost_end = hit + waiting_years(e_rebuild[b][c][j], settings.disaster_recovery_probability)
+                    hit = next((t for t in range(max(m + 1, 0), n_t) if intensity[d][t] > 0), None)
+                    if hit is not None and u_damage[b][c][j] < min(1.0, damage * 2.0 * intensity[d][hit]):
+                        lost_at = hit
+                        lost_end = hit + waiting_years(e_rebuild[b][c][j], settings.disaster_recovery_probability)
                 for t in range(n_t):
                     slipped_now = slip_at <= t < slip_end
                     lost_now = lost_at <= t < lost_end
@@ -530,6 +575,17 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         out["slipped_projects"].append(slipped)
         out["unfinished_projects"].append(unfinished)
         out["reserve_funded"].append(reserve_funded)
+        out["recovery"].append(recovery)
+        recognised = [all(base_met[c]) for c in range(n_c)]
+        by_year = []
+        for t in range(n_t):
+            for c in range(n_c):
+                if ntm[c][t]:
+                    recognised[c] = True
+                elif recognised[c] and u_recheck[b][c][t] < settings.recheck_probability:
+                    recognised[c] = False
+            by_year.append(sum(recognised))
+        out["recognised_by_year"].append(by_year)
 
     result = {name: np.array(values) for name, values in out.items()}
     result["district_units"] = result["district_units"].reshape(n_b, n_d).astype(bool)

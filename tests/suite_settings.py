@@ -16,3 +16,13 @@ QUICK = {"reserves": [0.0], "weight_draws": 400, "train_draws": 400, "test_draws
 def quick(scenario: Scenario) -> Scenario:
     """The scenario with the test suite's smaller search for the recommended plan."""
     return scenario.with_(robustness={**scenario.robustness.model_dump(), **QUICK})
+
+
+def for_dashboard(scenario: Scenario) -> Scenario:
+    """The scenario as the browser tests run it: the smaller search, one objective stage, no expected-money plan.
+
+    The browser tests check what the page shows of a results folder, not the search: the shipped objective
+    order and the recommended plan's search are tested in ``test_optimize_laocai`` and ``test_recommend``.
+    """
+    sc = quick(scenario).with_(objective={"order": ["communes_ntm"]})
+    return sc.with_(robustness={**sc.robustness.model_dump(), "expected_money": False})

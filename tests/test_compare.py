@@ -19,6 +19,9 @@ from ntm_sim.analysis.compare import (
 )
 from ntm_sim.errors import InputError
 from ntm_sim.runs import find_runs, load_run, scan_runs
+from ntm_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -60,7 +63,17 @@ def test_tables_carry_the_summaries_exactly(root):
     assert opt["communes_ntm"].iloc[-1] == s[0]["communes_ntm"]
     assert opt["communes_ntm"].is_monotonic_increasing
     b = baseline_table(runs)
-    assert (b["optimum_gain"] >= 0).all()
+    # the optimum reaches at least as many communes on paper as any rule that also meets the
+    # enforced targets; a rule that ignores them may reach more (budget_cut_20 on the calibrated
+    # data: the Decision 07 share-out reaches 97 but misses the tier, district, village and floor
+    # targets the optimum meets with 96)
+    for row in b.itertuples():
+        if row.optimum_gain < 0:
+            summary = s[[r.name for r in runs].index(row.scenario)]
+            enforced = set(load_scenario(ROOT / "scenarios" / f"{row.scenario}.yaml").enforce)
+            missed = [k for k, v in summary["baselines"][row.plan]["targets"].items()
+                      if not v["met"] and k.split(":")[0] in enforced]
+            assert missed, row
     assert set(b["plan"]) == {"optimum", "planners_rule", "cheapest_first", "d07_shareout"}
     sim = b[b["scenario"] == "baseline"]
     assert sim["sim_mean"].notna().all()  # the baseline run was simulated: every plan's mean is there
@@ -107,6 +120,37 @@ def test_a_summary_that_breaks_its_contract_names_the_key(root, tmp_path):
     assert "key 'communes_ntm'" in text
     assert "key 'stages.0.termination'" in text
     assert str(path) in text
+
+
+def test_tables_that_break_their_contract_name_the_row_and_column(root, tmp_path):
+    """The tables of a results folder are checked against their contracts (pandera) when read."""
+    import shutil
+
+    shutil.copytree(root / "baseline", tmp_path / "run")
+    communes_csv = tmp_path / "run" / "communes.csv"
+    communes = pd.read_csv(communes_csv, dtype={"commune_code": str})
+    communes.loc[3, "commune_code"] = communes.loc[2, "commune_code"]  # a commune twice
+    communes["year_ntm"] = communes["year_ntm"].astype("Int64").astype(object)
+    communes.loc[5, "year_ntm"] = "sớm"
+    communes.to_csv(communes_csv, index=False)
+    with pytest.raises(InputError) as err:
+        load_run(tmp_path / "run")
+    problems = err.value.problems
+    assert {(p.row, p.column) for p in problems} >= {(5, "commune_code"), (7, "year_ntm")}
+    assert all(p.file == str(communes_csv) for p in problems)
+    assert any(p.found == "sớm" for p in problems)
+
+    shutil.copytree(root / "baseline", tmp_path / "run2")
+    chances_csv = tmp_path / "run2" / "simulation" / "communes.csv"
+    chances = pd.read_csv(chances_csv, dtype={"commune_code": str})
+    column = next(c for c in chances.columns if c.startswith("p_ntm_"))
+    chances.loc[0, column] = 1.5  # a chance above one
+    chances.to_csv(chances_csv, index=False)
+    with pytest.raises(InputError) as err:
+        load_run(tmp_path / "run2")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.row, problem.column, problem.found) == (str(chances_csv), 2, column, "1.5")
+    assert "1" in problem.expected
 
 
 def test_a_broken_run_does_not_hide_the_others(root, tmp_path):

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import filecmp
 
+import pytest
+
 from ntm_sim import demo
-from ntm_sim.dataset import bundled_path
+from ntm_sim.dataset import bundled_path, poverty_criteria, zone3_warnings
+from ntm_sim.text import nfc
 from ntm_sim.units import lao_cai_units
 
 
@@ -18,15 +21,84 @@ def test_bundled_data_is_what_the_generator_writes(tmp_path):
 def test_readme_figures_agree_with_the_data(lao_cai):
     readme = (bundled_path("lao_cai") / "README.md").read_text(encoding="utf-8")
     assert demo.readme_table(lao_cai) in readme
+    assert demo.money_table(lao_cai) in readme
+    assert demo.fill_readme(readme, lao_cai) == readme
+    # every source and every named commune of the generator is in the README, with its basis
+    for s in demo.SOURCES:
+        assert f"`{s.id}`" in readme
+        assert s.basis in readme
+    for name in (*demo.NTM_2020_NAMED, *demo.NEAR_2015, *demo.REMOTEST):
+        assert nfc(name) in nfc(readme), name
+    for fact in ("559,019", "421.84", "2,058", "932.9", "134", "123", "861/QĐ-TTg", "33/2020/QĐ-TTg"):
+        assert fact in readme, fact
 
 
 def test_calibration_targets(lao_cai):
     f = demo.facts(lao_cai)
     for name, (target, tol) in demo.CALIBRATION.items():
         assert abs(getattr(f, name) - target) <= tol, (name, getattr(f, name), target)
-    # choices must matter: the need exceeds the money, the plan's +37 is affordable
+    # choices must matter: the need exceeds the money, the plan's +33 is affordable
     assert f.need_to_complete_bn > f.money_total_bn
-    assert f.need_cheapest_37_bn < f.money_total_bn
+    assert f.need_cheapest_33_bn < f.money_total_bn
+    assert f.money_total_bn > 9200  # "more than 9,200 billion VND"
+
+
+def test_start_status_and_zone3_rule(lao_cai):
+    ds = lao_cai
+    c = ds.communes
+    names = c["commune_name"].map(nfc)
+    ntm_names = set(names[ds.is_ntm])
+    assert {nfc(n) for n in demo.NTM_2020_NAMED} <= ntm_names  # Nàn Sán included
+    assert "Nàn Sán" in ntm_names
+    # every commune of the recognised district units is NTM
+    assert ds.is_ntm[c["district_code"].isin(demo.RECOGNISED_DISTRICTS)].all()
+    # the rule: a Zone III commune is not NTM and misses the poverty criterion
+    zone3 = c["especially_difficult"]
+    assert not (zone3 & ds.is_ntm).any()
+    assert not ds.status.loc[zone3, poverty_criteria(ds.criteria)].any().any()
+    assert ds.warnings == ()
+    # placed by remoteness: Lùng Cải (91% poor) is Zone III and among the lowest in criteria
+    lung_cai = names.index[names == "Lùng Cải"][0]
+    assert zone3[lung_cai]
+    assert ds.criteria_met[lung_cai] <= ds.criteria_met[zone3].quantile(0.25)
+    # and the highland districts have the fewest criteria met among communes not yet NTM
+    open_met = ds.criteria_met[~ds.is_ntm].groupby(c["district_code"]).mean()
+    assert open_met[["83", "84", "85"]].max() < open_met[["87", "89"]].min()
+
+
+def test_generator_enforces_the_zone3_rule(monkeypatch):
+    # a draw that would put a Zone III commune at NTM is refused, not written
+    monkeypatch.setattr(demo, "zone3_violations", lambda *a: ["2659"])
+    with pytest.raises(ValueError, match="Zone III"):
+        demo.generate()
+
+
+def test_imported_zone3_contradiction_is_a_named_warning(lao_cai, tmp_path):
+    c = lao_cai.communes.copy()
+    ntm_code = c.index[lao_cai.is_ntm][0]
+    c.loc[ntm_code, "especially_difficult"] = True
+    ds = lao_cai.with_(communes=c)
+    problems = zone3_warnings(ds, "communes.csv")
+    assert len(problems) == 2  # NTM, and meets poverty
+    assert all(p.severity == "warning" and p.column == "especially_difficult" for p in problems)
+    assert all(ntm_code in p.message and "Zone III" in p.message for p in problems)
+    # through a planner's folder: read, with the warning attached, not refused
+    from ntm_sim.io.folder import read_folder, write_folder
+
+    write_folder(ds, tmp_path / "d")
+    again = read_folder(tmp_path / "d")
+    assert any("Zone III" in p.message for p in again.warnings)
+
+
+def test_money_by_source_and_year(lao_cai):
+    env = lao_cai.envelopes / 1000
+    src = lao_cai.sources
+    assert env.loc[["nstw_dtpt", "nstw_sn"], 2021].sum() == 0  # the programme was approved in 2022
+    assert env.loc["nstw_dtpt"].sum() + env.loc["nstw_sn"].sum() == pytest.approx(596.0, abs=0.01)
+    assert src.loc["ctmtqg_1719", "scope"] == "ĐBKK"
+    assert src.loc["ctmtqg_giam_ngheo", "scope"] != ""
+    # the province's own money exists in 2021
+    assert env[2021].sum() > 0
 
 
 def test_demo_data_matches_public_units(lao_cai):
@@ -49,7 +121,7 @@ def test_demo_data_shape(lao_cai):
     # costs are present exactly where criteria are unmet, and not estimated
     assert (ds.cost.notna() == ~ds.status).all().all()
     assert not ds.any_cost_estimated
-    assert ds.envelopes.shape == (7, 5)
+    assert ds.envelopes.shape == (len(demo.SOURCES), 5)
     named = ds.communes.set_index("commune_name").loc[["Đồng Tuyển", "Bản Sen", "Nậm Mòn"]].index
     assert all(ds.is_ntm[ds.communes["commune_name"] == n].all() for n in named)
 

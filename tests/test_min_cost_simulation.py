@@ -117,3 +117,20 @@ def test_min_cost_plans_are_not_chosen_by_simulation(lao_cai):
 
     with pytest.raises(ValueError, match="max-achievement"):
         recommend(lao_cai, load_scenario(SCENARIO))
+
+
+def test_a_reserve_list_is_written_and_read_back(short_money, tmp_path):
+    # the reserve list's own round trip (the baseline's quick search may choose none)
+    sc, result = short_money
+    dec = result.plan.decisions
+    unscheduled = np.flatnonzero(dec.proj_start < 0)[:3]
+    assert len(unscheduled) == 3
+    dec.reserve = np.zeros(result.instance.n_projects, dtype=bool)
+    dec.reserve[unscheduled] = True
+    try:
+        write_solve_results(result, tmp_path / "r")
+        plans = load_plans(result.instance, tmp_path / "r")
+    finally:
+        dec.reserve = None
+    assert (tmp_path / "r" / "reserve.csv").exists()
+    assert np.flatnonzero(plans["optimum"].reserve).tolist() == unscheduled.tolist()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ntm_sim.optimize import solve
 from ntm_sim.plan import check
-from optimize_cases import brute_force, make_case
+from optimize_cases import _money_hall, _money_lp, brute_force, make_case
 
 
 def optimizer_key(result, scenario):
@@ -94,3 +96,20 @@ def test_regression_stale_warm_start_solution():
     best = brute_force(case)
     result = solve(case.ds, case.scenario, baselines=False)
     assert close(optimizer_key(result, case.scenario), best["key"])
+
+
+_MONEY_CASE = make_case(0, n_years=3)
+_NEED_KEYS = [(frozenset(e), t) for e in ({"a", "b"}, {"b"}, {"a"}) for t in range(3)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(amounts=st.lists(st.one_of(st.just(0.0), st.floats(0, 100)), min_size=9, max_size=9), carry=st.booleans(),
+       scale=st.floats(0.05, 2.0))
+def test_the_oracles_money_check_equals_its_lp(amounts, carry, scale):
+    """The brute force pays needs by Gale's condition instead of an LP: the two agree (the oracle's own check)."""
+    case = _MONEY_CASE
+    needs = {k: a * scale for k, a in zip(_NEED_KEYS, amounts, strict=True) if a * scale > 1e-9}
+    keys = sorted(needs, key=lambda k: (sorted(k[0]), k[1]))
+    if not keys:
+        return
+    assert _money_hall(case, keys, needs, carry) == _money_lp(case, keys, needs, carry, False)[0]

@@ -123,8 +123,12 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     from ntm_sim.results import load_plans
 
     plans = load_plans(inst, res)
-    if solved["recommendation"]["chosen_kind"] == "expected":
+    n_reserve = int(solved["recommendation"]["reserve_projects"])
+    if solved["recommendation"]["chosen_kind"] == "expected" and n_reserve:
         assert plans["optimum"].reserve is not None  # the reserve list is read back
+        assert int(plans["optimum"].reserve.sum()) == n_reserve
+    else:  # no reserve list (the calibrated data's quick search chooses none): none is read back
+        assert plans["optimum"].reserve is None or not plans["optimum"].reserve.any()
     zero = simulate(inst, {"optimum": plans["optimum"]}, UncertaintySettings.none(), n_draws=3, seed=0)
     paper = solved["headline"]["outcomes"]["communes_ntm"]["deterministic"]
     assert zero.outcomes["optimum"]["communes_ntm"].tolist() == [paper] * 3

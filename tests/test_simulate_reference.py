@@ -41,6 +41,9 @@ STRONG = UncertaintySettings(
     failure_probability={"development": 0.15, "infrastructure": 0.05, "TC10": 0.3},
     slip_probability={"infrastructure": 0.002, "development": 0.005, "governance": 0.002, "TC10": 0.02},
     recovery_probability=0.5, disaster_recovery_probability=0.4,
+    disbursement_kind_factor={"investment": 0.9, "recurrent": 0.5}, disbursement_year_factor={2022: 0.7},
+    disaster_district_share=0.7, disaster_money_share=0.6, threshold_zone3_factor=2.0, threshold_gap_factor=3.0,
+    recheck_probability=0.5,
 )
 # the edges: probabilities at their caps, certain or impossible recovery, disbursement
 # clipped at 0 and 1, no district correlation
@@ -51,8 +54,11 @@ EXTREME = UncertaintySettings(
     overrun_district_correlation=0.0, disbursement_sd=0.5,
     failure_probability={"infrastructure": 0.5, "development": 1.0},
     recovery_probability=1.0, disaster_recovery_probability=0.0,
+    disbursement_kind_factor={"investment": 1.5, "recurrent": 0.0}, disaster_years={2021: 1.0, 2023: 0.0},
+    disaster_district_share=1.0, disaster_money_share=1.0, recheck_probability=1.0,
 )
-SETTINGS = {"default": UncertaintySettings(), "strong": STRONG, "extreme": EXTREME}
+SETTINGS = {"default": UncertaintySettings(), "strong": STRONG, "extreme": EXTREME,
+            "disaster_2024": UncertaintySettings.named("disaster_2024")}
 
 SMALL_CASES = {
     "carry": {"seed": 0},
@@ -65,8 +71,9 @@ SMALL_CASES = {
 # counts, flags and the average of counts: exactly equal
 EXACT_OUTCOMES = ("ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm",
                 "villages_model", "avg_criteria", "min_criteria", "below_floor", "criterion_communes",
-                "slipped_projects", "unfinished_projects", "reserve_funded", "commune_ntm_count")
-MONEY_OUTCOMES = ("spent", "unspent")
+                "slipped_projects", "unfinished_projects", "reserve_funded", "commune_ntm_count",
+                "recognised_by_year")
+MONEY_OUTCOMES = ("spent", "unspent", "recovery")
 
 
 # ----- helpers ---------------------------------------------------------------------------------

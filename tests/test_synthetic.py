@@ -117,3 +117,12 @@ def test_scopes_resolve_and_small_country_solves(small):
     funding = r.plan.funding.merge(small.communes[["province_code"]], left_on="commune_code", right_index=True)
     scoped = funding[funding["source"].map(small.sources["scope"]) != ""]
     assert (scoped["source"].map(small.sources["scope"]) == scoped["province_code"]).all()
+
+
+def test_zone3_communes_are_not_ntm_and_miss_poverty(country):
+    from ntm_sim.dataset import poverty_criteria
+
+    ed = country.communes["especially_difficult"]
+    assert not (ed & country.is_ntm).any()
+    assert not country.status.loc[ed, poverty_criteria(country.criteria)].any().any()
+    assert country.warnings == ()

@@ -59,7 +59,9 @@ DataOption = Annotated[
 ]
 UnitsOption = Annotated[
     str,
-    typer.Option("--units", help="Reference unit list: 'lao_cai', 'none', or a CSV file."),
+    typer.Option("--units", help="Reference unit list: 'auto' (the province detected from the sheet's codes "
+                                 "or names), 'lao_cai' (2021), a province ('lai_chau', 'Lai Châu@pre2025', "
+                                 "'15@2025'), a CSV file, or 'none' (codes as written)."),
 ]
 ForceOption = Annotated[
     bool,
@@ -126,21 +128,12 @@ def guarded(func: F) -> F:
 
 
 def _units(units: str) -> object:
-    from ntm_sim.units import lao_cai_units, read_unit_list
+    from ntm_sim.units import resolve_units
 
-    if units == "lao_cai":
-        return lao_cai_units()
-    if units.lower() == "none":
-        return None
-    path = Path(units)
-    if not path.exists():
-        raise InputError([Problem(units, "unit list file not found",
-                                  expected="'lao_cai', 'none' or a CSV with commune_code, commune_name, "
-                                           "district_code, district_name")])
-    return read_unit_list(path)
+    return resolve_units(units)
 
 
-def load(data: str, units: str = "lao_cai") -> object:
+def load(data: str, units: str = "auto") -> object:
     """Load a dataset for a command, with the reference unit list chosen."""
     from ntm_sim.io import BUNDLED, load_dataset
 
@@ -154,6 +147,10 @@ def demo_banner(ds: object) -> None:
     meta = getattr(ds, "meta", None)
     if meta is not None and meta.demo:
         echo(f"*** {meta.demo_label} ***")
+    criteria = getattr(ds, "criteria", None)
+    if criteria is not None and (items := criteria.provisional_items()):
+        echo(f"*** Bộ tiêu chí {criteria.id}: {len(items)} giá trị tạm tính, chưa có trong văn bản công bố "
+             f"(provisional): {'; '.join(items[:3])}{' …' if len(items) > 3 else ''} ***")
 
 
 @app.command()
@@ -161,14 +158,25 @@ def demo_banner(ds: object) -> None:
 def template(
     out: Annotated[Path, typer.Argument(help="Where to write the .xlsx template.")],
     empty: Annotated[bool, typer.Option(help="Leave the commune list empty (other provinces).")] = False,
+    units: Annotated[str, typer.Option(
+        "--units", help="Pre-fill this province's communes: 'lao_cai' (2021), or a province such as "
+                        "'lai_chau@pre2025', '15@2025'.")] = "lao_cai",
+    criteria: Annotated[str, typer.Option(help="Criteria set of the columns.")] = "qd318-2021-2025",
     force: ForceOption = False,
 ) -> None:
-    """Write a blank input workbook with instructions (Lào Cai communes pre-filled)."""
+    """Write a blank input workbook with instructions (a province's communes pre-filled, Lào Cai by default)."""
+    from ntm_sim.criteria import load_criteria_set
     from ntm_sim.io.excel_write import write_template
     from ntm_sim.storage import reserve
+    from ntm_sim.units import UnitList, resolve_units
 
+    try:
+        crit = load_criteria_set(criteria)
+    except KeyError as exc:
+        raise InputError([Problem(criteria, str(exc).strip("'\""))]) from None
+    chosen = None if empty else resolve_units(units)
     with reserve(out, kind="file", force=force, option="OUT"):
-        write_template(out, with_lao_cai=not empty)
+        write_template(out, crit, with_lao_cai=False, units=chosen if isinstance(chosen, UnitList) else None)
     echo(f"wrote {out}")
 
 
@@ -176,7 +184,7 @@ def template(
 @guarded
 def validate(
     file: Annotated[str, typer.Argument(help="An .xlsx workbook, a long .csv or a dataset folder.")],
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
 ) -> None:
     """Check an input file; print a summary, or every problem with its place."""
     from ntm_sim.summary import validation_summary
@@ -186,12 +194,14 @@ def validate(
         report_problems(list(ds.warnings))  # type: ignore[attr-defined]
     demo_banner(ds)
     echo(f"{file}: OK")
+    if ds.meta.units:  # type: ignore[attr-defined]
+        echo(f"Danh mục đơn vị: {ds.meta.units}")  # type: ignore[attr-defined]
     echo(validation_summary(ds))  # type: ignore[arg-type]
 
 
 @data_app.command("summary")
 @guarded
-def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "lao_cai") -> None:
+def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "auto") -> None:
     """Per district: communes, NTM communes, groups, average criteria, cost to NTM."""
     from ntm_sim.summary import format_district_summary
 
@@ -205,7 +215,7 @@ def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "lao_cai") -
 @data_app.command("export")
 @guarded
 def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners' layout) or folder.")],
-                data: DataOption = "lao_cai", units: UnitsOption = "lao_cai", force: ForceOption = False) -> None:
+                data: DataOption = "lao_cai", units: UnitsOption = "auto", force: ForceOption = False) -> None:
     """Write a dataset in the planners' workbook layout (or as a dataset folder)."""
     from ntm_sim.io.excel_write import write_workbook
     from ntm_sim.io.folder import write_folder
@@ -219,6 +229,33 @@ def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners
         else:
             write_folder(ds, out, force=force)  # type: ignore[arg-type]
     echo(f"wrote {out}")
+
+
+@data_app.command("carry")
+@guarded
+def data_carry(
+    out: Annotated[Path, typer.Argument(help="Output .xlsx: the carried status and costs, to complete.")],
+    data: DataOption = "lao_cai",
+    units: UnitsOption = "auto",
+    to: Annotated[str, typer.Option(help="The province from 1 July 2025.")] = "Lào Cai",
+    criteria: Annotated[str, typer.Option(help="The new criteria set.")] = "qd51-2026-2030",
+    assign: Annotated[list[str] | None, typer.Option(help="OLD=NEW commune codes, overriding the reform "
+                                                          "mapping (repeatable).")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Carry a 2021–2025 dataset onto the units from 1 July 2025 and the 2026–2030 criteria."""
+    from ntm_sim.carry import carry_dataset, parse_assign, write_carried
+    from ntm_sim.storage import reserve
+
+    with reserve(out, kind="file", force=force, inputs=inputs_of(data), option="OUT"):
+        ds = load(data, units)
+        carried = carry_dataset(ds, to, criteria_set=criteria, assign=parse_assign(assign or []))  # type: ignore[arg-type]
+        write_carried(carried, ds, out)  # type: ignore[arg-type]
+    demo_banner(ds)
+    echo(f"wrote {out}: {len(carried.communes)} xã; {len(carried.needs_input())} ô cần cán bộ điền "
+         f"(ntm-sim validate {out} liệt kê từng ô)")
+    if carried.unassigned:
+        echo(f"xã cũ chưa có đơn vị mới (dùng --assign CŨ=MỚI): {', '.join(carried.unassigned)}")
 
 
 @data_app.command("generate")
@@ -269,6 +306,31 @@ def serve(
     except KeyboardInterrupt:  # Ctrl+C reaches the server too (same process group): let it finish
         code = proc.wait()
     raise typer.Exit(code)
+
+
+@app.command()
+@guarded
+def backtest(
+    data: DataOption = "lao_cai",
+    units: UnitsOption = "lao_cai",
+    draws: Annotated[int, typer.Option(help="Draws per uncertainty preset.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Simulate 2021–2024 from the 2021 start with the money planned and compare with what happened."""
+    from ntm_sim.backtest import run_backtest
+
+    check_limits(draws=draws)
+    if draws < 1:
+        raise InputError([Problem("--draws", "a backtest needs draws", expected="at least 1", found=str(draws))])
+    ds = load(data, units)
+    demo_banner(ds)
+    result = run_backtest(ds, n_draws=draws, seed=seed)  # type: ignore[arg-type]
+    echo("Xã được công nhận NTM cuối năm: trung vị (5–95%) theo mô phỏng, quy tắc hiện hành, vốn kế hoạch 2021–2024")
+    echo(f"Recognised NTM communes at the end of each year, planners' rule, {draws} draws, seed {seed}:")
+    echo(result.markdown("recognised"))
+    echo("")
+    echo("Xã đạt đủ mọi tiêu chí cuối năm / communes meeting every criterion at the end of each year:")
+    echo(result.markdown("criteria"))
 
 
 def main() -> None:
@@ -444,7 +506,7 @@ def solve(
     seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên): same seed, same numbers.")] = 0,
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Recommend the optimum on paper instead "
                                                 "of the plan that does best in the simulation.")] = False,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """Find the plan to recommend, simulate it beside the usual rules, write plan, priorities, odds and manifest."""
@@ -511,7 +573,7 @@ def simulate(
                                                        "LocalCluster (needs the [distributed] extra).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve, when "
                                                      "solving first.")] = None,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
@@ -621,7 +683,7 @@ def sweep(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
     deterministic: Annotated[bool, typer.Option("--deterministic", help="Each scenario's optimum on paper "
                                                 "(fast) instead of the plan chosen by simulation.")] = False,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
@@ -693,7 +755,7 @@ def frontier(
     seed: Annotated[int, typer.Option(help="Seed (hạt giống ngẫu nhiên), the same at every level.")] = 0,
     draws: Annotated[int | None, typer.Option(help="Fresh draws per level (default: the scenario's).")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Safety limit per solve.")] = None,
-    units: UnitsOption = "lao_cai",
+    units: UnitsOption = "auto",
     force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""

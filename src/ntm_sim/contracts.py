@@ -43,6 +43,7 @@ class DataRef(_Contract):
     demo: bool
     demo_label: str | None = None
     costs_estimated: bool
+    criteria_provisional: list[str] = []  # what the criteria set's public text does not give
 
 
 class Manifest(_Contract):

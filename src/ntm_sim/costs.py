@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ntm_sim.criteria import CriteriaSet
+from ntm_sim.criteria import CriteriaSet, load_criteria_mapping
 
 _COMMUNE_COST_COLUMNS = {
     "advanced_cost_mvnd": ("tiers", "advanced_cost_mvnd"),
@@ -35,6 +35,23 @@ class UnitCosts:
     reference_population: float
     population_elasticity: float
     especially_difficult_multiplier: float
+    criteria_set: str = "qd318-2021-2025"
+
+    def criterion_costs(self, criteria: CriteriaSet) -> pd.Series:
+        """Unit cost of each criterion of ``criteria``.
+
+        For a set other than the one the costs are given for, a criterion costs the sum of
+        the old criteria its link lists (``data/criteria/mappings``): an assumption like
+        every default cost, and NaN where there is no mapping.
+        """
+        if criteria.id == self.criteria_set:
+            return pd.Series({k: self.criteria.get(k, np.nan) for k in criteria.ids})
+        try:
+            mapping = load_criteria_mapping(self.criteria_set, criteria.id)
+        except KeyError:
+            return pd.Series(np.nan, index=criteria.ids)
+        return pd.Series({k: sum(self.criteria[o] for o in mapping.links[k].old) or np.nan
+                          for k in criteria.ids})
 
     def commune_factor(self, communes: pd.DataFrame) -> pd.Series:
         """Cost multiplier per commune from difficulty and population (1 if unknown)."""
@@ -59,6 +76,7 @@ def default_unit_costs() -> UnitCosts:
         reference_population=float(raw["reference_population"]),
         population_elasticity=float(raw["population_elasticity"]),
         especially_difficult_multiplier=float(raw["especially_difficult_multiplier"]),
+        criteria_set=str(raw["criteria_set"]),
     )
 
 
@@ -76,7 +94,7 @@ def estimate_costs(
     """
     unit = default_unit_costs()
     factor = unit.commune_factor(communes)
-    base = pd.Series({k: unit.criteria.get(k, np.nan) for k in criteria.ids})
+    base = unit.criterion_costs(criteria)
     cost = pd.DataFrame(np.outer(factor, base), index=status.index, columns=criteria.ids)
     cost = (cost / 10).round() * 10
     return cost, pd.DataFrame(True, index=status.index, columns=criteria.ids)

@@ -8,14 +8,13 @@ reads ids, kinds, tiers and commune groups from the loaded :class:`CriteriaSet`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ntm_sim.text import fold, nfc
 
@@ -56,6 +55,7 @@ class Criterion(_Model):
     name_en: str
     lead_time_years: int = Field(ge=1, le=10)
     aliases: tuple[str, ...] = ()
+    provisional: tuple[str, ...] = Field(default=(), description="Fields the public text does not give.")
 
     @property
     def label_vi(self) -> str:
@@ -73,6 +73,7 @@ class Tier(_Model):
     upgrade_cost_column: str | None = None
     lead_time_years: int = Field(default=1, ge=1, le=10)
     source: str = ""
+    provisional: bool = False
 
 
 class DistrictTier(_Model):
@@ -98,25 +99,57 @@ class CommuneGroup(_Model):
     min_met: int | Literal["all"]
     max_met: int | None = None
     d07_coefficient: float = Field(ge=0)
+    provisional: bool = False
 
 
-class _CriteriaSetFile(_Model):
+class CommuneClass(_Model):
+    """A class of communes whose thresholds differ (Decision 51/2025: groups 1, 2 and 3)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    rule_vi: str
+
+
+class CriteriaSet(_Model):
+    """A versioned set of criteria with its tier, district and group rules.
+
+    Parameters
+    ----------
+    id, version, name_vi, name_en, source, period
+        Identification and provenance of the set.
+    criteria
+        The criteria in their official order.
+    groups, kinds, tiers, district_tiers, commune_groups
+        Rules read from the same file.
+    effective_from, indicators, commune_classes
+        When the set applies, how many indicators its criteria have, and the classes of
+        communes whose thresholds differ (thresholds themselves are not modelled).
+    provisional
+        Set-level values the public text does not give (see :meth:`provisional_items`).
+    """
+
     id: str
     version: str
     name_vi: str
     name_en: str
     source: str
     period: tuple[int, int]
+    criteria: tuple[Criterion, ...]
     groups: tuple[Group, ...]
     kinds: tuple[KindInfo, ...]
-    criteria: tuple[Criterion, ...]
     tiers: tuple[Tier, ...]
     district_tiers: tuple[DistrictTier, ...]
     commune_groups: tuple[CommuneGroup, ...]
     d07_excludes_especially_difficult: bool = True
+    effective_from: str = ""
+    indicators: int | None = None
+    commune_classes: tuple[CommuneClass, ...] = ()
+    provisional: tuple[str, ...] = ()
+    _lookup: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check(self) -> _CriteriaSetFile:
+    def _check(self) -> CriteriaSet:
         ids = [c.id for c in self.criteria]
         if len(set(ids)) != len(ids):
             raise ValueError("criterion ids must be unique")
@@ -135,37 +168,8 @@ class _CriteriaSetFile(_Model):
                 raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
         return self
 
-
-@dataclass(frozen=True)
-class CriteriaSet:
-    """A versioned set of criteria with its tier, district and group rules.
-
-    Parameters
-    ----------
-    id, version, name_vi, name_en, source, period
-        Identification and provenance of the set.
-    criteria
-        The criteria in their official order.
-    groups, kinds, tiers, district_tiers, commune_groups
-        Rules read from the same file.
-    """
-
-    id: str
-    version: str
-    name_vi: str
-    name_en: str
-    source: str
-    period: tuple[int, int]
-    criteria: tuple[Criterion, ...]
-    groups: tuple[Group, ...]
-    kinds: tuple[KindInfo, ...]
-    tiers: tuple[Tier, ...]
-    district_tiers: tuple[DistrictTier, ...]
-    commune_groups: tuple[CommuneGroup, ...]
-    d07_excludes_especially_difficult: bool = True
-    _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
+    def model_post_init(self, context: object, /) -> None:
+        """Index every way a sheet may name a criterion (code, number, names, aliases)."""
         lookup = self._lookup
         for c in self.criteria:
             keys = [
@@ -186,6 +190,17 @@ class CriteriaSet:
             for key in keys:
                 for variant in (_key(key), _key(fold(key))):
                     lookup.setdefault(variant, c.id)
+
+    def provisional_items(self) -> list[str]:
+        """What in this set the public text does not give (empty for a set taken whole from its decision).
+
+        Every output that uses the set lists these, so that nothing provisional passes for fact.
+        """
+        items = list(self.provisional)
+        items += [f"{c.id}: {', '.join(c.provisional)}" for c in self.criteria if c.provisional]
+        items += [f"tier {t.id}" for t in self.tiers if t.provisional]
+        items += [f"commune group {g.id}" for g in self.commune_groups if g.provisional]
+        return items
 
     @property
     def ids(self) -> list[str]:
@@ -254,14 +269,33 @@ def _key(text: str) -> str:
     return text
 
 
+@cache
+def _shipped() -> dict[str, str]:
+    """The shipped criteria files' text by set id (each file parsed once)."""
+    folder = resources.files("ntm_sim") / "data" / "criteria"
+    texts = [entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")]
+    return {yaml.safe_load(text)["id"]: text for text in texts}
+
+
 def available_sets() -> list[str]:
     """List the ids of the criteria sets shipped with the package."""
-    folder = resources.files("ntm_sim") / "data" / "criteria"
-    ids = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            ids.append(yaml.safe_load(entry.read_text(encoding="utf-8"))["id"])
-    return sorted(ids)
+    return sorted(_shipped())
+
+
+def best_criteria_set(labels: list[object]) -> CriteriaSet:
+    """The shipped set whose criteria ``labels`` (headers or a criterion column) name best.
+
+    Most distinct criteria named wins; ties go to the set with fewest criteria not named
+    (TC1…TC10 is the 2026–2030 set, TC1…TC19 the 2021–2025 set), then to the default set.
+    """
+    best: tuple[tuple[int, int, bool], str] | None = None
+    for set_id in available_sets():
+        crit = load_criteria_set(set_id)
+        named = {hit for label in labels if (hit := crit.match(label)) is not None}
+        score = (len(named), len(named) - len(crit), set_id == DEFAULT_CRITERIA_SET)
+        if best is None or score > best[0]:
+            best = (score, set_id)
+    return load_criteria_set(best[1] if best else DEFAULT_CRITERIA_SET)
 
 
 def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
@@ -284,29 +318,65 @@ def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
 
 @cache
 def _load_shipped(set_id: str) -> CriteriaSet:
-    folder = resources.files("ntm_sim") / "data" / "criteria"
-    for entry in folder.iterdir():
-        if entry.name.endswith(".yaml"):
-            text = entry.read_text(encoding="utf-8")
-            if yaml.safe_load(text)["id"] == set_id:
-                return _parse(text)
-    raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+    if set_id not in _shipped():
+        raise KeyError(f"unknown criteria set {set_id!r}; shipped sets: {available_sets()}")
+    return _parse(_shipped()[set_id])
 
 
 def _parse(text: str) -> CriteriaSet:
-    raw = _CriteriaSetFile.model_validate(yaml.safe_load(text))
-    return CriteriaSet(
-        id=raw.id,
-        version=raw.version,
-        name_vi=raw.name_vi,
-        name_en=raw.name_en,
-        source=raw.source,
-        period=raw.period,
-        criteria=raw.criteria,
-        groups=raw.groups,
-        kinds=raw.kinds,
-        tiers=raw.tiers,
-        district_tiers=raw.district_tiers,
-        commune_groups=raw.commune_groups,
-        d07_excludes_especially_difficult=raw.d07_excludes_especially_difficult,
-    )
+    return CriteriaSet.model_validate(yaml.safe_load(text))
+
+
+# ----- how the status of one set carries to the next ----------------------------------------
+
+
+class CriterionLink(_Model):
+    """How one criterion of the newer set is read from criteria of the older set.
+
+    ``all_of``: met when every listed old criterion was met; ``unknown``: the planner
+    fills it in (the listed old criteria only say what comes closest).
+    """
+
+    rule: Literal["all_of", "unknown"]
+    old: tuple[str, ...] = ()
+    note: str = ""
+
+
+class CriteriaMapping(_Model):
+    """A stated mapping of an older criteria set onto a newer one (``data/criteria/mappings``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_set: str = Field(alias="from")
+    to_set: str = Field(alias="to")
+    links: dict[str, CriterionLink]
+
+    @model_validator(mode="after")
+    def _check(self) -> CriteriaMapping:
+        old, new = load_criteria_set(self.from_set), load_criteria_set(self.to_set)
+        if set(self.links) != set(new.ids):
+            raise ValueError(f"links must name every criterion of {self.to_set} once")
+        for k, link in self.links.items():
+            if unknown := set(link.old) - set(old.ids):
+                raise ValueError(f"{k}: {sorted(unknown)} are not criteria of {self.from_set}")
+            if link.rule == "all_of" and not link.old:
+                raise ValueError(f"{k}: all_of needs old criteria")
+        return self
+
+
+@cache
+def load_criteria_mapping(from_set: str, to_set: str) -> CriteriaMapping:
+    """Load the shipped mapping from one criteria set to another.
+
+    Raises
+    ------
+    KeyError
+        If no mapping between the two sets is shipped.
+    """
+    folder = resources.files("ntm_sim") / "data" / "criteria" / "mappings"
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            if (raw["from"], raw["to"]) == (from_set, to_set):
+                return CriteriaMapping.model_validate(raw)
+    raise KeyError(f"no mapping from criteria set {from_set!r} to {to_set!r}")

@@ -22,7 +22,9 @@ from ntm_sim.errors import InputError, Problem
 from ntm_sim.text import norm_key
 
 #: Datasets shipped with the package, by name (read with :func:`ntm_sim.io.load_dataset`).
-BUNDLED = {"lao_cai": "lao_cai"}
+BUNDLED = {"lao_cai": "lao_cai", "lao_cai_2026": "lao_cai_2026"}
+#: Bundled datasets built from the others when loaded (not folders): see ntm_sim.demo2026.
+BUILT = frozenset({"lao_cai_2026"})
 
 
 COMMUNE_COLUMNS: dict[str, object] = {
@@ -51,7 +53,8 @@ DISTRICT_COLUMNS: dict[str, object] = {
     "district_cost_mvnd": np.nan,
     "district_advanced_cost_mvnd": np.nan,
 }
-# A source's scope: empty = every commune; otherwise province or district codes ("10; 11").
+# A source's scope: empty = every commune; otherwise province, district or commune codes or the flag
+# ĐBKK (Zone III communes), e.g. "10; 11" or "ĐBKK" (see ntm_sim.instance.scope_mask).
 SOURCE_COLUMNS: dict[str, object] = {"name_vi": "", "name_en": "", "eligible": "", "scope": ""}
 _BOOL_COMMUNE = ("especially_difficult", "advanced", "model")
 _INT_COMMUNE = ("villages", "villages_ntm", "villages_model")
@@ -75,6 +78,8 @@ class DatasetMeta:
         The label shown wherever demo data is displayed.
     source
         Where the data came from (file name or "bundled").
+    units
+        The reference unit list its communes were matched against (empty: none).
     notes
         Free text.
     """
@@ -85,6 +90,7 @@ class DatasetMeta:
     demo: bool = False
     demo_label: str = "DỮ LIỆU MINH HỌA – số liệu giả định, không phải số liệu chính thức (demo data)"
     source: str = ""
+    units: str = ""
     notes: str = ""
 
 
@@ -258,7 +264,7 @@ def make_dataset(
     problems = check_dataset(ds, file)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    return ds
+    return ds.with_(warnings=tuple(problems)) if problems else ds
 
 
 def _label_axes(frame: pd.DataFrame) -> None:
@@ -286,10 +292,15 @@ def _status_table(status: pd.DataFrame, codes: list[str], ids: list[str], file: 
 
 
 def _district_table(districts: pd.DataFrame | None, communes: pd.DataFrame) -> pd.DataFrame:
-    """The district table with every column; derived from the communes when not given."""
+    """The district table with every column; derived from the communes when not given.
+
+    Communes without a district (units from 1 July 2025, when districts were abolished)
+    belong to none: the table may be empty.
+    """
     if districts is None or districts.empty:
         districts = (
-            communes.groupby("district_code", sort=False)["district_name"].first().to_frame()
+            communes[communes["district_code"] != ""]
+            .groupby("district_code", sort=False)["district_name"].first().to_frame()
         )
     return _normalise_districts(districts)
 
@@ -488,7 +499,7 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(Problem(file, f"commune code {code} appears more than once"))
     if (c.index == "").any():
         problems.append(Problem(file, "a commune has no code"))
-    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index))
+    unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
         problems.append(Problem(file, f"district {d!r} of some communes is not in the district table"))
     bad_cost = ds.cost.where(~ds.status) < 0
@@ -513,7 +524,36 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         )
     if (ds.envelopes < 0).to_numpy().any():
         problems.append(Problem(file, "a funding envelope is negative"))
-    return problems
+    return problems + zone3_warnings(ds, file)
+
+
+def poverty_criteria(criteria: CriteriaSet) -> list[str]:
+    """Ids of the criteria about (multidimensional) poverty: their name says "nghèo"."""
+    return [k for k in criteria.ids
+            if any("nghèo" in norm_key(n) for n in (criteria[k].name_vi, *criteria[k].aliases))]
+
+
+def zone3_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
+    """Warn about Zone III communes that are NTM or meet the poverty criterion.
+
+    By Decision 33/2020/QĐ-TTg a Zone III (especially difficult) commune is not yet NTM
+    and has a poverty rate of at least 15–20%, so it cannot meet the poverty criterion;
+    a commune recognised NTM leaves Zone III. Imported data may lag the list, so this
+    is a warning, not an error.
+    """
+    zone3 = ds.communes["especially_difficult"].to_numpy(dtype=bool)
+    poverty = poverty_criteria(ds.criteria)
+    out = []
+    for why, bad in (("is NTM (meets every criterion)", ds.is_ntm.to_numpy()),
+                     (f"meets the poverty criterion ({', '.join(poverty)})",
+                      ds.status[poverty].any(axis=1).to_numpy() if poverty else np.zeros(len(zone3), bool))):
+        for code in ds.communes.index[zone3 & bad]:
+            name = ds.communes.loc[code, "commune_name"]
+            out.append(Problem(file, f"Zone III commune {code} {name} {why}: a Zone III commune is not NTM "
+                                     "and does not meet poverty (Decision 33/2020/QĐ-TTg)",
+                               column="especially_difficult", expected="not Zone III, or criterion not met",
+                               severity="warning"))
+    return out
 
 
 # ----- folder format (the bundled data and `ntm-sim` exports) ---------------------------

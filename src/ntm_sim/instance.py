@@ -31,7 +31,7 @@ from ntm_sim.criteria import CriteriaSet
 from ntm_sim.dataset import Dataset, eligibility_from_rule, normalise_code
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.scenario import Scenario
-from ntm_sim.text import commune_key, district_key
+from ntm_sim.text import commune_key, district_key, norm_key
 
 
 @dataclass(frozen=True)
@@ -336,7 +336,8 @@ def _layout(ds: Dataset, scenario: Scenario) -> _Layout:
     communes = list(ds.communes.index)
     districts = list(ds.districts.index)
     d_index = {d: i for i, d in enumerate(districts)}
-    commune_district = np.array([d_index[d] for d in ds.communes["district_code"]], dtype=int)
+    # -1: a commune without a district (units from 1 July 2025): no district unit, share or target
+    commune_district = np.array([d_index.get(d, -1) for d in ds.communes["district_code"]], dtype=int)
     return _Layout(
         years=np.array(scenario.horizon, dtype=int),
         communes=communes,
@@ -511,18 +512,21 @@ def _upgrade_sources(scenario: Scenario, sources: list[str], eligibility: pd.Dat
 
 
 def _source_scope(ds: Dataset, scenario: Scenario, sources: list[str], bad: BadFn) -> np.ndarray:
-    """Where each source may pay: every commune, or the provinces/districts of its scope.
+    """Where each source may pay: every commune, or the units and flags of its scope.
+
+    A scope lists province, district or commune codes and flags (``ĐBKK``: the Zone
+    III communes), separated by ``;`` or ``,`` (see :func:`scope_mask`).
 
     Parameters
     ----------
     ds
-        The dataset (source scopes, commune province and district codes).
+        The dataset (source scopes, commune codes, province and district codes, flags).
     scenario
         Its extra sources carry their own scope.
     sources
         Every source, the extra ones included.
     bad
-        Reports scope codes that match no province or district.
+        Reports scope entries that match no unit or flag.
 
     Returns
     -------
@@ -532,19 +536,74 @@ def _source_scope(ds: Dataset, scenario: Scenario, sources: list[str], bad: BadF
     in_scope = np.ones((len(sources), len(ds.communes)), dtype=bool)
     scopes = dict(ds.sources["scope"]) if "scope" in ds.sources.columns else {}
     scopes.update({extra.id: extra.scope for extra in scenario.budget.extra_sources})
-    province_codes = ds.communes["province_code"].to_numpy()
-    district_codes = ds.communes["district_code"].to_numpy()
-    known_codes = set(province_codes) | set(district_codes)  # once: a country has hundreds of scoped sources
+    units = ScopeUnits.of(ds)  # once: a country has hundreds of scoped sources
     for f, sid in enumerate(sources):
         rule = str(scopes.get(sid, "") or "")
-        codes = {normalise_code(x) for x in rule.replace(",", ";").split(";") if x.strip()}
-        if codes:
-            wanted = list(codes)
-            in_scope[f] = np.isin(province_codes, wanted) | np.isin(district_codes, wanted)
-            unknown = codes - known_codes
+        if rule.strip():
+            in_scope[f], unknown = scope_mask(rule, units)
             if unknown:
-                bad(f"source {sid!r}: scope {sorted(unknown)} matches no province or district of the dataset")
+                bad(f"source {sid!r}: scope {unknown} matches no province, district, commune or flag of the "
+                    f"dataset", expected="codes separated by ';', or " + ", ".join(sorted(SCOPE_FLAGS)))
     return in_scope
+
+
+#: Flags a scope may name, each with the commune column it selects (NFC-normalised keys).
+SCOPE_FLAGS = {"ĐBKK": "especially_difficult", "khu vực III": "especially_difficult",
+               "Zone III": "especially_difficult", "especially_difficult": "especially_difficult"}
+
+
+@dataclass(frozen=True)
+class ScopeUnits:
+    """The codes and flags a source scope can name, per commune (dataset order)."""
+
+    province: np.ndarray
+    district: np.ndarray
+    commune: np.ndarray
+    flags: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, ds: Dataset) -> ScopeUnits:
+        """Read them from a dataset."""
+        c = ds.communes
+        return cls(province=c["province_code"].to_numpy(), district=c["district_code"].to_numpy(),
+                   commune=np.array([normalise_code(x) for x in c.index]),
+                   flags={norm_key(k): c[col].to_numpy(dtype=bool) for k, col in SCOPE_FLAGS.items()})
+
+
+def scope_mask(rule: str, units: ScopeUnits) -> tuple[np.ndarray, list[str]]:
+    """The communes a scope covers, and its entries that match nothing.
+
+    Parameters
+    ----------
+    rule
+        Entries separated by ``;`` or ``,``: province, district or commune codes, or a
+        flag of :data:`SCOPE_FLAGS` (``ĐBKK``: the Zone III communes). A commune is in
+        scope when any entry covers it.
+    units
+        The dataset's codes and flags.
+
+    Returns
+    -------
+    mask : numpy.ndarray
+        Bool per commune.
+    unknown : list of str
+        Entries that match no unit or flag (sorted).
+    """
+    mask = np.zeros(len(units.commune), dtype=bool)
+    unknown = []
+    for entry in (x.strip() for x in rule.replace(",", ";").split(";")):
+        if not entry:
+            continue
+        flag = units.flags.get(norm_key(entry))
+        if flag is not None:
+            mask |= flag
+            continue
+        code = normalise_code(entry)
+        hit = (units.province == code) | (units.district == code) | (units.commune == code)
+        if not hit.any():
+            unknown.append(entry)
+        mask |= hit
+    return mask, sorted(unknown)
 
 
 def _eligibility_classes(funding: _Funding, in_scope: np.ndarray, pc: np.ndarray, pk: np.ndarray,

@@ -494,7 +494,7 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
     commune_codes = np.array(list(inst.communes) + [""], dtype=object)
     district_of = np.where(unit >= 0, inst.commune_district[np.maximum(unit, 0)], -1 - unit)
     code = commune_codes[np.where(unit >= 0, unit, len(inst.communes))]
-    district = np.array(inst.districts, dtype=object)[district_of]
+    district = np.array([*inst.districts, ""], dtype=object)[district_of]  # -1: no district
     pid = np.arange(len(kind))
     projects = pd.DataFrame({"project_id": pid, "kind": kind, "commune_code": code, "district_code": district,
                              "criterion": crit, "start_year": start, "end_year": start + lead - 1, "quantity": qty,

@@ -58,7 +58,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
     # projects
     projects = plan.projects.copy()
     projects["commune_name"] = projects["commune_code"].map(ds.communes["commune_name"]).fillna("")
-    projects["district_name"] = projects["district_code"].map(ds.districts["district_name"]).fillna("")
+    projects["district_name"] = projects["district_code"].map(ds.districts["district_name"]).astype(object).fillna("")
     names = {c.id: c.name_vi for c in crit.criteria}
     projects["criterion_name"] = projects["criterion"].map(names).fillna(projects["kind"].map(KIND_VI))
     table_sheet(wb.create_sheet(schema.SHEET_PLAN), PROJECT_COLUMNS,

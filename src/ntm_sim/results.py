@@ -32,6 +32,7 @@ from ntm_sim.plan import Decisions, Plan, decisions_from_projects
 from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import BLOCK, SimulationResult
 from ntm_sim.storage import atomic_folder
+from ntm_sim.table_contracts import check_table
 
 if TYPE_CHECKING:
     from ntm_sim.analysis.recommend import Recommendation
@@ -72,7 +73,8 @@ def manifest(ds: Dataset, scenario: Scenario, folder: Path, *, kind: str, status
         "data": {"name": ds.meta.name, "source": ds.meta.source, "hash": ds.content_hash(),
                  "criteria_set": ds.criteria.id, "demo": ds.meta.demo,
                  "demo_label": ds.meta.demo_label if ds.meta.demo else None,
-                 "costs_estimated": ds.any_cost_estimated},
+                 "costs_estimated": ds.any_cost_estimated,
+                 "criteria_provisional": ds.criteria.provisional_items()},
         "seed": seed,
         "solver": solver,
         "status": status,
@@ -190,7 +192,7 @@ def _named(inst_ds: Dataset, frame: pd.DataFrame, sources: pd.DataFrame | None =
     names = inst_ds.communes["commune_name"]
     out.insert(1, "commune_name", out["commune_code"].map(names).fillna(""))
     dn = inst_ds.districts["district_name"]
-    out.insert(3, "district_name", out["district_code"].map(dn).fillna(""))
+    out.insert(3, "district_name", out["district_code"].map(dn).astype(object).fillna(""))
     crit_names = {c.id: c.name_vi for c in inst_ds.criteria.criteria}
     out["criterion_name"] = out["criterion"].map(crit_names).fillna("")
     if sources is not None and "source" in out.columns:
@@ -226,8 +228,9 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         plan_csv = plan_csv.join(years, on="project_id")
         write_csv(plan_csv, tmp / "plan.csv", index=False, lineterminator="\n", float_format=None)
         write_csv(_named(ds, projects), tmp / "projects.csv", index=False, lineterminator="\n", float_format=None)
-        write_csv(commune_table(inst, result.plan, result.baselines), tmp / "communes.csv", index=False,
-                                                                  lineterminator="\n", float_format=None)
+        communes = commune_table(inst, result.plan, result.baselines)
+        check_table(communes, "communes", "communes.csv")  # a broken table is a bug here, not bad input
+        write_csv(communes, tmp / "communes.csv", index=False, lineterminator="\n", float_format=None)
         for name, plan in result.baselines.items():
             (tmp / "baselines" / name).mkdir(parents=True)
             write_csv(_named(ds, plan.projects), tmp / "baselines" / name / "projects.csv", index=False,
@@ -240,7 +243,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         if reserve is not None and reserve.any():
             ps = np.flatnonzero(reserve)
             table = pd.DataFrame({"commune_code": np.array(inst.communes, dtype=object)[inst.proj_commune[ps]],
-                                  "district_code": np.array(inst.districts, dtype=object)[
+                                  "district_code": np.array([*inst.districts, ""], dtype=object)[
                                       inst.commune_district[inst.proj_commune[ps]]],
                                   "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
                                   "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
@@ -415,7 +418,9 @@ def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str]
         frame.insert(2, "district", frame["commune_code"].map(ds.communes["district_name"]))
         frame.insert(0, "plan", plan)
         frames.append(frame)
-    write_csv(pd.concat(frames), folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
+    chances = pd.concat(frames)
+    check_table(chances, "chances", "simulation/communes.csv")
+    write_csv(chances, folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
     write_json(folder / "summary.json", summary)
     status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
     dump(Manifest, manifest(ds, inst.scenario, folder, kind="simulate", status=status, seed=sim.seed,

@@ -27,6 +27,7 @@ from ntm_sim.analysis.compare import (
 )
 from ntm_sim.contracts import Manifest, SolveSummary, validate
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.table_contracts import check_table
 
 __all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
 
@@ -99,11 +100,13 @@ def load_run(folder: Path | str) -> ScenarioRun:
     manifest = _read(folder / "manifest.json", _json_object)
     validate(Manifest, manifest, folder / "manifest.json")
     communes = _read(folder / "communes.csv", _csv)
+    check_table(communes, "communes", folder / "communes.csv")  # checked only: the views read it as written
     sim_file = folder / SIMULATION / "summary.json"
     simulation = _read(sim_file, _json_object) if _is_file(sim_file) else None
     sim_communes = None
     if simulation is not None and _is_file(folder / SIMULATION / "communes.csv"):
         sim_communes = _read(folder / SIMULATION / "communes.csv", _csv)
+        check_table(sim_communes, "chances", folder / SIMULATION / "communes.csv")
     name = folder.absolute().name or str(folder)  # "." is named by the folder it stands for
     run = ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
                       simulation=simulation, sim_communes=sim_communes)

@@ -42,7 +42,8 @@ class ExtraSource(_Model):
     name_vi: str = ""
     name_en: str = ""
     eligible: str = "Tất cả"
-    scope: str = Field("", description="Province or district codes it may pay in (empty: all).")
+    scope: str = Field("", description=("Province, district or commune codes, or ĐBKK (Zone III communes), "
+                                           "it may pay in (empty: all)."))
     envelopes: dict[int, float] = Field(default_factory=dict)
 
     @field_validator("envelopes")

@@ -39,7 +39,7 @@ def district_summary(ds: Dataset) -> pd.DataFrame:
         row["cost_to_ntm_mvnd"] = float(part["cost"].sum())
         return row
 
-    order = list(dict.fromkeys(frame["district"]))
+    order = [d for d in dict.fromkeys(frame["district"]) if d]  # communes without a district: the total only
     rows = {d: agg(frame[frame["district"] == d]) for d in order}
     rows[TOTAL_LABEL] = agg(frame)
     out = pd.DataFrame.from_dict(rows, orient="index")
@@ -75,12 +75,15 @@ def validation_summary(ds: Dataset) -> str:
     met = ds.criteria_met
     groups = ds.commune_group.value_counts()
     lines = [
-        f"Xã: {len(ds.communes)}   Huyện: {ds.communes['district_code'].nunique()}   "
+        f"Xã: {len(ds.communes)}   Huyện: {len(ds.districts) or 'không (từ 1/7/2025)'}   "
         f"Tiêu chí: {len(ds.criteria)} ({ds.criteria.id})",
         f"Xã đạt chuẩn NTM: {int(ds.is_ntm.sum())}   Tiêu chí bình quân/xã: "
         f"{format_number_vi(float(met.mean()), 2)}   (thấp nhất {int(met.min())}, cao nhất {int(met.max())})",
         "Nhóm xã: " + ", ".join(f"{g.name_vi}: {int(groups.get(g.id, 0))}" for g in ds.criteria.commune_groups),
     ]
+    if items := ds.criteria.provisional_items():
+        lines.append(f"Bộ tiêu chí {ds.criteria.id}: {len(items)} giá trị tạm tính (provisional), "
+                     "xem tệp bộ tiêu chí.")
     if ds.any_cost_estimated:
         n = int((ds.cost_estimated & ~ds.status).to_numpy().sum())
         lines.append(f"Chi phí: {n} ô chưa có số liệu, đã ước tính theo đơn giá mặc định (số ước tính).")

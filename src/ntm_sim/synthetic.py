@@ -27,7 +27,7 @@ import pandas as pd
 
 from ntm_sim.costs import UnitCosts, default_unit_costs
 from ntm_sim.criteria import CriteriaSet, load_criteria_set
-from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset
+from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset, poverty_criteria
 from ntm_sim.demo import COST_DISPERSION, MISSING_WEIGHT, YEAR_SHARES, add_tier_costs, round10, spread
 
 DEMO_LABEL = ("DỮ LIỆU TỔNG HỢP NGẪU NHIÊN – cả nước giả định, không phải số liệu chính thức "
@@ -200,7 +200,8 @@ def _draw_standing(rng: np.random.Generator, geo: _Geography) -> _Standing:
     ed &= ~ntm  # a recognised district has no commune on the especially-difficult list
     score = geo.c_hard + 0.3 * ed + rng.normal(0, 0.15, n_communes)
     extra = max(0, round(SHARE_NTM * n_communes) - int(ntm.sum()))
-    open_order = np.flatnonzero(~ntm)[np.argsort(score[~ntm], kind="stable")]
+    open_c = ~ntm & ~ed  # a Zone III commune is not NTM (Decision 33/2020/QĐ-TTg)
+    open_order = np.flatnonzero(open_c)[np.argsort(score[open_c], kind="stable")]
     ntm[open_order[:extra]] = True
     return _Standing(ed=ed, recognised=recognised, ntm=ntm, score=score)
 
@@ -230,6 +231,8 @@ def _draw_status(rng: np.random.Generator, crit: CriteriaSet, standing: _Standin
     infra = np.array([crit[k].kind == "infrastructure" for k in ids])
     log_w = np.log(weight)[None, :] + np.where(ed[:, None] & infra[None, :], np.log(1.4), 0.0)
     keys = log_w + rng.gumbel(size=(n_communes, n_k))
+    # a Zone III commune misses the poverty criterion (Decision 33/2020/QĐ-TTg): first in its draw
+    keys[np.ix_(ed, np.isin(ids, poverty_criteria(crit)))] = np.inf
     rank = np.argsort(np.argsort(-keys, axis=1, kind="stable"), axis=1, kind="stable")
     return rank >= (n_k - met)[:, None]
 

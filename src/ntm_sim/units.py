@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
+from ntm_sim import admin_units
+from ntm_sim.admin_units import Generation
 from ntm_sim.dataset import normalise_code
-from ntm_sim.text import commune_key, did_you_mean, district_key
+from ntm_sim.errors import InputError, Problem
+from ntm_sim.text import commune_key, did_you_mean, district_key, nfc
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Match:
 
 @dataclass(frozen=True)
 class UnitList:
-    """Official communes with their district-level units.
+    """Official communes of one province, with their district-level units where there are any.
 
     Parameters
     ----------
@@ -33,11 +36,26 @@ class UnitList:
         Label for messages (e.g. ``"Lào Cai 2021"``).
     communes
         Indexed by ``commune_code``; columns ``commune_name``, ``district_code``,
-        ``district_name``.
+        ``district_name`` (both empty in lists from 1 July 2025, which have no districts).
+    province_code, province_name
+        The province, when the list comes from the national lists (empty for a CSV).
+    generation
+        ``"pre2025"`` or ``"2025"`` for the national lists (see :mod:`ntm_sim.admin_units`).
+    source
+        Where the list comes from, with its version.
     """
 
     name: str
     communes: pd.DataFrame
+    province_code: str = ""
+    province_name: str = ""
+    generation: str = ""
+    source: str = ""
+
+    @cached_property
+    def has_districts(self) -> bool:
+        """Whether the list has a district level (lists from 1 July 2025 have none)."""
+        return bool((self.communes["district_code"] != "").any())
 
     def __contains__(self, code: object) -> bool:
         return normalise_code(code) in self.communes.index
@@ -59,12 +77,14 @@ class UnitList:
     def district_of(self, text: object) -> str | None:
         """Return the district code whose name or code matches ``text``."""
         code = normalise_code(text)
-        if code in self.communes["district_code"].to_numpy():
+        if code and code in self.communes["district_code"].to_numpy():
             return code
         return self.district_names.get(district_key(text))
 
     def _label(self, code: str) -> str:
         row = self.communes.loc[code]
+        if not row["district_name"]:
+            return f"{code} ({row['commune_name']})"
         return f"{code} ({row['commune_name']}, {row['district_name']})"
 
     def _code_hints(self, code: str, district: str | None, n: int = 3) -> list[str]:
@@ -146,7 +166,8 @@ class UnitList:
 def lao_cai_units() -> UnitList:
     """Return the 127 communes of Lào Cai (2021–2024) with official codes."""
     path = resources.files("ntm_sim") / "data" / "units" / "lao_cai_communes_2021.csv"
-    return read_unit_list(Path(str(path)), "Lào Cai 2021")
+    return replace(read_unit_list(Path(str(path)), "Lào Cai 2021"),
+                   source="ntm_sim/data/units/lao_cai_communes_2021.csv (danh mục 2021, 127 xã)")
 
 
 def read_unit_list(path: Path, name: str | None = None) -> UnitList:
@@ -154,8 +175,207 @@ def read_unit_list(path: Path, name: str | None = None) -> UnitList:
     frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     frame["commune_code"] = frame["commune_code"].map(normalise_code)
     frame["district_code"] = frame["district_code"].map(normalise_code)
-    from ntm_sim.text import nfc
-
     for col in ("commune_name", "district_name"):
         frame[col] = frame[col].map(nfc)
     return UnitList(name or path.stem, frame.set_index("commune_code"))
+
+
+# ----- the national lists: one province's list, the --units choice, detection -----------
+
+AUTO = "auto"
+
+
+def province_units(province: object, generation: Generation = "2025") -> UnitList:
+    """Return one province's commune-level units from the national lists.
+
+    Parameters
+    ----------
+    province
+        Province code or name ("12", "Lai Châu", "lai_chau"), in that generation's codes.
+    generation
+        ``"pre2025"`` (63 provinces, with districts) or ``"2025"`` (34 provinces, no districts).
+
+    Raises
+    ------
+    InputError
+        If no province of that generation has that code or name.
+    """
+    code = admin_units.find_province(province, generation)
+    if code is None:
+        names = admin_units.provinces(generation)["province_name"]
+        raise InputError([Problem(str(province), f"no province {province!r} in the list "
+                                  f"{admin_units.generation_info(generation).label_en}",
+                                  expected=", ".join(f"{c} {n}" for c, n in names.items()))])
+    return _province_units(code, generation)
+
+
+@cache
+def _province_units(code: str, generation: Generation) -> UnitList:
+    national = admin_units.national_units(generation)
+    rows = national[national["province_code"] == code]
+    communes = rows[["commune_name", "district_code", "district_name"]].copy()
+    communes.index.name = "commune_code"
+    province = str(rows["province_name"].iloc[0])
+    label = admin_units.generation_info(generation).label_vi
+    return UnitList(f"{province} ({label})", communes, province_code=code, province_name=province,
+                    generation=generation, source=admin_units.source_text(generation))
+
+
+def resolve_units(spec: str | UnitList | None) -> UnitList | None | str:
+    """Turn a ``--units`` choice into a unit list, None (codes as written) or :data:`AUTO`.
+
+    ``auto`` (detect the province from the sheet), ``lao_cai`` (the bundled 2021 list),
+    ``none``, a CSV file (commune_code, commune_name, district_code, district_name), or a
+    province of the national lists: ``lai_chau``, ``"Lai Châu@pre2025"``, ``15@2025``
+    (without ``@``, the list from 1 July 2025).
+    """
+    if spec is None or isinstance(spec, UnitList):
+        return spec
+    text = nfc(str(spec)).strip()
+    if text.lower() == AUTO:
+        return AUTO
+    if text == "lao_cai":
+        return lao_cai_units()
+    if text.lower() == "none":
+        return None
+    path = Path(text)
+    if path.suffix.lower() == ".csv" or path.exists():
+        if not path.exists():
+            raise InputError([Problem(text, "unit list file not found", expected=_EXPECTED_UNITS)])
+        return read_unit_list(path)
+    province, _, generation = text.partition("@")
+    generation = generation or "2025"
+    if generation not in admin_units.GENERATIONS:
+        raise InputError([Problem(text, f"unknown list generation {generation!r}", expected=_EXPECTED_UNITS)])
+    return province_units(province, generation)  # type: ignore[arg-type]
+
+
+_EXPECTED_UNITS = ("'auto', 'lao_cai', 'none', a CSV with commune_code, commune_name, district_code, "
+                   "district_name, or a province such as 'lai_chau' or 'Lai Châu@pre2025'")
+
+
+def generation_of(period: tuple[int, int]) -> Generation:
+    """The unit generation a planning period uses: from 2026 the units of 1 July 2025."""
+    return "2025" if period[0] >= 2026 else "pre2025"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The unit list detected for a sheet, and how well it fits."""
+
+    units: UnitList | None
+    matched: int
+    rows: int
+
+    @property
+    def text(self) -> str:
+        """One line for the planner: which list, from how many rows."""
+        if self.units is None:
+            return f"no province's list holds the codes or names of the {self.rows} rows"
+        return f"{self.units.name}: {self.matched} of {self.rows} rows found ({self.units.source})"
+
+
+def _candidate_hits(units: UnitList, rows: list[tuple[str, str]]) -> tuple[int, int]:
+    """Rows found in ``units`` (by code, or by name where there is no code), and rows whose code and name agree."""
+    keys = units.name_keys
+    found = agree = 0
+    for code, key in rows:
+        if code:
+            if code in keys.index:
+                found += 1
+                agree += bool(key) and keys[code] == key
+        elif key and key in _key_set(units):
+            found += 1
+    return found, agree
+
+
+def _key_set(units: UnitList) -> frozenset[str]:
+    return frozenset(units.name_keys.to_numpy())
+
+
+@cache
+def _provinces_by_code(generation: Generation) -> dict[str, str]:
+    """Province by commune code, in one generation."""
+    national = admin_units.national_units(generation)
+    return dict(zip(national.index, national["province_code"], strict=True))
+
+
+@cache
+def _provinces_by_name(generation: Generation) -> dict[str, frozenset[str]]:
+    """Provinces by commune name key, in one generation (built only for sheets without codes)."""
+    national = admin_units.national_units(generation)
+    keys = national["commune_name"].map(commune_key)
+    return {k: frozenset(g) for k, g in national.groupby(keys.to_numpy())["province_code"]}
+
+
+def _candidates(rows: list[tuple[str, str]]) -> list[UnitList]:
+    """The bundled Lào Cai 2021 list and every province that holds at least one row."""
+    out = [lao_cai_units()]
+    for generation in admin_units.GENERATIONS:
+        by_code = _provinces_by_code(generation)
+        seen = {by_code[code] for code, _ in rows if code in by_code}
+        if any(not code for code, _ in rows):
+            by_name = _provinces_by_name(generation)
+            seen |= {p for code, key in rows if not code for p in by_name.get(key, ())}
+        out += [_province_units(p, generation) for p in sorted(seen)]
+    return out
+
+
+def detect_units(codes: list[object], names: list[object], prefer: Generation | None = None) -> Detection:
+    """Detect the province (and generation) of a sheet from its commune codes, or names where codes are blank.
+
+    The list holding the most rows wins; ties go to the list where more codes and
+    names agree, then to the generation ``prefer`` (the one of the sheet's criteria
+    set), then to the bundled Lào Cai 2021 list (a few names of Lào Cai are found in
+    many provinces), then to the list whose size is nearest the number of rows, then to
+    the newer generation.
+
+    Parameters
+    ----------
+    codes, names
+        The sheet's commune code and name cells, row by row (blank where absent).
+    prefer
+        ``"pre2025"`` or ``"2025"``: the generation to prefer on a tie (codes were reused
+        by the reform, so a few codes can fit both).
+    """
+    rows = [(normalise_code(c) if c is not None else "", commune_key(n) if isinstance(n, str) else "")
+            for c, n in zip(codes, names, strict=True)]
+    coded = [(c, k) for c, k in rows if c]
+    rows = coded or [(c, k) for c, k in rows if k]  # in a sheet with codes, rows without are headings
+    best: tuple[tuple[int, int, bool, int, int, bool], UnitList] | None = None
+    for rank, units in enumerate(_candidates(rows)):
+        found, agree = _candidate_hits(units, rows)
+        newer = units.generation == "2025"
+        preferred = (units.generation or "pre2025") == prefer
+        score = (found, agree, preferred, -min(rank, 1), -abs(len(units.communes) - len(rows)), newer)
+        if found and (best is None or score > best[0]):
+            best = (score, units)
+    if best is None:
+        return Detection(None, 0, len(rows))
+    return Detection(best[1], best[0][0], len(rows))
+
+
+def units_for_sheet(spec: str | UnitList | None, codes: list[object], names: list[object], *,
+                    file: str, sheet: str | None = None, column: str | None = None,
+                    prefer: Generation | None = None) -> UnitList | None:
+    """The unit list to read a sheet with: the one chosen, or the one its codes (or names) detect.
+
+    ``prefer`` breaks ties between generations (see :func:`detect_units`).
+
+    Raises
+    ------
+    InputError
+        When detection is asked for and no province's list holds any of the sheet's
+        codes or names (naming file, sheet and column, and how to proceed).
+    """
+    chosen = resolve_units(spec)
+    if chosen != AUTO:
+        return chosen  # type: ignore[return-value]
+    found = detect_units(codes, names, prefer)
+    if found.units is None:
+        raise InputError([Problem(
+            file, f"{found.text}: the province cannot be detected", sheet=sheet, column=column,
+            expected="the statistics office's commune codes (e.g. 2659 or 02659) or official names of one "
+                     "province; or choose a list with --units (a province such as 'lai_chau@pre2025', a CSV, "
+                     "or 'none' to accept codes as written)")])
+    return found.units

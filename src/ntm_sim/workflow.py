@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ntm_sim.dataset import BUNDLED, Dataset
+from ntm_sim.dataset import Dataset
 from ntm_sim.io import load_dataset
 from ntm_sim.optimize import SolveResult
 from ntm_sim.plan import Decisions
@@ -43,11 +43,7 @@ class SolvedScenario:
 def scenario_dataset(scenario: Scenario) -> Dataset:
     """The dataset a scenario names (bundled, or a planner's file next to the scenario)."""
     ref = resolve_data_path(scenario)
-    if ref in BUNDLED or ref.startswith("bundled:"):
-        return load_dataset(ref)
-    from ntm_sim.units import lao_cai_units
-
-    return load_dataset(ref, units=lao_cai_units())
+    return load_dataset(ref)  # a planner's file: its province detected from its codes (or names)
 
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -66,7 +62,6 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tu
         file, sheet, row and column).
     """
     from ntm_sim.errors import InputError, Problem
-    from ntm_sim.units import lao_cai_units
 
     name = Path(filename).name
     if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
@@ -78,7 +73,7 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tu
     # nothing behind (an earlier upload under this name is replaced)
     with atomic_folder(folder, kind="upload", force=True) as tmp:
         (tmp / name).write_bytes(content)
-        ds = load_dataset(tmp / name, units=lao_cai_units())
+        ds = load_dataset(tmp / name)  # any province: detected from the sheet's codes (or names)
     path = folder / name
     # the manifest names the kept file, not the scratch copy
     return dataclasses.replace(ds, meta=dataclasses.replace(ds.meta, source=str(path))), path

@@ -17,7 +17,7 @@ import pytest
 
 from ntm_sim.scenario import load_scenario
 from ntm_sim.workflow import solve_and_simulate, solved_from, write_run
-from suite_settings import quick
+from suite_settings import for_dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,18 +29,20 @@ def scenarios_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled scenario files with the suite's smaller search (the dashboard offers them)."""
     folder = tmp_path_factory.mktemp("scenarios")
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        sc = quick(load_scenario(path))  # and no expected-money plan: two solves per run from the page
-        sc = sc.with_(robustness={**sc.robustness.model_dump(), "expected_money": False})
+        sc = for_dashboard(load_scenario(path))
         (folder / path.name).write_text(sc.with_(data="lao_cai").to_yaml(), encoding="utf-8")
     return folder
 
 
 @pytest.fixture(scope="session")
-def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai, quick_recommendation) -> Path:
+def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai) -> Path:
     """Results folders as ``ntm-sim solve`` writes them: the recommended baseline plan, and a budget cut."""
+    from ntm_sim.analysis.recommend import recommend
+
     root = tmp_path_factory.mktemp("results")
-    write_run(solved_from(quick_recommendation), root / "baseline")
-    cut = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml")
+    rec = recommend(lao_cai, for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")), seed=0)
+    write_run(solved_from(rec), root / "baseline")
+    cut = for_dashboard(load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml"))
     write_run(solve_and_simulate(lao_cai, cut, draws=400, seed=7, deterministic=True), root / "budget_cut_20")
     # a damaged run: reported by the dashboard, never hiding the good ones
     (root / "damaged").mkdir()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
 
-pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui")]
 
 ROOT = Path(__file__).resolve().parents[2]
 # what a planner reads: the scenarios' titles, as their files give them (runs are keyed by folder)

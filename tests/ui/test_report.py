@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
 CUT = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
 
-pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("recommendation")]
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui")]
 
 
 def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, results_root, tmp_path):

@@ -142,9 +142,10 @@ def without(settings: UncertaintySettings, group: str) -> UncertaintySettings:
     changes: dict[str, object] = {
         "overrun": {"overrun_median": Range(low=1.0, high=1.0), "overrun_sigma": dict.fromkeys(
             settings.overrun_sigma, 0.0)},
-        "disbursement": {"disbursement_mean": Range(low=1.0, high=1.0), "disbursement_sd": 0.0},
+        "disbursement": {"disbursement_mean": Range(low=1.0, high=1.0), "disbursement_sd": 0.0,
+                         "disbursement_kind_factor": {}, "disbursement_year_factor": {}},
         "delay": {"delay_multiplier": zero, "failure_probability": {}},
         "slip": {"slip_multiplier": zero},
-        "disaster": {"disaster_rate": zero, "disaster_damage": zero},
+        "disaster": {"disaster_rate": zero, "disaster_damage": zero, "disaster_years": {}, "disaster_money_share": 0.0},
     }[group]
     return settings.model_copy(update=changes)

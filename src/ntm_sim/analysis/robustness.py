@@ -23,7 +23,7 @@ PARAMETER_LABELS = {
     "disbursement_mean": ("tỷ lệ giải ngân trong năm", "share of money disbursed within the year"),
     "delay_multiplier": ("mức chậm tiến độ (hệ số)", "delay likelihood (multiplier)"),
     "slip_multiplier": ("mức rớt chuẩn (hệ số)", "likelihood of falling back (multiplier)"),
-    "disaster_rate": ("xác suất thiên tai mỗi huyện mỗi năm", "yearly chance of a disaster per district"),
+    "disaster_rate": ("xác suất thiên tai toàn tỉnh mỗi năm", "yearly chance of a province-wide disaster"),
     "disaster_damage": ("tỷ lệ tiêu chí hạ tầng bị hư hại khi có thiên tai",
                         "share of infrastructure criteria damaged by a disaster"),
 }

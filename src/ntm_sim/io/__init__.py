@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ntm_sim.dataset import BUNDLED, Dataset, bundled_path
+from ntm_sim.dataset import BUILT, BUNDLED, Dataset, bundled_path
 from ntm_sim.errors import InputError, Problem
 
 __all__ = ["BUNDLED", "load_dataset", "read_any"]
@@ -16,8 +16,9 @@ def load_dataset(source: str | Path = "lao_cai", **kwargs: object) -> Dataset:
     Parameters
     ----------
     source
-        ``"lao_cai"`` (bundled), a folder written by :func:`ntm_sim.io.folder.write_folder`,
-        an ``.xlsx`` workbook in the planners' layout, or a tidy long ``.csv``.
+        ``"lao_cai"`` (bundled), ``"lao_cai_2026"`` (the merged province, built from it), a
+        folder written by :func:`ntm_sim.io.folder.write_folder`, an ``.xlsx`` workbook in the
+        planners' layout, or a tidy long ``.csv``.
     **kwargs
         Passed to the reader (for example ``units=`` for the reference unit list).
 
@@ -29,6 +30,10 @@ def load_dataset(source: str | Path = "lao_cai", **kwargs: object) -> Dataset:
     text = str(source)
     if text.startswith("bundled:"):
         text = text.split(":", 1)[1]
+    if text in BUILT:
+        from ntm_sim.demo2026 import lao_cai_2026
+
+        return lao_cai_2026()
     if text in BUNDLED:
         from ntm_sim.io.folder import read_folder
 

@@ -29,7 +29,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
-from ntm_sim.criteria import CriteriaSet, load_criteria_set
+from ntm_sim.criteria import CriteriaSet, available_sets, best_criteria_set, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, eligibility_from_rule, make_dataset, normalise_code
 from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import limits, schema
@@ -37,6 +37,7 @@ from ntm_sim.io.tables import Grid, read_table
 from ntm_sim.io.values import (
     BLANK,
     EXPECTED_MET,
+    NEEDS_INPUT,
     describe,
     is_blank,
     is_mark,
@@ -44,7 +45,7 @@ from ntm_sim.io.values import (
     parse_number,
 )
 from ntm_sim.text import district_key, norm_key
-from ntm_sim.units import UnitList, lao_cai_units
+from ntm_sim.units import AUTO, Generation, UnitList, generation_of, units_for_sheet
 
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$")
 _TOTAL_WORDS = ("tổng", "cộng", "toàn tỉnh", "toàn huyện", "tổng cộng", "ghi chú", "người lập")
@@ -375,6 +376,22 @@ def find_criterion_header(grid: Grid, criteria: CriteriaSet, max_scan: int = 30)
     return best
 
 
+def criteria_of_workbook(grids: dict[str, Grid]) -> CriteriaSet:
+    """The shipped criteria set whose criteria a workbook's header row names best.
+
+    Most criterion columns found wins; ties go to the set with fewest criteria missing
+    (a sheet headed TC1…TC10 is the 2026–2030 set, one headed TC1…TC19 the 2021–2025
+    set), then to the 2021–2025 set.
+    """
+    headers: list[object] = []
+    for set_id in available_sets():
+        for grid in grids.values():
+            found = find_criterion_header(grid, load_criteria_set(set_id))
+            if found is not None:
+                headers += list(grid.rows[found[0]])
+    return best_criteria_set(headers)
+
+
 def _sheet_kind(grid: Grid, sheet: WideSheet) -> str:
     """Guess whether a wide sheet holds status words or money."""
     name = norm_key(grid.sheet)
@@ -563,6 +580,11 @@ def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog)
                     log.error(f"empty status for {crit}", row=grid.row_label(i),
                               column=grid.col_label(j), expected=EXPECTED_MET)
                     continue
+            if met is None and norm_key(value) == norm_key(NEEDS_INPUT):
+                log.error(f"status for {crit} needs the planner's input: it could not be carried from "
+                          "the 2021–2025 data (see the sheet 'Nguồn gốc')", row=grid.row_label(i),
+                          column=grid.col_label(j), expected=EXPECTED_MET, found=NEEDS_INPUT)
+                continue
             if met is None:
                 log.error(f"unrecognised status for {crit}", row=grid.row_label(i),
                           column=grid.col_label(j), expected=EXPECTED_MET, found=describe(value))
@@ -651,7 +673,7 @@ def _find_sheet(grids: dict[str, Grid], name: str) -> Grid | None:
 def read_workbook(
     path: Path,
     *,
-    units: UnitList | None | str = "lao_cai",
+    units: UnitList | None | str = AUTO,
     criteria: CriteriaSet | None = None,
     display: str | None = None,
 ) -> Dataset:
@@ -662,10 +684,13 @@ def read_workbook(
     path
         The .xlsx file.
     units
-        Reference list to match communes against (``"lao_cai"``, a :class:`UnitList`,
-        or None to accept any codes and names).
+        Reference list to match communes against: ``"auto"`` (the province and list
+        detected from the status sheet's codes or names), any ``--units`` choice of
+        :func:`ntm_sim.units.resolve_units`, a :class:`UnitList`, or None to accept any
+        codes and names.
     criteria
-        Criteria set of the status columns (default: the 2021–2025 set).
+        Criteria set of the status columns (default: the shipped set whose criteria the
+        sheets' headers name best, see :func:`criteria_of_workbook`).
     display
         File name to show in messages (default: the file's name).
 
@@ -675,15 +700,13 @@ def read_workbook(
         With every problem found.
     """
     display = display or path.name
-    criteria = criteria or load_criteria_set()
-    if units == "lao_cai":
-        units = lao_cai_units()
-    assert units is None or isinstance(units, UnitList)
     grids = open_workbook(path, display)
+    criteria = criteria or criteria_of_workbook(grids)
     problems: list[Problem] = []
     wide = find_wide_sheets(grids, criteria, display)
 
     status_grid, status_sheet = wide["status"]
+    units = _sheet_units(units, status_grid, status_sheet, display, generation_of(criteria.period))
     log = status_grid.log()
     read_wide_rows(status_sheet, criteria, units, log)
     status = read_status_values(status_sheet, criteria, log)
@@ -711,7 +734,7 @@ def read_workbook(
     communes = _join_traits(communes, extra, units)
     if districts is None and units is not None:
         d = units.communes.drop_duplicates("district_code").set_index("district_code")
-        districts = d.loc[sorted(set(communes["district_code"]) & set(d.index)), ["district_name"]]
+        districts = d.loc[sorted(set(communes["district_code"]) & set(d.index) - {""}), ["district_name"]]
     ds = make_dataset(
         criteria, communes, status, cost, districts=districts, sources=sources,
         envelopes=envelopes, meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
@@ -720,15 +743,32 @@ def read_workbook(
     )
     title = _title(status_grid, status_sheet.header_row)
     demo = _has_demo_label(status_grid, status_sheet.header_row)
-    meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo)
-    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning"))
+    meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo,
+                   units=units.name if units is not None else "")
+    return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
+
+
+def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, display: str,
+                 prefer: Generation) -> UnitList | None:
+    """The unit list for a status sheet: the one chosen, or the one its code (or name) column detects."""
+    ic = sheet.id_cols
+    if "commune_code" not in ic and "commune_name" not in ic:
+        return None  # read_wide_rows names the missing column
+    rows = range(sheet.header_row + 1, len(grid.rows))
+    codes = [grid.cell(i, ic["commune_code"]) if "commune_code" in ic else None for i in rows]
+    names = [grid.cell(i, ic["commune_name"]) if "commune_name" in ic else None for i in rows]
+    column = ic.get("commune_code", ic.get("commune_name"))
+    return units_for_sheet(spec, codes, names, file=display, sheet=grid.sheet,
+                           column=grid.col_label(column) if column is not None else None, prefer=prefer)
 
 
 def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: UnitList | None) -> pd.DataFrame:
     """Add the commune sheet's traits (and, without a unit list, its names) to the communes."""
     if extra is None:
         return communes
-    names = ["commune_name", "district_code", "district_name"]
+    # the unit list's names (and province, when it names one) win over the sheet's
+    names = [c for c in ("commune_name", "district_code", "district_name", "province_code", "province_name")
+             if c in communes.columns]
     for col in names:
         if col in extra.columns and units is None:
             given = extra[col].reindex(communes.index).fillna("").astype(str)
@@ -818,6 +858,8 @@ def _communes_frame(sheet: WideSheet, units: UnitList | None) -> pd.DataFrame:
                             "district_code": district or "", "district_name": district or ""})
     frame = pd.DataFrame.from_records(
         records, columns=["commune_code", "commune_name", "district_code", "district_name"])
+    if units is not None and units.province_code:  # a list of the national lists names its province
+        frame["province_code"], frame["province_name"] = units.province_code, units.province_name
     return frame.set_index("commune_code")
 
 

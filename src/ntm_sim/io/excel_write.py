@@ -20,6 +20,7 @@ from ntm_sim.dataset import Dataset
 from ntm_sim.io import schema
 from ntm_sim.io.cells import formula_cell, safe_cell
 from ntm_sim.io.tables import Column
+from ntm_sim.units import UnitList
 
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13)
@@ -125,14 +126,16 @@ def wide_sheet(
     stt = 0
     for d_index, (d_code, group) in enumerate(communes.groupby("district_code", sort=False)):
         district_row = row
-        _district_row(ws, row, d_index, str(group["district_name"].iloc[0]) or f"Huyện {d_code}", layout)
-        row += 1
+        if d_code:  # communes without a district (units from 1 July 2025) have no district row
+            _district_row(ws, row, d_index, str(group["district_name"].iloc[0]) or f"Huyện {d_code}", layout)
+            row += 1
         start = row
         for code, r in group.iterrows():
             stt += 1
             _commune_row(ws, row, stt, code, r["commune_name"], criteria, value, total, layout, dv)
             row += 1
-        _district_total(ws, district_row, start, row - 1, layout)
+        if d_code:
+            _district_total(ws, district_row, start, row - 1, layout)
     _wide_columns(ws, sub, layout)
 
 
@@ -362,7 +365,8 @@ def write_workbook(ds: Dataset, path: Path) -> None:
     save_workbook_atomic(build_workbook(ds), path)
 
 
-def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai: bool = True) -> None:
+def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai: bool = True,
+                   units: UnitList | None = None) -> None:
     """Write a blank input template with instructions.
 
     Parameters
@@ -373,6 +377,9 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
         Criteria set of the columns (default: 2021–2025).
     with_lao_cai
         Pre-fill the Lào Cai communes, codes and districts (status cells left blank).
+    units
+        Pre-fill this province's communes instead (any province of the national lists;
+        without districts for the units from 1 July 2025).
     """
     from ntm_sim.units import lao_cai_units
 
@@ -380,7 +387,9 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
     wb = Workbook()
     guide_sheet(wb.active, None)
     wb.active.title = schema.SHEET_GUIDE
-    if with_lao_cai:
+    if units is not None:
+        communes = units.communes
+    elif with_lao_cai:
         communes = lao_cai_units().communes
     else:
         communes = pd.DataFrame(columns=["commune_name", "district_code", "district_name"])
@@ -398,7 +407,7 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
             + [None] * (len(schema.COMMUNE_TABLE) - 4) for code, r in communes.iterrows()]
     table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", None)
-    d = communes.drop_duplicates("district_code")
+    d = communes[communes["district_code"] != ""].drop_duplicates("district_code")
     table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
                  [[r["district_code"], r["district_name"], None, None, None, None]
                   for _, r in d.iterrows()], "ĐƠN VỊ CẤP HUYỆN", None)

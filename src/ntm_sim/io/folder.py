@@ -84,7 +84,7 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
         meta=meta,
         file=display,
     )
-    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning"))
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
 
 
 def _check_files(folder: Path, display: str) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ntm_sim.criteria import CriteriaSet, load_criteria_set
+from ntm_sim.criteria import CriteriaSet, best_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset
 from ntm_sim.errors import InputError, Problem, ProblemLog
 from ntm_sim.io import schema
 from ntm_sim.io.tables import Grid, read_csv_grid, read_table
 from ntm_sim.io.values import BLANK, EXPECTED_MET, describe, parse_met
-from ntm_sim.units import UnitList, lao_cai_units
+from ntm_sim.units import AUTO, UnitList, generation_of, units_for_sheet
 
 
 @dataclass(frozen=True)
@@ -199,11 +199,14 @@ def _long_frames(records: _LongRecords,
 def read_long_csv(
     path: Path,
     *,
-    units: UnitList | None | str = "lao_cai",
+    units: UnitList | None | str = AUTO,
     criteria: CriteriaSet | None = None,
     display: str | None = None,
 ) -> Dataset:
     """Read a tidy long CSV into a :class:`Dataset` (traits and money default).
+
+    ``units`` is as for :func:`ntm_sim.io.excel.read_workbook` (``"auto"``: detected
+    from the commune codes, or names where codes are blank).
 
     Raises
     ------
@@ -211,17 +214,22 @@ def read_long_csv(
         With every problem found, naming row and column.
     """
     display = display or path.name
-    criteria = criteria or load_criteria_set()
-    if units == "lao_cai":
-        units = lao_cai_units()
-    assert units is None or isinstance(units, UnitList)
     if not path.exists():
         raise InputError([Problem(display, "file not found")])
     grid = read_csv_grid(path, display)
+    # a log of its own: the grid's notes (its encoding) go to read_long_grid's log
+    table, colmap, _ = read_table(grid, schema.LONG_STATUS_TABLE, ProblemLog(grid.file, grid.sheet))
+    # the set its criterion column names best (TC1…TC10: 2026–2030; TC1…TC19: 2021–2025)
+    criteria = criteria or best_criteria_set(list(dict.fromkeys(table.get("criterion", []))))
+    if units == AUTO and table.empty:
+        units = None  # nothing to detect from: read_long_grid names what is missing
+    units = units_for_sheet(units, list(table.get("commune_code", [None] * len(table))),
+                            list(table.get("commune_name", [None] * len(table))), file=display,
+                            column=grid.col_label(colmap.get("commune_code", colmap.get("commune_name", 0))),
+                            prefer=generation_of(criteria.period))
     status, cost, est, problems = read_long_grid(grid, criteria, units=units)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    table, _, _ = read_table(grid, schema.LONG_STATUS_TABLE, grid.log())
     names = {}
     for _, r in table.iterrows():
         code = r.get("commune_code") or ""
@@ -240,9 +248,12 @@ def read_long_csv(
     communes = pd.DataFrame.from_records(
         records, columns=["commune_code", "commune_name", "district_code", "district_name"]
     ).set_index("commune_code")
+    if units is not None and units.province_code:  # a list of the national lists names its province
+        communes["province_code"], communes["province_name"] = units.province_code, units.province_name
     has_cost = cost.notna().to_numpy().any()
     ds = make_dataset(criteria, communes, status, cost if has_cost else None,
                       cost_estimated=est if has_cost else None,
                       meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
-                                       source=display), file=display)
-    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning"))
+                                       source=display, units=units.name if units is not None else ""),
+                      file=display)
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)

@@ -15,6 +15,8 @@ NOT_MET_WORDS = {
 }
 MARK_WORDS = {"x", "✓", "✔", "v"}
 EXPECTED_MET = "'Đạt' or 'Chưa đạt' (also x, 1/0)"
+#: A status cell left for the planner (a dataset carried across the 2025 reform, ``ntm_sim.carry``).
+NEEDS_INPUT = "Cần nhập"
 
 
 class Blank:

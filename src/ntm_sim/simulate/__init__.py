@@ -42,7 +42,7 @@ _KEPT_COPIES = 3
 Sampler = Literal["mc", "lhs", "sobol"]
 SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villages_ntm", "villages_model",
                    "avg_criteria", "min_criteria", "below_floor", "spent", "unspent", "slipped_projects",
-                   "unfinished_projects", "reserve_funded")
+                   "unfinished_projects", "reserve_funded", "recovery", "communes_recognised")
 
 
 def _sobol(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -164,7 +164,7 @@ def memory_estimate(inst: Instance, n_plans: int, n_draws: int) -> int:
     One block of draws at a time (draws × projects × years), plus what is kept per plan
     and draw (outcomes, the tidy table and its text).
     """
-    per_draw = (len(SCALAR_OUTCOMES) + 2 * inst.n_years + 2 * len(inst.districts) + len(inst.criteria)
+    per_draw = (len(SCALAR_OUTCOMES) + 3 * inst.n_years + 2 * len(inst.districts) + len(inst.criteria)
                 + len(UncertaintySettings.PARAMETERS) + 8)
     kept = _KEPT_COPIES * 8 * per_draw * n_draws * max(n_plans, 1)
     block = _BLOCK_BYTES * min(n_draws, BLOCK) * inst.n_projects * inst.n_years  # plans run one after another
@@ -347,8 +347,11 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
             "slipped_projects": cat("slipped_projects"),
             "unfinished_projects": cat("unfinished_projects"),
             "reserve_funded": cat("reserve_funded"),
+            "recovery": cat("recovery"),
+            "recognised_by_year": cat("recognised_by_year"),
         }
         o["communes_ntm"] = o["ntm_by_year"][:, -1]
+        o["communes_recognised"] = o["recognised_by_year"][:, -1]
         outcomes[name] = o
         counts = sum(p.commune_ntm_count for p in parts)
         probability[name] = pd.DataFrame(counts / n, index=pd.Index(inst.communes, name="commune_code"),

@@ -13,8 +13,12 @@ rule, the way a provincial office re-plans each year when money is short or work
 slips. Each year, in every draw:
 
 1. Each source disburses a share of its envelope plus what it still owed from earlier
-   years (late money); the rest arrives later. Disbursed money, plus what the source
-   carried over, pays each eligibility class's planned flow (scaled down when the
+   years (late money); the rest arrives later. The share is the draw's mean times the
+   factor of the source's kind (recurrent money is slower) and of the year, plus the
+   source's own spread, clipped to [0, 1]. In a disaster year, recovery first takes its
+   share of the flexible sources' money in hand (module docstring of
+   :mod:`ntm_sim.uncertainty`: ``disaster_money_share``). Disbursed money, plus what the
+   source carried over, pays each eligibility class's planned flow (scaled down when the
    source is short). A class given more than its projects ask this year releases the
    rest to its sources in proportion to what each gave; a class short of money then
    draws on what the sources have left, the classes with fewest eligible sources first
@@ -49,7 +53,15 @@ slips. Each year, in every draw:
 5. A project is finished when it has been paid for ``lead`` years; its criterion is
    met then, or later (lead-time delays), or not at all (development criteria can
    fail). Met criteria can fall back below the standard and be regained; disasters can
-   knock out a district's infrastructure criteria until they are rebuilt.
+   knock out a district's infrastructure criteria until they are rebuilt. Income and
+   poverty (the threshold criteria) fail and slip more often the further the commune is
+   from the threshold (Zone III, criteria missed at the start). A disaster is a
+   province-wide event of the year; each district is hit with a probability and an
+   intensity, and a met infrastructure criterion of a hit district is lost with the
+   draw's damage share times twice the intensity.
+   Recognition is counted apart from criteria: a commune meeting every criterion is
+   recognised and stays so unless a yearly re-check (``recheck_probability``) finds it
+   short of a criterion.
    Simplifications: a criterion slips at most once within the horizon, and only the
    first disaster in its district after it is met can damage it (one damage draw per
    commune and criterion).
@@ -76,6 +88,7 @@ import numpy as np
 from ntm_sim.instance import Instance
 from ntm_sim.plan import Decisions, allocate_flows, class_spend
 from ntm_sim.simulate.settings import UncertaintySettings
+from ntm_sim.uncertainty import source_kind
 
 NEVER = 10_000  # a year index meaning "not within the horizon"
 KIND_CODES = {"criterion": 0, "advanced": 1, "model": 2, "village_ntm": 3, "village_model": 4, "district": 5,
@@ -227,6 +240,8 @@ class BlockRandoms:
     hit: np.ndarray                # (B, n_districts, n_years) uniform in [0, 1)
     damage: np.ndarray             # (B, n_communes, n_infrastructure) uniform in [0, 1), float32
     rebuild: np.ndarray            # (B, n_communes, n_infrastructure) −log(uniform), float32
+    event: np.ndarray              # (B, n_years) uniform in [0, 1): a province-wide disaster this year
+    recheck: np.ndarray            # (B, n_communes, n_years) uniform in [0, 1): a re-check of recognition
 
     @property
     def n_draws(self) -> int:
@@ -244,6 +259,9 @@ def draw_block(inst: Instance, n_draws: int, seed: np.random.SeedSequence) -> Bl
     keys = random_keys(inst)
     n_c, n_k, n_t, n_d, n_f = inst.n_communes, len(inst.criteria), inst.n_years, len(inst.districts), len(
         inst.sources)
+    # communes without a district (units from 1 July 2025) share one more area, the province, for the
+    # area-wide shocks (cost overruns, disasters): position -1 of the area axis
+    n_d += bool((inst.commune_district < 0).any())
     n_infra = int(infrastructure_mask(inst).sum())
 
     def exp32(shape: tuple[int, ...]) -> np.ndarray:
@@ -261,6 +279,8 @@ def draw_block(inst: Instance, n_draws: int, seed: np.random.SeedSequence) -> Bl
         hit=rng.random((n_draws, n_d, n_t)),
         damage=rng.random((n_draws, n_c, n_infra), dtype=np.float32),
         rebuild=exp32((n_draws, n_c, n_infra)),
+        event=rng.random((n_draws, n_t)),
+        recheck=rng.random((n_draws, n_c, n_t), dtype=np.float32),
     )
 
 
@@ -290,6 +310,8 @@ class BlockOutcomes:
     slipped_projects: np.ndarray     # planned projects that started later than planned, or never
     unfinished_projects: np.ndarray  # planned projects not finished by the horizon
     reserve_funded: np.ndarray       # reserve-list projects finished by the horizon
+    recovery: np.ndarray             # money taken from the flexible sources for disaster recovery
+    recognised_by_year: np.ndarray   # (B, T) communes recognised NTM (kept unless a re-check removes it)
     commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is NTM by year
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -392,6 +414,8 @@ class SourceMoney:
     backlog: np.ndarray  # owed by late disbursement, not yet paid out
     carry: np.ndarray    # left over from earlier years (zero without carry-over)
     spent: np.ndarray    # (B,) money spent so far
+    take: np.ndarray     # (B, T) share of the flexible sources' money in hand taken for disaster recovery
+    recovery: np.ndarray  # (B,) money taken for recovery so far
 
 
 @dataclass
@@ -416,6 +440,41 @@ class Payments:
         """Add a further pass's payments (in place)."""
         self.paid |= paid
         self.used += used
+
+
+def threshold_risk(inst: Instance, settings: UncertaintySettings) -> np.ndarray:
+    """Multiplier (C × K) of failure and slip probabilities: distance from the threshold.
+
+    ``1 + threshold_zone3_factor × Zone III + threshold_gap_factor × share of criteria
+    missed at the start`` for the threshold criteria (income, poverty), 1 elsewhere.
+    """
+    n_k = len(inst.criteria)
+    missed = 1.0 - inst.base_met.sum(axis=1) / max(n_k, 1)
+    commune = (1.0 + settings.threshold_zone3_factor * inst.especially_difficult.astype(float)
+               + settings.threshold_gap_factor * missed)
+    threshold = np.isin(inst.criteria, settings.threshold_criteria)
+    return np.where(threshold[None, :], commune[:, None], 1.0)
+
+
+def disbursement_factor(inst: Instance, settings: UncertaintySettings) -> np.ndarray:
+    """Multiplier (F × T) of the draw's disbursement mean: kind of source times year."""
+    table = inst.dataset.sources
+    kinds = [source_kind(sid, *(str(table.loc[sid, col]) if sid in table.index and col in table.columns else ""
+                                for col in ("name_vi", "name_en"))) for sid in inst.sources]
+    kind = np.array([settings.disbursement_kind_factor.get(k, 1.0) for k in kinds])
+    year = np.array([settings.disbursement_year_factor.get(int(y), 1.0) for y in inst.years])
+    return kind[:, None] * year[None, :]
+
+
+def flexible_sources(inst: Instance) -> np.ndarray:
+    """The flexible sources, which disaster recovery draws on (the gap source excluded).
+
+    They may pay for a commune's tiers and villages (eligible for everything): in Lào Cai
+    the provincial and district budgets.
+    """
+    flexible = sorted({f for g in set(inst.commune_upgrade_class.tolist()) for f in inst.classes[g]}
+                      - {inst.gap_source})
+    return np.array(flexible, dtype=np.int64)
 
 
 class Engine:
@@ -463,8 +522,17 @@ class Engine:
         kinds = [crit[k].kind for k in inst.criteria]
         self.delay_p = np.array(settings.per_criterion(settings.delay_probability, inst.criteria, kinds))
         self.fail_p = np.array(settings.per_criterion(settings.failure_probability, inst.criteria, kinds))
-        self.slip_p = np.array(settings.per_criterion(settings.slip_probability, inst.criteria, kinds),
-                               dtype=np.float32)
+        risk = threshold_risk(inst, settings)                                      # (C, K)
+        self.risk = risk
+        self.slip_ck = (np.array(settings.per_criterion(settings.slip_probability, inst.criteria, kinds))[None, :]
+                        * risk).astype(np.float32)
+        self.disbursement_factor = disbursement_factor(inst, settings)             # (F, T)
+        self.flexible = flexible_sources(inst)
+        # each area's share of communes; communes without a district are the last area, the province
+        # (draw_block adds it; commune_district -1 indexes it)
+        areas = len(inst.districts) + bool((inst.commune_district < 0).any())
+        own = np.where(inst.commune_district >= 0, inst.commune_district, areas - 1)
+        self.district_weight = np.bincount(own, minlength=areas) / inst.n_communes
         self.sigma = np.array([settings.overrun_sigma.get(k, 0.0) for k in OVERRUN_KINDS])
         self.infra = np.flatnonzero(infrastructure_mask(inst))
         self.class_order = sorted(range(n_g), key=lambda g: len(inst.classes[g]))
@@ -490,8 +558,10 @@ class Engine:
         distance = np.bincount(rows, weights=left.ravel(), minlength=n_b * n_c).reshape(n_b, n_c).astype(float)
         distance += BIG * self.outside[None, :]
         n_d = len(inst.districts)
-        rows = np.repeat(np.arange(n_b) * n_d, n_c) + np.tile(inst.commune_district, n_b)
-        district = np.bincount(rows, weights=distance.ravel(), minlength=n_b * n_d).reshape(n_b, n_d)
+        own = np.where(inst.commune_district >= 0, inst.commune_district, n_d)  # n_d: no district, dropped
+        rows = np.repeat(np.arange(n_b) * (n_d + 1), n_c) + np.tile(own, n_b)
+        district = np.bincount(rows, weights=distance.ravel(), minlength=n_b * (n_d + 1)).reshape(
+            n_b, n_d + 1)[:, :n_d]
         # units in order: criterion projects by commune distance, then the communes' upgrades in the
         # same order, then districts by the sum of their communes' distances (ties by unit number)
         by_commune = np.argsort(distance, axis=1, kind="stable")
@@ -590,29 +660,54 @@ class Engine:
             c_of, k_of = inst.proj_commune[projects], inst.proj_criterion[projects]
             q = np.minimum(0.95, self.delay_p[k_of][None, :] * params["delay_multiplier"][:, None])
             delay = geometric_years(rnd.delay[:, projects], q)
-            fail = rnd.failure[:, projects] < self.fail_p[k_of][None, :]
+            fail = rnd.failure[:, projects] < np.minimum(0.95, self.fail_p[k_of] * self.risk[c_of, k_of])[None, :]
             done = done.astype(np.int64)
             when = np.where((done < NEVER) & ~fail, np.minimum(done + delay, NEVER), NEVER)
             met_start[:, c_of, k_of] = when
         # slipping back, then regained
-        slip_p = np.minimum(np.float32(0.9), self.slip_p[None, None, :] * params["slip_multiplier"][:, None, None]
+        slip_p = np.minimum(np.float32(0.9), self.slip_ck[None, :, :] * params["slip_multiplier"][:, None, None]
                             .astype(np.float32))
         slip_at = met_start + waiting_years(rnd.slip, slip_p)
         slip_end = slip_at + waiting_years(rnd.recover, s.recovery_probability)
         mask = self._span(met_start, np.int16(n_t), n_t) & ~self._span(slip_at, slip_end, n_t)
         # disasters: the first hit of the commune's district after an infrastructure criterion is met
         if self.infra.size:
-            hits = rnd.hit < params["disaster_rate"][:, None, None]                               # (B, D, T)
-            hit_bits = (hits << np.arange(n_t)[None, None, :]).sum(axis=2).astype(np.uint16)     # (B, D)
+            intensity = self.disasters(params, rnd)                                               # (B, D, T)
+            hit_bits = ((intensity > 0) << np.arange(n_t)[None, None, :]).sum(axis=2).astype(np.uint16)  # (B, D)
             c_hits = hit_bits[:, inst.commune_district]                                           # (B, C)
             m_inf = met_start[:, :, self.infra]
             after = ~self._span(np.int16(0), m_inf + 1, n_t)
-            first_hit = _LOWEST_BIT[c_hits[:, :, None] & after]
-            damaged = (rnd.damage < params["disaster_damage"][:, None, None]) & (m_inf < NEVER)
+            first_hit = _LOWEST_BIT[c_hits[:, :, None] & after]                                   # (B, C, I)
+            at_hit = np.take_along_axis(intensity[:, inst.commune_district, :],
+                                        np.minimum(first_hit, n_t - 1).astype(np.int64), axis=2)
+            damage_p = np.minimum(1.0, params["disaster_damage"][:, None, None] * 2.0 * at_hit)
+            damaged = (rnd.damage < damage_p) & (m_inf < NEVER) & (first_hit < NEVER)
             dis_at = np.where(damaged, first_hit, np.int16(NEVER))
             dis_end = dis_at + waiting_years(rnd.rebuild, s.disaster_recovery_probability)
             mask[:, :, self.infra] &= ~self._span(dis_at, dis_end, n_t)
         return mask
+
+    def disasters(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> np.ndarray:
+        """Each district's disaster intensity per draw and year (B × D × T; 0: not hit).
+
+        A province-wide event happens in a year with the draw's ``disaster_rate`` (or the
+        year's probability in ``disaster_years``); it hits each district with probability
+        ``disaster_district_share``, at an intensity uniform in (0, 1].
+        """
+        s, inst = self.settings, self.inst
+        rate = np.repeat(params["disaster_rate"][:, None], inst.n_years, axis=1)            # (B, T)
+        for t, year in enumerate(int(y) for y in inst.years):
+            if year in s.disaster_years:
+                rate[:, t] = s.disaster_years[year]
+        event = rnd.event < rate
+        share = s.disaster_district_share
+        hit = event[:, None, :] & (rnd.hit < share)
+        return np.where(hit, 1.0 - rnd.hit / share if share > 0 else 0.0, 0.0)
+
+    def recovery_take(self, intensity: np.ndarray) -> np.ndarray:
+        """Share (B × T) of the flexible sources' money in hand that recovery takes each year."""
+        severity = np.einsum("bdt,d->bt", intensity, self.district_weight)
+        return np.minimum(1.0, 2.0 * self.settings.disaster_money_share * severity)
 
     # ----- one block -------------------------------------------------------------------------------
     def run(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> BlockOutcomes:
@@ -636,7 +731,7 @@ class Engine:
         for t in range(self.inst.n_years):
             self._year(t, prices, progress, money)
         mask = self.status(params, rnd, progress.done_year[:, self.crit_items], self.items.key[self.crit_items])
-        return self._outcomes(mask, progress, money)
+        return self._outcomes(mask, progress, money, rnd.recheck)
 
     def _prices(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> ItemPrices:
         """The block's item prices by start year (the overrun model of the module docstring)."""
@@ -670,8 +765,10 @@ class Engine:
         """Sources before the first year: nothing owed, nothing carried, nothing spent."""
         n_b, n_f = rnd.n_draws, self.inst.budget.shape[0]
         s = self.settings
-        ratio = np.clip(params["disbursement_mean"][:, None, None] + s.disbursement_sd * rnd.disbursement, 0, 1)
-        return SourceMoney(ratio=ratio, backlog=np.zeros((n_b, n_f)), carry=np.zeros((n_b, n_f)), spent=np.zeros(n_b))
+        mean = params["disbursement_mean"][:, None, None] * self.disbursement_factor[None, :, :]
+        ratio = np.clip(mean + s.disbursement_sd * rnd.disbursement, 0, 1)
+        return SourceMoney(ratio=ratio, backlog=np.zeros((n_b, n_f)), carry=np.zeros((n_b, n_f)), spent=np.zeros(n_b),
+                           take=self.recovery_take(self.disasters(params, rnd)), recovery=np.zeros(n_b))
 
     # ----- one year ---------------------------------------------------------------------------------
     def _year(self, t: int, prices: ItemPrices, progress: ItemProgress, money: SourceMoney) -> None:
@@ -711,6 +808,10 @@ class Engine:
         disbursed = due * money.ratio[:, :, t]
         money.backlog = due - disbursed
         avail = money.carry + disbursed
+        taken = np.zeros_like(avail)
+        taken[:, self.flexible] = money.take[:, t, None] * avail[:, self.flexible]
+        avail = avail - taken
+        money.recovery += taken.sum(axis=1)
         planned = flows[:, :, t].sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(planned[None, :] > 0, np.minimum(1.0, avail / planned[None, :]), 0.0)
@@ -781,8 +882,9 @@ class Engine:
         progress.done_year[paid & (progress.paid_years == self.lead)] = t
 
     # ----- outcomes ----------------------------------------------------------------------------------
-    def _outcomes(self, mask: np.ndarray, progress: ItemProgress, money: SourceMoney) -> BlockOutcomes:
-        """Per-draw outcomes from the criteria's year masks and the items' progress."""
+    def _outcomes(self, mask: np.ndarray, progress: ItemProgress, money: SourceMoney,
+                  recheck: np.ndarray) -> BlockOutcomes:
+        """Per-draw outcomes from the criteria's year masks, the items' progress and the re-checks."""
         inst, it = self.inst, self.items
         n_b, n_t = mask.shape[0], inst.n_years
         last = n_t - 1
@@ -814,8 +916,26 @@ class Engine:
             spent=money.spent,
             unspent=inst.budget.sum() - money.spent,
             **self._project_counts(progress),
+            recovery=money.recovery,
+            recognised_by_year=self._recognised(ntm_by_t, recheck).sum(axis=1),
             commune_ntm_count=ntm_by_t.sum(axis=0),
         )
+
+    def _recognised(self, ntm_by_t: np.ndarray, recheck: np.ndarray) -> np.ndarray:
+        """Recognition (B × C × T): kept unless a re-check finds the commune short of a criterion.
+
+        A commune NTM at the start is recognised; one meeting every criterion at the end
+        of a year is recognised then; a recognised commune short of a criterion at the end
+        of a year loses recognition if that year's re-check (``recheck_probability``) comes.
+        """
+        recognised = np.repeat(self.inst.base_met.all(axis=1)[None, :], ntm_by_t.shape[0], axis=0)
+        out = np.zeros_like(ntm_by_t)
+        p = self.settings.recheck_probability
+        for t in range(ntm_by_t.shape[2]):
+            meets = ntm_by_t[:, :, t]
+            recognised = (recognised | meets) & ~(~meets & (recheck[:, :, t] < p))
+            out[:, :, t] = recognised
+        return out
 
     def _project_counts(self, progress: ItemProgress) -> dict[str, np.ndarray]:
         """Per draw: planned projects that slipped or did not finish, and reserve projects finished."""
