@@ -130,9 +130,13 @@ def clean_page(browser, dashboard_url):
     assert errors == [], errors
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright (it cannot download its own browsers here)."""
+    """Debian's Chromium driven by Playwright (it cannot download its own browsers here).
+
+    One per module: Playwright's sync API keeps an event loop running while it is open, and a test
+    of another module that runs in the same worker afterwards may need ``asyncio.run``.
+    """
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "browser tests need Debian's Chromium: apt-get install chromium (make test does it)"
