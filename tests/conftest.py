@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import fcntl
+import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,12 +14,33 @@ from ntm_sim.scenario import load_scenario
 from suite_settings import BASELINE, ROOT, quick
 
 
+def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(folder)`` once for the whole run, whichever worker asks first; the others wait and reuse it.
+
+    The folder lies beside the workers' own temporary folders (pytest-xdist's recipe for session data);
+    a marker file says it is complete, so a failed build is not reused.
+    """
+    base = factory.getbasetemp()
+    root = base.parent if base.name.startswith("popen-gw") else base
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
-def baseline_solved(lao_cai):
-    """The baseline scenario's optimum on paper, with the rules beside it (solved once per worker)."""
+def baseline_solved(tmp_path_factory, lao_cai):
+    """The baseline scenario's optimum on paper, with the rules beside it (solved once per run)."""
     from ntm_sim.optimize import solve
 
-    return solve(lao_cai, load_scenario(BASELINE))
+    def build(folder: Path) -> None:
+        (folder / "solved.pickle").write_bytes(pickle.dumps(solve(lao_cai, load_scenario(BASELINE))))
+
+    return pickle.loads((shared(tmp_path_factory, "baseline_solved", build) / "solved.pickle").read_bytes())
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +87,10 @@ def compare_root(tmp_path_factory, lao_cai) -> Path:
     """Two solved scenarios (baseline also simulated) as results folders, and a folder that is not one."""
     from ntm_sim.workflow import solve_and_simulate, write_run
 
-    root = tmp_path_factory.mktemp("runs")
-    for name, draws in (("baseline", 200), ("budget_cut_20", 0)):
-        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_(objective={"order": ["communes_ntm"]})
-        write_run(solve_and_simulate(lao_cai, sc, draws=draws, seed=3, deterministic=True), root / name)
-    (root / "notes").mkdir()  # not a results folder: ignored
-    return root
+    def build(root: Path) -> None:
+        for name, draws in (("baseline", 200), ("budget_cut_20", 0)):
+            sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_(objective={"order": ["communes_ntm"]})
+            write_run(solve_and_simulate(lao_cai, sc, draws=draws, seed=3, deterministic=True), root / name)
+        (root / "notes").mkdir()  # not a results folder: ignored
+
+    return shared(tmp_path_factory, "runs", build)  # read only: tests copy what they change
