@@ -17,7 +17,14 @@ import pytest
 from ntm_sim.criteria import load_criteria_set
 from ntm_sim.dataset import bundled_path, make_dataset
 from ntm_sim.errors import InputError
+from ntm_sim.instance import build_instance
 from ntm_sim.io import load_dataset
+from ntm_sim.optimize import solve
+from ntm_sim.optimize.baselines import planners_rule
+from ntm_sim.plan import evaluate
+from ntm_sim.scenario import Scenario
+from ntm_sim.simulate import UncertaintySettings, simulate
+from ntm_sim.targets import achieved_on_draws, achieved_on_plan, targets_of
 
 CRIT = load_criteria_set()
 K1, K2 = CRIT.ids[0], CRIT.ids[1]
@@ -45,12 +52,86 @@ def _dataset(recognition: bool = True):
                         file="case")
 
 
+def _case(count: str = "meeting", maintenance: float = 0.0):
+    """The three communes of :func:`_dataset` and a scenario counting communes as ``count``."""
+    ds = _dataset()
+    scenario = Scenario.model_validate({
+        "name": "recognition", "years": (2021, 2021), "lead_times": {K1: 1, K2: 1},
+        "budget": {"maintenance_mvnd_per_commune": maintenance},
+        "targets": {"communes_ntm": 3, "communes_count": count},
+        "objective": {"order": ["communes_ntm", "criteria_met", "earliness", "cost"]},
+        "solver": {"mip_gap": 0.0, "tiebreak_gap": 0.0},
+    })
+    return ds, scenario
+
+
+def _funded(inst, dec) -> set[str]:
+    return {inst.communes[inst.proj_commune[p]] for p in np.flatnonzero(dec.proj_start >= 0)}
+
+
+def _communes_target(inst):
+    return next(t for t in targets_of(inst) if t.key == "communes_ntm")
+
+
 def test_recognition_is_read_apart_from_the_criteria():
     ds = _dataset()
     assert list(ds.recognised) == [True, False, True]
     assert list(ds.is_ntm) == [False, False, True]
     without = _dataset(recognition=False)
     assert list(without.recognised) == list(without.is_ntm) == [False, False, True]
+
+
+@pytest.mark.parametrize(("count", "funded", "counted"), [("meeting", {"A"}, 2), ("recognised", {"B"}, 3)])
+def test_requalifying_a_recognised_commune_competes_with_finishing_a_new_one(count, funded, counted):
+    # meeting: A (10) or B (15) each add one commune meeting every criterion, not both (25 > 15):
+    # the cheaper, A, re-qualifies; C + A = 2. recognised: A counts already (kept), so B is
+    # finished: A + C kept + B = 3.
+    ds, scenario = _case(count)
+    result = solve(ds, scenario, guard=False)
+    inst = result.instance
+    assert _funded(inst, result.plan.decisions) == funded
+    target = _communes_target(inst)
+    assert target.count == count
+    assert achieved_on_plan(target, result.plan.outcomes) == counted
+    # the planners' rule and the simulation measure it the same way
+    rule = planners_rule(inst)
+    assert _funded(inst, rule) == funded
+    assert achieved_on_plan(target, evaluate(inst, rule)) == counted
+    sim = simulate(inst, {"optimum": result.plan.decisions}, UncertaintySettings.none(), n_draws=2, seed=0)
+    assert list(achieved_on_draws(target, sim.outcomes["optimum"], inst)) == [counted, counted]
+
+
+def test_maintenance_of_recognised_communes_takes_money():
+    # two recognised communes at 2.5 a year leave 10: B (15) no longer fits, even when the
+    # target counts recognised communes; A (10) still does
+    ds, scenario = _case("recognised", maintenance=2.5)
+    inst = build_instance(ds, scenario)
+    assert inst.budget.sum() == pytest.approx(10.0)
+    assert list(inst.maintenance) == [pytest.approx(5.0)]
+    result = solve(ds, scenario, guard=False)
+    assert _funded(result.instance, result.plan.decisions) == {"A"}
+    assert _funded(inst, planners_rule(inst)) == {"A"}
+
+
+def test_without_the_column_the_plan_is_what_it_was(lao_cai):
+    # the bundled data have no recognition column: recognised = meeting every criterion, and
+    # stating that explicitly (and the default maintenance of 0) changes nothing
+    assert "recognised_year" not in lao_cai.communes.columns
+    assert (lao_cai.recognised == lao_cai.is_ntm).all()
+    assert lao_cai.recognised.sum() == 61
+    small = lao_cai.subset(list(lao_cai.communes.groupby("district_code").head(2).index))
+    explicit = small.with_(communes=small.communes.assign(
+        recognised_year=np.where(small.is_ntm, 2020.0, np.nan)))
+    scenario = Scenario.model_validate({"name": "small", "years": (2021, 2022), "targets": {"communes_ntm": 18},
+                                        "solver": {"mip_gap": 0.0, "tiebreak_gap": 0.0}})
+    plans = [solve(ds, scenario, guard=False, baselines=False).plan for ds in (small, explicit)]
+    for counted in ("meeting", "recognised"):
+        sc = scenario.model_copy(update={"targets": scenario.targets.model_copy(update={"communes_count": counted})})
+        plans.append(solve(small, sc, guard=False, baselines=False).plan)
+    first = plans[0].decisions
+    for plan in plans[1:]:
+        assert np.array_equal(plan.decisions.proj_start, first.proj_start)
+        assert plan.outcomes.spend_by_source_year.tobytes() == plans[0].outcomes.spend_by_source_year.tobytes()
 
 
 def test_a_bad_recognition_year_is_named_by_its_cell(tmp_path):
