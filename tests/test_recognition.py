@@ -167,3 +167,27 @@ def test_recognition_years_round_trip_through_the_folder_and_the_workbook(tmp_pa
     write_workbook(ds, tmp_path / "book.xlsx")
     back = read_any(tmp_path / "book.xlsx", units="none")
     assert list(back.communes["recognised_year"].fillna(0)) == [2015, 0, 2019]
+
+
+def test_demo_variant_keeps_recognition_while_criteria_slip(lao_cai):
+    from ntm_sim import demo
+
+    ds = demo.generate(slip_share=demo.SLIP_SHARE)
+    facts = demo.facts(ds)
+    for name, (target, tol) in demo.CALIBRATION.items():  # the public start counts still hold
+        assert abs(getattr(facts, name) - target) <= tol, (name, getattr(facts, name), target)
+    short = ds.recognised & ~ds.is_ntm
+    assert facts.recognised_short == short.sum() == round(demo.SLIP_SHARE * 61)
+    assert "Đồng Tuyển" in set(ds.communes.loc[short, "commune_name"])
+    assert set(19 - ds.criteria_met[short]) == {1, 2}
+    assert not ds.cost.where(~ds.status).isna().where(~ds.status, False).to_numpy().any()  # every gap costed
+    # everything else is the bundled data: the same communes, traits and gaps
+    same = ~short
+    assert ds.status[same].equals(lao_cai.status[same])
+    assert ds.communes.drop(columns="recognised_year").equals(lao_cai.communes)
+    assert ds.envelopes.equals(lao_cai.envelopes)
+    # a recognised year for exactly the recognised communes, public years for the named ones
+    years = ds.communes["recognised_year"]
+    assert years.notna().sum() == 61
+    assert years[ds.communes["commune_name"] == "Đồng Tuyển"].item() == 2015
+    assert years[ds.communes["commune_name"] == "Nậm Mòn"].item() == 2020
