@@ -206,3 +206,27 @@ def test_backtest_counts_recognised_communes_apart_from_those_meeting_every_crit
     # at the end of the first year some recognised communes still miss a criterion of the new set
     assert result.at(PAPER, 2021, "criteria")["median"] < result.at(PAPER, 2021, "recognised")["median"]
     assert result.at("default", 2021, "recognised")["median"] > result.at("default", 2021, "criteria")["median"]
+
+
+def test_a_recognition_column_left_blank_everywhere_is_as_good_as_absent():
+    # the workbook template has the column; a planner who leaves it blank keeps today's meaning
+    ds = _dataset(recognition=False)
+    blank = make_dataset(CRIT, ds.communes.assign(recognised_year=None), ds.status, ds.cost,
+                         districts=ds.districts, sources=ds.sources, envelopes=ds.envelopes, file="case")
+    assert "recognised_year" not in blank.communes.columns
+    assert list(blank.recognised) == [False, False, True]
+
+
+def test_recognition_years_built_in_code_are_checked():
+    ds = _dataset()
+
+    def rebuild(years, advanced=(False, False, False)):
+        return make_dataset(CRIT, ds.communes.assign(recognised_year=years, advanced=list(advanced)), ds.status,
+                            ds.cost, districts=ds.districts, sources=ds.sources, envelopes=ds.envelopes, file="case")
+    late = rebuild([2015, None, 2023])
+    assert [(p.severity, p.column) for p in late.warnings] == [("warning", "recognised_year")]
+    assert "recognised in 2023, after the data's first year 2021" in late.warnings[0].message
+    with pytest.raises(InputError, match="commune A: recognition year 2009.5"):
+        rebuild([2009.5, None, 2019])
+    with pytest.raises(InputError, match="commune C is marked advanced but has no recognition year"):
+        rebuild([2015, 2016, None], advanced=(False, False, True))

@@ -57,8 +57,9 @@ DISTRICT_COLUMNS: dict[str, object] = {
 # ĐBKK (Zone III communes), e.g. "10; 11" or "ĐBKK" (see ntm_sim.instance.scope_mask).
 SOURCE_COLUMNS: dict[str, object] = {"name_vi": "", "name_en": "", "eligible": "", "scope": ""}
 #: Optional commune columns, kept only when the data give them. ``recognised_year``: the year
-#: the commune was recognised NTM (blank: not recognised). Without the column a commune is
-#: recognised exactly when it meets every criterion at the start (every dataset before it).
+#: the commune was recognised NTM (blank: not recognised). Without the column (or with it
+#: blank in every row, as in the template) a commune is recognised exactly when it meets
+#: every criterion at the start (every dataset before it).
 OPTIONAL_COMMUNE_COLUMNS: dict[str, object] = {"recognised_year": np.nan}
 #: The first year a commune could be recognised NTM (the programme began in 2010, Decision 800/QĐ-TTg).
 FIRST_RECOGNITION_YEAR = 2010
@@ -421,7 +422,9 @@ def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:
     for col, default in COMMUNE_COLUMNS.items():
         if col not in communes.columns:
             communes[col] = default
-    optional = [col for col in OPTIONAL_COMMUNE_COLUMNS if col in communes.columns]
+    # an optional column left blank in every row (the template's) is as good as absent
+    optional = [col for col in OPTIONAL_COMMUNE_COLUMNS
+                if col in communes.columns and pd.to_numeric(communes[col], errors="coerce").notna().any()]
     communes = communes[list(COMMUNE_COLUMNS) + optional]
     if "recognised_year" in optional:
         communes["recognised_year"] = pd.to_numeric(communes["recognised_year"], errors="coerce").astype(float)
