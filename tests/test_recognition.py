@@ -22,6 +22,7 @@ from ntm_sim.io import load_dataset
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import planners_rule
 from ntm_sim.plan import evaluate
+from ntm_sim.results import targets_report
 from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import UncertaintySettings, simulate
 from ntm_sim.targets import achieved_on_draws, achieved_on_plan, targets_of
@@ -93,6 +94,8 @@ def test_requalifying_a_recognised_commune_competes_with_finishing_a_new_one(cou
     target = _communes_target(inst)
     assert target.count == count
     assert achieved_on_plan(target, result.plan.outcomes) == counted
+    report = targets_report(result, result.plan)["communes_ntm"]
+    assert report == {"target": 3, "achieved": counted, "met": counted == 3, "counts": count}
     # the planners' rule and the simulation measure it the same way
     rule = planners_rule(inst)
     assert _funded(inst, rule) == funded
