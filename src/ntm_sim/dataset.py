@@ -56,6 +56,13 @@ DISTRICT_COLUMNS: dict[str, object] = {
 # A source's scope: empty = every commune; otherwise province, district or commune codes or the flag
 # ĐBKK (Zone III communes), e.g. "10; 11" or "ĐBKK" (see ntm_sim.instance.scope_mask).
 SOURCE_COLUMNS: dict[str, object] = {"name_vi": "", "name_en": "", "eligible": "", "scope": ""}
+#: Optional commune columns, kept only when the data give them. ``recognised_year``: the year
+#: the commune was recognised NTM (blank: not recognised). Without the column (or with it
+#: blank in every row, as in the template) a commune is recognised exactly when it meets
+#: every criterion at the start (every dataset before it).
+OPTIONAL_COMMUNE_COLUMNS: dict[str, object] = {"recognised_year": np.nan}
+#: The first year a commune could be recognised NTM (the programme began in 2010, Decision 800/QĐ-TTg).
+FIRST_RECOGNITION_YEAR = 2010
 _BOOL_COMMUNE = ("especially_difficult", "advanced", "model")
 _INT_COMMUNE = ("villages", "villages_ntm", "villages_model")
 
@@ -161,6 +168,19 @@ class Dataset:
     def is_ntm(self) -> pd.Series:
         """Whether each commune meets every criterion at the start."""
         return self.status.all(axis=1).rename("ntm")
+
+    @property
+    def recognised(self) -> pd.Series:
+        """Whether each commune is legally recognised NTM at the start.
+
+        Recognition is kept unless a re-check removes it, while criteria can slip: a
+        recognised commune may miss criteria (of a newer set). With a ``recognised_year``
+        column a commune is recognised where the year is given; without it, exactly when
+        it meets every criterion at the start.
+        """
+        if "recognised_year" in self.communes.columns:
+            return self.communes["recognised_year"].notna().rename("recognised")
+        return self.is_ntm.rename("recognised")
 
     @property
     def commune_group(self) -> pd.Series:
@@ -402,7 +422,12 @@ def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:
     for col, default in COMMUNE_COLUMNS.items():
         if col not in communes.columns:
             communes[col] = default
-    communes = communes[list(COMMUNE_COLUMNS)]
+    # an optional column left blank in every row (the template's) is as good as absent
+    optional = [col for col in OPTIONAL_COMMUNE_COLUMNS
+                if col in communes.columns and pd.to_numeric(communes[col], errors="coerce").notna().any()]
+    communes = communes[list(COMMUNE_COLUMNS) + optional]
+    if "recognised_year" in optional:
+        communes["recognised_year"] = pd.to_numeric(communes["recognised_year"], errors="coerce").astype(float)
     for col in _BOOL_COMMUNE:
         communes[col] = communes[col].fillna(False).astype(bool)
     for col in _INT_COMMUNE:
@@ -524,7 +549,35 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         )
     if (ds.envelopes < 0).to_numpy().any():
         problems.append(Problem(file, "a funding envelope is negative"))
-    return problems + zone3_warnings(ds, file)
+    return problems + recognition_problems(ds, file) + zone3_warnings(ds, file)
+
+
+def recognition_problems(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
+    """Recognition years that cannot be right (the readers check each cell; this checks tables built in code).
+
+    A year before :data:`FIRST_RECOGNITION_YEAR` or not whole is an error; a year after
+    the first year of the data's money is a warning (the status is the one at the start).
+    An advanced commune must be recognised.
+    """
+    if "recognised_year" not in ds.communes.columns:
+        return []
+    out: list[Problem] = []
+    years = ds.communes["recognised_year"]
+    start = min(ds.years) if ds.years else None
+    for code, year in years.dropna().items():
+        where = {"column": "recognised_year"}
+        if year < FIRST_RECOGNITION_YEAR or not float(year).is_integer():
+            out.append(Problem(file, f"commune {code}: recognition year {year:g} is not a year of the programme",
+                               expected=f"a whole year from {FIRST_RECOGNITION_YEAR}, or blank (not recognised)",
+                               found=f"{year:g}", **where))
+        elif start is not None and year > start:
+            out.append(Problem(file, f"commune {code}: recognised in {year:g}, after the data's first year {start}",
+                               expected=f"a year up to {start} (the status is the one at the start)",
+                               found=f"{year:g}", severity="warning", **where))
+    for code in ds.communes.index[ds.communes["advanced"] & years.isna()]:
+        out.append(Problem(file, f"commune {code} is marked advanced but has no recognition year",
+                           column="recognised_year", expected="the year it was recognised NTM"))
+    return out
 
 
 def poverty_criteria(criteria: CriteriaSet) -> list[str]:

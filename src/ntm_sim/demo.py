@@ -62,6 +62,18 @@ MISSING_WEIGHT = {
     "TC8": 0.7, "TC9": 1.3, "TC10": 3.0, "TC11": 3.0, "TC12": 1.2, "TC13": 2.6, "TC14": 0.8,
     "TC15": 1.0, "TC16": 0.9, "TC17": 2.6, "TC18": 0.4, "TC19": 0.2,
 }
+# Synthetic, behind an option (``generate(slip_share=SLIP_SHARE)``, ``python -m ntm_sim.demo
+# --slip-share``; the bundled files keep slip_share 0, every recognised commune meeting every
+# criterion, so that the published figures stay as they are). Public evidence: in 2022 most Lào
+# Cai communes fell below the Decision 318 set (baodantoc.vn, "Nông thôn mới rớt chuẩn");
+# Đồng Tuyển, NTM since 2015, was counted at 13/19 in 2024. Assumption: half of the 61
+# recognised communes, Đồng Tuyển among them, the more remote more likely, miss one or two
+# criteria of the set at the start; they keep their recognition (``recognised_year``).
+SLIP_SHARE = 0.5
+SLIP_NAMED = ("Đồng Tuyển",)
+# Public years of recognition of the named communes (sources as for NTM_2020_NAMED); the
+# other recognised communes were recognised by the end of 2020, year not public: 2020 stands for it.
+RECOGNISED_IN = {2015: NTM_2020_NAMED[:11], 2019: NTM_2020_NAMED[11:16], 2020: NTM_FOR_2020}
 COST_DISPERSION = 0.45  # lognormal sigma of a project's cost around the unit cost
 MAX_PROJECT_MVND_PER_YEAR = 135_000  # synthetic cap on a criterion's cost per year of its lead time
 # Public: rural population at the 2019 census (the communes' populations sum to it).
@@ -150,7 +162,8 @@ class DemoFacts:
 
     communes: int
     districts: int
-    ntm_communes_2020: int
+    ntm_communes_2020: int            # recognised NTM at the start
+    recognised_short: int             # … of which short of a criterion of the set
     especially_difficult: int
     zone3_on_2021_list: int
     zone3_rule_violations: int
@@ -179,13 +192,17 @@ class _Standing:
     remoteness: pd.Series    # synthetic, per commune (higher is more remote)
 
 
-def generate(seed: int = SEED) -> Dataset:
+def generate(seed: int = SEED, slip_share: float = 0.0) -> Dataset:
     """Generate the Lào Cai demo dataset.
 
     Parameters
     ----------
     seed
         Seed of the random generator; the default reproduces the bundled files.
+    slip_share
+        Share of the recognised communes that miss one or two criteria of the Decision
+        318 set at the start while keeping their recognition (see :data:`SLIP_SHARE`);
+        0 (the bundled files) adds no recognition column. The other draws do not change.
 
     Raises
     ------
@@ -206,6 +223,9 @@ def generate(seed: int = SEED) -> Dataset:
     factor = add_tier_costs(rng, unit, communes)
     cost = _draw_costs(rng, unit, crit, factor, status)
     sources, envelopes = _money()
+    if slip_share > 0:
+        status, cost = _slip_recognised(np.random.default_rng([seed, 318]), crit, unit, factor,
+                                        communes, status, cost, slip_share)
 
     broken = zone3_violations(crit, communes["especially_difficult"], status)
     if broken:
@@ -213,6 +233,48 @@ def generate(seed: int = SEED) -> Dataset:
     return make_dataset(crit, communes, status, cost, cost_estimated=pd.DataFrame(False, index=codes,
                         columns=crit.ids), districts=_district_table(unit, units), sources=sources,
                         envelopes=envelopes, meta=_meta(crit.id, seed), file="ntm_sim.demo")
+
+
+def _slip_recognised(rng: np.random.Generator, crit: CriteriaSet, unit: UnitCosts, factor: np.ndarray,
+                     communes: pd.DataFrame, status: pd.DataFrame, cost: pd.DataFrame,
+                     share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Recognised communes that miss criteria of the new set: recognition kept, criteria slipped.
+
+    Adds ``recognised_year`` to ``communes`` (in place; :data:`RECOGNISED_IN`, else
+    2020), then picks ``share`` of the recognised communes (:data:`SLIP_NAMED` first,
+    the others weighted by their commune factor, which is higher for remote and large
+    communes), each missing one or two criteria drawn with :data:`MISSING_WEIGHT`, and
+    costs them as :func:`_draw_costs` does. Uses its own generator, so the other draws
+    stay those of the bundled files.
+
+    Returns
+    -------
+    status, cost : pandas.DataFrame
+        New tables.
+    """
+    names = communes["commune_name"].map(_nfc)
+    recognised = status.all(axis=1)
+    years = pd.Series(np.where(recognised, 2020.0, np.nan), index=communes.index)
+    for year, named in RECOGNISED_IN.items():
+        years[names.isin(_nfc_set(named)) & recognised] = float(year)
+    communes["recognised_year"] = years
+    pool = list(communes.index[recognised])
+    n_slip = min(len(pool), int(round(share * len(pool))))
+    first = [c for c in pool if names[c] in _nfc_set(SLIP_NAMED)][:n_slip]
+    rest = [c for c in pool if c not in first]
+    weight = pd.Series(factor, index=communes.index)[rest].to_numpy()
+    chosen = first + list(rng.choice(rest, size=n_slip - len(first), replace=False, p=weight / weight.sum()))
+    status, cost = status.copy(), cost.copy()
+    p_miss = np.array([MISSING_WEIGHT[k] for k in crit.ids])
+    cap = MAX_PROJECT_MVND_PER_YEAR * np.array([crit[k].lead_time_years for k in crit.ids], dtype=float)
+    for c in sorted(chosen, key=list(communes.index).index):
+        missing = rng.choice(len(crit), size=int(rng.integers(1, 3)), replace=False, p=p_miss / p_miss.sum())
+        i = communes.index.get_loc(c)
+        drawn = factor[i] * np.array([unit.criteria[crit.ids[k]] for k in missing]) * spread(
+            rng, COST_DISPERSION, len(missing))
+        status.loc[c, [crit.ids[k] for k in missing]] = False
+        cost.loc[c, [crit.ids[k] for k in missing]] = round10(np.minimum(drawn, cap[missing]))
+    return status, cost
 
 
 def zone3_violations(crit: CriteriaSet, zone3: pd.Series, status: pd.DataFrame) -> list[str]:
@@ -450,7 +512,7 @@ def facts(ds: Dataset) -> DemoFacts:
     need = ds.cost_to_complete
     open_need = need[~ds.is_ntm].sort_values()
     c = ds.communes
-    names = set(c.loc[ds.is_ntm, "commune_name"].map(_nfc))
+    names = set(c.loc[ds.recognised, "commune_name"].map(_nfc))
     env_bn = ds.envelopes / 1000
 
     def source_bn(sid: str) -> float:
@@ -460,7 +522,8 @@ def facts(ds: Dataset) -> DemoFacts:
     return DemoFacts(
         communes=len(c),
         districts=len(ds.districts),
-        ntm_communes_2020=int(ds.is_ntm.sum()),
+        ntm_communes_2020=int(ds.recognised.sum()),
+        recognised_short=int((ds.recognised & ~ds.is_ntm).sum()),
         especially_difficult=int(c["especially_difficult"].sum()),
         zone3_on_2021_list=int(c["especially_difficult"].sum()) + len(_nfc_set(NTM_FOR_2020) & names),
         zone3_rule_violations=len(zone3_violations(ds.criteria, c["especially_difficult"], ds.status)),
@@ -506,7 +569,10 @@ def readme_table(ds: Dataset) -> str:
     rows = [
         ("Communes", f.communes, "127 (public)"),
         ("District-level units", f.districts, "9 (public)"),
-        ("NTM communes at the start of 2021", f.ntm_communes_2020, "61 = 57 + 4 recognised for 2020 (public)"),
+        ("NTM communes at the start of 2021 (recognised)", f.ntm_communes_2020,
+         "61 = 57 + 4 recognised for 2020 (public)"),
+        ("… of which short of a criterion of the Decision 318 set", f.recognised_short,
+         f"0 in these files; {SLIP_SHARE:.0%} with `--slip-share` (synthetic; most fell below in 2022)"),
         ("Zone III communes at the start", f.especially_difficult, "70 listed − 4 recognised NTM = 66"),
         ("Zone III + the 4 recognised for 2020 (Decision 861 list)", f.zone3_on_2021_list, "70 (public)"),
         ("Zone III communes NTM or meeting poverty", f.zone3_rule_violations, "0 (Decision 33/2020 rule)"),
@@ -557,19 +623,22 @@ def fill_readme(text: str, ds: Dataset) -> str:
     return text
 
 
-def write_bundled(folder: Path | None = None, seed: int = SEED, *, force: bool = False) -> Path:
+def write_bundled(folder: Path | None = None, seed: int = SEED, *, force: bool = False,
+                  slip_share: float = 0.0) -> Path:
     """Regenerate the bundled dataset folder (or write it to ``folder``) and the figures in its README.
 
-    The bundled folder is always regenerated in place; another folder is replaced only
-    if ntm-sim wrote it and ``force`` is set.
+    The bundled folder is always regenerated in place (with ``slip_share`` 0; see
+    :func:`generate`); another folder is replaced only if ntm-sim wrote it and ``force`` is set.
     """
+    if slip_share and not folder:
+        raise ValueError("the bundled files keep slip_share 0: write the variant to another folder")
     from ntm_sim.io.folder import write_folder
 
     force = force or not folder
     folder = Path(folder) if folder else bundled_path("lao_cai")
     readme = folder / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.exists() else None
-    ds = generate(seed)
+    ds = generate(seed, slip_share)
     write_folder(ds, folder, force=force)
     if text is not None:
         (folder / "README.md").write_text(fill_readme(text, ds), encoding="utf-8")
@@ -581,10 +650,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--slip-share", type=float, default=0.0, nargs="?", const=SLIP_SHARE,
+                        help=f"share of recognised communes short of criteria (alone: {SLIP_SHARE}); needs --out")
     args = parser.parse_args(argv)
-    folder = write_bundled(args.out, args.seed)
+    folder = write_bundled(args.out, args.seed, slip_share=args.slip_share)
     print(f"wrote {folder}")
-    print(readme_table(generate(args.seed)))
+    print(readme_table(generate(args.seed, args.slip_share)))
 
 
 if __name__ == "__main__":

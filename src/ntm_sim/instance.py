@@ -39,6 +39,7 @@ class Targets:
     """Targets resolved to indices; None where the scenario sets none."""
 
     communes_ntm: int | None = None
+    communes_count: str = "meeting"     # what communes_ntm counts: "meeting" or "recognised"
     advanced: int | None = None
     model: int | None = None
     district_units: tuple[int, ...] = ()
@@ -81,6 +82,8 @@ class Instance:
     district_need_model2: np.ndarray    # model communes needed for the advanced district
     criteria: list[str]
     base_met: np.ndarray                # bool (n_c, n_k) at the start of the horizon
+    recognised: np.ndarray              # bool per commune: legally recognised NTM at the start
+    maintenance: np.ndarray             # (n_t,) money reserved to maintain recognised communes
     lead: np.ndarray                    # int per criterion
     proj_commune: np.ndarray
     proj_criterion: np.ndarray
@@ -270,6 +273,8 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     layout = _layout(ds, scenario)
     lead = _lead_times(crit, scenario, bad)
     funding = _funding(ds, scenario, layout.years, bad)
+    recognised = ds.recognised.to_numpy(dtype=bool)
+    funding, maintenance = _reserve_maintenance(funding, recognised, scenario.budget.maintenance_mvnd_per_commune)
     in_scope = _source_scope(ds, scenario, funding.sources, bad)
     status = ds.status.to_numpy()
     pc, pk = np.nonzero(~status)  # a project per unmet commune × criterion
@@ -296,6 +301,8 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         **_district_fields(ds, layout.members),
         criteria=list(crit.ids),
         base_met=status.astype(bool),
+        recognised=recognised,
+        maintenance=maintenance,
         lead=lead,
         proj_commune=pc.astype(int),
         proj_criterion=pk.astype(int),
@@ -406,6 +413,38 @@ def _funding(ds: Dataset, scenario: Scenario, years: np.ndarray, bad: BadFn) -> 
         eligible=eligibility.to_numpy(dtype=bool).reshape(len(sources), len(ds.criteria)),
         upgrade=_upgrade_sources(scenario, sources, eligibility, bad),
     )
+
+
+def _reserve_maintenance(funding: _Funding, recognised: np.ndarray,
+                         per_commune: float) -> tuple[_Funding, np.ndarray]:
+    """Take the yearly cost of maintaining the communes recognised at the start off the money.
+
+    Keeping a recognised commune's standard (upkeep of its works, recurrent services)
+    costs ``per_commune`` million VND a year (``budget.maintenance_mvnd_per_commune``, an
+    assumption of the scenario; default 0, which changes nothing). It is not tied to one
+    criterion, so it comes from the upgrade sources (the money that may pay for every
+    criterion), or from every source where none is, in proportion to their envelopes
+    and never more than they hold. Communes recognised during the horizon are not
+    charged (their upkeep is assumed to fall after it or within their projects' costs).
+
+    Returns
+    -------
+    funding : _Funding
+        The funding with the reduced envelopes.
+    maintenance : numpy.ndarray
+        Money reserved in each year (million VND).
+    """
+    budget = funding.budget
+    need = per_commune * float(recognised.sum())
+    if need <= 0 or budget.size == 0:
+        return funding, np.zeros(budget.shape[1])
+    payers = funding.upgrade if funding.upgrade.any() else np.ones(len(funding.sources), dtype=bool)
+    held = budget[payers].sum(axis=0)
+    taken = np.minimum(need, held)
+    share = np.divide(taken, held, out=np.zeros_like(held), where=held > 0)
+    new_budget = budget.copy()
+    new_budget[payers] *= 1.0 - share[None, :]
+    return replace(funding, budget=new_budget), taken
 
 
 def _horizon_envelopes(ds: Dataset, years: np.ndarray, bad: BadFn) -> pd.DataFrame:
@@ -775,6 +814,7 @@ def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
         bad(f"key 'targets.min_criteria': {t.min_criteria} is more than the {len(crit)} criteria")
     return Targets(
         communes_ntm=t.communes_ntm,
+        communes_count=t.communes_count,
         advanced=t.advanced,
         model=t.model,
         district_units=districts(t.district_units, "district_units"),

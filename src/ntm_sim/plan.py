@@ -93,11 +93,17 @@ class Outcomes:
     spend_by_year: np.ndarray
     total_cost: float
     criterion_communes: np.ndarray        # communes meeting each criterion at the horizon
+    recognised_end: np.ndarray | None = None  # bool per commune: recognised NTM at the horizon
 
     @property
     def communes_ntm(self) -> int:
-        """Communes NTM at the horizon."""
+        """Communes NTM (meeting every criterion) at the horizon."""
         return int(self.ntm_by_year[-1])
+
+    @property
+    def communes_recognised(self) -> int:
+        """Communes recognised NTM at the horizon: those recognised at the start (kept, on paper) and new ones."""
+        return int(self.recognised_end.sum()) if self.recognised_end is not None else self.communes_ntm
 
     @property
     def avg_criteria(self) -> float:
@@ -340,6 +346,7 @@ def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
         spend_by_year=by_source.sum(axis=0),
         total_cost=float(by_source.sum()),
         criterion_communes=crit_met,
+        recognised_end=inst.recognised | ntm_end,
     )
 
 

@@ -102,6 +102,10 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
         "communes_ntm": o.communes_ntm,
         "communes_ntm_by_year": {str(y): int(n) for y, n in zip(years, o.ntm_by_year, strict=True)},
         "new_communes_ntm": int(o.communes_ntm - inst.base_ntm.sum()),
+        # recognition apart from criteria (ntm_sim.targets): kept on paper, new ones once they meet every criterion
+        "communes_recognised": o.communes_recognised,
+        "recognised_short_at_start": int((inst.recognised & ~inst.base_ntm).sum()),
+        "maintenance_mvnd": float(inst.maintenance.sum()),
         "advanced": int(o.advanced.sum()),
         "model": int(o.model.sum()),
         "district_units": [inst.districts[d] for d in np.flatnonzero(o.district_unit)],
@@ -129,6 +133,8 @@ def targets_report(result: SolveResult, plan: Plan) -> dict:
         shown = round(achieved, 3) if target.family == "avg_criteria" else int(round(achieved))
         needed = target.needed if target.family == "avg_criteria" else int(target.needed)
         rows[target.key] = {"target": needed, "achieved": shown, "met": target.met(achieved)}
+        if target.family == "communes_ntm":
+            rows[target.key]["counts"] = target.count  # meeting every criterion, or recognised
     return rows
 
 

@@ -67,6 +67,10 @@ class Budget(_Model):
     absorption_limit_mvnd: float | None = Field(
         None, gt=0, description="Most a commune can spend in one year (million VND)."
     )
+    maintenance_mvnd_per_commune: float = Field(
+        0.0, ge=0,
+        description=("Yearly cost of maintaining each commune recognised NTM at the start (million VND), taken "
+                     "off the upgrade sources' money; an assumption of the scenario (default 0: none)."))
     upgrade_sources: list[str] | None = Field(
         None,
         description="Sources that may pay for tier upgrades, villages and district criteria "
@@ -86,6 +90,11 @@ class Targets(_Model):
     """The plan's targets to the horizon (what min-cost must reach; what simulations score)."""
 
     communes_ntm: int | None = Field(None, ge=0)
+    communes_count: Literal["meeting", "recognised"] = Field(
+        "meeting",
+        description=("What communes_ntm counts: 'meeting' every criterion at the horizon (recognised communes "
+                     "short of criteria must re-qualify), or 'recognised': recognised communes kept plus new "
+                     "ones meeting every criterion ('duy trì và đạt chuẩn')."))
     advanced: int | None = Field(None, ge=0)
     model: int | None = Field(None, ge=0)
     district_units: list[str] = Field(default_factory=list)

@@ -45,6 +45,10 @@ class Target:
         Whether the model and the rules must meet it first (see :func:`enforced_names`).
     index
         The district or criterion it is about, if any.
+    count
+        For ``communes_ntm``: ``meeting`` (communes meeting every criterion) or
+        ``recognised`` (recognised communes kept plus new ones meeting every criterion,
+        "duy trì và đạt chuẩn"; in a simulation a re-check may remove a recognition).
     """
 
     key: str
@@ -52,6 +56,7 @@ class Target:
     needed: float
     enforced: bool
     index: int | None = None
+    count: str = "meeting"
 
     def met(self, achieved: float | np.ndarray) -> bool | np.ndarray:
         """Whether ``achieved`` (one value, or one per draw) reaches the target."""
@@ -74,7 +79,9 @@ def targets_of(inst: Instance, mode: str | None = None) -> list[Target]:
         if needed is not None:
             out.append(Target(key or family, family, float(needed), family in enforced, index))
 
-    add("communes_ntm", t.communes_ntm)
+    if t.communes_ntm is not None:
+        out.append(Target("communes_ntm", "communes_ntm", float(t.communes_ntm), "communes_ntm" in enforced,
+                          count=t.communes_count))
     add("advanced", t.advanced)
     add("model", t.model)
     for d in t.district_units:
@@ -94,7 +101,7 @@ def achieved_on_plan(target: Target, outcomes: Outcomes) -> float:
     """What one plan reaches on ``target`` (on paper)."""
     o, i = outcomes, target.index
     value = {
-        "communes_ntm": lambda: o.communes_ntm,
+        "communes_ntm": lambda: o.communes_recognised if target.count == "recognised" else o.communes_ntm,
         "advanced": lambda: o.advanced.sum(),
         "model": lambda: o.model.sum(),
         "district_units": lambda: o.district_unit[i],
@@ -118,4 +125,6 @@ def achieved_on_draws(target: Target, outcomes: dict[str, np.ndarray], inst: Ins
         return o["named_advanced_districts"][:, list(t.advanced_districts).index(i)]
     if target.family == "criterion_communes":
         return o["criterion_communes"][:, i]
+    if target.family == "communes_ntm" and target.count == "recognised":
+        return o["communes_recognised"]
     return o[target.family]

@@ -342,8 +342,9 @@ def build_workbook(ds: Dataset) -> Workbook:
         money=True, demo_label=demo,
     )
     communes = ds.communes.reset_index()
-    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE,
-                 communes[[c.name for c in schema.COMMUNE_TABLE]].itertuples(index=False),
+    commune_cols = tuple(c for c in schema.COMMUNE_TABLE if c.name in communes.columns)  # optional ones if given
+    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), commune_cols,
+                 communes[[c.name for c in commune_cols]].itertuples(index=False),
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", demo)
     districts = ds.districts.reset_index()
     table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,

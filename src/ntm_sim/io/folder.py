@@ -24,6 +24,7 @@ from ntm_sim.criteria import CriteriaSet, available_sets, load_criteria_set
 from ntm_sim.dataset import (
     COMMUNE_COLUMNS,
     DISTRICT_COLUMNS,
+    OPTIONAL_COMMUNE_COLUMNS,
     SOURCE_COLUMNS,
     Dataset,
     DatasetMeta,
@@ -188,7 +189,8 @@ def write_folder(ds: Dataset, folder: Path, *, force: bool = False) -> None:
                                                  "demo_label", "source", "notes")}
         (tmp / "dataset.yaml").write_text(
             yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
-        communes = ds.communes[list(COMMUNE_COLUMNS)].reset_index()
+        optional = [c for c in OPTIONAL_COMMUNE_COLUMNS if c in ds.communes.columns]
+        communes = ds.communes[list(COMMUNE_COLUMNS) + optional].reset_index()
         _to_csv(communes, tmp / "communes.csv")
         _to_csv(ds.districts[list(DISTRICT_COLUMNS)].reset_index(), tmp / "districts.csv")
         _to_csv(ds.sources[list(SOURCE_COLUMNS)].reset_index(), tmp / "sources.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ntm_sim.dataset import FIRST_RECOGNITION_YEAR
 from ntm_sim.io.tables import Column
 
 # Sheet names of the planners' workbook (and the template).
@@ -57,6 +58,10 @@ COMMUNE_TABLE = (
            ("village_ntm_cost_mvnd",)),
     Column("village_model_cost_mvnd", "Vốn mỗi thôn kiểu mẫu (tr.đ)", "number",
            ("village_model_cost_mvnd",)),
+    # optional: without it a commune is recognised exactly when it meets every criterion
+    Column("recognised_year", "Năm được công nhận NTM", "int",
+           ("recognised_year", "năm công nhận", "năm công nhận ntm", "năm đạt chuẩn ntm"),
+           min_value=FIRST_RECOGNITION_YEAR),
 )
 
 DISTRICT_TABLE = (

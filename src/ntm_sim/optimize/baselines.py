@@ -318,10 +318,17 @@ def _ranking_rule(inst: Instance, key: Callable[[_Greedy, int], tuple], name: st
 
 
 def _rank_year(g: _Greedy, year: int, key: Callable[[_Greedy, int], tuple]) -> None:
-    """One year of a ranking rule on the money left."""
+    """One year of a ranking rule on the money left.
+
+    When the communes target counts recognised communes (``targets.communes_count:
+    recognised``), those recognised but short of criteria already count: they are served
+    after the others, as the model would (they still gain criteria met).
+    """
     inst = g.inst
     open_c = [c for c in range(inst.n_communes) if g.remaining(c) and c not in g.forbidden_c]
-    for c in sorted(open_c, key=lambda c: key(g, c)):
+    counted = inst.targets.communes_count == "recognised"
+    later = (inst.recognised & ~inst.base_ntm) if counted else np.zeros(inst.n_communes, dtype=bool)
+    for c in sorted(open_c, key=lambda c: (bool(later[c]), key(g, c))):
         todo = [p for p in g.remaining(c) if g.project_allowed(p, year)]
         if len(todo) < len(g.remaining(c)):
             continue  # some criterion can no longer be finished in time: the commune cannot make it

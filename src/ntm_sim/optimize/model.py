@@ -1105,6 +1105,23 @@ def _totals(build: ModelBuild) -> tuple[LinExpr, LinExpr, LinExpr]:
     return build.totals
 
 
+def _communes_counted(build: ModelBuild) -> LinExpr:
+    """What the ``communes_ntm`` target counts (``targets.communes_count``; see :class:`ntm_sim.targets.Target`).
+
+    ``meeting``: communes meeting every criterion at the horizon, so a recognised commune
+    short of criteria counts only once its re-qualification projects are done.
+    ``recognised``: communes recognised at the start count (kept), plus the others that
+    come to meet every criterion ("duy trì và đạt chuẩn").
+    """
+    inst, m = build.inst, build.m
+    expr = _totals(build)[0]
+    if inst.targets.communes_count != "recognised":
+        return expr
+    for c in np.flatnonzero(inst.recognised & ~inst.base_ntm):
+        expr = expr - m.z_end(int(c)) + 1.0
+    return expr
+
+
 def define_locks(build: ModelBuild) -> None:
     """Forced communes and projects, as elastic rows weighing ``LOCK_WEIGHT``.
 
@@ -1134,9 +1151,9 @@ def define_count_targets(build: ModelBuild) -> None:
         The model being built.
     """
     inst, m, enforced, targets = build.inst, build.m, build.enforced, build.inst.targets
-    ntm_total, all_adv, all_model = _totals(build)
-    for name, label, expr in (("communes_ntm", "communes NTM", ntm_total), ("advanced", "advanced communes", all_adv),
-                              ("model", "model communes", all_model)):
+    _, all_adv, all_model = _totals(build)
+    for name, label, expr in (("communes_ntm", "communes NTM", _communes_counted(build)),
+                              ("advanced", "advanced communes", all_adv), ("model", "model communes", all_model)):
         if name in enforced and getattr(targets, name) is not None:
             _elastic(build, name, label, expr, getattr(targets, name))
     if "district_units" in enforced:
@@ -1250,7 +1267,7 @@ def _achievement_exprs(build: ModelBuild) -> dict[str, tuple[LinExpr, bool]]:
     """Every max-achievement stage's objective and sense."""
     inst, m = build.inst, build.m
     n_t = inst.n_years
-    ntm_total, all_adv, all_model = _totals(build)
+    _, all_adv, all_model = _totals(build)
     y_all = m.blocks["y"].columns()
     district_expr = LinExpr.of(m.blocks["w"].columns() + m.blocks["dax"].columns())
     # criteria met is Σ x; a commune in y form that completes counts all its projects
@@ -1263,7 +1280,7 @@ def _achievement_exprs(build: ModelBuild) -> dict[str, tuple[LinExpr, bool]]:
     earliness = LinExpr.of(m.blocks["z"].columns() + y_all,
                            [1.0] * len(m.z) + [float(n_t - t) for opts in m.y.values() for t, _ in opts])
     return {
-        "communes_ntm": (ntm_total, True),
+        "communes_ntm": (_communes_counted(build), True),
         "expected_communes": (_expected(m, build.weights), True),
         "district_units": (district_expr, True),
         "tiers": (all_adv + all_model, True),

@@ -924,11 +924,12 @@ class Engine:
     def _recognised(self, ntm_by_t: np.ndarray, recheck: np.ndarray) -> np.ndarray:
         """Recognition (B × C × T): kept unless a re-check finds the commune short of a criterion.
 
-        A commune NTM at the start is recognised; one meeting every criterion at the end
+        A commune recognised at the start (:attr:`Instance.recognised`: by default, one
+        meeting every criterion) is recognised; one meeting every criterion at the end
         of a year is recognised then; a recognised commune short of a criterion at the end
         of a year loses recognition if that year's re-check (``recheck_probability``) comes.
         """
-        recognised = np.repeat(self.inst.base_met.all(axis=1)[None, :], ntm_by_t.shape[0], axis=0)
+        recognised = np.repeat(self.inst.recognised[None, :], ntm_by_t.shape[0], axis=0)
         out = np.zeros_like(ntm_by_t)
         p = self.settings.recheck_probability
         for t in range(ntm_by_t.shape[2]):
