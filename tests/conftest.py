@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import fcntl
 import pickle
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,25 +9,7 @@ from ntm_sim.criteria import load_criteria_set
 from ntm_sim.dataset import Dataset
 from ntm_sim.io import load_dataset
 from ntm_sim.scenario import load_scenario
-from suite_settings import BASELINE, ROOT, quick
-
-
-def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """``build(folder)`` once for the whole run, whichever worker asks first; the others wait and reuse it.
-
-    The folder lies beside the workers' own temporary folders (pytest-xdist's recipe for session data);
-    a marker file says it is complete, so a failed build is not reused.
-    """
-    base = factory.getbasetemp()
-    root = base.parent if base.name.startswith("popen-gw") else base
-    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
-    with open(root / f"shared-{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            folder.mkdir(exist_ok=True)
-            build(folder)
-            done.touch()
-    return folder
+from suite_settings import BASELINE, ROOT, quick, shared
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from ntm_sim.scenario import Scenario
 
@@ -26,3 +30,21 @@ def for_dashboard(scenario: Scenario) -> Scenario:
     """
     sc = quick(scenario).with_(objective={"order": ["communes_ntm"]})
     return sc.with_(robustness={**sc.robustness.model_dump(), "expected_money": False})
+
+
+def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(folder)`` once for the whole run, whichever worker asks first; the others wait and reuse it.
+
+    The folder lies beside the workers' own temporary folders (pytest-xdist's recipe for session data);
+    a marker file says it is complete, so a failed build is not reused.
+    """
+    base = factory.getbasetemp()
+    root = base.parent if base.name.startswith("popen-gw") else base
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            build(folder)
+            done.touch()
+    return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,13 +12,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from ntm_sim.scenario import load_scenario
 from ntm_sim.workflow import solve_and_simulate, solved_from, write_run
-from suite_settings import for_dashboard
+from suite_settings import for_dashboard, shared
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,20 +37,21 @@ def scenarios_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def results_root(tmp_path_factory: pytest.TempPathFactory, lao_cai) -> Path:
-    """Results folders as ``ntm-sim solve`` writes them: the recommended baseline plan, and a budget cut."""
+def _build_results(root: Path, recommended: bool = True) -> None:
+    """Results folders as ``ntm-sim solve`` writes them: the recommended baseline plan (unless not
+    ``recommended``), and a budget cut."""
     from ntm_sim.analysis.recommend import recommend
+    from ntm_sim.io import load_dataset
 
-    root = tmp_path_factory.mktemp("results")
-    rec = recommend(lao_cai, for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")), seed=0)
-    write_run(solved_from(rec), root / "baseline")
+    lao_cai = load_dataset("lao_cai")
+    if recommended:
+        rec = recommend(lao_cai, for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")), seed=0)
+        write_run(solved_from(rec), root / "baseline")
     cut = for_dashboard(load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml"))
     write_run(solve_and_simulate(lao_cai, cut, draws=400, seed=7, deterministic=True), root / "budget_cut_20")
     # a damaged run: reported by the dashboard, never hiding the good ones
     (root / "damaged").mkdir()
     (root / "damaged" / "summary.json").write_text("{", encoding="utf-8")
-    return root
 
 
 def _free_port() -> int:
@@ -67,51 +71,97 @@ def shot(page, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def dashboard_server(results_root: Path, scenarios_root: Path,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """The dashboard served by ``ntm-sim serve`` over ``results_root``: its address and the server's pid."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w", encoding="utf-8")  # a pipe would fill
-    env = {**os.environ, "NTM_SIM_RESULTS": str(results_root), "NTM_SIM_SCENARIOS": str(scenarios_root)}
-    # as planners start it: `ntm-sim serve` (this machine only), which runs `panel serve` in a child process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ntm_sim", "serve", "--results", str(results_root), "--scenarios",
-         str(scenarios_root), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/app"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited: {Path(log.name).read_text(encoding='utf-8')}") from None
-            time.sleep(0.5)
-    else:
+@dataclass
+class Site:
+    """One dashboard served by ``ntm-sim serve`` over its own copy of the results folders."""
+
+    root: Path
+    url: str
+    proc: subprocess.Popen
+    log: IO[str]
+
+    @classmethod
+    def start(cls, root: Path, scenarios_root: Path, log_path: Path) -> Site:
+        port = _free_port()
+        log = log_path.open("w", encoding="utf-8")  # a pipe would fill
+        env = {**os.environ, "NTM_SIM_RESULTS": str(root), "NTM_SIM_SCENARIOS": str(scenarios_root)}
+        # as planners start it: `ntm-sim serve` (this machine only), which runs `panel serve` in a child process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ntm_sim", "serve", "--results", str(root), "--scenarios",
+             str(scenarios_root), "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        url = f"http://127.0.0.1:{port}/app"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                return cls(root, url, proc, log)
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"panel serve exited: {log_path.read_text(encoding='utf-8')}") from None
+                time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGKILL)
         raise RuntimeError("panel serve did not answer within 60 s")
-    yield url, proc.pid
-    import psutil
 
-    # runs started from the page have sessions of their own: ended too, even when a test failed mid-run
-    runs = [p for p in psutil.Process(proc.pid).children(recursive=True) if os.getpgid(p.pid) != proc.pid]
-    os.killpg(proc.pid, signal.SIGTERM)  # the server and its `panel serve`
-    for run in runs:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(run.pid, signal.SIGKILL)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    def stop(self) -> None:
+        import psutil
+
+        proc = self.proc
+        # runs started from the page have sessions of their own: ended too, even when a test failed mid-run
+        runs = [p for p in psutil.Process(proc.pid).children(recursive=True) if os.getpgid(p.pid) != proc.pid]
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its `panel serve`
+        for run in runs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(run.pid, signal.SIGKILL)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        self.log.close()
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(dashboard_server: tuple[str, int]) -> str:
+def _sites(tmp_path_factory: pytest.TempPathFactory, scenarios_root: Path) -> Iterator[dict[str, Site]]:
+    """The dashboards of this worker, one per xdist group: the groups run on either worker, in any order,
+    and the runs one group's tests add never show in another's page."""
+    sites: dict[str, Site] = {}
+    yield sites
+    for site in sites.values():
+        site.stop()
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest, _sites: dict[str, Site], scenarios_root: Path,
+         tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The dashboard of this test's group, started on first use over a copy of the results built once."""
+    marker = request.node.get_closest_marker("xdist_group")
+    group = marker.args[0] if marker else "ui"
+    if group not in _sites:
+        # the workbench's tests (table, editor, language, runs) need no recommended plan: built apart, at once
+        pristine = (shared(tmp_path_factory, "ui-results", _build_results) if group == "ui" else
+                    shared(tmp_path_factory, "ui-results-light", lambda root: _build_results(root, False)))
+        root = tmp_path_factory.mktemp(f"results-{group}")
+        shutil.copytree(pristine, root, dirs_exist_ok=True)
+        _sites[group] = Site.start(root, scenarios_root, tmp_path_factory.mktemp("server") / "server.log")
+    return _sites[group]
+
+
+@pytest.fixture
+def results_root(site: Site) -> Path:
+    """The results folders the test's dashboard shows."""
+    return site.root
+
+
+@pytest.fixture
+def dashboard_server(site: Site) -> tuple[str, int]:
+    """The test's dashboard: its address and the server's pid."""
+    return site.url, site.proc.pid
+
+
+@pytest.fixture
+def dashboard_url(site: Site) -> str:
     """The dashboard's address."""
-    return dashboard_server[0]
+    return site.url
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from conftest import ROOT, shot
 from ntm_sim.criteria import load_criteria_set
 from ntm_sim.scenario import load_scenario
 
-pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui")]
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 
 CUT = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
 COMMUNE, DISTRICT, MONEY = "Xã", "Huyện", "Vốn cần (tỷ đồng)"

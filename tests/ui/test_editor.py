@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from conftest import ROOT, shot
 from ntm_sim.scenario import load_scenario
 
-pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui")]
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 
 BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
 LOCKED = "Y Tý – Huyện Bát Xát"

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from conftest import shot
 
-pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui")]
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 
 
 def test_vietnamese_by_default_and_english_on_request(clean_page):
