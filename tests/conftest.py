@@ -9,7 +9,7 @@ from ntm_sim.criteria import load_criteria_set
 from ntm_sim.dataset import Dataset
 from ntm_sim.io import load_dataset
 from ntm_sim.scenario import load_scenario
-from suite_settings import BASELINE, ROOT, quick, shared
+from suite_settings import BASELINE, quick, shared, solved_cut
 
 
 @pytest.fixture(scope="session")
@@ -65,12 +65,13 @@ def lao_cai() -> Dataset:
 @pytest.fixture(scope="session")
 def compare_root(tmp_path_factory, lao_cai) -> Path:
     """Two solved scenarios (baseline also simulated) as results folders, and a folder that is not one."""
-    from ntm_sim.workflow import solve_and_simulate, write_run
+    from ntm_sim.workflow import SolvedScenario, solve_and_simulate, write_run
 
     def build(root: Path) -> None:
-        for name, draws in (("baseline", 200), ("budget_cut_20", 0)):
-            sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_(objective={"order": ["communes_ntm"]})
-            write_run(solve_and_simulate(lao_cai, sc, draws=draws, seed=3, deterministic=True), root / name)
+        sc = load_scenario(BASELINE).with_(objective={"order": ["communes_ntm"]})
+        write_run(solve_and_simulate(lao_cai, sc, draws=200, seed=3, deterministic=True), root / "baseline")
+        cut = solved_cut(tmp_path_factory)  # on paper only
+        write_run(SolvedScenario(cut.instance.scenario, cut, None), root / "budget_cut_20")
         (root / "notes").mkdir()  # not a results folder: ignored
 
     return shared(tmp_path_factory, "runs", build)  # read only: tests copy what they change

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,23 @@ def for_dashboard(scenario: Scenario) -> Scenario:
     """
     sc = quick(scenario).with_(objective={"order": ["communes_ntm"]})
     return sc.with_(robustness={**sc.robustness.model_dump(), "expected_money": False})
+
+
+def solved_cut(factory: pytest.TempPathFactory):
+    """``budget_cut_20`` (:func:`for_dashboard`) solved on paper, once for the whole run.
+
+    Its headline stage is the slowest of the bundled scenarios (about 17 s at the root node); the compared
+    runs and both dashboards' results start from this one solve.
+    """
+    from ntm_sim.io import load_dataset
+    from ntm_sim.optimize import solve
+    from ntm_sim.scenario import load_scenario
+
+    def build(folder: Path) -> None:
+        sc = for_dashboard(load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml"))
+        (folder / "solved.pickle").write_bytes(pickle.dumps(solve(load_dataset("lao_cai"), sc)))
+
+    return pickle.loads((shared(factory, "solved_cut", build) / "solved.pickle").read_bytes())
 
 
 def shared(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:

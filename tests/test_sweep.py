@@ -16,7 +16,7 @@ from ntm_sim.scenario import load_scenario
 from ntm_sim.sweep import budget_variants, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-SCALES = [0.5, 0.75, 1.0]
+SCALES = [0.6, 0.75, 1.0]  # 0.5 and 0.8 take 12–17 s to solve, these 1–3 s
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def local(lao_cai, variants):
 
 
 def test_variants_scale_the_money(variants, lao_cai, local):
-    assert [v.name for v in variants] == ["baseline_x050", "baseline_x075", "baseline_x100"]
+    assert [v.name for v in variants] == ["baseline_x060", "baseline_x075", "baseline_x100"]
     budgets = local.table["budget_mvnd"].to_numpy()
     np.testing.assert_allclose(budgets / budgets[-1], SCALES)
 
@@ -48,7 +48,7 @@ def test_more_money_never_fewer_communes(local):
     t = local.table
     assert t["proven_optimal"].all()
     assert t["communes_ntm"].is_monotonic_increasing
-    # lexicographic: enforced targets first, then communes. Where money is short (50%) the
+    # lexicographic: enforced targets first, then communes. Where money is short (60%) the
     # planners' rule reaches more communes by leaving targets (villages, a district unit) unmet
     for name, run in local.runs.items():
         opt = _weighted_shortfall(run, run.result.plan)
@@ -82,13 +82,13 @@ def test_cli_sweep_writes_runs_the_dashboard_reads(tmp_path):
     path = tmp_path / "quick.yaml"
     path.write_text(sc.to_yaml(), encoding="utf-8")
     out = tmp_path / "sweep"
-    r = CliRunner().invoke(app, ["sweep", str(path), "--budget-scale", "0.8,1.0", "--draws", "100", "--deterministic",
+    r = CliRunner().invoke(app, ["sweep", str(path), "--budget-scale", "0.75,1.0", "--draws", "100", "--deterministic",
                                  "--out", str(out)])
     assert r.exit_code == 0, r.output
     table = pd.read_csv(out / "sweep.csv")
-    assert table["scenario"].tolist() == ["baseline_x080", "baseline_x100"]
+    assert table["scenario"].tolist() == ["baseline_x075", "baseline_x100"]
     runs = find_runs(out)
-    assert [x.name for x in runs] == ["baseline_x080", "baseline_x100"]
+    assert [x.name for x in runs] == ["baseline_x075", "baseline_x100"]
     assert all(x.simulation is not None for x in runs)
     assert [x.summary["communes_ntm"] for x in runs] == table["communes_ntm"].tolist()
     assert (out / "manifest.json").exists()

@@ -13,14 +13,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 import pytest
 
 from ntm_sim.scenario import load_scenario
-from ntm_sim.workflow import solve_and_simulate, solved_from, write_run
-from suite_settings import for_dashboard, shared
+from ntm_sim.workflow import SolvedScenario, plans_of, solved_from, write_run
+from suite_settings import for_dashboard, shared, solved_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,21 +38,28 @@ def scenarios_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _build_results(root: Path, recommended: bool = True) -> None:
-    """Results folders as ``ntm-sim solve`` writes them: the recommended baseline plan (unless not
-    ``recommended``), and a budget cut."""
-    from ntm_sim.analysis.recommend import recommend
-    from ntm_sim.io import load_dataset
+def _build_light(factory: pytest.TempPathFactory, root: Path) -> None:
+    """Results folders as ``ntm-sim solve`` writes them: a budget cut (the suite's one solve of it, simulated
+    here), and a damaged run."""
+    from ntm_sim.simulate import simulate
 
-    lao_cai = load_dataset("lao_cai")
-    if recommended:
-        rec = recommend(lao_cai, for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")), seed=0)
-        write_run(solved_from(rec), root / "baseline")
-    cut = for_dashboard(load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml"))
-    write_run(solve_and_simulate(lao_cai, cut, draws=400, seed=7, deterministic=True), root / "budget_cut_20")
+    cut = solved_cut(factory)
+    sim = simulate(cut.instance, plans_of(cut), cut.instance.scenario.uncertainty, n_draws=400, seed=7)
+    write_run(SolvedScenario(cut.instance.scenario, cut, sim), root / "budget_cut_20")
     # a damaged run: reported by the dashboard, never hiding the good ones
     (root / "damaged").mkdir()
     (root / "damaged" / "summary.json").write_text("{", encoding="utf-8")
+
+
+def _build_results(factory: pytest.TempPathFactory, root: Path) -> None:
+    """The light results (:func:`_build_light`) and the recommended baseline plan."""
+    from ntm_sim.analysis.recommend import recommend
+    from ntm_sim.io import load_dataset
+
+    shutil.copytree(shared(factory, "ui-results-light", partial(_build_light, factory)), root, dirs_exist_ok=True)
+    rec = recommend(load_dataset("lao_cai"), for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")),
+                    seed=0)
+    write_run(solved_from(rec), root / "baseline")
 
 
 def _free_port() -> int:
@@ -138,8 +146,9 @@ def site(request: pytest.FixtureRequest, _sites: dict[str, Site], scenarios_root
     group = marker.args[0] if marker else "ui"
     if group not in _sites:
         # the workbench's tests (table, editor, language, runs) need no recommended plan: built apart, at once
-        pristine = (shared(tmp_path_factory, "ui-results", _build_results) if group == "ui" else
-                    shared(tmp_path_factory, "ui-results-light", lambda root: _build_results(root, False)))
+        build = _build_results if group == "ui" else _build_light
+        pristine = shared(tmp_path_factory, "ui-results" if group == "ui" else "ui-results-light",
+                          partial(build, tmp_path_factory))
         root = tmp_path_factory.mktemp(f"results-{group}")
         shutil.copytree(pristine, root, dirs_exist_ok=True)
         _sites[group] = Site.start(root, scenarios_root, tmp_path_factory.mktemp("server") / "server.log")
