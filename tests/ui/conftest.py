@@ -138,21 +138,24 @@ def _sites(tmp_path_factory: pytest.TempPathFactory, scenarios_root: Path) -> It
         site.stop()
 
 
+def site_of(group: str, sites: dict[str, Site], scenarios_root: Path, factory: pytest.TempPathFactory) -> Site:
+    """The dashboard of an xdist group, started on first use over a copy of the results built once."""
+    if group not in sites:
+        # the workbench's tests (table, editor, language, runs) need no recommended plan: built apart, at once
+        build = _build_results if group == "ui" else _build_light
+        pristine = shared(factory, "ui-results" if group == "ui" else "ui-results-light", partial(build, factory))
+        root = factory.mktemp(f"results-{group}")
+        shutil.copytree(pristine, root, dirs_exist_ok=True)
+        sites[group] = Site.start(root, scenarios_root, factory.mktemp("server") / "server.log")
+    return sites[group]
+
+
 @pytest.fixture
 def site(request: pytest.FixtureRequest, _sites: dict[str, Site], scenarios_root: Path,
          tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """The dashboard of this test's group, started on first use over a copy of the results built once."""
+    """The dashboard of this test's group (see :func:`site_of`)."""
     marker = request.node.get_closest_marker("xdist_group")
-    group = marker.args[0] if marker else "ui"
-    if group not in _sites:
-        # the workbench's tests (table, editor, language, runs) need no recommended plan: built apart, at once
-        build = _build_results if group == "ui" else _build_light
-        pristine = shared(tmp_path_factory, "ui-results" if group == "ui" else "ui-results-light",
-                          partial(build, tmp_path_factory))
-        root = tmp_path_factory.mktemp(f"results-{group}")
-        shutil.copytree(pristine, root, dirs_exist_ok=True)
-        _sites[group] = Site.start(root, scenarios_root, tmp_path_factory.mktemp("server") / "server.log")
-    return _sites[group]
+    return site_of(marker.args[0] if marker else "ui", _sites, scenarios_root, tmp_path_factory)
 
 
 @pytest.fixture
@@ -173,20 +176,42 @@ def dashboard_url(site: Site) -> str:
     return site.url
 
 
+class Watched:
+    """What a page reported: console errors, uncaught exceptions and the addresses it requested."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.allowed: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page: {e}"))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def allow(self, text: str) -> None:
+        """Expect console errors containing ``text`` (a test that breaks the connection on purpose)."""
+        self.allowed.append(text)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(a in e for a in self.allowed)]
+
+
+def open_page(browser, url: str, viewport: dict[str, int] | None = None):
+    """The dashboard in a fresh browser context, watched (:class:`Watched`, as ``page.watched``)."""
+    context = browser.new_context(viewport=viewport or {"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    page.watched = Watched(page)  # type: ignore[attr-defined]
+    page.goto(url)
+    page.wait_for_selector("#indicators", timeout=30_000)
+    return page
+
+
 @pytest.fixture
 def clean_page(browser, dashboard_url):
     """The dashboard at 1366×768 (an office laptop) in a fresh context; the test fails on any console error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page: {e}"))
-    page.goto(dashboard_url)
-    page.wait_for_selector("#indicators", timeout=30_000)
-    page.console_errors = errors  # type: ignore[attr-defined]
+    page = open_page(browser, dashboard_url)
     yield page
-    context.close()
-    assert errors == [], errors
+    page.context.close()
+    assert page.watched.unexpected() == [], page.watched.errors
 
 
 @pytest.fixture(scope="module")

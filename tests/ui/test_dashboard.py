@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
+from conftest import open_page, site_of
 from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
 
@@ -41,20 +42,28 @@ def _label(root: Path, folder: str, title: str) -> str:
     return f"{title} ({folder})" if title in others else title
 
 
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def viewed(browser, _sites, scenarios_root, tmp_path_factory):
+    """One page for the tests that only read it (loaded once: a load costs the server and Chromium seconds).
+
+    Fails the module on any console error or outside request seen by then.
+    """
+    page = open_page(browser, site_of("ui", _sites, scenarios_root, tmp_path_factory).url, VIEWPORT)
+    yield page
+    page.context.close()
+    assert page.watched.unexpected() == [], page.watched.errors
+
+
 @pytest.fixture
 def page(browser, dashboard_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    requests: list[str] = []
-    errors: list[str] = []
-    pg.on("request", lambda r: requests.append(r.url))
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(dashboard_url)
-    pg.wait_for_selector("#indicators", timeout=30_000)
-    pg.requests = requests  # type: ignore[attr-defined]
-    pg.errors = errors  # type: ignore[attr-defined]
+    """A page of its own, for a test that changes what it shows; fails on any console error."""
+    pg = open_page(browser, dashboard_url, VIEWPORT)
     yield pg
-    context.close()
+    pg.context.close()
+    assert pg.watched.unexpected() == [], pg.watched.errors
 
 
 def _settled_row(page, rows: str, first: str) -> list[str]:
@@ -72,16 +81,16 @@ def _median(summary: dict, outcome: str, decimals: int = 0) -> str:
     return format_number_vi(summary["headline"]["outcomes"][outcome]["median"], decimals)
 
 
-def test_side_by_side_figures_match_the_results(page, results_root):
+def test_side_by_side_figures_match_the_results(viewed, results_root):
     base, cut = _summary(results_root, "baseline"), _summary(results_root, "budget_cut_20")
     labels = [_label(results_root, "baseline", BASE), _label(results_root, "budget_cut_20", CUT)]
     assert labels == [BASE, CUT]  # two titles: no folder beside them
     for label in labels:  # every run ticked on load
-        expect(page.get_by_label(label, exact=True)).to_be_checked()
-    expect(page.locator("#ticked-note")).to_have_count(0)
-    head = page.locator("#indicators thead th").all_inner_texts()
+        expect(viewed.get_by_label(label, exact=True)).to_be_checked()
+    expect(viewed.locator("#ticked-note")).to_have_count(0)
+    head = viewed.locator("#indicators thead th").all_inner_texts()
     assert head == ["Chỉ tiêu", "Mục tiêu", *labels]
-    cells = _indicator_cells(page, "communes_ntm")
+    cells = _indicator_cells(viewed, "communes_ntm")
     assert cells[0] == "Số xã đạt chuẩn NTM"
     assert cells[1] == "94"  # the plan's target
     # the headline is the simulated one: median, 5–95% band, chance of the target, the figure on paper
@@ -93,36 +102,36 @@ def test_side_by_side_figures_match_the_results(page, results_root):
     assert f"khả năng đạt: {format_percent_vi(p94, 0)}" in cells[2]
     assert f"trên giấy: {format_number_vi(o['deterministic'])}" in cells[2]
     # money in Vietnamese format: dots between thousands
-    money = [c.split("\n")[0] for c in _indicator_cells(page, "total_cost_mvnd")[2:]]
+    money = [c.split("\n")[0] for c in _indicator_cells(viewed, "total_cost_mvnd")[2:]]
     assert money == [_median(base, "spent"), _median(cut, "spent")]
     assert "." in money[0]
-    avg = _indicator_cells(page, "avg_criteria")[2].split("\n")[0]
+    avg = _indicator_cells(viewed, "avg_criteria")[2].split("\n")[0]
     assert avg == _median(base, "avg_criteria", 2)
     assert "," in avg
 
 
-def test_a_target_below_the_confidence_level_is_not_green(page, results_root):
+def test_a_target_below_the_confidence_level_is_not_green(viewed, results_root):
     """Green only when the simulated chance reaches the scenario's confidence, whatever the plan says on paper."""
     base = _summary(results_root, "baseline")
     h = base["headline"]
     for key, target in (("communes_ntm", "communes_ntm"), ("advanced", "advanced"), ("model", "model")):
         t = h["targets"][target]
-        cls = page.locator(f'#indicators tr[data-indicator="{key}"] td').nth(2).get_attribute("class").split()
+        cls = viewed.locator(f'#indicators tr[data-indicator="{key}"] td').nth(2).get_attribute("class").split()
         assert ("met" in cls) == (t["probability"] >= h["confidence"]), (key, t)
         assert ("miss" in cls) == (t["probability"] < h["confidence"]), (key, t)
     # the case that misled the committee: reached on paper, unlikely in the simulation
     communes = h["targets"]["communes_ntm"]
     assert communes["deterministic_met"]
     assert communes["probability"] < h["confidence"]
-    cls = page.locator('#indicators tr[data-indicator="communes_ntm"] td').nth(2).get_attribute("class").split()
+    cls = viewed.locator('#indicators tr[data-indicator="communes_ntm"] td').nth(2).get_attribute("class").split()
     assert "met" not in cls
-    assert format_percent_vi(h["confidence"], 0) in page.locator("#indicators-legend").inner_text()
+    assert format_percent_vi(h["confidence"], 0) in viewed.locator("#indicators-legend").inner_text()
 
 
-def test_provenance_names_hashes_and_status(page, results_root):
+def test_provenance_names_hashes_and_status(viewed, results_root):
     base = _summary(results_root, "baseline")
     manifest = json.loads((results_root / "baseline" / "manifest.json").read_text(encoding="utf-8"))
-    row = page.locator("#provenance tbody tr").first.inner_text().split("\t")
+    row = viewed.locator("#provenance tbody tr").first.inner_text().split("\t")
     assert row[0] == _label(results_root, "baseline", BASE)
     assert row[1] == str(results_root / "baseline")  # the folder beside the title
     status = "tối ưu (đã chứng minh)" if base["proven_optimal"] else "dừng ở giới hạn khối lượng tính toán"
@@ -132,24 +141,24 @@ def test_provenance_names_hashes_and_status(page, results_root):
     assert row[6] == manifest["data"]["hash"][:12]
 
 
-def test_a_damaged_run_is_reported_not_fatal(page):
-    alert = page.locator("#skipped-runs")
+def test_a_damaged_run_is_reported_not_fatal(viewed):
+    alert = viewed.locator("#skipped-runs")
     expect(alert).to_be_visible()
     lead = alert.locator("p").inner_text()
     assert lead.startswith("Bỏ qua thư mục kết quả không đọc được: damaged.")
     assert "không phải JSON hợp lệ" in alert.locator("li").inner_text()  # the reader's message, in Vietnamese
-    expect(page.locator("#indicators thead th")).to_have_count(4)  # the others are shown
+    expect(viewed.locator("#indicators thead th")).to_have_count(4)  # the others are shown
 
 
-def test_demo_data_is_labelled(page):
-    banner = page.locator("#demo-banner")
+def test_demo_data_is_labelled(viewed):
+    banner = viewed.locator("#demo-banner")
     assert banner.is_visible()
     assert "MINH HỌA" in banner.inner_text()
 
 
-def test_baselines_and_risk(page, results_root):
+def test_baselines_and_risk(viewed, results_root):
     base = _summary(results_root, "baseline")
-    rows = page.locator("#baselines tbody tr").all_inner_texts()
+    rows = viewed.locator("#baselines tbody tr").all_inner_texts()
     label = _label(results_root, "baseline", BASE)
     planners = next(r for r in rows
                     if r.split("\t")[0] == label and base["baselines"]["planners_rule"]["name_vi"] in r)
@@ -159,12 +168,12 @@ def test_baselines_and_risk(page, results_root):
     assert c["diff_low"] > 0  # the recommended plan does better than the rule, beyond noise
     sim = json.loads((results_root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
     p94 = sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]
-    risk = page.locator("#risk tbody tr").first.inner_text().split("\t")
+    risk = viewed.locator("#risk tbody tr").first.inner_text().split("\t")
     assert risk[0] == label
     assert risk[1] == format_number_vi(sim["draws"])
     assert risk[4] == format_percent_vi(p94)
-    assert "Xác suất đạt ≥ 94 xã" in page.locator("#risk thead").inner_text()
-    expect(page.locator("#risk-missing")).to_have_count(0)  # both runs simulated: no notice
+    assert "Xác suất đạt ≥ 94 xã" in viewed.locator("#risk thead").inner_text()
+    expect(viewed.locator("#risk-missing")).to_have_count(0)  # both runs simulated: no notice
 
 
 def test_unticking_a_scenario_removes_its_column(page, results_root):
@@ -201,11 +210,11 @@ def test_two_runs_of_one_title_carry_their_folders(page, results_root):
         shutil.rmtree(second)
 
 
-def test_nothing_is_loaded_from_the_internet(page):
-    page.wait_for_timeout(1000)
-    hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
+def test_nothing_is_loaded_from_the_internet(viewed):
+    viewed.wait_for_timeout(1000)
+    hosts = {urlparse(u).hostname for u in viewed.watched.requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1"}, hosts
-    assert page.errors == []
+    assert viewed.watched.unexpected() == []
 
 
 def test_an_oversized_upload_is_refused_with_a_message(page, results_root, tmp_path):
