@@ -89,8 +89,7 @@ def map_view(run: ScenarioRun, t: Catalogue) -> pn.viewable.Viewable:
         return pn.pane.Bokeh(fig)
 
     lost = points[~points["found"]]
-    parts: list[object] = [pn.Row(_pane(f"<p>{html.escape(t('where.colour_by'))}:</p>"), colour),
-                           pn.bind(chart, colour)]
+    parts: list[object] = [pn.pane.Markdown(f"**{t('where.colour_by')}:**"), colour, pn.bind(chart, colour)]
     if len(lost):
         names = "; ".join(f"{n} ({d}, {c})" for n, d, c in zip(lost["commune_name"], lost["district"],
                                                                  lost["commune_code"], strict=True))

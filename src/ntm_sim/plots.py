@@ -111,8 +111,9 @@ def matrix_chart(matrix: pd.DataFrame, t: Catalogue) -> figure:
                    else state[s] for s, yr, e, a in zip(m["status"], year, m["end_year"].fillna(0), m["amount_mvnd"],
                                                         strict=True)],
     })
-    p = figure(x_range=FactorRange(*x), y_range=FactorRange(*y), height=140 + 13 * len(y), x_axis_location="above",
-               toolbar_location=None, sizing_mode="stretch_width", title=t("where.matrix_title"))
+    # room for the slanted names above, the legend below and 15 px a commune
+    p = figure(x_range=FactorRange(*x), y_range=FactorRange(*y), height=360 + 15 * len(y), x_axis_location="above",
+               toolbar_location=None, sizing_mode="stretch_width", title=t("where.matrix_title"), min_border_right=150)
     p.rect("x", "y", 0.94, 0.9, source=src, fill_color="colour", line_color=None)
     p.text("x", "y", text="year", source=src, text_font_size="7pt", text_align="center", text_baseline="middle",
            text_color="white")
