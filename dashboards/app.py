@@ -26,6 +26,7 @@ import math
 import numbers
 import os
 import re
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -56,6 +57,11 @@ from ntm_sim.runs import load_run, scan_runs
 from ntm_sim.scenario import Scenario, load_scenario, resolve_data_path
 from ntm_sim.text import fold
 from ntm_sim.workflow import UPLOAD_SUFFIXES, scenario_dataset
+
+# served as a script (``panel serve``), and loaded by file in tests: its sibling modules by their folder
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+import where  # noqa: E402
 
 
 def session_lang() -> Catalogue:
@@ -698,7 +704,8 @@ def _skipped_folder(problem: Problem, root: Path) -> str:
         return problem.file
 
 
-SECTIONS = ("indicators", "progress", "baselines", "risk", "communes", "provenance", "new_run")
+SECTIONS = ("indicators", "progress", "baselines", "risk", "communes", "districts", "matrix", "map", "provenance",
+            "new_run")
 
 
 class Dashboard:
@@ -750,6 +757,9 @@ class Dashboard:
             heading["baselines"], pn.bind(_guarded(self.compare, t), c),
             heading["risk"], pn.bind(_guarded(self.risk, t), c),
             heading["communes"], self.which, pn.bind(_guarded(self.communes, t), self.which),
+            heading["districts"], pn.bind(_guarded(self.where, t), self.which, where.district_view),
+            heading["matrix"], pn.bind(_guarded(self.where, t), self.which, where.matrix_view),
+            heading["map"], pn.bind(_guarded(self.where, t), self.which, where.map_view),
             heading["provenance"], pn.bind(_guarded(self.provenance, t), c),
             heading["new_run"], self.new_run.layout,
         ]
@@ -854,6 +864,14 @@ class Dashboard:
         if key is None or key not in self.shown:
             return self.empty()
         return CommuneTable(self.shown[key], self.t).layout
+
+
+    def where(self, key: str | None, view: Callable[[ScenarioRun, Catalogue], pn.viewable.Viewable]
+              ) -> pn.viewable.Viewable:
+        """One of the where-and-who views (:mod:`where`) of the run chosen for the commune table."""
+        if key is None or key not in self.shown:
+            return self.empty()
+        return view(self.shown[key], self.t)
 
 
 def create_app(root: Path | None = None, scenarios: Path | None = None,

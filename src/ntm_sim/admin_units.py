@@ -22,6 +22,7 @@ not load the package's address parser.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, util
@@ -153,3 +154,41 @@ def _province_key(text: object) -> str:
     for prefix in ("tinh ", "thu do "):
         key = key.removeprefix(prefix)
     return key.replace(" ", "")
+
+
+@cache
+def _legacy_coordinates() -> pd.DataFrame:
+    """Latitude and longitude of every pre-2025 commune-level unit, by code without leading zeros."""
+    sql = "SELECT wardCode, wardLat, wardLon FROM admin_units_legacy WHERE wardCode IS NOT NULL"
+    with sqlite3.connect(f"file:{_database()}?mode=ro", uri=True) as conn:
+        frame = pd.DataFrame(conn.execute(sql).fetchall(), columns=["commune_code", "lat", "lon"])
+    frame["commune_code"] = frame["commune_code"].map(normalise_code)  # '02659' → '2659', as our data write it
+    return frame.dropna(subset=["lat", "lon"]).drop_duplicates("commune_code").set_index("commune_code")
+
+
+def commune_coordinates(codes: Iterable[object]) -> pd.DataFrame:
+    """Official coordinates (WGS84 degrees) of communes by their statistics-office code.
+
+    Read from the package's table of units before 1 July 2025 (``wardLat``, ``wardLon``).
+    Codes are matched without leading zeros, so ``2659``, ``"2659"`` and ``"02659"`` are
+    one commune.
+
+    Parameters
+    ----------
+    codes
+        Commune codes, in any of those forms (an iterable).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code asked for, in the order given: ``commune_code`` (as given,
+        normalised), ``lat``, ``lon`` (NaN where the list has no coordinates, e.g. a
+        commune merged away before 2025, such as Tà Chải, 2872) and ``found``.
+    """
+    wanted = [normalise_code(c) for c in codes]
+    known = _legacy_coordinates()
+    table = pd.DataFrame({"commune_code": wanted})
+    table["lat"] = table["commune_code"].map(known["lat"]).astype(float)
+    table["lon"] = table["commune_code"].map(known["lon"]).astype(float)
+    table["found"] = table["lat"].notna() & table["lon"].notna()
+    return table
