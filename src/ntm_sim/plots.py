@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bokeh.models import ColumnDataSource, NumeralTickFormatter, Range1d, Span
+import pandas as pd
+from bokeh.models import ColumnDataSource, LinearAxis, NumeralTickFormatter, Range1d, Span
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
@@ -50,4 +51,40 @@ def threshold_chart(runs: list[ScenarioRun], *, width: int | None = None) -> fig
     p.yaxis.formatter = NumeralTickFormatter(format="0%")  # whole percentages: no decimal mark to localise
     if p.legend:
         p.legend.location = "bottom_left"
+    return p
+
+
+def frontier_chart(table: pd.DataFrame, positions: list[tuple[str, float, float]], labels: dict[str, str]) -> figure:
+    """The budget curve: communes NTM (median, 5–95% band) and P(target) against money in tỷ đồng.
+
+    Parameters
+    ----------
+    table
+        A curve's table (:class:`ntm_sim.analysis.frontier.Frontier`): ``budget_mvnd``,
+        ``p5``, ``p50``, ``p95``, ``p_target``.
+    positions
+        Runs to mark: (name, money in million VND, communes).
+    labels
+        Texts in the reader's language: ``title``, ``x``, ``y``, ``p``, ``median``, ``band``, ``chance``.
+    """
+    t = table.sort_values("budget_mvnd")
+    src = ColumnDataSource({"bn": (t["budget_mvnd"] / 1000).tolist(), "p5": t["p5"].tolist(),
+                            "p50": t["p50"].tolist(), "p95": t["p95"].tolist(),
+                            "p": t["p_target"].fillna(0).tolist()})
+    p = figure(height=340, title=labels["title"], x_axis_label=labels["x"], y_axis_label=labels["y"],
+               toolbar_location=None, sizing_mode="stretch_width")
+    p.varea("bn", "p5", "p95", source=src, fill_color="#1f77b4", fill_alpha=0.2, legend_label=labels["band"])
+    p.line("bn", "p50", source=src, color="#1f77b4", line_width=2, legend_label=labels["median"])
+    p.scatter("bn", "p50", source=src, color="#1f77b4", size=7)
+    # P(target) on its own axis at the right, 0–100%
+    p.extra_y_ranges = {"p": Range1d(0, 1.02)}
+    p.add_layout(LinearAxis(y_range_name="p", axis_label=labels["p"],
+                            formatter=NumeralTickFormatter(format="0%")), "right")
+    p.line("bn", "p", source=src, y_range_name="p", color="#d62728", line_dash="dashed", line_width=2,
+           legend_label=labels["chance"])
+    for i, (name, money, communes) in enumerate(positions):
+        p.scatter([money / 1000], [communes], marker="diamond", size=14, color=Category10_10[(i + 2) % 10],
+                  legend_label=name)
+    p.xaxis.formatter = NumeralTickFormatter(format="0")  # no thousands mark: "," would read as a decimal in Vietnamese
+    p.legend.location = "bottom_right"
     return p
