@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,12 +40,21 @@ import yaml
 from bokeh.models import CustomJS, NumeralTickFormatter
 
 from ntm_sim.analysis.compare import ScenarioRun, commune_probability, labelled
+from ntm_sim.analysis.frontier import DEFAULT_SCALES, Frontier
+from ntm_sim.analysis.frontier_cache import (
+    CACHE_FOLDER,
+    cached_frontier,
+    frontier_cached,
+    marginal_table,
+    run_inputs,
+    run_position,
+)
 from ntm_sim.criteria import load_criteria_set
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.io.cells import neutralise_frame
 from ntm_sim.jobs import JobRequest, RunJob, claim
 from ntm_sim.messages import LANGS, MESSAGES, Catalogue, folder_name, vietnam_time
-from ntm_sim.plots import ntm_chart, threshold_chart
+from ntm_sim.plots import frontier_chart, ntm_chart, threshold_chart
 from ntm_sim.report_html import (
     CSS,
     baselines_html,
@@ -684,6 +694,125 @@ class NewRunPanel:
                 self.say(t("run.done", name=name, time=took, clock=clock), css="met")
 
 
+class FrontierPanel:
+    """The budget curve of one shown run's scenario: from the cache at once, or computed in a background thread.
+
+    Parameters
+    ----------
+    root
+        The results root (the cache lives in its ``.frontier`` folder).
+    runs
+        The runs shown, by folder (the dashboard's own dict, so added runs are offered too).
+    t
+        The page's catalogue.
+    """
+
+    def __init__(self, root: Path, runs: dict[str, ScenarioRun], options: dict[str, str], t: Catalogue = VI) -> None:
+        self.root, self.runs, self.t = root, runs, t
+        self.which = pn.widgets.Select(name=t("frontier.scenario"), options=options,
+                                       value=next(iter(options.values()), None), width=360, sizing_mode="fixed")
+        self.button = pn.widgets.Button(name=t("frontier.button"), button_type="primary", width=260,
+                                        sizing_mode="fixed")
+        self.status = html_pane("")
+        self.curve = pn.Column()
+        self.ticked: list[ScenarioRun] = []
+        self.current: Frontier | None = None
+        self._busy = False
+        self.button.on_click(self.compute)
+        self.which.param.watch(self.look, "value")
+        self.layout = pn.Column(html_pane(f"<p>{t('frontier.intro')}</p>"), pn.Row(self.which, self.button),
+                                self.status, self.curve)
+
+    def say(self, lead: str, items: Iterable[str] = (), css: str = "") -> None:
+        """Show a status message (``lead`` is HTML, ``items`` plain text)."""
+        self.status.object = message_html(lead, items, css, element_id="frontier-status")
+
+    async def look(self, _event: object = None) -> None:
+        """Show the chosen run's curve if it is cached (never computes)."""
+        run = self.runs.get(str(self.which.value))
+        if run is None or self._busy:
+            return
+        try:
+            found = await asyncio.to_thread(_cached_curve, self.root, run)
+        except InputError as exc:
+            self.say(self.t("frontier.failed", name=html.escape(run.title)), self.t.problems(exc.problems), "miss")
+            return
+        if found is None:
+            self.curve.objects = []
+            self.say(self.t("frontier.none"), css="notice")
+        else:
+            self.draw(found)
+            self.say(self.t("frontier.cached", folder=f"<code>{CACHE_FOLDER}</code>"), css="met")
+
+    async def compute(self, _event: object = None) -> None:
+        """Read or compute the chosen run's curve in a thread, showing the time elapsed (the button's callback)."""
+        run = self.runs.get(str(self.which.value))
+        if run is None or self._busy:  # a second click while one is going
+            return
+        self._busy, self.button.disabled = True, True
+        start = time.monotonic()
+        task = asyncio.ensure_future(asyncio.to_thread(_computed_curve, self.root, run))
+        try:
+            while not task.done():
+                took = self.t.duration(time.monotonic() - start)
+                self.say(self.t("frontier.working", name=html.escape(run.title), time=took), css="notice")
+                await asyncio.wait([task], timeout=POLL_S)
+            curve, cached = task.result()
+        except InputError as exc:
+            self.say(self.t("frontier.failed", name=html.escape(run.title)), self.t.problems(exc.problems), "miss")
+        except (ValueError, RuntimeError) as exc:
+            log.exception("budget curve of %s failed", run.name)
+            self.say(self.t("frontier.failed", name=html.escape(run.title)), [str(exc)], "miss")
+        else:
+            self.draw(curve)
+            took = self.t.duration(time.monotonic() - start)
+            self.say(self.t("frontier.cached", folder=f"<code>{CACHE_FOLDER}</code>") if cached
+                     else self.t("frontier.done", time=took), css="met")
+        finally:
+            self._busy, self.button.disabled = False, False
+
+    def draw(self, curve: Frontier) -> None:
+        """The chart (with the ticked runs marked), the marginal money table and the answer in one sentence."""
+        t = self.t
+        self.current = curve
+        labels = {k: t(f"frontier.{k}") for k in ("title", "x", "y", "p", "median", "band", "chance")}
+        marks = [(r.name, pos.budget_mvnd, pos.communes) for r in self.ticked
+                 if (pos := run_position(r)) is not None]
+        steps = marginal_table(curve)
+        rows = "".join(
+            f"<tr><td class='num'>{t.number(s.from_bn)}</td><td class='num'>{t.number(s.to_bn)}</td>"
+            f"<td class='num'>{t.number(s.extra_communes, 1)}</td>"
+            f"<td class='num'>{'–' if pd.isna(s.bn_per_commune) else t.number(s.bn_per_commune, 1)}</td></tr>"
+            for s in steps.itertuples())
+        head = "".join(f"<th>{t(f'frontier.{k}')}</th>" for k in ("from", "to", "extra", "per"))
+        table = f'<table class="ntm" id="frontier-steps"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        self.curve.objects = [html_pane(f'<p id="frontier-answer">{html.escape(self._answer(curve))}</p>'),
+                              pn.pane.Bokeh(frontier_chart(curve.table, marks, labels)),
+                              html_pane(f"<p>{t('frontier.marks')}</p>{table}")]
+
+    def _answer(self, curve: Frontier) -> str:
+        t = self.t
+        if curve.target is None:
+            return ""
+        conf = f"{t.number(100 * curve.confidence)}%"
+        if curve.least_budget_mvnd is not None:
+            return t("frontier.least", money=t.number(curve.least_budget_mvnd / 1000), target=curve.target, conf=conf)
+        top = float(curve.table.sort_values("budget_mvnd")["p_target"].iloc[-1])
+        return t("frontier.unreached", target=curve.target, conf=conf, p=f"{t.number(100 * top)}%")
+
+
+def _cached_curve(root: Path, run: ScenarioRun) -> Frontier | None:
+    """The run's stored curve at the default levels and seed 0, or None (reads the run's data to key it)."""
+    scenario, ds = run_inputs(run)
+    return cached_frontier(root, ds, scenario, DEFAULT_SCALES, seed=0)
+
+
+def _computed_curve(root: Path, run: ScenarioRun) -> tuple[Frontier, bool]:
+    """The run's curve at the default levels and seed 0, stored once computed."""
+    scenario, ds = run_inputs(run)
+    return frontier_cached(root, ds, scenario, DEFAULT_SCALES, seed=0)
+
+
 def _guarded(view: Callable[..., pn.viewable.Viewable], t: Catalogue = VI) -> Callable[..., pn.viewable.Viewable]:
     """A view that shows its failure in its own section instead of breaking the page."""
     @functools.wraps(view)
@@ -704,8 +833,8 @@ def _skipped_folder(problem: Problem, root: Path) -> str:
         return problem.file
 
 
-SECTIONS = ("indicators", "progress", "baselines", "risk", "communes", "districts", "matrix", "map", "provenance",
-            "new_run")
+SECTIONS = ("indicators", "progress", "baselines", "risk", "frontier", "communes", "districts", "matrix", "map",
+            "provenance", "new_run")
 
 
 class Dashboard:
@@ -733,6 +862,11 @@ class Dashboard:
                                                value=keys[:MAX_TICKED], inline=True)
         self.which = pn.widgets.Select(name=t("which.label"), options=self._options(),
                                        value=keys[0] if keys else None)
+        self.frontier = FrontierPanel(self.root, self.shown, self._options(), t)
+        self.frontier.ticked = self.chosen(self.choose.value)
+        self.choose.param.watch(self._ticked, "value")
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self.frontier.look)  # a cached curve shows once the page is there
         self.skipped = html_pane(self._skipped_html(problems))
         self.skipped.visible = bool(problems)
         self.new_run = NewRunPanel(self.root, scenarios_root() if scenarios is None else Path(scenarios), self.added,
@@ -756,6 +890,7 @@ class Dashboard:
             heading["progress"], pn.bind(_guarded(self.chart, t), c),
             heading["baselines"], pn.bind(_guarded(self.compare, t), c),
             heading["risk"], pn.bind(_guarded(self.risk, t), c),
+            heading["frontier"], self.frontier.layout,
             heading["communes"], self.which, pn.bind(_guarded(self.communes, t), self.which),
             heading["districts"], pn.bind(_guarded(self.where, t), self.which, where.district_view),
             heading["matrix"], pn.bind(_guarded(self.where, t), self.which, where.matrix_view),
@@ -763,6 +898,12 @@ class Dashboard:
             heading["provenance"], pn.bind(_guarded(self.provenance, t), c),
             heading["new_run"], self.new_run.layout,
         ]
+
+    def _ticked(self, _event: object = None) -> None:
+        """Mark the ticked runs on the budget curve."""
+        self.frontier.ticked = self.chosen(self.choose.value)
+        if self.frontier.current is not None:
+            self.frontier.draw(self.frontier.current)
 
     def _switch_language(self, event: object) -> None:
         """Open the page again in the language chosen (``?lang=…``)."""
@@ -797,6 +938,8 @@ class Dashboard:
         # one update each, so that every view is redrawn once
         self.choose.param.update(options=options, value=value)
         self.which.param.update(options=options, value=self.which.value or key)
+        self.frontier.runs = self.shown
+        self.frontier.which.options = options
 
     def chosen(self, value: list[str]) -> list[ScenarioRun]:
         """The ticked runs, in the order of the list, named for reading."""

@@ -778,9 +778,9 @@ def frontier(
 def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | None, seed: int, draws: int | None,
               time_limit: float | None, units: str, force: bool) -> None:
     from ntm_sim.analysis.frontier import frontier as run_frontier
+    from ntm_sim.analysis.frontier_cache import write_frontier_files
     from ntm_sim.contracts import Manifest, dump
-    from ntm_sim.io.cells import write_csv
-    from ntm_sim.results import manifest, write_json
+    from ntm_sim.results import manifest
     from ntm_sim.storage import atomic_folder
     from ntm_sim.text import format_number_vi as fmt
     from ntm_sim.text import format_percent_vi as pct
@@ -795,12 +795,7 @@ def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | 
     demo_banner(ds)
     result = run_frontier(ds, sc, scales, seed=seed, time_limit=time_limit)  # type: ignore[arg-type]
     with atomic_folder(out, kind="frontier", force=force) as tmp:
-        write_csv(result.table, tmp / "frontier.csv", index=False, lineterminator="\n", float_format=None)
-        write_json(tmp / "summary.json", {
-            "scenario": result.scenario, "target_communes_ntm": result.target, "confidence": result.confidence,
-            "least_budget_mvnd": result.least_budget_mvnd, "blockers": result.blockers,
-            "statement_vi": result.statement_vi(), "seed": result.seed, "draws": result.draws,
-            "levels": result.table.to_dict(orient="records")})
+        write_frontier_files(result, tmp)
         dump(Manifest, manifest(ds, sc, tmp, kind="frontier", status={"levels": len(scales)},  # type: ignore[arg-type]
                                 seed=seed, command=sys.argv), tmp / "manifest.json")
     for _, r in result.table.iterrows():

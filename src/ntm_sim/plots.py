@@ -11,8 +11,10 @@ from bokeh.models import (
     FactorRange,
     HoverTool,
     Legend,
+    LinearAxis,
     LinearColorMapper,
     NumeralTickFormatter,
+    Range1d,
     Span,
 )
 from bokeh.palettes import Blues9, Category10_10, RdYlGn11
@@ -25,11 +27,16 @@ from ntm_sim.messages import Catalogue
 MET_COLOUR, NOT_FUNDED_COLOUR, NEVER_COLOUR, START_COLOUR = "#a8d5a2", "#e8a29b", "#c0392b", "#1a7f37"
 
 
-def ntm_chart(runs: list[ScenarioRun]) -> figure:
-    """Communes NTM by year: each scenario's optimum, and the target line."""
+def _size(width: int | None) -> dict[str, object]:
+    """Figure size: stretched to its container, or a fixed width (for the printed report)."""
+    return {"sizing_mode": "stretch_width"} if width is None else {"width": width, "sizing_mode": "fixed"}
+
+
+def ntm_chart(runs: list[ScenarioRun], *, width: int | None = None) -> figure:
+    """Communes NTM by year: each scenario's optimum, and the target line (``width`` px, or stretched)."""
     data = ntm_by_year(runs, baselines=False)
     p = figure(height=320, title="Số xã đạt chuẩn NTM theo năm (phương án tối ưu)", x_axis_label="Năm",
-               y_axis_label="Số xã", toolbar_location=None, sizing_mode="stretch_width")
+               y_axis_label="Số xã", toolbar_location=None, **_size(width))
     for i, run in enumerate(runs):
         d = data[data["scenario"] == run.name]
         src = ColumnDataSource(d.to_dict(orient="list"))  # a dict: no pandas index to reset
@@ -39,16 +46,19 @@ def ntm_chart(runs: list[ScenarioRun]) -> figure:
     target = next((r.summary.get("targets", {}).get("communes_ntm", {}).get("target") for r in runs), None)
     if target:
         p.add_layout(Span(location=target, dimension="width", line_dash="dashed", line_color="#444"))
-    p.xaxis.ticker = sorted(data["year"].unique().tolist()) if len(data) else []
+    years = sorted(data["year"].unique().tolist()) if len(data) else []
+    p.xaxis.ticker = years
+    if years:  # half a year of room each side: the horizon's point is not cut at the frame's edge
+        p.x_range = Range1d(years[0] - 0.4, years[-1] + 0.4)
     p.legend.location = "top_left"
     return p
 
 
-def threshold_chart(runs: list[ScenarioRun]) -> figure:
-    """P(communes NTM ≥ k) for each simulated scenario."""
+def threshold_chart(runs: list[ScenarioRun], *, width: int | None = None) -> figure:
+    """P(communes NTM ≥ k) for each simulated scenario (``width`` px, or stretched)."""
     data = threshold_curves(runs)
     p = figure(height=320, title="Xác suất đạt ít nhất k xã (mô phỏng)", x_axis_label="k (số xã)",
-               y_axis_label="Xác suất", toolbar_location=None, sizing_mode="stretch_width", y_range=(0, 1.02))
+               y_axis_label="Xác suất", toolbar_location=None, y_range=(0, 1.02), **_size(width))
     for i, run in enumerate(runs):
         d = data[data["scenario"] == run.name]
         if len(d):
@@ -169,4 +179,40 @@ def map_chart(points: pd.DataFrame, t: Catalogue, first_year: int, horizon: int,
     p.add_tools(HoverTool(renderers=[dots], tooltips=[
         (t("table.commune"), "@commune"), (t("table.district"), "@district"), (t("table.year"), "@stage"),
         (t("where.by_chance"), "@chance_text")]))
+    return p
+
+
+def frontier_chart(table: pd.DataFrame, positions: list[tuple[str, float, float]], labels: dict[str, str]) -> figure:
+    """The budget curve: communes NTM (median, 5–95% band) and P(target) against money in tỷ đồng.
+
+    Parameters
+    ----------
+    table
+        A curve's table (:class:`ntm_sim.analysis.frontier.Frontier`): ``budget_mvnd``,
+        ``p5``, ``p50``, ``p95``, ``p_target``.
+    positions
+        Runs to mark: (name, money in million VND, communes).
+    labels
+        Texts in the reader's language: ``title``, ``x``, ``y``, ``p``, ``median``, ``band``, ``chance``.
+    """
+    t = table.sort_values("budget_mvnd")
+    src = ColumnDataSource({"bn": (t["budget_mvnd"] / 1000).tolist(), "p5": t["p5"].tolist(),
+                            "p50": t["p50"].tolist(), "p95": t["p95"].tolist(),
+                            "p": t["p_target"].fillna(0).tolist()})
+    p = figure(height=340, title=labels["title"], x_axis_label=labels["x"], y_axis_label=labels["y"],
+               toolbar_location=None, sizing_mode="stretch_width")
+    p.varea("bn", "p5", "p95", source=src, fill_color="#1f77b4", fill_alpha=0.2, legend_label=labels["band"])
+    p.line("bn", "p50", source=src, color="#1f77b4", line_width=2, legend_label=labels["median"])
+    p.scatter("bn", "p50", source=src, color="#1f77b4", size=7)
+    # P(target) on its own axis at the right, 0–100%
+    p.extra_y_ranges = {"p": Range1d(0, 1.02)}
+    p.add_layout(LinearAxis(y_range_name="p", axis_label=labels["p"],
+                            formatter=NumeralTickFormatter(format="0%")), "right")
+    p.line("bn", "p", source=src, y_range_name="p", color="#d62728", line_dash="dashed", line_width=2,
+           legend_label=labels["chance"])
+    for i, (name, money, communes) in enumerate(positions):
+        p.scatter([money / 1000], [communes], marker="diamond", size=14, color=Category10_10[(i + 2) % 10],
+                  legend_label=name)
+    p.xaxis.formatter = NumeralTickFormatter(format="0")  # no thousands mark: "," would read as a decimal in Vietnamese
+    p.legend.location = "bottom_right"
     return p

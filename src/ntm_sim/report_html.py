@@ -38,6 +38,25 @@ table.ntm td .band, table.ntm td .prob, table.ntm td .paper { display: block; fo
 """
 
 
+# A4 with 12 mm margins leaves 186 mm = 703 CSS px of width; charts a little narrower
+PRINT_WIDTH_PX = 680
+PRINT_CSS = """
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { margin: 0; max-width: none; }
+  details > summary { list-style: none; font-weight: bold; }
+  details > summary::-webkit-details-marker { display: none; }
+  table.ntm { width: 100%; font-size: 9px; }
+  table.ntm th, table.ntm td { padding: 2px 4px; overflow-wrap: anywhere; }
+  table.ntm thead { display: table-header-group; }
+  table.ntm tr, div.chart { break-inside: avoid; }
+  div.chart { min-height: 330px; }
+  h1, h2, summary { break-after: avoid; }
+  h2 { break-before: auto; }
+}
+"""
+
+
 def _cell(value: float, decimals: int, css: str = "num") -> str:
     return f'<td class="{css}">{html.escape(format_number_vi(value, decimals))}</td>'
 
@@ -211,10 +230,11 @@ def build_report(runs: list[ScenarioRun], *, title: str | None = None) -> str:
     if not runs:
         raise ValueError("a report needs at least one results folder")
     title = title or "So sánh kịch bản xây dựng nông thôn mới"
-    charts = {"ntm": ntm_chart(runs)}
+    # a fixed width that fits A4's printable width: a stretched chart is laid out for the screen and cut on paper
+    charts = {"ntm": ntm_chart(runs, width=PRINT_WIDTH_PX)}
     simulated = [r for r in runs if r.simulation]
     if simulated:
-        charts["risk"] = threshold_chart(simulated)
+        charts["risk"] = threshold_chart(simulated, width=PRINT_WIDTH_PX)
     script, divs = components(charts)
     demo = demo_label(runs)
     banner = f'<div class="demo" id="demo-banner">{html.escape(demo)}</div>' if demo else ""
@@ -222,8 +242,10 @@ def build_report(runs: list[ScenarioRun], *, title: str | None = None) -> str:
     communes = []
     for r in runs:
         table = communes_frame(r).to_html(index=False, escape=True, classes="ntm", border=0)
-        communes.append(f"<details><summary>{html.escape(r.name)}</summary>{table}</details>")
-    risk_chart = divs.get("risk", "")
+        # open: a closed <details> prints as its summary line only
+        communes.append(f'<details open><summary>{html.escape(r.name)}</summary>{table}</details>')
+    # in a block of its own: a chart split across two pages loses its top or its axis
+    risk_chart = f'<div class="chart">{divs["risk"]}</div>' if "risk" in divs else ""
     return f"""<!DOCTYPE html>
 <html lang="vi">
 <head>
@@ -232,7 +254,7 @@ def build_report(runs: list[ScenarioRun], *, title: str | None = None) -> str:
 <style>
 body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 {CSS}
-@media print {{ details {{ display: block; }} }}
+{PRINT_CSS}
 </style>
 {Resources(mode="inline", components=["bokeh"]).render_js()}
 {script}
@@ -245,7 +267,7 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
 <h2>Chỉ tiêu chính</h2>
 {indicators_html(runs)}
 <h2>Tiến độ</h2>
-{divs["ntm"]}
+<div class="chart">{divs["ntm"]}</div>
 <h2>So với cách phân bổ thông thường</h2>
 {baselines_html(runs)}
 <h2>Rủi ro (mô phỏng Monte Carlo)</h2>

@@ -213,7 +213,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
 
     Files: ``plan.csv`` (commune × criterion × year × source money), ``projects.csv``,
     ``reserve.csv`` (the plan's reserve list, if any), ``communes.csv`` (priorities with
-    reasons), ``plan.xlsx`` (the planners' layout with the plan filled in),
+    reasons), ``scenario.yaml`` (the scenario solved), ``plan.xlsx`` (the planners' layout with the plan filled in),
     ``summary.json``, ``manifest.json``, ``baselines/<plan>/projects.csv`` and
     ``plan.csv``; with a simulation, its folder ``simulation/`` (written in the same
     atomic step), and the summary's headline is the simulated one.
@@ -255,6 +255,8 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
                                   "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
             write_csv(_named(ds, table), tmp / "reserve.csv", index=False, lineterminator="\n", float_format=None)
         dump(SolveSummary, summary, tmp / "summary.json")
+        # the scenario as solved (its hash is the manifest's): what a budget curve of this run starts from
+        (tmp / "scenario.yaml").write_text(inst.scenario.to_yaml(), encoding="utf-8")
         if simulation is not None:
             (tmp / SIMULATION_FOLDER).mkdir()
             _write_simulation(simulation, tmp / SIMULATION_FOLDER, command=command,
