@@ -65,6 +65,7 @@ from ntm_sim.report_html import (
 )
 from ntm_sim.runs import load_run, scan_runs
 from ntm_sim.scenario import Scenario, load_scenario, resolve_data_path
+from ntm_sim.storage import atomic_file
 from ntm_sim.text import fold
 from ntm_sim.workflow import UPLOAD_SUFFIXES, scenario_dataset
 
@@ -117,6 +118,11 @@ def html_pane(text: str) -> pn.pane.HTML:
 def results_root() -> Path:
     """Folder of results folders: ``NTM_SIM_RESULTS`` or ``results``."""
     return Path(os.environ.get("NTM_SIM_RESULTS", "results"))
+
+
+def saving_allowed() -> bool:
+    """Whether edited scenarios may be saved into the scenario folder (``NTM_SIM_SAVE_SCENARIOS=1``)."""
+    return os.environ.get("NTM_SIM_SAVE_SCENARIOS") == "1"
 
 
 def scenarios_root() -> Path:
@@ -405,7 +411,11 @@ class CommuneTable:
         self.download = pn.widgets.FileDownload(callback=self.excel, filename=t("table.file"),
                                                 label=t("table.download"), button_type="success", width=260,
                                                 sizing_mode="fixed")
-        self.layout = pn.Column(pn.Row(self.district, self.search, self.download), self.table)
+        plan = run.folder / "plan.xlsx"  # the plan in the planners' layout, as `ntm-sim solve` wrote it
+        self.plan = pn.widgets.FileDownload(file=str(plan), filename=f"ke_hoach_{run.folder.name}.xlsx",
+                                            label=t("table.plan_download"), button_type="light", width=260,
+                                            sizing_mode="fixed", embed=False, visible=plan.is_file())
+        self.layout = pn.Column(pn.Row(self.district, self.search, self.download, self.plan), self.table)
 
     def excel(self) -> io.BytesIO:
         """The rows shown (filtered, sorted as the table is) as an Excel workbook; text cells kept as text."""
@@ -414,6 +424,16 @@ class CommuneTable:
         neutralise_frame(view).to_excel(out, index=False, sheet_name=self.t("table.sheet"))
         out.seek(0)
         return out
+
+
+def input_template() -> io.BytesIO:
+    """The blank input workbook, as ``ntm-sim template`` writes it (Lào Cai's communes pre-filled)."""
+    from ntm_sim.io.excel_write import write_template
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        write_template(path)
+        return io.BytesIO(path.read_bytes())
 
 
 def _dataset_choices(sc: Scenario) -> tuple[dict[str, str], dict[str, str]]:
@@ -428,7 +448,10 @@ def _dataset_choices(sc: Scenario) -> tuple[dict[str, str], dict[str, str]]:
 
 
 class ScenarioEditor:
-    """Change a base scenario's target, one lock and one source's money; validate as the CLI does; save as YAML.
+    """Change a base scenario's levers; validate as the CLI does; save as YAML.
+
+    The levers: the target, a lock, money by source and by year, carry-over, the objective and the
+    uncertainty preset.
 
     Parameters
     ----------
@@ -438,23 +461,45 @@ class ScenarioEditor:
 
     def __init__(self, t: Catalogue = VI) -> None:
         self.t = t
+        keep = t("edit.keep")
         self.target = pn.widgets.IntInput(name=t("edit.target"), value=None, start=0, end=100_000, step=1)
         self.commune = pn.widgets.Select(name=t("edit.commune"), options={t("edit.no_lock"): ""}, value="")
         self.action = pn.widgets.Select(name=t("edit.action"), options={t("edit.force"): "force",
                                                                         t("edit.forbid"): "forbid"}, value="force")
+        self.lock_year = pn.widgets.Select(name=t("edit.lock_year"), options={t("edit.every_year"): ""}, value="")
         self.source = pn.widgets.Select(name=t("edit.source"), options={t("edit.no_source"): ""}, value="")
         self.source_pct = pn.widgets.IntInput(name=t("edit.source_pct"), value=100, start=0, end=500, step=10)
+        self.year = pn.widgets.Select(name=t("edit.year"), options={t("edit.no_year"): ""}, value="")
+        self.year_pct = pn.widgets.IntInput(name=t("edit.year_pct"), value=100, start=0, end=500, step=10)
+        self.carry = pn.widgets.Select(name=t("edit.carry"), options={keep: "", t("edit.carry_on"): "on",
+                                                                      t("edit.carry_off"): "off"}, value="")
+        self.mode = pn.widgets.Select(name=t("edit.mode"), options={keep: "", t("edit.max"): "max-achievement",
+                                                                    t("edit.min_cost"): "min-cost"}, value="")
+        self.preset = pn.widgets.Select(name=t("edit.preset"), options={
+            keep: "", **{t(f"edit.preset_{name}"): name for name in ("default", "pessimistic", "disaster_2024")}},
+            value="")
         self.status = html_pane("")
-        self.layout = pn.Card(pn.Row(self.target, self.commune, self.action), pn.Row(self.source, self.source_pct),
-                              self.status, title=t("edit.title"), collapsed=True, sizing_mode="stretch_width")
+        self.layout = pn.Card(pn.Row(self.target, self.commune, self.action, self.lock_year),
+                              pn.Row(self.source, self.source_pct, self.year, self.year_pct),
+                              pn.Row(self.carry, self.mode, self.preset), self.status,
+                              title=t("edit.title"), collapsed=True, sizing_mode="stretch_width")
         self._for: str | None = None
 
+    @property
+    def widgets(self) -> tuple[pn.widgets.Widget, ...]:
+        """Every lever (a change to any of them must be checked again)."""
+        return (self.target, self.commune, self.action, self.lock_year, self.source, self.source_pct, self.year,
+                self.year_pct, self.carry, self.mode, self.preset)
+
     def fill(self, sc: Scenario) -> None:
-        """Offer the communes and sources of ``sc``'s data, and its own target."""
+        """Offer the communes and sources of ``sc``'s data, its years, and its own target."""
         communes, sources = _dataset_choices(sc)
         t = self.t
+        years = {str(y): str(y) for y in range(sc.years[0], sc.years[1] + 1)}
         self.commune.options = {t("edit.no_lock"): "", **communes}
         self.source.options = {t("edit.no_source"): "", **sources}
+        self.year.options = {t("edit.no_year"): "", **years}
+        self.lock_year.options = {t("edit.every_year"): "", **years}
         self.target.value = sc.targets.communes_ntm
         self._for = sc.name
 
@@ -467,16 +512,30 @@ class ScenarioEditor:
             Naming ``display`` and each key that is not valid, with what was expected.
         """
         data = sc.model_dump(mode="json", exclude_defaults=True)
+        budget = data.setdefault("budget", {})
         if self.target.value is not None:
             data.setdefault("targets", {})["communes_ntm"] = self.target.value
         if self.commune.value:
-            data["locks"] = [*data.get("locks", []), {"commune": self.commune.value, "action": self.action.value}]
+            lock = {"commune": self.commune.value, "action": self.action.value}
+            data["locks"] = [*data.get("locks", []), {**lock, **({"year": int(self.lock_year.value)}
+                                                                 if self.lock_year.value else {})}]
         if self.source.value and self.source_pct.value != 100:
-            pct = self.source_pct.value
-            scale = pct / 100 if isinstance(pct, int | float) else pct
-            data.setdefault("budget", {}).setdefault("source_scale", {})[self.source.value] = scale
+            budget.setdefault("source_scale", {})[self.source.value] = _share(self.source_pct.value)
+        if self.year.value and self.year_pct.value != 100:
+            budget.setdefault("year_scale", {})[int(self.year.value)] = _share(self.year_pct.value)
+        if self.carry.value:
+            budget["carry_over"] = self.carry.value == "on"
+        if self.mode.value:
+            data["mode"] = self.mode.value
+        if self.preset.value:  # the preset's assumptions as a whole, not mixed with the base scenario's own
+            data["uncertainty"] = {"preset": self.preset.value}
         return checked_scenario(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), display,
                                 Path(sc.source_file or display))
+
+
+def _share(pct: object) -> object:
+    """A percentage typed in the page as a share (anything else is passed on for the scenario check to name)."""
+    return pct / 100 if isinstance(pct, int | float) else pct
 
 
 def checked_scenario(text: str, display: str, beside: Path) -> Scenario:
@@ -515,7 +574,7 @@ class NewRunPanel:
     """
 
     def __init__(self, root: Path, scenarios: Path, on_done: Callable[[str], None], t: Catalogue = VI) -> None:
-        self.root, self.on_done, self.t = root, on_done, t
+        self.root, self.on_done, self.t, self.scenarios = root, on_done, t, scenarios
         self.files = {p.stem: p for p in sorted(scenarios.glob("*.yaml"))}
         first = next(iter(self.files), None)
         self.base = pn.widgets.Select(name=t("run.base"), options=scenario_titles(self.files), value=first)
@@ -539,10 +598,15 @@ class NewRunPanel:
         self.save = pn.widgets.FileDownload(callback=self.scenario_file, filename="kich_ban.yaml", label=t("edit.save"),
                                             button_type="light", disabled=True)
         self._yaml = ""
+        self._folder = ""
         self.check.on_click(self.check_scenario)
-        self.editor.layout.append(pn.Row(self.check, self.save))
+        # into the scenario folder only when the server was started so (`ntm-sim serve --save-scenarios`)
+        self.store = pn.widgets.Button(name=t("edit.store"), button_type="light", disabled=True,
+                                       visible=saving_allowed())
+        self.store.on_click(self.store_scenario)
+        self.editor.layout.append(pn.Row(self.check, self.save, self.store))
         e = self.editor
-        for widget in (e.target, e.commune, e.action, e.source, e.source_pct, self.base, self.scale, self.name):
+        for widget in (*e.widgets, self.base, self.scale, self.name):
             widget.param.watch(self._edited, "value")
         self.base.param.watch(self._refill, "value")
         if first is not None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -551,7 +615,10 @@ class NewRunPanel:
             self.layout = pn.Column(html_pane(f"<p>{t('run.no_files', folder=html.escape(str(scenarios)))}</p>"))
             return
         data_note = html_pane(f"<p>{t('run.data_note', limit=t.number(MAX_UPLOAD_BYTES / 1e6))}</p>")
-        self.layout = pn.Column(pn.Row(self.base, self.scale), self.editor.layout, data_note, self.upload,
+        template = pn.widgets.FileDownload(callback=input_template, filename=t("run.template_file"),
+                                           label=t("run.template"), button_type="light", width=300,
+                                           sizing_mode="fixed")
+        self.layout = pn.Column(pn.Row(self.base, self.scale), self.editor.layout, data_note, template, self.upload,
                                 pn.Row(self.name, self.draws, self.limit), self.paper,
                                 pn.Row(self.button, self.stop), self.status)
 
@@ -570,8 +637,8 @@ class NewRunPanel:
                                                      element_id="edit-status")
 
     def _edited(self, _event: object = None) -> None:
-        """Any change: the scenario must be checked again before it is downloaded."""
-        self.save.disabled = True
+        """Any change: the scenario must be checked again before it is downloaded or saved."""
+        self.save.disabled = self.store.disabled = True
 
     def edited(self) -> tuple[RunRequest | None, Scenario | None, list[str]]:
         """The request and the edited scenario, checked as the CLI checks a scenario file; or the problems."""
@@ -593,14 +660,32 @@ class NewRunPanel:
             self.editor.status.object = message_html(self.t("edit.invalid"), problems, "miss", element_id="edit-status")
             self.save.disabled = True
             return
-        self._yaml = sc.to_yaml()
+        self._yaml, self._folder = sc.to_yaml(), req.folder
         self.save.filename = f"{req.folder}.yaml"
-        self.save.disabled = False
+        self.save.disabled = self.store.disabled = False
         self.editor.status.object = message_html(self.t("edit.valid"), (), "met", element_id="edit-status")
 
     def scenario_file(self) -> io.BytesIO:
         """The scenario last checked, as YAML (what ``ntm-sim solve`` reads)."""
         return io.BytesIO(self._yaml.encode("utf-8"))
+
+    def store_scenario(self, _event: object = None) -> None:
+        """Save the scenario last checked into the scenario folder as a new file, and offer it as a base."""
+        if not saving_allowed() or not self._yaml:
+            return
+        path = self.scenarios / f"{self._folder}.yaml"
+        try:
+            with atomic_file(path, option=self.t("edit.store")) as tmp:
+                tmp.write_text(self._yaml, encoding="utf-8")
+        except InputError as exc:  # a file of that name is there already: never overwritten
+            self.editor.status.object = message_html(self.t("edit.not_stored"), self.t.problems(exc.problems),
+                                                     "miss", element_id="edit-status")
+            return
+        self.files[path.stem] = path
+        self.base.options = scenario_titles(self.files)
+        self.store.disabled = True
+        self.editor.status.object = message_html(
+            self.t("edit.stored", file=f"<code>{html.escape(str(path))}</code>"), (), "met", element_id="edit-status")
 
     def cancel(self, _event: object = None) -> None:
         """Stop the run under way (the stop button's callback)."""

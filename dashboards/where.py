@@ -62,7 +62,7 @@ def matrix_view(run: ScenarioRun, t: Catalogue) -> pn.viewable.Viewable:
     """The commune × criterion matrix, one district or all, grouped by district."""
     matrix = criteria_matrix(run)
     every = t("table.all_districts")
-    district = pn.widgets.Select(name=t("table.district"), options=[every, *matrix["district"].unique()],
+    district = pn.widgets.Select(name=t("where.matrix_district"), options=[every, *matrix["district"].unique()],
                                  value=every, width=260, sizing_mode="fixed")
 
     def chart(choice: str) -> pn.viewable.Viewable:

@@ -580,3 +580,56 @@ def test_the_edited_scenario_downloads_once_checked(panel, app):
     assert sc.budget.source_scale == {"ns_tinh": 1.2}
     panel.editor.target.value = 91
     assert panel.save.disabled  # changed: check again
+
+
+def test_money_by_year_carry_over_objective_and_preset_are_edited(panel, app):
+    e = panel.editor
+    e.year.options = {"(none)": "", "2023": "2023"}
+    e.year.value, e.year_pct.value = "2023", 60
+    e.carry.value, e.mode.value, e.preset.value = "off", "min-cost", "disaster_2024"
+    panel.check_scenario()
+    assert "Kịch bản hợp lệ" in panel.editor.status.object, panel.editor.status.object
+    sc = app.checked_scenario(panel.scenario_file().read().decode("utf-8"), "x", Path("x.yaml"))
+    assert sc.budget.year_scale == {2023: 0.6}
+    assert sc.budget.carry_over is False
+    assert sc.mode == "min-cost"
+    assert sc.uncertainty.preset == "disaster_2024"
+    assert sc.uncertainty == type(sc.uncertainty).named("disaster_2024")  # the preset whole, not mixed
+
+
+def test_a_lock_of_one_year_and_a_forced_year_without_a_criterion(panel, app):
+    e = panel.editor
+    e.commune.options = {"(none)": "", "Y Tý – Huyện Bát Xát": "2701"}
+    e.lock_year.options = {"(cả kỳ)": "", "2022": "2022"}
+    e.commune.value, e.action.value, e.lock_year.value = "2701", "forbid", "2022"
+    panel.check_scenario()
+    sc = app.checked_scenario(panel.scenario_file().read().decode("utf-8"), "x", Path("x.yaml"))
+    assert {"commune": "2701", "year": 2022, "action": "forbid"} in [
+        lock.model_dump(exclude_none=True) for lock in sc.locks]
+    e.action.value = "force"  # a year is forced only for one criterion's project: named as the CLI names it
+    panel.check_scenario()
+    assert "Kịch bản chưa hợp lệ:" in panel.editor.status.object
+    assert panel.save.disabled
+
+
+def test_a_checked_scenario_is_saved_as_a_new_file_only_when_allowed(panel, monkeypatch, tmp_path):
+    panel.scenarios = tmp_path
+    panel.name.value = "Giảm vốn năm 2023"
+    panel.editor.target.value = 90
+    panel.check_scenario()
+    assert not panel.store.visible  # not allowed: download only
+    panel.store_scenario()
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("NTM_SIM_SAVE_SCENARIOS", "1")
+    panel.store_scenario()
+    saved = tmp_path / "Giam_von_nam_2023.yaml"
+    assert load_scenario(saved).targets.communes_ntm == 90
+    assert "Giam_von_nam_2023" in panel.files
+    assert "Đã lưu" in panel.editor.status.object
+    before = saved.read_bytes()
+    panel.editor.target.value = 80
+    panel.check_scenario()
+    panel.store_scenario()  # the same name again: never overwritten
+    assert saved.read_bytes() == before
+    assert "Chưa lưu" in panel.editor.status.object
+    assert str(saved) in panel.editor.status.object

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ntm_sim.errors import InputError
 from ntm_sim.instance import build_instance
 from ntm_sim.scenario import load_scenario
 from ntm_sim.workflow import scenario_dataset
+from suite_settings import ROOT
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 
@@ -50,3 +52,27 @@ def test_yaml_syntax_error_has_a_line(tmp_path):
     with pytest.raises(InputError) as err:
         load_scenario(bad)
     assert err.value.problems[0].row is not None
+
+
+def test_a_year_s_money_scales_every_source_of_that_year_only(lao_cai):
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    before = build_instance(lao_cai, base).budget
+    after = build_instance(lao_cai, base.with_(budget={**base.budget.model_dump(), "year_scale": {2023: 0.5}})).budget
+    years = list(range(base.years[0], base.years[1] + 1))
+    k = years.index(2023)
+    np.testing.assert_allclose(after[:, k], 0.5 * before[:, k])
+    np.testing.assert_array_equal(np.delete(after, k, axis=1), np.delete(before, k, axis=1))
+    assert after[:, k].sum() > 0  # the test has teeth: that year has money to halve
+
+
+def test_a_year_outside_the_plan_is_named(tmp_path, lao_cai):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nbudget: {year_scale: {2030: 0.5}}\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        build_instance(lao_cai, load_scenario(bad))
+    assert "budget.year_scale" in str(err.value)
+    assert "2030" in str(err.value)
+    bad.write_text("name: x\nbudget: {year_scale: {2023: -1}}\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_scenario(bad)
+    assert "year_scale" in str(err.value)

@@ -41,6 +41,16 @@ def test_by_default_it_listens_on_this_machine_only(tmp_path):
     assert env["NTM_SIM_RESULTS"] == str(tmp_path.resolve())
     assert Path(argv[4]).name == "app.py"
     assert Path(argv[4]).is_file()
+    assert "NTM_SIM_SAVE_SCENARIOS" not in env  # edited scenarios are downloaded, not saved on the server
+
+
+def test_saving_scenarios_on_the_server_is_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("NTM_SIM_SAVE_SCENARIOS", "1")  # not inherited from the shell that starts it
+    _, env = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123))
+    assert "NTM_SIM_SAVE_SCENARIOS" not in env
+    _, env = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123,
+                                         save_scenarios=True))
+    assert env["NTM_SIM_SAVE_SCENARIOS"] == "1"
 
 
 def test_the_network_needs_a_password_file(tmp_path):

@@ -288,6 +288,8 @@ def serve(
                              ] = None,
     origin: Annotated[list[str] | None, typer.Option("--origin", help="Another host[:port] browsers reach the "
                                                      "server by (repeatable).")] = None,
+    save_scenarios: Annotated[bool, typer.Option("--save-scenarios", help="Let the page save edited scenarios "
+                                                 "into --scenarios (new files only; never overwritten).")] = False,
 ) -> None:
     """Serve the dashboard: on this machine only, unless --network (with a login) is asked for."""
     import subprocess
@@ -295,7 +297,7 @@ def serve(
     from ntm_sim.serving import ServeSettings, serve_command
 
     settings = ServeSettings(results=results, scenarios=scenarios, port=port, network=network, address=address,
-                             password_file=password_file, origins=list(origin or []))
+                             password_file=password_file, origins=list(origin or []), save_scenarios=save_scenarios)
     argv, env = serve_command(settings)
     where = "mạng (cần đăng nhập)" if settings.public else "chỉ máy này"
     host = "localhost" if settings.bind in ("127.0.0.1", "0.0.0.0") else settings.bind

@@ -496,12 +496,12 @@ def _add_extra_sources(crit: CriteriaSet, scenario: Scenario, years: np.ndarray,
 
 
 def _budget_levers(scenario: Scenario, sources: list[str], env: pd.DataFrame, bad: BadFn) -> pd.DataFrame:
-    """The envelopes scaled (all, then per source) and overridden as the scenario says.
+    """The envelopes scaled (all, then per source, then per year) and overridden as the scenario says.
 
     Parameters
     ----------
     scenario
-        Its ``budget.scale``, ``budget.source_scale`` and ``budget.envelopes``.
+        Its ``budget.scale``, ``budget.source_scale``, ``budget.year_scale`` and ``budget.envelopes``.
     sources
         Every source, the extra ones included (the row order of the result).
     env
@@ -520,6 +520,12 @@ def _budget_levers(scenario: Scenario, sources: list[str], env: pd.DataFrame, ba
             bad(f"key 'budget.source_scale': unknown source {sid!r}", expected=", ".join(sources))
             continue
         env.loc[sid] *= scale
+    for year, scale in scenario.budget.year_scale.items():
+        if int(year) not in env.columns:
+            bad(f"key 'budget.year_scale': year {year} is outside the plan's years",
+                expected=", ".join(str(y) for y in env.columns))
+            continue
+        env[int(year)] *= scale
     for sid, by_year in scenario.budget.envelopes.items():
         if sid not in sources:
             bad(f"key 'budget.envelopes': unknown source {sid!r}", expected=", ".join(sources))

@@ -59,6 +59,8 @@ class Budget(_Model):
 
     scale: float = Field(1.0, ge=0, description="Multiply every envelope.")
     source_scale: dict[str, float] = Field(default_factory=dict, description="Multiply one source.")
+    year_scale: dict[int, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Multiply every source's money of one year (after the source scales).")
     envelopes: dict[str, dict[int, float]] = Field(
         default_factory=dict, description="Override envelopes: source → year → million VND."
     )

@@ -53,6 +53,9 @@ class ServeSettings:
         Further ``host[:port]`` the browsers reach the server by.
     app
         The Panel app (default: ``dashboards/app.py`` of this checkout).
+    save_scenarios
+        Let the page save an edited scenario into ``scenarios`` (``NTM_SIM_SAVE_SCENARIOS``);
+        otherwise it can only be downloaded.
     """
 
     results: Path
@@ -63,6 +66,7 @@ class ServeSettings:
     password_file: Path | None = None
     origins: list[str] = field(default_factory=list)
     app: Path | None = None
+    save_scenarios: bool = False
 
     @property
     def bind(self) -> str:
@@ -177,6 +181,9 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
         argv += ["--allow-websocket-origin", origin]
     env = {**os.environ, "NTM_SIM_RESULTS": str(settings.results.resolve()),
            "NTM_SIM_SCENARIOS": str(settings.scenarios.resolve())}
+    env.pop("NTM_SIM_SAVE_SCENARIOS", None)
+    if settings.save_scenarios:
+        env["NTM_SIM_SAVE_SCENARIOS"] = "1"
     env.pop("PANEL_BASIC_AUTH", None)  # the login is the password file given here, or none
     if settings.password_file is not None:
         argv += ["--basic-auth", str(settings.password_file.resolve())]

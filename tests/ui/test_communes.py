@@ -108,3 +108,23 @@ def test_the_commune_table_sorts_filters_searches_and_downloads(clean_page, resu
     assert {r[district_col] for r in rows[1:]} == {district}
     money_col = rows[0].index(MONEY)
     assert all(isinstance(r[money_col], float | int) for r in rows[1:])  # numbers, not text
+    # the chosen run's plan in the planners' layout, byte for byte the file `ntm-sim solve` wrote
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_text("Tải kế hoạch (Excel)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "ke_hoach_budget_cut_20.xlsx"
+    assert path.read_bytes() == (results_root / "budget_cut_20" / "plan.xlsx").read_bytes()
+    # the blank input workbook, beside the upload: what a planner fills in for a run on their own data
+    page.get_by_text("Tải mẫu nhập liệu (Excel)").scroll_into_view_if_needed()
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_text("Tải mẫu nhập liệu (Excel)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "mau_nhap_lieu_ntm.xlsx"
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert "Kết quả tiêu chí" in book.sheetnames
+    status = book["Kết quả tiêu chí"]
+    names = {str(c.value) for row in status.iter_rows(max_col=4) for c in row if c.value}
+    assert "Đồng Tuyển" in names  # Lào Cai's communes pre-filled
+    book.close()

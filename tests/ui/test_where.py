@@ -46,7 +46,7 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
     matrix = page.locator(".criteria-matrix")
     matrix.scroll_into_view_if_needed()
     expect(matrix.locator("canvas").first).to_be_visible(timeout=15_000)
-    page.get_by_label("Huyện", exact=True).last.select_option("Huyện Si Ma Cai")
+    page.get_by_label("Huyện (tiêu chí từng xã)", exact=True).select_option("Huyện Si Ma Cai")
     page.wait_for_timeout(1000)
     matrix.scroll_into_view_if_needed()
     shot(page, "31_where_matrix")
