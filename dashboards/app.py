@@ -50,6 +50,7 @@ from ntm_sim.analysis.frontier_cache import (
     run_position,
 )
 from ntm_sim.criteria import load_criteria_set
+from ntm_sim.dataset import Dataset
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.io.cells import neutralise_frame
 from ntm_sim.jobs import JobRequest, RunJob, claim
@@ -817,10 +818,13 @@ class FrontierPanel:
         run = self.runs.get(str(self.which.value))
         if run is None or self._busy:
             return
+        asked = self.which.value
         try:
             found = await asyncio.to_thread(_cached_curve, self.root, run)
         except InputError as exc:
             self.say(self.t("frontier.failed", name=html.escape(run.title)), self.t.problems(exc.problems), "miss")
+            return
+        if self.which.value != asked or self._busy:  # another scenario was chosen meanwhile: its answer stands
             return
         if found is None:
             self.curve.objects = []
@@ -886,15 +890,21 @@ class FrontierPanel:
         return t("frontier.unreached", target=curve.target, conf=conf, p=f"{t.number(100 * top)}%")
 
 
+def _inputs(run: ScenarioRun) -> tuple[Scenario, Dataset]:
+    """The run's scenario and data, read once per server (by folder and their hashes): every page load asks."""
+    hashes = "-".join(str(run.manifest.get(k, {}).get("hash")) for k in ("scenario", "data"))
+    return pn.state.as_cached(f"ntm-sim-inputs-{run.folder}-{hashes}", lambda: run_inputs(run))
+
+
 def _cached_curve(root: Path, run: ScenarioRun) -> Frontier | None:
     """The run's stored curve at the default levels and seed 0, or None (reads the run's data to key it)."""
-    scenario, ds = run_inputs(run)
+    scenario, ds = _inputs(run)
     return cached_frontier(root, ds, scenario, DEFAULT_SCALES, seed=0)
 
 
 def _computed_curve(root: Path, run: ScenarioRun) -> tuple[Frontier, bool]:
     """The run's curve at the default levels and seed 0, stored once computed."""
-    scenario, ds = run_inputs(run)
+    scenario, ds = _inputs(run)
     return frontier_cached(root, ds, scenario, DEFAULT_SCALES, seed=0)
 
 
@@ -918,8 +928,7 @@ def _skipped_folder(problem: Problem, root: Path) -> str:
         return problem.file
 
 
-SECTIONS = ("indicators", "progress", "baselines", "risk", "frontier", "communes", "districts", "matrix", "map",
-            "provenance", "new_run")
+SECTIONS = ("indicators", "progress", "baselines", "risk", "frontier", "communes", "provenance", "new_run")
 
 
 class Dashboard:
@@ -976,13 +985,25 @@ class Dashboard:
             heading["baselines"], pn.bind(_guarded(self.compare, t), c),
             heading["risk"], pn.bind(_guarded(self.risk, t), c),
             heading["frontier"], self.frontier.layout,
-            heading["communes"], self.which, pn.bind(_guarded(self.communes, t), self.which),
-            heading["districts"], pn.bind(_guarded(self.where, t), self.which, where.district_view),
-            heading["matrix"], pn.bind(_guarded(self.where, t), self.which, where.matrix_view),
-            heading["map"], pn.bind(_guarded(self.where, t), self.which, where.map_view),
+            heading["communes"], self.which, self._where_tabs(),
             heading["provenance"], pn.bind(_guarded(self.provenance, t), c),
             heading["new_run"], self.new_run.layout,
         ]
+
+    def _where_tabs(self) -> pn.Tabs:
+        """One run's communes and districts in tabs: the table first, the others drawn when opened.
+
+        The matrix and the map are thousands of glyphs: every page load would pay for them otherwise.
+        """
+        t, w = self.t, self.which
+
+        def lazy(view: Callable[[ScenarioRun, Catalogue], pn.viewable.Viewable]) -> pn.param.ParamFunction:
+            return pn.param.ParamFunction(pn.bind(_guarded(self.where, t), w, view), lazy=True)
+
+        return pn.Tabs((t("tab.table"), pn.bind(_guarded(self.communes, t), w)),
+                       (t("section.districts"), lazy(where.district_view)),
+                       (t("section.matrix"), lazy(where.matrix_view)), (t("section.map"), lazy(where.map_view)),
+                       dynamic=True, sizing_mode="stretch_width")
 
     def _ticked(self, _event: object = None) -> None:
         """Mark the ticked runs on the budget curve."""

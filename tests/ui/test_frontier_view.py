@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from conftest import shot
+from conftest import ROOT, shot
 from ntm_sim.analysis.frontier import DEFAULT_SCALES
 from ntm_sim.analysis.frontier_cache import cache_folder, frontier_cached, run_inputs
 from ntm_sim.runs import load_run
-from ntm_sim.scenario import Scenario
+from ntm_sim.scenario import Scenario, load_scenario
 from ntm_sim.synthetic import national_dataset
 from ntm_sim.text import format_number_vi
 
@@ -36,6 +36,10 @@ def test_cached_curve_shows_with_its_steps(browser, site, results_root, tmp_path
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(site.url)
+    page.wait_for_selector("#indicators", timeout=30_000)
+    # the run whose curve is stored (other tests of the group may have added runs before it)
+    title = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
+    page.get_by_label("Kịch bản của đường cong").select_option(label=title)
     page.wait_for_selector("#frontier-steps", timeout=30_000)
     rows = page.locator("#frontier-steps tbody tr")
     assert rows.count() == len(curve.table) - 1

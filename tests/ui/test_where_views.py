@@ -25,6 +25,7 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
     plan = pd.read_csv(folder / "plan.csv", dtype={"district_code": str})
     horizon = summary["years"][-1]
     # per district: communes NTM by the horizon and the plan's money in tỷ đồng, Vietnamese format
+    page.get_by_text("Theo huyện", exact=True).click()  # a tab: drawn when opened
     table = page.locator("#district-table")
     table.scroll_into_view_if_needed()
     row = table.locator("tr", has_text="Huyện Văn Bàn")
@@ -43,6 +44,7 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
     assert sum(totals) == summary["communes_ntm"]
     shot(page, "30_where_districts")
     # the matrix: a Bokeh canvas, criteria by name in the hover, one district at a time
+    page.get_by_text("Tiêu chí từng xã", exact=True).click()
     matrix = page.locator(".criteria-matrix")
     matrix.scroll_into_view_if_needed()
     expect(matrix.locator("canvas").first).to_be_visible(timeout=15_000)
@@ -51,6 +53,7 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
     matrix.scroll_into_view_if_needed()
     shot(page, "31_where_matrix")
     # the map: canvas, and the commune without coordinates named under it
+    page.get_by_text("Bản đồ các xã", exact=True).click()
     expect(page.locator(".commune-map canvas").first).to_be_visible(timeout=15_000)
     missing = page.locator("#map-missing")
     missing.scroll_into_view_if_needed()
@@ -64,6 +67,7 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
     # English headings
     page.goto(dashboard_url + "?lang=en")
     page.wait_for_selector("#indicators", timeout=30_000)
-    for heading in ("By district", "Each commune's criteria", "Map of the communes"):
-        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=15_000)
+    for tab in ("Priority table", "By district", "Each commune's criteria", "Map of the communes"):
+        expect(page.get_by_text(tab, exact=True)).to_be_visible(timeout=15_000)
+    page.get_by_text("By district", exact=True).click()
     expect(page.locator("#district-table th", has_text="Money of the plan (billion VND)")).to_be_visible()
