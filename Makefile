@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
+# with uv (seconds) from the sources pip is configured with; with pip (a minute) if uv cannot be had
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev,distributed]'
+	($(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --python $(PY) \
+		--index-strategy unsafe-best-match $$($(PY) tools/pip_sources.py) -e '.[dev,distributed]') \
+		|| $(PY) -m pip install --quiet -e '.[dev,distributed]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,11 +40,11 @@ chromium:
 
 # two workers (this machine has 2 cores); tests sharing a costly fixture run in one worker (xdist_group)
 test: install chromium
-	$(VENV)/bin/ruff check src tests benchmarks dashboards
+	$(VENV)/bin/ruff check src tests benchmarks dashboards tools
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks dashboards
+	$(VENV)/bin/ruff check src tests benchmarks dashboards tools
 
 bench: install
 	$(PY) benchmarks/bench_optimize.py
