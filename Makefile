@@ -9,10 +9,11 @@ STAMP  := $(VENV)/.installed
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# with uv (seconds) from the sources pip is configured with; with pip (a minute) if uv cannot be had
+# with uv (seconds) from the sources pip is configured with; with pip (a minute) if uv cannot be had.
+# Bytecode compiled at install, as pip does: processes here never write it (PYTHONDONTWRITEBYTECODE)
 $(STAMP): pyproject.toml | $(PY)
 	($(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --python $(PY) \
-		--index-strategy unsafe-best-match $$($(PY) tools/pip_sources.py) -e '.[dev,distributed]') \
+		--compile-bytecode --index-strategy unsafe-best-match $$($(PY) tools/pip_sources.py) -e '.[dev,distributed]') \
 		|| $(PY) -m pip install --quiet -e '.[dev,distributed]'
 	touch $(STAMP)
 
@@ -40,6 +41,7 @@ chromium:
 
 # two workers (this machine has 2 cores); tests sharing a costly fixture run in one worker (xdist_group)
 test: install chromium
+	$(PY) -m compileall -q src dashboards tests  # read by every process the tests start (none writes it)
 	$(VENV)/bin/ruff check src tests benchmarks dashboards tools
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
