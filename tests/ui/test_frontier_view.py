@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, shot
+from conftest import ROOT, open_page, shot
 from ntm_sim.analysis.frontier import DEFAULT_SCALES
 from ntm_sim.analysis.frontier_cache import cache_folder, frontier_cached, run_inputs
 from ntm_sim.runs import load_run
@@ -30,13 +30,7 @@ def test_cached_curve_shows_with_its_steps(browser, site, results_root, tmp_path
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(cache_folder(tmp_path, province, small, DEFAULT_SCALES[:3], 0), target)
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(site.url)
-    page.wait_for_selector("#indicators", timeout=30_000)
+    page = open_page(browser, site.url)
     # the run whose curve is stored (other tests of the group may have added runs before it)
     title = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml").title
     page.get_by_label("Kịch bản của đường cong").select_option(label=title)
@@ -50,5 +44,5 @@ def test_cached_curve_shows_with_its_steps(browser, site, results_root, tmp_path
     page.mouse.wheel(0, -300)
     page.wait_for_timeout(500)
     shot(page, "frontier_view")
-    context.close()
-    assert errors == []
+    page.context.close()
+    assert page.watched.unexpected() == [], page.watched.errors

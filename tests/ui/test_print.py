@@ -7,7 +7,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from conftest import SHOTS
+from conftest import SHOTS, Watched
 from ntm_sim.report_html import write_report
 from ntm_sim.runs import load_run
 
@@ -23,9 +23,7 @@ def test_report_prints_whole_on_a4(browser, compare_root, tmp_path):
     runs = [load_run(compare_root / name) for name in ("baseline", "budget_cut_20")]
     report = write_report(runs, tmp_path / "bao_cao.html")
     page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    watched = Watched(page)
     page.goto(report.as_uri())
     page.wait_for_selector("canvas", state="attached", timeout=15_000)
     page.emulate_media(media="print")
@@ -38,7 +36,7 @@ def test_report_prints_whole_on_a4(browser, compare_root, tmp_path):
     pdf = tmp_path / "bao_cao.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
     page.close()
-    assert errors == []
+    assert watched.unexpected() == [], watched.errors
 
     doc = pdfium.PdfDocument(str(pdf))
     SHOTS.mkdir(exist_ok=True)
