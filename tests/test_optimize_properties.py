@@ -98,3 +98,18 @@ def test_baselines_are_valid_plans(seed, carry):
         assert check(inst, dec) == [], name
         plan = make_plan(inst, dec, name)
         assert abs(plan.funding["amount_mvnd"].sum() - plan.outcomes.total_cost) < 1e-6
+
+
+def test_jobs_asking_other_thread_counts_share_one_solver_process():
+    """HiGHS keeps one thread scheduler per process and refuses a model asking another count; the solver
+    processes are reused from job to job, so scenarios asking one thread, two, then the default
+    must each be solved, in the guarded process and in this one."""
+    case = make_case(7, n_years=3)
+    plans = []
+    for threads in (None, 1, 2, None):
+        sc = case.scenario.with_(solver={**case.scenario.solver.model_dump(), "threads": threads})
+        for guard in (True, False):
+            result = solve(case.ds, sc, baselines=False, guard=guard)
+            assert result.termination == "optimal", (threads, guard, result.stages)
+            plans.append(lex_key(result.instance, result.plan.decisions))
+    assert len(set(plans)) == 1

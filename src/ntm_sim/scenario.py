@@ -213,7 +213,8 @@ class SolverSettings(_Model):
         True, description="After the communes stage, keep the year each commune reaches the standard: later "
         "stages choose upgrades, villages, partial projects and money only (much faster; earliness then has "
         "nothing left to choose and is skipped).")
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(
+        None, ge=1, description="Solver threads (None: one, so that the plan does not depend on the machine).")
     warm_start: bool = True
 
 

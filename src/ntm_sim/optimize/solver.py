@@ -157,8 +157,29 @@ class Backend:
         raise NotImplementedError
 
 
+DEFAULT_THREADS = 1  # HiGHS threads when the scenario names none (see HighsBackend)
+_scheduler_threads: int | None = None  # the thread count HiGHS's scheduler was started with in this process
+
+
+def _use_threads(highspy: object, threads: int) -> None:
+    """Start this process's HiGHS scheduler with ``threads`` (HiGHS keeps one per process).
+
+    A second model asking another count is refused by HiGHS ("the scheduler has already been
+    initialized"), which would fail the next job of a reused solver process: the scheduler is reset.
+    """
+    global _scheduler_threads
+    if _scheduler_threads is not None and _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)  # type: ignore[attr-defined]
+    _scheduler_threads = threads
+
+
 class HighsBackend(Backend):
-    """HiGHS in process, loaded once from the model's arrays, re-solved per stage."""
+    """HiGHS in process, loaded once from the model's arrays, re-solved per stage.
+
+    One thread unless the scenario asks for more: HiGHS's own default (half the machine's
+    threads) would let the plan depend on the machine, and its MIP search gains little from
+    threads (about a quarter more CPU for the same wall time on the bundled scenarios).
+    """
 
     name = "highs"
 
@@ -166,11 +187,12 @@ class HighsBackend(Backend):
         import highspy
 
         self.highspy = highspy
+        threads = int(threads or DEFAULT_THREADS)
+        _use_threads(highspy, threads)
         with _quiet_stdout():  # HiGHS prints a banner when created
             self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", bool(msg))
-        if threads:
-            self.h.setOptionValue("threads", int(threads))
+        self.h.setOptionValue("threads", threads)
         self.n = model.n_cols
         # one call with the whole matrix: loading column by column costs seconds at national size
         inf = highspy.kHighsInf
