@@ -189,11 +189,15 @@ def waiting_years(e: float, p: float) -> int:
     if p >= 1.0:
         return 1
     rate = -math.log1p(-p)
-    n = 1
+    if e >= 100 * rate:  # far beyond any horizon the engine handles
+        return FAR
+    # the first n ≥ 1 with e < n · rate, counted up from just below the quotient (n · rate rises with n,
+    # so no smaller n qualifies): the same n as counting from 1, without a hundred steps for a rare event
+    n = max(1, int(e / rate) - 1)
+    while n > 1 and e < (n - 1) * rate:
+        n -= 1
     while e >= n * rate:
         n += 1
-        if n > 100:  # far beyond any horizon the engine handles
-            return FAR
     return n
 
 

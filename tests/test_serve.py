@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from ntm_sim import serving
 from ntm_sim.errors import InputError
-from ntm_sim.serving import ServeSettings, check_password_file, serve_command
+from ntm_sim.serving import SERVER_STOP_GRACE_S, ServeSettings, check_password_file, serve_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +44,8 @@ def test_by_default_it_listens_on_this_machine_only(tmp_path):
     assert env["NTM_SIM_RESULTS"] == str(tmp_path.resolve())
     assert Path(argv[4]).name == "app.py"
     assert Path(argv[4]).is_file()
+    # run once before the first page: imports, then the objects alive kept out of every later collection
+    assert [Path(v).name for v in _flag_values(argv, "--setup")] == ["server_setup.py"]
     assert "NTM_SIM_SAVE_SCENARIOS" not in env  # edited scenarios are downloaded, not saved on the server
 
 
@@ -107,10 +112,11 @@ def test_a_served_dashboard_asks_for_the_login(tmp_path):
     port = _free_port()
     secret_file = _password_file(tmp_path, {"ke_hoach": "mật khẩu dài đủ"})
     (tmp_path / "results").mkdir()
+    log = (tmp_path / "server.log").open("w", encoding="utf-8")  # a pipe left unread would fill and block it
     proc = subprocess.Popen([sys.executable, "-m", "ntm_sim", "serve", "--results", str(tmp_path / "results"),
                              "--scenarios", str(ROOT / "scenarios"), "--port", str(port),
                              "--password-file", str(secret_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/app"
         deadline = time.time() + 60
@@ -119,7 +125,7 @@ def test_a_served_dashboard_asks_for_the_login(tmp_path):
                 page = urllib.request.urlopen(url, timeout=5)
                 break
             except (urllib.error.URLError, ConnectionError):
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert proc.poll() is None, (tmp_path / "server.log").read_text(encoding="utf-8")
                 assert time.time() < deadline, "the server did not answer within 60 s"
                 time.sleep(0.5)
         assert page.geturl().startswith(f"http://127.0.0.1:{port}/login")  # redirected to the login form
@@ -133,5 +139,48 @@ def test_a_served_dashboard_asks_for_the_login(tmp_path):
         assert app.geturl() == url
         assert "ntm-sim" in app.read().decode("utf-8")  # the dashboard's page, past the login
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=15)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=SERVER_STOP_GRACE_S + 5)
+        log.close()
+    assert _group_gone(proc.pid), "the server outlived `ntm-sim serve`"
+
+
+def _group_gone(pgid: int, wait_s: float = 5.0) -> bool:
+    deadline = time.time() + wait_s
+    while time.time() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_server_deaf_to_sigterm_is_killed_when_serve_is_stopped(monkeypatch, tmp_path):
+    """``ntm-sim serve`` stopped by SIGTERM stops its server, and kills one that does not stop (Bokeh's handler
+    prints first, and fails silently once its output is a closed pipe: such a server kept its port for ever)."""
+    monkeypatch.setattr(serving, "SERVER_STOP_GRACE_S", 1.0)
+    ready = tmp_path / "ready"
+    deaf = [sys.executable, "-c", "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            f"pathlib.Path({str(ready)!r}).touch(); time.sleep(60)"]
+    children: list[subprocess.Popen] = []
+    popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        children.append(popen(*args, **kwargs))
+        return children[-1]
+
+    monkeypatch.setattr(serving.subprocess, "Popen", recording_popen)
+
+    def stop_when_ready() -> None:
+        while not ready.exists():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    threading.Thread(target=stop_when_ready, daemon=True).start()
+    start = time.monotonic()
+    assert serving.run_server(deaf, dict(os.environ)) == 0
+    assert time.monotonic() - start < 30
+    assert children[0].poll() == -signal.SIGKILL
+    assert signal.getsignal(signal.SIGTERM) is before  # this process's own handling put back

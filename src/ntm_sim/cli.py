@@ -292,9 +292,7 @@ def serve(
                                                  "into --scenarios (new files only; never overwritten).")] = False,
 ) -> None:
     """Serve the dashboard: on this machine only, unless --network (with a login) is asked for."""
-    import subprocess
-
-    from ntm_sim.serving import ServeSettings, serve_command
+    from ntm_sim.serving import ServeSettings, run_server, serve_command
 
     settings = ServeSettings(results=results, scenarios=scenarios, port=port, network=network, address=address,
                              password_file=password_file, origins=list(origin or []), save_scenarios=save_scenarios)
@@ -302,12 +300,7 @@ def serve(
     where = "mạng (cần đăng nhập)" if settings.public else "chỉ máy này"
     host = "localhost" if settings.bind in ("127.0.0.1", "0.0.0.0") else settings.bind
     echo(f"Bảng điều khiển: http://{host}:{port}/app ({where}); kết quả: {results}. Dừng: Ctrl+C.")
-    proc = subprocess.Popen(argv, env=env)
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:  # Ctrl+C reaches the server too (same process group): let it finish
-        code = proc.wait()
-    raise typer.Exit(code)
+    raise typer.Exit(run_server(argv, env))
 
 
 @app.command()

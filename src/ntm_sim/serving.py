@@ -16,8 +16,10 @@ import ipaddress
 import json
 import os
 import secrets
+import signal
 import socket
 import stat
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +84,9 @@ class ServeSettings:
             return not ipaddress.ip_address(self.bind).is_loopback
         except ValueError:  # a host name: resolved by the server, assume reachable
             return self.bind != "localhost"
+
+
+SETUP_SCRIPT = "server_setup.py"  # beside the app: run once before the server starts
 
 
 def default_app() -> Path:
@@ -177,6 +182,9 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
     app = (settings.app or default_app()).resolve()
     argv = [sys.executable, "-m", "panel", "serve", str(app), "--address", settings.bind,
             "--port", str(settings.port), "--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
+    setup = app.parent / SETUP_SCRIPT
+    if setup.is_file():  # imports once, then keeps them out of the collections Panel runs after each page
+        argv += ["--setup", str(setup)]
     for origin in websocket_origins(settings):
         argv += ["--allow-websocket-origin", origin]
     env = {**os.environ, "NTM_SIM_RESULTS": str(settings.results.resolve()),
@@ -189,3 +197,43 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
         argv += ["--basic-auth", str(settings.password_file.resolve())]
         env["PANEL_COOKIE_SECRET"] = secrets.token_urlsafe(32)
     return argv, env
+
+
+SERVER_STOP_GRACE_S = 10.0  # how long a server asked to stop may take before it is killed
+
+
+class _Stop(Exception):
+    """SIGTERM reached ``ntm-sim serve``."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def run_server(argv: list[str], env: dict[str, str]) -> int:
+    """Run ``panel serve`` until it ends, or until this process is stopped (Ctrl+C or SIGTERM).
+
+    A server asked to stop that has not ended within :data:`SERVER_STOP_GRACE_S` is killed: left
+    running it would keep its port, and Bokeh's SIGTERM handler fails silently when the server's
+    output can no longer be written (it prints first), so such a server outlives every signal but KILL.
+
+    Returns
+    -------
+    int
+        The server's exit code; 0 when it was stopped on request.
+    """
+    proc = subprocess.Popen(argv, env=env)
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        return proc.wait()
+    except (KeyboardInterrupt, _Stop):
+        proc.terminate()  # Ctrl+C reached it too (one process group); a SIGTERM sent to this process alone did not
+        try:
+            proc.wait(timeout=SERVER_STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+

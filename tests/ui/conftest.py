@@ -52,14 +52,18 @@ def _build_light(factory: pytest.TempPathFactory, root: Path) -> None:
 
 
 def _build_results(factory: pytest.TempPathFactory, root: Path) -> None:
-    """The light results (:func:`_build_light`) and the recommended baseline plan."""
+    """The recommended baseline plan and the light results (:func:`_build_light`).
+
+    The plan first: the other worker may be building the light results at the same time, and this one
+    would only wait for them.
+    """
     from ntm_sim.analysis.recommend import recommend
     from ntm_sim.io import load_dataset
 
-    shutil.copytree(shared(factory, "ui-results-light", partial(_build_light, factory)), root, dirs_exist_ok=True)
     rec = recommend(load_dataset("lao_cai"), for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")),
                     seed=0)
     write_run(solved_from(rec), root / "baseline")
+    shutil.copytree(shared(factory, "ui-results-light", partial(_build_light, factory)), root, dirs_exist_ok=True)
 
 
 def _free_port() -> int:
