@@ -24,32 +24,49 @@ def baseline_solved(tmp_path_factory, lao_cai):
 
 
 @pytest.fixture(scope="session")
-def quick_cli_run(tmp_path_factory) -> Path:
-    """``ntm-sim solve`` of the baseline scenario (smaller search) into a results folder, once."""
+def _quick_cli(tmp_path_factory):
+    """``ntm-sim solve`` of the baseline scenario (smaller search) into a results folder, once, and the
+    recommendation behind it (the CLI runs in this process: its one search serves both fixtures)."""
     from typer.testing import CliRunner
 
+    import ntm_sim.analysis.recommend as recommend_module
     from ntm_sim.cli import app
 
     folder = tmp_path_factory.mktemp("cli")
     path = folder / "baseline_quick.yaml"
-    # smaller still than QUICK: this run checks the command and its files, not the plan's gain
+    # smaller still than QUICK: this run checks the command and its files, the plan's gain (with the
+    # expected-money plan: test_recommended_plan_holds_under_the_pessimistic_uncertainty) and its repeatability
     sc = quick(load_scenario(BASELINE))
     sc = sc.with_(robustness={**sc.robustness.model_dump(), "expected_money": False, "weight_draws": 300,
                               "train_draws": 300, "test_draws": 400})
     path.write_text(sc.to_yaml(), encoding="utf-8")
     out = folder / "res"
-    result = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(search(*args, **kwargs))
+        return made[-1]
+
+    search = recommend_module.recommend
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(recommend_module, "recommend", recording)
+        result = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert len(made) == 1
     (folder / "output.txt").write_text(result.output, encoding="utf-8")
-    return out
+    return out, made[0]
 
 
 @pytest.fixture(scope="session")
-def quick_recommendation(lao_cai):
-    """The recommended plan for the baseline scenario (smaller search), once."""
-    from ntm_sim.analysis.recommend import recommend
+def quick_cli_run(_quick_cli) -> Path:
+    """The results folder of ``ntm-sim solve`` of the baseline scenario (smaller search; see :func:`_quick_cli`)."""
+    return _quick_cli[0]
 
-    return recommend(lao_cai, quick(load_scenario(BASELINE)), seed=0)
+
+@pytest.fixture(scope="session")
+def quick_recommendation(_quick_cli):
+    """The recommended plan for the baseline scenario (smaller search): the one the CLI run made."""
+    return _quick_cli[1]
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def assert_beats_the_rules(rec) -> None:
     assert check(rec.instance, rec.plan.decisions) == []
 
 
-@pytest.mark.xdist_group("recommendation")
+@pytest.mark.xdist_group("cli_run")  # quick_recommendation is made by the CLI run
 def test_recommended_plan_beats_the_rules_on_fresh_draws(quick_recommendation):
     rec = quick_recommendation
     assert_beats_the_rules(rec)
@@ -60,7 +60,7 @@ def test_recommended_plan_beats_the_rules_on_fresh_draws(quick_recommendation):
     assert set(result.baselines) == {*RULES, "d07_shareout", DETERMINISTIC} - {rec.chosen}
 
 
-@pytest.mark.xdist_group("recommendation")
+@pytest.mark.xdist_group("cli_run")  # quick_recommendation is made by the CLI run
 def test_the_training_and_fresh_draws_differ(quick_recommendation):
     from ntm_sim.simulate import sample_experiments
 
