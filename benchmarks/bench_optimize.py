@@ -196,16 +196,22 @@ def main(argv: list[str] | None = None) -> None:
                         help="also solve the national communes stage alone for up to S seconds (default: skip)")
     parser.add_argument("--skip-laocai", action="store_true")
     parser.add_argument("--skip-national", action="store_true")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="HiGHS threads (default: the scenario's, one unless it says otherwise)")
     args = parser.parse_args(argv)
-    print(f"bench_optimize: {os.cpu_count()} cores, highspy {version('highspy')}, numpy {np.__version__}")
+
+    def threaded(sc: Scenario) -> Scenario:
+        return sc if args.threads is None else sc.with_(solver={**sc.solver.model_dump(), "threads": args.threads})
+    print(f"bench_optimize: {os.cpu_count()} cores, highspy {version('highspy')}, numpy {np.__version__}, "
+          f"HiGHS threads {args.threads or 'as the scenario says (default 1)'}")
     out = []
     if not args.skip_laocai:
-        out.append(run("Lào Cai", load_dataset("lao_cai"), load_scenario(ROOT / "scenarios" / "baseline.yaml"),
-                       args.time_limit))
+        out.append(run("Lào Cai", load_dataset("lao_cai"),
+                       threaded(load_scenario(ROOT / "scenarios" / "baseline.yaml")), args.time_limit))
     if not args.skip_national:
         t_gen, ds = timed(lambda: national_dataset(args.national_provinces, args.national_communes))
         print(f"\n(synthetic country generated in {t_gen:.2f} s)")
-        sc = national_scenario(ds, args.national_scenario, args.time_limit)
+        sc = threaded(national_scenario(ds, args.national_scenario, args.time_limit))
         out.append(run(f"national ({args.national_scenario})", ds, sc, args.time_limit))
         if args.prove_headline > 0:
             prove_headline(ds, sc, args.prove_headline, out[-1]["unit"])
