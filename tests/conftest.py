@@ -42,12 +42,12 @@ def _quick_cli(tmp_path_factory):
     path.write_text(sc.to_yaml(), encoding="utf-8")
     out = folder / "res"
     made = []
+    search = recommend_module.recommend
 
     def recording(*args, **kwargs):
         made.append(search(*args, **kwargs))
         return made[-1]
 
-    search = recommend_module.recommend
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(recommend_module, "recommend", recording)
         result = CliRunner().invoke(app, ["solve", str(path), "--out", str(out)])
