@@ -42,8 +42,9 @@ def test_by_default_it_listens_on_this_machine_only(tmp_path):
     assert "--basic-auth" not in argv
     assert _flag_values(argv, "--websocket-max-message-size") == [str(20 * 1024 * 1024)]
     assert env["NTM_SIM_RESULTS"] == str(tmp_path.resolve())
-    assert Path(argv[4]).name == "app.py"
-    assert Path(argv[4]).is_file()
+    assert argv[1:3] == ["-m", "ntm_sim.panel_server"]  # panel serve with its open routes hardened
+    assert Path(argv[3]).name == "app.py"
+    assert Path(argv[3]).is_file()
     # run once before the first page: imports, then the objects alive kept out of every later collection
     assert [Path(v).name for v in _flag_values(argv, "--setup")] == ["server_setup.py"]
     assert "NTM_SIM_SAVE_SCENARIOS" not in env  # edited scenarios are downloaded, not saved on the server
@@ -76,6 +77,9 @@ def test_with_a_password_file_it_serves_the_network_behind_a_login(tmp_path):
     origins = _flag_values(argv, "--allow-websocket-origin")
     assert "ntm.laocai.local:5006" in origins
     assert "*" not in origins
+    login_page = Path(_flag_values(argv, "--basic-login-template")[0])
+    assert login_page.is_file()
+    assert "http" not in login_page.read_text(encoding="utf-8")  # loads nothing from outside (Panel's loads its CDN)
     assert len(env["PANEL_COOKIE_SECRET"]) >= 32  # in the environment, not on the command line (ps shows it)
     assert env["PANEL_COOKIE_SECRET"] not in " ".join(argv)
 
@@ -91,6 +95,47 @@ def test_bad_password_files_are_refused_with_the_reason(tmp_path):
     assert "no users" in check_password_file(empty)[0].message
     (tmp_path / "dang_nhap.json").write_text("ke_hoach: abc", encoding="utf-8")
     assert "not a JSON file" in check_password_file(tmp_path / "dang_nhap.json")[0].message
+
+
+def test_a_wildcard_origin_is_refused(tmp_path):
+    for origin in ("*", "*.laocai.gov.vn:5006", " "):
+        with pytest.raises(InputError) as err:
+            serve_command(ServeSettings(results=tmp_path, scenarios=tmp_path, origins=[origin]))
+        assert err.value.problems[0].file == "--origin"
+        assert err.value.problems[0].found == origin
+
+
+def test_importing_the_package_main_runs_nothing():
+    """Panel's component route imports modules by name: importing ``ntm_sim.__main__`` must not run the CLI."""
+    proc = subprocess.run([sys.executable, "-c", "import sys; sys.argv = ['panel', 'serve', 'x']; "
+                           "import ntm_sim.__main__; print('still here')"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "still here"
+
+
+def test_failed_logins_are_throttled_by_address_and_user():
+    from ntm_sim.panel_server import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(free=5, first_lock_s=30, max_lock_s=900, clock=lambda: now[0])
+    for _ in range(5):
+        assert throttle.wait_s("ip:a", "user:u") == 0
+        throttle.failed("ip:a", "user:u")
+    assert throttle.wait_s("ip:a", "user:u") == 0  # five failures are free
+    throttle.failed("ip:a", "user:u")
+    assert throttle.wait_s("ip:a") == pytest.approx(30)
+    assert throttle.wait_s("ip:b", "user:u") == pytest.approx(30)  # another address, the same user name
+    assert throttle.wait_s("ip:b", "user:v") == 0
+    throttle.failed("ip:a", "user:u")
+    assert throttle.wait_s("ip:a") == pytest.approx(60)  # doubles
+    for _ in range(20):
+        throttle.failed("ip:a")
+    assert throttle.wait_s("ip:a") == pytest.approx(900)  # capped
+    now[0] += 901
+    assert throttle.wait_s("ip:a", "user:u") == 0
+    throttle.succeeded("ip:a", "user:u")
+    throttle.failed("ip:a")
+    assert throttle.wait_s("ip:a") == 0  # a success forgets the failures
 
 
 def test_the_command_refuses_the_network_without_a_login(tmp_path):
@@ -130,19 +175,53 @@ def test_a_served_dashboard_asks_for_the_login(tmp_path):
                 time.sleep(0.5)
         assert page.geturl().startswith(f"http://127.0.0.1:{port}/login")  # redirected to the login form
         assert 'name="password"' in page.read().decode("utf-8")
+        base = f"http://127.0.0.1:{port}"
+        # before any login: nothing but the login form answers (the component route imported modules by name)
+        for path in ("/components/ntm_sim.__main__/a/b/c", "/components/this/a/b/c", "/components/..%2f..%2fx/a/b/c",
+                     "/static/js/bokeh.min.js", "/static/extensions/panel/panel.min.js", "/favicon.ico",
+                     "/app/autoload.js", "/app/ws"):
+            assert _status(base + path) == 403, path
+        assert proc.poll() is None, (tmp_path / "server.log").read_text(encoding="utf-8")
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         wrong = urllib.parse.urlencode({"username": "ke_hoach", "password": "sai mật khẩu"}).encode()
-        assert "error=" in opener.open(f"http://127.0.0.1:{port}/login", data=wrong, timeout=30).geturl()
+        assert "error=" in opener.open(f"{base}/login", data=wrong, timeout=30).geturl()
         right = urllib.parse.urlencode({"username": "ke_hoach", "password": "mật khẩu dài đủ"}).encode()
-        opener.open(f"http://127.0.0.1:{port}/login", data=right, timeout=30)
+        opener.open(f"{base}/login", data=right, timeout=30)
         app = opener.open(url, timeout=60)
         assert app.geturl() == url
         assert "ntm-sim" in app.read().decode("utf-8")  # the dashboard's page, past the login
+        assert opener.open(base + "/static/js/bokeh.min.js", timeout=30).status == 200  # signed in: the page's files
+        # signed in: the component route still imports nothing on request, and the server keeps answering
+        for path in ("/components/ntm_sim.__main__/a/b/c", "/components/this/a/b/c", "/components/..%2f..%2fx/a/b/c"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                opener.open(base + path, timeout=30)
+            assert err.value.code == 404, path
+        assert opener.open(url, timeout=60).status == 200
+        # failed logins are throttled (40 wrong ones once took 0.7 s, and the right one then worked at once)
+        codes = [_status(f"{base}/login", data=wrong) for _ in range(8)]
+        assert codes[-1] == 429
+        assert _status(f"{base}/login", data=right) == 429  # the right password must wait too
+        assert proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=SERVER_STOP_GRACE_S + 5)
         log.close()
     assert _group_gone(proc.pid), "the server outlived `ntm-sim serve`"
+    logged = (tmp_path / "server.log").read_text(encoding="utf-8")
+    assert "login failed: user 'ke_hoach' from 127.0.0.1" in logged
+    assert "login refused: too many failed attempts" in logged
+
+
+def _status(url: str, data: bytes | None = None) -> int:
+    """The HTTP status of one request, redirects not followed."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        return urllib.request.build_opener(NoRedirect()).open(url, data=data, timeout=30).status
+    except urllib.error.HTTPError as err:
+        return err.code
 
 
 def _group_gone(pgid: int, wait_s: float = 5.0) -> bool:

@@ -549,7 +549,24 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         )
     if (ds.envelopes < 0).to_numpy().any():
         problems.append(Problem(file, "a funding envelope is negative"))
-    return problems + recognition_problems(ds, file) + zone3_warnings(ds, file)
+    return problems + recognition_problems(ds, file) + zone3_warnings(ds, file) + money_warnings(ds, file)
+
+
+def money_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
+    """Warn when the data hold no money: a plan for the most communes then needs the scenario's.
+
+    A status sheet alone is a valid dataset (a least-cost plan needs no envelopes), so this
+    is a warning here; ``solve`` in max-achievement mode refuses it unless the scenario adds
+    money (:func:`ntm_sim.instance.build_instance`).
+    """
+    if (ds.envelopes.to_numpy(dtype=float) > 0).any():
+        return []
+    found = "no funding source" if ds.sources.empty else "every amount 0 or blank"
+    return [Problem(file, "no money in the data: a plan for the most communes needs the scenario's "
+                          "budget.extra_sources (a least-cost plan needs none)",
+                    sheet="Nguồn vốn" if file.lower().endswith((".xlsx", ".xlsm")) else None,
+                    expected="one row per funding source with its yearly amounts (million VND)",
+                    found=found, severity="warning")]
 
 
 def recognition_problems(ds: Dataset, file: str = "<dataset>") -> list[Problem]:

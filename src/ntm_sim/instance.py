@@ -30,6 +30,7 @@ import pandas as pd
 from ntm_sim.criteria import CriteriaSet
 from ntm_sim.dataset import Dataset, eligibility_from_rule, normalise_code
 from ntm_sim.errors import InputError, Problem
+from ntm_sim.io.schema import SHEET_SOURCES
 from ntm_sim.scenario import Scenario
 from ntm_sim.text import commune_key, district_key, norm_key
 
@@ -406,6 +407,14 @@ def _funding(ds: Dataset, scenario: Scenario, years: np.ndarray, bad: BadFn) -> 
     env = _horizon_envelopes(ds, years, bad)
     _add_extra_sources(ds.criteria, scenario, years, sources, eligibility, env, bad)
     env = _budget_levers(scenario, sources, env, bad)
+    if scenario.mode == "max-achievement" and not (env.to_numpy(dtype=float) > 0).any():
+        where = ds.meta.source or ds.meta.name
+        bad(f"no money to plan with: neither the data ({where}) nor the scenario give any funding source an "
+            f"amount for {int(years[0])}–{int(years[-1])}",
+            expected=f"sources with yearly amounts (million VND) in the data (sheet '{SHEET_SOURCES}' of the "
+                     "workbook), or the scenario's budget.extra_sources; or mode: min-cost (the money the "
+                     "targets need)",
+            found="no source" if not sources else "every amount 0 or blank")
     eligibility = eligibility.reindex(index=sources).fillna(False).astype(bool)
     return _Funding(
         sources=sources,

@@ -230,6 +230,7 @@ def run_request(req: JobRequest) -> Path:
         The folder may not be written (it exists, another run writes it), or the
         scenario or the uploaded file cannot be used.
     """
+    from ntm_sim.instance import build_instance
     from ntm_sim.scenario import Scenario
     from ntm_sim.storage import reserve
     from ntm_sim.workflow import dataset_from_upload, scenario_dataset, solve_and_simulate, write_run
@@ -242,7 +243,8 @@ def run_request(req: JobRequest) -> Path:
         except ValueError as exc:
             raise InputError([Problem(req.scenario_file, f"scenario not valid: {exc}")]) from None
         if req.upload is not None and req.upload_name and req.uploads:
-            ds, path = dataset_from_upload(req.upload_name, req.upload, req.uploads)
+            ds, path = dataset_from_upload(req.upload_name, req.upload, req.uploads,
+                                           check=lambda d: build_instance(d, sc))
             sc = sc.with_(data=str(path))
         else:
             ds = scenario_dataset(sc)

@@ -86,6 +86,7 @@ class ServeSettings:
             return self.bind != "localhost"
 
 
+LOGIN_PAGE = Path(__file__).resolve().parent / "data" / "serve" / "login.html"  # loads nothing from outside
 SETUP_SCRIPT = "server_setup.py"  # beside the app: run once before the server starts
 
 
@@ -160,6 +161,11 @@ def check_settings(settings: ServeSettings) -> None:
                                 expected="--password-file FILE (JSON of user names and passwords, chmod 600)"))
     if settings.password_file is not None:
         problems += check_password_file(settings.password_file)
+    for origin in settings.origins:
+        if "*" in origin or not origin.strip():
+            problems.append(Problem("--origin", "an origin must name one host: a wildcard lets any web page "
+                                                "drive the dashboard", expected="HOST or HOST:PORT, e.g. "
+                                                "ntm.so-nn.local:5006", found=origin))
     if not settings.results.is_dir():
         problems.append(Problem(str(settings.results), "results folder not found",
                                 expected="a folder of results (ntm-sim solve … --out FOLDER/NAME)"))
@@ -180,7 +186,8 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
     """
     check_settings(settings)
     app = (settings.app or default_app()).resolve()
-    argv = [sys.executable, "-m", "panel", "serve", str(app), "--address", settings.bind,
+    # panel serve, with the routes that answer before a login hardened (ntm_sim.panel_server)
+    argv = [sys.executable, "-m", "ntm_sim.panel_server", str(app), "--address", settings.bind,
             "--port", str(settings.port), "--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
     setup = app.parent / SETUP_SCRIPT
     if setup.is_file():  # imports once, then keeps them out of the collections Panel runs after each page
@@ -194,7 +201,7 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
         env["NTM_SIM_SAVE_SCENARIOS"] = "1"
     env.pop("PANEL_BASIC_AUTH", None)  # the login is the password file given here, or none
     if settings.password_file is not None:
-        argv += ["--basic-auth", str(settings.password_file.resolve())]
+        argv += ["--basic-auth", str(settings.password_file.resolve()), "--basic-login-template", str(LOGIN_PAGE)]
         env["PANEL_COOKIE_SECRET"] = secrets.token_urlsafe(32)
     return argv, env
 

@@ -49,11 +49,13 @@ def scenario_dataset(scenario: Scenario) -> Dataset:
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
 
-def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tuple[Dataset, Path]:
+def dataset_from_upload(filename: str, content: bytes, folder: Path | str,
+                        check: Callable[[Dataset], object] | None = None) -> tuple[Dataset, Path]:
     """Load a planner's uploaded workbook (or CSV) and keep it in ``folder``.
 
-    The file is kept only when it loads, so that the results' manifest points at data
-    that still exist and a refused file leaves nothing behind.
+    The file is kept only when it loads (and passes ``check``, e.g. building the run's
+    instance), so that the results' manifest points at data that still exist and a refused
+    file leaves nothing behind.
 
     Raises
     ------
@@ -74,6 +76,8 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str) -> tu
     with atomic_folder(folder, kind="upload", force=True) as tmp:
         (tmp / name).write_bytes(content)
         ds = load_dataset(tmp / name)  # any province: detected from the sheet's codes (or names)
+        if check is not None:
+            check(ds)  # raises InputError before the file is kept
     path = folder / name
     # the manifest names the kept file, not the scratch copy
     return dataclasses.replace(ds, meta=dataclasses.replace(ds.meta, source=str(path))), path
