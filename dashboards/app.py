@@ -39,7 +39,7 @@ import panel as pn
 import yaml
 from bokeh.models import CustomJS, NumeralTickFormatter
 
-from ntm_sim.analysis.compare import ScenarioRun, commune_probability, labelled
+from ntm_sim.analysis.compare import ScenarioRun, commune_probability, labelled, plannable
 from ntm_sim.analysis.frontier import DEFAULT_SCALES, Frontier
 from ntm_sim.analysis.frontier_cache import (
     CACHE_FOLDER,
@@ -58,6 +58,7 @@ from ntm_sim.messages import LANGS, MESSAGES, Catalogue, folder_name, vietnam_ti
 from ntm_sim.plots import frontier_chart, ntm_chart, threshold_chart
 from ntm_sim.report_html import (
     CSS,
+    backtest_section,
     baselines_html,
     build_report,
     indicators_html,
@@ -324,17 +325,16 @@ def _criteria_names(codes: object, names: dict[str, str]) -> str:
 def commune_table(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
     """Each commune's priority for the table: rank, place, group, money in tỷ đồng, year, chance, what it lacks.
 
-    Communes NTM before the horizon's first year are left out (nothing to plan for them),
-    as in the committee's report. Values stay numbers (the table sorts them); the
+    Communes with nothing to plan for are left out (:func:`~ntm_sim.analysis.compare.plannable`),
+    as in the committee's report; a recognised commune short of criteria stays (keeping the
+    standard). Values stay numbers (the table sorts them); the
     columns are named in the page's language.
     """
     crit = load_criteria_set()
     names = {c.id: (c.name_vi if t.lang == "vi" else c.name_en) for c in crit.criteria}
     groups = {g.id: (g.name_vi if t.lang == "vi" else g.name_en) for g in crit.commune_groups}
-    c = run.communes
-    if "year_ntm" in c:
-        c = c[c["year_ntm"].isna() | (c["year_ntm"] >= run.summary["years"][0])]
-    c = c.sort_values("rank")
+    c = plannable(run)
+    first = run.summary["years"][0]
     prob = commune_probability(run)
     table = pd.DataFrame({
         t("table.rank"): c["rank"].astype(int).to_numpy(),
@@ -343,7 +343,8 @@ def commune_table(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
         t("table.group"): [groups.get(str(g), str(g)) for g in c.get("group", pd.Series("", index=c.index))],
         t("table.met"): c["criteria_met_baseline"].astype(int).to_numpy(),
         t("table.money"): (c["cost_to_complete_mvnd"].astype(float) / 1000).round(1).to_numpy(),
-        t("table.year"): [t("table.never") if pd.isna(y) else str(int(y)) for y in c["year_ntm"]],
+        t("table.year"): [t("table.never") if pd.isna(y) else t("table.recognised") if y < first else str(int(y))
+                          for y in c["year_ntm"]],
     })
     if prob is not None:
         p = c["commune_code"].astype(str).map(prob)
@@ -928,7 +929,8 @@ def _skipped_folder(problem: Problem, root: Path) -> str:
         return problem.file
 
 
-SECTIONS = ("indicators", "progress", "baselines", "risk", "frontier", "communes", "provenance", "new_run")
+SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier", "communes", "provenance",
+            "new_run")
 
 
 class Dashboard:
@@ -984,6 +986,7 @@ class Dashboard:
             heading["progress"], pn.bind(_guarded(self.chart, t), c),
             heading["baselines"], pn.bind(_guarded(self.compare, t), c),
             heading["risk"], pn.bind(_guarded(self.risk, t), c),
+            heading["backtest"], pn.bind(_guarded(self.backtest, t), c),
             heading["frontier"], self.frontier.layout,
             heading["communes"], self.which, self._where_tabs(),
             heading["provenance"], pn.bind(_guarded(self.provenance, t), c),
@@ -1103,6 +1106,16 @@ class Dashboard:
         if len(bare) < len(runs):
             parts.append(pn.pane.Bokeh(threshold_chart(runs)))
         return pn.Column(*parts)
+
+    def backtest(self, value: list[str]) -> pn.viewable.Viewable:
+        """The simulation of 2021–2024 against the public record, when a ticked run is on the bundled data."""
+        section = backtest_section([str(r.summary.get("dataset", "")) for r in self.chosen(value)], self.t, None)
+        if section is None:
+            return html_pane(f"<p>{html.escape(self.t('backtest.none'))}</p>")
+        text, chart = section
+        before, after = text.split('<div class="chart">{chart}</div>')
+        return pn.Column(html_pane(before.replace("{{", "{").replace("}}", "}")), pn.pane.Bokeh(chart),
+                         html_pane(after.replace("{{", "{").replace("}}", "}")))
 
     def provenance(self, value: list[str]) -> pn.viewable.Viewable:
         """Where every figure comes from."""

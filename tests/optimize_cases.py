@@ -253,7 +253,7 @@ def brute_force(case: Case) -> dict:
                     if dx >= 0 and not unit:
                         continue  # the model pays for district criteria only when the unit is recognised
                     for dax in district_opts:
-                        adv_d = (unit and n_adv >= math.ceil(0.4 * n_c - 1e-9)
+                        adv_d = (unit and n_adv >= math.ceil(0.5 * n_c - 1e-9)
                                  and n_mod >= math.ceil(0.1 * n_c - 1e-9) and dax >= 0)
                         if dax >= 0 and not adv_d:
                             continue

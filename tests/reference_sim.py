@@ -63,7 +63,9 @@ Criteria
     its district after it is met, if its damage uniform is below ``damage · 2 · intensity``,
     until rebuilt.
 Outcomes
-    A commune is NTM at the end of a year when all its criteria are met then; before the
+    A commune meets the standard at the end of a year when all its criteria are met then
+    (``meeting_by_year``); it is *counted* NTM (``ntm_by_year``, the per-commune counts) as
+    the scenario's ``targets.communes_count`` says: recognised (default) or meeting. Before the
     year its criteria set comes into force (``Recognition.assessed_from``), a commune
     recognised at the start counts every criterion met. Recognition: recognised at the
     start, or NTM at the end of any year, makes a commune recognised; from the first
@@ -308,7 +310,7 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         "ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm", "villages_model",
         "avg_criteria", "min_criteria", "below_floor", "criterion_communes", "spent", "unspent",
         "slipped_projects", "unfinished_projects", "reserve_funded", "recovery", "recognised_by_year",
-        "criteria_by_year", "advanced_by_year", "advanced_criteria", "start_recognised")}
+        "meeting_by_year", "criteria_by_year", "advanced_by_year", "advanced_criteria", "start_recognised")}
     rec = inst.recognition
     recognised_start = [bool(x) for x in inst.recognised]
     commune_count = [[0] * n_t for _ in range(n_c)]
@@ -568,9 +570,10 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
                         recognised[c] = False
                         revoked_ever[c] = True
                 rec_by_t[c][t] = recognised[c]
+        counted = rec_by_t if inst.targets.communes_count == "recognised" else ntm
         for c in range(n_c):
             for t in range(n_t):
-                commune_count[c][t] += int(rec_by_t[c][t])
+                commune_count[c][t] += int(counted[c][t])
 
         def finished(kind: str, done: list[int | None] = done_t) -> list[Item]:
             return [it for it, d in zip(items, done, strict=True) if it.kind == kind and d is not None]
@@ -606,7 +609,8 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
             units.append(unit)
             units_adv.append(unit and n_adv >= inst.district_need_adv2[d] and n_mod >= inst.district_need_model2[d]
                              and d_adv_project[d])
-        out["ntm_by_year"].append([sum(1 for c in range(n_c) if ntm[c][t]) for t in range(n_t)])
+        out["ntm_by_year"].append([sum(1 for c in range(n_c) if counted[c][t]) for t in range(n_t)])
+        out["meeting_by_year"].append([sum(1 for c in range(n_c) if ntm[c][t]) for t in range(n_t)])
         out["advanced"].append(sum(advanced))
         out["model"].append(sum(model))
         out["district_units"].append(units)

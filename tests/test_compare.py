@@ -55,8 +55,9 @@ def test_tables_carry_the_summaries_exactly(root):
     assert h.paper == s[0]["communes_ntm"]  # no reserve list: the plan's own figure
     assert h.met == (h.probability >= s[0]["headline"]["confidence"])
     assert not headline_of(runs[1], "communes_ntm").simulated
-    # less money never more communes on paper (same data, same rules)
-    assert s[1]["communes_ntm"] <= s[0]["communes_ntm"]
+    # less money never more communes on paper, unless it gives up enforced targets first (a district unit is
+    # all or nothing: without the money for Văn Bàn's every commune, that money finishes cheaper communes)
+    assert s[1]["communes_ntm"] <= s[0]["communes_ntm"] or (s[1]["shortfalls"] and not s[0]["shortfalls"])
     years = ntm_by_year(runs)
     opt = years[(years["scenario"] == "baseline") & (years["plan"] == "optimum")]
     assert opt["year"].tolist() == [2021, 2022, 2023, 2024, 2025]

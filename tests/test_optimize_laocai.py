@@ -34,13 +34,16 @@ def test_baseline_plan_is_valid_and_beats_the_rules(baseline_result):
     for name, plan in r.baselines.items():
         assert check(r.instance, plan.decisions) == [], name
         assert o.communes_ntm >= plan.outcomes.communes_ntm, name
-    assert o.communes_ntm >= 94
+    # on the re-calibrated data (61 recognised, most short of the 2022 set) the plan on paper reaches 85,
+    # beyond the 65 of the record, and still short of the plan's 94 (104 on the old data)
+    assert o.communes_ntm >= 85
+    assert o.communes_meeting < o.communes_ntm  # recognised communes short of criteria count, as the province counts
     assert o.total_cost <= r.instance.total_budget + 1e-6
 
 
 def test_min_cost_reaches_every_target_at_least_cost(lao_cai):
     sc = load_scenario(BASELINE)
-    r = solve(lao_cai, sc, mode="min-cost", time_limit=60)
+    r = solve(lao_cai, sc, mode="min-cost", time_limit=240)  # a safety net: the stages stop on work limits
     o = r.plan.outcomes
     t = r.instance.targets
     assert r.proven_optimal
@@ -55,10 +58,13 @@ def test_min_cost_reaches_every_target_at_least_cost(lao_cai):
         assert o.criterion_communes[k] >= need
     for d in t.district_units:
         assert o.district_unit[d]
-    # least cost: cheaper than what max-achievement spends for the same targets
-    assert o.total_cost < r.instance.total_budget
+    # on the re-calibrated data every target together costs more than the money of 2021–2025: the funding
+    # gap is what is missing, and the envelopes are used first (no gap while money of a source lies unused)
     assert r.funding_gap is not None
-    assert r.funding_gap.sum() == pytest.approx(0.0, abs=1e-3)
+    assert r.funding_gap.sum() > 0
+    inst = r.instance
+    used = o.spend_by_source_year[: inst.gap_source].sum()
+    assert used + r.funding_gap.sum() == pytest.approx(o.total_cost, rel=1e-9)
 
 
 def test_min_cost_funding_gap_when_money_is_short(lao_cai):

@@ -21,7 +21,7 @@ import pytest
 from ntm_sim.instance import Instance, build_instance
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.plan import Decisions, allocate_flows, class_spend, evaluate, make_plan
+from ntm_sim.plan import Decisions, allocate_flows, class_spend, counted_by_year, evaluate, kept_on_paper, make_plan
 from ntm_sim.simulate import BLOCK, _run_block, sample_experiments, simulate
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.simulate.settings import Range, UncertaintySettings
@@ -72,7 +72,7 @@ SMALL_CASES = {
 EXACT_OUTCOMES = ("ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm",
                 "villages_model", "avg_criteria", "min_criteria", "below_floor", "criterion_communes",
                 "slipped_projects", "unfinished_projects", "reserve_funded", "commune_ntm_count",
-                "recognised_by_year", "criteria_by_year", "advanced_by_year", "advanced_criteria",
+                "recognised_by_year", "meeting_by_year", "criteria_by_year", "advanced_by_year", "advanced_criteria",
                 "start_recognised")
 MONEY_OUTCOMES = ("spent", "unspent", "recovery")
 
@@ -136,9 +136,12 @@ def assert_reproduces_plan(inst: Instance, dec: Decisions, label: str, n: int = 
     assert (o.avg_criteria == e.avg_criteria).all(), label
     assert (o.min_criteria == e.criteria_met_end.min()).all(), label
     assert (o.below_floor == e.floor_violations(inst.targets.min_criteria)).all(), label
-    # commune_year_ntm: the year a commune is NTM (0: never)
-    ntm_by = (e.commune_year_ntm[:, None] > 0) & (e.commune_year_ntm[:, None] <= inst.years[None, :])
-    assert np.array_equal(o.commune_ntm_count, n * ntm_by.astype(int)), label
+    # each commune counted as the scenario counts (recognised by default) in every draw, as on paper
+    done_year = np.where(dec.proj_start >= 0, dec.proj_start + inst.proj_lead - 1, 10**6)
+    commune_year = np.where(e.commune_year_ntm > 0, e.commune_year_ntm, 10**6)
+    counted = counted_by_year(inst, kept_on_paper(inst, done_year), commune_year)
+    assert np.array_equal(o.commune_ntm_count, n * counted.astype(int)), label
+    assert (o.meeting_by_year == e.meeting_by_year[None, :]).all(), label
     np.testing.assert_allclose(o.spent, e.total_cost, rtol=1e-9, err_msg=label)
     assert (o.slipped_projects == 0).all(), label
     assert (o.unfinished_projects == 0).all(), label

@@ -27,12 +27,14 @@ Which parameter was set from which point (``CALIBRATED``) is part of the result.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from ntm_sim.dataset import Dataset
 from ntm_sim.instance import Instance, build_instance
+from ntm_sim.messages import Catalogue
 from ntm_sim.optimize.baselines import _fewest_missing, _Greedy, _rank_year
 from ntm_sim.plan import Decisions
 from ntm_sim.scenario import Scenario
@@ -269,3 +271,26 @@ def _row(name: str, point: KnownPoint, series: np.ndarray) -> dict[str, object]:
             "p95": p95, "mean": float(series.mean()) if len(series) else float("nan"),
             "error": median - float(point.value), "covered": bool(p5 - 1e-9 <= point.value <= p95 + 1e-9),
             "source": point.source}
+
+
+def chart_labels(t: Catalogue) -> dict[str, str]:
+    """The backtest chart's texts in ``t``'s language (:func:`ntm_sim.plots.backtest_chart`)."""
+    keys = ("title", "y", "band", "median", "known", *LABELS)
+    return {key: t(f"backtest.{key}") for key in keys}
+
+
+BUNDLED = "lao_cai"   #: the dataset the known points describe
+REPORT_DRAWS = 500    #: draws of the backtest shown in the report and the page (default preset, seed 0)
+
+
+@lru_cache(maxsize=2)
+def bundled_backtest(n_draws: int = REPORT_DRAWS, seed: int = 0) -> BacktestResult:
+    """The backtest of the bundled Lào Cai data under the default preset (cached: it is the same every time)."""
+    from ntm_sim.io import load_dataset
+
+    return run_backtest(load_dataset(BUNDLED), ("default",), n_draws=n_draws, seed=seed)
+
+
+def shows_backtest(datasets: list[str]) -> bool:
+    """Whether results on these datasets are on the data the known points describe."""
+    return BUNDLED in datasets

@@ -223,8 +223,6 @@ class Dataset:
         if "hash" not in self._cache:
             h = hashlib.sha256()
             h.update(self.criteria.id.encode())
-            if self.meta.reviews_from is not None:  # it changes what recognitions are kept
-                h.update(f"reviews_from={self.meta.reviews_from}".encode())
             for name in ("communes", "status", "cost", "cost_estimated", "districts",
                          "sources", "eligibility", "envelopes"):
                 frame: pd.DataFrame = getattr(self, name)

@@ -80,8 +80,8 @@ class Outcomes:
     """What a plan achieves, year by year and at the horizon (deterministic)."""
 
     years: np.ndarray
-    commune_year_ntm: np.ndarray          # year each commune is NTM (start year - 1 if at start; 0 never)
-    ntm_by_year: np.ndarray               # communes NTM at the end of each year
+    commune_year_ntm: np.ndarray          # year each commune meets every criterion (start year - 1: at start; 0 never)
+    ntm_by_year: np.ndarray               # communes counted NTM at the end of each year (targets.communes_count)
     criteria_met_end: np.ndarray          # per commune at the horizon
     advanced: np.ndarray                  # bool per commune at the horizon
     model: np.ndarray
@@ -94,11 +94,17 @@ class Outcomes:
     total_cost: float
     criterion_communes: np.ndarray        # communes meeting each criterion at the horizon
     recognised_end: np.ndarray | None = None  # bool per commune: recognised NTM at the horizon
+    meeting_by_year: np.ndarray | None = None  # communes meeting every criterion at the end of each year
 
     @property
     def communes_ntm(self) -> int:
-        """Communes NTM (meeting every criterion) at the horizon."""
+        """Communes NTM at the horizon as the scenario counts them (recognised by default; :mod:`ntm_sim.targets`)."""
         return int(self.ntm_by_year[-1])
+
+    @property
+    def communes_meeting(self) -> int:
+        """Communes meeting every criterion of the set in force at the horizon."""
+        return int(self.meeting_by_year[-1]) if self.meeting_by_year is not None else self.communes_ntm
 
     @property
     def communes_recognised(self) -> int:
@@ -308,12 +314,13 @@ def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
     # year each commune meets all its criteria: max over its projects
     commune_year = np.full(inst.n_communes, t0 - 1)
     np.maximum.at(commune_year, inst.proj_commune, done_year)
-    ntm_by_year = np.array([(commune_year <= y).sum() for y in years])
     ntm_end = commune_year <= end
+    meeting_by_year = meeting_matrix(inst, commune_year).sum(axis=0)
     met_end = inst.base_criteria_met.copy()
     np.add.at(met_end, inst.proj_commune, (done_year <= end).astype(int))
     kept = kept_on_paper(inst, done_year)
     recognised_end = (inst.recognised & kept) | ntm_end
+    ntm_by_year = counted_by_year(inst, kept, commune_year).sum(axis=0)
     # a recognised tier is kept with the commune's recognition; a new one needs every criterion met
     adv_new = (dec.adv_start >= 0) & (dec.adv_start + inst.adv_lead - 1 <= end)
     advanced = (inst.base_adv & recognised_end) | (ntm_end & adv_new)
@@ -340,6 +347,7 @@ def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
         years=years,
         commune_year_ntm=np.where(ntm_end, commune_year, 0),
         ntm_by_year=ntm_by_year,
+        meeting_by_year=meeting_by_year,
         criteria_met_end=met_end,
         advanced=advanced,
         model=model,
@@ -374,6 +382,34 @@ def kept_on_paper(inst: Instance, done_year: np.ndarray) -> np.ndarray:
     met[inst.proj_commune[by_review], inst.proj_criterion[by_review]] = True
     kept[risk] = ~rec.triggered(met[risk])  # type: ignore[union-attr]
     return kept
+
+
+def meeting_matrix(inst: Instance, commune_year: np.ndarray) -> np.ndarray:
+    """Whether each commune meets every criterion at the end of each year on paper (bool, communes × years).
+
+    Before the year the criteria set comes into force, a commune recognised at the start meets
+    the set it was recognised under (:attr:`Recognition.assessed_from`).
+    """
+    meets = commune_year[:, None] <= np.asarray(inst.years)[None, :]
+    if inst.recognition is not None and inst.recognition.assessed_from > 0:
+        meets[:, :inst.recognition.assessed_from] |= inst.recognised[:, None]
+    return meets
+
+
+def counted_by_year(inst: Instance, kept: np.ndarray, commune_year: np.ndarray) -> np.ndarray:
+    """Whether each commune counts NTM at the end of each year on paper (bool, communes × years).
+
+    Counting recognised communes (``targets.communes_count``, the default): recognised at the
+    start and kept until the review that revokes it (``kept``: :func:`kept_on_paper`), or
+    meeting every criterion by then (``commune_year``: the year it does); counting communes
+    meeting every criterion: the latter only.
+    """
+    meets = meeting_matrix(inst, commune_year)
+    if inst.targets.communes_count != "recognised":
+        return meets
+    review = inst.recognition.review_from if inst.recognition is not None else inst.n_years
+    held = inst.recognised[:, None] & (kept[:, None] | (np.arange(inst.n_years) < review)[None, :])
+    return held | meets
 
 
 def district_kept(inst: Instance, d: int, revoked_members: int) -> bool:

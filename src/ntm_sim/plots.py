@@ -43,9 +43,10 @@ def ntm_chart(runs: list[ScenarioRun], *, width: int | None = None) -> figure:
         color = Category10_10[i % 10]
         p.line("year", "communes_ntm", source=src, color=color, line_width=2, legend_label=run.name)
         p.scatter("year", "communes_ntm", source=src, color=color, size=7)
-    target = next((r.summary.get("targets", {}).get("communes_ntm", {}).get("target") for r in runs), None)
-    if target:
-        p.add_layout(Span(location=target, dimension="width", line_dash="dashed", line_color="#444"))
+        # each scenario's own target, in its colour (a 2026–2030 run never sits under 2021–2025's 94)
+        target = (run.summary.get("targets", {}).get("communes_ntm") or {}).get("target")
+        if target:
+            p.add_layout(Span(location=target, dimension="width", line_dash="dashed", line_color=color))
     years = sorted(data["year"].unique().tolist()) if len(data) else []
     p.xaxis.ticker = years
     if years:  # half a year of room each side: the horizon's point is not cut at the frame's edge
@@ -215,4 +216,42 @@ def frontier_chart(table: pd.DataFrame, positions: list[tuple[str, float, float]
                   legend_label=name)
     p.xaxis.formatter = NumeralTickFormatter(format="0")  # no thousands mark: "," would read as a decimal in Vietnamese
     p.legend.location = "bottom_right"
+    return p
+
+
+def backtest_chart(table: pd.DataFrame, labels: dict[str, str], settings: str = "default", *,
+                   width: int | None = None) -> figure:
+    """The backtest: each known point against the simulation's median and 5–95% band.
+
+    Parameters
+    ----------
+    table
+        :attr:`ntm_sim.backtest.BacktestResult.table`.
+    labels
+        Texts in the reader's language: ``title``, ``y``, ``band``, ``median``, ``known``, and one
+        label per measure (the keys of :data:`ntm_sim.backtest.LABELS`).
+    settings
+        Which uncertainty settings to draw (the default preset).
+
+    Counts only (communes); the averages are in the table beside it. A forecast point (nothing
+    was set from it) is marked with ``*``.
+    """
+    t = table[(table["settings"] == settings) & table["count"]]
+    names = [f"{w}{'*' if r == 'forecast' else ''} · {labels.get(m, m)}"
+             for w, m, r in zip(t["when"], t["measure"], t["role"], strict=True)]
+    src = ColumnDataSource({"point": names, "p5": t["p5"].tolist(), "p95": t["p95"].tolist(),
+                            "median": t["median"].tolist(), "known": t["known"].tolist()})
+    p = figure(height=380, y_range=FactorRange(*reversed(names)), title=labels["title"],
+               x_axis_label=labels["y"], toolbar_location=None, **_size(width))
+    p.hbar(y="point", left="p5", right="p95", height=0.5, source=src, fill_color="#1f77b4", fill_alpha=0.3,
+           line_color="#1f77b4", legend_label=labels["band"])
+    p.scatter("median", "point", source=src, marker="circle", size=9, color="#1f77b4", legend_label=labels["median"])
+    p.scatter("known", "point", source=src, marker="x", size=14, line_width=3, color="#d62728",
+              legend_label=labels["known"])
+    p.add_tools(HoverTool(tooltips=[("", "@point"), (labels["known"], "@known"), (labels["median"], "@median"),
+                                    (labels["band"], "@p5 – @p95")]))
+    p.x_range = Range1d(0, max(t["p95"].max(), t["known"].max()) * 1.05 if len(t) else 1)
+    p.xaxis.formatter = NumeralTickFormatter(format="0")
+    p.add_layout(p.legend[0], "below")  # off the data
+    p.legend.orientation = "horizontal"
     return p

@@ -91,6 +91,21 @@ def _real_spend(inst: Instance, plan: Plan) -> float:
     return float(spend.sum() - spend[inst.gap_source].sum())
 
 
+def recognition_summary(inst: Instance) -> dict:
+    """How recognitions were counted and could be lost: what a reader needs to repeat the figures."""
+    rec = inst.recognition
+    rule = inst.dataset.criteria.revocation
+    review = None if rec is None or rec.review_from >= inst.n_years else int(inst.years[rec.review_from])
+    return {"counts": inst.targets.communes_count, "recognised_at_start": int(inst.recognised.sum()),
+            "meeting_at_start": int(inst.base_ntm.sum()), "held_by_rule_at_start": int(inst.at_risk.sum()),
+            "first_review": review, "rule": rule.source if rule is not None else None}
+
+
+def counted_at_start(inst: Instance) -> int:
+    """Communes counted NTM at the start: recognised (the default count) or meeting every criterion."""
+    return int((inst.recognised if inst.targets.communes_count == "recognised" else inst.base_ntm).sum())
+
+
 def outcome_summary(plan: Plan, result: SolveResult) -> dict:
     """Headline figures of one plan."""
     inst = result.instance
@@ -99,9 +114,11 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
     spend = {str(y): {inst.sources[f]: float(o.spend_by_source_year[f, t]) for f in range(len(inst.sources))}
              for t, y in enumerate(years)}
     return {
+        # as the scenario counts them (targets.communes_count: recognised, as provinces count, by default)
         "communes_ntm": o.communes_ntm,
         "communes_ntm_by_year": {str(y): int(n) for y, n in zip(years, o.ntm_by_year, strict=True)},
-        "new_communes_ntm": int(o.communes_ntm - inst.base_ntm.sum()),
+        "new_communes_ntm": int(o.communes_ntm - counted_at_start(inst)),
+        "communes_meeting": o.communes_meeting,
         # recognition apart from criteria (ntm_sim.targets): kept on paper, new ones once they meet every criterion
         "communes_recognised": o.communes_recognised,
         "recognised_short_at_start": int((inst.recognised & ~inst.base_ntm).sum()),
@@ -171,6 +188,7 @@ def solve_summary(result: SolveResult) -> dict:
         "demo_label": ds.meta.demo_label if ds.meta.demo else None,
         "costs_estimated": ds.any_cost_estimated,
         "years": [int(y) for y in inst.years],
+        "recognition": recognition_summary(inst),
         "budget_mvnd": float(inst.real_budget),
         "reproducible": result.reproducible,
         "fallback": result.fallback,

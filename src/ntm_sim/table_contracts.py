@@ -37,6 +37,10 @@ def _schemas() -> dict[str, object]:
         "especially_difficult": pa.Column(bool),
         "cost_to_complete_mvnd": pa.Column(float, money),
         "year_ntm": pa.Column("Int64", year, nullable=True),  # empty: not NTM by the end
+        "year_lost": pa.Column("Int64", year, nullable=True),  # empty: not revoked on paper
+        "year_meets_all": pa.Column("Int64", year, nullable=True),
+        "recognised_start": pa.Column(bool),
+        "held_by_rule": pa.Column(bool),
         "criteria_met_end": pa.Column(int, pa.Check.ge(0)),
         "funded_mvnd": pa.Column(float, money),
         "missing_criteria": pa.Column(str, nullable=True),

@@ -78,6 +78,21 @@ class ScenarioRun:
         return self.name
 
 
+def plannable(run: ScenarioRun) -> pd.DataFrame:
+    """The rows of a run's ``communes.csv`` there is something to plan for, by rank.
+
+    A commune counted NTM before the first year and meeting every criterion is left out; one
+    recognised but short of criteria of the set in force stays (keeping the standard competes
+    for the same money), and so does every other.
+    """
+    c = run.communes
+    if "year_ntm" in c:
+        first = run.summary["years"][0]
+        short = c["cost_to_complete_mvnd"].astype(float) > 0 if "cost_to_complete_mvnd" in c else False
+        c = c[c["year_ntm"].isna() | (c["year_ntm"] >= first) | short]
+    return c.sort_values("rank")
+
+
 def labelled(runs: list[ScenarioRun]) -> list[ScenarioRun]:
     """The runs named for reading: each run's :attr:`~ScenarioRun.title`, made unique.
 

@@ -63,6 +63,17 @@ def _district_codes(run: ScenarioRun, plan: pd.DataFrame) -> dict[str, str]:
     return names
 
 
+def counted(communes: pd.DataFrame, year: int) -> pd.Series:
+    """Whether each commune of ``communes.csv`` counts NTM at the end of ``year`` on paper.
+
+    From ``year_ntm`` until ``year_lost`` (a recognition a review revokes on paper), if any.
+    Folders written before ``year_lost`` existed read as never revoked.
+    """
+    start = communes["year_ntm"].astype(float)
+    lost = communes["year_lost"].astype(float) if "year_lost" in communes else pd.Series(np.nan, communes.index)
+    return (start <= year) & ~(lost <= year)
+
+
 def district_table(run: ScenarioRun) -> pd.DataFrame:
     """Per district of a run: communes reaching the standard, money, chance and district-level unit.
 
@@ -87,11 +98,10 @@ def district_table(run: ScenarioRun) -> pd.DataFrame:
     chance = commune_probability(run)
     rows = []
     for district, group in c.groupby("district", sort=False):
-        year = group["year_ntm"]
         row: dict[str, object] = {"district": district, "district_code": codes.get(district, ""),
-                                  "communes": len(group), "ntm_start": int((year < years[0]).sum())}
-        row.update({f"ntm_{y}": int((year <= y).sum()) for y in years})
-        row["not_reached"] = int(year.isna().sum() + (year > years[-1]).sum())
+                                  "communes": len(group), "ntm_start": int(counted(group, years[0] - 1).sum())}
+        row.update({f"ntm_{y}": int(counted(group, y).sum()) for y in years})
+        row["not_reached"] = int((~counted(group, years[-1])).sum())
         rows.append(row)
     table = pd.DataFrame(rows)
     money = plan.assign(district_code=plan["district_code"].astype(str)).groupby("district_code")["amount_mvnd"].sum()
@@ -200,7 +210,7 @@ def commune_map(run: ScenarioRun) -> pd.DataFrame:
     codes = c["commune_code"].astype(str)
     where = commune_coordinates(codes)
     year = c["year_ntm"].astype(float)
-    stage = np.where(year.isna() | (year > horizon), "never",
+    stage = np.where(~counted(c, horizon), "never",
                      np.where(year < first, "start", year.fillna(0).astype(int).astype(str)))
     chance = commune_probability(run)
     return pd.DataFrame({

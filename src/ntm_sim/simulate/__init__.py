@@ -349,6 +349,7 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
             "reserve_funded": cat("reserve_funded"),
             "recovery": cat("recovery"),
             "recognised_by_year": cat("recognised_by_year"),
+            "meeting_by_year": cat("meeting_by_year"),
             "criteria_by_year": cat("criteria_by_year"),
             "advanced_by_year": cat("advanced_by_year"),
             "advanced_criteria": cat("advanced_criteria"),

@@ -301,7 +301,7 @@ def infrastructure_mask(inst: Instance) -> np.ndarray:
 class BlockOutcomes:
     """Outcomes of a block of draws (per draw), plus per-commune counts summed over draws."""
 
-    ntm_by_year: np.ndarray          # (B, T)
+    ntm_by_year: np.ndarray          # (B, T) communes counted NTM (as targets.communes_count says: recognised)
     advanced: np.ndarray             # (B,)
     model: np.ndarray
     district_units: np.ndarray       # (B, n_districts) bool
@@ -319,7 +319,8 @@ class BlockOutcomes:
     reserve_funded: np.ndarray       # reserve-list projects finished by the horizon
     recovery: np.ndarray             # money taken from the flexible sources for disaster recovery
     recognised_by_year: np.ndarray   # (B, T) communes recognised NTM (kept until a review revokes it)
-    commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is recognised NTM by year
+    meeting_by_year: np.ndarray      # (B, T) communes meeting every criterion
+    commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is counted NTM by year
     criteria_by_year: np.ndarray     # (B, T) average criteria met per commune
     advanced_by_year: np.ndarray     # (B, T) communes recognised advanced
     advanced_criteria: np.ndarray    # (B, T) criteria met by them, summed (divide by the count for the mean)
@@ -925,8 +926,9 @@ class Engine:
         floor = inst.targets.min_criteria
         n_adv = advanced_t.sum(axis=1)
         adv_criteria = (criteria_by_t * advanced_t).sum(axis=1)
+        counted = recognised if inst.targets.communes_count == "recognised" else ntm_by_t
         return BlockOutcomes(
-            ntm_by_year=ntm_by_t.sum(axis=1),
+            ntm_by_year=counted.sum(axis=1),
             advanced=advanced.sum(axis=1),
             model=model.sum(axis=1),
             district_units=units,
@@ -942,7 +944,8 @@ class Engine:
             **self._project_counts(progress),
             recovery=money.recovery,
             recognised_by_year=recognised.sum(axis=1),
-            commune_ntm_count=recognised.sum(axis=0),
+            meeting_by_year=ntm_by_t.sum(axis=1),
+            commune_ntm_count=counted.sum(axis=0),
             criteria_by_year=criteria_by_t.mean(axis=1),
             advanced_by_year=n_adv,
             advanced_criteria=adv_criteria,
@@ -978,7 +981,10 @@ class Engine:
 
     def _start_recognised(self, criteria_by_t: np.ndarray, recognised: np.ndarray,
                           advanced: np.ndarray) -> np.ndarray:
-        """Communes recognised (and advanced) at the start and still so, by year (B × T × 7 ints; :class:`BlockOutcomes`)."""
+        """Communes recognised (and advanced) at the start and still so, by year (B × T × 7 ints).
+
+        See :class:`BlockOutcomes` for the seven columns.
+        """
         inst = self.inst
         n_k = len(inst.criteria)
         rec = inst.recognition
