@@ -64,16 +64,34 @@ class Criterion(_Model):
 
 
 class Tier(_Model):
-    """A commune tier: NTM, advanced (nâng cao) or model (kiểu mẫu)."""
+    """A commune tier the criteria set issues: NTM, and the tiers above it.
+
+    2021–2025: NTM, advanced (nâng cao), model (kiểu mẫu); 2026–2030: NTM and the
+    modern-commune pilot (hiện đại, thí điểm). ``short_vi`` and ``short_en`` are what
+    tells the tier apart in labels ("nâng cao", "advanced"): tables say "Xã NTM nâng
+    cao", "nâng cao 20"; they default to the full names.
+    """
 
     id: str
     name_vi: str
     name_en: str
     requires: str
+    short_vi: str = ""
+    short_en: str = ""
     upgrade_cost_column: str | None = None
     lead_time_years: int = Field(default=1, ge=1, le=10)
     source: str = ""
     provisional: bool = False
+
+    @property
+    def label_vi(self) -> str:
+        """What tells the tier apart, in Vietnamese ("nâng cao", "hiện đại (thí điểm)")."""
+        return self.short_vi or self.name_vi
+
+    @property
+    def label_en(self) -> str:
+        """What tells the tier apart, in English ("advanced", "modern (pilot)")."""
+        return self.short_en or self.name_en
 
 
 class DistrictTier(_Model):
@@ -166,7 +184,64 @@ class CriteriaSet(_Model):
         for prev, tier in zip(self.tiers, self.tiers[1:], strict=False):
             if tier.requires != prev.id:
                 raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
+        if len(set(tier_ids)) != len(tier_ids):
+            raise ValueError("tier ids must be unique")
+        if len(self.tiers) > 3:
+            raise ValueError(f"tiers: {len(self.tiers) - 1} tiers above NTM ({', '.join(tier_ids[1:])}); the tool "
+                             "plans at most two (an advanced tier and a top tier on it)")
+        self._check_district_tiers()
         return self
+
+    def _check_district_tiers(self) -> None:
+        """District tiers may ask only for commune tiers the set issues, and nest on its ``ntm`` unit."""
+        ids = {t.id for t in self.district_tiers}
+        if len(ids) != len(self.district_tiers):
+            raise ValueError("district tier ids must be unique")
+        if ids - {"ntm", "advanced"}:
+            raise ValueError(f"district tiers {sorted(ids - {'ntm', 'advanced'})}: the tool knows the district "
+                             "unit (id ntm) and the advanced district (id advanced, requires ntm)")
+        if "advanced" in ids and "ntm" not in ids:
+            raise ValueError("district tier advanced requires the district unit (id ntm)")
+        for t in self.district_tiers:
+            if t.min_share_communes_advanced > 0 and self.advanced_tier is None:
+                raise ValueError(f"district tier {t.id} asks for advanced communes, but the set issues no "
+                                 "advanced commune tier")
+            if t.min_share_communes_model > 0 and self.top_tier is None:
+                raise ValueError(f"district tier {t.id} asks for model communes, but the set issues no tier "
+                                 "above NTM")
+
+    @property
+    def advanced_tier(self) -> Tier | None:
+        """The middle tier (xã NTM nâng cao), which the top tier requires; None when the set issues none.
+
+        Decision 318 (2021–2025): advanced. Decision 51 (2026–2030): none, the modern
+        commune nests directly on NTM.
+        """
+        return self.tiers[1] if len(self.tiers) == 3 else None
+
+    @property
+    def top_tier(self) -> Tier | None:
+        """The highest tier above NTM (kiểu mẫu 2021–2025; hiện đại, thí điểm 2026–2030); None if only NTM."""
+        return self.tiers[-1] if len(self.tiers) >= 2 else None
+
+    def tier_slots(self) -> dict[str, Tier]:
+        """The tiers above NTM by the name results give their count: ``advanced`` (middle) and ``model`` (top).
+
+        Decision 318: ``{"advanced": nâng cao, "model": kiểu mẫu}``; Decision 51:
+        ``{"model": hiện đại (thí điểm)}``.
+        """
+        slots = {"advanced": self.advanced_tier, "model": self.top_tier}
+        return {slot: tier for slot, tier in slots.items() if tier is not None}
+
+    def tier_labels(self) -> dict[str, dict[str, str]]:
+        """:meth:`tier_slots` as the labels result files carry (``summary.json`` ``tiers``)."""
+        return {slot: {"id": t.id, "name_vi": t.name_vi, "name_en": t.name_en, "short_vi": t.label_vi,
+                       "short_en": t.label_en} for slot, t in self.tier_slots().items()}
+
+    @property
+    def district_tier_ids(self) -> set[str]:
+        """Ids of the district tiers the set issues (``ntm``: district unit; ``advanced``: advanced district)."""
+        return {t.id for t in self.district_tiers}
 
     def model_post_init(self, context: object, /) -> None:
         """Index every way a sheet may name a criterion (code, number, names, aliases)."""

@@ -532,9 +532,16 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(
             Problem(file, f"negative cost for commune {c.index[code]}, {ds.criteria.ids[crit]}")
         )
-    for code in c.index[c["model"] & ~c["advanced"]]:
-        problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
+    crit = ds.criteria
+    if crit.advanced_tier is not None:
+        for code in c.index[c["model"] & ~c["advanced"]]:
+            problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
     not_ntm = ~ds.is_ntm
+    if crit.advanced_tier is None and crit.top_tier is not None:
+        # the top tier nests directly on NTM (Decision 51: the modern commune)
+        for code in c.index[c["model"] & not_ntm]:
+            problems.append(Problem(file, f"commune {code} is marked {crit.top_tier.label_vi} ({crit.top_tier.id}) "
+                                          "but does not meet every criterion"))
     for code in c.index[c["advanced"] & not_ntm]:
         problems.append(
             Problem(file, f"commune {code} is marked advanced but does not meet every criterion")

@@ -200,8 +200,8 @@ def plan_items(inst: Instance, dec: Decisions) -> PlanItems:
 
     for code, starts, cost, lead, offset in ((1, dec.adv_start, inst.adv_cost, inst.adv_lead, keys.adv),
                                              (2, dec.model_start, inst.model_cost, inst.model_lead, keys.model)):
-        cs = np.flatnonzero(starts >= 0)
-        parts.append(commune_part(code, cs, cost[cs], lead, starts[cs], 1, offset))
+        cs = np.flatnonzero(starts >= 0)  # leads per commune: stretched to the absorption limit
+        parts.append(commune_part(code, cs, cost[cs], lead[cs], starts[cs], 1, offset))
     for code, counts, unit_cost, offset in ((3, dec.village_ntm, inst.village_ntm_cost, keys.village_ntm),
                                             (4, dec.village_model, inst.village_model_cost, keys.village_model)):
         cs, ts = np.nonzero(counts)
@@ -950,7 +950,11 @@ class Engine:
         }
 
     def _tiers(self, done_by_end: np.ndarray, ntm_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Advanced and model communes at the horizon (B × C, bool): NTM, and the upgrades done."""
+        """Advanced and top-tier communes at the horizon (B × C, bool): NTM, and the upgrades done.
+
+        Only the tiers the criteria set issues; the top tier requires the advanced one, or
+        NTM under a set without an advanced tier (Decision 51: the modern commune).
+        """
         inst, it = self.inst, self.items
         n_b = done_by_end.shape[0]
         adv_done = np.repeat(inst.base_adv[None, :], n_b, axis=0)
@@ -958,8 +962,8 @@ class Engine:
         for code, target in ((1, adv_done), (2, model_done)):
             idx = np.flatnonzero(it.kind == code)
             target[:, it.commune[idx]] |= done_by_end[:, idx]
-        advanced = ntm_end & adv_done
-        return advanced, advanced & model_done
+        advanced = ntm_end & adv_done & inst.has_advanced_tier
+        return advanced, inst.model_prerequisite(advanced, ntm_end) & model_done & inst.has_model_tier
 
     def _district_units(self, done_by_end: np.ndarray, ntm_end: np.ndarray, advanced: np.ndarray,
                         model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -974,10 +978,10 @@ class Engine:
         units = np.zeros((n_b, n_d), dtype=bool)
         units_adv = np.zeros((n_b, n_d), dtype=bool)
         for d, members in enumerate(inst.district_members):
-            if len(members) == 0:
-                continue
+            if len(members) == 0 or not inst.has_district_units:
+                continue  # the criteria set recognises no district unit (Decision 51)
             n_adv = advanced[:, members].sum(axis=1)
             units[:, d] = ntm_end[:, members].all(axis=1) & (n_adv >= inst.district_need_adv[d]) & d_crit[:, d]
-            units_adv[:, d] = (units[:, d] & (n_adv >= inst.district_need_adv2[d])
+            units_adv[:, d] = (units[:, d] & inst.has_advanced_districts & (n_adv >= inst.district_need_adv2[d])
                                & (model[:, members].sum(axis=1) >= inst.district_need_model2[d]) & d_adv_done[:, d])
         return units, units_adv
