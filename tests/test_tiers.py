@@ -427,3 +427,56 @@ def test_old_results_without_tiers_read_as_decision_318():
     from ntm_sim.cli import tier_labels_vi
 
     assert tier_labels_vi({"advanced": 1, "model": 2}) == {"advanced": "nâng cao", "model": "kiểu mẫu"}
+
+
+def test_workbooks_of_decision_51_name_its_tier_and_read_back(tmp_path):
+    from ntm_sim.io import load_dataset
+    from ntm_sim.io.excel_write import write_template, write_workbook
+
+    ds = tiny(NEW, codes=("A", "B"), missing={"B": {"TC2": 20.0}}, envelopes={2026: 40.0})
+    communes = ds.communes.copy()
+    communes["model"] = [True, False]
+    ds = make_dataset(NEW, communes, ds.status, ds.cost, sources=ds.sources, envelopes=ds.envelopes)
+    write_workbook(ds, tmp_path / "data.xlsx")
+    headers = {str(v) for row in load_workbook(tmp_path / "data.xlsx", read_only=True)["Danh sách xã"].iter_rows(
+        max_row=6, values_only=True) for v in row if v}
+    assert {"Đạt NTM hiện đại (thí điểm)", "Vốn lên NTM hiện đại (thí điểm) (tr.đ)"} <= headers
+    back = load_dataset(tmp_path / "data.xlsx", units="none")
+    assert back.criteria.id == NEW.id
+    assert back.communes["model"].tolist() == [True, False]
+    # the blank template asks for the tier the set issues, and for no advanced one
+    write_template(tmp_path / "blank.xlsx", NEW, with_lao_cai=False)
+    cells = {str(v) for row in load_workbook(tmp_path / "blank.xlsx", read_only=True)["Danh sách xã"].iter_rows(
+        max_row=6, values_only=True) for v in row if v}
+    assert "Đạt NTM hiện đại (thí điểm)" in cells
+    assert not any("nâng cao" in c for c in cells)
+    write_template(tmp_path / "old.xlsx", OLD, with_lao_cai=False)
+    cells = {str(v) for row in load_workbook(tmp_path / "old.xlsx", read_only=True)["Danh sách xã"].iter_rows(
+        max_row=6, values_only=True) for v in row if v}
+    assert {"Đạt NTM nâng cao", "Đạt NTM kiểu mẫu", "Vốn lên NTM nâng cao (tr.đ)"} <= cells
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # a third tier above NTM: the tool has two places (advanced and top)
+    (lambda t: t.replace(
+        "     provisional: true}\n\n", "     provisional: true}\n  - {id: extra, name_vi: Thêm, name_en: Extra, "
+        "requires: modern}\n  - {id: more, name_vi: Nữa, name_en: More, requires: extra}\n\n", 1),
+     "the tool plans at most two"),
+    # a district unit asking for advanced communes under a set without an advanced tier
+    (lambda t: t.replace("district_tiers: []", "district_tiers:\n  - {id: ntm, name_vi: Huyện, name_en: District, "
+                         "min_share_communes_ntm: 1.0, min_share_communes_advanced: 0.1, "
+                         "cost_column: district_cost_mvnd}"),
+     "issues no advanced commune tier"),
+    # the top tier's cost in a column the data do not have
+    (lambda t: t.replace("upgrade_cost_column: model_cost_mvnd", "upgrade_cost_column: modern_cost_mvnd"),
+     "upgrade_cost_column must be model_cost_mvnd"),
+])
+def test_a_criteria_file_the_tiers_cannot_follow_is_refused_with_its_key(tmp_path, change, message):
+    text = (Path(__file__).resolve().parents[1] / "src/ntm_sim/data/criteria/qd51_2026_2030.yaml").read_text(
+        encoding="utf-8")
+    path = tmp_path / "set.yaml"
+    path.write_text(change(text), encoding="utf-8")
+    assert change(text) != text
+    with pytest.raises(InputError, match=message) as err:
+        load_criteria_set(path)
+    assert str(path) in str(err.value)

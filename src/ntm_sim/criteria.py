@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from ntm_sim.errors import InputError, Problem
 from ntm_sim.text import fold, nfc
 
 Kind = Literal["infrastructure", "development", "governance"]
 
 DEFAULT_CRITERIA_SET = "qd318-2021-2025"
+#: The data's cost column of each tier place: the advanced tier and the top tier (kiểu mẫu, or hiện đại).
+TIER_COST_COLUMNS = {"advanced": "advanced_cost_mvnd", "model": "model_cost_mvnd"}
 
 
 class _Model(BaseModel):
@@ -189,6 +192,12 @@ class CriteriaSet(_Model):
         if len(self.tiers) > 3:
             raise ValueError(f"tiers: {len(self.tiers) - 1} tiers above NTM ({', '.join(tier_ids[1:])}); the tool "
                              "plans at most two (an advanced tier and a top tier on it)")
+        for slot, tier in self.tier_slots().items():
+            column = TIER_COST_COLUMNS[slot]
+            if tier.upgrade_cost_column not in (None, column):
+                raise ValueError(f"tier {tier.id}: upgrade_cost_column must be {column} (the data's column for "
+                                 f"the {'advanced' if slot == 'advanced' else 'top'} tier), not "
+                                 f"{tier.upgrade_cost_column}")
         self._check_district_tiers()
         return self
 
@@ -384,10 +393,22 @@ def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
     Returns
     -------
     CriteriaSet
+
+    Raises
+    ------
+    InputError
+        For a file that is not a usable criteria set: each problem names the file and the key.
+    KeyError
+        For an id that names no shipped set.
     """
     path = Path(source)
     if path.suffix in {".yaml", ".yml"} and path.exists():
-        return _parse(path.read_text(encoding="utf-8"))
+        try:
+            return _parse(path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise InputError([Problem(str(path), f"key '{'.'.join(str(p) for p in e['loc']) or '(file)'}': "
+                                                 f"{e['msg']}", expected="a criteria set as the shipped ones "
+                                                 "(ntm_sim/data/criteria)") for e in exc.errors()[:20]]) from None
     return _load_shipped(str(source))
 
 
