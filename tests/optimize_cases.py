@@ -280,8 +280,10 @@ def brute_force(case: Case) -> dict:
                 n_mod = sum(1 for m_ in mod if m_ >= 0)
                 mod_cost = sum(case.model_cost[c] for c, m_ in zip(codes, mod, strict=True) if m_ >= 0)
                 for dx in (district_opts if not case.district_recognised else [-1]):
-                    unit = (ntm_end == n_c and n_adv >= need_adv
-                            and (case.district_recognised or dx >= 0))
+                    # a recognised unit is kept (its communes, recognised when met, are never revoked on
+                    # paper here); a new one needs every commune NTM, the set's share advanced and its district
+                    # criteria
+                    unit = case.district_recognised or (ntm_end == n_c and n_adv >= need_adv and dx >= 0)
                     if dx >= 0 and not unit:
                         continue  # the model pays for district criteria only when the unit is recognised
                     for dax in district_opts:

@@ -63,11 +63,19 @@ Criteria
     its district after it is met, if its damage uniform is below ``damage · 2 · intensity``,
     until rebuilt.
 Outcomes
-    As ``ntm_sim.plan.evaluate``: a commune is NTM at the end of a year when all its
-    criteria are met then; tiers, villages and district units count at the horizon.
-    Recognition: NTM at the start, or at the end of any year, makes a commune recognised;
-    a recognised commune not NTM at the end of year t loses it when its re-check uniform
-    of year t is below the re-check probability.
+    A commune is NTM at the end of a year when all its criteria are met then; before the
+    year its criteria set comes into force (``Recognition.assessed_from``), a commune
+    recognised at the start counts every criterion met. Recognition: recognised at the
+    start, or NTM at the end of any year, makes a commune recognised; from the first
+    review year on, a recognised commune not NTM at the end of year t loses it when the
+    revocation rule holds it then (at least ``unmet_alone`` criteria unmet, or at least
+    ``unmet_with_key`` with a key criterion among them) and its review uniform of year t
+    is below the revocation probability. A tier recognised at the start counts (each
+    year) while the commune is recognised; a new one from the year its upgrade is paid
+    for while the commune is NTM (model: advanced too). A recognised district unit counts
+    while fewer of its communes than ``district_limit`` have lost their recognition; a new
+    one needs every commune NTM at the horizon, enough advanced communes and its district
+    criteria. Villages count at the horizon.
 """
 
 from __future__ import annotations
@@ -300,14 +308,17 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
     e_slip, e_recover = rnd.slip.tolist(), rnd.recover.tolist()
     u_hit, u_damage, e_rebuild = rnd.hit.tolist(), rnd.damage.tolist(), rnd.rebuild.tolist()
     u_event = rnd.event.tolist()
-    u_recheck = rnd.recheck.tolist()
+    u_revoke = rnd.revoke.tolist()
     par = {name: [float(x) for x in params[name]] for name in settings.PARAMETERS}
     n_b = len(z_own)
 
     out: dict[str, list] = {name: [] for name in (
         "ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm", "villages_model",
         "avg_criteria", "min_criteria", "below_floor", "criterion_communes", "spent", "unspent",
-        "slipped_projects", "unfinished_projects", "reserve_funded", "recovery", "recognised_by_year")}
+        "slipped_projects", "unfinished_projects", "reserve_funded", "recovery", "recognised_by_year",
+        "criteria_by_year", "advanced_by_year", "advanced_criteria", "start_recognised")}
+    rec = inst.recognition
+    recognised_start = [bool(x) for x in inst.recognised]
     commune_count = [[0] * n_t for _ in range(n_c)]
 
     for b in range(n_b):
@@ -538,27 +549,56 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
 
         # ----- outcomes
         last = n_t - 1
+        assessed_from = rec.assessed_from if rec is not None else 0
+        for c in range(n_c):
+            if recognised_start[c]:
+                for k in range(n_k):
+                    for t in range(min(assessed_from, n_t)):
+                        ok[c][k][t] = True
         ntm = [[all(ok[c][k][t] for k in range(n_k)) for t in range(n_t)] for c in range(n_c)]
+        criteria = [[sum(1 for k in range(n_k) if ok[c][k][t]) for t in range(n_t)] for c in range(n_c)]
+        ntm_end = [ntm[c][last] for c in range(n_c)]
+        criteria_end = [criteria[c][last] for c in range(n_c)]
+        # recognition, year by year
+        recognised = list(recognised_start)
+        revoked_ever = [False] * n_c
+        rec_by_t = [[False] * n_t for _ in range(n_c)]
+        p_revoke = settings.revocation_probability
+        for t in range(n_t):
+            for c in range(n_c):
+                if ntm[c][t]:
+                    recognised[c] = True
+                elif recognised[c] and rec is not None and t >= rec.review_from:
+                    unmet = [k for k in range(n_k) if not ok[c][k][t]]
+                    holds = len(unmet) >= rec.unmet_alone or (
+                        len(unmet) >= rec.unmet_with_key and any(rec.key[k] for k in unmet))
+                    if holds and u_revoke[b][c][t] < p_revoke:
+                        recognised[c] = False
+                        revoked_ever[c] = True
+                rec_by_t[c][t] = recognised[c]
         for c in range(n_c):
             for t in range(n_t):
-                commune_count[c][t] += int(ntm[c][t])
-        ntm_end = [ntm[c][last] for c in range(n_c)]
-        criteria_end = [sum(1 for k in range(n_k) if ok[c][k][last]) for c in range(n_c)]
+                commune_count[c][t] += int(rec_by_t[c][t])
 
         def finished(kind: str, done: list[int | None] = done_t) -> list[Item]:
             return [it for it, d in zip(items, done, strict=True) if it.kind == kind and d is not None]
 
-        adv_done = [bool(x) for x in inst.base_adv]
-        model_done = [bool(x) for x in inst.base_model]
-        for it in finished("advanced"):
-            adv_done[it.commune] = True
-        for it in finished("model"):
-            model_done[it.commune] = True
+        adv_year: list[int | None] = [None] * n_c
+        model_year: list[int | None] = [None] * n_c
+        for i, it in enumerate(items):
+            if it.kind in ("advanced", "model") and done_t[i] is not None:
+                (adv_year if it.kind == "advanced" else model_year)[it.commune] = done_t[i]
         # tiers the criteria set issues: the top tier on the advanced one, or on NTM when there is none
         tiers = inst.dataset.criteria.tiers
-        advanced = [len(tiers) == 3 and ntm_end[c] and adv_done[c] for c in range(n_c)]
-        required = advanced if len(tiers) == 3 else ntm_end
-        model = [len(tiers) >= 2 and required[c] and model_done[c] for c in range(n_c)]
+        adv_t = [[len(tiers) == 3 and ((bool(inst.base_adv[c]) and rec_by_t[c][t])
+                                       or (ntm[c][t] and adv_year[c] is not None and adv_year[c] <= t))
+                  for t in range(n_t)] for c in range(n_c)]
+        required = adv_t if len(tiers) == 3 else [[ntm[c][t] for t in range(n_t)] for c in range(n_c)]
+        model_t = [[len(tiers) >= 2 and ((bool(inst.base_model[c]) and rec_by_t[c][t])
+                                         or (required[c][t] and model_year[c] is not None and model_year[c] <= t))
+                    for t in range(n_t)] for c in range(n_c)]
+        advanced = [adv_t[c][last] for c in range(n_c)]
+        model = [model_t[c][last] for c in range(n_c)]
         district_tiers = {t.id for t in inst.dataset.criteria.district_tiers}
         d_criteria = [bool(x) for x in inst.district_recognised]
         d_adv_project = [False] * n_d
@@ -571,8 +611,10 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
             mem = members[d]
             n_adv = sum(1 for c in mem if advanced[c])
             n_mod = sum(1 for c in mem if model[c])
-            unit = ("ntm" in district_tiers and bool(mem) and all(ntm_end[c] for c in mem)
-                    and n_adv >= inst.district_need_adv[d] and d_criteria[d])
+            kept = bool(inst.district_recognised[d]) and sum(1 for c in mem if revoked_ever[c]) < (
+                rec.district_limit[d] if rec is not None else len(mem) + 1)
+            unit = "ntm" in district_tiers and bool(mem) and (
+                kept or (all(ntm_end[c] for c in mem) and n_adv >= inst.district_need_adv[d] and d_criteria[d]))
             units.append(unit)
             units_adv.append(unit and "advanced" in district_tiers and n_adv >= inst.district_need_adv2[d]
                              and n_mod >= inst.district_need_model2[d] and d_adv_project[d])
@@ -593,16 +635,23 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         out["unfinished_projects"].append(unfinished)
         out["reserve_funded"].append(reserve_funded)
         out["recovery"].append(recovery)
-        recognised = [all(base_met[c]) for c in range(n_c)]
-        by_year = []
+        out["recognised_by_year"].append([sum(1 for c in range(n_c) if rec_by_t[c][t]) for t in range(n_t)])
+        out["criteria_by_year"].append([sum(criteria[c][t] for c in range(n_c)) / n_c for t in range(n_t)])
+        n_adv_t = [sum(1 for c in range(n_c) if adv_t[c][t]) for t in range(n_t)]
+        out["advanced_by_year"].append(n_adv_t)
+        out["advanced_criteria"].append([sum(criteria[c][t] for c in range(n_c) if adv_t[c][t]) for t in range(n_t)])
+        with_key, alone = ((rec.unmet_with_key, rec.unmet_alone) if rec is not None
+                           else (math.ceil(0.3 * n_k - 1e-9), math.ceil(0.5 * n_k - 1e-9)))
+        start_rec = []
         for t in range(n_t):
-            for c in range(n_c):
-                if ntm[c][t]:
-                    recognised[c] = True
-                elif recognised[c] and u_recheck[b][c][t] < settings.recheck_probability:
-                    recognised[c] = False
-            by_year.append(sum(recognised))
-        out["recognised_by_year"].append(by_year)
+            kept_c = [c for c in range(n_c) if recognised_start[c] and rec_by_t[c][t]]
+            adv_c = [c for c in range(n_c) if inst.base_adv[c] and adv_t[c][t]]
+            start_rec.append([len(kept_c), sum(criteria[c][t] for c in kept_c),
+                              sum(1 for c in kept_c if criteria[c][t] == n_k),
+                              sum(1 for c in kept_c if n_k - criteria[c][t] < with_key),
+                              sum(1 for c in kept_c if n_k - criteria[c][t] < alone),
+                              len(adv_c), sum(criteria[c][t] for c in adv_c)])
+        out["start_recognised"].append(start_rec)
 
     result = {name: np.array(values) for name, values in out.items()}
     result["district_units"] = result["district_units"].reshape(n_b, n_d).astype(bool)

@@ -47,14 +47,14 @@ def test_start_status_and_zone3_rule(lao_cai):
     ds = lao_cai
     c = ds.communes
     names = c["commune_name"].map(nfc)
-    ntm_names = set(names[ds.is_ntm])
+    ntm_names = set(names[ds.recognised])
     assert {nfc(n) for n in demo.NTM_2020_NAMED} <= ntm_names  # Nàn Sán included
     assert "Nàn Sán" in ntm_names
-    # every commune of the recognised district units is NTM
-    assert ds.is_ntm[c["district_code"].isin(demo.RECOGNISED_DISTRICTS)].all()
+    # every commune of the recognised district units is recognised
+    assert ds.recognised[c["district_code"].isin(demo.RECOGNISED_DISTRICTS)].all()
     # the rule: a Zone III commune is not NTM and misses the poverty criterion
     zone3 = c["especially_difficult"]
-    assert not (zone3 & ds.is_ntm).any()
+    assert not (zone3 & ds.recognised).any()
     assert not ds.status.loc[zone3, poverty_criteria(ds.criteria)].any().any()
     assert ds.warnings == ()
     # placed by remoteness: Lùng Cải (91% poor) is Zone III and among the lowest in criteria
@@ -62,7 +62,7 @@ def test_start_status_and_zone3_rule(lao_cai):
     assert zone3[lung_cai]
     assert ds.criteria_met[lung_cai] <= ds.criteria_met[zone3].quantile(0.25)
     # and the highland districts have the fewest criteria met among communes not yet NTM
-    open_met = ds.criteria_met[~ds.is_ntm].groupby(c["district_code"]).mean()
+    open_met = ds.criteria_met[~ds.recognised].groupby(c["district_code"]).mean()
     assert open_met[["83", "84", "85"]].max() < open_met[["87", "89"]].min()
 
 
@@ -93,9 +93,16 @@ def test_imported_zone3_contradiction_is_a_named_warning(lao_cai, tmp_path):
 def test_money_by_source_and_year(lao_cai):
     env = lao_cai.envelopes / 1000
     src = lao_cai.sources
-    assert env.loc[["nstw_dtpt", "nstw_sn"], 2021].sum() == 0  # the programme was approved in 2022
+    central = [s for s in env.index if s.startswith(("nstw", "ctmtqg"))]
+    assert env.loc[central, 2021].sum() == 0  # the programmes were approved in 2021–2022
     assert env.loc["nstw_dtpt"].sum() + env.loc["nstw_sn"].sum() == pytest.approx(596.0, abs=0.01)
-    assert src.loc["ctmtqg_1719", "scope"] == "ĐBKK"
+    # the three programmes' central money: 6,258.874 over five years, 1,702 in 2023 (873 + 829)
+    assert env.loc[central].to_numpy().sum() == pytest.approx(6258.874, abs=0.01)
+    assert env.loc[central, 2023].sum() == pytest.approx(1702.0, abs=0.01)
+    recurrent = [s for s in central if s.endswith("_sn")]
+    assert env.loc[recurrent, 2023].sum() == pytest.approx(829.0, abs=0.01)
+    assert {"ctmtqg_1719_sn", "ctmtqg_giam_ngheo_sn"} <= set(recurrent)  # the programmes carry recurrent money
+    assert src.loc["ctmtqg_1719", "scope"] == src.loc["ctmtqg_1719_sn", "scope"] == "ĐBKK"
     assert src.loc["ctmtqg_giam_ngheo", "scope"] != ""
     # the province's own money exists in 2021
     assert env[2021].sum() > 0
@@ -112,9 +119,12 @@ def test_demo_data_shape(lao_cai):
     ds = lao_cai
     assert ds.meta.demo
     assert "MINH HỌA" in ds.meta.demo_label
-    # income, poverty, production, environment are the most often missing
-    missing = (~ds.status).sum().sort_values(ascending=False)
+    # income, poverty, production, environment are the most often missing where not yet NTM; the
+    # recognised communes most often lack what the 2024 review found hardest to keep
+    missing = (~ds.status[~ds.recognised]).sum().sort_values(ascending=False)
     assert set(missing.index[:4]) == {"TC10", "TC11", "TC13", "TC17"}
+    kept = (~ds.status[ds.recognised]).sum().sort_values(ascending=False)
+    assert {"TC5", "TC12", "TC15"} <= set(kept.index[:4])
     # especially difficult communes concentrate in the highland districts
     hard = ds.communes.groupby("district_code")["especially_difficult"].mean()
     assert hard[["82", "83", "84", "85", "88"]].min() > hard[["80", "86"]].max()
@@ -123,7 +133,7 @@ def test_demo_data_shape(lao_cai):
     assert not ds.any_cost_estimated
     assert ds.envelopes.shape == (len(demo.SOURCES), 5)
     named = ds.communes.set_index("commune_name").loc[["Đồng Tuyển", "Bản Sen", "Nậm Mòn"]].index
-    assert all(ds.is_ntm[ds.communes["commune_name"] == n].all() for n in named)
+    assert all(ds.recognised[ds.communes["commune_name"] == n].all() for n in named)
 
 
 def test_generator_is_seeded():

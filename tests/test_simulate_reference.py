@@ -43,7 +43,7 @@ STRONG = UncertaintySettings(
     recovery_probability=0.5, disaster_recovery_probability=0.4,
     disbursement_kind_factor={"investment": 0.9, "recurrent": 0.5}, disbursement_year_factor={2022: 0.7},
     disaster_district_share=0.7, disaster_money_share=0.6, threshold_zone3_factor=2.0, threshold_gap_factor=3.0,
-    recheck_probability=0.5,
+    revocation_probability=0.5,
 )
 # the edges: probabilities at their caps, certain or impossible recovery, disbursement
 # clipped at 0 and 1, no district correlation
@@ -55,7 +55,7 @@ EXTREME = UncertaintySettings(
     failure_probability={"infrastructure": 0.5, "development": 1.0},
     recovery_probability=1.0, disaster_recovery_probability=0.0,
     disbursement_kind_factor={"investment": 1.5, "recurrent": 0.0}, disaster_years={2021: 1.0, 2023: 0.0},
-    disaster_district_share=1.0, disaster_money_share=1.0, recheck_probability=1.0,
+    disaster_district_share=1.0, disaster_money_share=1.0, revocation_probability=1.0,
 )
 SETTINGS = {"default": UncertaintySettings(), "strong": STRONG, "extreme": EXTREME,
             "disaster_2024": UncertaintySettings.named("disaster_2024")}
@@ -72,7 +72,8 @@ SMALL_CASES = {
 EXACT_OUTCOMES = ("ntm_by_year", "advanced", "model", "district_units", "district_advanced", "villages_ntm",
                 "villages_model", "avg_criteria", "min_criteria", "below_floor", "criterion_communes",
                 "slipped_projects", "unfinished_projects", "reserve_funded", "commune_ntm_count",
-                "recognised_by_year")
+                "recognised_by_year", "criteria_by_year", "advanced_by_year", "advanced_criteria",
+                "start_recognised")
 MONEY_OUTCOMES = ("spent", "unspent", "recovery")
 
 

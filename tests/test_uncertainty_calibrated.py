@@ -116,16 +116,25 @@ def test_every_setting_is_documented_with_its_basis():
         assert phrase in doc, phrase
 
 
-def test_recognition_is_kept_unless_a_recheck_removes_it(lao_cai_rule):
+def test_recognition_is_kept_until_a_review_carries_the_rule_out(lao_cai_rule):
     inst, dec = lao_cai_rule
     settings = UncertaintySettings()
     params, rnd = block(inst, settings, n=200)
     o = Engine(inst, dec, settings).run(params, rnd)
     assert (o.recognised_by_year >= o.ntm_by_year).all()
     assert (o.recognised_by_year > o.ntm_by_year).any()          # some communes keep recognition while short
-    strict = settings.model_copy(update={"recheck_probability": 1.0})
-    o1 = Engine(inst, dec, strict).run(params, rnd)
-    assert (o1.recognised_by_year == o1.ntm_by_year).all()         # re-checked every year: the same as criteria
-    never = settings.model_copy(update={"recheck_probability": 0.0})
+    never = settings.model_copy(update={"revocation_probability": 0.0})
     o0 = Engine(inst, dec, never).run(params, rnd)
-    assert (np.diff(o0.recognised_by_year, axis=1) >= 0).all()     # never re-checked: never lost
+    assert (np.diff(o0.recognised_by_year, axis=1) >= 0).all()     # never carried out: never lost
+    assert (o0.start_recognised[:, :, 0] == inst.recognised.sum()).all()
+    strict = settings.model_copy(update={"revocation_probability": 1.0})
+    o1 = Engine(inst, dec, strict).run(params, rnd)
+    assert (o1.recognised_by_year <= o.recognised_by_year).all()   # the same draws: stricter keeps fewer
+    assert (o1.recognised_by_year < o0.recognised_by_year).any()
+    # a commune the rule holds at a review (strict) loses it; none of the kept ones is held then
+    rec = inst.recognition
+    review = rec.review_from
+    assert review < inst.n_years
+    kept_start = o1.start_recognised[:, review:, 0]
+    below_alone = o1.start_recognised[:, review:, 4]
+    assert (below_alone == kept_start).all()  # every start-recognised commune still recognised is below 50% unmet

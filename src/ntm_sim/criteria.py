@@ -7,6 +7,7 @@ reads ids, kinds, tiers and commune groups from the loaded :class:`CriteriaSet`.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 from importlib import resources
@@ -132,6 +133,49 @@ class CommuneClass(_Model):
     rule_vi: str
 
 
+class CommuneRevocation(_Model):
+    """When a commune's recognition is revoked: too many criteria of the set in force not met.
+
+    Revoked when at least ``unmet_share_with_key`` of the criteria are not met and a key
+    criterion is among them, or when at least ``unmet_share`` are not met (Decision
+    18/2022/QĐ-TTg for 2021–2025).
+    """
+
+    unmet_share_with_key: float = Field(gt=0, le=1)
+    unmet_share: float = Field(gt=0, le=1)
+    key_criteria: tuple[str, ...] = ()
+
+
+class DistrictRevocation(_Model):
+    """When a district unit's recognition is revoked: too many of its communes revoked."""
+
+    revoked_communes_share: float = Field(gt=0, le=1)
+
+
+class Revocation(_Model):
+    """The revocation rule of a criteria set (data, never code).
+
+    A recognised commune keeps its recognition until this rule triggers; whether a
+    triggered rule is carried out in a year is an uncertainty of the simulation
+    (``revocation_probability``), while a plan on paper applies the rule as written.
+    """
+
+    source: str
+    commune: CommuneRevocation
+    district: DistrictRevocation | None = None
+    provisional: bool = False
+
+    def unmet_limits(self, n_criteria: int) -> tuple[int, int]:
+        """The fewest unmet criteria that revoke with a key one among them, and without.
+
+        ``30%`` of 19 criteria is 5.7, so 6 unmet (with a key one) revoke; ``50%`` of 19
+        is 9.5, so 10 unmet revoke.
+        """
+        with_key = math.ceil(self.commune.unmet_share_with_key * n_criteria - 1e-9)
+        alone = math.ceil(self.commune.unmet_share * n_criteria - 1e-9)
+        return max(1, with_key), max(1, alone)
+
+
 class CriteriaSet(_Model):
     """A versioned set of criteria with its tier, district and group rules.
 
@@ -166,8 +210,19 @@ class CriteriaSet(_Model):
     effective_from: str = ""
     indicators: int | None = None
     commune_classes: tuple[CommuneClass, ...] = ()
+    revocation: Revocation | None = None
     provisional: tuple[str, ...] = ()
     _lookup: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def effective_year(self) -> int | None:
+        """The year the set comes into force (from ``effective_from``), or None if not given.
+
+        A commune recognised under an earlier set is assessed under this one from this
+        year; before it, it counts as meeting every criterion (it met the set it was
+        recognised under).
+        """
+        return int(self.effective_from[:4]) if self.effective_from else None
 
     @model_validator(mode="after")
     def _check(self) -> CriteriaSet:
@@ -187,6 +242,8 @@ class CriteriaSet(_Model):
         for prev, tier in zip(self.tiers, self.tiers[1:], strict=False):
             if tier.requires != prev.id:
                 raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
+        if self.revocation is not None and (bad := set(self.revocation.commune.key_criteria) - set(ids)):
+            raise ValueError(f"revocation: key criteria {sorted(bad)} are not criteria of the set")
         if len(set(tier_ids)) != len(tier_ids):
             raise ValueError("tier ids must be unique")
         if len(self.tiers) > 3:
@@ -284,6 +341,8 @@ class CriteriaSet(_Model):
         items += [f"{c.id}: {', '.join(c.provisional)}" for c in self.criteria if c.provisional]
         items += [f"tier {t.id}" for t in self.tiers if t.provisional]
         items += [f"commune group {g.id}" for g in self.commune_groups if g.provisional]
+        if self.revocation is not None and self.revocation.provisional:
+            items.append("revocation rule")
         return items
 
     @property

@@ -89,6 +89,9 @@ class DatasetMeta:
         The reference unit list its communes were matched against (empty: none).
     notes
         Free text.
+    reviews_from
+        The year the province began reviewing recognitions under the criteria set's
+        revocation rule (None: from the year the set comes into force).
     """
 
     name: str
@@ -99,6 +102,7 @@ class DatasetMeta:
     source: str = ""
     units: str = ""
     notes: str = ""
+    reviews_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,23 @@ class Dataset:
         return self.is_ntm.rename("recognised")
 
     @property
+    def held_by_rule(self) -> pd.Series:
+        """Whether each recognised commune's status triggers the criteria set's revocation rule.
+
+        A review in which the province carries the rule out would revoke it (Decision
+        18/2022/QĐ-TTg for 2021–2025: too many criteria not met); False where the set has no rule.
+        """
+        rule = self.criteria.revocation
+        if rule is None:
+            return pd.Series(False, index=self.communes.index, name="held")
+        with_key, alone = rule.unmet_limits(len(self.criteria))
+        unmet = len(self.criteria) - self.criteria_met
+        key = [k for k in self.criteria.ids if k in rule.commune.key_criteria]
+        key_unmet = (~self.status[key]).any(axis=1) if key else pd.Series(False, index=self.communes.index)
+        held = self.recognised & ((unmet >= alone) | ((unmet >= with_key) & key_unmet))
+        return held.rename("held")
+
+    @property
     def commune_group(self) -> pd.Series:
         """Commune group id (by criteria met) per commune."""
         return self.criteria_met.map(lambda n: self.criteria.group_of(int(n)).id).rename("group")
@@ -202,6 +223,8 @@ class Dataset:
         if "hash" not in self._cache:
             h = hashlib.sha256()
             h.update(self.criteria.id.encode())
+            if self.meta.reviews_from is not None:  # it changes what recognitions are kept
+                h.update(f"reviews_from={self.meta.reviews_from}".encode())
             for name in ("communes", "status", "cost", "cost_estimated", "districts",
                          "sources", "eligibility", "envelopes"):
                 frame: pd.DataFrame = getattr(self, name)
@@ -536,15 +559,17 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     if crit.advanced_tier is not None:
         for code in c.index[c["model"] & ~c["advanced"]]:
             problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
-    not_ntm = ~ds.is_ntm
-    if crit.advanced_tier is None and crit.top_tier is not None:
-        # the top tier nests directly on NTM (Decision 51: the modern commune)
-        for code in c.index[c["model"] & not_ntm]:
+    elif crit.top_tier is not None:
+        # the top tier nests directly on NTM (Decision 51: the modern commune), kept with the recognition
+        for code in c.index[c["model"] & ~ds.recognised]:
             problems.append(Problem(file, f"commune {code} is marked {crit.top_tier.label_vi} ({crit.top_tier.id}) "
-                                          "but does not meet every criterion"))
-    for code in c.index[c["advanced"] & not_ntm]:
+                                          "but is not recognised NTM", column="model",
+                                    expected=f"{crit.top_tier.label_vi} only for a commune recognised NTM"))
+    # a recognised tier is kept with the commune's recognition, even short of criteria of a newer set
+    for code in c.index[c["advanced"] & ~ds.recognised]:
         problems.append(
-            Problem(file, f"commune {code} is marked advanced but does not meet every criterion")
+            Problem(file, f"commune {code} is marked advanced but is not recognised NTM",
+                    column="advanced", expected="advanced only for a commune recognised NTM")
         )
     over = c["villages_ntm"] > c["villages"]
     for code in c.index[over]:

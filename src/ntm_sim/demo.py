@@ -33,6 +33,8 @@ NTM_2020_NAMED = (
     "Xuân Quang", "Sơn Hải", "Việt Tiến", "Yên Sơn", "Bản Cầm", "Bản Phiệt", "Tân Dương",
     "Nậm Đét", "Nàn Sán", *NTM_FOR_2020,
 )
+# Public: advanced communes by 2024 not in the list above (tracuuquyhoach.com): recognised NTM at the start.
+NTM_ADVANCED_CODES = ("2938", "3052", "2872")  # Sơn Hà, Liên Minh, Tà Chải
 # Public: near the standard in 2015 but not finished then (nongthonmoihatinh.vn): less remote.
 NEAR_2015 = ("Khánh Yên Hạ", "Khánh Yên Thượng", "Sín Chéng", "Nghĩa Đô", "Bản Qua", "Xuân Giao")
 # Public: Lùng Cải, one of the ten hardest communes, 91% poor and near-poor households.
@@ -40,8 +42,9 @@ REMOTEST = ("Lùng Cải",)
 # Public: TP Lào Cai (80) and Bảo Thắng (86) were recognised district units by 2020.
 RECOGNISED_DISTRICTS = ("80", "86")
 # Public: 61 NTM communes at the start of 2021 (57 + 4 "for 2020"). Synthetic: their split
-# over districts (the named ones and the recognised districts' communes included).
-NTM_PER_DISTRICT = {"80": 7, "82": 6, "83": 4, "84": 1, "85": 5, "86": 11, "87": 11, "88": 3, "89": 13}
+# over districts (the named ones and the recognised districts' communes included), set so that
+# each district holds at least the communes the October 2024 review found at risk there (below).
+NTM_PER_DISTRICT = {"80": 7, "82": 8, "83": 5, "84": 1, "85": 5, "86": 11, "87": 10, "88": 3, "89": 11}
 # Synthetic: how remote each district's communes are on average (0 centre … 1 remotest).
 HARDNESS = {"80": 0.0, "86": 0.1, "87": 0.3, "89": 0.4, "88": 0.6, "82": 0.7, "85": 0.8,
             "83": 0.9, "84": 1.0}
@@ -52,8 +55,10 @@ HIGHLAND = ("82", "83", "84", "85", "88")
 # are on the list but not Zone III at the start, so 66 are; since 127 − 61 = 66, every
 # commune not yet NTM is Zone III, and the remoteness that places NTM places Zone III.
 ZONE3_LISTED = 70
-# Commune groups among the 66 not-yet-NTM communes, most remote first (synthetic; sums to 66).
-GROUP_SIZES = {"lt10": 8, "g10_14": 31, "g15_18": 27}
+# Commune groups among the 66 not-yet-NTM communes, most remote first (synthetic; sums to 66). Set so
+# that with the 61 recognised communes counting 19 criteria in 2021 (the 2016–2020 set they met) the
+# province averages about 15.15 criteria at the end of 2021 (public, doingoailaocai.vn 14429).
+GROUP_SIZES = {"lt10": 15, "g10_14": 41, "g15_18": 10}
 # How often each criterion is missing (relative weights; income, poverty, production and
 # environment are the most often missing, a public finding). Poverty is missing in every
 # Zone III commune (the rule); the weight applies elsewhere.
@@ -62,15 +67,34 @@ MISSING_WEIGHT = {
     "TC8": 0.7, "TC9": 1.3, "TC10": 3.0, "TC11": 3.0, "TC12": 1.2, "TC13": 2.6, "TC14": 0.8,
     "TC15": 1.0, "TC16": 0.9, "TC17": 2.6, "TC18": 0.4, "TC19": 0.2,
 }
-# Synthetic, behind an option (``generate(slip_share=SLIP_SHARE)``, ``python -m ntm_sim.demo
-# --slip-share``; the bundled files keep slip_share 0, every recognised commune meeting every
-# criterion, so that the published figures stay as they are). Public evidence: in 2022 most Lào
-# Cai communes fell below the Decision 318 set (baodantoc.vn, "Nông thôn mới rớt chuẩn");
-# Đồng Tuyển, NTM since 2015, was counted at 13/19 in 2024. Assumption: half of the 61
-# recognised communes, Đồng Tuyển among them, the more remote more likely, miss one or two
-# criteria of the set at the start; they keep their recognition (``recognised_year``).
-SLIP_SHARE = 0.5
-SLIP_NAMED = ("Đồng Tuyển",)
+# Public (vietnam.vn, "Không để xã nào bị thu hồi…", 2024): the criteria recognised communes found
+# hardest to keep under the Decision 318 set: schools, multidimensional poverty, labour, under-5 stunting
+# (health) and traceability / VietGAP (production). Synthetic: how much more often they are missing.
+KEEP_WEIGHT = {**MISSING_WEIGHT, "TC5": 4.0, "TC11": 4.0, "TC12": 4.0, "TC13": 4.0, "TC15": 4.0}
+# Public (tracuuquyhoach.com, 20/10/2024): of the 62 communes recognised before 2022, under the
+# Decision 318 set 4 keep 19/19 criteria, 40 keep 14–18, 16 keep 10–13 and 2 fewer than 10, 15.03
+# on average; the 18 below 14 are at risk of revocation, by district: Bát Xát 7, Sa Pa 1, Bắc Hà 4,
+# Mường Khương 5, Bảo Yên 1. The data hold 61 recognised communes (sources differ on 61 and 62):
+# 4 / 39 / 16 / 2. The status is the one of the re-assessment under the new set, which the
+# October 2024 review is the only public picture of (the 2022 one was not found).
+KEPT_19 = ("2938", "2929", "2926", "2662")  # Sơn Hà, Sơn Hải, Xuân Quang (public, 19/19) and Đồng Tuyển
+AT_RISK_PER_DISTRICT = {"82": 7, "88": 1, "85": 4, "83": 5, "87": 1}
+BELOW_10 = {"3052": 5, "2872": 8}  # Liên Minh 5/19, Tà Chải 8/19 (public; read as the Decision 318 set)
+KEPT_14_18_WEIGHTS = {14: 0.1, 15: 0.15, 16: 0.2, 17: 0.25, 18: 0.3}  # synthetic: 16.5 on average
+KEY_CRITERIA = ("TC10", "TC17", "TC19")  # the revocation rule's key criteria (Decision 18/2022)
+# Public: advanced communes. Xuân Quang was recognised advanced in 2021 (doingoailaocai.vn 14429);
+# Sơn Hà, Sơn Hải, Liên Minh and Tà Chải were advanced by 2024 (tracuuquyhoach.com), year not public:
+# taken as before 2021 (about 5 advanced at the end of 2023, the 2024 plan). Xuân Quang counts from
+# the start (the 2021 recognition is read as part of the start).
+ADVANCED = ("2938", "2929", "2926", "3052", "2872")
+# Public: recognised for 2024 (Tả Van, Thanh Bình of Sa Pa, announced 5/4/2025) and at 18/19 in 2024
+# (Mường Hoa): not recognised at the start; synthetic: placed among the closest to the standard.
+NEAR_2024 = ("3040", "3022", "3037")
+# Synthetic (assumption): re-qualifying a recognised commune on a criterion it met under the earlier
+# set costs this share of the unit cost of a commune starting from scratch (what was built remains).
+REQUALIFY_SHARE = 0.5
+# Public: Lào Cai applied the reviews of Decision 18/2022 from 1/8/2024 (baolaocai.vn, post362921).
+REVIEWS_FROM = 2024
 # Public years of recognition of the named communes (sources as for NTM_2020_NAMED); the
 # other recognised communes were recognised by the end of 2020, year not public: 2020 stands for it.
 RECOGNISED_IN = {2015: NTM_2020_NAMED[:11], 2019: NTM_2020_NAMED[11:16], 2020: NTM_FOR_2020}
@@ -87,10 +111,31 @@ VILLAGES_NTM_ONLY_2020 = 123
 YEARS = (2021, 2022, 2023, 2024, 2025)
 # Synthetic year split of money without a public one (5-year total = 1).
 YEAR_SHARES = {2021: 0.12, 2022: 0.18, 2023: 0.22, 2024: 0.24, 2025: 0.24}
-# Assumption: the three national target programmes were approved in 2021–2022 (NTM:
-# Decision 263/QĐ-TTg of 22/2/2022), so their central money starts in 2022.
-PROGRAMME_YEAR_SHARES = {2021: 0.0, 2022: 0.22, 2023: 0.28, 2024: 0.25, 2025: 0.25}
 POOR_DISTRICTS = "83; 84; 85"  # Mường Khương, Si Ma Cai, Bắc Hà: poor districts (30a) in 2021–2025
+
+# Central money of the three national target programmes (NTM, 1719, poverty), billion VND.
+# Public: 6,258.874 over 2021–2025 (thongtin.vietnam.vn); more than 1,700 in 2023, of which 873
+# investment and 829 recurrent (vov1.vov.gov.vn); about 1,700 in 2025; about 2,419 in 2024 with the
+# 2023 carry-over (vietnam.vn). The programmes were approved in 2021–2022 (NTM: Decision 263/QĐ-TTg
+# of 22/2/2022), so none in 2021 (assumption). 2024's own money is taken as 1,700 (2,419 less about
+# 700 carried from 2023: assumption); 2022 is the rest. Each year's investment / recurrent split:
+# 2023 public, 2024 and 2025 half and half (assumption), 2022 the rest of each kind.
+CENTRAL_BY_YEAR = {2021: (0.0, 0.0), 2022: (839.74, 317.134), 2023: (873.0, 829.0), 2024: (850.0, 850.0),
+                   2025: (850.0, 850.0)}
+# Public programme totals: investment NTM 421.84, 1719 2,058, poverty 932.9 (Resolution 08/2022/NQ-HĐND);
+# recurrent NTM 174.16 (central NTM 596 − 421.84, doingoailaocai.vn 22855); the 1719 and poverty
+# recurrent money, 2,671.974 together (6,258.874 − 596 − 2,990.9), split as their investment money
+# (assumption). A programme's share of a year's money of a kind is its share of that kind's total.
+CENTRAL_TOTALS = {"investment": {"nstw_dtpt": 421.84, "ctmtqg_1719": 2058.0, "ctmtqg_giam_ngheo": 932.9},
+                  "recurrent": {"nstw_sn": 174.16, "ctmtqg_1719_sn": 1838.42, "ctmtqg_giam_ngheo_sn": 833.554}}
+
+
+def _central_shares(source_id: str) -> dict[int, float]:
+    """A central source's share of its five-year total in each year (see :data:`CENTRAL_BY_YEAR`)."""
+    kind = "investment" if source_id in CENTRAL_TOTALS["investment"] else "recurrent"
+    col = 0 if kind == "investment" else 1
+    total = sum(CENTRAL_BY_YEAR[y][col] for y in YEARS)
+    return {y: CENTRAL_BY_YEAR[y][col] / total for y in YEARS}
 
 
 @dataclass(frozen=True)
@@ -109,26 +154,31 @@ class SourceSpec:
 
 SOURCES = (
     SourceSpec("nstw_dtpt", "Ngân sách trung ương – đầu tư phát triển", "Central budget – investment",
-               "Hạ tầng", "", 421.84, PROGRAMME_YEAR_SHARES,
-               "Public total (Resolution 08/2022/NQ-HĐND); none in 2021 (programme approved 22/2/2022)"),
+               "Hạ tầng", "", 421.84, _central_shares("nstw_dtpt"),
+               "Public total (Resolution 08/2022/NQ-HĐND); year split: the central money by year (see above)"),
     SourceSpec("nstw_sn", "Ngân sách trung ương – sự nghiệp", "Central budget – recurrent",
-               "Phát triển; Quản trị", "", 174.16, PROGRAMME_YEAR_SHARES,
-               "Public: central 596 − investment 421.84; none in 2021"),
+               "Phát triển; Quản trị", "", 174.16, _central_shares("nstw_sn"),
+               "Public: central 596 − investment 421.84; year split as above"),
     SourceSpec("ns_tinh", "Ngân sách tỉnh", "Provincial budget", "Tất cả", "", 1800.0, YEAR_SHARES,
                "Local budgets ≈3,000 public; 1,800 / 1,200 split assumed"),
     SourceSpec("ns_huyen_xa", "Ngân sách huyện, xã", "District and commune budgets", "Tất cả", "", 1200.0,
                YEAR_SHARES, "Local budgets ≈3,000 public; split assumed"),
-    SourceSpec("ctmtqg_1719", "Lồng ghép CTMTQG phát triển KT-XH vùng đồng bào DTTS và miền núi (1719)",
-               "Folded-in ethnic-minority and mountain programme (1719)",
-               "TC2; TC5; TC6; TC9; TC11; TC13; TC17", "ĐBKK", 2058.0, PROGRAMME_YEAR_SHARES,
+    SourceSpec("ctmtqg_1719", "Lồng ghép CTMTQG phát triển KT-XH vùng đồng bào DTTS và miền núi (1719) – đầu tư",
+               "Folded-in ethnic-minority and mountain programme (1719) – investment",
+               "TC2; TC5; TC6; TC9; TC17", "ĐBKK", 2058.0, _central_shares("ctmtqg_1719"),
                "Public total (Resolution 08/2022/NQ-HĐND); scope (Zone III communes) and eligibility assumed"),
-    SourceSpec("ctmtqg_giam_ngheo", "Lồng ghép CTMTQG giảm nghèo bền vững",
-               "Folded-in sustainable poverty reduction programme", "TC10; TC11; TC12; TC13", POOR_DISTRICTS,
-               932.9, PROGRAMME_YEAR_SHARES,
+    SourceSpec("ctmtqg_1719_sn", "Lồng ghép CTMTQG 1719 – sự nghiệp",
+               "Folded-in ethnic-minority and mountain programme (1719) – recurrent",
+               "TC11; TC12; TC13; TC14; TC15; TC16", "ĐBKK", 1838.42, _central_shares("ctmtqg_1719_sn"),
+               "The programmes' public central total less their public investment, split as investment (assumed)"),
+    SourceSpec("ctmtqg_giam_ngheo", "Lồng ghép CTMTQG giảm nghèo bền vững – đầu tư",
+               "Folded-in sustainable poverty reduction programme – investment", "TC2; TC3; TC5; TC9",
+               POOR_DISTRICTS, 932.9, _central_shares("ctmtqg_giam_ngheo"),
                "Public total (Resolution 08/2022/NQ-HĐND); scope (poor districts) and eligibility assumed"),
-    SourceSpec("long_ghep_ht", "Lồng ghép chương trình, dự án hạ tầng khác", "Other folded-in infrastructure",
-               "TC2; TC3; TC4; TC5; TC8", "", 2120.0, YEAR_SHARES,
-               "Folded-in > 5,000 public; the rest after 1719 and poverty, so the total passes 9,200 (assumed)"),
+    SourceSpec("ctmtqg_giam_ngheo_sn", "Lồng ghép CTMTQG giảm nghèo bền vững – sự nghiệp",
+               "Folded-in sustainable poverty reduction programme – recurrent", "TC10; TC11; TC12; TC13",
+               POOR_DISTRICTS, 833.554, _central_shares("ctmtqg_giam_ngheo_sn"),
+               "The programmes' public central total less their public investment, split as investment (assumed)"),
     SourceSpec("dan_gop", "Nhân dân, cộng đồng đóng góp", "People and community contributions",
                "TC2; TC6; TC9; TC17", "", 499.0, YEAR_SHARES, "Public (> 499); year split assumed"),
 )
@@ -139,18 +189,27 @@ CALIBRATION = {
     "communes": (127, 0),
     "districts": (9, 0),
     "ntm_communes_2020": (61, 0),
+    "recognised_at_19": (4, 0),
+    "recognised_at_14_18": (39, 0),
+    "recognised_at_10_13": (16, 0),
+    "recognised_below_10": (2, 0),
+    "recognised_avg_criteria": (15.03, 0.3),
+    "recognised_held_by_rule": (18, 0),
+    "advanced": (5, 0),
     "especially_difficult": (66, 0),
     "zone3_on_2021_list": (ZONE3_LISTED, 0),
     "zone3_rule_violations": (0, 0),
-    "communes_below_10": (8, 0),
-    "avg_criteria_met": (16.0, 0.4),
+    "avg_criteria_old_set": (15.15, 0.3),
     "villages_model": (VILLAGES_MODEL_2020, 0),
     "villages_ntm_only": (VILLAGES_NTM_ONLY_2020, 0),
     "rural_population": (RURAL_POPULATION_2019, round(0.005 * RURAL_POPULATION_2019)),
-    "money_total_bn": (9205.9, 10.0),
+    "money_total_bn": (9757.87, 0.1),
+    "central_total_bn": (6258.87, 0.01),
+    "central_2023_investment_bn": (873.0, 0.01),
+    "central_2023_recurrent_bn": (829.0, 0.01),
+    "central_2021_bn": (0.0, 0.01),
     "central_investment_bn": (421.84, 0.01),
     "central_recurrent_bn": (174.16, 0.01),
-    "central_2021_bn": (0.0, 0.01),
     "programme_1719_bn": (2058.0, 0.01),
     "poverty_programme_bn": (932.9, 0.01),
 }
@@ -163,19 +222,27 @@ class DemoFacts:
     communes: int
     districts: int
     ntm_communes_2020: int            # recognised NTM at the start
-    recognised_short: int             # … of which short of a criterion of the set
+    recognised_at_19: int             # … meeting every criterion of the Decision 318 set
+    recognised_at_14_18: int
+    recognised_at_10_13: int
+    recognised_below_10: int
+    recognised_avg_criteria: float
+    recognised_held_by_rule: int      # … that the revocation rule holds (Decision 18/2022)
+    advanced: int
     especially_difficult: int
     zone3_on_2021_list: int
     zone3_rule_violations: int
-    communes_below_10: int
-    avg_criteria_met: float
+    avg_criteria_old_set: float       # all communes, the recognised counting 19 (the set they met)
     villages_model: int
     villages_ntm_only: int
     rural_population: int
     money_total_bn: float
+    central_total_bn: float
+    central_2023_investment_bn: float
+    central_2023_recurrent_bn: float
+    central_2021_bn: float
     central_investment_bn: float
     central_recurrent_bn: float
-    central_2021_bn: float
     programme_1719_bn: float
     poverty_programme_bn: float
     need_to_complete_bn: float
@@ -192,17 +259,13 @@ class _Standing:
     remoteness: pd.Series    # synthetic, per commune (higher is more remote)
 
 
-def generate(seed: int = SEED, slip_share: float = 0.0) -> Dataset:
+def generate(seed: int = SEED) -> Dataset:
     """Generate the Lào Cai demo dataset.
 
     Parameters
     ----------
     seed
         Seed of the random generator; the default reproduces the bundled files.
-    slip_share
-        Share of the recognised communes that miss one or two criteria of the Decision
-        318 set at the start while keeping their recognition (see :data:`SLIP_SHARE`);
-        0 (the bundled files) adds no recognition column. The other draws do not change.
 
     Raises
     ------
@@ -223,9 +286,8 @@ def generate(seed: int = SEED, slip_share: float = 0.0) -> Dataset:
     factor = add_tier_costs(rng, unit, communes)
     cost = _draw_costs(rng, unit, crit, factor, status)
     sources, envelopes = _money()
-    if slip_share > 0:
-        status, cost = _slip_recognised(np.random.default_rng([seed, 318]), crit, unit, factor,
-                                        communes, status, cost, slip_share)
+    status, cost = _reassess(np.random.default_rng([seed, 318]), crit, unit, factor, communes, standing,
+                             status, cost)
 
     broken = zone3_violations(crit, communes["especially_difficult"], status)
     if broken:
@@ -235,17 +297,17 @@ def generate(seed: int = SEED, slip_share: float = 0.0) -> Dataset:
                         envelopes=envelopes, meta=_meta(crit.id, seed), file="ntm_sim.demo")
 
 
-def _slip_recognised(rng: np.random.Generator, crit: CriteriaSet, unit: UnitCosts, factor: np.ndarray,
-                     communes: pd.DataFrame, status: pd.DataFrame, cost: pd.DataFrame,
-                     share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Recognised communes that miss criteria of the new set: recognition kept, criteria slipped.
+def _reassess(rng: np.random.Generator, crit: CriteriaSet, unit: UnitCosts, factor: np.ndarray,
+              communes: pd.DataFrame, standing: _Standing, status: pd.DataFrame,
+              cost: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The recognised communes as the Decision 318 set found them: recognition kept, criteria short.
 
-    Adds ``recognised_year`` to ``communes`` (in place; :data:`RECOGNISED_IN`, else
-    2020), then picks ``share`` of the recognised communes (:data:`SLIP_NAMED` first,
-    the others weighted by their commune factor, which is higher for remote and large
-    communes), each missing one or two criteria drawn with :data:`MISSING_WEIGHT`, and
-    costs them as :func:`_draw_costs` does. Uses its own generator, so the other draws
-    stay those of the bundled files.
+    Adds ``recognised_year`` (:data:`RECOGNISED_IN`, else 2020 standing for "by 2020") and
+    ``advanced`` (:data:`ADVANCED`) to ``communes`` (in place). The 61 recognised communes
+    get the October 2024 picture (:data:`KEPT_19`, :data:`BELOW_10`, the at-risk communes
+    per district at 10–13 criteria with a key criterion among the missing, the rest at
+    14–18), the more remote of a district the more likely at risk. Missing criteria are
+    drawn with :data:`KEEP_WEIGHT` and cost :data:`REQUALIFY_SHARE` of a new commune's.
 
     Returns
     -------
@@ -253,27 +315,47 @@ def _slip_recognised(rng: np.random.Generator, crit: CriteriaSet, unit: UnitCost
         New tables.
     """
     names = communes["commune_name"].map(_nfc)
-    recognised = status.all(axis=1)
+    recognised = pd.Series([c in standing.ntm for c in communes.index], index=communes.index)
     years = pd.Series(np.where(recognised, 2020.0, np.nan), index=communes.index)
     for year, named in RECOGNISED_IN.items():
         years[names.isin(_nfc_set(named)) & recognised] = float(year)
     communes["recognised_year"] = years
-    pool = list(communes.index[recognised])
-    n_slip = min(len(pool), int(round(share * len(pool))))
-    first = [c for c in pool if names[c] in _nfc_set(SLIP_NAMED)][:n_slip]
-    rest = [c for c in pool if c not in first]
-    weight = pd.Series(factor, index=communes.index)[rest].to_numpy()
-    chosen = first + list(rng.choice(rest, size=n_slip - len(first), replace=False, p=weight / weight.sum()))
+    communes["advanced"] = communes.index.isin(ADVANCED)
+    n_k = len(crit)
+    target: dict[str, int] = {c: n_k for c in KEPT_19}
+    target.update(BELOW_10)
+    district = communes["district_code"]
+    for d, n in AT_RISK_PER_DISTRICT.items():
+        already = sum(1 for c in BELOW_10 if district[c] == d)
+        pool = sorted((c for c in standing.ntm if district[c] == d and c not in target),
+                      key=lambda c: -standing.remoteness[c])
+        if len(pool) < n - already:
+            raise ValueError(f"district {d}: fewer recognised communes than the review found at risk")
+        for c in pool[:n - already]:
+            target[c] = int(rng.integers(10, 14))
+    levels, weights = zip(*KEPT_14_18_WEIGHTS.items(), strict=True)
+    for c in sorted(standing.ntm - set(target), key=list(communes.index).index):
+        target[c] = int(rng.choice(levels, p=np.array(weights) / sum(weights)))
     status, cost = status.copy(), cost.copy()
-    p_miss = np.array([MISSING_WEIGHT[k] for k in crit.ids])
-    cap = MAX_PROJECT_MVND_PER_YEAR * np.array([crit[k].lead_time_years for k in crit.ids], dtype=float)
-    for c in sorted(chosen, key=list(communes.index).index):
-        missing = rng.choice(len(crit), size=int(rng.integers(1, 3)), replace=False, p=p_miss / p_miss.sum())
+    weight = np.array([KEEP_WEIGHT[k] for k in crit.ids])
+    key = np.isin(crit.ids, KEY_CRITERIA)
+    for c in sorted(target, key=list(communes.index).index):
+        n_missing = n_k - target[c]
+        if n_missing <= 0:
+            continue
+        w = weight.copy()
+        first = []
+        if n_missing >= 6 and n_missing < 10:  # held by the rule: a key criterion among the missing
+            first = [int(rng.choice(np.flatnonzero(key), p=w[key] / w[key].sum()))]
+            w[first] = 0.0
+        rest = rng.choice(n_k, size=n_missing - len(first), replace=False, p=w / w.sum())
+        missing = np.array(first + list(rest), dtype=int)
         i = communes.index.get_loc(c)
-        drawn = factor[i] * np.array([unit.criteria[crit.ids[k]] for k in missing]) * spread(
+        drawn = REQUALIFY_SHARE * factor[i] * np.array([unit.criteria[crit.ids[k]] for k in missing]) * spread(
             rng, COST_DISPERSION, len(missing))
+        cap = MAX_PROJECT_MVND_PER_YEAR * np.array([crit[crit.ids[k]].lead_time_years for k in missing], dtype=float)
         status.loc[c, [crit.ids[k] for k in missing]] = False
-        cost.loc[c, [crit.ids[k] for k in missing]] = round10(np.minimum(drawn, cap[missing]))
+        cost.loc[c, [crit.ids[k] for k in missing]] = round10(np.minimum(drawn, cap))
     return status, cost
 
 
@@ -304,13 +386,14 @@ def _draw_standing(rng: np.random.Generator, units: pd.DataFrame) -> _Standing:
     remote = districts.map(HARDNESS) + rng.normal(0, REMOTENESS_SD, len(codes))
     remote[names.isin(_nfc_set(NEAR_2015))] -= 0.3
     remote[names.isin(_nfc_set(REMOTEST))] = remote.max() + 0.1
-    ntm: set[str] = set(names.index[names.isin(_nfc_set(NTM_2020_NAMED))])
+    ntm: set[str] = set(names.index[names.isin(_nfc_set(NTM_2020_NAMED))]) | set(NTM_ADVANCED_CODES)
+    remote[list(NEAR_2024)] = remote.min() - 0.1  # among the closest of the communes not yet NTM (below)
     for d, n in NTM_PER_DISTRICT.items():
         in_d = [c for c in codes if districts[c] == d]
         if d in RECOGNISED_DISTRICTS:
             ntm |= set(in_d)
             continue
-        pool = sorted((c for c in in_d if c not in ntm), key=lambda c: remote[c])
+        pool = sorted((c for c in in_d if c not in ntm and c not in NEAR_2024), key=lambda c: remote[c])
         extra = n - sum(c in ntm for c in in_d)
         if extra < 0:
             raise ValueError(f"district {d}: more named NTM communes than its quota")
@@ -500,42 +583,57 @@ def _meta(criteria_set: str, seed: int) -> DatasetMeta:
         criteria_set=criteria_set,
         demo=True,
         source=f"ntm_sim.demo (seed {seed})",
-        notes=("Communes, codes, districts, start counts, Zone III count, village stock, rural population "
-               "and money totals are public; the unnamed status, costs, traits and year split are "
-               "synthetic. See README.md."),
+        notes=("Communes, codes, districts, start counts, the October 2024 criteria picture of the recognised "
+               "communes, advanced communes, Zone III count, village stock, rural population and money totals "
+               "are public; the unnamed status, costs, traits and year split are synthetic. See README.md."),
+        reviews_from=REVIEWS_FROM,
     )
 
 
 def facts(ds: Dataset) -> DemoFacts:
     """Compute the calibration figures of a dataset."""
     met = ds.criteria_met
+    n_k = len(ds.criteria)
     need = ds.cost_to_complete
-    open_need = need[~ds.is_ntm].sort_values()
+    rec = ds.recognised
+    open_need = need[~rec].sort_values()
     c = ds.communes
-    names = set(c.loc[ds.recognised, "commune_name"].map(_nfc))
+    names = set(c.loc[rec, "commune_name"].map(_nfc))
     env_bn = ds.envelopes / 1000
+    held = ds.held_by_rule
 
     def source_bn(sid: str) -> float:
         return round(float(env_bn.loc[sid].sum()), 2) if sid in env_bn.index else 0.0
 
-    central = [s for s in env_bn.index if s.startswith("nstw")]
+    central = [s.id for s in SOURCES if s.id in CENTRAL_TOTALS["investment"] or s.id in CENTRAL_TOTALS["recurrent"]]
+    central = [s for s in central if s in env_bn.index]
+    investment = [s for s in central if s in CENTRAL_TOTALS["investment"]]
+    recurrent = [s for s in central if s in CENTRAL_TOTALS["recurrent"]]
     return DemoFacts(
         communes=len(c),
         districts=len(ds.districts),
-        ntm_communes_2020=int(ds.recognised.sum()),
-        recognised_short=int((ds.recognised & ~ds.is_ntm).sum()),
+        ntm_communes_2020=int(rec.sum()),
+        recognised_at_19=int((rec & (met == n_k)).sum()),
+        recognised_at_14_18=int((rec & met.between(14, 18)).sum()),
+        recognised_at_10_13=int((rec & met.between(10, 13)).sum()),
+        recognised_below_10=int((rec & (met < 10)).sum()),
+        recognised_avg_criteria=round(float(met[rec].mean()), 2),
+        recognised_held_by_rule=int(held.sum()),
+        advanced=int(c["advanced"].sum()),
         especially_difficult=int(c["especially_difficult"].sum()),
         zone3_on_2021_list=int(c["especially_difficult"].sum()) + len(_nfc_set(NTM_FOR_2020) & names),
         zone3_rule_violations=len(zone3_violations(ds.criteria, c["especially_difficult"], ds.status)),
-        communes_below_10=int((met < 10).sum()),
-        avg_criteria_met=round(float(met.mean()), 2),
+        avg_criteria_old_set=round(float(met.where(~rec, n_k).mean()), 2),
         villages_model=int(c["villages_model"].sum()),
         villages_ntm_only=int((c["villages_ntm"] - c["villages_model"]).sum()),
         rural_population=int(c["population"].sum()),
-        money_total_bn=round(float(env_bn.to_numpy().sum()), 1),
+        money_total_bn=round(float(env_bn.to_numpy().sum()), 2),
+        central_total_bn=round(float(env_bn.loc[central].to_numpy().sum()), 2),
+        central_2023_investment_bn=round(float(env_bn.loc[investment, 2023].sum()), 2) if investment else 0.0,
+        central_2023_recurrent_bn=round(float(env_bn.loc[recurrent, 2023].sum()), 2) if recurrent else 0.0,
+        central_2021_bn=round(float(env_bn.loc[central, YEARS[0]].sum()), 2) if central else 0.0,
         central_investment_bn=source_bn("nstw_dtpt"),
         central_recurrent_bn=source_bn("nstw_sn"),
-        central_2021_bn=round(float(env_bn.loc[central, YEARS[0]].sum()), 2) if central else 0.0,
         programme_1719_bn=source_bn("ctmtqg_1719"),
         poverty_programme_bn=source_bn("ctmtqg_giam_ngheo"),
         need_to_complete_bn=round(float(need.sum()) / 1000, 1),
@@ -571,26 +669,35 @@ def readme_table(ds: Dataset) -> str:
         ("District-level units", f.districts, "9 (public)"),
         ("NTM communes at the start of 2021 (recognised)", f.ntm_communes_2020,
          "61 = 57 + 4 recognised for 2020 (public)"),
-        ("… of which short of a criterion of the Decision 318 set", f.recognised_short,
-         f"0 in these files; {SLIP_SHARE:.0%} with `--slip-share` (synthetic; most fell below in 2022)"),
+        ("… meeting all 19 criteria of the Decision 318 set", f.recognised_at_19, "4 of 62 in October 2024 (public)"),
+        ("… 14–18 criteria", f.recognised_at_14_18, "40 of 62 (public; 39 of our 61)"),
+        ("… 10–13 criteria", f.recognised_at_10_13, "16 of 62 (public)"),
+        ("… below 10 criteria", f.recognised_below_10, "2 of 62 (public: Liên Minh 5, Tà Chải 8)"),
+        ("… average criteria", f"{f.recognised_avg_criteria:.2f}", "15.03 (public)"),
+        ("… held by the revocation rule (Decision 18/2022)", f.recognised_held_by_rule,
+         "18 at risk: Bát Xát 7, Sa Pa 1, Bắc Hà 4, Mường Khương 5, Bảo Yên 1 (public)"),
+        ("Advanced communes", f.advanced, "5 by 2024: Sơn Hà, Sơn Hải, Xuân Quang, Liên Minh, Tà Chải (public)"),
         ("Zone III communes at the start", f.especially_difficult, "70 listed − 4 recognised NTM = 66"),
         ("Zone III + the 4 recognised for 2020 (Decision 861 list)", f.zone3_on_2021_list, "70 (public)"),
         ("Zone III communes NTM or meeting poverty", f.zone3_rule_violations, "0 (Decision 33/2020 rule)"),
-        ("Communes below 10 criteria", f.communes_below_10, "some (the plan: none by 2025)"),
-        ("Average criteria met per commune", f"{f.avg_criteria_met:.2f}", "below the 17.3 target"),
+        ("Average criteria, the recognised counting 19 (the 2016–2020 set they met)",
+         f"{f.avg_criteria_old_set:.2f}", "15.15 at the end of 2021 (public)"),
         ("Model villages, end 2020", f.villages_model, "134 (public)"),
         ("NTM villages (not model), end 2020", f.villages_ntm_only, "123 (public)"),
         ("Rural population", f"{f.rural_population:,}", "559,019 ± 0.5% (2019 census)"),
-        ("Money 2021–2025, billion VND", f"{f.money_total_bn:,.1f}", "> 9,200 mobilised (public)"),
-        ("Central investment, billion VND", f"{f.central_investment_bn:,.2f}", "421.84 (public)"),
-        ("Central recurrent, billion VND", f"{f.central_recurrent_bn:,.2f}", "596 − 421.84 = 174.16"),
-        ("Central money in 2021, billion VND", f"{f.central_2021_bn:,.2f}", "≈0 (programme approved 2022)"),
-        ("1719 programme, billion VND", f"{f.programme_1719_bn:,.2f}", "2,058 (public)"),
-        ("Poverty-reduction programme, billion VND", f"{f.poverty_programme_bn:,.2f}", "932.9 (public)"),
-        ("Cost to bring every commune to NTM, billion VND", f"{f.need_to_complete_bn:,.1f}",
+        ("Money 2021–2025, billion VND", f"{f.money_total_bn:,.2f}", "> 9,200 mobilised for NTM (public)"),
+        ("Central money of the three programmes, billion VND", f"{f.central_total_bn:,.2f}", "6,258.874 (public)"),
+        ("… in 2023: investment / recurrent", f"{f.central_2023_investment_bn:,.2f} / {f.central_2023_recurrent_bn:,.2f}",
+         "873 / 829 (public)"),
+        ("… in 2021", f"{f.central_2021_bn:,.2f}", "≈0 (programmes approved 2021–2022)"),
+        ("Central NTM investment / recurrent, billion VND",
+         f"{f.central_investment_bn:,.2f} / {f.central_recurrent_bn:,.2f}", "421.84 / 174.16 (public)"),
+        ("1719 programme investment, billion VND", f"{f.programme_1719_bn:,.2f}", "2,058 (public)"),
+        ("Poverty-reduction programme investment, billion VND", f"{f.poverty_programme_bn:,.2f}", "932.9 (public)"),
+        ("Cost to meet every criterion everywhere, billion VND", f"{f.need_to_complete_bn:,.1f}",
          "larger than the money"),
-        ("Cost of the 33 cheapest communes to complete, billion VND", f"{f.need_cheapest_33_bn:,.1f}",
-         "the plan's +33 (to 94) must be affordable but not easy"),
+        ("Cost of the 33 cheapest communes not recognised, billion VND", f"{f.need_cheapest_33_bn:,.1f}",
+         "the plan's +33 (to 94) was far out of reach (65 by June 2025)"),
     ]
     out = ["| Figure | Generated | Calibration target |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
@@ -623,22 +730,19 @@ def fill_readme(text: str, ds: Dataset) -> str:
     return text
 
 
-def write_bundled(folder: Path | None = None, seed: int = SEED, *, force: bool = False,
-                  slip_share: float = 0.0) -> Path:
+def write_bundled(folder: Path | None = None, seed: int = SEED, *, force: bool = False) -> Path:
     """Regenerate the bundled dataset folder (or write it to ``folder``) and the figures in its README.
 
-    The bundled folder is always regenerated in place (with ``slip_share`` 0; see
-    :func:`generate`); another folder is replaced only if ntm-sim wrote it and ``force`` is set.
+    The bundled folder is always regenerated in place; another folder is replaced only if
+    ntm-sim wrote it and ``force`` is set.
     """
-    if slip_share and not folder:
-        raise ValueError("the bundled files keep slip_share 0: write the variant to another folder")
     from ntm_sim.io.folder import write_folder
 
     force = force or not folder
     folder = Path(folder) if folder else bundled_path("lao_cai")
     readme = folder / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.exists() else None
-    ds = generate(seed, slip_share)
+    ds = generate(seed)
     write_folder(ds, folder, force=force)
     if text is not None:
         (folder / "README.md").write_text(fill_readme(text, ds), encoding="utf-8")
@@ -650,12 +754,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--slip-share", type=float, default=0.0, nargs="?", const=SLIP_SHARE,
-                        help=f"share of recognised communes short of criteria (alone: {SLIP_SHARE}); needs --out")
     args = parser.parse_args(argv)
-    folder = write_bundled(args.out, args.seed, slip_share=args.slip_share)
+    folder = write_bundled(args.out, args.seed)
     print(f"wrote {folder}")
-    print(readme_table(generate(args.seed, args.slip_share)))
+    print(readme_table(generate(args.seed)))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ class Targets:
     """Targets resolved to indices; None where the scenario sets none."""
 
     communes_ntm: int | None = None
-    communes_count: str = "meeting"     # what communes_ntm counts: "meeting" or "recognised"
+    communes_count: str = "recognised"  # what communes_ntm counts: "recognised" (as provinces count) or "meeting"
     advanced: int | None = None
     model: int | None = None
     district_units: tuple[int, ...] = ()
@@ -71,6 +71,47 @@ class Locks:
     force_project: tuple[tuple[int, int | None], ...] = ()  # (project, year or None)
     forbid_project: tuple[tuple[int, int | None], ...] = ()
     forbid_commune_year: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """How recognitions are kept and lost over the horizon.
+
+    The criteria set's revocation rule (:class:`ntm_sim.criteria.Revocation`) as counts,
+    and when it is applied: a commune recognised at the start keeps its recognition until
+    a review finds the rule triggered. Reviews are held every year from ``review_from``
+    (the province's; a plan on paper applies the rule at each review, a simulation carries
+    a triggered rule out with ``revocation_probability``). Before ``assessed_from`` the
+    horizon's years are still under the previous set, which recognised communes met: they
+    count every criterion then.
+
+    Attributes
+    ----------
+    unmet_with_key, unmet_alone
+        The fewest unmet criteria that revoke with a key criterion among them, and without.
+    key
+        Bool per criterion: the key criteria.
+    review_from
+        Year index of the first review (``n_years``: none within the horizon).
+    district_limit
+        Per district: the fewest member communes revoked that revoke a recognised unit
+        (``n + 1``: never).
+    assessed_from
+        Year index from which recognised communes are assessed under the set.
+    """
+
+    unmet_with_key: int
+    unmet_alone: int
+    key: np.ndarray
+    review_from: int
+    district_limit: np.ndarray
+    assessed_from: int = 0
+
+    def triggered(self, met: np.ndarray) -> np.ndarray:
+        """Whether the rule revokes, for bool status ``met`` (…, n_criteria) → bool (…)."""
+        unmet = ~np.asarray(met, dtype=bool)
+        n_unmet = unmet.sum(axis=-1)
+        return (n_unmet >= self.unmet_alone) | ((n_unmet >= self.unmet_with_key) & (unmet & self.key).any(axis=-1))
 
 
 @dataclass(frozen=True)
@@ -122,6 +163,7 @@ class Instance:
     especially_difficult: np.ndarray
     targets: Targets
     locks: Locks
+    recognition: Recognition | None = None  # how recognitions are lost (None: never within the horizon)
     district_floor: dict[int, float] = field(default_factory=dict)
     gap_source: int | None = None       # index of the virtual "money still missing" source (min-cost)
 
@@ -178,6 +220,19 @@ class Instance:
         order = np.argsort(self.proj_commune, kind="stable")
         bounds = np.searchsorted(self.proj_commune[order], np.arange(self.n_communes + 1))
         return [order[bounds[c]:bounds[c + 1]] for c in range(self.n_communes)]
+
+    @cached_property
+    def at_risk(self) -> np.ndarray:
+        """Communes recognised at the start whose recognition a review can take away on paper.
+
+        On paper criteria are only gained, so a commune not triggering the revocation rule
+        at the start never does; one triggering it keeps its recognition only if its
+        projects get it out of the rule by the first review (read-only; computed once).
+        """
+        rec = self.recognition
+        if rec is None or rec.review_from >= self.n_years:
+            return _frozen(np.zeros(self.n_communes, dtype=bool))
+        return _frozen(self.recognised & rec.triggered(self.base_met))
 
     @property
     def criteria_set(self) -> CriteriaSet:
@@ -378,8 +433,34 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         **tier_fields,
         targets=targets,
         locks=locks,
+        recognition=_recognition(ds, scenario, layout),
         district_floor=floors,
     )
+
+
+def _recognition(ds: Dataset, scenario: Scenario, layout: _Layout) -> Recognition | None:
+    """The criteria set's revocation rule as counts, and the years of reviews within the horizon.
+
+    Reviews start in the scenario's ``recognition.reviews_from``, else the dataset's
+    (``dataset.yaml``: when the province began applying the rule), else the year the set
+    comes into force; never before that year.
+    """
+    crit = ds.criteria
+    years = layout.years
+    effective = crit.effective_year or int(years[0])
+    assessed_from = int(np.clip(effective - int(years[0]), 0, len(years)))
+    rule = crit.revocation
+    if rule is None:
+        return None
+    start = scenario.recognition.reviews_from or ds.meta.reviews_from or effective
+    review_from = int(np.clip(max(start, effective) - int(years[0]), 0, len(years)))
+    with_key, alone = rule.unmet_limits(len(crit))
+    n_members = np.array([len(m) for m in layout.members], dtype=int)
+    share = rule.district.revoked_communes_share if rule.district is not None else None
+    limit = (np.array([math.ceil(share * n - 1e-9) for n in n_members], dtype=int) if share is not None
+             else n_members + 1)
+    return Recognition(unmet_with_key=with_key, unmet_alone=alone, key=np.isin(crit.ids, rule.commune.key_criteria),
+                       review_from=review_from, district_limit=np.maximum(limit, 1), assessed_from=assessed_from)
 
 
 def _layout(ds: Dataset, scenario: Scenario) -> _Layout:

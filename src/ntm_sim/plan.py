@@ -312,18 +312,25 @@ def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
     ntm_end = commune_year <= end
     met_end = inst.base_criteria_met.copy()
     np.add.at(met_end, inst.proj_commune, (done_year <= end).astype(int))
-    adv_done = inst.base_adv | ((dec.adv_start >= 0) & (dec.adv_start + inst.adv_lead - 1 <= end))
-    advanced = ntm_end & adv_done & inst.has_advanced_tier
-    model_done = inst.base_model | ((dec.model_start >= 0) & (dec.model_start + inst.model_lead - 1 <= end))
-    model = inst.model_prerequisite(advanced, ntm_end) & model_done & inst.has_model_tier
+    kept = kept_on_paper(inst, done_year)
+    recognised_end = (inst.recognised & kept) | ntm_end
+    # the criteria set's tiers; a recognised tier is kept with the commune's recognition, a new one needs
+    # every criterion met and the tier it requires (the top tier: advanced, or NTM under Decision 51)
+    adv_new = (dec.adv_start >= 0) & (dec.adv_start + inst.adv_lead - 1 <= end)
+    advanced = ((inst.base_adv & recognised_end) | (ntm_end & adv_new)) & inst.has_advanced_tier
+    model_new = (dec.model_start >= 0) & (dec.model_start + inst.model_lead - 1 <= end)
+    model = (((inst.base_model & recognised_end) | (inst.model_prerequisite(advanced, ntm_end) & model_new))
+             & inst.has_model_tier)
     unit = np.zeros(len(inst.districts), dtype=bool)
     unit_adv = np.zeros(len(inst.districts), dtype=bool)
+    revoked = inst.recognised & ~kept
     for d, members in enumerate(inst.district_members):
         if len(members) == 0 or not inst.has_district_units:
             continue  # the criteria set recognises no district unit (Decision 51)
         criteria_ok = inst.district_recognised[d] or dec.district_start[d] >= 0
-        unit[d] = bool(ntm_end[members].all() and advanced[members].sum() >= inst.district_need_adv[d]
-                       and criteria_ok)
+        unit[d] = bool(district_kept(inst, d, int(revoked[members].sum()))
+                       or (ntm_end[members].all() and advanced[members].sum() >= inst.district_need_adv[d]
+                           and criteria_ok))
         unit_adv[d] = bool(unit[d] and inst.has_advanced_districts
                            and advanced[members].sum() >= inst.district_need_adv2[d]
                            and model[members].sum() >= inst.district_need_model2[d]
@@ -347,8 +354,37 @@ def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
         spend_by_year=by_source.sum(axis=0),
         total_cost=float(by_source.sum()),
         criterion_communes=crit_met,
-        recognised_end=inst.recognised | ntm_end,
+        recognised_end=recognised_end,
     )
+
+
+def kept_on_paper(inst: Instance, done_year: np.ndarray) -> np.ndarray:
+    """Which communes recognised at the start keep their recognition through the reviews, on paper.
+
+    On paper criteria are only gained, so only the first review matters: a commune that
+    triggers the revocation rule then (:attr:`Instance.at_risk`, with the projects done by
+    that year's end) is revoked; every other recognised commune is kept (bool per commune;
+    True for communes not recognised at the start).
+    """
+    kept = np.ones(inst.n_communes, dtype=bool)
+    risk = inst.at_risk
+    if not risk.any():
+        return kept
+    rec = inst.recognition
+    review_year = int(inst.years[rec.review_from])  # type: ignore[union-attr]
+    met = inst.base_met.copy()
+    by_review = done_year <= review_year
+    met[inst.proj_commune[by_review], inst.proj_criterion[by_review]] = True
+    kept[risk] = ~rec.triggered(met[risk])  # type: ignore[union-attr]
+    return kept
+
+
+def district_kept(inst: Instance, d: int, revoked_members: int) -> bool:
+    """Whether district ``d``'s recognised unit is kept with ``revoked_members`` of its communes revoked."""
+    if not inst.district_recognised[d]:
+        return False
+    rec = inst.recognition
+    return rec is None or revoked_members < int(rec.district_limit[d])
 
 
 @dataclass

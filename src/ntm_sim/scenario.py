@@ -93,7 +93,7 @@ class Targets(_Model):
 
     communes_ntm: int | None = Field(None, ge=0)
     communes_count: Literal["meeting", "recognised"] = Field(
-        "meeting",
+        "recognised",
         description=("What communes_ntm counts: 'meeting' every criterion at the horizon (recognised communes "
                      "short of criteria must re-qualify), or 'recognised': recognised communes kept plus new "
                      "ones meeting every criterion ('duy trì và đạt chuẩn')."))
@@ -218,6 +218,15 @@ class Replan(_Model):
     )
 
 
+class RecognitionSettings(_Model):
+    """When the revocation rule of the criteria set is applied (see :class:`ntm_sim.instance.Recognition`)."""
+
+    reviews_from: int | None = Field(
+        None, ge=2000, le=2100,
+        description=("The year reviews of recognised communes start (default: the dataset's, else the year the "
+                     "criteria set comes into force)."))
+
+
 class SolverSettings(_Model):
     """Solver choice and limits.
 
@@ -309,6 +318,7 @@ class Scenario(_Model):
     locks: list[Lock] = Field(default_factory=list)
     district_shares: DistrictShares | None = None
     replan: Replan | None = None
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     robustness: Robustness = Field(default_factory=Robustness)

@@ -17,13 +17,20 @@ def district_summary(ds: Dataset) -> pd.DataFrame:
     -------
     DataFrame
         One row per district plus a province total row (index ``TOTAL_LABEL``); columns
-        ``communes``, ``ntm``, one column per commune group id (count), ``avg_criteria``
-        and ``cost_to_ntm_mvnd`` (money to bring every commune to NTM).
+        ``communes``, ``recognised`` (recognised NTM, as the province counts them), ``advanced``,
+        ``model`` (recognised tiers), ``meeting`` (meeting every criterion of the set in
+        force), ``held`` (recognised communes the revocation rule holds), one column per
+        commune group id (count), ``avg_criteria`` and ``cost_to_ntm_mvnd`` (money to meet
+        every criterion everywhere).
     """
     frame = pd.DataFrame({
         "district": ds.communes["district_name"].where(ds.communes["district_name"] != "",
                                                        ds.communes["district_code"]),
-        "ntm": ds.is_ntm,
+        "recognised": ds.recognised,
+        "meeting": ds.is_ntm,
+        "held": ds.held_by_rule,
+        "advanced": ds.communes["advanced"],
+        "model": ds.communes["model"],
         "group": ds.commune_group,
         "criteria": ds.criteria_met,
         "cost": ds.cost_to_complete,
@@ -31,7 +38,9 @@ def district_summary(ds: Dataset) -> pd.DataFrame:
     groups = [g.id for g in ds.criteria.commune_groups]
 
     def agg(part: pd.DataFrame) -> dict[str, float]:
-        row: dict[str, float] = {"communes": len(part), "ntm": int(part["ntm"].sum())}
+        row: dict[str, float] = {"communes": len(part)}
+        for col in ("recognised", "advanced", "model", "meeting", "held"):
+            row[col] = int(part[col].sum())
         counts = part["group"].value_counts()
         for g in groups:
             row[g] = int(counts.get(g, 0))
@@ -51,11 +60,13 @@ def format_district_summary(ds: Dataset, table: pd.DataFrame | None = None) -> s
     """Render :func:`district_summary` as a text table with Vietnamese number formats."""
     table = district_summary(ds) if table is None else table
     groups = {g.id: g.name_vi for g in ds.criteria.commune_groups}
-    headers = ["Đơn vị", "Số xã", "Xã NTM", *groups.values(), "TC bình quân", "Vốn để đạt chuẩn (tỷ đ)"]
+    counts = {"recognised": "Xã NTM (công nhận)", "advanced": "nâng cao", "model": "kiểu mẫu",
+              "meeting": "đạt đủ tiêu chí", "held": "nguy cơ thu hồi"}
+    headers = ["Đơn vị", "Số xã", *counts.values(), *groups.values(), "TC bình quân", "Vốn để đạt chuẩn (tỷ đ)"]
     rows = []
     for name, r in table.iterrows():
         rows.append([
-            str(name), str(int(r["communes"])), str(int(r["ntm"])),
+            str(name), str(int(r["communes"])), *[str(int(r[c])) for c in counts],
             *[str(int(r[g])) for g in groups],
             format_number_vi(r["avg_criteria"], 2),
             format_number_vi(r["cost_to_ntm_mvnd"] / 1000, 1),
@@ -77,7 +88,10 @@ def validation_summary(ds: Dataset) -> str:
     lines = [
         f"Xã: {len(ds.communes)}   Huyện: {len(ds.districts) or 'không (từ 1/7/2025)'}   "
         f"Tiêu chí: {len(ds.criteria)} ({ds.criteria.id})",
-        f"Xã đạt chuẩn NTM: {int(ds.is_ntm.sum())}   Tiêu chí bình quân/xã: "
+        f"Xã NTM được công nhận: {int(ds.recognised.sum())} (đạt đủ tiêu chí bộ {ds.criteria.id}: "
+        f"{int(ds.is_ntm.sum())}; nguy cơ thu hồi: {int(ds.held_by_rule.sum())}); nâng cao: "
+        f"{int(ds.communes['advanced'].sum())}; kiểu mẫu: {int(ds.communes['model'].sum())}",
+        f"Tiêu chí bình quân/xã: "
         f"{format_number_vi(float(met.mean()), 2)}   (thấp nhất {int(met.min())}, cao nhất {int(met.max())})",
         "Nhóm xã: " + ", ".join(f"{g.name_vi}: {int(groups.get(g.id, 0))}" for g in ds.criteria.commune_groups),
     ]

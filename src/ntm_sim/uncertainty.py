@@ -33,6 +33,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "overrun_median": {"low": 1.05, "high": 1.3}, "disbursement_mean": {"low": 0.5, "high": 0.85},
         "delay_multiplier": {"low": 1.0, "high": 2.0}, "slip_multiplier": {"low": 1.0, "high": 2.0},
         "disaster_rate": {"low": 0.3, "high": 0.6}, "disbursement_kind_factor": {"investment": 1.0, "recurrent": 0.5},
+        "revocation_probability": 0.25,
     },
     # Typhoon Yagi, September 2024: deaths in 6 of 9 districts, > 80% of roads flooded or cut,
     # > 3,200 billion VND of damage (about a third of the five-year NTM money). A certain
@@ -152,15 +153,23 @@ class UncertaintySettings(BaseModel):
         near 13% [unconfirmed]; the national target was to cut poverty by 3–5 points a
         year in ethnic-minority areas and poor districts [recalled, Resolution
         24/2021/QH15, unconfirmed], so a Zone III commune often needs more than a
-        two-year project: 4.0 (about a 30% chance of failing poverty within the horizon)
-        and 1.0 are assumptions; the backtest chose 4.0 over 1.5 (recognised communes at
-        the end of 2023: median 72 with 1.5, 69 with 4.0, against about 62).
-    recheck_probability
-        Yearly probability that a recognised commune short of a criterion is re-checked
-        and loses its recognition. Recognition is sticky: the national share of NTM
-        communes rose at every report through the stricter 2022 set (65.1% in 10/2021,
-        70.2% in 6/2022, 73.65% in 6/2023, 79.3% in 6/2025) while most Lào Cai communes
-        fell below the new set in 2022; 0.1 is an assumption.
+        two-year project. The Zone III factor was set from the backtest's end-2023 point
+        (about 62 recognised communes, one new in 2022–2023, on the re-calibrated data):
+        8.0 (about a 55% chance of failing poverty within the horizon) gives a median of
+        64 (5–95%: 62–67), where 4.0 gave 66 (63–69) and 12.0 gives 62 (61–64) but only
+        63 at the end of 2024 against 66; 1.0 for the gap is an assumption.
+    revocation_probability
+        Yearly probability that a review carries out the revocation rule of the criteria
+        set (:class:`ntm_sim.criteria.Revocation`, Decision 18/2022/QĐ-TTg: 30–50% of the
+        criteria not met with a key one, or 50% or more) for a recognised commune it
+        holds. Reviews start in the year the province began them (the dataset's
+        ``reviews_from``: 2024 in Lào Cai). Recognition is sticky in practice: in October
+        2024, 18 of Lào Cai's 62 communes recognised before 2022 were held by the rule and
+        16 were "expected to be revoked", yet none is reported revoked by June 2025 (65
+        communes NTM); nationally the share of NTM communes rose at every report through
+        the stricter 2022 set. With no revocation in about 18 commune-years under review,
+        0.03 is the posterior mean under a Jeffreys prior (0.5 / 19); a plan on paper
+        applies the rule as written (1.0, :meth:`none`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -193,9 +202,9 @@ class UncertaintySettings(BaseModel):
     disaster_district_share: float = Field(0.5, ge=0, le=1)
     disaster_money_share: float = Field(0.3, ge=0, le=1)
     threshold_criteria: list[str] = Field(default_factory=lambda: ["TC10", "TC11"])
-    threshold_zone3_factor: float = Field(4.0, ge=0)
+    threshold_zone3_factor: float = Field(8.0, ge=0)
     threshold_gap_factor: float = Field(1.0, ge=0)
-    recheck_probability: float = Field(0.1, ge=0, le=1)
+    revocation_probability: float = Field(0.03, ge=0, le=1)
 
     PARAMETERS: ClassVar[tuple[str, ...]] = (
         "overrun_median", "disbursement_mean", "delay_multiplier", "slip_multiplier", "disaster_rate",
@@ -205,7 +214,9 @@ class UncertaintySettings(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        """Fill the preset's values under the keys the scenario gives."""
+        """Fill the preset's values under the keys the scenario gives (and read the old re-check key)."""
+        if isinstance(data, dict) and "recheck_probability" in data:  # results written before the rule was data
+            data = {k: v for k, v in data.items() if k != "recheck_probability"}
         if isinstance(data, dict) and data.get("preset") not in (None, "default"):
             preset = PRESETS.get(str(data["preset"]))
             if preset is not None:  # an unknown name is refused by the field's own check
@@ -227,6 +238,7 @@ class UncertaintySettings(BaseModel):
             overrun_sigma={"infrastructure": 0.0, "development": 0.0, "governance": 0.0, "upgrade": 0.0},
             disbursement_sd=0.0, delay_probability={}, failure_probability={}, slip_probability={},
             disbursement_kind_factor={}, disbursement_year_factor={}, disaster_years={}, disaster_money_share=0.0,
+            revocation_probability=1.0,
         )
 
     def ranges(self) -> dict[str, Range]:

@@ -187,6 +187,8 @@ def write_folder(ds: Dataset, folder: Path, *, force: bool = False) -> None:
     with atomic_folder(folder, kind="dataset", force=force) as tmp:
         meta = {k: getattr(ds.meta, k) for k in ("name", "title", "criteria_set", "demo",
                                                  "demo_label", "source", "notes")}
+        if ds.meta.reviews_from is not None:
+            meta["reviews_from"] = ds.meta.reviews_from
         (tmp / "dataset.yaml").write_text(
             yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
         optional = [c for c in OPTIONAL_COMMUNE_COLUMNS if c in ds.communes.columns]

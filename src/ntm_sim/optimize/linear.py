@@ -63,6 +63,18 @@ class LinExpr:
         """Value at a vector of column values."""
         return float(self.coef @ values[self.idx] + self.constant) if len(self.idx) else float(self.constant)
 
+    def combined(self) -> LinExpr:
+        """The same expression with each column once (duplicates summed, zeros dropped).
+
+        Solvers take a row's entries as given: HiGHS refuses a row that names a column twice.
+        """
+        if not len(self.idx):
+            return self
+        idx, inverse = np.unique(self.idx, return_inverse=True)
+        coef = np.bincount(inverse, weights=self.coef, minlength=len(idx))
+        keep = coef != 0
+        return LinExpr(idx[keep], coef[keep], self.constant)
+
     def dense(self, n: int) -> np.ndarray:
         """Coefficients as a dense vector over ``n`` columns (duplicates summed)."""
         return np.bincount(self.idx, weights=self.coef, minlength=n) if len(self.idx) else np.zeros(n)

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 
 from ntm_sim.instance import Instance
 from ntm_sim.optimize.linear import LinExpr, MatrixModel
-from ntm_sim.plan import Decisions, class_spend, evaluate
+from ntm_sim.plan import Decisions, Outcomes, class_spend, evaluate, kept_on_paper
 from ntm_sim.targets import enforced_names
 
 LOCK_WEIGHT = 1000.0
@@ -250,6 +250,7 @@ BLOCKS: tuple[tuple[str, bool, BlockKind, str | None], ...] = (
     ("dx", True, "start", "district_start"),        # district d's own NTM project starts in year s
     ("dax", True, "start", "district_adv_start"),   # its advanced-district project
     ("u", False, "flow", "flows"),                  # money from source f to class g in year index t
+    ("rk", False, "outcome", None),                 # (c, part): a recognition the rule can revoke, kept or not
 )
 
 
@@ -278,7 +279,7 @@ class PlanModel:
         The constraint rows ``row_lo <= matrix @ x <= row_hi`` (CSR).
     blocks
         Block name → :class:`VarBlock`, in :data:`BLOCKS` order.
-    x, z, y, q, adv, mod, vn, vm, w, dx, dax, u
+    x, z, y, q, adv, mod, vn, vm, w, dx, dax, u, rk
         Column indices of each decision (each block's ``cols``; see the module docstring).
     stages
         Stage name → (objective, maximize), in lexicographic order.
@@ -313,6 +314,7 @@ class PlanModel:
     dx = _block_cols("dx")
     dax = _block_cols("dax")
     u = _block_cols("u")
+    rk = _block_cols("rk")
 
     @property
     def n_cols(self) -> int:
@@ -338,17 +340,30 @@ class PlanModel:
         v = self.z.get((c, self.inst.n_years - 1))
         return ([v], 0.0) if v is not None else ([], 0.0)
 
+    def _recognised_end_cols(self, c: int) -> tuple[list[int], float]:
+        """Commune ``c`` recognised at the horizon (kept through the reviews, or meeting every criterion)."""
+        if (c, "counted") in self.rk:
+            return [self.rk[(c, "counted")]], 0.0
+        return ([], 1.0) if self.inst.recognised[c] else self._z_end_cols(c)
+
     def _adv_cols(self, c: int) -> tuple[list[int], float]:
         if not self.inst.has_advanced_tier:
             return [], 0.0  # the criteria set issues no advanced tier: nobody is advanced
-        return self._z_end_cols(c) if self.inst.base_adv[c] else ([v for _, v in self.adv.get(c, [])], 0.0)
+        # a recognised advanced commune stays advanced with its recognition
+        if self.inst.base_adv[c]:
+            return self._recognised_end_cols(c)
+        return [v for _, v in self.adv.get(c, [])], 0.0
 
     def _model_prereq_cols(self, c: int) -> tuple[list[int], float]:
         """Commune ``c`` has what the top tier requires at the horizon: advanced, or NTM without an advanced tier."""
         return self._adv_cols(c) if self.inst.has_advanced_tier else self._z_end_cols(c)
 
     def _model_cols(self, c: int) -> tuple[list[int], float]:
-        return self._model_prereq_cols(c) if self.inst.base_model[c] else ([v for _, v in self.mod.get(c, [])], 0.0)
+        # a recognised top-tier commune keeps its tier with its recognition (it is advanced too, where the set
+        # has an advanced tier); a new one needs its upgrade
+        if self.inst.base_model[c]:
+            return self._recognised_end_cols(c)
+        return [v for _, v in self.mod.get(c, [])], 0.0
 
     def _ntm_by_cols(self, c: int, t: int) -> tuple[list[int], float]:
         """Commune ``c`` NTM by the end of year index ``t``."""
@@ -416,9 +431,32 @@ class PlanModel:
             values[col] = float(dec.proj_start[p] >= 0 and year_ntm[inst.proj_commune[p]] == 0)
         for d, col in self.w.items():
             values[col] = float(out.district_unit[d])
+        self._recognition_values(dec, out, values)
         for sf in self.shortfalls:
             values[sf.var] = 0.0
         return values
+
+    def _recognition_values(self, dec: Decisions, out: Outcomes, values: np.ndarray) -> None:
+        """The ``rk`` columns of a plan: kept through the first review, and by which way."""
+        inst = self.inst
+        rec = inst.recognition
+        if rec is None or not self.rk:
+            return
+        kept = kept_on_paper(inst, np.where(dec.proj_start >= 0, dec.proj_start + inst.proj_lead - 1, 10**6))
+        review_year = int(inst.years[rec.review_from])
+        for c in np.flatnonzero(inst.at_risk).tolist():
+            if (c, "keep") not in self.rk:
+                continue
+            met = inst.base_met[c].copy()
+            for p in inst.projects_of[c]:
+                if dec.proj_start[p] >= 0 and dec.proj_start[p] + inst.proj_lead[p] - 1 <= review_year:
+                    met[inst.proj_criterion[p]] = True
+            n_unmet = int((~met).sum())
+            few = kept[c] and n_unmet < rec.unmet_with_key
+            values[self.rk[(c, "keep")]] = float(kept[c])
+            values[self.rk[(c, "few")]] = float(few)
+            values[self.rk[(c, "keys")]] = float(kept[c] and not few)
+            values[self.rk[(c, "counted")]] = float(out.recognised_end[c])
 
     def reduced(self, dec: Decisions) -> Decisions:
         """The same plan with spending moved as late as the model's reduced form asks.
@@ -440,6 +478,8 @@ class PlanModel:
         dominance = inst.carry_over and inst.absorption is None
         for p in funded:
             c = int(inst.proj_commune[p])
+            if inst.at_risk[c]:
+                continue  # finishing before the review keeps its recognition: timing matters
             lead = int(inst.proj_lead[p])
             if dec.proj_start[p] + lead - 1 > end:
                 continue
@@ -635,7 +675,7 @@ def _locked(inst: Instance) -> np.ndarray:
     locked[list(set(locks.forbid_commune))] = True
     np.logical_or.at(locked, inst.proj_commune, inst.proj_committed_start >= 0)
     np.logical_or.at(locked, inst.proj_commune, inst.proj_lead > inst.n_years)
-    return locked
+    return locked | inst.at_risk  # a review ties their projects to a year
 
 
 def _start(inst: Instance, mode: str, weights: np.ndarray | None, tier_order: bool = True) -> ModelBuild:
@@ -785,6 +825,8 @@ def define_dominance(build: ModelBuild) -> None:
         return
     for p in m.x:
         c = int(inst.proj_commune[p])
+        if inst.at_risk[c]:
+            continue  # finishing before the review keeps a recognition: earlier can be better
         for t in range(inst.n_years - 1):
             done = build.done_by.get((p, t))
             if not done:
@@ -851,6 +893,45 @@ def _completion_spending(build: ModelBuild, sched_ps: np.ndarray, ycol: np.ndarr
     for k in range(int(lead.max())):
         sel = k < lead
         build.spend.block(cls[sel], pc[sel], inst.n_years - 1 - k, qcols[sel], share[sel])
+
+
+def define_recognition(build: ModelBuild) -> None:
+    """Communes recognised at the start that the revocation rule can take away (``rk``).
+
+    For each such commune (:attr:`Instance.at_risk`): ``keep`` (its recognition survives
+    the first review), through ``few`` (fewer unmet criteria by the review's year than
+    revoke with a key one) or ``keys`` (fewer than revoke alone, and every key criterion
+    met); ``counted`` (recognised at the horizon: kept, or meeting every criterion then,
+    which recognises it anew). On paper criteria are only gained, so the first review
+    decides.
+
+    Parameters
+    ----------
+    build
+        The model being built.
+    """
+    inst, b, m = build.inst, build.b, build.m
+    rec = inst.recognition
+    risk = np.flatnonzero(inst.at_risk).tolist()
+    if rec is None or not risk:
+        return
+    r, n_k, inf = rec.review_from, len(inst.criteria), math.inf
+    for c in risk:
+        ps = [int(p) for p in inst.projects_of[c]]
+        met_cols = [v for p in ps for v in build.done_by.get((p, r), [])]
+        met_k = float(inst.base_criteria_met[c]) + sum(build.done_const.get((p, r), 0.0) for p in ps)
+        keep, few, keys, counted = b.cols([f"rk_{c}_{part}" for part in ("keep", "few", "keys", "counted")])
+        m.rk.update({(c, "keep"): keep, (c, "few"): few, (c, "keys"): keys, (c, "counted"): counted})
+        b.row([keep, few, keys], [1.0, -1.0, -1.0], -inf, 0.0)
+        for way, unmet in ((few, rec.unmet_with_key), (keys, rec.unmet_alone)):
+            # criteria met by the review ≥ (n − unmet + 1) · way
+            b.row(met_cols + [way], [1.0] * len(met_cols) + [-float(n_k - unmet + 1)], -met_k, inf)
+        for p in ps:
+            if rec.key[inst.proj_criterion[p]] and build.done_const.get((p, r), 0.0) < 1.0:
+                done = build.done_by.get((p, r), [])
+                b.row(done + [keys], [1.0] * len(done) + [-1.0], 0.0, inf)
+        ze, ze_k = m._z_end_cols(c)
+        b.row([counted, keep, *ze], [1.0, -1.0] + [-1.0] * len(ze), -inf, ze_k)
 
 
 # ----- tiers, district units, villages ---------------------------------------------------------------
@@ -973,6 +1054,9 @@ def _district_unit(build: ModelBuild, d: int, members: list[int]) -> None:
     """Columns and rows of district ``d``."""
     inst, b, m = build.inst, build.b, build.m
     inf = math.inf
+    if inst.district_recognised[d]:
+        _recognised_district(build, d, members)
+        return
     zes = [m._z_end_cols(c) for c in members]
     w = b.col(f"w_{d}", 0.0, 0.0 if any(not ze and k == 0.0 for ze, k in zes) else 1.0)
     m.w[d] = w
@@ -990,6 +1074,29 @@ def _district_unit(build: ModelBuild, d: int, members: list[int]) -> None:
     m.dax[d] = wa = _district_project(build, d, "dax", MONEY * float(inst.district_adv_cost[d]))
     wa_cols = [v for _, v in wa]
     b.row(wa_cols + [w], [1.0] * len(wa_cols) + [-1.0], -inf, 0.0)
+    b.row(adv + wa_cols, [1.0] * len(adv) + [-float(inst.district_need_adv2[d])] * len(wa_cols), -adv_k, inf)
+    mod, mod_k = _total([m._model_cols(c) for c in members])
+    b.row(mod + wa_cols, [1.0] * len(mod) + [-float(inst.district_need_model2[d])] * len(wa_cols), -mod_k, inf)
+
+
+def _recognised_district(build: ModelBuild, d: int, members: list[int]) -> None:
+    """A recognised district unit: kept unless the district rule revokes it; its advanced-district project.
+
+    The unit ``w[d]`` is 1 only if fewer of its communes than ``Recognition.district_limit``
+    lose their recognition at the review.
+    """
+    inst, b, m = build.inst, build.b, build.m
+    inf = math.inf
+    w = m.w[d] = b.col(f"w_{d}")
+    keeps = [m.rk[(c, "keep")] for c in members if (c, "keep") in m.rk]
+    if keeps and inst.recognition is not None:
+        # revoked members (len(keeps) − Σ keep) ≤ limit − 1 when the unit counts
+        b.row(keeps + [w], [-1.0] * len(keeps) + [float(len(keeps))], -inf,
+              float(inst.recognition.district_limit[d] - 1))
+    m.dax[d] = wa = _district_project(build, d, "dax", MONEY * float(inst.district_adv_cost[d]))
+    wa_cols = [v for _, v in wa]
+    b.row(wa_cols + [w], [1.0] * len(wa_cols) + [-1.0], -inf, 0.0)
+    adv, adv_k = _total([m._adv_cols(c) for c in members])
     b.row(adv + wa_cols, [1.0] * len(adv) + [-float(inst.district_need_adv2[d])] * len(wa_cols), -adv_k, inf)
     mod, mod_k = _total([m._model_cols(c) for c in members])
     b.row(mod + wa_cols, [1.0] * len(mod) + [-float(inst.district_need_model2[d])] * len(wa_cols), -mod_k, inf)
@@ -1176,8 +1283,9 @@ def _communes_counted(build: ModelBuild) -> LinExpr:
     expr = _totals(build)[0]
     if inst.targets.communes_count != "recognised":
         return expr
-    for c in np.flatnonzero(inst.recognised & ~inst.base_ntm):
-        expr = expr - m.z_end(int(c)) + 1.0
+    for c in np.flatnonzero(inst.recognised & ~inst.base_ntm).tolist():
+        cols, k = m._recognised_end_cols(c)
+        expr = expr - m.z_end(c) + LinExpr.of(cols, 1.0, k)
     return expr
 
 
@@ -1382,7 +1490,7 @@ def _finish(build: ModelBuild) -> PlanModel:
 # objectives need every column).
 DEFINE_STEPS: tuple[Callable[[ModelBuild], None], ...] = (
     define_project_starts, define_commune_completion, define_dominance, define_completion_years,
-    define_tiers, define_district_units, define_villages,
+    define_recognition, define_tiers, define_district_units, define_villages,
     define_money_flows, define_budget_envelopes, define_absorption, define_district_shares,
     define_locks, define_count_targets, define_criteria_targets, define_tier_order,
     define_objective_stages,
@@ -1416,20 +1524,38 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
 
 
 def _expected(m: PlanModel, weights: np.ndarray | None) -> LinExpr:
-    """Σ over communes of their chance of being NTM at the horizon (``weights``, non-increasing in the year)."""
+    """Σ over communes of their chance of being counted at the horizon (``weights``, non-increasing in the year).
+
+    Counting recognised communes (``targets.communes_count``), a commune recognised at the
+    start counts with the chance of keeping its recognition: 1 unless the revocation rule
+    holds it; then 1 if the plan gets it out by the review, else the chance that no review
+    of the horizon carries the rule out (``revocation_probability``).
+    """
     if weights is None:
         return LinExpr.const(math.nan)
-    n_t = m.inst.n_years
+    inst = m.inst
+    n_t = inst.n_years
     w = np.concatenate([np.asarray(weights, dtype=float), np.zeros((len(weights), 1))], axis=1)
+    skip = inst.recognised if inst.targets.communes_count == "recognised" else np.zeros(inst.n_communes, bool)
     cols, coefs = [], []
     for (c, t), col in m.z.items():      # z: NTM by year t, so completing in t weighs w[t] − w[t + 1]
-        cols.append(col)
-        coefs.append(w[c, t + 1] - (w[c, t + 2] if t + 1 < n_t else 0.0))
-    for c, opts in m.y.items():          # y: completing in year t
-        for t, col in opts:
+        if not skip[c]:
             cols.append(col)
-            coefs.append(w[c, t + 1])
-    return LinExpr.of(cols, coefs, float(sum(w[c, 0] for c in m.ntm_const)))
+            coefs.append(w[c, t + 1] - (w[c, t + 2] if t + 1 < n_t else 0.0))
+    for c, opts in m.y.items():          # y: completing in year t
+        if not skip[c]:
+            for t, col in opts:
+                cols.append(col)
+                coefs.append(w[c, t + 1])
+    const = float(sum(w[c, 0] for c in m.ntm_const if not skip[c])) + float((skip & ~inst.at_risk).sum())
+    if inst.recognition is not None and (skip & inst.at_risk).any():
+        reviews = n_t - inst.recognition.review_from
+        stay = (1.0 - inst.scenario.uncertainty.revocation_probability) ** reviews
+        for c in np.flatnonzero(skip & inst.at_risk).tolist():
+            cols.append(m.rk[(c, "keep")])
+            coefs.append(1.0 - stay)
+            const += stay
+    return LinExpr.of(cols, coefs, const)
 
 
 def integral(name: str) -> bool:

@@ -222,9 +222,9 @@ class HighsBackend(Backend):
 
     def add_row(self, expr: LinExpr, lo: float, hi: float) -> None:
         """Add a row over existing columns."""
-        keep = expr.coef != 0
-        idx = expr.idx[keep].astype(np.int32)
-        val = expr.coef[keep].astype(np.float64)
+        expr = expr.combined()
+        idx = expr.idx.astype(np.int32)
+        val = expr.coef.astype(np.float64)
         inf = self.highspy.kHighsInf
         const = expr.constant
         lo_ = -inf if lo == -math.inf else lo - const

@@ -354,6 +354,10 @@ def _assemble(inst: Instance, settings: UncertaintySettings, experiments: pd.Dat
             "reserve_funded": cat("reserve_funded"),
             "recovery": cat("recovery"),
             "recognised_by_year": cat("recognised_by_year"),
+            "criteria_by_year": cat("criteria_by_year"),
+            "advanced_by_year": cat("advanced_by_year"),
+            "advanced_criteria": cat("advanced_criteria"),
+            "start_recognised": cat("start_recognised"),
         }
         o["communes_ntm"] = o["ntm_by_year"][:, -1]
         o["communes_recognised"] = o["recognised_by_year"][:, -1]

@@ -60,8 +60,14 @@ slips. Each year, in every draw:
    intensity, and a met infrastructure criterion of a hit district is lost with the
    draw's damage share times twice the intensity.
    Recognition is counted apart from criteria: a commune meeting every criterion is
-   recognised and stays so unless a yearly re-check (``recheck_probability``) finds it
-   short of a criterion.
+   recognised and keeps its recognition until a review finds the criteria set's
+   revocation rule triggered (too many criteria not met, :class:`ntm_sim.instance.Recognition`)
+   and carries it out (``revocation_probability``); reviews are held every year from the
+   province's first. Before the year the criteria set comes into force, a commune
+   recognised at the start counts every criterion (it met the set then in force). A
+   recognised tier (advanced, model) is kept with the commune's recognition; a new one
+   needs every criterion met. A recognised district unit is kept until the district rule
+   triggers (a share of its communes revoked).
    Simplifications: a criterion slips at most once within the horizon, and only the
    first disaster in its district after it is met can damage it (one damage draw per
    commune and criterion).
@@ -81,6 +87,7 @@ random numbers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -241,7 +248,7 @@ class BlockRandoms:
     damage: np.ndarray             # (B, n_communes, n_infrastructure) uniform in [0, 1), float32
     rebuild: np.ndarray            # (B, n_communes, n_infrastructure) −log(uniform), float32
     event: np.ndarray              # (B, n_years) uniform in [0, 1): a province-wide disaster this year
-    recheck: np.ndarray            # (B, n_communes, n_years) uniform in [0, 1): a re-check of recognition
+    revoke: np.ndarray             # (B, n_communes, n_years) uniform in [0, 1): a review carries the rule out
 
     @property
     def n_draws(self) -> int:
@@ -280,7 +287,7 @@ def draw_block(inst: Instance, n_draws: int, seed: np.random.SeedSequence) -> Bl
         damage=rng.random((n_draws, n_c, n_infra), dtype=np.float32),
         rebuild=exp32((n_draws, n_c, n_infra)),
         event=rng.random((n_draws, n_t)),
-        recheck=rng.random((n_draws, n_c, n_t), dtype=np.float32),
+        revoke=rng.random((n_draws, n_c, n_t), dtype=np.float32),
     )
 
 
@@ -311,8 +318,15 @@ class BlockOutcomes:
     unfinished_projects: np.ndarray  # planned projects not finished by the horizon
     reserve_funded: np.ndarray       # reserve-list projects finished by the horizon
     recovery: np.ndarray             # money taken from the flexible sources for disaster recovery
-    recognised_by_year: np.ndarray   # (B, T) communes recognised NTM (kept unless a re-check removes it)
-    commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is NTM by year
+    recognised_by_year: np.ndarray   # (B, T) communes recognised NTM (kept until a review revokes it)
+    commune_ntm_count: np.ndarray    # (n_communes, T): draws in which the commune is recognised NTM by year
+    criteria_by_year: np.ndarray     # (B, T) average criteria met per commune
+    advanced_by_year: np.ndarray     # (B, T) communes recognised advanced
+    advanced_criteria: np.ndarray    # (B, T) criteria met by them, summed (divide by the count for the mean)
+    start_recognised: np.ndarray     # (B, T, 7) communes recognised at the start and still recognised:
+                                     # count, criteria met summed, how many meet every criterion / are short
+                                     # of fewer than the rule's with-key count / than its own count; and the
+                                     # communes advanced at the start still advanced: count, criteria summed
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -731,7 +745,7 @@ class Engine:
         for t in range(self.inst.n_years):
             self._year(t, prices, progress, money)
         mask = self.status(params, rnd, progress.done_year[:, self.crit_items], self.items.key[self.crit_items])
-        return self._outcomes(mask, progress, money, rnd.recheck)
+        return self._outcomes(mask, progress, money, rnd.revoke)
 
     def _prices(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> ItemPrices:
         """The block's item prices by start year (the overrun model of the module docstring)."""
@@ -883,24 +897,34 @@ class Engine:
 
     # ----- outcomes ----------------------------------------------------------------------------------
     def _outcomes(self, mask: np.ndarray, progress: ItemProgress, money: SourceMoney,
-                  recheck: np.ndarray) -> BlockOutcomes:
-        """Per-draw outcomes from the criteria's year masks, the items' progress and the re-checks."""
+                  revoke: np.ndarray) -> BlockOutcomes:
+        """Per-draw outcomes from the criteria's year masks, the items' progress and the reviews."""
         inst, it = self.inst, self.items
         n_b, n_t = mask.shape[0], inst.n_years
         last = n_t - 1
+        rec = inst.recognition
+        if rec is not None and rec.assessed_from > 0:  # before the set is in force: the old set, which they met
+            mask = mask.copy()
+            mask[:, inst.recognised, :] |= np.uint16((1 << rec.assessed_from) - 1)
         ntm_mask = np.bitwise_and.reduce(mask, axis=2)                                        # (B, C)
         ntm_by_t = ((ntm_mask[:, :, None] >> np.arange(n_t, dtype=np.uint16)) & 1).astype(bool)  # (B, C, T)
         ntm_end = ntm_by_t[:, :, last]
         met_end = ((mask >> np.uint16(last)) & 1).astype(bool)                                 # (B, C, K)
-        criteria_end = met_end.sum(axis=2)
+        criteria_by_t = np.stack([((mask >> np.uint16(t)) & 1).sum(axis=2, dtype=np.int16) for t in range(n_t)],
+                                 axis=2)                                                       # (B, C, T)
+        criteria_end = criteria_by_t[:, :, last]
+        recognised, ever_revoked = self._recognised(mask, ntm_by_t, revoke)
+        advanced_t, model_t = self._tiers(progress, ntm_by_t, recognised)
+        advanced, model = advanced_t[:, :, last], model_t[:, :, last]
         done_by_end = progress.done_year < NEVER
-        advanced, model = self._tiers(done_by_end, ntm_end)
-        units, units_adv = self._district_units(done_by_end, ntm_end, advanced, model)
+        units, units_adv = self._district_units(done_by_end, ntm_end, advanced, model, ever_revoked)
         village = {}
         for code in (3, 4):  # new NTM villages, new model villages
             idx = np.flatnonzero(it.kind == code)
             village[code] = done_by_end[:, idx] @ it.quantity[idx]
         floor = inst.targets.min_criteria
+        n_adv = advanced_t.sum(axis=1)
+        adv_criteria = (criteria_by_t * advanced_t).sum(axis=1)
         return BlockOutcomes(
             ntm_by_year=ntm_by_t.sum(axis=1),
             advanced=advanced.sum(axis=1),
@@ -917,26 +941,57 @@ class Engine:
             unspent=inst.budget.sum() - money.spent,
             **self._project_counts(progress),
             recovery=money.recovery,
-            recognised_by_year=self._recognised(ntm_by_t, recheck).sum(axis=1),
-            commune_ntm_count=ntm_by_t.sum(axis=0),
+            recognised_by_year=recognised.sum(axis=1),
+            commune_ntm_count=recognised.sum(axis=0),
+            criteria_by_year=criteria_by_t.mean(axis=1),
+            advanced_by_year=n_adv,
+            advanced_criteria=adv_criteria,
+            start_recognised=self._start_recognised(criteria_by_t, recognised, advanced_t),
         )
 
-    def _recognised(self, ntm_by_t: np.ndarray, recheck: np.ndarray) -> np.ndarray:
-        """Recognition (B × C × T): kept unless a re-check finds the commune short of a criterion.
+    def _recognised(self, mask: np.ndarray, ntm_by_t: np.ndarray,
+                    revoke: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Recognition (B × C × T) kept until a review carries the revocation rule out; and who lost it (B × C).
 
-        A commune recognised at the start (:attr:`Instance.recognised`: by default, one
-        meeting every criterion) is recognised; one meeting every criterion at the end
-        of a year is recognised then; a recognised commune short of a criterion at the end
-        of a year loses recognition if that year's re-check (``recheck_probability``) comes.
+        A commune recognised at the start is recognised; one meeting every criterion at
+        the end of a year is recognised then; from the first review on, a recognised
+        commune that the rule holds at the end of a year (:meth:`Recognition.triggered`) loses
+        its recognition with ``revocation_probability``.
         """
-        recognised = np.repeat(self.inst.recognised[None, :], ntm_by_t.shape[0], axis=0)
+        inst = self.inst
+        rec = inst.recognition
+        recognised = np.repeat(inst.recognised[None, :], ntm_by_t.shape[0], axis=0)
+        ever_revoked = np.zeros_like(recognised)
         out = np.zeros_like(ntm_by_t)
-        p = self.settings.recheck_probability
+        p = np.float32(self.settings.revocation_probability)
         for t in range(ntm_by_t.shape[2]):
             meets = ntm_by_t[:, :, t]
-            recognised = (recognised | meets) & ~(~meets & (recheck[:, :, t] < p))
+            if rec is not None and t >= rec.review_from:
+                met = ((mask >> np.uint16(t)) & 1).astype(bool)
+                revoked = recognised & ~meets & rec.triggered(met) & (revoke[:, :, t] < p)
+                ever_revoked |= revoked
+                recognised = (recognised & ~revoked) | meets
+            else:
+                recognised = recognised | meets
             out[:, :, t] = recognised
-        return out
+        return out, ever_revoked
+
+    def _start_recognised(self, criteria_by_t: np.ndarray, recognised: np.ndarray,
+                          advanced: np.ndarray) -> np.ndarray:
+        """Communes recognised (and advanced) at the start and still so, by year (B × T × 7 ints; :class:`BlockOutcomes`)."""
+        inst = self.inst
+        n_k = len(inst.criteria)
+        rec = inst.recognition
+        with_key, alone = ((rec.unmet_with_key, rec.unmet_alone) if rec is not None
+                           else (math.ceil(0.3 * n_k - 1e-9), math.ceil(0.5 * n_k - 1e-9)))
+        keep = recognised[:, inst.recognised, :]                       # (B, R, T)
+        crit = criteria_by_t[:, inst.recognised, :]
+        unmet = n_k - crit
+        adv = advanced[:, inst.base_adv, :]
+        return np.stack([keep.sum(axis=1), (crit * keep).sum(axis=1), (keep & (unmet == 0)).sum(axis=1),
+                         (keep & (unmet < with_key)).sum(axis=1), (keep & (unmet < alone)).sum(axis=1),
+                         adv.sum(axis=1), (criteria_by_t[:, inst.base_adv, :] * adv).sum(axis=1)],
+                        axis=2).astype(np.int32)
 
     def _project_counts(self, progress: ItemProgress) -> dict[str, np.ndarray]:
         """Per draw: planned projects that slipped or did not finish, and reserve projects finished."""
@@ -949,25 +1004,37 @@ class Engine:
             "reserve_funded": (~self.core & (done_year < NEVER)).sum(axis=1),
         }
 
-    def _tiers(self, done_by_end: np.ndarray, ntm_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Advanced and top-tier communes at the horizon (B × C, bool): NTM, and the upgrades done.
+    def _tiers(self, progress: ItemProgress, ntm_by_t: np.ndarray,
+               recognised: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Advanced and top-tier communes by year (B × C × T, bool).
 
-        Only the tiers the criteria set issues; the top tier requires the advanced one, or
-        NTM under a set without an advanced tier (Decision 51: the modern commune).
+        Only the tiers the criteria set issues. A tier recognised at the start is kept with
+        the commune's recognition; a new one counts from the year its upgrade is done while
+        the commune meets every criterion and has the tier it requires (the top tier: the
+        advanced one, or NTM under a set without an advanced tier, Decision 51).
         """
         inst, it = self.inst, self.items
-        n_b = done_by_end.shape[0]
-        adv_done = np.repeat(inst.base_adv[None, :], n_b, axis=0)
-        model_done = np.repeat(inst.base_model[None, :], n_b, axis=0)
-        for code, target in ((1, adv_done), (2, model_done)):
+        n_b, n_c, n_t = ntm_by_t.shape
+        years = np.arange(n_t, dtype=np.int16)
+        new = {}
+        for code in (1, 2):
             idx = np.flatnonzero(it.kind == code)
-            target[:, it.commune[idx]] |= done_by_end[:, idx]
-        advanced = ntm_end & adv_done & inst.has_advanced_tier
-        return advanced, inst.model_prerequisite(advanced, ntm_end) & model_done & inst.has_model_tier
+            done = np.zeros((n_b, n_c, n_t), dtype=bool)
+            done[:, it.commune[idx], :] = progress.done_year[:, idx, None] <= years[None, None, :]
+            new[code] = done
+        advanced = ((inst.base_adv[None, :, None] & recognised) | (ntm_by_t & new[1])) & inst.has_advanced_tier
+        required = advanced if inst.has_advanced_tier else ntm_by_t
+        model = ((inst.base_model[None, :, None] & recognised) | (required & new[2])) & inst.has_model_tier
+        return advanced, model
 
     def _district_units(self, done_by_end: np.ndarray, ntm_end: np.ndarray, advanced: np.ndarray,
-                        model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """District-level units and advanced districts at the horizon (B × n_districts, bool)."""
+                        model: np.ndarray, ever_revoked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """District-level units and advanced districts at the horizon (B × n_districts, bool).
+
+        A recognised unit is kept until the district rule triggers (``district_limit`` of
+        its communes revoked); a new one needs every commune meeting every criterion,
+        enough advanced communes and its district criteria.
+        """
         inst, it = self.inst, self.items
         n_b, n_d = done_by_end.shape[0], len(inst.districts)
         d_crit = np.repeat(inst.district_recognised[None, :], n_b, axis=0)
@@ -981,7 +1048,11 @@ class Engine:
             if len(members) == 0 or not inst.has_district_units:
                 continue  # the criteria set recognises no district unit (Decision 51)
             n_adv = advanced[:, members].sum(axis=1)
-            units[:, d] = ntm_end[:, members].all(axis=1) & (n_adv >= inst.district_need_adv[d]) & d_crit[:, d]
+            kept = np.zeros(n_b, dtype=bool)
+            if inst.district_recognised[d]:
+                limit = inst.recognition.district_limit[d] if inst.recognition is not None else len(members) + 1
+                kept = ever_revoked[:, members].sum(axis=1) < limit
+            units[:, d] = kept | (ntm_end[:, members].all(axis=1) & (n_adv >= inst.district_need_adv[d]) & d_crit[:, d])
             units_adv[:, d] = (units[:, d] & inst.has_advanced_districts & (n_adv >= inst.district_need_adv2[d])
                                & (model[:, members].sum(axis=1) >= inst.district_need_model2[d]) & d_adv_done[:, d])
         return units, units_adv
