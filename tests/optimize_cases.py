@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from ntm_sim.criteria import load_criteria_set
+from ntm_sim.criteria import CriteriaSet, load_criteria_set
 from ntm_sim.dataset import Dataset, make_dataset
 from ntm_sim.scenario import Scenario
 
@@ -47,8 +47,13 @@ class Case:
 
 def make_case(seed: int, *, n_communes: int = 3, n_years: int = 2, tiers: bool = True,
               carry_over: bool = True, absorption: float | None = None, mode: str = "max-achievement",
-              enforce: tuple[str, ...] = (), budget_scale: float = 1.0) -> Case:
-    """A random instance small enough to enumerate."""
+              enforce: tuple[str, ...] = (), budget_scale: float = 1.0, crit: CriteriaSet = CRIT,
+              order: list[str] | None = None) -> Case:
+    """A random instance small enough to enumerate.
+
+    ``crit``: a variant of Decision 318 (its district rules; the same criteria); ``order``: the
+    objective stages (default: every stage, or none on tiers and districts when ``tiers`` is False).
+    """
     rng = np.random.default_rng(seed)
     codes = [str(100 + i) for i in range(n_communes)]
     status = pd.DataFrame(True, index=codes, columns=CRIT.ids)
@@ -77,11 +82,12 @@ def make_case(seed: int, *, n_communes: int = 3, n_years: int = 2, tiers: bool =
                             "eligible": ["Hạ tầng", "Tất cả"]}, index=pd.Index(["a", "b"], name="source_id"))
     env = pd.DataFrame({y: [float(rng.integers(0, 8) * 10), float(rng.integers(1, 8) * 10)] for y in years},
                        index=sources.index)
-    ds = make_dataset(CRIT, communes, status, cost, districts=districts, sources=sources, envelopes=env,
+    ds = make_dataset(crit, communes, status, cost, districts=districts, sources=sources, envelopes=env,
                       file="case")
     objective_order = ["communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost"]
     if not tiers:
         objective_order = ["communes_ntm", "criteria_met", "earliness", "cost"]
+    objective_order = order or objective_order
     targets = {"advanced": 1, "min_criteria": 18, "criterion_communes": {INFRA[0]: n_communes}}
     if mode == "min-cost":
         targets = {"communes_ntm": int(rng.integers(1, n_communes + 1)), "min_criteria": 18}
@@ -184,6 +190,22 @@ def _money_lp(case: Case, keys: list, needs: dict, carry: bool, gap_allowed: boo
     return res.status == 0, (float(res.fun) if res.status == 0 else math.inf)
 
 
+def tier_lead(case: Case, cost: float) -> int:
+    """Years of a tier upgrade: one, or more when a year's share would exceed the absorption limit."""
+    absorption = case.scenario.budget.absorption_limit_mvnd
+    return max(1, math.ceil(cost / absorption - 1e-9)) if absorption else 1
+
+
+def _tier_spend(case: Case, needs: dict, per_commune: dict, c: str, start: int, cost: float) -> None:
+    """Add a tier upgrade of commune ``c`` started in ``start`` (its cost spread evenly over its years)."""
+    lead = tier_lead(case, cost)
+    up = frozenset(case.upgrade_sources)
+    for y in range(start, start + lead):
+        t = case.years.index(y)
+        needs[(up, t)] = needs.get((up, t), 0.0) + cost / lead
+        per_commune[(c, t)] = per_commune.get((c, t), 0.0) + cost / lead
+
+
 def brute_force(case: Case) -> dict:
     """Enumerate every plan; return the best objective vector and its figures."""
     sc = case.scenario
@@ -193,12 +215,19 @@ def brute_force(case: Case) -> dict:
     carry = sc.budget.carry_over
     absorption = sc.budget.absorption_limit_mvnd
     mode = sc.mode
-    use_tiers = "tiers" in sc.objective.order or mode == "min-cost"
+    # a district stage may buy the units and the tier upgrades they need; a tier stage the upgrades
+    use_districts = "district_units" in sc.objective.order or mode == "min-cost"
+    use_tiers = "tiers" in sc.objective.order or use_districts
     enforced = set(sc.targets.named()) if mode == "min-cost" else set(sc.enforce)
     proj_opts = [[-1] + [s for s in years if s + lead - 1 <= end] for _, _, _, lead in case.projects]
     tier_opts = [-1] + years if use_tiers else [-1]
-    district_opts = ([-1] + years) if use_tiers else [-1]
+    district_opts = ([-1] + years) if use_districts else [-1]
     n_c = len(codes)
+    # the district rules of the case's criteria set: communes advanced (and model) each unit needs
+    rules = {r.id: r for r in case.ds.criteria.district_tiers}
+    need_adv = math.ceil(rules["ntm"].min_share_communes_advanced * n_c - 1e-9)
+    need_adv2 = math.ceil(rules["advanced"].min_share_communes_advanced * n_c - 1e-9)
+    need_model2 = math.ceil(rules["advanced"].min_share_communes_model * n_c - 1e-9)
     t = sc.targets
     base_met = {c: 19 - sum(1 for (cc, _, _, _) in case.projects if cc == c) for c in codes}
     total_money = sum(sum(case.budget[f]) for f in case.sources)
@@ -231,30 +260,34 @@ def brute_force(case: Case) -> dict:
                 have += sum(1 for (c, kk, _, _), s in zip(case.projects, starts, strict=True) if kk == k and s >= 0)
                 need = len(codes) if need == "all" else need
                 short0 += max(0, need - have) / max(need, 1)
-        # an upgrade finishes no earlier than the commune reaches NTM (tiers take one year here)
-        adv_choices = [[a for a in tier_opts if a < 0 or a >= year_ntm[c]] if c in ntm_list else [-1]
-                       for c in codes]
+        # an upgrade finishes within the horizon, no earlier than the commune reaches NTM (a tier takes a
+        # year, or more when a year's share would exceed the absorption limit)
+        adv_end = {c: tier_lead(case, case.adv_cost[c]) - 1 for c in codes}
+        mod_end = {c: tier_lead(case, case.model_cost[c]) - 1 for c in codes}
+        adv_choices = [[a for a in tier_opts if a < 0 or year_ntm[c] <= a + adv_end[c] <= end]
+                       if c in ntm_list else [-1] for c in codes]
         for adv in itertools.product(*adv_choices):
             n_adv = sum(1 for a in adv if a >= 0)
             adv_cost = sum(case.adv_cost[c] for c, a in zip(codes, adv, strict=True) if a >= 0)
             short1 = short0
             if "advanced" in enforced and t.advanced is not None:
                 short1 += max(0, t.advanced - n_adv) / max(t.advanced, 1)
-            model_choices = [[m_ for m_ in tier_opts if m_ < 0 or m_ >= year_ntm[codes[i]]] if adv[i] >= 0
-                             else [-1] for i in range(len(codes))]
+            # … and the model upgrade no earlier than the advanced one (tiers nest in time too)
+            model_choices = [[m_ for m_ in tier_opts
+                              if m_ < 0 or adv[i] + adv_end[codes[i]] <= m_ + mod_end[codes[i]] <= end]
+                             if adv[i] >= 0 else [-1] for i in range(len(codes))]
             for mod in itertools.product(*model_choices):
                 n_mod = sum(1 for m_ in mod if m_ >= 0)
                 mod_cost = sum(case.model_cost[c] for c, m_ in zip(codes, mod, strict=True) if m_ >= 0)
                 for dx in (district_opts if not case.district_recognised else [-1]):
                     # a recognised unit is kept (its communes, recognised when met, are never revoked on
-                    # paper here); a new one needs every commune NTM, 10% advanced and its district criteria
-                    unit = case.district_recognised or (ntm_end == n_c and n_adv >= math.ceil(0.1 * n_c - 1e-9)
-                                                        and dx >= 0)
+                    # paper here); a new one needs every commune NTM, the set's share advanced and its district
+                    # criteria
+                    unit = case.district_recognised or (ntm_end == n_c and n_adv >= need_adv and dx >= 0)
                     if dx >= 0 and not unit:
                         continue  # the model pays for district criteria only when the unit is recognised
                     for dax in district_opts:
-                        adv_d = (unit and n_adv >= math.ceil(0.5 * n_c - 1e-9)
-                                 and n_mod >= math.ceil(0.1 * n_c - 1e-9) and dax >= 0)
+                        adv_d = (unit and n_adv >= need_adv2 and n_mod >= need_model2 and dax >= 0)
                         if dax >= 0 and not adv_d:
                             continue
                         cost = project_cost + adv_cost + mod_cost
@@ -286,9 +319,7 @@ def brute_force(case: Case) -> dict:
         for c, a, m_ in zip(codes, adv, mod, strict=True):
             for s, amount in ((a, case.adv_cost[c]), (m_, case.model_cost[c])):
                 if s >= 0:
-                    t = years.index(s)
-                    needs[(up, t)] = needs.get((up, t), 0.0) + amount
-                    per_commune[(c, t)] = per_commune.get((c, t), 0.0) + amount
+                    _tier_spend(case, needs, per_commune, c, s, amount)
         for s, amount in ((dx, case.district_cost), (dax, case.district_adv_cost)):
             if s >= 0:
                 needs[(up, years.index(s))] = needs.get((up, years.index(s)), 0.0) + amount
@@ -325,8 +356,7 @@ def _gap_of(case: Case, starts, adv, mod, dx, dax, absorption) -> float:  # noqa
     for c, a, m_ in zip(codes, adv, mod, strict=True):
         for s, amount in ((a, case.adv_cost[c]), (m_, case.model_cost[c])):
             if s >= 0:
-                needs[(up, years.index(s))] = needs.get((up, years.index(s)), 0.0) + amount
-                per_commune[(c, years.index(s))] = per_commune.get((c, years.index(s)), 0.0) + amount
+                _tier_spend(case, needs, per_commune, c, s, amount)
     for s, amount in ((dx, case.district_cost), (dax, case.district_adv_cost)):
         if s >= 0:
             needs[(up, years.index(s))] = needs.get((up, years.index(s)), 0.0) + amount
@@ -361,3 +391,10 @@ def spread_case(*, carry_over: bool, absorption: float | None, budget_b: tuple[f
     case.base_ntm = {"100": True, code: False}
     case.budget = {"a": [0.0, 0.0], "b": list(budget_b)}
     return case
+
+
+def unit_without_advanced() -> CriteriaSet:
+    """Decision 318 with a district unit that needs no advanced commune (the advanced district still needs 40%)."""
+    unit, advanced = CRIT.district_tiers
+    return CRIT.model_copy(update={"id": "qd318-unit-without-advanced", "district_tiers": (
+        unit.model_copy(update={"min_share_communes_advanced": 0.0}), advanced)})

@@ -158,15 +158,23 @@ def plan_items(inst: Instance, dec: Decisions) -> list[Item]:
         items.append(Item("criterion", c, int(inst.commune_district[c]), k, p, int(inst.proj_class[p]),
                           float(inst.proj_cost[p]), int(inst.proj_lead[p]), start, 1, crit[inst.criteria[k]].kind,
                           reserve=start < 0, unit=c))
+    # the set's tiers above NTM: an advanced tier and a top tier on it, or a top tier alone (Decision 51)
+    above = crit.tiers[1:]
+    tier_of = {"advanced": above[0] if len(above) == 2 else None, "model": above[-1] if above else None}
+    absorption = inst.scenario.budget.absorption_limit_mvnd
     for kind in UPGRADE_KINDS:
         if kind in ("advanced", "model"):
             starts = dec.adv_start if kind == "advanced" else dec.model_start
             costs = inst.adv_cost if kind == "advanced" else inst.model_cost
-            lead = inst.adv_lead if kind == "advanced" else inst.model_lead
+            tier = tier_of[kind]
             for c in range(n_c):
                 if starts[c] >= 0:
+                    # a year's share above the commune's absorption limit: built over more years
+                    lead = tier.lead_time_years if tier is not None else 1
+                    if absorption is not None:
+                        lead = max(lead, math.ceil(float(costs[c]) / absorption - 1e-9))
                     items.append(Item(kind, c, int(inst.commune_district[c]), -1, offsets[kind] + c,
-                                      int(inst.commune_upgrade_class[c]), float(costs[c]), int(lead), int(starts[c]),
+                                      int(inst.commune_upgrade_class[c]), float(costs[c]), lead, int(starts[c]),
                                       1, "upgrade", unit=n_c + c))
         elif kind in ("village_ntm", "village_model"):
             counts = dec.village_ntm if kind == "village_ntm" else dec.village_model
@@ -583,14 +591,18 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         for i, it in enumerate(items):
             if it.kind in ("advanced", "model") and done_t[i] is not None:
                 (adv_year if it.kind == "advanced" else model_year)[it.commune] = done_t[i]
-        adv_t = [[(bool(inst.base_adv[c]) and rec_by_t[c][t])
-                  or (ntm[c][t] and adv_year[c] is not None and adv_year[c] <= t) for t in range(n_t)]
-                 for c in range(n_c)]
-        model_t = [[(bool(inst.base_model[c]) and rec_by_t[c][t])
-                    or (adv_t[c][t] and model_year[c] is not None and model_year[c] <= t) for t in range(n_t)]
-                   for c in range(n_c)]
+        # tiers the criteria set issues: the top tier on the advanced one, or on NTM when there is none
+        tiers = inst.dataset.criteria.tiers
+        adv_t = [[len(tiers) == 3 and ((bool(inst.base_adv[c]) and rec_by_t[c][t])
+                                       or (ntm[c][t] and adv_year[c] is not None and adv_year[c] <= t))
+                  for t in range(n_t)] for c in range(n_c)]
+        required = adv_t if len(tiers) == 3 else [[ntm[c][t] for t in range(n_t)] for c in range(n_c)]
+        model_t = [[len(tiers) >= 2 and ((bool(inst.base_model[c]) and rec_by_t[c][t])
+                                         or (required[c][t] and model_year[c] is not None and model_year[c] <= t))
+                    for t in range(n_t)] for c in range(n_c)]
         advanced = [adv_t[c][last] for c in range(n_c)]
         model = [model_t[c][last] for c in range(n_c)]
+        district_tiers = {t.id for t in inst.dataset.criteria.district_tiers}
         d_criteria = [bool(x) for x in inst.district_recognised]
         d_adv_project = [False] * n_d
         for it in finished("district"):
@@ -604,11 +616,11 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
             n_mod = sum(1 for c in mem if model[c])
             kept = bool(inst.district_recognised[d]) and sum(1 for c in mem if revoked_ever[c]) < (
                 rec.district_limit[d] if rec is not None else len(mem) + 1)
-            unit = bool(mem) and (kept or (all(ntm_end[c] for c in mem) and n_adv >= inst.district_need_adv[d]
-                                           and d_criteria[d]))
+            unit = "ntm" in district_tiers and bool(mem) and (
+                kept or (all(ntm_end[c] for c in mem) and n_adv >= inst.district_need_adv[d] and d_criteria[d]))
             units.append(unit)
-            units_adv.append(unit and n_adv >= inst.district_need_adv2[d] and n_mod >= inst.district_need_model2[d]
-                             and d_adv_project[d])
+            units_adv.append(unit and "advanced" in district_tiers and n_adv >= inst.district_need_adv2[d]
+                             and n_mod >= inst.district_need_model2[d] and d_adv_project[d])
         out["ntm_by_year"].append([sum(1 for c in range(n_c) if counted[c][t]) for t in range(n_t)])
         out["meeting_by_year"].append([sum(1 for c in range(n_c) if ntm[c][t]) for t in range(n_t)])
         out["advanced"].append(sum(advanced))

@@ -7,6 +7,7 @@ import pytest
 
 from ntm_sim.criteria import available_sets, load_criteria_set
 from ntm_sim.dataset import make_dataset
+from ntm_sim.errors import InputError
 
 
 def test_qd318_set_loads(criteria):
@@ -102,5 +103,8 @@ def test_another_set_needs_no_code_change(tmp_path):
 def test_bad_criteria_file_is_rejected(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("id: x\nversion: '1'\n", encoding="utf-8")
-    with pytest.raises(ValueError):
+    # a clear message naming the file and each missing key, not a traceback
+    with pytest.raises(InputError) as err:
         load_criteria_set(path)
+    assert str(path) in str(err.value)
+    assert "key 'criteria': Field required" in str(err.value)

@@ -34,8 +34,12 @@ def test_what_the_public_text_does_not_give_is_marked_provisional() -> None:
     assert old.provisional_items() == []
     items = new.provisional_items()
     assert all(c.provisional for c in new.criteria)  # group, kind and lead time of every criterion
-    assert "tier advanced" in items
-    assert "tier model" in items
+    # the centre issues one commune set and the modern-commune pilot, no advanced or model set
+    assert [t.id for t in new.tiers] == ["ntm", "modern"]
+    assert new.advanced_tier is None
+    assert new.top_tier.requires == "ntm"
+    assert "tier modern" in items
+    assert not any("advanced" in i for i in items)
     assert not new.tiers[0].provisional  # NTM = every criterion met: the decision's own rule
     assert all(g.provisional for g in new.commune_groups)
     assert any("Phụ lục III" in i for i in items)

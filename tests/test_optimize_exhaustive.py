@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ntm_sim.optimize import solve
 from ntm_sim.plan import check
-from optimize_cases import _money_hall, _money_lp, brute_force, make_case
+from optimize_cases import CRIT, _money_hall, _money_lp, brute_force, make_case, unit_without_advanced
 
 
 def optimizer_key(result, scenario):
@@ -53,6 +53,20 @@ def test_max_achievement_matches_exhaustive_search(seed, variant):
     by = {s.name: s.objective for s in result.stages}
     assert o.communes_ntm == round(by["communes_ntm"])
     assert math.isclose(o.total_cost, by["cost"] / 1e-3, rel_tol=1e-6, abs_tol=1e-3)
+
+
+@pytest.mark.parametrize("rule", ["decision_318", "unit_without_advanced"])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_district_stage_without_a_tier_stage_matches_exhaustive_search(seed, rule):
+    """The district stage buys what a unit needs (its project, its communes' tiers) with no tier stage (issue 18)."""
+    crit = unit_without_advanced() if rule == "unit_without_advanced" else CRIT
+    case = make_case(seed, crit=crit, budget_scale=2.0,
+                     order=["communes_ntm", "district_units", "criteria_met", "earliness", "cost"])
+    best = brute_force(case)
+    result = solve(case.ds, case.scenario, baselines=False)
+    assert result.proven_optimal
+    assert close(optimizer_key(result, case.scenario), best["key"]), (optimizer_key(result, case.scenario), best)
+    assert check(result.instance, result.plan.decisions) == []
 
 
 @pytest.mark.parametrize("variant", ["carry", "no_carry", "absorption"])

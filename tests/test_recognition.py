@@ -355,6 +355,7 @@ def test_before_the_set_is_in_force_recognised_communes_count_every_criterion():
     assert inst.recognition.assessed_from == 1
     sim = simulate(inst, {"none": Decisions.empty(inst)}, UncertaintySettings.none(), n_draws=2, seed=0)
     o = sim.outcomes["none"]
-    assert o["ntm_by_year"].tolist() == [[2, 1], [2, 1]]        # A and C in 2021; C alone from 2022
+    assert o["meeting_by_year"].tolist() == [[2, 1], [2, 1]]    # A and C in 2021; C alone from 2022
+    assert o["ntm_by_year"].tolist() == [[2, 2], [2, 2]]        # counted as recognised: A is kept
     assert o["criteria_by_year"][0].tolist() == pytest.approx([(19 + 18 + 19) / 3, (17 + 18 + 19) / 3])
     assert o["recognised_by_year"].tolist() == [[2, 2], [2, 2]]

@@ -386,6 +386,20 @@ def load_for_scenario(scenario_path: Path, data: str | None, units: str) -> tupl
 TARGET_LABELS_VI = {"communes_ntm": "xã đạt chuẩn NTM", "advanced": "xã NTM nâng cao", "model": "xã NTM kiểu mẫu",
                     "villages_ntm": "thôn NTM mới", "villages_model": "thôn kiểu mẫu mới",
                     "min_criteria": "không xã nào dưới mức sàn tiêu chí", "avg_criteria": "tiêu chí bình quân/xã"}
+#: The tiers of results written before they carried their criteria set's own (Decision 318's).
+OLD_TIERS_VI = {"advanced": "nâng cao", "model": "kiểu mẫu"}
+
+
+def tier_labels_vi(summary: dict) -> dict[str, str]:
+    """The tiers above NTM a run's criteria set issues, by result key: ``{"advanced": "nâng cao", …}``.
+
+    Read from ``summary.json`` ``tiers`` (Decision 51: ``{"model": "hiện đại (thí điểm)"}``);
+    results written before it have Decision 318's two tiers.
+    """
+    tiers = summary.get("tiers")
+    if tiers is None:
+        return dict(OLD_TIERS_VI)
+    return {slot: str(t.get("short_vi") or t.get("name_vi") or slot) for slot, t in tiers.items()}
 
 
 def format_headline(summary: dict) -> list[str]:
@@ -404,9 +418,10 @@ def format_headline(summary: dict) -> list[str]:
              f"trung vị {fmt(o['median'])} (5–95%: {fmt(o['p5'])}–{fmt(o['p95'])}); bình quân {fmt(o['mean'], 1)}",
              f"  Nếu mọi chi phí, tiến độ và giải ngân đúng kế hoạch: {fmt(o.get('deterministic', 0))} xã"]
     names = dict(summary.get("district_names", {}))
+    labels = {**TARGET_LABELS_VI, **{slot: f"xã NTM {q}" for slot, q in tier_labels_vi(summary).items()}}
     for key, t in h["targets"].items():
         kind, _, code = key.partition(":")
-        label = TARGET_LABELS_VI.get(kind, kind)
+        label = labels.get(kind, kind)
         if kind == "min_criteria":
             label = f"không xã nào dưới {fmt(t['target'])} tiêu chí"
         elif code:
@@ -448,9 +463,13 @@ def format_solve_summary(summary: dict) -> str:
                      f"  {fmt(s['runtime_s'], 1)} s")
     years = summary["communes_ntm_by_year"]
     lines.append("Trên giấy – xã đạt chuẩn NTM theo năm: " + ", ".join(f"{y}: {n}" for y, n in years.items()))
+    # the criteria set's own tiers and, where it has them, district units
+    tiers = ", ".join(f"{q} {summary[slot]}" for slot, q in tier_labels_vi(summary).items() if slot in summary)
+    parts = [tiers] if tiers else []
+    if "district_unit_names" in summary:
+        parts.append(f"đơn vị cấp huyện: {', '.join(summary['district_unit_names']) or '–'}")
     lines.append(f"Trên giấy – xã NTM đến {list(years)[-1]}: {summary['communes_ntm']} "
-                 f"(+{summary['new_communes_ntm']}); nâng cao {summary['advanced']}, kiểu mẫu {summary['model']}; "
-                 f"đơn vị cấp huyện: {', '.join(summary['district_unit_names']) or '–'}")
+                 f"(+{summary['new_communes_ntm']})" + "".join(f"; {p}" for p in parts))
     lines.append(f"Tiêu chí bình quân/xã: {fmt(summary['avg_criteria'], 2)}; "
                  f"thôn NTM mới {summary['villages_ntm_new']}, thôn kiểu mẫu mới {summary['villages_model_new']}")
     lines.append(f"Tổng vốn: {bn(summary['total_cost_mvnd'])} tỷ đồng / {bn(summary['budget_mvnd'])} tỷ đồng "
@@ -543,7 +562,7 @@ def format_simulation_summary(summary: dict) -> str:
         lines.append(f"{p['name_vi']} ({plan}): xã NTM bình quân {fmt(o['mean'], 1)} "
                      f"(5%–95%: {fmt(o['p5'])}–{fmt(o['p95'])})")
         probs = p["target_probabilities"]
-        labels = {"communes_ntm": "số xã NTM", "advanced": "xã nâng cao", "model": "xã kiểu mẫu",
+        labels = {"communes_ntm": "số xã NTM", **{slot: f"xã {q}" for slot, q in tier_labels_vi(summary).items()},
                   "all_targets": "mọi mục tiêu"}
         for code, name in summary.get("district_names", {}).items():
             labels[f"district_units:{code}"] = name

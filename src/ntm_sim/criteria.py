@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from ntm_sim.errors import InputError, Problem
 from ntm_sim.text import fold, nfc
 
 Kind = Literal["infrastructure", "development", "governance"]
 
 DEFAULT_CRITERIA_SET = "qd318-2021-2025"
+#: The data's cost column of each tier place: the advanced tier and the top tier (kiểu mẫu, or hiện đại).
+TIER_COST_COLUMNS = {"advanced": "advanced_cost_mvnd", "model": "model_cost_mvnd"}
 
 
 class _Model(BaseModel):
@@ -65,16 +68,34 @@ class Criterion(_Model):
 
 
 class Tier(_Model):
-    """A commune tier: NTM, advanced (nâng cao) or model (kiểu mẫu)."""
+    """A commune tier the criteria set issues: NTM, and the tiers above it.
+
+    2021–2025: NTM, advanced (nâng cao), model (kiểu mẫu); 2026–2030: NTM and the
+    modern-commune pilot (hiện đại, thí điểm). ``short_vi`` and ``short_en`` are what
+    tells the tier apart in labels ("nâng cao", "advanced"): tables say "Xã NTM nâng
+    cao", "nâng cao 20"; they default to the full names.
+    """
 
     id: str
     name_vi: str
     name_en: str
     requires: str
+    short_vi: str = ""
+    short_en: str = ""
     upgrade_cost_column: str | None = None
     lead_time_years: int = Field(default=1, ge=1, le=10)
     source: str = ""
     provisional: bool = False
+
+    @property
+    def label_vi(self) -> str:
+        """What tells the tier apart, in Vietnamese ("nâng cao", "hiện đại (thí điểm)")."""
+        return self.short_vi or self.name_vi
+
+    @property
+    def label_en(self) -> str:
+        """What tells the tier apart, in English ("advanced", "modern (pilot)")."""
+        return self.short_en or self.name_en
 
 
 class DistrictTier(_Model):
@@ -223,7 +244,70 @@ class CriteriaSet(_Model):
                 raise ValueError(f"tier {tier.id} must require {prev.id} (tiers nest)")
         if self.revocation is not None and (bad := set(self.revocation.commune.key_criteria) - set(ids)):
             raise ValueError(f"revocation: key criteria {sorted(bad)} are not criteria of the set")
+        if len(set(tier_ids)) != len(tier_ids):
+            raise ValueError("tier ids must be unique")
+        if len(self.tiers) > 3:
+            raise ValueError(f"tiers: {len(self.tiers) - 1} tiers above NTM ({', '.join(tier_ids[1:])}); the tool "
+                             "plans at most two (an advanced tier and a top tier on it)")
+        for slot, tier in self.tier_slots().items():
+            column = TIER_COST_COLUMNS[slot]
+            if tier.upgrade_cost_column not in (None, column):
+                raise ValueError(f"tier {tier.id}: upgrade_cost_column must be {column} (the data's column for "
+                                 f"the {'advanced' if slot == 'advanced' else 'top'} tier), not "
+                                 f"{tier.upgrade_cost_column}")
+        self._check_district_tiers()
         return self
+
+    def _check_district_tiers(self) -> None:
+        """District tiers may ask only for commune tiers the set issues, and nest on its ``ntm`` unit."""
+        ids = {t.id for t in self.district_tiers}
+        if len(ids) != len(self.district_tiers):
+            raise ValueError("district tier ids must be unique")
+        if ids - {"ntm", "advanced"}:
+            raise ValueError(f"district tiers {sorted(ids - {'ntm', 'advanced'})}: the tool knows the district "
+                             "unit (id ntm) and the advanced district (id advanced, requires ntm)")
+        if "advanced" in ids and "ntm" not in ids:
+            raise ValueError("district tier advanced requires the district unit (id ntm)")
+        for t in self.district_tiers:
+            if t.min_share_communes_advanced > 0 and self.advanced_tier is None:
+                raise ValueError(f"district tier {t.id} asks for advanced communes, but the set issues no "
+                                 "advanced commune tier")
+            if t.min_share_communes_model > 0 and self.top_tier is None:
+                raise ValueError(f"district tier {t.id} asks for model communes, but the set issues no tier "
+                                 "above NTM")
+
+    @property
+    def advanced_tier(self) -> Tier | None:
+        """The middle tier (xã NTM nâng cao), which the top tier requires; None when the set issues none.
+
+        Decision 318 (2021–2025): advanced. Decision 51 (2026–2030): none, the modern
+        commune nests directly on NTM.
+        """
+        return self.tiers[1] if len(self.tiers) == 3 else None
+
+    @property
+    def top_tier(self) -> Tier | None:
+        """The highest tier above NTM (kiểu mẫu 2021–2025; hiện đại, thí điểm 2026–2030); None if only NTM."""
+        return self.tiers[-1] if len(self.tiers) >= 2 else None
+
+    def tier_slots(self) -> dict[str, Tier]:
+        """The tiers above NTM by the name results give their count: ``advanced`` (middle) and ``model`` (top).
+
+        Decision 318: ``{"advanced": nâng cao, "model": kiểu mẫu}``; Decision 51:
+        ``{"model": hiện đại (thí điểm)}``.
+        """
+        slots = {"advanced": self.advanced_tier, "model": self.top_tier}
+        return {slot: tier for slot, tier in slots.items() if tier is not None}
+
+    def tier_labels(self) -> dict[str, dict[str, str]]:
+        """:meth:`tier_slots` as the labels result files carry (``summary.json`` ``tiers``)."""
+        return {slot: {"id": t.id, "name_vi": t.name_vi, "name_en": t.name_en, "short_vi": t.label_vi,
+                       "short_en": t.label_en} for slot, t in self.tier_slots().items()}
+
+    @property
+    def district_tier_ids(self) -> set[str]:
+        """Ids of the district tiers the set issues (``ntm``: district unit; ``advanced``: advanced district)."""
+        return {t.id for t in self.district_tiers}
 
     def model_post_init(self, context: object, /) -> None:
         """Index every way a sheet may name a criterion (code, number, names, aliases)."""
@@ -368,10 +452,22 @@ def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
     Returns
     -------
     CriteriaSet
+
+    Raises
+    ------
+    InputError
+        For a file that is not a usable criteria set: each problem names the file and the key.
+    KeyError
+        For an id that names no shipped set.
     """
     path = Path(source)
     if path.suffix in {".yaml", ".yml"} and path.exists():
-        return _parse(path.read_text(encoding="utf-8"))
+        try:
+            return _parse(path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise InputError([Problem(str(path), f"key '{'.'.join(str(p) for p in e['loc']) or '(file)'}': "
+                                                 f"{e['msg']}", expected="a criteria set as the shipped ones "
+                                                 "(ntm_sim/data/criteria)") for e in exc.errors()[:20]]) from None
     return _load_shipped(str(source))
 
 

@@ -553,8 +553,16 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(
             Problem(file, f"negative cost for commune {c.index[code]}, {ds.criteria.ids[crit]}")
         )
-    for code in c.index[c["model"] & ~c["advanced"]]:
-        problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
+    crit = ds.criteria
+    if crit.advanced_tier is not None:
+        for code in c.index[c["model"] & ~c["advanced"]]:
+            problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
+    elif crit.top_tier is not None:
+        # the top tier nests directly on NTM (Decision 51: the modern commune), kept with the recognition
+        for code in c.index[c["model"] & ~ds.recognised]:
+            problems.append(Problem(file, f"commune {code} is marked {crit.top_tier.label_vi} ({crit.top_tier.id}) "
+                                          "but is not recognised NTM", column="model",
+                                    expected=f"{crit.top_tier.label_vi} only for a commune recognised NTM"))
     # a recognised tier is kept with the commune's recognition, even short of criteria of a newer set
     for code in c.index[c["advanced"] & ~ds.recognised]:
         problems.append(

@@ -10,9 +10,17 @@ Conventions
   time ``L``, it is met at the end of year ``s + L - 1`` and its cost is spent evenly
   over the years ``s … s + L - 1``. A project whose yearly share would exceed the
   commune's absorption limit is stretched over more years (:func:`stretched_leads`).
-* Tier upgrades (advanced, model), villages and district criteria are projects too,
-  paid by the *upgrade sources* (by default the sources that may pay for every
-  criterion); tiers and district units count at the horizon only.
+* Tier upgrades, villages and district criteria are projects too, paid by the *upgrade
+  sources* (by default the sources that may pay for every criterion); tiers and
+  district units count at the horizon only. A tier upgrade is stretched over more
+  years as a criterion project is when its yearly share would exceed the absorption
+  limit, and it finishes no earlier than the tier it requires.
+* Tiers are the criteria set's (:attr:`CriteriaSet.tiers`): the tool has two places for
+  tiers above NTM, ``adv_*`` for the *advanced* tier that the top tier requires
+  (Decision 318: nâng cao), and ``model_*`` for the *top* tier (Decision 318: kiểu mẫu;
+  Decision 51: the modern-commune pilot, hiện đại, which nests directly on NTM). A set
+  without an advanced tier has no advanced upgrade, count or target; a set without
+  district tiers (Decision 51: no districts after 1 July 2025) has no district unit.
 * Money is in million VND.
 """
 
@@ -32,6 +40,7 @@ from ntm_sim.dataset import Dataset, eligibility_from_rule, normalise_code
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.io.schema import SHEET_SOURCES
 from ntm_sim.scenario import Scenario
+from ntm_sim.scenario import Targets as ScenarioTargets
 from ntm_sim.text import commune_key, district_key, norm_key
 
 
@@ -142,8 +151,8 @@ class Instance:
     absorption: float | None
     adv_cost: np.ndarray
     model_cost: np.ndarray
-    adv_lead: int
-    model_lead: int
+    adv_lead: np.ndarray                # years per commune: the tier's lead time, stretched to the absorption limit
+    model_lead: np.ndarray
     base_adv: np.ndarray
     base_model: np.ndarray
     villages: np.ndarray
@@ -224,6 +233,54 @@ class Instance:
         if rec is None or rec.review_from >= self.n_years:
             return _frozen(np.zeros(self.n_communes, dtype=bool))
         return _frozen(self.recognised & rec.triggered(self.base_met))
+
+    @property
+    def criteria_set(self) -> CriteriaSet:
+        """The dataset's criteria set: the tiers and district tiers it issues."""
+        return self.dataset.criteria
+
+    @property
+    def has_advanced_tier(self) -> bool:
+        """Whether the criteria set issues an advanced tier (``adv_*``), which its top tier requires."""
+        return self.criteria_set.advanced_tier is not None
+
+    @property
+    def has_model_tier(self) -> bool:
+        """Whether the criteria set issues a tier above NTM (its top tier, ``model_*``)."""
+        return self.criteria_set.top_tier is not None
+
+    @property
+    def has_district_units(self) -> bool:
+        """Whether the criteria set recognises district-level units (a district tier ``ntm``)."""
+        return "ntm" in self.criteria_set.district_tier_ids and bool(self.districts)
+
+    @property
+    def has_advanced_districts(self) -> bool:
+        """Whether the criteria set recognises advanced districts (a district tier ``advanced``)."""
+        return "advanced" in self.criteria_set.district_tier_ids and self.has_district_units
+
+    @property
+    def absent_outcomes(self) -> set[str]:
+        """Outcomes the criteria set has nothing to count for, left out of every result file and table.
+
+        ``advanced`` without an advanced tier (Decision 51), ``model`` without a tier above
+        NTM, ``district_units`` and ``advanced_districts`` without district tiers (or
+        districts).
+        """
+        out = set()
+        if not self.has_advanced_tier:
+            out.add("advanced")
+        if not self.has_model_tier:
+            out.add("model")
+        if not self.has_district_units:
+            out |= {"district_units", "district_unit_names"}
+        if not self.has_advanced_districts:
+            out.add("advanced_districts")
+        return out
+
+    def model_prerequisite(self, advanced: np.ndarray, ntm: np.ndarray) -> np.ndarray:
+        """Who has what the top tier requires: the advanced communes, or the NTM ones without an advanced tier."""
+        return advanced if self.has_advanced_tier else ntm
 
     @property
     def total_budget(self) -> float:
@@ -339,7 +396,7 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     committed = np.full(len(pc), -1, dtype=int)
     if scenario.replan and scenario.replan.previous_plan:
         committed = _committed_projects(scenario, layout.communes, crit.ids, pc, pk, lead, problems, file)
-    adv_lead, model_lead = _tier_leads(crit)
+    tier_fields = _commune_fields(ds.communes, crit, scenario.budget.absorption_limit_mvnd)
     targets = _resolve_targets(ds, scenario, layout.d_index, bad)
     locks = _resolve_locks(ds, scenario, layout.communes, pc, pk, layout.years, bad)
     floors = _district_floors(ds, scenario, layout.d_index, bad)
@@ -373,9 +430,7 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
         district_upgrade_class=cls.district_upgrade,
         carry_over=scenario.budget.carry_over,
         absorption=scenario.budget.absorption_limit_mvnd,
-        adv_lead=adv_lead,
-        model_lead=model_lead,
-        **_commune_fields(ds.communes),
+        **tier_fields,
         targets=targets,
         locks=locks,
         recognition=_recognition(ds, scenario, layout),
@@ -784,14 +839,6 @@ def _eligibility_classes(funding: _Funding, in_scope: np.ndarray, pc: np.ndarray
     )
 
 
-def _tier_leads(crit: CriteriaSet) -> tuple[int, int]:
-    """Lead times of the advanced and model tiers (one year where the set has no such tier)."""
-    tiers = {t.id: t for t in crit.tiers}
-    adv_lead = tiers["advanced"].lead_time_years if "advanced" in tiers else 1
-    model_lead = tiers["model"].lead_time_years if "model" in tiers else 1
-    return adv_lead, model_lead
-
-
 def _district_fields(ds: Dataset, members: list[np.ndarray]) -> dict[str, np.ndarray]:
     """The :class:`Instance` fields of district units: status, costs and tier requirements.
 
@@ -828,22 +875,40 @@ def _district_fields(ds: Dataset, members: list[np.ndarray]) -> dict[str, np.nda
     }
 
 
-def _commune_fields(c: pd.DataFrame) -> dict[str, np.ndarray]:
+def _commune_fields(c: pd.DataFrame, crit: CriteriaSet, absorption: float | None) -> dict[str, np.ndarray]:
     """The :class:`Instance` fields read straight from the communes table.
 
-    Tier and village status and costs and the especially-difficult flag; a missing
-    cost counts as zero.
+    Tier and village status and costs, the tiers' lead times and the especially-difficult
+    flag; a missing cost counts as zero. A tier the criteria set does not issue has no
+    status, cost or upgrade (Decision 51: no advanced tier; a commune marked advanced
+    under the earlier set is not advanced under it). A tier upgrade whose yearly share
+    would exceed the absorption limit is spread over more years, as criterion projects are.
+
+    Parameters
+    ----------
+    c
+        The communes table.
+    crit
+        The criteria set: which tiers it issues, and their lead times.
+    absorption
+        Most a commune can spend in a year (million VND), or None.
 
     Returns
     -------
     dict
         Field name → array, one entry per commune.
     """
+    n = len(c)
+    fields: dict[str, np.ndarray] = {}
+    for slot, tier, status, cost in (("adv", crit.advanced_tier, "advanced", "advanced_cost_mvnd"),
+                                     ("model", crit.top_tier, "model", "model_cost_mvnd")):
+        issued = tier is not None
+        fields[f"{slot}_cost"] = np.nan_to_num(c[cost].to_numpy(dtype=float)) if issued else np.zeros(n)
+        fields[f"base_{slot}"] = c[status].to_numpy(dtype=bool) if issued else np.zeros(n, dtype=bool)
+        lead = np.full(n, tier.lead_time_years if issued else 1, dtype=int)
+        fields[f"{slot}_lead"] = stretched_leads(lead, fields[f"{slot}_cost"], absorption)
     return {
-        "adv_cost": np.nan_to_num(c["advanced_cost_mvnd"].to_numpy(dtype=float)),
-        "model_cost": np.nan_to_num(c["model_cost_mvnd"].to_numpy(dtype=float)),
-        "base_adv": c["advanced"].to_numpy(dtype=bool),
-        "base_model": c["model"].to_numpy(dtype=bool),
+        **fields,
         "villages": c["villages"].to_numpy(dtype=int),
         "villages_ntm": c["villages_ntm"].to_numpy(dtype=int),
         "villages_model": c["villages_model"].to_numpy(dtype=int),
@@ -903,6 +968,7 @@ def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
         value = getattr(t, name)
         if value is not None and value > n:
             bad(f"key 'targets.{name}': {value} communes asked, the dataset has {n}")
+    _refuse_tiers_not_issued(crit, t, bad)
     avg_total = math.ceil(t.avg_criteria * n - 1e-9) if t.avg_criteria is not None else None
     if t.avg_criteria is not None and t.avg_criteria > len(crit):
         bad(f"key 'targets.avg_criteria': {t.avg_criteria} is more than the {len(crit)} criteria")
@@ -922,6 +988,32 @@ def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
         avg_criteria=t.avg_criteria,
         criterion_communes=crit_targets,
     )
+
+
+def _refuse_tiers_not_issued(crit: CriteriaSet, t: ScenarioTargets, bad: BadFn) -> None:
+    """Targets on a tier or district tier the criteria set does not issue, each named with the set.
+
+    ``advanced`` needs the set's advanced tier; ``model`` (or ``modern``) its top tier;
+    ``district_units`` and ``advanced_districts`` its district tiers ``ntm`` and ``advanced``.
+    """
+    tiers = ", ".join(f"{x.id} ({x.name_vi})" for x in crit.tiers)
+    district_tiers = ", ".join(x.id for x in crit.district_tiers) or "none"
+    if t.advanced is not None and crit.advanced_tier is None:
+        bad(f"key 'targets.advanced': criteria set {crit.id} issues no advanced tier (xã NTM nâng cao)",
+            expected=f"a target on a tier the set issues: {tiers}"
+                     + (f"; its top tier ({crit.top_tier.label_vi}) is counted by 'targets.model' "
+                        "('targets.modern' is the same key)" if crit.top_tier is not None else ""),
+            found=f"advanced: {t.advanced}")
+    if t.model is not None and crit.top_tier is None:
+        bad(f"key 'targets.model': criteria set {crit.id} issues no tier above NTM",
+            expected=f"a target on a tier the set issues: {tiers}", found=f"model: {t.model}")
+    for key, values, tier in (("district_units", t.district_units, "ntm"),
+                              ("advanced_districts", t.advanced_districts, "advanced")):
+        if values and tier not in crit.district_tier_ids:
+            what = "district-level units" if tier == "ntm" else "advanced districts"
+            bad(f"key 'targets.{key}': criteria set {crit.id} recognises no {what}",
+                expected=f"no '{key}' target under this set (its district tiers: {district_tiers})",
+                found=", ".join(values))
 
 
 def _resolve_locks(ds: Dataset, scenario: Scenario, communes: list[str], pc: np.ndarray, pk: np.ndarray,

@@ -152,7 +152,7 @@ def upgrade_spend(inst: Instance, dec: Decisions, by_district: bool = False) -> 
     for starts, cost, lead in ((dec.adv_start, inst.adv_cost, inst.adv_lead),
                                (dec.model_start, inst.model_cost, inst.model_lead)):
         cs = np.flatnonzero(starts >= 0)
-        _spread(commune, cs, starts[cs], lead, cost[cs] / lead, y0)
+        _spread(commune, cs, starts[cs], lead[cs], cost[cs] / lead[cs], y0)
     commune += dec.village_ntm * inst.village_ntm_cost[:, None]
     commune += dec.village_model * inst.village_model_cost[:, None]
     district = np.zeros((len(inst.districts), n_t))
@@ -321,22 +321,25 @@ def evaluate(inst: Instance, dec: Decisions) -> Outcomes:
     kept = kept_on_paper(inst, done_year)
     recognised_end = (inst.recognised & kept) | ntm_end
     ntm_by_year = counted_by_year(inst, kept, commune_year).sum(axis=0)
-    # a recognised tier is kept with the commune's recognition; a new one needs every criterion met
+    # the criteria set's tiers; a recognised tier is kept with the commune's recognition, a new one needs
+    # every criterion met and the tier it requires (the top tier: advanced, or NTM under Decision 51)
     adv_new = (dec.adv_start >= 0) & (dec.adv_start + inst.adv_lead - 1 <= end)
-    advanced = (inst.base_adv & recognised_end) | (ntm_end & adv_new)
+    advanced = ((inst.base_adv & recognised_end) | (ntm_end & adv_new)) & inst.has_advanced_tier
     model_new = (dec.model_start >= 0) & (dec.model_start + inst.model_lead - 1 <= end)
-    model = (inst.base_model & recognised_end) | (advanced & model_new)
+    model = (((inst.base_model & recognised_end) | (inst.model_prerequisite(advanced, ntm_end) & model_new))
+             & inst.has_model_tier)
     unit = np.zeros(len(inst.districts), dtype=bool)
     unit_adv = np.zeros(len(inst.districts), dtype=bool)
     revoked = inst.recognised & ~kept
     for d, members in enumerate(inst.district_members):
-        if len(members) == 0:
-            continue
+        if len(members) == 0 or not inst.has_district_units:
+            continue  # the criteria set recognises no district unit (Decision 51)
         criteria_ok = inst.district_recognised[d] or dec.district_start[d] >= 0
         unit[d] = bool(district_kept(inst, d, int(revoked[members].sum()))
                        or (ntm_end[members].all() and advanced[members].sum() >= inst.district_need_adv[d]
                            and criteria_ok))
-        unit_adv[d] = bool(unit[d] and advanced[members].sum() >= inst.district_need_adv2[d]
+        unit_adv[d] = bool(unit[d] and inst.has_advanced_districts
+                           and advanced[members].sum() >= inst.district_need_adv2[d]
                            and model[members].sum() >= inst.district_need_model2[d]
                            and dec.district_adv_start[d] >= 0)
     crit_met = inst.base_met.sum(axis=0).astype(int)
@@ -482,16 +485,7 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
             c, t = np.unravel_index(np.argmax(per_commune), per_commune.shape)
             out.append(Violation("absorption", f"commune {inst.communes[c]} spends {per_commune[c, t]:.1f} "
                                                f"in {inst.years[t]}"))
-    ntm_year = evaluate(inst, dec).commune_year_ntm
-    for name, starts, lead in (("advanced", dec.adv_start, inst.adv_lead),
-                               ("model", dec.model_start, inst.model_lead)):
-        late = (starts >= 0) & (starts + lead - 1 > end)
-        if late.any():
-            out.append(Violation("tier", f"{name} upgrade completes after {end}"))
-        early = (starts >= 0) & (starts + lead - 1 < ntm_year) & ~inst.base_ntm
-        for c in np.flatnonzero(early):
-            out.append(Violation("tier", f"{name} upgrade of {inst.communes[c]} completes in "
-                                         f"{int(starts[c] + lead - 1)}, before the commune is NTM ({ntm_year[c]})"))
+    out += _tier_violations(inst, dec)
     free = inst.villages - inst.villages_ntm
     if (dec.village_ntm.sum(axis=1) > free).any():
         out.append(Violation("villages", "more new NTM villages than villages left"))
@@ -499,6 +493,47 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
     cum_model = inst.villages_model[:, None] + np.cumsum(dec.village_model, axis=1)
     if (cum_model > cum_ntm).any():
         out.append(Violation("villages", "a model village that is not an NTM village"))
+    return out
+
+
+def _tier_violations(inst: Instance, dec: Decisions) -> list[Violation]:
+    """Tier upgrades the criteria set does not issue, or that finish too late or too early.
+
+    An upgrade finishes by the horizon, no earlier than the year its commune reaches NTM,
+    and the top tier's no earlier than the advanced one's (tiers nest in time too). A
+    district unit under a set without district tiers is a violation too.
+    """
+    out: list[Violation] = []
+    end = inst.horizon_end
+    ntm_year = evaluate(inst, dec).commune_year_ntm
+    crit = inst.criteria_set
+    finish = {}
+    for name, tier, starts, lead in (("advanced", crit.advanced_tier, dec.adv_start, inst.adv_lead),
+                                     ("model", crit.top_tier, dec.model_start, inst.model_lead)):
+        funded = starts >= 0
+        if tier is None:
+            for c in np.flatnonzero(funded):
+                out.append(Violation("tier", f"{name} upgrade of {inst.communes[c]}: criteria set {crit.id} "
+                                             f"issues no such tier"))
+            continue
+        finish[name] = np.where(funded, starts + lead - 1, -1)
+        label = tier.label_en
+        if (funded & (finish[name] > end)).any():
+            out.append(Violation("tier", f"{label} upgrade completes after {end}"))
+        early = funded & (finish[name] < ntm_year) & ~inst.base_ntm
+        for c in np.flatnonzero(early):
+            out.append(Violation("tier", f"{label} upgrade of {inst.communes[c]} completes in "
+                                         f"{int(finish[name][c])}, before the commune is NTM ({ntm_year[c]})"))
+    if len(finish) == 2:
+        before = (finish["model"] >= 0) & ~inst.base_adv & (finish["model"] < finish["advanced"])
+        for c in np.flatnonzero(before):
+            out.append(Violation("tier", f"{crit.top_tier.label_en} upgrade of {inst.communes[c]} completes in "
+                                         f"{int(finish['model'][c])}, before its {crit.advanced_tier.label_en} "
+                                         f"upgrade ({int(finish['advanced'][c])}): tiers nest"))
+    for name, starts, issued in (("district unit", dec.district_start, inst.has_district_units),
+                                 ("advanced district", dec.district_adv_start, inst.has_advanced_districts)):
+        if not issued and (starts >= 0).any():
+            out.append(Violation("district", f"{name} project funded, but criteria set {crit.id} recognises none"))
     return out
 
 
@@ -545,10 +580,14 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
     blocks.append(("criterion", inst.proj_commune[ps], criteria[inst.proj_criterion[ps]], dec.proj_start[ps],
                    inst.proj_lead[ps], np.ones(len(ps), dtype=int), inst.proj_cost[ps].astype(float),
                    inst.proj_class[ps], prio[ps].astype(float)))
-    for kind, starts, cost, lead in (("advanced", dec.adv_start, inst.adv_cost, inst.adv_lead),
-                                     ("model", dec.model_start, inst.model_cost, inst.model_lead)):
+    crit = inst.criteria_set
+    for kind, tier, starts, cost, lead in (
+            ("advanced", crit.advanced_tier, dec.adv_start, inst.adv_cost, inst.adv_lead),
+            ("model", crit.top_tier, dec.model_start, inst.model_cost, inst.model_lead)):
         cs = np.flatnonzero(starts >= 0)
-        blocks.append((kind, cs, np.full(len(cs), kind, dtype=object), starts[cs], np.full(len(cs), lead),
+        # the criterion column names the set's own tier (model, or modern under Decision 51)
+        item = tier.id if tier is not None else kind
+        blocks.append((kind, cs, np.full(len(cs), item, dtype=object), starts[cs], lead[cs],
                        np.ones(len(cs), dtype=int), cost[cs].astype(float), inst.commune_upgrade_class[cs],
                        np.full(len(cs), np.inf)))
     for kind, counts, unit in (("village_ntm", dec.village_ntm, inst.village_ntm_cost),

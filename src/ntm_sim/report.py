@@ -15,6 +15,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from ntm_sim.criteria import CriteriaSet
 from ntm_sim.io import schema
 from ntm_sim.io.excel_write import guide_sheet, save_workbook_atomic, table_sheet, wide_sheet
 from ntm_sim.io.tables import Column
@@ -32,6 +33,11 @@ PROJECT_COLUMNS = (
 KIND_VI = {"advanced": "Lên xã NTM nâng cao", "model": "Lên xã NTM kiểu mẫu", "village_ntm": "Thôn đạt NTM",
            "village_model": "Thôn kiểu mẫu", "district": "Tiêu chí cấp huyện",
            "district_advanced": "Huyện NTM nâng cao"}
+
+
+def kinds_vi(crit: CriteriaSet) -> dict[str, str]:
+    """:data:`KIND_VI` with the tier upgrades named after the criteria set's own tiers ("Lên xã NTM hiện đại …")."""
+    return {**KIND_VI, **{slot: f"Lên xã NTM {t.label_vi}" for slot, t in crit.tier_slots().items()}}
 
 
 def build_plan_workbook(result: SolveResult) -> Workbook:
@@ -60,7 +66,7 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
     projects["commune_name"] = projects["commune_code"].map(ds.communes["commune_name"]).fillna("")
     projects["district_name"] = projects["district_code"].map(ds.districts["district_name"]).astype(object).fillna("")
     names = {c.id: c.name_vi for c in crit.criteria}
-    projects["criterion_name"] = projects["criterion"].map(names).fillna(projects["kind"].map(KIND_VI))
+    projects["criterion_name"] = projects["criterion"].map(names).fillna(projects["kind"].map(kinds_vi(crit)))
     table_sheet(wb.create_sheet(schema.SHEET_PLAN), PROJECT_COLUMNS,
                  projects[[c.name for c in PROJECT_COLUMNS]].itertuples(index=False),
                  "DANH MỤC DỰ ÁN THEO NĂM", demo)
@@ -82,14 +88,18 @@ def build_plan_workbook(result: SolveResult) -> Workbook:
     rows = [[None if pd.isna(v) else v for v in r] for r in table[[c.name for c in cols]].itertuples(index=False)]
     table_sheet(wb.create_sheet("Ưu tiên"), cols, rows, "THỨ TỰ ƯU TIÊN CÁC XÃ VÀ LÝ DO", demo)
     # comparison with today's rules
+    # the criteria set's own tiers; district units only where the set recognises them
+    tiers = crit.tier_slots()
     cmp_cols = (Column("name", "Phương án", "text"), Column("communes_ntm", "Xã NTM cuối kỳ", "int"),
-                Column("advanced", "Xã nâng cao", "int"), Column("model", "Xã kiểu mẫu", "int"),
-                Column("districts", "Đơn vị cấp huyện", "int"), Column("cost", "Tổng vốn (triệu đồng)", "number"))
+                *(Column(slot, f"Xã {t.label_vi}", "int") for slot, t in tiers.items()),
+                *((Column("districts", "Đơn vị cấp huyện", "int"),) if inst.has_district_units else ()),
+                Column("cost", "Tổng vốn (triệu đồng)", "number"))
     rows = []
     for name, p in {"optimum": plan, **result.baselines}.items():
         o = p.outcomes
-        rows.append([NAMES_VI.get(name, name), o.communes_ntm, int(o.advanced.sum()), int(o.model.sum()),
-                     int(o.district_unit.sum()), o.total_cost])
+        counts = {"advanced": int(o.advanced.sum()), "model": int(o.model.sum())}
+        rows.append([NAMES_VI.get(name, name), o.communes_ntm, *(counts[slot] for slot in tiers),
+                     *((int(o.district_unit.sum()),) if inst.has_district_units else ()), o.total_cost])
     table_sheet(wb.create_sheet("So sánh"), cmp_cols, rows, "SO SÁNH VỚI CÁCH PHÂN BỔ HIỆN HÀNH", demo)
     return wb
 

@@ -9,19 +9,20 @@ e-mailed or printed. Every figure is read from results folders (see
 from __future__ import annotations
 
 import html
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from ntm_sim.analysis.compare import (
-    INDICATORS,
     TARGET_KEYS,
     ScenarioRun,
     baseline_table,
     commune_probability,
     confidence_of,
     headline_of,
+    indicators_for,
     plannable,
     risk_table,
 )
@@ -80,7 +81,7 @@ def indicators_html(runs: list[ScenarioRun]) -> str:
     """
     head = "".join(f"<th>{html.escape(r.name)}</th>" for r in runs)
     rows = []
-    for key, label, _en, decimals in INDICATORS:
+    for key, label, _en, decimals in indicators_for(runs):
         own = [own_target(r, key) for r in runs]
         shared = {t for t in own if t is not None}
         target = next(iter(shared)) if len(shared) == 1 and None not in own else None
@@ -98,7 +99,7 @@ def indicators_html(runs: list[ScenarioRun]) -> str:
                     text += f'<span class="prob">khả năng đạt: {format_percent_vi(h.probability, 0)}</span>'
                 if h.paper is not None and key in ("communes_ntm", "advanced", "model", "district_units"):
                     text += f'<span class="paper">trên giấy: {html.escape(format_number_vi(h.paper, decimals))}</span>'
-            elif not key.endswith("_mvnd"):
+            elif not key.endswith("_mvnd") and not math.isnan(h.value):  # "–": the run's set has no such count
                 text += '<span class="paper">(trên giấy, chưa mô phỏng)</span>'
             if mine is not None and target is None:  # targets differ between the runs: each cell says its own
                 text += f'<span class="target">mục tiêu: {html.escape(format_number_vi(float(mine), decimals))}</span>'

@@ -113,7 +113,7 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
     years = [int(y) for y in inst.years]
     spend = {str(y): {inst.sources[f]: float(o.spend_by_source_year[f, t]) for f in range(len(inst.sources))}
              for t, y in enumerate(years)}
-    return {
+    figures = {
         # as the scenario counts them (targets.communes_count: recognised, as provinces count, by default)
         "communes_ntm": o.communes_ntm,
         "communes_ntm_by_year": {str(y): int(n) for y, n in zip(years, o.ntm_by_year, strict=True)},
@@ -138,6 +138,15 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
         "spend_by_year_source": spend,
         "unspent_mvnd": float(inst.real_budget - _real_spend(inst, plan)),
     }
+    # no count for a tier or district unit the criteria set does not issue (Decision 51: no advanced, no districts)
+    return {k: v for k, v in figures.items() if k not in inst.absent_outcomes}
+
+
+def stage_name_vi(name: str, ds: Dataset) -> str:
+    """A stage's Vietnamese name; the tiers stage names the criteria set's own tiers ("xã nâng cao, kiểu mẫu")."""
+    if name == "tiers" and (tiers := ds.criteria.tier_slots()):
+        return "xã " + ", ".join(t.label_vi for t in tiers.values())
+    return STAGE_NAMES_VI.get(name, name)
 
 
 def targets_report(result: SolveResult, plan: Plan) -> dict:
@@ -189,10 +198,12 @@ def solve_summary(result: SolveResult) -> dict:
         "costs_estimated": ds.any_cost_estimated,
         "years": [int(y) for y in inst.years],
         "recognition": recognition_summary(inst),
+        "criteria_set": ds.criteria.id,
+        "tiers": ds.criteria.tier_labels(),
         "budget_mvnd": float(inst.real_budget),
         "reproducible": result.reproducible,
         "fallback": result.fallback,
-        "stages": [{"name": s.name, "name_vi": STAGE_NAMES_VI.get(s.name, s.name), "sense": s.sense,
+        "stages": [{"name": s.name, "name_vi": stage_name_vi(s.name, ds), "sense": s.sense,
                     "termination": str(s.termination), "proven_optimal": s.proven_optimal,
                     "reproducible": s.reproducible, "objective": s.objective, "bound": s.bound,
                     "mip_gap": s.mip_gap, "gap_tolerance": s.gap_tolerance, "nodes": s.nodes,
@@ -408,6 +419,7 @@ def simulation_summary(sim: SimulationResult) -> dict:
         "block_size": BLOCK,
         "uncertainty": sim.settings.model_dump(mode="json"),
         "targets": {k: v for k, v in inst.scenario.targets.model_dump().items() if v not in (None, [], {})},
+        "tiers": ds.criteria.tier_labels(),
         "district_names": {str(k): str(v) for k, v in ds.districts["district_name"].items()},
         "plans": plans,
         "regret_communes_ntm": regret(sim).to_dict(orient="index") if len(sim.plans) > 1 else {},
@@ -473,10 +485,11 @@ def headline(sim: SimulationResult, plan: str, summary: dict, confidence: float)
     from ntm_sim.uncertainty import UncertaintySettings
 
     o = sim.outcomes[plan]
+    names = [name for name in HEADLINE_OUTCOMES if name not in sim.instance.absent_outcomes]
     exact = simulate(sim.instance, {plan: _decisions_of(sim, plan)}, UncertaintySettings.none(), n_draws=1,
                      seed=sim.seed) if _decisions_of(sim, plan) is not None else None
     outcomes = {}
-    for name in HEADLINE_OUTCOMES:
+    for name in names:
         x = np.asarray(o[name], dtype=float)
         row = {"median": float(np.median(x)), "p5": float(np.percentile(x, 5)), "p95": float(np.percentile(x, 95)),
                "mean": float(x.mean())}

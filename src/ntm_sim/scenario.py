@@ -97,8 +97,12 @@ class Targets(_Model):
         description=("What communes_ntm counts: 'meeting' every criterion at the horizon (recognised communes "
                      "short of criteria must re-qualify), or 'recognised': recognised communes kept plus new "
                      "ones meeting every criterion ('duy trì và đạt chuẩn')."))
-    advanced: int | None = Field(None, ge=0)
-    model: int | None = Field(None, ge=0)
+    advanced: int | None = Field(
+        None, ge=0, description="Communes of the criteria set's advanced tier (nâng cao); refused under a set "
+        "without one (Decision 51/2025).")
+    model: int | None = Field(
+        None, ge=0, description="Communes of the criteria set's top tier: model (kiểu mẫu) under Decision 318, "
+        "the modern-commune pilot (hiện đại) under Decision 51/2025. 'modern' is the same key.")
     district_units: list[str] = Field(default_factory=list)
     advanced_districts: list[str] = Field(default_factory=list)
     villages_ntm: int | None = Field(None, ge=0, description="New NTM villages in the period.")
@@ -106,6 +110,12 @@ class Targets(_Model):
     min_criteria: int | None = Field(None, ge=0, description="No commune below this many criteria.")
     avg_criteria: float | None = Field(None, ge=0)
     criterion_communes: dict[str, int | Literal["all"]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _modern(cls, data: object) -> object:
+        """``modern`` (2026–2030) is the key ``model``: communes of the set's top tier."""
+        return _modern_is_model(data, "targets")
 
     def named(self) -> list[TargetName]:
         """Names of the targets that are set."""
@@ -115,6 +125,22 @@ class Targets(_Model):
             if value not in (None, [], {}):
                 out.append(name)
         return out
+
+
+def _modern_is_model(data: object, where: str) -> object:
+    """``data`` with the key ``modern`` renamed ``model`` (a mapping), or each ``modern`` entry (a list)."""
+    if isinstance(data, dict) and MODERN in data:
+        if "model" in data:
+            raise ValueError(f"{where}: 'model' and 'modern' are one target (communes of the criteria set's top "
+                             "tier): give one of them")
+        return {("model" if k == MODERN else k): v for k, v in data.items()}
+    if isinstance(data, list):
+        return ["model" if v == MODERN else v for v in data]
+    return data
+
+
+#: The 2026–2030 name of the target on the criteria set's top tier (the modern-commune pilot).
+MODERN = "modern"
 
 
 class Lock(_Model):
@@ -297,6 +323,11 @@ class Scenario(_Model):
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     robustness: Robustness = Field(default_factory=Robustness)
     source_file: str | None = Field(None, exclude=True)
+
+    @field_validator("enforce", mode="before")
+    @classmethod
+    def _enforce_modern(cls, v: object) -> object:
+        return _modern_is_model(v, "enforce")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

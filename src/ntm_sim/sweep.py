@@ -65,6 +65,8 @@ def _row(run: SolvedScenario) -> dict:
         "draws": 0, "seed": np.nan, "sim_mean": np.nan, "sim_p5": np.nan, "sim_p95": np.nan,
         "p_target": np.nan, "p_all_targets": np.nan,
     }
+    for name in r.instance.absent_outcomes & set(COLUMNS):
+        row[name] = np.nan  # blank: the scenario's criteria set issues no such tier or unit (Decision 51)
     if run.simulation is not None:
         from ntm_sim.analysis import target_probabilities
 

@@ -42,6 +42,42 @@ SIMULATED = {"communes_ntm": ("communes_ntm", "communes_ntm"), "advanced": ("adv
              "total_cost_mvnd": ("spent", None), "unspent_mvnd": ("unspent", None)}
 
 
+#: The tiers of results written before they carried their criteria set's own (Decision 318's).
+OLD_TIERS = {"advanced": {"short_vi": "nâng cao", "short_en": "advanced"},
+             "model": {"short_vi": "kiểu mẫu", "short_en": "model"}}
+
+
+def indicators_for(runs: list[ScenarioRun]) -> tuple[tuple[str, str, str, int], ...]:
+    """:data:`INDICATORS` for these runs: tiers named after their criteria sets' own, absent ones left out.
+
+    A tier row is named after the tiers the runs' criteria sets issue for it ("Xã NTM kiểu
+    mẫu / hiện đại (thí điểm)" beside a 2021–2025 and a 2026–2030 run) and left out when
+    none of them issues one (the advanced row for 2026–2030 runs alone); so is the
+    district-unit row when no run's set recognises district units.
+    """
+    if not runs:
+        return INDICATORS
+    names: dict[str, list[tuple[str, str]]] = {"advanced": [], "model": []}
+    for run in runs:
+        tiers = run.summary.get("tiers")
+        for slot, tier in (OLD_TIERS if tiers is None else tiers).items():
+            label = (str(tier.get("short_vi", slot)), str(tier.get("short_en", slot)))
+            if slot in names and label not in names[slot]:
+                names[slot].append(label)
+    units = any("district_units" in run.summary for run in runs)
+    out = []
+    for key, vi, en, decimals in INDICATORS:
+        if key in names:
+            if not names[key]:
+                continue
+            vi = "Xã NTM " + " / ".join(v for v, _ in names[key])
+            en = " / ".join(e for _, e in names[key]).capitalize() + " communes"
+        elif key == "district_units" and not units:
+            continue
+        out.append((key, vi, en, decimals))
+    return tuple(out)
+
+
 @dataclass
 class ScenarioRun:
     """One scenario's results folder, read back.
@@ -181,7 +217,7 @@ def indicator_table(runs: list[ScenarioRun]) -> pd.DataFrame:
     column per run name.
     """
     rows = []
-    for key, vi, en, dec in INDICATORS:
+    for key, vi, en, dec in indicators_for(runs):
         row: dict = {"indicator": key, "label_vi": vi, "label_en": en, "decimals": dec, "target": float("nan")}
         for run in runs:
             row[run.name] = headline_of(run, key).value

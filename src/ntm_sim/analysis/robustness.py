@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ntm_sim.simulate import SCALAR_OUTCOMES, SimulationResult
+from ntm_sim.simulate import SimulationResult, scalar_outcomes
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 PARAMETER_LABELS = {
@@ -33,7 +33,7 @@ QUANTILES = (5, 25, 50, 75, 95)
 def outcome_table(result: SimulationResult, plan: str) -> pd.DataFrame:
     """Mean, spread and percentiles of each scalar outcome of a plan."""
     rows = {}
-    for name in SCALAR_OUTCOMES:
+    for name in scalar_outcomes(result.instance):
         x = np.asarray(result.outcomes[plan][name], dtype=float)
         rows[name] = {"mean": x.mean(), "std": x.std(ddof=1) if len(x) > 1 else 0.0,
                       **{f"p{q}": float(np.percentile(x, q)) for q in QUANTILES}}

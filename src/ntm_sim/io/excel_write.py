@@ -342,7 +342,8 @@ def build_workbook(ds: Dataset) -> Workbook:
         money=True, demo_label=demo,
     )
     communes = ds.communes.reset_index()
-    commune_cols = tuple(c for c in schema.COMMUNE_TABLE if c.name in communes.columns)  # optional ones if given
+    # optional ones if given; tiers named after the criteria set's own
+    commune_cols = tuple(c for c in schema.commune_columns(crit) if c.name in communes.columns)
     table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), commune_cols,
                  communes[[c.name for c in commune_cols]].itertuples(index=False),
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", demo)
@@ -404,9 +405,10 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
                 lambda c, k: None,
                 lambda r, a, b: f"=SUM({get_column_letter(a)}{r}:{get_column_letter(b)}{r})",
                 money=True, demo_label=None)
+    columns = schema.commune_columns(criteria, blank=True)
     rows = [[code, r["commune_name"], r["district_code"], r["district_name"]]
-            + [None] * (len(schema.COMMUNE_TABLE) - 4) for code, r in communes.iterrows()]
-    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
+            + [None] * (len(columns) - 4) for code, r in communes.iterrows()]
+    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), columns, rows,
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", None)
     d = communes[communes["district_code"] != ""].drop_duplicates("district_code")
     table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ntm_sim.criteria import CriteriaSet
 from ntm_sim.dataset import FIRST_RECOGNITION_YEAR
 from ntm_sim.io.tables import Column
 
@@ -49,11 +52,15 @@ COMMUNE_TABLE = (
     Column("villages_ntm", "Thôn đạt NTM", "int", ("số thôn đạt ntm", "villages_ntm")),
     Column("villages_model", "Thôn kiểu mẫu", "int", ("số thôn kiểu mẫu", "villages_model")),
     Column("advanced", "Đạt NTM nâng cao", "flag", ("nâng cao", "advanced", "xã ntm nâng cao")),
-    Column("model", "Đạt NTM kiểu mẫu", "flag", ("kiểu mẫu", "model", "xã ntm kiểu mẫu")),
+    # the criteria set's top tier: kiểu mẫu (2021–2025) or the modern-commune pilot (2026–2030)
+    Column("model", "Đạt NTM kiểu mẫu", "flag", ("kiểu mẫu", "model", "xã ntm kiểu mẫu", "hiện đại", "modern",
+                                                 "xã ntm hiện đại", "đạt ntm hiện đại",
+                                                 "đạt ntm hiện đại (thí điểm)")),
     Column("advanced_cost_mvnd", "Vốn lên NTM nâng cao (tr.đ)", "number",
            ("advanced_cost_mvnd", "chi phí nâng cao")),
     Column("model_cost_mvnd", "Vốn lên NTM kiểu mẫu (tr.đ)", "number",
-           ("model_cost_mvnd", "chi phí kiểu mẫu")),
+           ("model_cost_mvnd", "chi phí kiểu mẫu", "chi phí hiện đại", "vốn lên ntm hiện đại (tr.đ)",
+            "vốn lên ntm hiện đại (thí điểm) (tr.đ)")),
     Column("village_ntm_cost_mvnd", "Vốn mỗi thôn NTM (tr.đ)", "number",
            ("village_ntm_cost_mvnd",)),
     Column("village_model_cost_mvnd", "Vốn mỗi thôn kiểu mẫu (tr.đ)", "number",
@@ -63,6 +70,34 @@ COMMUNE_TABLE = (
            ("recognised_year", "năm công nhận", "năm công nhận ntm", "năm đạt chuẩn ntm"),
            min_value=FIRST_RECOGNITION_YEAR),
 )
+
+#: Commune columns of a tier place: the advanced tier, or the set's top tier.
+TIER_COLUMNS = {"advanced": "advanced", "advanced_cost_mvnd": "advanced", "model": "model",
+                "model_cost_mvnd": "model"}
+
+
+def commune_columns(criteria: CriteriaSet, *, blank: bool = False) -> tuple[Column, ...]:
+    """:data:`COMMUNE_TABLE` as a criteria set's workbook has it: tier columns named after its own tiers.
+
+    Decision 318: "Đạt NTM nâng cao", "Đạt NTM kiểu mẫu" (the table as it is); Decision 51:
+    "Đạt NTM hiện đại (thí điểm)". A blank template (``blank``) has no column for a tier
+    the set does not issue; a dataset written back keeps them (a commune's advanced mark
+    under the earlier set is data).
+    """
+    tiers = criteria.tier_slots()
+    out = []
+    for col in COMMUNE_TABLE:
+        slot = TIER_COLUMNS.get(col.name)
+        if slot is None:
+            out.append(col)
+        elif slot in tiers:
+            label = tiers[slot].label_vi
+            out.append(replace(col, header_vi=f"Đạt NTM {label}" if col.kind == "flag" else
+                               f"Vốn lên NTM {label} (tr.đ)"))
+        elif not blank:
+            out.append(col)
+    return tuple(out)
+
 
 DISTRICT_TABLE = (
     Column("district_code", "Mã huyện", "code", DISTRICT_CODE.aliases, required=True),

@@ -167,13 +167,39 @@ def solve(
     Returns
     -------
     SolveResult
+
+    Notes
+    -----
+    The rows keeping a top-tier upgrade from finishing before the advanced one
+    (:func:`ntm_sim.optimize.model.define_tier_order`) are added lazily: the model is
+    solved without them first, and again with them only if that plan breaks the order.
+    A plan that keeps the order is as good for the model with the rows (it is feasible
+    there, and no stage can do better there than without them), and a plan the rows do
+    not bind stays the plan it was without them.
     """
     mode = mode or scenario.mode
     options = _options(scenario.solver, solver, time_limit, mip_gap, warm_start)
-    prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights)
+    prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=False)
     solve_start = time.perf_counter()
     done = execute(prepared.job, guard=guard)
+    if _tiers_out_of_order(prepared, done):
+        first_build = prepared.build_s
+        prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=True,
+                            base_plans=prepared.baselines)
+        prepared.build_s += first_build
+        done = execute(prepared.job, guard=guard)
     return _result(prepared, done, runtime_s=time.perf_counter() - solve_start)
+
+
+def _tiers_out_of_order(prepared: _Prepared, done: JobResult) -> bool:
+    """Whether the plan the solver returned has a top-tier upgrade finishing before its advanced one."""
+    inst, values = prepared.instance, done.last_values
+    if values is None or not inst.has_advanced_tier:
+        return False
+    dec = prepared.model.decisions_from(values)
+    adv_end = np.where(dec.adv_start >= 0, dec.adv_start + inst.adv_lead - 1, -1)
+    model_end = np.where(dec.model_start >= 0, dec.model_start + inst.model_lead - 1, np.iinfo(np.int64).max)
+    return bool(((model_end < adv_end) & ~inst.base_adv).any())
 
 
 @dataclass(frozen=True)
@@ -218,14 +244,20 @@ def _options(settings: SolverSettings, solver: str | None, time_limit: float | N
 
 
 def _prepare(ds: Dataset, scenario: Scenario, mode: str, options: _Options, *, baselines: bool,
-             weights: np.ndarray | None) -> _Prepared:
-    """Build the instance, the baseline plans, the model and the solver job (timed as the build)."""
+             weights: np.ndarray | None, tier_order: bool = True,
+             base_plans: dict[str, Plan] | None = None) -> _Prepared:
+    """Build the instance, the baseline plans, the model and the solver job (timed as the build).
+
+    ``tier_order``: with the rows keeping tiers in order in time (see :func:`solve`);
+    ``base_plans``: the baseline plans, when already computed.
+    """
     start = time.perf_counter()
     inst = build_instance(ds, scenario)
     if mode == "min-cost":
         inst = with_gap_source(inst)
-    base_plans = _baseline_plans(inst, mode) if baselines else {}
-    model = build_model(inst, mode, weights)
+    if base_plans is None:
+        base_plans = _baseline_plans(inst, mode) if baselines else {}
+    model = build_model(inst, mode, weights, tier_order=tier_order)
     use_warm = options.warm_start and mode != "min-cost"
     warm, warm_name = _warm_start(model, base_plans) if use_warm else (None, None)
     settings = scenario.solver

@@ -137,27 +137,46 @@ class _Greedy:
                 return True
         return False
 
+    def tier_done_year(self, c: int) -> int:
+        """The year commune ``c`` has the tier the top tier requires: its advanced upgrade's end, or NTM."""
+        inst = self.inst
+        if not inst.has_advanced_tier or inst.base_adv[c]:
+            return self.ntm_year(c)
+        start = self.dec.adv_start[c]
+        return int(start + inst.adv_lead[c] - 1) if start >= 0 else 10**6
+
     def fund_upgrade(self, kind: str, index: int) -> bool:
-        """Fund an advanced/model upgrade (commune) or a district project, earliest year."""
+        """Fund a tier upgrade (commune: ``advanced``, ``model``) or a district project, earliest year.
+
+        A tier the criteria set does not issue, or a district tier it does not recognise,
+        is never funded. An upgrade takes its lead time stretched to the absorption limit,
+        and finishes no earlier than the commune reaches NTM (the top tier: no earlier
+        than the advanced upgrade).
+        """
         inst = self.inst
         if kind in ("advanced", "model"):
+            if not (inst.has_advanced_tier if kind == "advanced" else inst.has_model_tier):
+                return False
             starts = self.dec.adv_start if kind == "advanced" else self.dec.model_start
             cost = (inst.adv_cost if kind == "advanced" else inst.model_cost)[index]
-            lead = inst.adv_lead if kind == "advanced" else inst.model_lead
+            lead = int((inst.adv_lead if kind == "advanced" else inst.model_lead)[index])
             if starts[index] >= 0 or index in self.forbidden_c:
                 return starts[index] >= 0
-            ntm_year = self.ntm_year(index)
+            ready = self.ntm_year(index) if kind == "advanced" else max(self.ntm_year(index),
+                                                                         self.tier_done_year(index))
             for y in inst.years:
                 if y + lead - 1 > inst.horizon_end:
                     break
-                if y + lead - 1 < ntm_year:
-                    continue  # an upgrade finishes no earlier than the commune reaches NTM
+                if y + lead - 1 < ready:
+                    continue  # an upgrade finishes no earlier than the tier it requires
                 needs = [(int(inst.commune_upgrade_class[index]), inst.year_index(s), cost / lead)
                          for s in inst.spend_years(int(y), lead)]
                 if self._fits(needs, index):
                     self._pay(needs, index)
                     starts[index] = int(y)
                     return True
+            return False
+        if not (inst.has_district_units if kind == "district" else inst.has_advanced_districts):
             return False
         starts = self.dec.district_start if kind == "district" else self.dec.district_adv_start
         cost = (inst.district_cost if kind == "district" else inst.district_adv_cost)[index]
@@ -170,6 +189,12 @@ class _Greedy:
                 starts[index] = int(y)
                 return True
         return False
+
+    def has_model_prerequisite(self, c: int) -> bool:
+        """Whether commune ``c`` has, in the plan so far, the tier the top tier requires (advanced, or NTM)."""
+        if not self.inst.has_advanced_tier:
+            return self.ntm_at_end(c)
+        return bool(self.dec.adv_start[c] >= 0 or self.inst.base_adv[c])
 
     def fund_villages(self, kind: str, target: int) -> None:
         """Fund new NTM (or model) villages, cheapest communes first, up to ``target``."""
@@ -269,7 +294,7 @@ def _enforced_targets_first(g: _Greedy) -> None:
                     for c in sorted(members, key=lambda c: inst.model_cost[c]):
                         if (g.dec.model_start[members] >= 0).sum() + inst.base_model[members].sum() >= need_m:
                             break
-                        if g.dec.adv_start[c] >= 0 or inst.base_adv[c]:
+                        if g.has_model_prerequisite(int(c)):
                             g.fund_upgrade("model", int(c))
                     g.fund_upgrade("district_advanced", d)
     if "advanced" in enforced and t.advanced is not None:
@@ -299,7 +324,7 @@ def _tiers(g: _Greedy, kind: str, target: int) -> None:
             return
         if not g.ntm_at_end(int(c)):
             continue
-        if kind == "model" and not (g.dec.adv_start[c] >= 0 or inst.base_adv[c]):
+        if kind == "model" and not g.has_model_prerequisite(int(c)):
             continue
         g.fund_upgrade(kind, int(c))
 

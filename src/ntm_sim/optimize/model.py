@@ -347,13 +347,23 @@ class PlanModel:
         return ([], 1.0) if self.inst.recognised[c] else self._z_end_cols(c)
 
     def _adv_cols(self, c: int) -> tuple[list[int], float]:
+        if not self.inst.has_advanced_tier:
+            return [], 0.0  # the criteria set issues no advanced tier: nobody is advanced
         # a recognised advanced commune stays advanced with its recognition
         if self.inst.base_adv[c]:
             return self._recognised_end_cols(c)
         return [v for _, v in self.adv.get(c, [])], 0.0
 
+    def _model_prereq_cols(self, c: int) -> tuple[list[int], float]:
+        """Commune ``c`` has what the top tier requires at the horizon: advanced, or NTM without an advanced tier."""
+        return self._adv_cols(c) if self.inst.has_advanced_tier else self._z_end_cols(c)
+
     def _model_cols(self, c: int) -> tuple[list[int], float]:
-        return self._adv_cols(c) if self.inst.base_model[c] else ([v for _, v in self.mod.get(c, [])], 0.0)
+        # a recognised top-tier commune keeps its tier with its recognition (it is advanced too, where the set
+        # has an advanced tier); a new one needs its upgrade
+        if self.inst.base_model[c]:
+            return self._recognised_end_cols(c)
+        return [v for _, v in self.mod.get(c, [])], 0.0
 
     def _ntm_by_cols(self, c: int, t: int) -> tuple[list[int], float]:
         """Commune ``c`` NTM by the end of year index ``t``."""
@@ -480,7 +490,7 @@ class PlanModel:
         if self.late is not None:
             for starts, lead in ((new.adv_start, inst.adv_lead), (new.model_start, inst.model_lead)):
                 move = (starts >= 0) & self.late
-                starts[move] = np.maximum(starts[move], end - lead + 1)
+                starts[move] = np.maximum(starts[move], end - lead[move] + 1)
             for counts in (new.village_ntm, new.village_model):
                 late = np.flatnonzero(self.late)
                 total = counts[late].sum(axis=1)
@@ -601,8 +611,11 @@ class ModelBuild:
     late, sched, has_projects
         Communes whose spending may move to the horizon; those of them in y/q form;
         communes with criteria projects.
-    need_tiers, villages_on
-        Whether tier upgrades and district units, and villages, are modelled.
+    need_tiers, need_districts, villages_on
+        Whether tier upgrades, district units and villages are modelled.
+    tier_order
+        Whether the rows keeping a top-tier upgrade from finishing before the advanced
+        one are in (:func:`define_tier_order`).
     class_const, commune_const
         Money projects under way already spend, by class and year and by commune and
         year (billion VND).
@@ -636,6 +649,8 @@ class ModelBuild:
     sched: np.ndarray
     has_projects: np.ndarray
     need_tiers: bool
+    need_districts: bool
+    tier_order: bool
     villages_on: bool
     class_const: np.ndarray
     commune_const: np.ndarray
@@ -663,7 +678,7 @@ def _locked(inst: Instance) -> np.ndarray:
     return locked | inst.at_risk  # a review ties their projects to a year
 
 
-def _start(inst: Instance, mode: str, weights: np.ndarray | None) -> ModelBuild:
+def _start(inst: Instance, mode: str, weights: np.ndarray | None, tier_order: bool = True) -> ModelBuild:
     """An empty model, and the facts about the instance that the steps read."""
     n_c, n_t = inst.n_communes, inst.n_years
     locks = inst.locks
@@ -675,8 +690,14 @@ def _start(inst: Instance, mode: str, weights: np.ndarray | None) -> ModelBuild:
                   col_names=[], matrix=sp.csr_matrix((0, 0)), row_lo=np.zeros(0), row_hi=np.zeros(0),
                   late=late, late_districts=inst.carry_over and _monotone(inst, mode))
     m.ntm_const = {c: True for c in range(n_c) if not has_projects[c]}
-    need_tiers = ("tiers" in inst.scenario.objective.order or bool({"advanced", "model", "district_units",
-                  "advanced_districts"} & enforced) or any(inst.district_need_adv > 0))
+    objective = inst.scenario.objective
+    stages = set(objective.order) | set(objective.weights or {})
+    # district units need their communes' tiers: whatever asks for units asks for the upgrades too
+    need_districts = inst.has_district_units and (
+        "district_units" in stages or bool({"district_units", "advanced_districts"} & enforced)
+        or any(inst.district_need_adv > 0))
+    need_tiers = inst.has_model_tier and ("tiers" in stages or bool({"advanced", "model"} & enforced)
+                                          or need_districts)
     return ModelBuild(
         inst=inst, mode=mode, weights=weights, m=m, b=_Builder(), spend=_Spend(), years=[int(y) for y in inst.years],
         enforced=enforced, forbid_c=set(locks.forbid_commune),
@@ -685,6 +706,7 @@ def _start(inst: Instance, mode: str, weights: np.ndarray | None) -> ModelBuild:
         forbid_cy=set(locks.forbid_commune_year), late=late,
         # communes in y/q form: late, and nothing ties one of their projects to a year
         sched=late & ~_locked(inst) & has_projects, has_projects=has_projects, need_tiers=need_tiers,
+        need_districts=need_districts, tier_order=tier_order,
         villages_on=villages_on, class_const=np.zeros((len(inst.classes), n_t)), commune_const=np.zeros((n_c, n_t)))
 
 
@@ -916,10 +938,14 @@ def define_recognition(build: ModelBuild) -> None:
 
 
 def define_tiers(build: ModelBuild) -> None:
-    """Start-year binaries of each commune's advanced (``adv``) and model (``mod``) upgrades.
+    """Start-year binaries of each commune's advanced (``adv``) and top-tier (``mod``) upgrades.
 
-    An upgrade needs the commune NTM at the horizon (model: advanced too), and it
-    finishes no earlier than the year the commune reaches NTM.
+    Only the tiers the criteria set issues: under Decision 51 there is no advanced
+    upgrade, and the top tier (the modern commune) nests directly on NTM. An upgrade
+    needs the commune NTM at the horizon (the top tier: the tier it requires) and
+    finishes no earlier than the year the commune reaches NTM (the top tier's, no earlier
+    than the advanced one: :func:`define_tier_order`). Its lead time is stretched to the
+    absorption limit, as a criterion project's is.
 
     Parameters
     ----------
@@ -935,24 +961,28 @@ def define_tiers(build: ModelBuild) -> None:
         ze, ze_k = m._z_end_cols(c)
         if not ze and ze_k == 0.0:
             continue
-        _tier_upgrade(build, c, "adv", inst.base_adv, inst.adv_cost, inst.adv_lead)
+        if inst.has_advanced_tier:
+            _tier_upgrade(build, c, "adv", inst.base_adv, inst.adv_cost, inst.adv_lead)
         _tier_upgrade(build, c, "mod", inst.base_model, inst.model_cost, inst.model_lead)
         if c in m.adv:
             cols = [v for _, v in m.adv[c]]
             b.row(cols + ze, [1.0] * len(cols) + [-1.0] * len(ze), -math.inf, ze_k)
         if c in m.mod:
             cols = [v for _, v in m.mod[c]]
-            adv, adv_k = m._adv_cols(c)
-            b.row(cols + adv, [1.0] * len(cols) + [-1.0] * len(adv), -math.inf, adv_k)
+            req, req_k = m._model_prereq_cols(c)
+            b.row(cols + req, [1.0] * len(cols) + [-1.0] * len(req), -math.inf, req_k)
 
 
-def _tier_upgrade(build: ModelBuild, c: int, kind: str, base: np.ndarray, cost: np.ndarray, lead: int) -> None:
-    """Columns of one upgrade (block ``kind``) of commune ``c``, with its money and NTM-year rows."""
+def _tier_upgrade(build: ModelBuild, c: int, kind: str, base: np.ndarray, cost: np.ndarray,
+                  leads: np.ndarray) -> None:
+    """Columns of one upgrade (block ``kind``) of commune ``c``, with its money and NTM-year rows.
+
+    ``leads`` are the upgrade's years per commune, stretched to the absorption limit.
+    """
     inst, b = build.inst, build.b
     if base[c]:
         return
-    if inst.absorption is not None and cost[c] / lead > inst.absorption + 1e-9:
-        return
+    lead = int(leads[c])
     starts = [s for s in build.years if s + lead - 1 <= inst.horizon_end]
     if build.late[c]:
         starts = starts[-1:]  # spending later never hurts: start as late as possible
@@ -969,19 +999,50 @@ def _tier_upgrade(build: ModelBuild, c: int, kind: str, base: np.ndarray, cost: 
             b.row([v, *by], [1.0] + [-1.0] * len(by), -math.inf, by_k)
 
 
+def define_tier_order(build: ModelBuild) -> None:
+    """A top-tier upgrade finishes no earlier than its commune's advanced upgrade (tiers nest in time).
+
+    A row per top-tier start whose finishing year some advanced start would overrun:
+    ``mod[c, s] <= Σ adv[c, s']`` over the advanced starts finished by then (the other
+    starts are covered by ``Σ mod <= Σ adv``). Communes whose upgrades all start in the
+    last year need none. The rows come after the targets'; :func:`ntm_sim.optimize.solve`
+    first solves without them and adds them only when its plan breaks the order.
+
+    Parameters
+    ----------
+    build
+        The model being built (after :func:`define_tiers`).
+    """
+    inst, m = build.inst, build.m
+    if not (build.tier_order and build.need_tiers and inst.has_advanced_tier):
+        return
+    for c, mods in m.mod.items():
+        if inst.base_adv[c] or c not in m.adv:
+            continue  # advanced at the start, or never: Σ mod <= Σ adv says all
+        adv_end = [(s + int(inst.adv_lead[c]) - 1, v) for s, v in m.adv[c]]
+        last = max(e for e, _ in adv_end)
+        for s, v in mods:
+            done = s + int(inst.model_lead[c]) - 1
+            if done < last:
+                early = [a for e, a in adv_end if e <= done]
+                build.b.row([v, *early], [1.0] + [-1.0] * len(early), -math.inf, 0.0)
+
+
 def define_district_units(build: ModelBuild) -> None:
     """District units ``w[d]``, district NTM projects ``dx`` and advanced-district projects ``dax``.
 
     A district unit needs every member commune NTM, enough advanced communes, and its
     own NTM project unless already recognised; an advanced district needs the unit and
-    enough advanced and model communes.
+    enough advanced and model communes. Only the district tiers the criteria set issues
+    (Decision 51: none). Whatever asks for district units (the stage, a target, a
+    district rule needing advanced communes) also asks for the tier upgrades they need.
 
     Parameters
     ----------
     build
         The model being built.
     """
-    if not build.need_tiers:
+    if not build.need_districts:
         return
     for d, members in enumerate(build.inst.district_members):
         if len(members) == 0:
@@ -1007,6 +1068,8 @@ def _district_unit(build: ModelBuild, d: int, members: list[int]) -> None:
     if not inst.district_recognised[d]:
         m.dx[d] = dx = _district_project(build, d, "dx", MONEY * float(inst.district_cost[d]))
         b.row([v for _, v in dx] + [w], [1.0] * len(dx) + [-1.0], 0.0, 0.0)
+    if not inst.has_advanced_districts:
+        return
     # advanced district
     m.dax[d] = wa = _district_project(build, d, "dax", MONEY * float(inst.district_adv_cost[d]))
     wa_cols = [v for _, v in wa]
@@ -1256,8 +1319,11 @@ def define_count_targets(build: ModelBuild) -> None:
     """
     inst, m, enforced, targets = build.inst, build.m, build.enforced, build.inst.targets
     _, all_adv, all_model = _totals(build)
-    for name, label, expr in (("communes_ntm", "communes NTM", _communes_counted(build)),
-                              ("advanced", "advanced communes", all_adv), ("model", "model communes", all_model)):
+    crit = inst.criteria_set
+    tier_of = {"advanced": crit.advanced_tier, "model": crit.top_tier}
+    for name, expr in (("communes_ntm", _communes_counted(build)), ("advanced", all_adv), ("model", all_model)):
+        tier = tier_of.get(name)
+        label = "communes NTM" if tier is None else f"{tier.label_en} communes"  # the set's own tier name
         if name in enforced and getattr(targets, name) is not None:
             _elastic(build, name, label, expr, getattr(targets, name))
     if "district_units" in enforced:
@@ -1364,7 +1430,19 @@ def define_objective_stages(build: ModelBuild) -> None:
         m.stages["weighted"] = (combo, True)
     else:
         for name in inst.scenario.objective.order:
+            if name in absent_stages(inst):
+                continue  # the criteria set has nothing for it to count (Decision 51: no district units)
             m.stages[name] = exprs[name]
+
+
+def absent_stages(inst: Instance) -> set[str]:
+    """Stages that count nothing under the instance's criteria set: district units, or tiers, it does not issue."""
+    out = set()
+    if not inst.has_district_units:
+        out.add("district_units")
+    if not inst.has_model_tier:
+        out.add("tiers")
+    return out
 
 
 def _achievement_exprs(build: ModelBuild) -> dict[str, tuple[LinExpr, bool]]:
@@ -1414,12 +1492,13 @@ DEFINE_STEPS: tuple[Callable[[ModelBuild], None], ...] = (
     define_project_starts, define_commune_completion, define_dominance, define_completion_years,
     define_recognition, define_tiers, define_district_units, define_villages,
     define_money_flows, define_budget_envelopes, define_absorption, define_district_shares,
-    define_locks, define_count_targets, define_criteria_targets,
+    define_locks, define_count_targets, define_criteria_targets, define_tier_order,
     define_objective_stages,
 )
 
 
-def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | None = None) -> PlanModel:
+def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | None = None,
+                tier_order: bool = True) -> PlanModel:
     """Build the model for an instance.
 
     Parameters
@@ -1433,8 +1512,12 @@ def build_model(inst: Instance, mode: str | None = None, weights: np.ndarray | N
         finishes (n_communes × (n_years + 1), column 0: before the horizon; see
         :func:`ntm_sim.simulate.success_weights`); needed for the ``expected_communes``
         stage, which maximises their sum (earlier completion weighs more).
+    tier_order
+        Add the rows keeping each top-tier upgrade from finishing before the advanced one
+        (:func:`define_tier_order`); without them the model is a relaxation, exact for
+        any plan that keeps the order.
     """
-    build = _start(inst, mode or inst.scenario.mode, weights)
+    build = _start(inst, mode or inst.scenario.mode, weights, tier_order)
     for define in DEFINE_STEPS:
         define(build)
     return _finish(build)

@@ -147,7 +147,7 @@ class SimulationResult:
         frames = []
         years = [int(y) for y in self.instance.years]
         for plan, o in self.outcomes.items():
-            cols = {name: o[name] for name in SCALAR_OUTCOMES}
+            cols = {name: o[name] for name in scalar_outcomes(self.instance)}
             for i, y in enumerate(years):
                 cols[f"ntm_{y}"] = o["ntm_by_year"][:, i]
             for name, ok in self.target_success(plan).items():
@@ -156,6 +156,11 @@ class SimulationResult:
             frame.insert(0, "plan", plan)
             frames.append(self.experiments.join(frame))
         return pd.concat(frames).reset_index()
+
+
+def scalar_outcomes(inst: Instance) -> tuple[str, ...]:
+    """The :data:`SCALAR_OUTCOMES` the criteria set has something to count for (:attr:`Instance.absent_outcomes`)."""
+    return tuple(name for name in SCALAR_OUTCOMES if name not in inst.absent_outcomes)
 
 
 def memory_estimate(inst: Instance, n_plans: int, n_draws: int) -> int:

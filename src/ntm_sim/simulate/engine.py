@@ -207,8 +207,8 @@ def plan_items(inst: Instance, dec: Decisions) -> PlanItems:
 
     for code, starts, cost, lead, offset in ((1, dec.adv_start, inst.adv_cost, inst.adv_lead, keys.adv),
                                              (2, dec.model_start, inst.model_cost, inst.model_lead, keys.model)):
-        cs = np.flatnonzero(starts >= 0)
-        parts.append(commune_part(code, cs, cost[cs], lead, starts[cs], 1, offset))
+        cs = np.flatnonzero(starts >= 0)  # leads per commune: stretched to the absorption limit
+        parts.append(commune_part(code, cs, cost[cs], lead[cs], starts[cs], 1, offset))
     for code, counts, unit_cost, offset in ((3, dec.village_ntm, inst.village_ntm_cost, keys.village_ntm),
                                             (4, dec.village_model, inst.village_model_cost, keys.village_model)):
         cs, ts = np.nonzero(counts)
@@ -1012,10 +1012,12 @@ class Engine:
 
     def _tiers(self, progress: ItemProgress, ntm_by_t: np.ndarray,
                recognised: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Advanced and model communes by year (B × C × T, bool).
+        """Advanced and top-tier communes by year (B × C × T, bool).
 
-        A tier recognised at the start is kept with the commune's recognition; a new one
-        counts from the year its upgrade is done while the commune meets every criterion.
+        Only the tiers the criteria set issues. A tier recognised at the start is kept with
+        the commune's recognition; a new one counts from the year its upgrade is done while
+        the commune meets every criterion and has the tier it requires (the top tier: the
+        advanced one, or NTM under a set without an advanced tier, Decision 51).
         """
         inst, it = self.inst, self.items
         n_b, n_c, n_t = ntm_by_t.shape
@@ -1026,8 +1028,9 @@ class Engine:
             done = np.zeros((n_b, n_c, n_t), dtype=bool)
             done[:, it.commune[idx], :] = progress.done_year[:, idx, None] <= years[None, None, :]
             new[code] = done
-        advanced = (inst.base_adv[None, :, None] & recognised) | (ntm_by_t & new[1])
-        model = (inst.base_model[None, :, None] & recognised) | (advanced & new[2])
+        advanced = ((inst.base_adv[None, :, None] & recognised) | (ntm_by_t & new[1])) & inst.has_advanced_tier
+        required = advanced if inst.has_advanced_tier else ntm_by_t
+        model = ((inst.base_model[None, :, None] & recognised) | (required & new[2])) & inst.has_model_tier
         return advanced, model
 
     def _district_units(self, done_by_end: np.ndarray, ntm_end: np.ndarray, advanced: np.ndarray,
@@ -1048,14 +1051,14 @@ class Engine:
         units = np.zeros((n_b, n_d), dtype=bool)
         units_adv = np.zeros((n_b, n_d), dtype=bool)
         for d, members in enumerate(inst.district_members):
-            if len(members) == 0:
-                continue
+            if len(members) == 0 or not inst.has_district_units:
+                continue  # the criteria set recognises no district unit (Decision 51)
             n_adv = advanced[:, members].sum(axis=1)
             kept = np.zeros(n_b, dtype=bool)
             if inst.district_recognised[d]:
                 limit = inst.recognition.district_limit[d] if inst.recognition is not None else len(members) + 1
                 kept = ever_revoked[:, members].sum(axis=1) < limit
             units[:, d] = kept | (ntm_end[:, members].all(axis=1) & (n_adv >= inst.district_need_adv[d]) & d_crit[:, d])
-            units_adv[:, d] = (units[:, d] & (n_adv >= inst.district_need_adv2[d])
+            units_adv[:, d] = (units[:, d] & inst.has_advanced_districts & (n_adv >= inst.district_need_adv2[d])
                                & (model[:, members].sum(axis=1) >= inst.district_need_model2[d]) & d_adv_done[:, d])
         return units, units_adv
