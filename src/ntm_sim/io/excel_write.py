@@ -291,7 +291,9 @@ GUIDE_LINES = (
     "2. Trang 'Nhu cầu vốn': vốn cần để đạt từng tiêu chí chưa đạt, đơn vị triệu đồng. Để trống "
     "nếu chưa có: công cụ ước tính theo đơn giá mặc định và ghi rõ là số ước tính.",
     "3. Trang 'Danh sách xã': xã đặc biệt khó khăn (ghi x), dân số, số hộ, số thôn, thôn đạt NTM, "
-    "thôn kiểu mẫu, xã đã đạt NTM nâng cao/kiểu mẫu, vốn để lên nâng cao/kiểu mẫu.",
+    "thôn kiểu mẫu, xã đã đạt NTM nâng cao/kiểu mẫu, vốn để lên nâng cao/kiểu mẫu, năm được công nhận "
+    "NTM; từ 2026 nhóm xã theo Quyết định 51/2025/QĐ-TTg (ghi 1, 2 hoặc 3: nhóm 3 là xã khu vực II, III "
+    "vùng đồng bào dân tộc thiểu số và miền núi).",
     "4. Trang 'Huyện': huyện đã đạt chuẩn/hoàn thành nhiệm vụ (x), vốn cho tiêu chí cấp huyện.",
     "5. Trang 'Nguồn vốn': mỗi nguồn một dòng; cột 'Được chi cho tiêu chí' ghi 'Tất cả', nhóm "
     "(Hạ tầng; Phát triển; Quản trị) hoặc danh sách tiêu chí (TC2; TC3); các cột năm ghi số vốn "
@@ -404,9 +406,10 @@ def write_template(path: Path, criteria: CriteriaSet | None = None, with_lao_cai
                 lambda c, k: None,
                 lambda r, a, b: f"=SUM({get_column_letter(a)}{r}:{get_column_letter(b)}{r})",
                 money=True, demo_label=None)
+    commune_cols = schema.commune_table_columns(criteria)  # the class column only for sets with classes
     rows = [[code, r["commune_name"], r["district_code"], r["district_name"]]
-            + [None] * (len(schema.COMMUNE_TABLE) - 4) for code, r in communes.iterrows()]
-    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), schema.COMMUNE_TABLE, rows,
+            + [None] * (len(commune_cols) - 4) for code, r in communes.iterrows()]
+    table_sheet(wb.create_sheet(schema.SHEET_COMMUNES), commune_cols, rows,
                  "DANH SÁCH XÃ VÀ ĐẶC ĐIỂM", None)
     d = communes[communes["district_code"] != ""].drop_duplicates("district_code")
     table_sheet(wb.create_sheet(schema.SHEET_DISTRICTS), schema.DISTRICT_TABLE,
