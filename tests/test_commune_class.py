@@ -141,7 +141,7 @@ def test_validate_and_summary_show_the_class_counts(small):
     line = next(ln for ln in text.splitlines() if ln.startswith("Phân nhóm theo bộ tiêu chí"))
     for i in (1, 2, 3):
         assert f"Xã nhóm {i}: {int(counts[f'nhom{i}'])}" in line
-    assert "Xã NTM đã công nhận: 37" in text
+    assert "Xã NTM được công nhận: 37" in text
     result = CliRunner().invoke(app, ["validate", "bundled:lao_cai_2026"])
     assert result.exit_code == 0, result.output
     assert "Phân nhóm theo bộ tiêu chí" in result.output

@@ -107,6 +107,9 @@ TOP_UP_WEIGHT = {"Huyện Lục Yên": 1.0, "Huyện Văn Chấn": 1.0, "Huyện
 #: in the highland districts always.
 YEN_BAI_ZONE3_SHARE = 0.5
 YEN_BAI_HIGHLAND = ("Huyện Mù Căng Chải", "Huyện Trạm Tấu")
+#: The year reviews under Decision 51's revocation rule start (``DatasetMeta.reviews_from``). Derived
+#: from the public count: 37 communes were still recognised in December 2026, so none was revoked in 2026.
+REVIEWS_FROM = 2027
 # The advanced commune: which one is not public. Việt Hồng: two of its three former communes, Việt
 # Cường and Vân Hội, were recognised advanced in 2024 (langngheviet.com.vn, Trấn Yên: 14 advanced and
 # 5 model communes); that the third, Việt Hồng, was too is assumed.
@@ -266,7 +269,7 @@ def revocation_line(criteria: CriteriaSet) -> tuple[int, int, frozenset[str]]:
     From the criteria set's own rule where it carries one (``revocation``), else Decision
     18/2022's shares with :data:`REVOCATION_KEYS`.
     """
-    rule = getattr(criteria, "revocation", None)
+    rule = criteria.revocation
     if rule is not None:
         with_key, alone = rule.unmet_limits(len(criteria.ids))
         return with_key, alone, frozenset(rule.commune.key_criteria)
@@ -404,8 +407,9 @@ def _status(carried: Carried, recognised: pd.Series, zone3: pd.Series, rng: np.r
     """The carried status with its unknown cells drawn, and which cells were drawn.
 
     Recognised communes miss a drawn criterion with :data:`RECOGNISED_MISS`, and drawn cells
-    are set met again (in a seeded order) while the commune is over the revocation line;
-    the advanced commune meets every criterion (the dataset's rule for an advanced commune).
+    are set met again (in a seeded order) while the commune is over the revocation line
+    (derived cells stay as derived: a commune they put over it is at risk); the advanced
+    commune meets every criterion (assumption: it met the stricter 2021–2025 advanced set).
     The others meet a drawn criterion with the share met among the carried communes not
     recognised of the same Zone III standing; a Zone III commune misses poverty (Decision
     33/2020/QĐ-TTg), and one meeting every criterion misses its least often met drawn one.
@@ -545,12 +549,14 @@ def build_from(old: Dataset, seed: int = SEED) -> Build:
     short = int((recognised & ~status.all(axis=1)).sum())
     meta = DatasetMeta(
         name=NAME, title="Tỉnh Lào Cai (mới) 2026–2030 (dữ liệu minh họa)", criteria_set=carried.criteria.id,
+        reviews_from=REVIEWS_FROM,
         demo=True, source=f"ntm_sim.demo2026 (from the 2021–2025 data '{old.meta.name}', seed {seed})",
         units="Lào Cai (từ 1/7/2025)",
         notes=(f"Units and counts public (89 communes from 1 July 2025; {RECOGNISED} NTM, {ADVANCED} advanced, "
                f"{MODEL} model); which communes, status re-assessed under Decision 51 (carried from the "
                f"2021–2025 demo data, {int(drawn.to_numpy().sum())} cells drawn; {short} of the {RECOGNISED} "
-               "recognised short of the new set), costs and money derived from stated assumptions. See "
+               f"recognised short of the new set; reviews from {REVIEWS_FROM}), costs and money derived from "
+               "stated assumptions. See "
                "ntm_sim/data/lao_cai_2026/README.md."))
     ds = make_dataset(carried.criteria, communes, status, cost, cost_estimated=estimated, sources=sources,
                       envelopes=envelopes, meta=meta, file=NAME)
@@ -594,6 +600,8 @@ def standing_table(b: Build) -> str:
         ("Recognised, short of 1 criterion", short & (unmet == 1)),
         ("Recognised, short of 2 criteria", short & (unmet == 2)),
         ("Recognised, short of 3 or more", short & (unmet >= 3)),
+        (f"Recognised, over the revocation line (at risk from the first review, {REVIEWS_FROM})",
+         ds.held_by_rule),
         ("Not recognised", ~recognised),
         ("Zone III (`especially_difficult`)", ds.communes["especially_difficult"]),
         *((f"Decision 51 group {i} (`commune_class` {c.id})", ds.communes["commune_class"] == c.id)
