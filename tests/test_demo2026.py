@@ -274,3 +274,21 @@ def test_the_2026_data_round_trip_with_their_classes(tmp_path, built) -> None:
         pd.testing.assert_series_equal(back.communes["commune_class"], ds.communes["commune_class"])
         assert int(back.recognised.sum()) == 37
     assert load_dataset(tmp_path / "folder").content_hash() == ds.content_hash()
+
+
+def test_the_named_districts_and_communes_are_in_the_unit_lists() -> None:
+    """A name spelled otherwise than the unit list (Mù Căng Chải, not Mù Cang Chải) would silently match nothing."""
+    table = reform_mapping("Lào Cai")
+    districts = set(table["old_district_name"])
+    named = {*demo2026.YEN_BAI_NTM_UNITS, *demo2026.TOP_UP_WEIGHT, *demo2026.YEN_BAI_HIGHLAND,
+             demo2026.NO_NTM_DISTRICT}
+    assert named <= districts
+    old_codes = set(table["old_commune_code"])
+    assert {*demo2026.LAO_CAI_YEARS, *demo2026.YEN_BAI_YEARS, demo2026.FIRST_NTM_THERE} <= old_codes
+    names = table.set_index("old_commune_code")["old_commune_name"]
+    assert names[demo2026.FIRST_NTM_THERE] == "Nậm Khắt"
+    assert [names[c] for c in ("3040", "3022")] == ["Tả Van", "Thanh Bình"]
+    new_names = table.drop_duplicates("new_commune_code").set_index("new_commune_code")["new_commune_name"]
+    assert new_names[demo2026.ADVANCED_COMMUNE] == "Việt Hồng"
+    assert {"Việt Cường", "Vân Hội"} <= set(table.loc[table["new_commune_code"] == demo2026.ADVANCED_COMMUNE,
+                                                      "old_commune_name"])

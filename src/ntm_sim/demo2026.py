@@ -20,8 +20,10 @@ every count below holds **by construction**. Field by field, with sources:
   Decision 51/2025 as the stated mapping derives them (``qd318_to_qd51.yaml``); the cells
   it cannot derive are drawn with seed :data:`SEED`: for the 37 recognised communes with the
   assumed chance of missing each criterion of the raised standard (:data:`RECOGNISED_MISS`),
-  never past the revocation line (a commune over it would be up for revocation, and the
-  province counts 37); for the others with the share met among the carried communes.
+  a drawn cell never putting one past the revocation line (a commune over it would be up
+  for revocation, and the province counts 37; the derived cells stand, so some are at risk,
+  reviews from :data:`REVIEWS_FROM`); for the others with the share met among the carried
+  communes.
 * **Decision 51's commune groups** (``commune_class``): group 3 where the commune is Zone III
   (the carried ``especially_difficult`` flag for old Lào Cai; synthetic for old Yên Bái),
   group 1 where it absorbed a former township (a district seat, urban-oriented; public unit
@@ -53,6 +55,7 @@ from ntm_sim.costs import estimate_costs
 from ntm_sim.criteria import CriteriaSet
 from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset
 from ntm_sim.reform import reform_mapping
+from ntm_sim.text import nfc
 
 SEED = 20261201
 NAME = "lao_cai_2026"
@@ -90,11 +93,11 @@ YEAR_NOT_PUBLIC = 2020
 # the standard only when every commune does (Decision 320/QĐ-TTg), so a new commune made only of
 # their communes had every part recognised. Value: the latest year its communes can have been
 # recognised (the unit's own year; Yên Bình: 2024, assumed).
-YEN_BAI_NTM_UNITS = {"Huyện Trấn Yên": 2019, "Thị xã Nghĩa Lộ": 2020, "Huyện Yên Bình": 2024,
-                     "Huyện Văn Yên": 2024, "Thành phố Yên Bái": 2020}
+YEN_BAI_NTM_UNITS = {nfc(k): v for k, v in {"Huyện Trấn Yên": 2019, "Thị xã Nghĩa Lộ": 2020, "Huyện Yên Bình": 2024,
+                                            "Huyện Văn Yên": 2024, "Thành phố Yên Bái": 2020}.items()}
 # Public: Nậm Khắt (March 2025) was the first NTM commune of Mù Cang Chải (same source as the units):
 # a new commune with another part there cannot have been recognised.
-NO_NTM_DISTRICT, FIRST_NTM_THERE = "Huyện Mù Căng Chải", "4495"
+NO_NTM_DISTRICT, FIRST_NTM_THERE = nfc("Huyện Mù Căng Chải"), "4495"
 # Public: years of named Yên Bái communes (a new commune containing one was recognised no earlier):
 # Khánh Hòa and Động Quan (Lục Yên) for 2024 (en.baoyenbai.com.vn 111789), Nậm Khắt and Suối Giàng
 # in 2025 (vietnam.vn as above), Quang Minh (Văn Yên) in 2020 (sggpnews.org.vn, 15/11/2020).
@@ -102,11 +105,11 @@ YEN_BAI_YEARS = {"4342": 2024, "4351": 2024, "4495": 2025, "4657": 2025, "4393":
 #: Synthetic: the first year a Yên Bái commune's recognition is drawn from (Tuy Lộc, the first, in 2014).
 YEN_BAI_FIRST_YEAR = 2014
 #: Synthetic: weight of a Yên Bái commune outside the NTM units in the top-up draw, by its old district.
-TOP_UP_WEIGHT = {"Huyện Lục Yên": 1.0, "Huyện Văn Chấn": 1.0, "Huyện Trạm Tấu": 0.25}
+TOP_UP_WEIGHT = {nfc("Huyện Lục Yên"): 1.0, nfc("Huyện Văn Chấn"): 1.0, nfc("Huyện Trạm Tấu"): 0.25}
 #: Synthetic: a Yên Bái commune not recognised is Zone III (especially difficult) with this chance;
 #: in the highland districts always.
 YEN_BAI_ZONE3_SHARE = 0.5
-YEN_BAI_HIGHLAND = ("Huyện Mù Căng Chải", "Huyện Trạm Tấu")
+YEN_BAI_HIGHLAND = (nfc("Huyện Mù Căng Chải"), nfc("Huyện Trạm Tấu"))
 #: The year reviews under Decision 51's revocation rule start (``DatasetMeta.reviews_from``). Derived
 #: from the public count: 37 communes were still recognised in December 2026, so none was revoked in 2026.
 REVIEWS_FROM = 2027
@@ -258,7 +261,9 @@ def _units() -> _Units:
     kind = old_units.loc[table["old_commune_code"], "unit_type"].to_numpy()
     rural = table[kind == "Xã"]
     parts = rural.groupby("new_commune_code")["old_commune_code"].agg(list).to_dict()
-    districts = rural.groupby("new_commune_code")["old_district_name"].agg(set).to_dict()
+    # district names compared as NFC text (the constants above are NFC; unit lists may not be)
+    districts = rural.assign(old_district_name=rural["old_district_name"].map(nfc)).groupby(
+        "new_commune_code")["old_district_name"].agg(set).to_dict()
     province = rural.groupby("new_commune_code")["old_province_code"].first().to_dict()
     return _Units(parts, districts, province, set(table.loc[kind == "Thị trấn", "new_commune_code"]))
 
