@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 # the main job: solve and simulate the bundled scenarios (once), then serve the dashboard
-RUN_SCENARIOS ?= baseline budget_cut_20 funding_gap lao_cai_2026_2030
+RUN_SCENARIOS ?= lao_cai_2026_2030 baseline budget_cut_20 funding_gap
 PORT ?= 5006
 # this machine only; to open it to the office network (with a login): SERVE_FLAGS='--network --password-file FILE'
 SERVE_FLAGS ?=

@@ -59,8 +59,10 @@ SOURCE_COLUMNS: dict[str, object] = {"name_vi": "", "name_en": "", "eligible": "
 #: Optional commune columns, kept only when the data give them. ``recognised_year``: the year
 #: the commune was recognised NTM (blank: not recognised). Without the column (or with it
 #: blank in every row, as in the template) a commune is recognised exactly when it meets
-#: every criterion at the start (every dataset before it).
-OPTIONAL_COMMUNE_COLUMNS: dict[str, object] = {"recognised_year": np.nan}
+#: every criterion at the start (every dataset before it). ``commune_class``: the commune's
+#: class under a criteria set whose thresholds differ by class (Decision 51/2025: ``nhom1``,
+#: ``nhom2``, ``nhom3``; the set's ``commune_classes``), blank where not given.
+OPTIONAL_COMMUNE_COLUMNS: dict[str, object] = {"recognised_year": np.nan, "commune_class": ""}
 #: The first year a commune could be recognised NTM (the programme began in 2010, Decision 800/QĐ-TTg).
 FIRST_RECOGNITION_YEAR = 2010
 _BOOL_COMMUNE = ("especially_difficult", "advanced", "model")
@@ -278,7 +280,7 @@ def make_dataset(
     """
     from ntm_sim.costs import estimate_unit_costs
 
-    communes = _normalise_communes(communes)
+    communes = _commune_class_ids(_normalise_communes(communes), criteria)
     codes = list(communes.index)
     status = _status_table(status, codes, criteria.ids, file)
     districts = _district_table(districts, communes)
@@ -444,11 +446,13 @@ def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:
         if col not in communes.columns:
             communes[col] = default
     # an optional column left blank in every row (the template's) is as good as absent
-    optional = [col for col in OPTIONAL_COMMUNE_COLUMNS
-                if col in communes.columns and pd.to_numeric(communes[col], errors="coerce").notna().any()]
+    optional = [col for col in OPTIONAL_COMMUNE_COLUMNS if col in communes.columns and _given(communes[col])]
     communes = communes[list(COMMUNE_COLUMNS) + optional]
     if "recognised_year" in optional:
         communes["recognised_year"] = pd.to_numeric(communes["recognised_year"], errors="coerce").astype(float)
+    if "commune_class" in optional:
+        communes["commune_class"] = communes["commune_class"].map(
+            lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
     for col in _BOOL_COMMUNE:
         communes[col] = communes[col].fillna(False).astype(bool)
     for col in _INT_COMMUNE:
@@ -461,6 +465,60 @@ def _normalise_communes(communes: pd.DataFrame) -> pd.DataFrame:
                 "village_ntm_cost_mvnd", "village_model_cost_mvnd"):
         communes[col] = communes[col].astype(float)
     return communes
+
+
+def _given(column: pd.Series) -> bool:
+    """Whether an optional commune column holds a value in some row (numbers, or text for ``commune_class``)."""
+    if column.name == "commune_class":
+        return bool(column.map(lambda v: isinstance(v, str) and v.strip() != "").any())
+    return bool(pd.to_numeric(column, errors="coerce").notna().any())
+
+
+def commune_class_id(criteria: CriteriaSet, value: object) -> str | None:
+    """The id of the criteria set's commune class that ``value`` names (None if none does).
+
+    A class is named by its id (``nhom3``), its name (``Xã nhóm 3``), ``nhóm 3``,
+    ``group 3`` or its number (``3``), compared after NFC normalisation and case folding.
+    """
+    key = norm_key(value)
+    for number, cls in enumerate(criteria.commune_classes, start=1):
+        names = (cls.id, cls.name_vi, cls.name_en, f"nhóm {number}", f"nhom {number}", f"group {number}",
+                 str(number))
+        if key in {norm_key(n) for n in names}:
+            return cls.id
+    return None
+
+
+def commune_class_expected(criteria: CriteriaSet) -> str:
+    """What a ``commune_class`` cell may hold under ``criteria`` (for messages)."""
+    if not criteria.commune_classes:
+        return f"blank: the criteria set {criteria.id} has no commune classes"
+    ids = [c.id for c in criteria.commune_classes]
+    return (f"one of {', '.join(ids)} (or 'nhóm 1'…'nhóm {len(ids)}', or the number), "
+            "or blank where not known")
+
+
+def _commune_class_ids(communes: pd.DataFrame, criteria: CriteriaSet) -> pd.DataFrame:
+    """The ``commune_class`` column as the set's class ids (values that name none are kept for the check)."""
+    if "commune_class" not in communes.columns:
+        return communes
+    communes = communes.copy()
+    communes["commune_class"] = [commune_class_id(criteria, v) or v if v else "" for v in communes["commune_class"]]
+    return communes
+
+
+def commune_class_problems(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
+    """Commune classes that are not classes of the dataset's criteria set (tables built in code).
+
+    The readers check each cell with its row and column (:mod:`ntm_sim.io`); this is the
+    check for tables that did not come from a file.
+    """
+    if "commune_class" not in ds.communes.columns:
+        return []
+    known = {c.id for c in ds.criteria.commune_classes}
+    return [Problem(file, f"commune {code}: commune class {value!r} is not a class of {ds.criteria.id}",
+                    column="commune_class", expected=commune_class_expected(ds.criteria), found=str(value))
+            for code, value in ds.communes["commune_class"].items() if value and value not in known]
 
 
 def _normalise_districts(districts: pd.DataFrame) -> pd.DataFrame:
@@ -579,7 +637,8 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         )
     if (ds.envelopes < 0).to_numpy().any():
         problems.append(Problem(file, "a funding envelope is negative"))
-    return problems + recognition_problems(ds, file) + zone3_warnings(ds, file) + money_warnings(ds, file)
+    return (problems + recognition_problems(ds, file) + commune_class_problems(ds, file) + zone3_warnings(ds, file)
+            + money_warnings(ds, file))
 
 
 def money_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:

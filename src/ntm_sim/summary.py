@@ -20,8 +20,9 @@ def district_summary(ds: Dataset) -> pd.DataFrame:
         ``communes``, ``recognised`` (recognised NTM, as the province counts them), ``advanced``,
         ``model`` (recognised tiers), ``meeting`` (meeting every criterion of the set in
         force), ``held`` (recognised communes the revocation rule holds), one column per
-        commune group id (count), ``avg_criteria`` and ``cost_to_ntm_mvnd`` (money to meet
-        every criterion everywhere).
+        commune group id (count), one per commune class id of the criteria set where the
+        data give classes (``commune_class``, Decision 51/2025's groups), ``avg_criteria``
+        and ``cost_to_ntm_mvnd`` (money to meet every criterion everywhere).
     """
     frame = pd.DataFrame({
         "district": ds.communes["district_name"].where(ds.communes["district_name"] != "",
@@ -32,10 +33,12 @@ def district_summary(ds: Dataset) -> pd.DataFrame:
         "advanced": ds.communes["advanced"],
         "model": ds.communes["model"],
         "group": ds.commune_group,
+        "class": ds.communes.get("commune_class", pd.Series("", index=ds.communes.index)),
         "criteria": ds.criteria_met,
         "cost": ds.cost_to_complete,
     })
     groups = [g.id for g in ds.criteria.commune_groups]
+    classes = [c.id for c in ds.criteria.commune_classes] if "commune_class" in ds.communes.columns else []
 
     def agg(part: pd.DataFrame) -> dict[str, float]:
         row: dict[str, float] = {"communes": len(part)}
@@ -44,6 +47,9 @@ def district_summary(ds: Dataset) -> pd.DataFrame:
         counts = part["group"].value_counts()
         for g in groups:
             row[g] = int(counts.get(g, 0))
+        in_class = part["class"].value_counts()
+        for c in classes:
+            row[c] = int(in_class.get(c, 0))
         row["avg_criteria"] = float(part["criteria"].mean())
         row["cost_to_ntm_mvnd"] = float(part["cost"].sum())
         return row
@@ -62,12 +68,14 @@ def format_district_summary(ds: Dataset, table: pd.DataFrame | None = None) -> s
     groups = {g.id: g.name_vi for g in ds.criteria.commune_groups}
     counts = {"recognised": "Xã NTM (công nhận)", "advanced": "nâng cao", "model": "kiểu mẫu",
               "meeting": "đạt đủ tiêu chí", "held": "nguy cơ thu hồi"}
-    headers = ["Đơn vị", "Số xã", *counts.values(), *groups.values(), "TC bình quân", "Vốn để đạt chuẩn (tỷ đ)"]
+    classes = {c.id: c.name_vi for c in ds.criteria.commune_classes if c.id in table.columns}
+    headers = ["Đơn vị", "Số xã", *counts.values(), *groups.values(), *classes.values(), "TC bình quân",
+               "Vốn để đạt chuẩn (tỷ đ)"]
     rows = []
     for name, r in table.iterrows():
         rows.append([
             str(name), str(int(r["communes"])), *[str(int(r[c])) for c in counts],
-            *[str(int(r[g])) for g in groups],
+            *[str(int(r[g])) for g in (*groups, *classes)],
             format_number_vi(r["avg_criteria"], 2),
             format_number_vi(r["cost_to_ntm_mvnd"] / 1000, 1),
         ])
@@ -95,6 +103,11 @@ def validation_summary(ds: Dataset) -> str:
         f"{format_number_vi(float(met.mean()), 2)}   (thấp nhất {int(met.min())}, cao nhất {int(met.max())})",
         "Nhóm xã: " + ", ".join(f"{g.name_vi}: {int(groups.get(g.id, 0))}" for g in ds.criteria.commune_groups),
     ]
+    if "commune_class" in ds.communes.columns:
+        classes = ds.communes["commune_class"].value_counts()
+        lines.append("Phân nhóm theo bộ tiêu chí: " + ", ".join(
+            f"{c.name_vi}: {int(classes.get(c.id, 0))}" for c in ds.criteria.commune_classes)
+            + (f", chưa phân nhóm: {int(classes.get('', 0))}" if classes.get("", 0) else ""))
     if items := ds.criteria.provisional_items():
         lines.append(f"Bộ tiêu chí {ds.criteria.id}: {len(items)} giá trị tạm tính (provisional), "
                      "xem tệp bộ tiêu chí.")

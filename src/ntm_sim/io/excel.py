@@ -725,7 +725,7 @@ def read_workbook(
         problems += clog.problems
 
     communes = _communes_frame(status_sheet, units)
-    extra = _read_commune_sheet(grids, communes, problems, display)
+    extra = _read_commune_sheet(grids, communes, criteria, problems)
     districts = _read_district_sheet(grids, problems)
     sources, envelopes = _read_source_sheet(grids, criteria, problems)
 
@@ -863,13 +863,14 @@ def _communes_frame(sheet: WideSheet, units: UnitList | None) -> pd.DataFrame:
     return frame.set_index("commune_code")
 
 
-def _read_commune_sheet(grids: dict[str, Grid], communes: pd.DataFrame, problems: list[Problem],
-                        display: str) -> pd.DataFrame | None:
+def _read_commune_sheet(grids: dict[str, Grid], communes: pd.DataFrame, criteria: CriteriaSet,
+                        problems: list[Problem]) -> pd.DataFrame | None:
     grid = _find_sheet(grids, schema.SHEET_COMMUNES)
     if grid is None:
         return None
     log = grid.log()
     table, colmap, _ = read_table(grid, schema.COMMUNE_TABLE, log, index="commune_code")
+    schema.check_commune_classes(table, criteria, grid, colmap, log)
     for _, r in table.iterrows():
         if r["commune_code"] not in communes.index:
             log.error(f"commune {r['commune_code']} is not in the status sheet", row=int(r["_row"]),

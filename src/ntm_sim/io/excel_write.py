@@ -291,7 +291,9 @@ GUIDE_LINES = (
     "2. Trang 'Nhu cầu vốn': vốn cần để đạt từng tiêu chí chưa đạt, đơn vị triệu đồng. Để trống "
     "nếu chưa có: công cụ ước tính theo đơn giá mặc định và ghi rõ là số ước tính.",
     "3. Trang 'Danh sách xã': xã đặc biệt khó khăn (ghi x), dân số, số hộ, số thôn, thôn đạt NTM, "
-    "thôn kiểu mẫu, xã đã đạt NTM nâng cao/kiểu mẫu, vốn để lên nâng cao/kiểu mẫu.",
+    "thôn kiểu mẫu, xã đã đạt NTM nâng cao/kiểu mẫu, vốn để lên nâng cao/kiểu mẫu, năm được công nhận "
+    "NTM; từ 2026 nhóm xã theo Quyết định 51/2025/QĐ-TTg (ghi 1, 2 hoặc 3: nhóm 3 là xã khu vực II, III "
+    "vùng đồng bào dân tộc thiểu số và miền núi).",
     "4. Trang 'Huyện': huyện đã đạt chuẩn/hoàn thành nhiệm vụ (x), vốn cho tiêu chí cấp huyện.",
     "5. Trang 'Nguồn vốn': mỗi nguồn một dòng; cột 'Được chi cho tiêu chí' ghi 'Tất cả', nhóm "
     "(Hạ tầng; Phát triển; Quản trị) hoặc danh sách tiêu chí (TC2; TC3); các cột năm ghi số vốn "

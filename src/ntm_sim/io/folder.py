@@ -54,7 +54,7 @@ def read_folder(folder: Path, display: str | None = None) -> Dataset:
 
     # every table is read before raising, so that one run lists every problem
     problems: list[Problem] = []
-    communes, found = _read_table_file(folder, display, "communes.csv", schema.COMMUNE_TABLE, "commune_code")
+    communes, found = _read_communes(folder, display, criteria)
     problems += found
     districts, found = _read_table_file(folder, display, "districts.csv", schema.DISTRICT_TABLE, "district_code")
     problems += found
@@ -132,6 +132,15 @@ def _read_table_file(folder: Path, display: str, name: str, columns: Sequence[Co
     log = grid.log()
     table, _, _ = read_table(grid, columns, log, index=index)
     return table, log.problems
+
+
+def _read_communes(folder: Path, display: str, criteria: CriteriaSet) -> tuple[pd.DataFrame, list[Problem]]:
+    """``communes.csv``, with every commune class checked against the criteria set."""
+    grid = read_csv_grid(folder / "communes.csv", f"{display}/communes.csv")
+    log = grid.log()
+    communes, colmap, _ = read_table(grid, schema.COMMUNE_TABLE, log, index="commune_code")
+    schema.check_commune_classes(communes, criteria, grid, colmap, log)
+    return communes, log.problems
 
 
 def _read_sources(folder: Path, display: str, criteria: CriteriaSet) -> tuple[pd.DataFrame, list[Problem]]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
+
 from ntm_sim.criteria import CriteriaSet
-from ntm_sim.dataset import FIRST_RECOGNITION_YEAR
-from ntm_sim.io.tables import Column
+from ntm_sim.dataset import FIRST_RECOGNITION_YEAR, commune_class_expected, commune_class_id
+from ntm_sim.errors import ProblemLog
+from ntm_sim.io.tables import Column, Grid
 
 # Sheet names of the planners' workbook (and the template).
 SHEET_STATUS = "Kết quả tiêu chí"
@@ -36,6 +39,9 @@ TOTAL = Column("total", "Tổng số tiêu chí đạt", "number",
 
 # Identification columns of the wide criteria sheets (status and cost).
 WIDE_ID_COLUMNS = (CODE, NAME, DISTRICT_CODE, DISTRICT_NAME, STT, TOTAL)
+
+COMMUNE_CLASS = Column("commune_class", "Nhóm xã (QĐ 51/2025)", "text",
+                       ("commune_class", "nhóm xã", "nhóm xã qđ 51", "phân nhóm xã", "nhóm xã theo qđ 51/2025"))
 
 COMMUNE_TABLE = (
     Column("commune_code", "Mã xã", "code", CODE.aliases, required=True),
@@ -69,6 +75,8 @@ COMMUNE_TABLE = (
     Column("recognised_year", "Năm được công nhận NTM", "int",
            ("recognised_year", "năm công nhận", "năm công nhận ntm", "năm đạt chuẩn ntm"),
            min_value=FIRST_RECOGNITION_YEAR),
+    # optional: the commune's class under Decision 51/2025 (checked against the criteria set's classes)
+    COMMUNE_CLASS,
 )
 
 #: Commune columns of a tier place: the advanced tier, or the set's top tier.
@@ -88,6 +96,8 @@ def commune_columns(criteria: CriteriaSet, *, blank: bool = False) -> tuple[Colu
     out = []
     for col in COMMUNE_TABLE:
         slot = TIER_COLUMNS.get(col.name)
+        if col.name == "commune_class" and not criteria.commune_classes:
+            continue  # the class column only for sets with classes (Decision 51)
         if slot is None:
             out.append(col)
         elif slot in tiers:
@@ -136,3 +146,20 @@ ENVELOPE_TABLE = (
     Column("year", "year", "int", ("năm",), required=True),
     Column("amount_mvnd", "amount_mvnd", "number", ("số vốn", "amount"), required=True),
 )
+
+
+def check_commune_classes(table: pd.DataFrame, criteria: CriteriaSet, grid: Grid, colmap: dict[str, int],
+                          log: ProblemLog) -> None:
+    """Report each ``commune_class`` cell that names no class of ``criteria``, with its row and column.
+
+    ``table`` is a commune table read by :func:`ntm_sim.io.tables.read_table` (with its
+    ``_row`` column); blank cells are fine (class not given).
+    """
+    if "commune_class" not in table.columns or "commune_class" not in colmap:
+        return
+    for _, r in table.iterrows():
+        value = r["commune_class"]
+        if value and commune_class_id(criteria, value) is None:
+            log.error(f"{COMMUNE_CLASS.header_vi}: not a commune class of {criteria.id}",
+                      row=int(r["_row"]), column=grid.col_label(colmap["commune_class"]),
+                      expected=commune_class_expected(criteria), found=str(value))
