@@ -193,3 +193,21 @@ def test_reasons_name_the_district_once(root):
     reasons = " ".join(base.communes["reason_vi"].astype(str))
     assert "huyện Huyện" not in reasons
     assert "cần để Huyện" in reasons or "cần để Thành phố" in reasons or "cần để Thị xã" in reasons
+
+
+def test_reached_on_paper_but_unlikely_is_not_green(root):
+    """The case that misled the committee: a target the plan reaches on paper, unlikely in the simulation."""
+    import copy
+
+    from ntm_sim.report_html import indicators_html
+
+    run = find_runs(root)[0]
+    misled = copy.deepcopy(run)
+    target = misled.summary["headline"]["targets"]["communes_ntm"]
+    target.update({"deterministic": target["target"] + 5, "deterministic_met": True, "probability": 0.3, "met": False})
+    misled.summary["headline"]["outcomes"]["communes_ntm"]["deterministic"] = target["target"] + 5
+    page = indicators_html([misled])
+    row = page.split('data-indicator="communes_ntm"')[1].split("</tr>")[0]
+    cells = row.split("<td")
+    assert 'class="num miss"' in "<td".join(cells[3:4])  # the run's cell: the chance rules, not the paper
+    assert "khả năng đạt: 30%" in row

@@ -125,12 +125,9 @@ def test_a_target_below_the_confidence_level_is_not_green(viewed, results_root):
         cls = viewed.locator(f'#indicators tr[data-indicator="{key}"] td').nth(2).get_attribute("class").split()
         assert ("met" in cls) == (t["probability"] >= h["confidence"]), (key, t)
         assert ("miss" in cls) == (t["probability"] < h["confidence"]), (key, t)
-    # the case that misled the committee: reached on paper, unlikely in the simulation
-    communes = h["targets"]["communes_ntm"]
-    assert communes["deterministic_met"]
-    assert communes["probability"] < h["confidence"]
-    cls = viewed.locator('#indicators tr[data-indicator="communes_ntm"] td').nth(2).get_attribute("class").split()
-    assert "met" not in cls
+    # the case that misled the committee, reached on paper but unlikely in the simulation, no longer arises
+    # on the re-calibrated data (94 communes are out of reach even on paper): the table's rule for it is
+    # tested on a run made to show it (tests/test_compare.py::test_reached_on_paper_but_unlikely_is_not_green)
     assert format_percent_vi(h["confidence"], 0) in viewed.locator("#indicators-legend").inner_text()
 
 
@@ -264,7 +261,9 @@ def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     _expect_run_columns(page, labels)
     base, cut = _summary(results_root, "baseline"), _summary(results_root, "baseline_60")
     assert cut["budget_mvnd"] == pytest.approx(0.6 * base["budget_mvnd"])
-    assert cut["communes_ntm"] < base["communes_ntm"]
+    # the quick way is the optimum on paper: fewer communes than the optimum on paper with all the money
+    # (the baseline's own figure is its recommended plan's, chosen by simulation)
+    assert cut["communes_ntm"] < base["baselines"].get("deterministic", base)["communes_ntm"]
     assert "recommendation" not in cut  # the optimum on paper, as asked
     assert cut["headline"]["draws"] == 300  # simulated on the draws asked for
     cells = _indicator_cells(page, "communes_ntm")
