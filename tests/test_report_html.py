@@ -85,3 +85,25 @@ def test_cli_report_bad_folders_are_named_and_nothing_is_written(tmp_path: Path)
     assert "not valid JSON" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_report_sets_the_simulation_beside_the_public_record(compare_root):
+    """Runs on the bundled 2021–2025 data carry the backtest: its chart and every known point with its band."""
+    import copy
+
+    from ntm_sim.backtest import KNOWN, bundled_backtest
+
+    runs = find_runs(compare_root)
+    html = build_report(runs)
+    assert "Kiểm định lại 2021–2024: mô phỏng so với số liệu đã công bố" in html
+    table = html.split('id="backtest"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(KNOWN) + 1  # the header and one row per known point
+    default = bundled_backtest().table
+    june = default[(default["when"] == "6/2025") & (default["measure"] == "recognised")].iloc[0]
+    assert "<td>6/2025*</td><td>xã được công nhận NTM</td><td class=\"num\">66</td>" in table
+    assert f'<td class="num">{format_number_vi(june["median"])}</td>' in table
+    # on other data there is no public record to set it beside
+    other = copy.deepcopy(runs)
+    for r in other:
+        r.summary["dataset"] = "lao_cai_2026"
+    assert 'id="backtest"' not in build_report(other)
