@@ -257,19 +257,10 @@ def run_request(req: JobRequest) -> Path:
 
 
 def _child_pids() -> list[int]:
-    """Processes this one started (Linux ``/proc``; elsewhere none are found)."""
-    me, found = os.getpid(), []
-    proc = Path("/proc")
-    for entry in proc.iterdir() if proc.is_dir() else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == me:
-            found.append(int(entry.name))
-    return found
+    """Processes this one started (psutil: on every platform, not only where ``/proc`` is)."""
+    import psutil
+
+    return [p.pid for p in psutil.Process().children(recursive=False)]
 
 
 def _stop(signum: int, _frame: object) -> None:
