@@ -22,6 +22,8 @@ from ntm_sim.cli import EXIT_INPUT, app
 from ntm_sim.errors import InputError
 from ntm_sim.storage import MARKER, atomic_file, atomic_folder, is_tool_folder, reserve
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
@@ -13,6 +14,8 @@ from ntm_sim.report_html import build_report
 from ntm_sim.runs import find_runs
 from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 
 ROOT = Path(__file__).resolve().parents[1]
 

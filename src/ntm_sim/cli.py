@@ -12,7 +12,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import cli_language, cli_text, problem_line, set_cli_language
 
 app = typer.Typer(
     name="ntm-sim",
@@ -92,15 +93,16 @@ def echo(text: str = "", err: bool = False) -> None:
 
 
 def report_problems(problems: list[Problem]) -> None:
-    """Print problems (errors first), capped so a broken file stays readable."""
+    """Print problems (errors first) in the command's language, capped so a broken file stays readable."""
+    lang = cli_language()
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
-    echo(f"{len(errors)} error(s), {len(warnings)} warning(s):", err=True)
+    echo(cli_text("cli.header", errors=len(errors), warnings=len(warnings)), err=True)
     for p in (errors + warnings)[:MAX_PROBLEMS_SHOWN]:
-        tag = "ERROR" if p.severity == "error" else "warning"
-        echo(f"  {tag}: {p}", err=True)
+        tag = cli_text("cli.error_tag" if p.severity == "error" else "cli.warning_tag")
+        echo(f"  {tag}: {problem_line(p, lang)}", err=True)
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        echo(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more", err=True)
+        echo(f"  {cli_text('cli.more', n=len(problems) - MAX_PROBLEMS_SHOWN)}", err=True)
 
 
 def guarded(func: F) -> F:
@@ -116,15 +118,30 @@ def guarded(func: F) -> F:
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            echo("interrupted", err=True)
+            echo(cli_text("cli.interrupted"), err=True)
             raise typer.Exit(130) from None
         except Exception as exc:  # never a traceback for the user; keep it for a bug report
-            echo(f"ntm-sim: unexpected error: {exc.__class__.__name__}: {exc}", err=True)
-            echo("Please report it with the file that caused it. Details:", err=True)
+            echo(cli_text("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}"), err=True)
+            echo(cli_text("cli.report"), err=True)
             echo("".join(traceback.format_exception_only(exc)).strip(), err=True)
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _options(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="NTM_SIM_LANG", help="Language of the messages: vi (Vietnamese, the default) or en.",
+        show_envvar=True)] = None,
+) -> None:
+    """Scenario planning for the New Rural Development programme (NTM)."""
+    try:
+        set_cli_language(lang)
+    except ValueError:
+        set_cli_language("vi")
+        report_problems([Problem("--lang", Text("cli.lang"), expected=Text("cli.lang.expected"), found=str(lang))])
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _units(units: str) -> object:
@@ -165,15 +182,16 @@ def template(
     force: ForceOption = False,
 ) -> None:
     """Write a blank input workbook with instructions (a province's communes pre-filled, Lào Cai by default)."""
-    from ntm_sim.criteria import load_criteria_set
+    from ntm_sim.criteria import available_sets, load_criteria_set
     from ntm_sim.io.excel_write import write_template
     from ntm_sim.storage import reserve
     from ntm_sim.units import UnitList, resolve_units
 
     try:
         crit = load_criteria_set(criteria)
-    except KeyError as exc:
-        raise InputError([Problem(criteria, str(exc).strip("'\""))]) from None
+    except KeyError:
+        raise InputError([Problem(criteria, Text("cli.criteria_set"),
+                                  expected=Text("expect.one_of", choices=", ".join(available_sets())))]) from None
     chosen = None if empty else resolve_units(units)
     with reserve(out, kind="file", force=force, option="OUT"):
         write_template(out, crit, with_lao_cai=False, units=chosen if isinstance(chosen, UnitList) else None)
@@ -316,7 +334,8 @@ def backtest(
 
     check_limits(draws=draws)
     if draws < 1:
-        raise InputError([Problem("--draws", "a backtest needs draws", expected="at least 1", found=str(draws))])
+        raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
+                                  found=str(draws))])
     ds = load(data, units)
     demo_banner(ds)
     result = run_backtest(ds, n_draws=draws, seed=seed)  # type: ignore[arg-type]
@@ -357,13 +376,13 @@ def check_scheduler(scheduler: str | None) -> None:
     except ValueError:
         host, port = None, None
     if parts.scheme != "tcp" or not host or not port:
-        raise InputError([Problem("--scheduler", "not a Dask scheduler address",
-                                  expected="'local' or tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)", found=scheduler)])
+        raise InputError([Problem("--scheduler", Text("dask.not_address"), expected=Text("dask.not_address.expected"),
+                                  found=scheduler)])
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
-        raise InputError([Problem("--scheduler", f"the scheduler cannot be reached ({exc.strerror or exc})",
-                                  expected="a running Dask scheduler (dask scheduler) at that address",
+        raise InputError([Problem("--scheduler", Text("dask.cannot_reach", error=str(exc.strerror or exc)),
+                                  expected=Text("dask.cannot_reach.expected"),
                                   found=scheduler)]) from None
 
 
@@ -476,11 +495,12 @@ def check_limits(time_limit: float | None = None, draws: int | None = None) -> N
     import math
 
     if time_limit is not None and (not math.isfinite(time_limit) or time_limit <= 0):
-        raise InputError([Problem("--time-limit", "not a usable time limit", expected="seconds, a number > 0",
+        raise InputError([Problem("--time-limit", Text("cli.time_limit"), expected=Text("cli.time_limit.expected"),
                                   found=str(time_limit))])
     if draws is not None and not 0 <= draws <= MAX_DRAWS:
-        raise InputError([Problem("--draws", "number of draws out of range",
-                                  expected=f"0 to {MAX_DRAWS:,}", found=str(draws))])
+        raise InputError([Problem("--draws", Text("cli.draws_range"), expected=Text("cli.draws_range.expected",
+                                                                                    most=MAX_DRAWS),
+                                  found=str(draws))])
 
 
 MAX_DRAWS = 100_000
@@ -576,7 +596,8 @@ def simulate(
 
     check_limits(time_limit, draws)
     if draws < 1:
-        raise InputError([Problem("--draws", "a simulation needs draws", expected="at least 1", found=str(draws))])
+        raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
+                                  found=str(draws))])
     check_scheduler(scheduler)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data, plan)):
         _simulate(scenario, out, plan, data, draws, seed, sampler.value, scheduler, time_limit, units, force)
@@ -649,8 +670,7 @@ def report(
     if len(results) == 1 and not (results[0] / "summary.json").exists() and results[0].is_dir():
         runs = find_runs(results[0])
         if not runs:
-            raise InputError([Problem(str(results[0]), "no results folder inside",
-                                      expected="folders written by 'ntm-sim solve'")])
+            raise InputError([Problem(str(results[0]), Text("cli.no_runs"), expected=Text("cli.no_runs.expected"))])
     else:
         runs = [load_run(r) for r in results]
     runs = labelled(runs)  # columns named by scenario title, unique even for folders of one scenario
@@ -693,9 +713,8 @@ def sweep(
         except ValueError:
             scales = []
         if not scales or any(not math.isfinite(s) or s < 0 for s in scales):
-            raise InputError([Problem("--budget-scale", "not a list of budget multipliers",
-                                      expected="numbers ≥ 0 separated by commas, e.g. 0.6,0.8,1.0",
-                                      found=budget_scale)])
+            raise InputError([Problem("--budget-scale", Text("cli.budget_scale"),
+                                      expected=Text("cli.budget_scale.expected"), found=budget_scale)])
     check_limits(time_limit, draws)
     check_scheduler(scheduler)
     with reserve(out, force=force, inputs=scenario_inputs(scenarios[0], data, *scenarios[1:])):
@@ -717,8 +736,8 @@ def _sweep(scenarios: list[Path], out: Path, scales: list[float] | None, data: s
         scs = [v for sc in scs for v in budget_variants(sc, scales)]  # type: ignore[arg-type]
     names = [sc.name for sc in scs]  # type: ignore[attr-defined]
     if len(set(names)) != len(names):
-        raise InputError([Problem(", ".join(str(p) for p in scenarios), "two scenarios have the same name",
-                                  expected="a different 'name:' in each scenario file", found=", ".join(names))])
+        raise InputError([Problem(", ".join(str(p) for p in scenarios), Text("cli.same_name"),
+                                  expected=Text("cli.same_name.expected"), found=", ".join(names))])
     demo_banner(ds)
 
     def progress(done: int, total: int) -> None:
@@ -763,8 +782,8 @@ def frontier(
     import math
 
     if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
-        raise InputError([Problem("--budget-scale", "not a list of budget levels",
-                                  expected="numbers > 0 separated by commas, e.g. 0.6,0.8,1.0", found=budget_scale)])
+        raise InputError([Problem("--budget-scale", Text("cli.budget_levels"),
+                                  expected=Text("cli.budget_levels.expected"), found=budget_scale)])
     check_limits(time_limit, draws)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         _frontier(scenario, out, scales, data, seed, draws, time_limit, units, force)
@@ -782,8 +801,7 @@ def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | 
 
     sc, ds = load_for_scenario(scenario, data, units)
     if sc.mode != "max-achievement":  # type: ignore[attr-defined]
-        raise InputError([Problem(str(scenario), "a budget curve is drawn in max-achievement mode",
-                                  expected="mode: max-achievement (min-cost gives the money directly)",
+        raise InputError([Problem(str(scenario), Text("cli.frontier_mode"), expected=Text("cli.frontier_mode.expected"),
                                   found=str(sc.mode))])  # type: ignore[attr-defined]
     if draws is not None:
         sc = sc.with_(robustness={**sc.robustness.model_dump(), "test_draws": draws})  # type: ignore[attr-defined]

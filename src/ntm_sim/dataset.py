@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.criteria import CriteriaSet
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.text import norm_key
 
 #: Datasets shipped with the package, by name (read with :func:`ntm_sim.io.load_dataset`).
@@ -303,7 +303,7 @@ def _status_table(status: pd.DataFrame, codes: list[str], ids: list[str], file: 
     """
     status = status.reindex(index=codes, columns=ids)
     if status.isna().to_numpy().any():
-        problems = [Problem(file, f"no status for commune {codes[code]}, criterion {ids[crit]}")
+        problems = [Problem(file, Text("data.no_status", commune=codes[code], criterion=ids[crit]))
                     for code, crit in zip(*np.nonzero(status.isna().to_numpy()), strict=True)]
         raise InputError(problems)
     status = status.astype(bool)
@@ -491,7 +491,7 @@ def eligibility_from_rule(criteria: CriteriaSet, rule: str) -> pd.Series:
     out = pd.Series(False, index=criteria.ids)
     parts = [p.strip() for p in re.split(r"[;,]", rule or "") if p.strip()]
     if not parts:
-        raise ValueError("empty eligibility rule")
+        raise ValueError(Text("rule.empty"))
     kind_names = {}
     for k in criteria.kinds:
         for name in (k.id, k.name_vi, k.name_en, f"kind:{k.id}"):
@@ -505,7 +505,7 @@ def eligibility_from_rule(criteria: CriteriaSet, rule: str) -> pd.Series:
         elif (crit := criteria.match(part)) is not None:
             out[crit] = True
         else:
-            raise ValueError(f"{part!r} is neither 'Tất cả', a criterion kind nor a criterion")
+            raise ValueError(Text("rule.unknown_part", part=repr(part)))
     return out
 
 
@@ -521,34 +521,34 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     c = ds.communes
     dup = c.index[c.index.duplicated()].unique()
     for code in dup:
-        problems.append(Problem(file, f"commune code {code} appears more than once"))
+        problems.append(Problem(file, Text("data.code_twice", commune=code)))
     if (c.index == "").any():
-        problems.append(Problem(file, "a commune has no code"))
+        problems.append(Problem(file, Text("data.no_code")))
     unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
-        problems.append(Problem(file, f"district {d!r} of some communes is not in the district table"))
+        problems.append(Problem(file, Text("data.district_unknown", district=repr(d))))
     bad_cost = ds.cost.where(~ds.status) < 0
     for code, crit in zip(*np.nonzero(bad_cost.to_numpy()), strict=True):
         problems.append(
-            Problem(file, f"negative cost for commune {c.index[code]}, {ds.criteria.ids[crit]}")
+            Problem(file, Text("data.negative_cost", commune=c.index[code], criterion=ds.criteria.ids[crit]))
         )
     for code in c.index[c["model"] & ~c["advanced"]]:
-        problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
+        problems.append(Problem(file, Text("data.model_not_advanced", commune=code)))
     not_ntm = ~ds.is_ntm
     for code in c.index[c["advanced"] & not_ntm]:
         problems.append(
-            Problem(file, f"commune {code} is marked advanced but does not meet every criterion")
+            Problem(file, Text("data.advanced_not_ntm", commune=code))
         )
     over = c["villages_ntm"] > c["villages"]
     for code in c.index[over]:
-        problems.append(Problem(file, f"commune {code} has more NTM villages than villages"))
+        problems.append(Problem(file, Text("data.villages_ntm", commune=code)))
     over = c["villages_model"] > c["villages_ntm"]
     for code in c.index[over]:
         problems.append(
-            Problem(file, f"commune {code} has more model villages than NTM villages (tiers nest)")
+            Problem(file, Text("data.villages_model", commune=code))
         )
     if (ds.envelopes < 0).to_numpy().any():
-        problems.append(Problem(file, "a funding envelope is negative"))
+        problems.append(Problem(file, Text("data.negative_envelope")))
     return problems + recognition_problems(ds, file) + zone3_warnings(ds, file) + money_warnings(ds, file)
 
 
@@ -561,11 +561,10 @@ def money_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     """
     if (ds.envelopes.to_numpy(dtype=float) > 0).any():
         return []
-    found = "no funding source" if ds.sources.empty else "every amount 0 or blank"
-    return [Problem(file, "no money in the data: a plan for the most communes needs the scenario's "
-                          "budget.extra_sources (a least-cost plan needs none)",
+    found = Text("data.no_source") if ds.sources.empty else Text("data.all_zero")
+    return [Problem(file, Text("data.no_money"),
                     sheet="Nguồn vốn" if file.lower().endswith((".xlsx", ".xlsm")) else None,
-                    expected="one row per funding source with its yearly amounts (million VND)",
+                    expected=Text("data.no_money.expected"),
                     found=found, severity="warning")]
 
 
@@ -584,16 +583,16 @@ def recognition_problems(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     for code, year in years.dropna().items():
         where = {"column": "recognised_year"}
         if year < FIRST_RECOGNITION_YEAR or not float(year).is_integer():
-            out.append(Problem(file, f"commune {code}: recognition year {year:g} is not a year of the programme",
-                               expected=f"a whole year from {FIRST_RECOGNITION_YEAR}, or blank (not recognised)",
+            out.append(Problem(file, Text("data.recognition_year", commune=code, year=f"{year:g}"),
+                               expected=Text("data.recognition_year.expected", first=str(FIRST_RECOGNITION_YEAR)),
                                found=f"{year:g}", **where))
         elif start is not None and year > start:
-            out.append(Problem(file, f"commune {code}: recognised in {year:g}, after the data's first year {start}",
-                               expected=f"a year up to {start} (the status is the one at the start)",
+            out.append(Problem(file, Text("data.recognised_late", commune=code, year=f"{year:g}", start=str(start)),
+                               expected=Text("data.recognised_late.expected", start=str(start)),
                                found=f"{year:g}", severity="warning", **where))
     for code in ds.communes.index[ds.communes["advanced"] & years.isna()]:
-        out.append(Problem(file, f"commune {code} is marked advanced but has no recognition year",
-                           column="recognised_year", expected="the year it was recognised NTM"))
+        out.append(Problem(file, Text("data.advanced_no_year", commune=code),
+                           column="recognised_year", expected=Text("data.advanced_no_year.expected")))
     return out
 
 
@@ -614,14 +613,13 @@ def zone3_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     zone3 = ds.communes["especially_difficult"].to_numpy(dtype=bool)
     poverty = poverty_criteria(ds.criteria)
     out = []
-    for why, bad in (("is NTM (meets every criterion)", ds.is_ntm.to_numpy()),
-                     (f"meets the poverty criterion ({', '.join(poverty)})",
+    for why, bad in ((Text("data.zone3_ntm"), ds.is_ntm.to_numpy()),
+                     (Text("data.zone3_poverty", criteria=", ".join(poverty)),
                       ds.status[poverty].any(axis=1).to_numpy() if poverty else np.zeros(len(zone3), bool))):
         for code in ds.communes.index[zone3 & bad]:
             name = ds.communes.loc[code, "commune_name"]
-            out.append(Problem(file, f"Zone III commune {code} {name} {why}: a Zone III commune is not NTM "
-                                     "and does not meet poverty (Decision 33/2020/QĐ-TTg)",
-                               column="especially_difficult", expected="not Zone III, or criterion not met",
+            out.append(Problem(file, Text("data.zone3", commune=code, name=str(name), why=why),
+                               column="especially_difficult", expected=Text("data.zone3.expected"),
                                severity="warning"))
     return out
 

@@ -22,7 +22,7 @@ import pandas as pd
 import ntm_sim
 from ntm_sim.contracts import Manifest, SolveSummary, dump, jsonable
 from ntm_sim.dataset import Dataset
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.instance import GAP_SOURCE, Instance
 from ntm_sim.io.cells import write_csv
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
@@ -297,12 +297,13 @@ def load_plans(inst: Instance, folder: Path) -> dict[str, Decisions]:
     folder = Path(folder)
     problems = []
     if not (folder / "projects.csv").exists() or not (folder / "manifest.json").exists():
-        raise InputError([Problem(str(folder), "not a results folder of 'ntm-sim solve'",
-                                  expected="projects.csv, plan.csv and manifest.json")])
+        raise InputError([Problem(str(folder), Text("results.not_solve_folder"),
+                                  expected=Text("results.not_solve_folder.expected"))])
     made_for = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["data"]["hash"]
     if made_for != inst.dataset.content_hash():
-        problems.append(Problem(str(folder / "manifest.json"), "the plan was made for other data",
-                                expected=f"data hash {inst.dataset.content_hash()[:12]}…", found=made_for[:12] + "…"))
+        problems.append(Problem(str(folder / "manifest.json"), Text("results.other_data"),
+                                expected=Text("results.data_hash", hash=inst.dataset.content_hash()[:12]),
+                                found=made_for[:12] + "…"))
         raise InputError(problems)
     plans = {"optimum": _read_plan(inst, folder)}
     base = folder / "baselines"
@@ -338,8 +339,8 @@ def _read_plan(inst: Instance, folder: Path) -> Decisions:
     flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
     for row, r in enumerate(funding.itertuples(index=False), start=2):
         if r.source not in f_index:
-            hint = " (a min-cost plan: simulate it with its min-cost scenario)" if r.source == GAP_SOURCE else ""
-            raise InputError([Problem(str(funding_path), f"unknown funding source{hint}", row=row, column="source",
+            raise InputError([Problem(str(funding_path), Text("results.gap_source" if r.source == GAP_SOURCE else
+                                                              "results.unknown_source"), row=row, column="source",
                                       expected=", ".join(inst.sources), found=str(r.source))])
         if r.kind == "criterion":
             g = inst.proj_class[p_index[(c_index[r.commune_code], str(r.criterion))]]

@@ -26,17 +26,17 @@ from ntm_sim.analysis.compare import (
     threshold_curves,
 )
 from ntm_sim.contracts import Manifest, SolveSummary, validate
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.table_contracts import check_table
 
 __all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
 
 
 _T = TypeVar("_T")
-SOLVE_FOLDER = "a results folder written by 'ntm-sim solve'"
+SOLVE_FOLDER = Text("runs.solve_folder")
 
 
-def _read(path: Path, read: Callable[[Path], _T], expected: str = SOLVE_FOLDER) -> _T:
+def _read(path: Path, read: Callable[[Path], _T], expected: Text = SOLVE_FOLDER) -> _T:
     """``read(path)``, with any failure turned into a problem naming the file.
 
     A results folder is written by another process, possibly another account or an
@@ -49,18 +49,18 @@ def _read(path: Path, read: Callable[[Path], _T], expected: str = SOLVE_FOLDER) 
     except InputError:
         raise
     except FileNotFoundError:
-        raise InputError([Problem(str(path), "missing file", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("runs.missing"), expected=expected)]) from None
     except PermissionError:
-        raise InputError([Problem(str(path), "no permission to read it", expected="a file the dashboard's "
-                                  "account may read")]) from None
+        raise InputError([Problem(str(path), Text("runs.no_permission"),
+                                  expected=Text("runs.no_permission.expected"))]) from None
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(str(path), f"not valid JSON ({exc})", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("runs.not_json", error=str(exc)), expected=expected)]) from None
     except pd.errors.EmptyDataError:
-        raise InputError([Problem(str(path), "empty file", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("runs.empty"), expected=expected)]) from None
     except UnicodeDecodeError:
-        raise InputError([Problem(str(path), "not UTF-8 text", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("io.not_utf8"), expected=expected)]) from None
     except Exception as exc:  # any other failure is still this file's problem, never the reader's
-        raise InputError([Problem(str(path), f"cannot be used ({type(exc).__name__}: {exc})",
+        raise InputError([Problem(str(path), Text("runs.unusable", error=f"{type(exc).__name__}: {exc}"),
                                   expected=expected)]) from None
 
 
@@ -94,7 +94,7 @@ def load_run(folder: Path | str) -> ScenarioRun:
     folder = Path(folder)
     summary = _read(folder / "summary.json", _json_object)
     if "communes_ntm_by_year" not in summary or "baselines" not in summary:
-        raise InputError([Problem(str(folder / "summary.json"), "not the summary of a solve",
+        raise InputError([Problem(str(folder / "summary.json"), Text("runs.not_solve_summary"),
                                   expected=SOLVE_FOLDER)])
     validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
     manifest = _read(folder / "manifest.json", _json_object)
@@ -160,8 +160,8 @@ def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
             return [], []
         entries = sorted(p for p in root.iterdir() if not p.name.startswith("."))
     except OSError as exc:
-        return [], [Problem(str(root), f"the results folder cannot be read ({exc.strerror or exc})",
-                            expected="a folder the dashboard's account may read")]
+        return [], [Problem(str(root), Text("runs.root_unreadable", error=str(exc.strerror or exc)),
+                            expected=Text("runs.root_unreadable.expected"))]
     runs, problems = [], []
     for sub in entries:
         try:

@@ -34,7 +34,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 MARKER = ".ntm-sim"
 FILE_MODE = 0o644
@@ -51,8 +51,8 @@ _held_guard = threading.Lock()
 class Refusal:
     """Why an output path is refused (what, and what to do instead)."""
 
-    message: str
-    expected: str
+    message: Text
+    expected: Text
 
 
 def _refuse(path: Path, refusal: Refusal, option: str) -> InputError:
@@ -84,34 +84,31 @@ def _refusal(out: Path, *, kind: str, force: bool, inputs: Iterable[Path]) -> Re
     target = out.resolve()
     protected = {Path(target.anchor), Path.home().resolve(), Path.cwd().resolve()}
     if target in protected or _contains(target, Path.cwd().resolve()):
-        return Refusal("this folder holds your work (it is the current folder, an enclosing one or your "
-                       "home), it is never replaced", "a new folder name, e.g. results/my_scenario")
+        return Refusal(Text("out.your_work"), Text("out.new_folder.expected"))
     for p in inputs:
         p = Path(p).resolve()
         if _contains(target, p):
-            return Refusal(f"writing here would replace an input of this run ({p})",
-                           "an output path that is not an input nor a folder holding one")
+            return Refusal(Text("out.input", path=str(p)), Text("out.input.expected"))
     anc = target.parent
     while not anc.exists():
         anc = anc.parent
     if not anc.is_dir():
-        return Refusal(f"{anc} is a file, so no folder can be made under it", "a path under a folder")
+        return Refusal(Text("out.file_above", path=str(anc)), Text("out.file_above.expected"))
     if not os.access(anc, os.W_OK | os.X_OK):
-        return Refusal(f"no permission to write in {anc}", "a folder you may write in")
+        return Refusal(Text("out.no_permission", path=str(anc)), Text("out.no_permission.expected"))
     if not target.exists() and not target.is_symlink():
         return None
     if kind == "folder":
         if not target.is_dir():
-            return Refusal("a file is there; a results folder was expected", "a new folder name")
+            return Refusal(Text("out.file_there"), Text("out.file_there.expected"))
         if not any(target.iterdir()):
             return None
         if not is_tool_folder(target):
-            return Refusal("this folder was not written by ntm-sim, so it is never replaced",
-                           "a new folder name, or a results folder of ntm-sim with --force")
+            return Refusal(Text("out.not_ours"), Text("out.not_ours.expected"))
     elif target.is_dir():
-        return Refusal("a folder is there; a file was expected", "a file name")
+        return Refusal(Text("out.folder_there"), Text("out.folder_there.expected"))
     if not force:
-        return Refusal("it exists already; nothing was replaced", "a new name, or --force to replace it")
+        return Refusal(Text("out.exists"), Text("out.exists.expected"))
     return None
 
 
@@ -232,9 +229,8 @@ def _hold(lock_file: Path, out: Path) -> Iterator[None]:
         return
     lock = _Lock(lock_file)
     if not lock.acquire():
-        raise InputError([Problem(str(out), "another ntm-sim run is writing here now; nothing was written",
-                                  expected="to wait until it has finished, or another output name",
-                                  found="a run in progress")])
+        raise InputError([Problem(str(out), Text("out.busy"), expected=Text("out.busy.expected"),
+                                  found=Text("out.busy.found"))])
     with _held_guard:
         _held[key] = (me, 1)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ntm_sim.dataset import FIRST_RECOGNITION_YEAR
 from ntm_sim.io.tables import Column
+from ntm_sim.messages import Text
 
 # Sheet names of the planners' workbook (and the template).
 SHEET_STATUS = "Kết quả tiêu chí"
@@ -83,7 +84,7 @@ SOURCE_TABLE = (
     Column("scope", "Địa bàn (mã tỉnh/huyện)", "text", ("scope", "địa bàn", "phạm vi", "địa bàn áp dụng")),
 )
 
-EXPECTED_RULE = "'Tất cả', a kind (Hạ tầng, Phát triển, Quản trị) or criteria (TC2; TC3)"
+EXPECTED_RULE = Text("sources.rule.expected")
 
 LONG_STATUS_TABLE = (
     Column("commune_code", "commune_code", "code", CODE.aliases),

@@ -181,16 +181,15 @@ def check_memory(inst: Instance, n_plans: int, n_draws: int) -> None:
     """
     need = memory_estimate(inst, n_plans, n_draws)
     if need > MEMORY_LIMIT:
-        from ntm_sim.errors import InputError, Problem
+        from ntm_sim.errors import InputError, Problem, Text
 
         gib = 2**30
         fits = [n for n in (10**k for k in range(2, 9)) if memory_estimate(inst, n_plans, n) <= MEMORY_LIMIT]
         most = max(fits, default=0)
-        raise InputError([Problem("draws", f"{n_draws:,} draws of {n_plans} plan(s) would need about "
-                                           f"{need / gib:.1f} GiB of memory, over the limit of "
-                                           f"{MEMORY_LIMIT / gib:.0f} GiB",
-                                  expected=f"fewer draws (about {most:,} fit)" if most else "a smaller instance",
-                                  found=f"{n_draws:,} draws")])
+        raise InputError([Problem("draws", Text("memory.over", draws=n_draws, plans=n_plans, need=need / gib,
+                                                limit=MEMORY_LIMIT / gib),
+                                  expected=Text("memory.fewer", most=most) if most else Text("memory.smaller"),
+                                  found=Text("memory.draws", draws=n_draws))])
 
 
 def _block_sizes(n_draws: int) -> list[int]:
