@@ -59,7 +59,8 @@ def test_cli_report_from_a_folder_of_runs(compare_root, tmp_path):
     assert "MINH HỌA" in result.output
     text = out.read_text(encoding="utf-8")
     assert "budget_cut_20" in text
-    assert [p.name for p in out.parent.iterdir()] == ["bao_cao.html"]  # no temporary left behind
+    # no temporary left behind; the report's marker (ntm-sim wrote it: --force may replace it) beside it
+    assert sorted(p.name for p in out.parent.iterdir()) == [".bao_cao.html.ntm-sim", "bao_cao.html"]
 
 
 def test_cli_report_of_named_folders_keeps_their_order(compare_root, tmp_path):

@@ -121,6 +121,13 @@ def guarded(func: F) -> F:
             echo(cli_text("cli.interrupted"), err=True)
             raise typer.Exit(130) from None
         except Exception as exc:  # never a traceback for the user; keep it for a bug report
+            from ntm_sim.storage import is_user_error
+
+            if isinstance(exc, OSError) and is_user_error(exc):
+                # a full or read-only disk, no permission: the user's to fix, not a bug of the tool
+                report_problems([Problem(str(exc.filename or "ntm-sim"),
+                                         Text("cli.os_error", error=exc.strerror or str(exc)))])
+                raise typer.Exit(EXIT_INPUT) from None
             echo(cli_text("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}"), err=True)
             echo(cli_text("cli.report"), err=True)
             echo("".join(traceback.format_exception_only(exc)).strip(), err=True)
@@ -599,8 +606,40 @@ def simulate(
         raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
                                   found=str(draws))])
     check_scheduler(scheduler)
+    check_simulation_home(scenario, out, plan)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data, plan)):
         _simulate(scenario, out, plan, data, draws, seed, sampler.value, scheduler, time_limit, units, force)
+
+
+def check_simulation_home(scenario: Path, out: Path, plan: Path | None) -> None:
+    """Refuse, before any work, a simulation written as a solve folder's own that is not of its plan.
+
+    The report and the dashboard show ``X/simulation`` as the odds of the run in X, so it
+    must simulate X's plan (``--plan X``) under X's scenario.
+    """
+    import json
+
+    from ntm_sim.analysis.compare import SIMULATION
+    from ntm_sim.scenario import load_scenario
+
+    target = out.resolve()
+    home = target.parent
+    if target.name != SIMULATION or not (home / "summary.json").is_file():
+        return
+    try:
+        manifest = json.loads((home / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # not a readable solve folder: the run is refused when read, whatever is written here
+    if not isinstance(manifest, dict) or manifest.get("kind") != "solve":
+        return
+    if plan is None or plan.resolve() != home:
+        raise InputError([Problem("--plan", Text("sim.own_plan", folder=str(home)),
+                                  expected=Text("sim.own_plan.expected", folder=str(home)),
+                                  found=str(plan) if plan is not None else Text("sim.no_plan"))])
+    recorded = (manifest.get("scenario") or {}).get("hash")
+    if recorded and load_scenario(scenario).content_hash() != recorded:
+        raise InputError([Problem(str(scenario), Text("sim.own_scenario", folder=str(home)),
+                                  expected=Text("sim.own_scenario.expected", folder=str(home)))])
 
 
 def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, draws: int, seed: int, sampler: str,
@@ -643,7 +682,7 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
                              progress=progress if draws > 5000 else None)
     sim_s = time.perf_counter() - t
     summary = write_simulation_results(sim, out, command=sys.argv, solver=solver,
-                                       timings={"solve_s": solve_s, "simulate_s": sim_s}, force=force)
+                                       timings={"solve_s": solve_s, "simulate_s": sim_s}, force=force, plan=plan)
     echo(format_simulation_summary(summary))
     echo(f"Kết quả: {out}")
 

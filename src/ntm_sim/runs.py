@@ -108,10 +108,49 @@ def load_run(folder: Path | str) -> ScenarioRun:
         sim_communes = _read(folder / SIMULATION / "communes.csv", _csv)
         check_table(sim_communes, "chances", folder / SIMULATION / "communes.csv")
     name = folder.absolute().name or str(folder)  # "." is named by the folder it stands for
+    if simulation is not None and _is_file(folder / SIMULATION / "manifest.json"):
+        _check_own_simulation(folder, manifest, _read(folder / SIMULATION / "manifest.json", _json_object))
     run = ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
                       simulation=simulation, sim_communes=sim_communes)
     _check_usable(run)
     return run
+
+
+def _check_own_simulation(folder: Path, manifest: dict, sim_manifest: dict) -> None:
+    """A run's ``simulation/`` must be of the run's own scenario and plan, or its odds would show under another title.
+
+    Raises
+    ------
+    InputError
+        Naming ``simulation/manifest.json`` when its scenario or its plan's ``projects.csv``
+        differ from the run's.
+    """
+    path = folder / SIMULATION / "manifest.json"
+    expected = Text("runs.own_simulation.expected", folder=str(folder))
+    scenario = (manifest.get("scenario") or {}).get("hash")
+    sim_scenario = (sim_manifest.get("scenario") or {}).get("hash")
+    if scenario and sim_scenario and scenario != sim_scenario:
+        raise InputError([Problem(str(path), Text("runs.other_scenario", name=str((sim_manifest.get("scenario") or {})
+                                                                                  .get("name", "?"))),
+                                  expected=expected, found=str(sim_scenario)[:12] + "…")])
+    projects = (manifest.get("files") or {}).get("projects.csv")
+    ref = sim_manifest.get("plan")
+    sim_plan = ref.get("projects_sha256") if isinstance(ref, dict) else None
+    if projects and sim_plan and projects != sim_plan:
+        raise InputError([Problem(str(path), Text("runs.other_plan"), expected=expected,
+                                  found=str(ref.get("folder", "?")))])  # type: ignore[union-attr]
+
+
+def is_simulation_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a simulation of its own (``ntm-sim simulate --out``), not a solve's results."""
+    for name, key, value in ((".ntm-sim", "kind", "simulation"), ("manifest.json", "kind", "simulate")):
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get(key) == value:
+            return True
+    return False
 
 
 def _check_usable(run: ScenarioRun) -> None:
@@ -151,8 +190,9 @@ def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
 
     A folder with a ``summary.json`` that cannot be used, or a folder that cannot be
     read at all, is reported (folder and file named), never fatal: one damaged run
-    must not hide the others. Hidden folders (uploads, runs being written) and folders
-    without a ``summary.json`` are not runs.
+    must not hide the others. Hidden folders (uploads, runs being written), folders
+    without a ``summary.json`` and simulation folders (``ntm-sim simulate --out
+    results/NAME``: a simulation without its solve) are not runs.
     """
     root = Path(root)
     try:
@@ -165,7 +205,7 @@ def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
     runs, problems = [], []
     for sub in entries:
         try:
-            if _read(sub, Path.is_dir) and _is_file(sub / "summary.json"):
+            if _read(sub, Path.is_dir) and _is_file(sub / "summary.json") and not is_simulation_folder(sub):
                 runs.append(load_run(sub))
         except InputError as exc:
             problems.extend(exc.problems)
