@@ -211,9 +211,11 @@ def test_a_problem_keeps_its_key_through_a_job_and_a_pickle():
 
 
 def test_numbers_and_lists_follow_the_language():
-    t = Text("memory.over", draws=200000, plans=3, need=7.25, limit=6.0)
-    assert str(t) == "200,000 draws of 3 plan(s) would need about 7.2 GiB of memory, over the limit of 6 GiB"
-    assert t.render("vi") == "200.000 lần thử của 3 phương án sẽ cần khoảng 7,2 GiB bộ nhớ, quá giới hạn 6 GiB"
+    t = Text("memory.over", draws=200000, plans=3, need=7.25, limit=6.0, which=Text("memory.limit_fixed"))
+    assert str(t) == ("200,000 draws of 3 plan(s) would need about 7.2 GiB of memory, over the limit of 6.0 GiB "
+                      "(the tool's own limit, the same on every machine)")
+    assert t.render("vi") == ("200.000 lần thử của 3 phương án sẽ cần khoảng 7,2 GiB bộ nhớ, quá giới hạn 6,0 GiB "
+                              "(giới hạn của công cụ, như nhau trên mọi máy)")
     both = joined(["'A'", "'B'", "'C'"])
     assert (str(both), both.render("vi")) == ("'A', 'B' and 'C'", "'A', 'B' và 'C'")
 

@@ -339,7 +339,7 @@ def backtest(
     """Simulate 2021–2024 from the 2021 start with the money planned and compare with what happened."""
     from ntm_sim.backtest import run_backtest
 
-    check_limits(draws=draws)
+    check_limits(draws=draws, seed=seed)
     if draws < 1:
         raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
                                   found=str(draws))])
@@ -497,10 +497,15 @@ def format_solve_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def check_limits(time_limit: float | None = None, draws: int | None = None) -> None:
+def check_limits(time_limit: float | None = None, draws: int | None = None, seed: int | None = None) -> None:
     """Refuse limits that are not usable numbers, before any work."""
     import math
 
+    from ntm_sim.bounds import MAX_SEED
+
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InputError([Problem("--seed", Text("cli.seed"), expected=Text("cli.seed.expected", most=MAX_SEED),
+                                  found=str(seed))])
     if time_limit is not None and (not math.isfinite(time_limit) or time_limit <= 0):
         raise InputError([Problem("--time-limit", Text("cli.time_limit"), expected=Text("cli.time_limit.expected"),
                                   found=str(time_limit))])
@@ -535,7 +540,7 @@ def solve(
     from ntm_sim.storage import reserve
     from ntm_sim.workflow import solve_and_simulate, write_run
 
-    check_limits(time_limit, draws)
+    check_limits(time_limit, draws, seed)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         sc, ds = load_for_scenario(scenario, data, units)
         if mode is not None:
@@ -601,7 +606,7 @@ def simulate(
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
     from ntm_sim.storage import reserve
 
-    check_limits(time_limit, draws)
+    check_limits(time_limit, draws, seed)
     if draws < 1:
         raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
                                   found=str(draws))])
@@ -741,8 +746,8 @@ def sweep(
     force: ForceOption = False,
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
-    import math
-
+    from ntm_sim.bounds import MAX_SWEEP_RUNS, check_levels
+    from ntm_sim.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     scales: list[float] | None = None
@@ -751,10 +756,14 @@ def sweep(
             scales = [float(x) for x in budget_scale.split(",") if x.strip()]
         except ValueError:
             scales = []
-        if not scales or any(not math.isfinite(s) or s < 0 for s in scales):
-            raise InputError([Problem("--budget-scale", Text("cli.budget_scale"),
-                                      expected=Text("cli.budget_scale.expected"), found=budget_scale)])
-    check_limits(time_limit, draws)
+        base = max(load_scenario(p).budget.scale for p in scenarios)
+        scales = list(check_levels(scales, "--budget-scale", budget_scale, base=base, positive=False))
+    runs = len(scenarios) * len(scales or [1])
+    if runs > MAX_SWEEP_RUNS:
+        raise InputError([Problem("--budget-scale", Text("bounds.sweep_runs", n=runs),
+                                  expected=Text("bounds.sweep_runs.expected", most=MAX_SWEEP_RUNS),
+                                  found=budget_scale or str(len(scenarios)))])
+    check_limits(time_limit, draws, seed)
     check_scheduler(scheduler)
     with reserve(out, force=force, inputs=scenario_inputs(scenarios[0], data, *scenarios[1:])):
         _sweep(scenarios, out, scales, data, draws, seed, sampler.value, scheduler, time_limit, deterministic, units,
@@ -812,18 +821,16 @@ def frontier(
     force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""
+    from ntm_sim.bounds import check_levels
+    from ntm_sim.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     try:
         scales = tuple(float(x) for x in budget_scale.split(",") if x.strip())
     except ValueError:
         scales = ()
-    import math
-
-    if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
-        raise InputError([Problem("--budget-scale", Text("cli.budget_levels"),
-                                  expected=Text("cli.budget_levels.expected"), found=budget_scale)])
-    check_limits(time_limit, draws)
+    scales = check_levels(scales, "--budget-scale", budget_scale, base=load_scenario(scenario).budget.scale)
+    check_limits(time_limit, draws, seed)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         _frontier(scenario, out, scales, data, seed, draws, time_limit, units, force)
 

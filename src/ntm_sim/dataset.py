@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.criteria import CriteriaSet
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.text import norm_key
@@ -524,6 +525,9 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(Problem(file, Text("data.code_twice", commune=code)))
     if (c.index == "").any():
         problems.append(Problem(file, Text("data.no_code")))
+    names = c["commune_name"] if "commune_name" in c.columns else pd.Series("", index=c.index)
+    for code in c.index[names.fillna("").astype(str).str.strip() == ""]:
+        problems.append(Problem(file, Text("data.no_name", commune=code)))  # every table and page names communes
     unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
         problems.append(Problem(file, Text("data.district_unknown", district=repr(d))))
@@ -532,6 +536,10 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(
             Problem(file, Text("data.negative_cost", commune=c.index[code], criterion=ds.criteria.ids[crit]))
         )
+    huge = ~(ds.cost.where(~ds.status).fillna(0.0).abs() <= MAX_MONEY_MVND)  # inf and NaN too (ntm_sim.bounds)
+    for code, crit in zip(*np.nonzero(huge.to_numpy()), strict=True):
+        problems.append(Problem(file, Text("data.huge_cost", commune=c.index[code], criterion=ds.criteria.ids[crit],
+                                           high=MAX_MONEY_MVND)))
     for code in c.index[c["model"] & ~c["advanced"]]:
         problems.append(Problem(file, Text("data.model_not_advanced", commune=code)))
     not_ntm = ~ds.is_ntm
@@ -549,6 +557,8 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         )
     if (ds.envelopes < 0).to_numpy().any():
         problems.append(Problem(file, Text("data.negative_envelope")))
+    if not (ds.envelopes.fillna(0.0).abs() <= MAX_MONEY_MVND).to_numpy().all():
+        problems.append(Problem(file, Text("data.huge_envelope", high=MAX_MONEY_MVND)))
     return problems + recognition_problems(ds, file) + zone3_warnings(ds, file) + money_warnings(ds, file)
 
 

@@ -27,6 +27,7 @@ from ntm_sim.analysis.compare import (
 )
 from ntm_sim.contracts import Manifest, SolveSummary, validate
 from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.io.files import MAX_RESULT_BYTES, check_regular, read_text
 from ntm_sim.table_contracts import check_table
 
 __all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
@@ -65,13 +66,15 @@ def _read(path: Path, read: Callable[[Path], _T], expected: Text = SOLVE_FOLDER)
 
 
 def _json_object(path: Path) -> dict:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    path.stat()  # a missing file is named as such by _read
+    data = json.loads(read_text(path, str(path), MAX_RESULT_BYTES))
     if not isinstance(data, dict):
         raise ValueError(f"a JSON {type(data).__name__}, not an object")
     return data
 
 
 def _csv(path: Path) -> pd.DataFrame:
+    check_regular(path, str(path), MAX_RESULT_BYTES)  # a FIFO would block the dashboard for ever
     return pd.read_csv(path, dtype={"commune_code": str, "district_code": str})
 
 

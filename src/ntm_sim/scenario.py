@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ntm_sim.bounds import MAX_MONEY_MVND, MAX_SCALE
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import pydantic_text
 from ntm_sim.uncertainty import UncertaintySettings
@@ -45,7 +46,7 @@ class ExtraSource(_Model):
     eligible: str = "Tất cả"
     scope: str = Field("", description=("Province, district or commune codes, or ĐBKK (Zone III communes), "
                                            "it may pay in (empty: all)."))
-    envelopes: dict[int, float] = Field(default_factory=dict)
+    envelopes: dict[int, Annotated[float, Field(le=MAX_MONEY_MVND)]] = Field(default_factory=dict)
 
     @field_validator("envelopes")
     @classmethod
@@ -58,20 +59,22 @@ class ExtraSource(_Model):
 class Budget(_Model):
     """Money levers: scale the dataset's envelopes, override them, carry-over, absorption."""
 
-    scale: float = Field(1.0, ge=0, description="Multiply every envelope.")
-    source_scale: dict[str, float] = Field(default_factory=dict, description="Multiply one source.")
-    year_scale: dict[int, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+    # upper bounds (ntm_sim.bounds): a typo such as 1e308 overflowed the plan's sums
+    scale: float = Field(1.0, ge=0, le=MAX_SCALE, description="Multiply every envelope.")
+    source_scale: dict[str, Annotated[float, Field(le=MAX_SCALE)]] = Field(
+        default_factory=dict, description="Multiply one source.")
+    year_scale: dict[int, Annotated[float, Field(ge=0, le=MAX_SCALE, allow_inf_nan=False)]] = Field(
         default_factory=dict, description="Multiply every source's money of one year (after the source scales).")
-    envelopes: dict[str, dict[int, float]] = Field(
+    envelopes: dict[str, dict[int, Annotated[float, Field(ge=0, le=MAX_MONEY_MVND)]]] = Field(
         default_factory=dict, description="Override envelopes: source → year → million VND."
     )
     extra_sources: list[ExtraSource] = Field(default_factory=list)
     carry_over: bool = Field(True, description="Unspent money moves to the next year.")
     absorption_limit_mvnd: float | None = Field(
-        None, gt=0, description="Most a commune can spend in one year (million VND)."
+        None, gt=0, le=MAX_MONEY_MVND, description="Most a commune can spend in one year (million VND)."
     )
     maintenance_mvnd_per_commune: float = Field(
-        0.0, ge=0,
+        0.0, ge=0, le=MAX_MONEY_MVND,
         description=("Yearly cost of maintaining each commune recognised NTM at the start (million VND), taken "
                      "off the upgrade sources' money; an assumption of the scenario (default 0: none)."))
     upgrade_sources: list[str] | None = Field(
@@ -334,19 +337,17 @@ def load_scenario(path: str | Path) -> Scenario:
         Naming the file, the line where YAML parsing failed, or the key path of each
         invalid value with what was expected.
     """
+    from ntm_sim.io.files import MAX_YAML_BYTES, load_yaml, read_bytes
+
     path = Path(path)
     display = str(path)
     if not path.exists():
         raise InputError([Problem(display, Text("scenario.file_not_found"))])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(display, Text("yaml.invalid", error=str(getattr(exc, "problem", exc))),
-                                  row=(mark.line + 1) if mark else None,
-                                  column=str(mark.column + 1) if mark else None)]) from None
+        text = read_bytes(path, display, MAX_YAML_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem(display, Text("io.not_utf8"), expected=Text("yaml.utf8.expected"))]) from None
+    raw = load_yaml(text, display)
     if not isinstance(raw, dict):
         raise InputError([Problem(display, Text("scenario.not_mapping"),
                                   expected=Text("scenario.not_mapping.expected"))])

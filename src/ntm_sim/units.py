@@ -168,8 +168,27 @@ def lao_cai_units() -> UnitList:
 
 
 def read_unit_list(path: Path, name: str | None = None) -> UnitList:
-    """Read a unit list CSV (commune_code, commune_name, district_code, district_name)."""
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    """Read a unit list CSV (commune_code, commune_name, district_code, district_name).
+
+    Raises
+    ------
+    InputError
+        If the file is not a regular file within its limit, or not such a CSV.
+    """
+    import io
+
+    from ntm_sim.io.files import MAX_UNITS_BYTES, read_bytes
+
+    data = read_bytes(path, str(path), MAX_UNITS_BYTES)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), Text("units.not_a_list", error=str(exc)[:200]),
+                                  expected=_EXPECTED_UNITS)]) from None
+    missing = [c for c in ("commune_code", "commune_name", "district_code", "district_name") if c not in frame]
+    if missing:
+        raise InputError([Problem(str(path), Text("table.no_column", column=", ".join(missing)),
+                                  expected=_EXPECTED_UNITS)])
     frame["commune_code"] = frame["commune_code"].map(normalise_code)
     frame["district_code"] = frame["district_code"].map(normalise_code)
     for col in ("commune_name", "district_name"):

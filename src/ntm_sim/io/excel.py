@@ -29,6 +29,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
+from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.criteria import CriteriaSet, available_sets, best_criteria_set, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, eligibility_from_rule, make_dataset, normalise_code
 from ntm_sim.errors import InputError, Problem, ProblemLog, Text
@@ -128,7 +129,9 @@ def check_archive(path: Path, display: str) -> None:
     InputError
         If the file is not a zip archive or passes a limit (naming the limit).
     """
-    size = path.stat().st_size
+    from ntm_sim.io.files import check_regular
+
+    size = check_regular(path, display, None)  # a FIFO or /dev/zero is refused before a byte is read
     if size > limits.MAX_XLSX_FILE_BYTES:
         raise InputError([Problem(display, Text("io.too_large", size=limits.size_text(size)),
                                   expected=Text("xlsx.too_large.expected",
@@ -496,6 +499,12 @@ def read_wide_rows(
         name = grid.cell(i, ic["commune_name"]) if "commune_name" in ic else None
         stt = grid.cell(i, ic["stt"]) if "stt" in ic else None
         has_values = any(not is_blank(grid.cell(i, j)) for j in sheet.criterion_cols.values())
+        uncached = [f for f in ("commune_code", "commune_name") if f in ic and (i, ic[f]) in grid.uncached_formulas]
+        if uncached and has_values:  # read as empty, it would match nothing or leave a commune without a name
+            for f in uncached:
+                log.error(Text("xlsx.id_uncached", what=Text(f"xlsx.what_{f}")), row=grid.row_label(i),
+                          column=grid.col_label(ic[f]), expected=_CALCULATE)
+            continue
         name_text = "" if is_blank(name) else str(name).strip()
         if is_blank(code):
             is_district, d = _is_district_row(name_text, stt, units)
@@ -532,6 +541,13 @@ def read_wide_rows(
         else:
             commune = normalise_code(code) if not is_blank(code) else norm_key(name_text)
             if not commune:
+                continue
+            if not name_text and "commune_name" not in ic:
+                name_text = commune  # a sheet of codes only, read as written: the code names the commune
+            elif not name_text:  # without a unit list the names come from the sheet: a run needs them
+                log.error(Text("xlsx.no_name", commune=commune), row=grid.row_label(i),
+                          column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))),
+                          expected=Text("xlsx.no_name.expected"))
                 continue
         if commune in seen:
             log.error(Text("xlsx.commune_twice", commune=commune, name=name_text or str(code),
@@ -627,7 +643,7 @@ def read_cost_values(
                 if (i, j) in grid.uncached_formulas and not bool(status.loc[code, crit]):
                     uncached.append((i, j, crit))
                 continue
-            if number is None or number < 0:
+            if number is None or number < 0 or number > MAX_MONEY_MVND:
                 log.error(Text("cost.not_amount", criterion=crit), row=grid.row_label(i),
                           column=grid.col_label(j), expected=Text("cost.not_amount.expected"),
                           found=describe(value))
@@ -914,7 +930,7 @@ def _read_source_sheet(
             value = parse_number(r[y])
             if value is BLANK:
                 value = 0.0
-            if value is None or value < 0:
+            if value is None or value < 0 or value > MAX_MONEY_MVND:
                 log.error(Text("sources.amount", year=str(y)), row=int(r["_row"]),
                           column=grid.col_label(colmap[y]), expected=Text("sources.amount.expected"),
                           found=describe(r[y]))

@@ -108,11 +108,13 @@ def _read_description(folder: Path, display: str) -> tuple[DatasetMeta, Criteria
         If the file is not a valid description or names an unknown criteria set (with
         its line).
     """
+    from ntm_sim.io.files import MAX_YAML_BYTES, load_yaml, read_text
+
+    meta_text = read_text(folder / "dataset.yaml", f"{display}/dataset.yaml", MAX_YAML_BYTES)
+    raw_meta = load_yaml(meta_text, f"{display}/dataset.yaml") or {}
     try:
-        meta_text = (folder / "dataset.yaml").read_text(encoding="utf-8")
-        raw_meta = yaml.safe_load(meta_text) or {}
-        meta = DatasetMeta(**raw_meta)
-    except (yaml.YAMLError, TypeError, UnicodeDecodeError) as exc:
+        meta = DatasetMeta(**raw_meta)  # type: ignore[arg-type]
+    except TypeError as exc:
         raise InputError([Problem(f"{display}/dataset.yaml", Text("folder.description", error=str(exc)))]) from None
     try:
         criteria = load_criteria_set(meta.criteria_set)

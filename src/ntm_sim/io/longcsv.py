@@ -237,13 +237,20 @@ def read_long_csv(
             code = units.match(code, r.get("commune_name"), None).code or code
         names.setdefault(code, r)
     records = []
+    nameless = [code for code in status.index if (units is None or code not in units.communes.index)
+                and "commune_name" in colmap and not str(names.get(code, {}).get("commune_name", "") or "").strip()]
+    if nameless:  # without a unit list the names come from the file: a run needs them
+        raise InputError([Problem(display, Text("xlsx.no_name", commune=code), row=names.get(code, {}).get("_row"),
+                                  column=grid.col_label(colmap.get("commune_name", colmap.get("commune_code", 0))),
+                                  expected=Text("xlsx.no_name.expected")) for code in nameless[:50]])
     for code in status.index:
         if units is not None and code in units.communes.index:
             ref = units.communes.loc[code]
             records.append((code, ref["commune_name"], ref["district_code"], ref["district_name"]))
         else:
             r = names.get(code, {})
-            records.append((code, r.get("commune_name", ""), r.get("district_code", ""),
+            # a file of codes only, read as written: the code names the commune
+            records.append((code, r.get("commune_name", "") or code, r.get("district_code", ""),
                             r.get("district_name", "")))
     communes = pd.DataFrame.from_records(
         records, columns=["commune_code", "commune_name", "district_code", "district_name"]

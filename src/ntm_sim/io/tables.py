@@ -18,9 +18,11 @@ from typing import Literal
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.dataset import normalise_code
 from ntm_sim.errors import InputError, Problem, ProblemLog, Text
 from ntm_sim.io import limits
+from ntm_sim.io.cells import restore
 from ntm_sim.io.values import BLANK, describe, is_blank, parse_flag, parse_number
 from ntm_sim.text import norm_key
 
@@ -208,16 +210,20 @@ def read_csv_grid(path: Path, display: str | None = None) -> Grid:
     InputError
         If the file is too large, cannot be decoded or split into fields.
     """
+    from ntm_sim.io.files import check_regular, read_bytes
+
     display = display or path.name
-    size = path.stat().st_size
+    size = check_regular(path, display, None)  # a FIFO or /dev/zero is refused before a byte is read
     if size > limits.MAX_CSV_BYTES:
         raise InputError([Problem(
             display, Text("io.too_large", size=limits.size_text(size)),
             expected=Text("csv.too_large.expected", limit=limits.size_text(limits.MAX_CSV_BYTES), where=_WHERE),
             found=limits.size_text(size))])
-    text, encoding, note = decode_text(path.read_bytes(), display)
+    text, encoding, note = decode_text(read_bytes(path, display, limits.MAX_CSV_BYTES), display)
     rows = _csv_rows(text, _delimiter(text[:4096]), display, encoding)
     del text
+    # the apostrophe the writers put before a formula-like field (OWASP) is not part of it
+    rows = [[restore(v) for v in row] for row in rows]
     grid = Grid(display, rows, sheet=None, excel=False, encoding=encoding)
     if note is not None:
         grid.notes.append(note)
@@ -236,6 +242,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     min_value: float | None = 0.0
+    max_value: float | None = MAX_MONEY_MVND  # no count nor amount of a table is larger (ntm_sim.bounds)
 
     def keys(self) -> set[str]:
         """Normalised header texts that stand for this column."""
@@ -308,6 +315,10 @@ def parse_cell(
     if col.min_value is not None and number < col.min_value:
         log.error(Text("table.below", column=col.header_vi, low=f"{col.min_value:g}"),
                   expected=Text("table.below.expected", low=f"{col.min_value:g}"), found=describe(value), **where)
+        return None
+    if col.max_value is not None and number > col.max_value:
+        log.error(Text("table.above", column=col.header_vi, high=col.max_value),
+                  expected=Text("table.above.expected", high=col.max_value), found=describe(value), **where)
         return None
     if col.kind == "int":
         if not number.is_integer():
