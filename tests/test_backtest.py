@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from ntm_sim.backtest import KNOWN, PAPER, run_backtest
 from ntm_sim.cli import app
+from ntm_sim.io import load_dataset
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +50,25 @@ def test_backtest_command_prints_the_comparison():
     bad = CliRunner().invoke(app, ["backtest", "--draws", "0"])
     assert bad.exit_code == 2
     assert "--draws" in bad.output
+
+
+def test_another_dataset_is_not_compared_with_lao_cai_s_counts(tmp_path):
+    """Issue 22, #19: the known counts are the 127 communes of Lào Cai's; three of them have none."""
+    from test_bad_files import SHEET_SOURCES, planner
+
+    sources = [["Mã nguồn", "Tên nguồn vốn", "Được chi cho tiêu chí", 2021, 2022, 2023, 2024],
+               ["ns_tinh", "Ngân sách tỉnh", "Tất cả", 1000, 1200, 1200, 1200]]
+    path = planner(tmp_path / "ba_xa.xlsx", **{SHEET_SOURCES: sources})
+    out = CliRunner().invoke(app, ["backtest", "--data", str(path), "--draws", "20"])
+    assert out.exit_code == 0, out.output
+    assert "no known points for this dataset" in out.output
+    assert "| **known** | – | – | – | – |" in out.output
+    assert "61" not in out.output
+    result = run_backtest(load_dataset(path), ("default",), n_draws=20, seed=0)
+    assert not result.has_known
+    assert result.table["known"].isna().all()
+    assert 2020 not in set(result.table["year"])  # no start borrowed from Lào Cai's 61
+
+
+def test_the_bundled_data_keep_their_known_points(result):
+    assert result.has_known

@@ -46,6 +46,16 @@ KNOWN = {
 PAPER = "on paper"
 
 
+def known_points(ds: Dataset) -> dict[int, tuple[int, str, str]]:
+    """The known counts that apply to ``ds``: :data:`KNOWN` for Lào Cai's 127 communes of 2021, none for other data.
+
+    The counts are the province's; another province, or a part of Lào Cai, has none here.
+    """
+    from ntm_sim.units import lao_cai_units
+
+    return KNOWN if set(ds.communes.index) == set(lao_cai_units().communes.index) else {}
+
+
 @dataclass(frozen=True)
 class BacktestResult:
     """Simulated and known NTM communes by year.
@@ -63,6 +73,11 @@ class BacktestResult:
     table: pd.DataFrame
     n_draws: int
     seed: int
+
+    @property
+    def has_known(self) -> bool:
+        """Whether the data have known counts to compare with (:func:`known_points`)."""
+        return bool(self.table["known"].notna().any())
 
     def at(self, settings: str, year: int, measure: str = "recognised") -> pd.Series:
         """The row of one settings name, year and measure."""
@@ -83,6 +98,8 @@ class BacktestResult:
                 cells.append(f"{r['median']:.0f}{band}")
             out.append(f"| {name} | " + " | ".join(cells) + " |")
         known = [f"{KNOWN[y][0]}{' (aim)' if KNOWN[y][1] == 'aim' else ''}" if y in KNOWN else "–" for y in years]
+        if not self.has_known:
+            known = ["–" for _ in years]
         out.append("| **known** | " + " | ".join(known) + " |")
         return "\n".join(out)
 
@@ -112,6 +129,7 @@ def run_backtest(ds: Dataset, presets: tuple[str, ...] = tuple(PRESETS), *, n_dr
     -------
     BacktestResult
     """
+    known = known_points(ds)
     inst = build_instance(ds, backtest_scenario(ds.meta.name))
     dec = planners_rule(inst)
     years = [int(y) for y in inst.years]
@@ -128,19 +146,20 @@ def run_backtest(ds: Dataset, presets: tuple[str, ...] = tuple(PRESETS), *, n_dr
     start = years[0] - 1
     rows = []
     for (name, measure), by_year in counts.items():
-        if start in KNOWN:  # the known start, as the year before the horizon
-            rows += _rows(name, measure, [start], np.full((1, 1), KNOWN[start][0], dtype=float))
-        rows += _rows(name, measure, years, by_year)
+        if start in known:  # the known start, as the year before the horizon
+            rows += _rows(name, measure, [start], np.full((1, 1), known[start][0], dtype=float), known)
+        rows += _rows(name, measure, years, by_year, known)
     return BacktestResult(table=pd.DataFrame(rows), n_draws=n_draws, seed=seed)
 
 
-def _known(year: int) -> dict[str, object]:
-    count, kind, source = KNOWN.get(year, (np.nan, "", ""))
+def _known(year: int, known: dict[int, tuple[int, str, str]]) -> dict[str, object]:
+    count, kind, source = known.get(year, (np.nan, "", ""))
     return {"known": count, "known_kind": kind, "source": source}
 
 
-def _rows(name: str, measure: str, years: list[int], ntm_by_year: np.ndarray) -> list[dict[str, object]]:
+def _rows(name: str, measure: str, years: list[int], ntm_by_year: np.ndarray,
+          known: dict[int, tuple[int, str, str]]) -> list[dict[str, object]]:
     """One row per year of a (draws × years) array of NTM counts."""
     return [{"settings": name, "measure": measure, "year": y, "median": float(np.median(ntm_by_year[:, t])),
              "p5": float(np.percentile(ntm_by_year[:, t], 5)), "p95": float(np.percentile(ntm_by_year[:, t], 95)),
-             "mean": float(ntm_by_year[:, t].mean()), **_known(y)} for t, y in enumerate(years)]
+             "mean": float(ntm_by_year[:, t].mean()), **_known(y, known)} for t, y in enumerate(years)]

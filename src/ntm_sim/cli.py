@@ -349,6 +349,9 @@ def backtest(
     echo("Xã được công nhận NTM cuối năm: trung vị (5–95%) theo mô phỏng, quy tắc hiện hành, vốn kế hoạch 2021–2024")
     echo(f"Recognised NTM communes at the end of each year, planners' rule, {draws} draws, seed {seed}:")
     echo(result.markdown("recognised"))
+    if not result.has_known:
+        echo("Không có số liệu thực tế để so sánh cho bộ dữ liệu này (no known points for this dataset): "
+             "các số đã biết là của 127 xã Lào Cai 2021–2024.")
     echo("")
     echo("Xã đạt đủ mọi tiêu chí cuối năm / communes meeting every criterion at the end of each year:")
     echo(result.markdown("criteria"))
