@@ -4,10 +4,10 @@ import filecmp
 
 import pytest
 
-from ntm_sim import demo
-from ntm_sim.dataset import bundled_path, poverty_criteria, zone3_warnings
+from ntm_sim.data import demo
+from ntm_sim.data.dataset import bundled_path, poverty_criteria, zone3_warnings
+from ntm_sim.data.units import lao_cai_units
 from ntm_sim.text import nfc
-from ntm_sim.units import lao_cai_units
 
 
 def test_bundled_data_is_what_the_generator_writes(tmp_path):
@@ -83,7 +83,7 @@ def test_imported_zone3_contradiction_is_a_named_warning(lao_cai, tmp_path):
     assert all(p.severity == "warning" and p.column == "especially_difficult" for p in problems)
     assert all(ntm_code in p.message and "Zone III" in p.message for p in problems)
     # through a planner's folder: read, with the warning attached, not refused
-    from ntm_sim.io.folder import read_folder, write_folder
+    from ntm_sim.data.io.folder import read_folder, write_folder
 
     write_folder(ds, tmp_path / "d")
     again = read_folder(tmp_path / "d")

@@ -23,10 +23,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import ntm_sim.workflow
+import ntm_sim.run.workflow
 from ntm_sim.cli import EXIT_INPUT, app
 from ntm_sim.errors import InputError
-from ntm_sim.runs import find_runs, load_run
+from ntm_sim.run.runs import find_runs, load_run
 from ntm_sim.storage import MARKER, atomic_file, atomic_folder, is_tool_file, is_tool_folder, recover, sidecar
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
@@ -42,9 +42,9 @@ def no_work(monkeypatch):
     def trap(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr(ntm_sim.workflow, "solve_and_simulate", trap)
+    monkeypatch.setattr(ntm_sim.run.workflow, "solve_and_simulate", trap)
     monkeypatch.setattr("ntm_sim.simulate.simulate", trap)
-    monkeypatch.setattr("ntm_sim.sweep.sweep", trap)
+    monkeypatch.setattr("ntm_sim.run.sweep.sweep", trap)
     monkeypatch.setattr("ntm_sim.analysis.frontier.frontier", trap)
 
 
@@ -354,7 +354,7 @@ def test_a_full_disk_while_writing_is_the_user_s_to_fix(tmp_path, monkeypatch):
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "mau.xlsx"))
 
-    monkeypatch.setattr("ntm_sim.io.excel_write.write_template", full)
+    monkeypatch.setattr("ntm_sim.data.io.excel_write.write_template", full)
     r = run("template", str(tmp_path / "mau.xlsx"))
     refused(r, "No space left on device", "mau.xlsx")
     assert "unexpected error" not in r.output

@@ -27,10 +27,10 @@ from typer.testing import CliRunner
 
 from ntm_sim.analysis.recommend import DETERMINISTIC, TRAIN_SEED, recommend
 from ntm_sim.cli import app
+from ntm_sim.data.synthetic import national_dataset
+from ntm_sim.model.plan import check
+from ntm_sim.model.scenario import Scenario, load_scenario
 from ntm_sim.optimize.solver import GRACE_S
-from ntm_sim.plan import check
-from ntm_sim.scenario import Scenario, load_scenario
-from ntm_sim.synthetic import national_dataset
 from suite_settings import ROOT, quick
 
 RULES = ("planners_rule", "cheapest_first")
@@ -190,7 +190,7 @@ def test_a_solver_that_ignores_its_limit_is_ended_by_the_watchdog(monkeypatch):
 
     The stages that finished are kept; the plan delivered is valid and labelled not reproducible.
     """
-    from ntm_sim.io import load_dataset
+    from ntm_sim.data.registry import load_dataset
     from ntm_sim.optimize import solve
     from ntm_sim.optimize import solver as solver_module
 

@@ -152,14 +152,14 @@ def _options(
 
 
 def _units(units: str) -> object:
-    from ntm_sim.units import resolve_units
+    from ntm_sim.data.units import resolve_units
 
     return resolve_units(units)
 
 
 def load(data: str, units: str = "auto") -> object:
     """Load a dataset for a command, with the reference unit list chosen."""
-    from ntm_sim.io import BUNDLED, load_dataset
+    from ntm_sim.data.registry import BUNDLED, load_dataset
 
     if data in BUNDLED or data.startswith("bundled:"):
         return load_dataset(data)
@@ -189,10 +189,10 @@ def template(
     force: ForceOption = False,
 ) -> None:
     """Write a blank input workbook with instructions (a province's communes pre-filled, Lào Cai by default)."""
-    from ntm_sim.criteria import available_sets, load_criteria_set
-    from ntm_sim.io.excel_write import write_template
+    from ntm_sim.data.criteria import available_sets, load_criteria_set
+    from ntm_sim.data.io.excel_write import write_template
+    from ntm_sim.data.units import UnitList, resolve_units
     from ntm_sim.storage import reserve
-    from ntm_sim.units import UnitList, resolve_units
 
     try:
         crit = load_criteria_set(criteria)
@@ -212,7 +212,7 @@ def validate(
     units: UnitsOption = "auto",
 ) -> None:
     """Check an input file; print a summary, or every problem with its place."""
-    from ntm_sim.summary import validation_summary
+    from ntm_sim.data.summary import validation_summary
 
     ds = load(file, units)
     if ds.warnings:  # type: ignore[attr-defined]
@@ -228,7 +228,7 @@ def validate(
 @guarded
 def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "auto") -> None:
     """Per district: communes, NTM communes, groups, average criteria, cost to NTM."""
-    from ntm_sim.summary import format_district_summary
+    from ntm_sim.data.summary import format_district_summary
 
     ds = load(data, units)
     demo_banner(ds)
@@ -242,8 +242,8 @@ def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "auto") -> N
 def data_export(out: Annotated[Path, typer.Argument(help="Output .xlsx (planners' layout) or folder.")],
                 data: DataOption = "lao_cai", units: UnitsOption = "auto", force: ForceOption = False) -> None:
     """Write a dataset in the planners' workbook layout (or as a dataset folder)."""
-    from ntm_sim.io.excel_write import write_workbook
-    from ntm_sim.io.folder import write_folder
+    from ntm_sim.data.io.excel_write import write_workbook
+    from ntm_sim.data.io.folder import write_folder
     from ntm_sim.storage import reserve
 
     kind = "file" if out.suffix.lower() == ".xlsx" else "folder"
@@ -269,7 +269,7 @@ def data_carry(
     force: ForceOption = False,
 ) -> None:
     """Carry a 2021–2025 dataset onto the units from 1 July 2025 and the 2026–2030 criteria."""
-    from ntm_sim.carry import carry_dataset, parse_assign, write_carried
+    from ntm_sim.data.carry import carry_dataset, parse_assign, write_carried
     from ntm_sim.storage import reserve
 
     with reserve(out, kind="file", force=force, inputs=inputs_of(data), option="OUT"):
@@ -291,7 +291,7 @@ def data_generate(
     force: ForceOption = False,
 ) -> None:
     """Regenerate the synthetic Lào Cai demo dataset (seeded, reproducible)."""
-    from ntm_sim import demo
+    from ntm_sim.data import demo
 
     folder = demo.write_bundled(out, seed if seed is not None else demo.SEED, force=force)
     echo(f"wrote {folder}")
@@ -317,7 +317,7 @@ def serve(
                                                  "into --scenarios (new files only; never overwritten).")] = False,
 ) -> None:
     """Serve the dashboard: on this machine only, unless --network (with a login) is asked for."""
-    from ntm_sim.serving import ServeSettings, run_server, serve_command
+    from ntm_sim.serve.serving import ServeSettings, run_server, serve_command
 
     settings = ServeSettings(results=results, scenarios=scenarios, port=port, network=network, address=address,
                              password_file=password_file, origins=list(origin or []), save_scenarios=save_scenarios)
@@ -337,7 +337,7 @@ def backtest(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Simulate 2021–2024 from the 2021 start with the money of the data and compare with every known point."""
-    from ntm_sim.backtest import CALIBRATED, run_backtest
+    from ntm_sim.analysis.backtest import CALIBRATED, run_backtest
 
     check_limits(draws=draws, seed=seed)
     if draws < 1:
@@ -371,7 +371,7 @@ def main() -> None:
 
 def scenario_inputs(scenario_path: Path, data: str | None, *more: object) -> list[Path]:
     """Files a scenario run reads (the scenario, its data, ``more``), for :func:`ntm_sim.storage.reserve`."""
-    from ntm_sim.scenario import load_scenario, resolve_data_path
+    from ntm_sim.model.scenario import load_scenario, resolve_data_path
 
     sc = load_scenario(scenario_path)
     return inputs_of(scenario_path, data if data else resolve_data_path(sc), *more)
@@ -402,7 +402,7 @@ def check_scheduler(scheduler: str | None) -> None:
 
 def load_for_scenario(scenario_path: Path, data: str | None, units: str) -> tuple[object, object]:
     """Load a scenario and its dataset (``--data`` overrides the scenario's ``data:``)."""
-    from ntm_sim.scenario import load_scenario, resolve_data_path
+    from ntm_sim.model.scenario import load_scenario, resolve_data_path
 
     scenario = load_scenario(scenario_path)
     ds = load(data if data else resolve_data_path(scenario), units)
@@ -563,8 +563,8 @@ def solve(
     force: ForceOption = False,
 ) -> None:
     """Find the plan to recommend, simulate it beside the usual rules, write plan, priorities, odds and manifest."""
+    from ntm_sim.run.workflow import solve_and_simulate, write_run
     from ntm_sim.storage import reserve
-    from ntm_sim.workflow import solve_and_simulate, write_run
 
     check_limits(time_limit, draws, seed)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
@@ -651,7 +651,7 @@ def check_simulation_home(scenario: Path, out: Path, plan: Path | None) -> None:
     import json
 
     from ntm_sim.analysis.compare import SIMULATION
-    from ntm_sim.scenario import load_scenario
+    from ntm_sim.model.scenario import load_scenario
 
     target = out.resolve()
     home = target.parent
@@ -677,10 +677,10 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
               scheduler: str | None, time_limit: float | None, units: str, force: bool) -> None:
     import time
 
-    from ntm_sim.instance import build_instance, with_gap_source
-    from ntm_sim.results import load_plans, write_simulation_results
+    from ntm_sim.model.instance import build_instance, with_gap_source
+    from ntm_sim.run.results import load_plans, write_simulation_results
+    from ntm_sim.run.workflow import plans_of, solve_and_simulate
     from ntm_sim.simulate import simulate as run_simulation
-    from ntm_sim.workflow import plans_of, solve_and_simulate
 
     sc, ds = load_for_scenario(scenario, data, units)
     demo_banner(ds)
@@ -731,8 +731,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML report comparing scenarios, for the steering committee."""
     from ntm_sim.analysis.compare import labelled
-    from ntm_sim.report_html import demo_label, write_report
-    from ntm_sim.runs import find_runs, load_run
+    from ntm_sim.present.report_html import demo_label, write_report
+    from ntm_sim.run.runs import find_runs, load_run
     from ntm_sim.storage import check_output
 
     check_output(out, kind="file", force=force, inputs=inputs_of(*results))
@@ -773,7 +773,7 @@ def sweep(
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
     from ntm_sim.bounds import MAX_SWEEP_RUNS, check_levels
-    from ntm_sim.scenario import load_scenario
+    from ntm_sim.model.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     scales: list[float] | None = None
@@ -799,9 +799,9 @@ def sweep(
 def _sweep(scenarios: list[Path], out: Path, scales: list[float] | None, data: str | None, draws: int, seed: int,
            sampler: str, scheduler: str | None, time_limit: float | None, deterministic: bool, units: str,
            force: bool) -> None:
-    from ntm_sim.scenario import load_scenario
-    from ntm_sim.sweep import budget_variants, write_sweep
-    from ntm_sim.sweep import sweep as run_sweep
+    from ntm_sim.model.scenario import load_scenario
+    from ntm_sim.run.sweep import budget_variants, write_sweep
+    from ntm_sim.run.sweep import sweep as run_sweep
     from ntm_sim.text import format_number_vi, format_percent_vi
 
     first, ds = load_for_scenario(scenarios[0], data, units)
@@ -848,7 +848,7 @@ def frontier(
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""
     from ntm_sim.bounds import check_levels
-    from ntm_sim.scenario import load_scenario
+    from ntm_sim.model.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     try:
@@ -864,9 +864,9 @@ def frontier(
 def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | None, seed: int, draws: int | None,
               time_limit: float | None, units: str, force: bool) -> None:
     from ntm_sim.analysis.frontier import frontier as run_frontier
-    from ntm_sim.analysis.frontier_cache import write_frontier_files
-    from ntm_sim.contracts import Manifest, dump
-    from ntm_sim.results import manifest
+    from ntm_sim.run.contracts import Manifest, dump
+    from ntm_sim.run.frontier_cache import write_frontier_files
+    from ntm_sim.run.results import manifest
     from ntm_sim.storage import atomic_folder
     from ntm_sim.text import format_number_vi as fmt
     from ntm_sim.text import format_percent_vi as pct

@@ -1,7 +1,7 @@
 """The optimizer: lexicographic (or weighted) MILP over a planning instance.
 
->>> from ntm_sim.io import load_dataset
->>> from ntm_sim.scenario import load_scenario
+>>> from ntm_sim.data.registry import load_dataset
+>>> from ntm_sim.model.scenario import load_scenario
 >>> from ntm_sim.optimize import solve
 >>> result = solve(load_dataset("lao_cai"), load_scenario("scenarios/baseline.yaml"))  # doctest: +SKIP
 >>> result.summary_line()  # doctest: +SKIP
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ntm_sim.dataset import Dataset
-from ntm_sim.instance import Instance, build_instance, with_gap_funded, with_gap_source
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.model.instance import Instance, build_instance, with_gap_funded, with_gap_source
+from ntm_sim.model.plan import Decisions, Plan, check, evaluate, make_plan
+from ntm_sim.model.scenario import Scenario, SolverSettings
 from ntm_sim.optimize.baselines import RULES
 from ntm_sim.optimize.model import PlanModel, build_model, integral
 from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, StageReport, Termination, execute, resolve_solver
-from ntm_sim.plan import Decisions, Plan, check, evaluate, make_plan
-from ntm_sim.scenario import Scenario, SolverSettings
 
 __all__ = ["SolveResult", "ShortfallReport", "solve", "Termination"]
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ntm_sim.instance import Instance
-from ntm_sim.plan import BudgetLedger, Decisions
-from ntm_sim.targets import enforced_names
+from ntm_sim.model.instance import Instance
+from ntm_sim.model.plan import BudgetLedger, Decisions
+from ntm_sim.model.targets import enforced_names
 
 BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")
 NAMES_VI = {

@@ -522,14 +522,14 @@ class _Worker:
         self.buffer = b""
 
     def send(self, job: SolveJob) -> None:
-        from ntm_sim.optimize.worker import write_message
+        from ntm_sim.optimize.wire import write_message
 
         assert self.proc.stdin is not None
         write_message(self.proc.stdin, job)
 
     def receive(self, deadline: float) -> tuple[str, object] | None:
         """The next message, or None when the deadline passes first (EOFError if the process ended)."""
-        from ntm_sim.optimize.worker import HEADER
+        from ntm_sim.optimize.wire import HEADER
 
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
