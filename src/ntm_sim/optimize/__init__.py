@@ -138,6 +138,7 @@ def solve(
     warm_start: bool | None = None,
     weights: np.ndarray | None = None,
     guard: bool = True,
+    watchdog_after: float | None = None,
 ) -> SolveResult:
     """Optimise a plan for a dataset and a scenario.
 
@@ -163,6 +164,9 @@ def solve(
         Success chances for the ``expected_communes`` stage (see :func:`build_model`).
     guard
         Run the solver in a separate process ended by a watchdog at the time limit.
+    watchdog_after
+        Seconds after which the watchdog ends each solver process, whatever the solver
+        was told (default: the time limit plus :data:`ntm_sim.optimize.solver.GRACE_S`).
 
     Returns
     -------
@@ -181,13 +185,13 @@ def solve(
     options = _options(scenario.solver, solver, time_limit, mip_gap, warm_start)
     prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=False)
     solve_start = time.perf_counter()
-    done = execute(prepared.job, guard=guard)
+    done = execute(prepared.job, guard=guard, watchdog_after=watchdog_after)
     if _tiers_out_of_order(prepared, done):
         first_build = prepared.build_s
         prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=True,
                             base_plans=prepared.baselines)
         prepared.build_s += first_build
-        done = execute(prepared.job, guard=guard)
+        done = execute(prepared.job, guard=guard, watchdog_after=watchdog_after)
     return _result(prepared, done, runtime_s=time.perf_counter() - solve_start)
 
 

@@ -585,11 +585,12 @@ def _close_workers() -> None:
             _IDLE.pop().kill()
 
 
-def execute(job: SolveJob, *, guard: bool = True) -> JobResult:
+def execute(job: SolveJob, *, guard: bool = True, watchdog_after: float | None = None) -> JobResult:
     """Run a job; with ``guard``, in a solver process that a watchdog ends at the time limit.
 
-    The watchdog waits ``job.time_limit`` plus :data:`GRACE_S` seconds, then ends the
-    solver process whatever it is doing; the stages that finished by then are kept.
+    The watchdog waits ``watchdog_after`` seconds (default: ``job.time_limit`` plus
+    :data:`GRACE_S`), then ends the solver process whatever it is doing; the stages that
+    finished by then are kept.
     Solver processes are reused from one job to the next (starting one costs about half
     a second); one ended by the watchdog is replaced.
     """
@@ -609,7 +610,7 @@ def execute(job: SolveJob, *, guard: bool = True) -> JobResult:
         run_stages(job, take)
         return result
     worker = _take_worker()
-    deadline = time.monotonic() + job.time_limit + GRACE_S
+    deadline = time.monotonic() + (job.time_limit + GRACE_S if watchdog_after is None else watchdog_after)
     healthy = False
     try:
         worker.send(job)
