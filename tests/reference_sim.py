@@ -90,7 +90,7 @@ import numpy as np
 
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Decisions
-from ntm_sim.simulate.settings import UncertaintySettings
+from ntm_sim.model.uncertainty import UncertaintySettings
 
 FAR = 10**9  # a year index beyond any horizon ("never")
 MONEY_TOL = 1e-2  # million VND: the engine's allowance for solver round-off on planned flows

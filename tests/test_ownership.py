@@ -37,15 +37,35 @@ BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 
 @pytest.fixture
 def no_work(monkeypatch):
-    """Fail the test if a command starts solving or simulating."""
+    """Fail the test if a command starts solving or simulating.
+
+    The trap replaces the functions' code, not a module's name for them: it holds however a
+    caller imported them (``from … import solve`` at the top of a module included).
+    """
+    import ntm_sim.analysis.frontier
+    import ntm_sim.optimize
+    import ntm_sim.run.sweep
+    import ntm_sim.simulate
 
     def trap(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr(ntm_sim.run.workflow, "solve_and_simulate", trap)
-    monkeypatch.setattr("ntm_sim.simulate.simulate", trap)
-    monkeypatch.setattr("ntm_sim.run.sweep.sweep", trap)
-    monkeypatch.setattr("ntm_sim.analysis.frontier.frontier", trap)
+    for work in (ntm_sim.run.workflow.solve_and_simulate, ntm_sim.simulate.simulate, ntm_sim.optimize.solve,
+                 ntm_sim.run.sweep.sweep, ntm_sim.analysis.frontier.frontier):
+        monkeypatch.setattr(work, "__code__", trap.__code__)
+        monkeypatch.setattr(work, "__defaults__", None)
+        monkeypatch.setattr(work, "__kwdefaults__", None)
+
+
+def test_the_work_trap_holds_for_names_imported_before_it(request):
+    """A name bound before the trap was set (as a module-level import would) still springs it."""
+    from ntm_sim.optimize import solve as bound_early
+    from ntm_sim.run.workflow import solve_and_simulate as also_early
+
+    request.getfixturevalue("no_work")
+    for work in (bound_early, also_early):
+        with pytest.raises(AssertionError, match="work started"):
+            work(None, None)
 
 
 def run(*args: str):

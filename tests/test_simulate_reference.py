@@ -471,4 +471,4 @@ def test_the_reference_imports_nothing_the_engine_computes_with():
     imported = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 for alias in node.names if node.module and node.module.startswith("ntm_sim")}
     assert imported == {("ntm_sim.model.instance", "Instance"), ("ntm_sim.model.plan", "Decisions"),
-                        ("ntm_sim.simulate.settings", "UncertaintySettings")}
+                        ("ntm_sim.model.uncertainty", "UncertaintySettings")}
