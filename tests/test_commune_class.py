@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from ntm_sim.cli import app
 from ntm_sim.data import demo2026
+from ntm_sim.data.checks import commune_class_id
 from ntm_sim.data.criteria import load_criteria_set
-from ntm_sim.data.dataset import OPTIONAL_COMMUNE_COLUMNS, commune_class_id, make_dataset
+from ntm_sim.data.dataset import OPTIONAL_COMMUNE_COLUMNS, make_dataset
 from ntm_sim.data.io import schema
 from ntm_sim.data.io.excel_write import write_template, write_workbook
 from ntm_sim.data.io.folder import write_folder

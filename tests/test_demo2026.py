@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
-from ntm_sim.data import demo2026
+from ntm_sim.data import demo2026, demo2026_readme
 from ntm_sim.data.carry import carry_dataset
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.reform import reform_mapping
@@ -246,8 +246,8 @@ def test_same_seed_same_data_another_seed_another_draw(lao_cai, built) -> None:
 
 
 def test_the_readme_tables_are_the_built_ones(built) -> None:
-    text = demo2026.readme_path().read_text(encoding="utf-8")
-    assert demo2026.fill_readme(text, built) == text, "run: python -m ntm_sim.data.demo2026 --readme"
+    text = demo2026_readme.readme_path().read_text(encoding="utf-8")
+    assert demo2026_readme.fill_readme(text, built) == text, "run: python -m ntm_sim.data.demo2026_readme --readme"
     for word in ("**Public**", "Synthetic", "Assumption", "derived"):
         assert word in text
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ntm_sim.data.checks import check_dataset
 from ntm_sim.data.criteria import load_criteria_set
-from ntm_sim.data.dataset import Dataset, check_dataset, make_dataset
+from ntm_sim.data.dataset import Dataset, make_dataset
 from ntm_sim.data.units import province_units
 from ntm_sim.errors import InputError
 from ntm_sim.model.instance import build_instance

@@ -23,7 +23,6 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import ntm_sim.run.workflow
 from ntm_sim.cli import EXIT_INPUT, app
 from ntm_sim.errors import InputError
 from ntm_sim.run.runs import find_runs, load_run

@@ -120,7 +120,7 @@ def test_scopes_resolve_and_small_country_solves(small):
 
 
 def test_zone3_communes_are_not_ntm_and_miss_poverty(country):
-    from ntm_sim.data.dataset import poverty_criteria
+    from ntm_sim.data.checks import poverty_criteria
 
     ed = country.communes["especially_difficult"]
     assert not (ed & country.is_ntm).any()

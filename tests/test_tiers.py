@@ -25,11 +25,13 @@ from openpyxl import load_workbook
 
 from ntm_sim.analysis.compare import indicator_table
 from ntm_sim.cli import format_solve_summary
+from ntm_sim.data.checks import check_dataset
 from ntm_sim.data.criteria import load_criteria_set
-from ntm_sim.data.dataset import check_dataset, make_dataset
+from ntm_sim.data.dataset import make_dataset
 from ntm_sim.errors import InputError
 from ntm_sim.model.instance import build_instance
-from ntm_sim.model.plan import Decisions, allocate_flows, check, class_spend, evaluate
+from ntm_sim.model.ledger import allocate_flows, class_spend
+from ntm_sim.model.plan import Decisions, check, evaluate
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import planners_rule

@@ -163,7 +163,7 @@ def test_a_huge_cost_in_a_long_csv_is_refused_with_its_row(tmp_path):
 def test_a_dataset_built_in_code_is_bounded_too(lao_cai):
     import dataclasses
 
-    from ntm_sim.data.dataset import check_dataset
+    from ntm_sim.data.checks import check_dataset
 
     cost = lao_cai.cost.copy()
     code = next(c for c in lao_cai.communes.index if not lao_cai.status.loc[c].all())

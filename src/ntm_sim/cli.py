@@ -291,9 +291,9 @@ def data_generate(
     force: ForceOption = False,
 ) -> None:
     """Regenerate the synthetic Lào Cai demo dataset (seeded, reproducible)."""
-    from ntm_sim.data import demo
+    from ntm_sim.data import demo, demo_facts
 
-    folder = demo.write_bundled(out, seed if seed is not None else demo.SEED, force=force)
+    folder = demo_facts.write_bundled(out, seed if seed is not None else demo.SEED, force=force)
     echo(f"wrote {folder}")
 
 
@@ -677,7 +677,8 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
               scheduler: str | None, time_limit: float | None, units: str, force: bool) -> None:
     import time
 
-    from ntm_sim.model.instance import build_instance, with_gap_source
+    from ntm_sim.model.funding import with_gap_source
+    from ntm_sim.model.instance import build_instance
     from ntm_sim.run.results import load_plans, write_simulation_results
     from ntm_sim.run.workflow import plans_of, solve_and_simulate
     from ntm_sim.simulate import simulate as run_simulation

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ntm_sim.data.checks import poverty_criteria
 from ntm_sim.data.costs import UnitCosts, default_unit_costs
 from ntm_sim.data.criteria import CriteriaSet, load_criteria_set
-from ntm_sim.data.dataset import Dataset, DatasetMeta, make_dataset, poverty_criteria
+from ntm_sim.data.dataset import Dataset, DatasetMeta, make_dataset
 from ntm_sim.data.demo import COST_DISPERSION, MISSING_WEIGHT, YEAR_SHARES, add_tier_costs, round10, spread
 
 DEMO_LABEL = ("DỮ LIỆU TỔNG HỢP NGẪU NHIÊN – cả nước giả định, không phải số liệu chính thức "

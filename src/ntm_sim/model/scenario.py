@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -417,3 +418,11 @@ def resolve_data_path(scenario: Scenario) -> str:
     if not path.is_absolute():
         path = Path(scenario.source_file).parent / path
     return str(path)
+
+
+BadFn = Callable[..., None]  # reports one problem: bad(message, expected=..., found=...)
+
+
+def key_problem(key: str, problem: object) -> Text:
+    """``key 'budget.scale': …``: a problem of one key of the scenario."""
+    return Text("scenario.key", key=key, problem=problem)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ntm_sim.data.dataset import Dataset
-from ntm_sim.model.instance import Instance, build_instance, with_gap_funded, with_gap_source
+from ntm_sim.model.funding import with_gap_funded, with_gap_source
+from ntm_sim.model.instance import Instance, build_instance
 from ntm_sim.model.plan import Decisions, Plan, check, evaluate, make_plan
 from ntm_sim.model.scenario import Scenario, SolverSettings
+from ntm_sim.optimize.backends import StageReport, Termination, resolve_solver
 from ntm_sim.optimize.baselines import RULES
 from ntm_sim.optimize.model import PlanModel, build_model, integral
-from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, StageReport, Termination, execute, resolve_solver
+from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, execute
 
 __all__ = ["SolveResult", "ShortfallReport", "solve", "Termination"]
 

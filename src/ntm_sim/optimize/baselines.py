@@ -23,7 +23,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ntm_sim.model.instance import Instance
-from ntm_sim.model.plan import BudgetLedger, Decisions
+from ntm_sim.model.ledger import BudgetLedger
+from ntm_sim.model.plan import Decisions
 from ntm_sim.model.targets import enforced_names
 
 BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")

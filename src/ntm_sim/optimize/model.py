@@ -48,7 +48,8 @@ import pulp
 import scipy.sparse as sp
 
 from ntm_sim.model.instance import Instance
-from ntm_sim.model.plan import Decisions, Outcomes, class_spend, evaluate, kept_on_paper
+from ntm_sim.model.ledger import class_spend
+from ntm_sim.model.plan import Decisions, Outcomes, evaluate, kept_on_paper
 from ntm_sim.model.targets import enforced_names
 from ntm_sim.optimize.linear import LinExpr, MatrixModel
 

@@ -24,7 +24,8 @@ from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.io.cells import write_csv
 from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
-from ntm_sim.model.instance import GAP_SOURCE, Instance
+from ntm_sim.model.funding import GAP_SOURCE
+from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Decisions, Plan, decisions_from_projects
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ntm_sim.model.instance import Instance, with_gap_funded
+from ntm_sim.model.funding import with_gap_funded
+from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Decisions, make_plan
 from ntm_sim.model.uncertainty import Range, UncertaintySettings
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block

@@ -93,7 +93,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ntm_sim.model.instance import Instance
-from ntm_sim.model.plan import Decisions, allocate_flows, class_spend
+from ntm_sim.model.ledger import allocate_flows, class_spend
+from ntm_sim.model.plan import Decisions
 from ntm_sim.model.uncertainty import source_kind
 from ntm_sim.simulate.settings import UncertaintySettings
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ntm_sim.data.checks import FIRST_RECOGNITION_YEAR, commune_class_expected, commune_class_id
 from ntm_sim.data.criteria import CriteriaSet
-from ntm_sim.data.dataset import FIRST_RECOGNITION_YEAR, commune_class_expected, commune_class_id
 from ntm_sim.data.io.tables import Column, Grid
 from ntm_sim.errors import ProblemLog
 from ntm_sim.messages import Text
