@@ -111,6 +111,14 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     list of Problem
         Errors (the dataset cannot be used) and warnings.
     """
+    problems = (_identity_problems(ds, file) + _money_problems(ds, file) + _tier_problems(ds, file)
+                + _village_problems(ds, file))
+    return (problems + recognition_problems(ds, file) + commune_class_problems(ds, file) + zone3_warnings(ds, file)
+            + money_warnings(ds, file))
+
+
+def _identity_problems(ds: Dataset, file: str) -> list[Problem]:
+    """Codes twice or missing, communes without a name, districts the table does not have."""
     problems: list[Problem] = []
     c = ds.communes
     dup = c.index[c.index.duplicated()].unique()
@@ -124,6 +132,13 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
         problems.append(Problem(file, Text("data.district_unknown", district=repr(d))))
+    return problems
+
+
+def _money_problems(ds: Dataset, file: str) -> list[Problem]:
+    """Costs below zero or beyond any real amount (inf and NaN too)."""
+    problems: list[Problem] = []
+    c = ds.communes
     bad_cost = ds.cost.where(~ds.status) < 0
     for code, crit in zip(*np.nonzero(bad_cost.to_numpy()), strict=True):
         problems.append(
@@ -133,6 +148,13 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     for code, crit in zip(*np.nonzero(huge.to_numpy()), strict=True):
         problems.append(Problem(file, Text("data.huge_cost", commune=c.index[code], criterion=ds.criteria.ids[crit],
                                            high=MAX_MONEY_MVND)))
+    return problems
+
+
+def _tier_problems(ds: Dataset, file: str) -> list[Problem]:
+    """Tiers held without the tier or the recognition they sit on."""
+    problems: list[Problem] = []
+    c = ds.communes
     crit = ds.criteria
     if crit.advanced_tier is not None:
         for code in c.index[c["model"] & ~c["advanced"]]:
@@ -150,6 +172,13 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
             Problem(file, Text("data.advanced_not_recognised", commune=code), column="advanced",
                     expected=Text("data.advanced_not_recognised.expected"))
         )
+    return problems
+
+
+def _village_problems(ds: Dataset, file: str) -> list[Problem]:
+    """More NTM villages than villages, more model villages than NTM ones; envelopes below zero or too large."""
+    problems: list[Problem] = []
+    c = ds.communes
     over = c["villages_ntm"] > c["villages"]
     for code in c.index[over]:
         problems.append(Problem(file, Text("data.villages_ntm", commune=code)))
@@ -162,8 +191,7 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
         problems.append(Problem(file, Text("data.negative_envelope")))
     if not (ds.envelopes.fillna(0.0).abs() <= MAX_MONEY_MVND).to_numpy().all():
         problems.append(Problem(file, Text("data.huge_envelope", high=MAX_MONEY_MVND)))
-    return (problems + recognition_problems(ds, file) + commune_class_problems(ds, file) + zone3_warnings(ds, file)
-            + money_warnings(ds, file))
+    return problems
 
 
 def money_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:

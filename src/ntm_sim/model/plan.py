@@ -255,6 +255,12 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
     by source and year (with carry-over as the scenario says), eligibility of every
     flow, money paid equal to money needed, absorption, tier and village rules.
     """
+    return (_timing_violations(inst, dec) + _money_violations(inst, dec, tol) + _tier_violations(inst, dec)
+            + _village_violations(inst, dec))
+
+
+def _timing_violations(inst: Instance, dec: Decisions) -> list[Violation]:
+    """Start years outside each project's window, and locks broken."""
     out: list[Violation] = []
     end = inst.horizon_end
     # allowed start years (Instance.start_years) as a window per project
@@ -273,6 +279,12 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
     for c, year in inst.locks.forbid_commune_year:
         if (dec.proj_start[inst.proj_commune == c] == year).any():
             out.append(Violation("lock", f"commune {inst.communes[c]} has a project starting {year}"))
+    return out
+
+
+def _money_violations(inst: Instance, dec: Decisions, tol: float) -> list[Violation]:
+    """Money paid against money needed, eligibility, budgets (with carry-over) and absorption."""
+    out: list[Violation] = []
     need = class_spend(inst, dec)
     flows = dec.flows if dec.flows is not None else allocate_flows(inst, need)[0]
     paid = flows.sum(axis=0)
@@ -302,7 +314,12 @@ def check(inst: Instance, dec: Decisions, tol: float = 1e-3) -> list[Violation]:
             c, t = np.unravel_index(np.argmax(per_commune), per_commune.shape)
             out.append(Violation("absorption", f"commune {inst.communes[c]} spends {per_commune[c, t]:.1f} "
                                                f"in {inst.years[t]}"))
-    out += _tier_violations(inst, dec)
+    return out
+
+
+def _village_violations(inst: Instance, dec: Decisions) -> list[Violation]:
+    """More new NTM villages than are left, or a model village that is not NTM."""
+    out: list[Violation] = []
     free = inst.villages - inst.villages_ntm
     if (dec.village_ntm.sum(axis=1) > free).any():
         out.append(Violation("villages", "more new NTM villages than villages left"))
@@ -389,8 +406,14 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
         dec.flows = flows
     outcomes = evaluate(inst, dec)
     prio = dec.priority if dec.priority is not None else np.arange(inst.n_projects, dtype=float)
+    rows = _ProjectRows.of(inst, _project_blocks(inst, dec, prio))
+    return Plan(name=name, decisions=dec, outcomes=outcomes, projects=rows.table(),
+                funding=_funding_table(inst, dec, rows))
 
-    # one block per kind of project, in table order; arrays, not rows (a country has ~10^5 rows)
+
+def _project_blocks(inst: Instance, dec: Decisions, prio: np.ndarray) -> list[tuple]:
+    """One block of columns per kind of project, in table order."""
+    # arrays, not rows (a country has ~10^5 rows)
     blocks = []
     ps = np.flatnonzero(dec.proj_start >= 0)
     criteria = np.array(inst.criteria, dtype=object)
@@ -420,23 +443,51 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
         blocks.append((kind, -1 - ds, np.full(len(ds), kind, dtype=object), starts[ds], np.ones(len(ds), dtype=int),
                        np.ones(len(ds), dtype=int), cost[ds].astype(float), inst.district_upgrade_class[ds],
                        np.full(len(ds), np.inf)))
-    kind = np.concatenate([np.full(len(b[1]), b[0], dtype=object) for b in blocks])
-    unit, crit, start, lead, qty, cost, g, priority = (np.concatenate([b[i] for b in blocks]) for i in range(1, 9))
-    start, lead, qty, g = (a.astype(int) for a in (start, lead, qty, g))
-    # unit >= 0 is a commune, -1 - d a district's own project
-    commune_codes = np.array(list(inst.communes) + [""], dtype=object)
-    district_of = np.where(unit >= 0, inst.commune_district[np.maximum(unit, 0)], -1 - unit)
-    code = commune_codes[np.where(unit >= 0, unit, len(inst.communes))]
-    district = np.array([*inst.districts, ""], dtype=object)[district_of]  # -1: no district
-    pid = np.arange(len(kind))
-    projects = pd.DataFrame({"project_id": pid, "kind": kind, "commune_code": code, "district_code": district,
-                             "criterion": crit, "start_year": start, "end_year": start + lead - 1, "quantity": qty,
-                             "cost_mvnd": cost, "priority": priority})
-    projects = _as_str(projects, ["kind", "commune_code", "district_code", "criterion"])
-    projects = projects.sort_values(["priority", "start_year", "commune_code", "criterion"],
+    return blocks
+
+
+@dataclass
+class _ProjectRows:
+    """Every project of a plan as columns: unit (a commune, or ``-1 - d`` a district's own), kind, cost, class."""
+
+    kind: np.ndarray
+    code: np.ndarray
+    district: np.ndarray
+    crit: np.ndarray
+    start: np.ndarray
+    lead: np.ndarray
+    qty: np.ndarray
+    cost: np.ndarray
+    g: np.ndarray
+    priority: np.ndarray
+
+    @classmethod
+    def of(cls, inst: Instance, blocks: list[tuple]) -> _ProjectRows:
+        """The blocks joined, each row named by its commune and district codes."""
+        kind = np.concatenate([np.full(len(b[1]), b[0], dtype=object) for b in blocks])
+        unit, crit, start, lead, qty, cost, g, priority = (np.concatenate([b[i] for b in blocks]) for i in range(1, 9))
+        start, lead, qty, g = (a.astype(int) for a in (start, lead, qty, g))
+        # unit >= 0 is a commune, -1 - d a district's own project
+        commune_codes = np.array(list(inst.communes) + [""], dtype=object)
+        district_of = np.where(unit >= 0, inst.commune_district[np.maximum(unit, 0)], -1 - unit)
+        code = commune_codes[np.where(unit >= 0, unit, len(inst.communes))]
+        district = np.array([*inst.districts, ""], dtype=object)[district_of]  # -1: no district
+        return cls(kind, code, district, crit, start, lead, qty, cost, g, priority)
+
+    def table(self) -> pd.DataFrame:
+        """The projects table, in payment priority."""
+        projects = pd.DataFrame({"project_id": np.arange(len(self.kind)), "kind": self.kind, "commune_code": self.code,
+                                 "district_code": self.district, "criterion": self.crit, "start_year": self.start,
+                                 "end_year": self.start + self.lead - 1, "quantity": self.qty, "cost_mvnd": self.cost,
+                                 "priority": self.priority})
+        projects = _as_str(projects, ["kind", "commune_code", "district_code", "criterion"])
+        return projects.sort_values(["priority", "start_year", "commune_code", "criterion"],
                                     kind="stable").reset_index(drop=True)
 
-    # funding: each project's yearly share, split by the sources that paid its class that year
+
+def _funding_table(inst: Instance, dec: Decisions, rows: _ProjectRows) -> pd.DataFrame:
+    """Each project's yearly share, split by the sources that paid its class that year."""
+    start, lead, cost, g = rows.start, rows.lead, rows.cost, rows.g
     y0, n_t = int(inst.years[0]), inst.n_years
     rows_p, rows_t = [], []
     for k in range(int(lead.max()) if len(lead) else 0):
@@ -450,13 +501,12 @@ def make_plan(inst: Instance, dec: Decisions, name: str) -> Plan:
     rp, rt = rp[order], rt[order]
     r, f, amount = _fill_sources(dec.flows, g[rp], rt, cost[rp] / lead[rp])
     p_of = rp[r]
-    funding = pd.DataFrame({"project_id": p_of, "kind": kind[p_of], "commune_code": code[p_of],
-                            "district_code": district[p_of], "criterion": crit[p_of],
+    funding = pd.DataFrame({"project_id": p_of, "kind": rows.kind[p_of], "commune_code": rows.code[p_of],
+                            "district_code": rows.district[p_of], "criterion": rows.crit[p_of],
                             "year": (rt[r] + y0).astype(int),
                             "source": np.array(inst.sources, dtype=object)[f],
                             "amount_mvnd": amount})
-    funding = _as_str(funding, ["kind", "commune_code", "district_code", "criterion", "source"])
-    return Plan(name=name, decisions=dec, outcomes=outcomes, projects=projects, funding=funding)
+    return _as_str(funding, ["kind", "commune_code", "district_code", "criterion", "source"])
 
 
 def _fill_sources(flows: np.ndarray, cls: np.ndarray, year: np.ndarray,

@@ -88,23 +88,7 @@ def read_workbook(
 
     status_grid, status_sheet = wide["status"]
     units = _sheet_units(units, status_grid, status_sheet, display, generation_of(criteria.period))
-    log = status_grid.log()
-    read_wide_rows(status_sheet, criteria, units, log)
-    status = read_status_values(status_sheet, criteria, log)
-    problems += log.problems
-    if not status_sheet.codes and not log.has_errors:
-        problems.append(Problem(display, Text("xlsx.no_commune_rows"), sheet=status_grid.sheet,
-                                row=status_grid.row_label(status_sheet.header_row) + 1,
-                                expected=Text("xlsx.no_commune_rows.expected")))
-
-    cost = None
-    if "cost" in wide:
-        cost_grid, cost_sheet = wide["cost"]
-        clog = cost_grid.log()
-        read_wide_rows(cost_sheet, criteria, units, clog)
-        cost = read_cost_values(cost_sheet, criteria, status, clog)
-        problems += clog.problems
-
+    status, cost = _read_status_and_cost(wide, criteria, units, display, problems)
     communes = _communes_frame(status_sheet, units)
     extra = _read_commune_sheet(grids, communes, criteria, problems)
     districts = _read_district_sheet(grids, problems)
@@ -127,6 +111,29 @@ def read_workbook(
     meta = replace(ds.meta, title=title or ds.meta.title, demo=ds.meta.demo or demo,
                    units=units.name if units is not None else "")
     return ds.with_(meta=meta, warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
+
+
+def _read_status_and_cost(wide: dict, criteria: CriteriaSet, units: UnitList | None, display: str,
+                          problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The status sheet's and the cost sheet's values (the cost sheet only if there is one); problems added."""
+    status_grid, status_sheet = wide["status"]
+    log = status_grid.log()
+    read_wide_rows(status_sheet, criteria, units, log)
+    status = read_status_values(status_sheet, criteria, log)
+    problems += log.problems
+    if not status_sheet.codes and not log.has_errors:
+        problems.append(Problem(display, Text("xlsx.no_commune_rows"), sheet=status_grid.sheet,
+                                row=status_grid.row_label(status_sheet.header_row) + 1,
+                                expected=Text("xlsx.no_commune_rows.expected")))
+
+    cost = None
+    if "cost" in wide:
+        cost_grid, cost_sheet = wide["cost"]
+        clog = cost_grid.log()
+        read_wide_rows(cost_sheet, criteria, units, clog)
+        cost = read_cost_values(cost_sheet, criteria, status, clog)
+        problems += clog.problems
+    return status, cost
 
 
 def _sheet_units(spec: UnitList | None | str, grid: Grid, sheet: WideSheet, display: str,

@@ -230,6 +230,25 @@ def read_long_csv(
     status, cost, est, problems = read_long_grid(grid, criteria, units=units)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
+    communes = _communes_of(table, colmap, grid, status.index, units, display)
+    has_cost = cost.notna().to_numpy().any()
+    ds = make_dataset(criteria, communes, status, cost if has_cost else None,
+                      cost_estimated=est if has_cost else None,
+                      meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
+                                       source=display, units=units.name if units is not None else ""),
+                      file=display)
+    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
+
+
+def _communes_of(table: pd.DataFrame, colmap: dict[str, int], grid: Grid, codes: pd.Index,
+                 units: UnitList | None, display: str) -> pd.DataFrame:
+    """The communes table: names and districts from the unit list, or from the file where the list has none.
+
+    Raises
+    ------
+    InputError
+        Naming the rows of communes without a name when the names come from the file.
+    """
     names = {}
     for _, r in table.iterrows():
         code = r.get("commune_code") or ""
@@ -237,13 +256,13 @@ def read_long_csv(
             code = units.match(code, r.get("commune_name"), None).code or code
         names.setdefault(code, r)
     records = []
-    nameless = [code for code in status.index if (units is None or code not in units.communes.index)
+    nameless = [code for code in codes if (units is None or code not in units.communes.index)
                 and "commune_name" in colmap and not str(names.get(code, {}).get("commune_name", "") or "").strip()]
     if nameless:  # without a unit list the names come from the file: a run needs them
         raise InputError([Problem(display, Text("xlsx.no_name", commune=code), row=names.get(code, {}).get("_row"),
                                   column=grid.col_label(colmap.get("commune_name", colmap.get("commune_code", 0))),
                                   expected=Text("xlsx.no_name.expected")) for code in nameless[:50]])
-    for code in status.index:
+    for code in codes:
         if units is not None and code in units.communes.index:
             ref = units.communes.loc[code]
             records.append((code, ref["commune_name"], ref["district_code"], ref["district_name"]))
@@ -257,10 +276,4 @@ def read_long_csv(
     ).set_index("commune_code")
     if units is not None and units.province_code:  # a list of the national lists names its province
         communes["province_code"], communes["province_name"] = units.province_code, units.province_name
-    has_cost = cost.notna().to_numpy().any()
-    ds = make_dataset(criteria, communes, status, cost if has_cost else None,
-                      cost_estimated=est if has_cost else None,
-                      meta=DatasetMeta(name=path.stem, title=path.stem, criteria_set=criteria.id,
-                                       source=display, units=units.name if units is not None else ""),
-                      file=display)
-    return ds.with_(warnings=tuple(p for p in problems if p.severity == "warning") + ds.warnings)
+    return communes

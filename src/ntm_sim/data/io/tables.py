@@ -382,6 +382,12 @@ def read_table(
             if not is_blank(text) and j not in colmap.values() and extra(str(text).strip()):
                 colmap[describe(text).strip()] = j
                 grid.headers.setdefault(j, describe(text).strip())
+    return _read_records(grid, columns, log, colmap, header, index), colmap, header
+
+
+def _read_records(grid: Grid, columns: Sequence[Column], log: ProblemLog, colmap: dict[str, int], header: int,
+                  index: str | None) -> pd.DataFrame:
+    """The data rows under the header, typed; a value of ``index`` seen before reported and dropped."""
     records: list[dict[str, object]] = []
     rows: list[int] = []
     by_name = {c.name: c for c in columns}
@@ -403,4 +409,4 @@ def read_table(
             log.error(Text("table.twice", column=by_name[index].header_vi, value=str(r[index]), first=int(first)),
                       row=int(r["_row"]), column=grid.col_label(colmap[index]))
         table = table[~dup]
-    return table, colmap, header
+    return table

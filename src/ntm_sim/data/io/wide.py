@@ -214,48 +214,15 @@ def read_wide_rows(
             continue
         name_text = "" if is_blank(name) else str(name).strip()
         if is_blank(code):
-            is_district, d = _is_district_row(name_text, stt, units)
-            if is_district:
-                if d is not None:
-                    district = d
-                elif units is not None and name_text and not norm_key(name_text).startswith(_TOTAL_WORDS):
-                    # an unknown district must not leave the previous one as context for names below
-                    district = None
-                    log.warn(Text("xlsx.district_row_unknown", name=repr(name_text), units=units.name),
-                             row=grid.row_label(i), column=grid.col_label(ic.get("commune_name", 0)))
+            skip, district = _row_without_code(grid, i, ic, name_text, stt, has_values, district, units, log)
+            if skip:
                 continue
-            if not name_text:
-                if has_values:
-                    log.error(Text("xlsx.row_without_commune"),
-                              row=grid.row_label(i),
-                              column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))))
-                continue
-            if not has_values and not _is_commune_name(name_text, units):
-                continue  # a note or title row under the table
         known, row_district = _row_district(grid, i, ic, district, units, log)
         if not known:
             continue
-        if units is not None:
-            match = units.match(code, name_text, row_district)
-            col = ic.get("commune_code") if not is_blank(code) else ic.get("commune_name")
-            if match.message:
-                (log.warn if match.warning else log.error)(
-                    match.message, row=grid.row_label(i), column=grid.col_label(col or 0))
-            if match.code is None:
-                continue
-            commune = match.code
-            row_district = str(units.communes.loc[commune, "district_code"])
-        else:
-            commune = normalise_code(code) if not is_blank(code) else norm_key(name_text)
-            if not commune:
-                continue
-            if not name_text and "commune_name" not in ic:
-                name_text = commune  # a sheet of codes only, read as written: the code names the commune
-            elif not name_text:  # without a unit list the names come from the sheet: a run needs them
-                log.error(Text("xlsx.no_name", commune=commune), row=grid.row_label(i),
-                          column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))),
-                          expected=Text("xlsx.no_name.expected"))
-                continue
+        commune, row_district, name_text = _commune_of(grid, i, ic, code, name_text, row_district, units, log)
+        if commune is None:
+            continue
         if commune in seen:
             log.error(Text("xlsx.commune_twice", commune=commune, name=name_text or str(code),
                            first=grid.row_label(seen[commune])),
@@ -267,6 +234,57 @@ def read_wide_rows(
         sheet.codes.append(commune)
         sheet.districts.append(row_district)
         sheet.names.append(name_text)
+
+
+def _row_without_code(grid: Grid, i: int, ic: dict[str, int], name_text: str, stt: object, has_values: bool,
+                      district: str | None, units: UnitList | None, log: ProblemLog) -> tuple[bool, str | None]:
+    """A row without a commune code: whether to skip it (a district, total or note row), and the district below."""
+    is_district, d = _is_district_row(name_text, stt, units)
+    if is_district:
+        if d is not None:
+            district = d
+        elif units is not None and name_text and not norm_key(name_text).startswith(_TOTAL_WORDS):
+            # an unknown district must not leave the previous one as context for names below
+            district = None
+            log.warn(Text("xlsx.district_row_unknown", name=repr(name_text), units=units.name),
+                     row=grid.row_label(i), column=grid.col_label(ic.get("commune_name", 0)))
+        return True, district
+    if not name_text:
+        if has_values:
+            log.error(Text("xlsx.row_without_commune"),
+                      row=grid.row_label(i),
+                      column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))))
+        return True, district
+    if not has_values and not _is_commune_name(name_text, units):
+        return True, district  # a note or title row under the table
+    return False, district
+
+
+def _commune_of(grid: Grid, i: int, ic: dict[str, int], code: object, name_text: str, row_district: str | None,
+                units: UnitList | None, log: ProblemLog) -> tuple[str | None, str | None, str]:
+    """The commune a data row names (None: a problem logged, or nothing to read), its district and name."""
+    if units is not None:
+        match = units.match(code, name_text, row_district)
+        col = ic.get("commune_code") if not is_blank(code) else ic.get("commune_name")
+        if match.message:
+            (log.warn if match.warning else log.error)(
+                match.message, row=grid.row_label(i), column=grid.col_label(col or 0))
+        if match.code is None:
+            return None, row_district, name_text
+        commune = match.code
+        row_district = str(units.communes.loc[commune, "district_code"])
+    else:
+        commune = normalise_code(code) if not is_blank(code) else norm_key(name_text)
+        if not commune:
+            return None, row_district, name_text
+        if not name_text and "commune_name" not in ic:
+            name_text = commune  # a sheet of codes only, read as written: the code names the commune
+        elif not name_text:  # without a unit list the names come from the sheet: a run needs them
+            log.error(Text("xlsx.no_name", commune=commune), row=grid.row_label(i),
+                      column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))),
+                      expected=Text("xlsx.no_name.expected"))
+            return None, row_district, name_text
+    return commune, row_district, name_text
 
 
 def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog) -> pd.DataFrame:
