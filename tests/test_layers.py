@@ -22,11 +22,11 @@ LAYERS = ("foundation", "data", "model", "optimize", "simulate", "analysis", "pr
           "dashboard", "entry")
 #: The only modules at the top level: the foundation every layer may use, and the entry points.
 TOP_LEVEL = {"errors": "foundation", "messages": "foundation", "text": "foundation", "bounds": "foundation",
-             "storage": "foundation", "cli": "entry", "__main__": "entry"}
+             "storage": "foundation", "__main__": "entry"}  # and the cli/ package: entry
 
 #: Modules longer than 600 lines when the layers were drawn, with their length then: a ceiling that
 #: only comes down (split them, then take them off the list).
-OVERSIZE = {"optimize/model.py": 1564, "simulate/engine.py": 1065, "cli.py": 895}
+OVERSIZE = {"optimize/model.py": 1564, "simulate/engine.py": 1065}
 MAX_LINES = 600
 
 
@@ -49,6 +49,8 @@ def layer_of(module: str) -> str:
         return "foundation"  # the package itself: only its version
     if parts[1] in LAYERS:
         return parts[1]
+    if parts[1] == "cli":
+        return "entry"
     if len(parts) == 2 and parts[1] in TOP_LEVEL:
         return TOP_LEVEL[parts[1]]
     raise AssertionError(f"{module} is in no layer: put it in one of {LAYERS} (README, Architecture)")

@@ -24,7 +24,6 @@ import pytest
 from openpyxl import load_workbook
 
 from ntm_sim.analysis.compare import indicator_table
-from ntm_sim.cli import format_solve_summary
 from ntm_sim.data.checks import check_dataset
 from ntm_sim.data.criteria import load_criteria_set
 from ntm_sim.data.dataset import make_dataset
@@ -35,6 +34,7 @@ from ntm_sim.model.plan import Decisions, check, evaluate
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import planners_rule
+from ntm_sim.present.console import format_solve_summary
 from ntm_sim.present.report_html import indicators_html
 from ntm_sim.run.runs import load_run
 from ntm_sim.run.workflow import run_scenario
@@ -426,7 +426,7 @@ def test_decision_318_results_keep_their_labels(compare_root):
 
 
 def test_old_results_without_tiers_read_as_decision_318():
-    from ntm_sim.cli import tier_labels_vi
+    from ntm_sim.present.console import tier_labels_vi
 
     assert tier_labels_vi({"advanced": 1, "model": 2}) == {"advanced": "nâng cao", "model": "kiểu mẫu"}
 
