@@ -120,7 +120,7 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     assert manifest["kind"] == "simulate"
     # the saved plan is simulated with its own money split: zero uncertainty gives the solve's numbers
     solved = json.loads((res / "summary.json").read_text(encoding="utf-8"))
-    inst = build_instance(__import__("ntm_sim.data.io", fromlist=["x"]).load_dataset("lao_cai"),
+    inst = build_instance(__import__("ntm_sim.data.registry", fromlist=["x"]).load_dataset("lao_cai"),
                           load_scenario(BASELINE))
     from ntm_sim.run.results import load_plans
 
