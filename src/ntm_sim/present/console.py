@@ -59,7 +59,6 @@ def format_solve_summary(summary: dict) -> str:
     """Readable text of a solve summary (headline simulated), with Vietnamese number formats."""
     from ntm_sim.text import format_number_vi as fmt
 
-    bn = lambda x: fmt(x / 1000, 1)  # noqa: E731
     lines = []
     proven = {"ok": "tối ưu đã chứng minh (proven optimal)"}.get(
         summary["status"], "CHƯA chứng minh tối ưu – dừng ở giới hạn khối lượng tính toán")
@@ -82,6 +81,18 @@ def format_solve_summary(summary: dict) -> str:
         lines.append(f"  · {s['name']:<17} {s['termination']:<11} bộ giải {fmt(s['objective'] or 0, 2):>10}  "
                      f"cận {fmt(s['bound'] or 0, 2):>10}  gap {gap:>7}  phương án {fmt(s['plan_value'] or 0, 2):>10}"
                      f"  {fmt(s['runtime_s'], 1)} s")
+    lines += _paper_lines(summary) + _comparison_lines(summary, rec)
+    if summary["costs_estimated"]:
+        lines.append("Lưu ý: chi phí có phần ƯỚC TÍNH theo đơn giá mặc định.")
+    return "\n".join(lines)
+
+
+def _paper_lines(summary: dict) -> list[str]:
+    """The plan on paper: communes by year, tiers and district units, criteria, villages, money, shortfalls."""
+    from ntm_sim.text import format_number_vi as fmt
+
+    bn = lambda x: fmt(x / 1000, 1)  # noqa: E731
+    lines = []
     years = summary["communes_ntm_by_year"]
     lines.append("Trên giấy – xã đạt chuẩn NTM theo năm: " + ", ".join(f"{y}: {n}" for y, n in years.items()))
     # the criteria set's own tiers and, where it has them, district units
@@ -100,6 +111,15 @@ def format_solve_summary(summary: dict) -> str:
         lines.append(f"Thiếu vốn (funding gap): {bn(summary['funding_gap_mvnd'])} tỷ đồng ({gaps})")
     for s in summary["shortfalls"]:
         lines.append(f"  ! không thể đạt: {s['label']}: thiếu {fmt(s['missing'], 1)} (cần {fmt(s['needed'], 1)})")
+    return lines
+
+
+def _comparison_lines(summary: dict, rec: dict | None) -> list[str]:
+    """The recommended plan against each rule: in the simulation when it was chosen there, else on paper."""
+    from ntm_sim.text import format_number_vi as fmt
+
+    bn = lambda x: fmt(x / 1000, 1)  # noqa: E731
+    lines = []
     if rec:
         for name in summary["baselines"]:
             row = rec["comparison"].get(name)
@@ -113,9 +133,8 @@ def format_solve_summary(summary: dict) -> str:
             diff = b["optimum_minus_baseline_communes"]
             lines.append(f"So sánh trên giấy – {b['name_vi']}: {b['communes_ntm']} xã NTM, "
                          f"{bn(b['total_cost_mvnd'])} tỷ đồng (phương án {'+' if diff >= 0 else ''}{diff} xã)")
-    if summary["costs_estimated"]:
-        lines.append("Lưu ý: chi phí có phần ƯỚC TÍNH theo đơn giá mặc định.")
-    return "\n".join(lines)
+    return lines
+
 
 
 def format_simulation_summary(summary: dict) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from ntm_sim.data.dataset import Dataset
 from ntm_sim.model.instance import Instance
-from ntm_sim.model.plan import Plan, kept_on_paper
+from ntm_sim.model.plan import Outcomes, Plan, kept_on_paper
 from ntm_sim.text import format_number_vi
 
 
@@ -23,6 +26,77 @@ def commune_table(inst: Instance, plan: Plan, baselines: dict[str, Plan] | None 
     ``funded_mvnd``, ``missing_criteria``, ``missing_mvnd``, ``rank``,
     ``planners_rule_year``, ``reason_vi``, ``reason_en``.
     """
+    f = _commune_figures(inst, plan, baselines)
+    rows = []
+    for c, code in enumerate(inst.communes):
+        missing = [inst.criteria[inst.proj_criterion[p]] for p in inst.projects_of[c] if not f.funded[p]]
+        p_year = int(f.planners.outcomes.commune_year_ntm[c]) if f.planners is not None else 0
+        if f.counting and inst.recognised[c] and not f.base_ntm[c]:
+            vi, en = _kept_reason(inst, c, missing, f.open_cost[c], f.funded_cost[c], bool(f.kept[c]), f.review)
+        else:
+            vi, en = _reason(inst, c, f.year_ntm[c], f.base_ntm[c], missing, f.open_cost[c], f.cost_all[c],
+                             f.cost_rank[c], len(f.open_idx), f.funded_cost[c], p_year, f.targeted, f.forced,
+                             f.forbidden)
+        meets = int(f.year_ntm[c]) if f.year_ntm[c] > 0 and not f.base_ntm[c] else (
+            int(inst.years[0]) - 1 if f.base_ntm[c] else None)
+        rows.append({
+            "commune_code": code,
+            "commune_name": f.ds.communes.loc[code, "commune_name"],
+            "district": f.ds.communes.loc[code, "district_name"],
+            "criteria_met_baseline": int(inst.base_criteria_met[c]),
+            "group": f.groups[c],
+            "especially_difficult": bool(inst.especially_difficult[c]),
+            "cost_to_complete_mvnd": float(f.cost_all[c]),
+            "f.year_ntm": int(inst.years[0]) - 1 if f.counted_start[c] else meets,
+            "year_lost": f.review if f.lost[c] else None,
+            "year_meets_all": meets,
+            "recognised_start": bool(inst.recognised[c]),
+            "held_by_rule": bool(inst.at_risk[c]),
+            "criteria_met_end": int(f.out.criteria_met_end[c]),
+            "funded_mvnd": float(f.funded_cost[c]),
+            "missing_criteria": " ".join(missing),
+            "missing_mvnd": float(f.open_cost[c]),
+            "f.rank": int(f.rank[c]),
+            "planners_rule_year": (p_year if p_year > 0 else None) if f.planners is not None else None,
+            "reason_vi": vi,
+            "reason_en": en,
+        })
+    table = pd.DataFrame(rows)
+    for col in ("year_ntm", "year_lost", "year_meets_all"):
+        table[col] = table[col].astype("Int64")
+    table["planners_rule_year"] = table["planners_rule_year"].astype("Int64")
+    return table.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class _CommuneFigures:
+    """What the commune table says of each commune: arrays over communes, and the plan's context."""
+
+    ds: Dataset
+    out: Outcomes
+    groups: np.ndarray              # each commune's group in Decision 07's share-out
+    funded: np.ndarray              # per project: funded by the plan
+    cost_all: np.ndarray            # what the commune lacked at the start
+    open_cost: np.ndarray           # what it still lacks under the plan
+    funded_cost: np.ndarray         # what the plan funds in it
+    base_ntm: np.ndarray            # meets every criterion at the start
+    open_idx: np.ndarray            # the communes not meeting every criterion at the start
+    cost_rank: np.ndarray           # 1 = cheapest to complete among them
+    planners: Plan | None           # the planners' rule, if computed
+    targeted: set[int]              # districts with a unit target
+    forced: set[int]
+    forbidden: set[int]
+    year_ntm: np.ndarray
+    counting: bool                  # NTM counted as the province counts (recognised)
+    kept: np.ndarray                # recognition kept on paper to the horizon
+    counted_start: np.ndarray
+    review: int | None              # the year of the review that may revoke
+    lost: np.ndarray
+    rank: np.ndarray
+
+
+def _commune_figures(inst: Instance, plan: Plan, baselines: dict[str, Plan] | None) -> _CommuneFigures:
+    """Money funded and missing, the years, kept recognitions and the rank of every commune."""
     ds = inst.dataset
     out = plan.outcomes
     dec = plan.decisions
@@ -57,44 +131,10 @@ def commune_table(inst: Instance, plan: Plan, baselines: dict[str, Plan] | None 
     order = np.lexsort((open_cost, -funded_cost, cost_all, key))
     rank = np.empty(inst.n_communes, dtype=int)
     rank[order] = np.arange(1, inst.n_communes + 1)
-    rows = []
-    for c, code in enumerate(inst.communes):
-        missing = [inst.criteria[inst.proj_criterion[p]] for p in inst.projects_of[c] if not funded[p]]
-        p_year = int(planners.outcomes.commune_year_ntm[c]) if planners is not None else 0
-        if counting and inst.recognised[c] and not base_ntm[c]:
-            vi, en = _kept_reason(inst, c, missing, open_cost[c], funded_cost[c], bool(kept[c]), review)
-        else:
-            vi, en = _reason(inst, c, year_ntm[c], base_ntm[c], missing, open_cost[c], cost_all[c],
-                             cost_rank[c], len(open_idx), funded_cost[c], p_year, targeted, forced, forbidden)
-        meets = int(year_ntm[c]) if year_ntm[c] > 0 and not base_ntm[c] else (
-            int(inst.years[0]) - 1 if base_ntm[c] else None)
-        rows.append({
-            "commune_code": code,
-            "commune_name": ds.communes.loc[code, "commune_name"],
-            "district": ds.communes.loc[code, "district_name"],
-            "criteria_met_baseline": int(inst.base_criteria_met[c]),
-            "group": groups[c],
-            "especially_difficult": bool(inst.especially_difficult[c]),
-            "cost_to_complete_mvnd": float(cost_all[c]),
-            "year_ntm": int(inst.years[0]) - 1 if counted_start[c] else meets,
-            "year_lost": review if lost[c] else None,
-            "year_meets_all": meets,
-            "recognised_start": bool(inst.recognised[c]),
-            "held_by_rule": bool(inst.at_risk[c]),
-            "criteria_met_end": int(out.criteria_met_end[c]),
-            "funded_mvnd": float(funded_cost[c]),
-            "missing_criteria": " ".join(missing),
-            "missing_mvnd": float(open_cost[c]),
-            "rank": int(rank[c]),
-            "planners_rule_year": (p_year if p_year > 0 else None) if planners is not None else None,
-            "reason_vi": vi,
-            "reason_en": en,
-        })
-    table = pd.DataFrame(rows)
-    for col in ("year_ntm", "year_lost", "year_meets_all"):
-        table[col] = table[col].astype("Int64")
-    table["planners_rule_year"] = table["planners_rule_year"].astype("Int64")
-    return table.sort_values("rank", kind="stable").reset_index(drop=True)
+    return _CommuneFigures(ds, out, groups, funded, cost_all, open_cost, funded_cost, base_ntm, open_idx, cost_rank,
+                           planners, targeted, forced, forbidden, year_ntm, counting, kept, counted_start, review,
+                           lost, rank)
+
 
 
 def _bn(mvnd: float) -> str:
