@@ -12,8 +12,11 @@ machine, or whether they run locally or on a Dask cluster.
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,11 +27,11 @@ from scipy.stats import qmc
 from ntm_sim.instance import Instance, with_gap_funded
 from ntm_sim.plan import Decisions, make_plan
 from ntm_sim.runner import run_tasks
-from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
+from ntm_sim.simulate.engine import BlockOutcomes, BlockRandoms, Engine, draw_block
 from ntm_sim.uncertainty import Range, UncertaintySettings
 
-__all__ = ["BLOCK", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range", "memory_estimate",
-           "sample_experiments", "simulate", "success_weights"]
+__all__ = ["BLOCK", "DrawCache", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range",
+           "memory_estimate", "sample_experiments", "simulate", "success_weights"]
 
 BLOCK = 1000
 # refuse a simulation whose estimate passes this (a fixed figure, so that the same input
@@ -212,6 +215,66 @@ def _run_block(inst: Instance, plans: dict[str, Decisions], settings: Uncertaint
     return {name: Engine(inst, dec, settings).run(params, rnd) for name, dec in plans.items()}
 
 
+class DrawCache:
+    """Block random numbers kept for reuse: several simulations on the same draws draw them once.
+
+    The random numbers of a block depend only on the instance's shape, the seed, the
+    block's index and its size (:func:`ntm_sim.simulate.engine.draw_block`), never on the
+    plan or the uncertainty settings; a search that simulates many plans, or the same
+    plans under several settings, on the same seed keeps them here (common random
+    numbers at the cost of drawing them once). A cache serves one instance shape.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[tuple[int, int, int], BlockRandoms] = {}
+        self._lock = threading.Lock()
+
+    def block(self, inst: Instance, seed: int, b: int, size: int) -> BlockRandoms:
+        """The random numbers of block ``b`` (``size`` draws) of stream ``seed``, drawn on first use."""
+        key = (seed, b, size)
+        with self._lock:
+            found = self._blocks.get(key)
+        if found is None:
+            found = draw_block(inst, size, np.random.SeedSequence([seed, 1, b]))
+            with self._lock:
+                found = self._blocks.setdefault(key, found)
+        return found
+
+
+def local_workers() -> int:
+    """Threads that run blocks of draws at once here: the machine's cores (the kernels release the GIL)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _run_here(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings, seed: int,
+              blocks: list[tuple[int, dict[str, np.ndarray]]], cache: DrawCache | None,
+              done: Callable[[int], None]) -> list[dict[str, BlockOutcomes]]:
+    """The blocks run here, on :func:`local_workers` threads, each plan's engine built once."""
+    engines = {name: Engine(inst, dec, settings) for name, dec in plans.items()}
+
+    def one(block: tuple[int, dict[str, np.ndarray]]) -> dict[str, BlockOutcomes]:
+        b, params = block
+        n = len(next(iter(params.values())))
+        rnd = (cache.block(inst, seed, b, n) if cache is not None
+               else draw_block(inst, n, np.random.SeedSequence([seed, 1, b])))
+        return {name: engine.run(params, rnd) for name, engine in engines.items()}
+
+    workers = min(local_workers(), len(blocks))
+    if workers <= 1:
+        results = []
+        for block in blocks:
+            results.append(one(block))
+            done(block[0])
+        return results
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(one, block) for block in blocks]
+        results = []
+        for block, future in zip(blocks, futures, strict=True):
+            results.append(future.result())
+            done(block[0])
+    return results
+
+
 def simulate(
     inst: Instance,
     plans: dict[str, Decisions],
@@ -223,6 +286,7 @@ def simulate(
     experiments: pd.DataFrame | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    draws: DrawCache | None = None,
 ) -> SimulationResult:
     """Simulate plans over ``n_draws`` draws on common random numbers.
 
@@ -244,6 +308,9 @@ def simulate(
         Dask scheduler address such as ``tcp://10.0.0.5:8786``.
     progress
         Called with (draws done, draws in all) after each block.
+    draws
+        Block random numbers kept from earlier simulations on this seed and instance
+        (and kept for later ones); the numbers are the same with or without it.
     """
     settings = settings or UncertaintySettings()
     check_memory(inst, len(plans), len(experiments) if experiments is not None else n_draws)
@@ -263,8 +330,11 @@ def simulate(
         if progress:
             progress(finished, n_draws)
 
-    results = run_tasks(_run_block, blocks, shared=(inst, plans, settings, seed), scheduler=scheduler,
-                        progress=block_done, name="ntm-block")
+    if scheduler is None:
+        results = _run_here(inst, plans, settings, seed, blocks, draws, block_done)
+    else:
+        results = run_tasks(_run_block, blocks, shared=(inst, plans, settings, seed), scheduler=scheduler,
+                            progress=block_done, name="ntm-block")
     return _assemble(inst, settings, experiments, plans, results, seed, sampler)
 
 
