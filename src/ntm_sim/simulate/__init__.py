@@ -247,7 +247,7 @@ def local_workers() -> int:
 
 
 def _run_here(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings, seed: int,
-              blocks: list[tuple[int, dict[str, np.ndarray]]], cache: DrawCache | None,
+              blocks: list[tuple[int, dict[str, np.ndarray]]], sizes: list[int], cache: DrawCache | None,
               done: Callable[[int], None]) -> list[dict[str, BlockOutcomes]]:
     """The blocks run here, on :func:`local_workers` threads, each plan's engine built once."""
     engines = {name: Engine(inst, dec, settings) for name, dec in plans.items()}
@@ -255,8 +255,11 @@ def _run_here(inst: Instance, plans: dict[str, Decisions], settings: Uncertainty
     def one(block: tuple[int, dict[str, np.ndarray]]) -> dict[str, BlockOutcomes]:
         b, params = block
         n = len(next(iter(params.values())))
-        rnd = (cache.block(inst, seed, b, n) if cache is not None
-               else draw_block(inst, n, np.random.SeedSequence([seed, 1, b])))
+        size = sizes[b]  # the block's full size: a block cut short (``first``) takes its first rows
+        rnd = (cache.block(inst, seed, b, size) if cache is not None
+               else draw_block(inst, size, np.random.SeedSequence([seed, 1, b])))
+        if n < size:
+            rnd = rnd.take(slice(0, n))
         return {name: engine.run(params, rnd) for name, engine in engines.items()}
 
     workers = min(local_workers(), len(blocks))
@@ -287,6 +290,7 @@ def simulate(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     draws: DrawCache | None = None,
+    first: int | None = None,
 ) -> SimulationResult:
     """Simulate plans over ``n_draws`` draws on common random numbers.
 
@@ -311,6 +315,9 @@ def simulate(
     draws
         Block random numbers kept from earlier simulations on this seed and instance
         (and kept for later ones); the numbers are the same with or without it.
+    first
+        Simulate only the first ``first`` of the ``n_draws`` draws (their parameters and
+        random numbers; a screen before the full run). Here only, not on a cluster.
     """
     settings = settings or UncertaintySettings()
     check_memory(inst, len(plans), len(experiments) if experiments is not None else n_draws)
@@ -320,18 +327,24 @@ def simulate(
     n_draws = len(experiments)
     sizes = _block_sizes(n_draws)
     bounds = np.cumsum([0, *sizes])
+    if first is not None:
+        if scheduler is not None:
+            raise ValueError("a screen on the first draws runs here, not on a cluster")
+        n_draws = max(0, min(int(first), n_draws))
+        experiments = experiments.iloc[:n_draws]
+        bounds = np.minimum(bounds, n_draws)
     blocks = [(b, {name: experiments[name].to_numpy()[bounds[b]:bounds[b + 1]] for name in settings.PARAMETERS})
-              for b in range(len(sizes))]
+              for b in range(len(sizes)) if bounds[b + 1] > bounds[b]]
     finished = 0
 
     def block_done(b: int) -> None:
         nonlocal finished
-        finished += sizes[b]
+        finished += int(bounds[b + 1] - bounds[b])
         if progress:
             progress(finished, n_draws)
 
     if scheduler is None:
-        results = _run_here(inst, plans, settings, seed, blocks, draws, block_done)
+        results = _run_here(inst, plans, settings, seed, blocks, sizes, draws, block_done)
     else:
         results = run_tasks(_run_block, blocks, shared=(inst, plans, settings, seed), scheduler=scheduler,
                             progress=block_done, name="ntm-block")
