@@ -429,6 +429,7 @@ class ItemProgress:
     annual: np.ndarray      # yearly price, fixed when the item starts (0 before)
     start_year: np.ndarray  # int16 year index of the first payment (NEVER: not started)
     done_year: np.ndarray   # int16 year index of the last payment (NEVER: not finished)
+    by_commune: np.ndarray  # (B, C) communes by distance to completion at the last ranking (sorted again each year)
 
 
 @dataclass
@@ -566,11 +567,14 @@ class Engine:
         self.source_order = [sorted(cls, key=lambda f: (width[f], f)) for cls in inst.classes]
         self.base_start = np.where(inst.base_met, -1, NEVER).astype(np.int16)
         self.keep = spare_reserve(inst, self.flows)
-        # the ranking kernel's tables: each class's pair of a unit, and which unit groups it has
-        self.unit_pair = np.array([self.pair_of_unit[g] for g in self.classes_with_pairs],
-                                  dtype=np.int64).reshape(len(self.classes_with_pairs), self.n_units)
-        self.class_group_flags = np.array([[k in self.class_groups[g] for k in range(3)]
-                                           for g in self.classes_with_pairs], dtype=bool).reshape(-1, 3)
+        # the ranking kernel's tables: each unit's pairs, and where each class's pairs of a unit group start
+        by_unit = np.argsort(self.pair_unit, kind="stable")
+        self.unit_pairs = by_unit.astype(np.int64)
+        self.unit_ptr = np.searchsorted(self.pair_unit[by_unit], np.arange(self.n_units + 1)).astype(np.int64)
+        pair_group = np.minimum(self.pair_unit // max(n_c, 1), 2)
+        counts = np.zeros((n_g, 3), dtype=np.int64)
+        np.add.at(counts, (self.pair_cls, pair_group), 1)
+        self.group_start = (self.class_pos[:-1, None] + np.cumsum(counts, axis=1) - counts).astype(np.int64)
         self.outside_big = BIG * self.outside
         self.own_district = np.where(inst.commune_district >= 0, inst.commune_district,
                                      len(inst.districts)).astype(np.int64)
@@ -582,21 +586,22 @@ class Engine:
         self.lead = it.lead.astype(np.int16)[None, :]
 
     # ----- ranking ---------------------------------------------------------------------------------
-    def _pair_order(self, cost: np.ndarray, paid_years: np.ndarray) -> np.ndarray:
+    def _pair_order(self, cost: np.ndarray, paid_years: np.ndarray, by_commune: np.ndarray) -> np.ndarray:
         """Per draw, the (class, unit) pairs in payment order: by class, then units closest to completion.
 
         Criterion projects by their commune's distance (what its unfinished planned
         projects still need at this draw's prices, plus ``BIG`` for each unmet criterion
         the plan does not fund), then the communes' upgrades in the same order, then
         districts by the sum of their communes' distances; ties by unit number
-        (:func:`ntm_sim.simulate.kernels.pair_order`).
+        (:func:`ntm_sim.simulate.kernels.pair_order`). ``by_commune`` (B × C) is last year's
+        commune order, sorted again in place.
         """
         it = self.items
         if not len(it):
             return np.zeros((cost.shape[0], 0), dtype=np.int64)
         return kernels.pair_order(cost, paid_years, self.crit_items, it.lead, it.commune, self.outside_big,
-                                  self.own_district, len(self.inst.districts), self.unit_pair,
-                                  self.class_group_flags, len(self.pair_first))
+                                  self.own_district, len(self.inst.districts), self.unit_ptr, self.unit_pairs,
+                                  self.pair_cls.astype(np.int64), self.group_start, len(self.pair_first), by_commune)
 
     # ----- money -----------------------------------------------------------------------------------
     def _class_sums(self, cost: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -745,6 +750,7 @@ class Engine:
             start_year=np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER)),
             done_year=np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
                                np.int16(NEVER)),
+            by_commune=np.repeat(np.arange(self.inst.n_communes, dtype=np.int64)[None, :], n_b, axis=0),
         )
 
     def _initial_money(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> SourceMoney:
@@ -777,7 +783,7 @@ class Engine:
         can_finish = (year + it.lead - 1 <= self.inst.horizon_end)[None, :]
         return YearItems(
             cost=cost,
-            order=self._pair_order(cost, progress.paid_years),
+            order=self._pair_order(cost, progress.paid_years, progress.by_commune),
             under_way=progress.started & (progress.paid_years < self.lead),
             due_new=~progress.started & self.core & ((it.start <= year)[None, :] & can_finish),
             can_finish=can_finish,

@@ -124,20 +124,26 @@ def row_sums(x: np.ndarray) -> np.ndarray:
 @njit(**_OPTS)
 def pair_order(cost: np.ndarray, paid_years: np.ndarray, crit: np.ndarray, lead: np.ndarray,
                commune: np.ndarray, outside_big: np.ndarray, own: np.ndarray, n_districts: int,
-               unit_pair: np.ndarray, class_groups: np.ndarray, n_pairs: int) -> np.ndarray:
+               unit_ptr: np.ndarray, unit_pairs: np.ndarray, pair_cls: np.ndarray, group_start: np.ndarray,
+               n_pairs: int, by_commune: np.ndarray) -> np.ndarray:
     """Per draw, the (class, unit) pairs in payment order (the engine's ``_pair_order``).
 
     ``crit`` are the criterion items, ``outside_big`` ``BIG`` times each commune's unmet
-    criteria outside the plan, ``own`` each commune's district (``n_districts``: none),
-    ``unit_pair[g, unit]`` the pair of a class (``-1``: none) for the classes with pairs
-    in order, ``class_groups[g, k]`` whether class ``g`` has pairs of unit group ``k``
-    (criterion projects, commune upgrades, district projects).
+    criteria outside the plan, ``own`` each commune's district (``n_districts``: none).
+    ``unit_pairs[unit_ptr[u]:unit_ptr[u + 1]]`` are the pairs of unit ``u`` (one per class),
+    ``pair_cls`` each pair's class and ``group_start[g, k]`` the first position of class
+    ``g``'s pairs of unit group ``k`` (criterion projects, commune upgrades, district
+    projects): each unit, taken in order of distance, puts its pairs in its classes' next places.
+    ``by_commune`` (B × C) holds each draw's commune order of the year before and is
+    updated in place: sorted again by (distance, commune), the order a stable sort gives,
+    by insertion from last year's order (few communes change places from one year to the next).
     """
     n_b = cost.shape[0]
     n_c = outside_big.shape[0]
     out = np.empty((n_b, n_pairs), dtype=np.int64)
     distance = np.empty(n_c)
     district = np.empty(n_districts + 1)
+    slot = np.empty_like(group_start)
     for b in range(n_b):
         distance[:] = 0.0
         for j in range(crit.shape[0]):
@@ -148,28 +154,32 @@ def pair_order(cost: np.ndarray, paid_years: np.ndarray, crit: np.ndarray, lead:
         district[:] = 0.0
         for c in range(n_c):
             district[own[c]] += distance[c]
-        by_commune = np.argsort(distance, kind="mergesort")
+        order = by_commune[b]
+        for i in range(1, n_c):
+            x = order[i]
+            dx = distance[x]
+            j = i - 1
+            while j >= 0 and (distance[order[j]] > dx or (distance[order[j]] == dx and order[j] > x)):
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = x
         by_district = np.argsort(district[:n_districts], kind="mergesort")
-        k = 0
-        for g in range(unit_pair.shape[0]):
-            if class_groups[g, 0]:
-                for c in by_commune:
-                    p = unit_pair[g, c]
-                    if p >= 0:
-                        out[b, k] = p
-                        k += 1
-            if class_groups[g, 1]:
-                for c in by_commune:
-                    p = unit_pair[g, n_c + c]
-                    if p >= 0:
-                        out[b, k] = p
-                        k += 1
-            if class_groups[g, 2]:
-                for d in by_district:
-                    p = unit_pair[g, 2 * n_c + d]
-                    if p >= 0:
-                        out[b, k] = p
-                        k += 1
+        slot[:, :] = group_start
+        for k in range(2):
+            for c in order:
+                u = k * n_c + c
+                for q in range(unit_ptr[u], unit_ptr[u + 1]):
+                    p = unit_pairs[q]
+                    g = pair_cls[p]
+                    out[b, slot[g, k]] = p
+                    slot[g, k] += 1
+        for d in by_district:
+            u = 2 * n_c + d
+            for q in range(unit_ptr[u], unit_ptr[u + 1]):
+                p = unit_pairs[q]
+                g = pair_cls[p]
+                out[b, slot[g, 2]] = p
+                slot[g, 2] += 1
     return out
 
 
