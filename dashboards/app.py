@@ -677,7 +677,7 @@ class NewRunPanel:
             return
         path = self.scenarios / f"{self._folder}.yaml"
         try:
-            with atomic_file(path, option=self.t("edit.store")) as tmp:
+            with atomic_file(path, option=self.t("edit.store"), mark=False) as tmp:  # a new file, never replaced
                 tmp.write_text(self._yaml, encoding="utf-8")
         except InputError as exc:  # a file of that name is there already: never overwritten
             self.editor.status.object = message_html(self.t("edit.not_stored"), self.t.problems(exc.problems),
