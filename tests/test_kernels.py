@@ -63,3 +63,49 @@ def test_waiting_years_kernel_is_the_numpy_rule(p):
     want = waiting_years(e, p)
     assert np.array_equal(got, want)
     assert want.max() <= NEVER
+
+
+@given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2**32 - 1))
+@settings(max_examples=150, deadline=None)
+def test_pair_order_whatever_order_the_year_before(n_c, n_d, n_b, seed):
+    """The ranking re-sorts last year's commune order by insertion: any earlier order gives the stable order.
+
+    Two classes: class 0 pays a criterion project in every commune and a project in every
+    district, class 1 one in some communes; distances are small integers (many ties, broken
+    by commune number). The pairs must come class by class, communes closest to completion
+    first, then districts by their communes' summed distance, as a stable sort gives.
+    """
+    rng = np.random.default_rng(seed)
+    in_1 = np.flatnonzero(rng.random(n_c) < 0.5)
+    own = rng.integers(0, n_d, n_c)
+    # items (class, unit): class 0's communes, class 1's communes, class 0's districts
+    cls = np.r_[np.zeros(n_c, np.int64), np.ones(len(in_1), np.int64), np.zeros(n_d, np.int64)]
+    unit = np.r_[np.arange(n_c), in_1, 2 * n_c + np.arange(n_d)].astype(np.int64)
+    commune = np.r_[np.arange(n_c), in_1, np.zeros(n_d, np.int64)].astype(np.int64)
+    crit = np.arange(n_c + len(in_1), dtype=np.int64)
+    lead = np.ones(len(cls), np.int64)
+    cost = rng.integers(0, 4, (n_b, len(cls))).astype(float)
+    paid = np.zeros((n_b, len(cls)), np.int16)
+    # pairs numbered by (class, unit), the engine's layout
+    pair_key = sorted(zip(cls.tolist(), unit.tolist(), strict=True))
+    pair_cls, pair_unit = np.array([k[0] for k in pair_key]), np.array([k[1] for k in pair_key])
+    n_units = 2 * n_c + n_d
+    by_unit = np.argsort(pair_unit, kind="stable")
+    unit_ptr = np.searchsorted(pair_unit[by_unit], np.arange(n_units + 1)).astype(np.int64)
+    counts = np.zeros((2, 3), np.int64)
+    np.add.at(counts, (pair_cls, np.minimum(pair_unit // n_c, 2)), 1)
+    class_pos = np.searchsorted(pair_cls, np.arange(3))
+    group_start = (class_pos[:-1, None] + np.cumsum(counts, axis=1) - counts).astype(np.int64)
+    earlier = np.array([rng.permutation(n_c) for _ in range(n_b)], dtype=np.int64)
+    got = kernels.pair_order(cost, paid, crit, lead, commune, np.zeros(n_c), own.astype(np.int64), n_d,
+                             unit_ptr, by_unit.astype(np.int64), pair_cls.astype(np.int64), group_start,
+                             len(pair_key), earlier)
+    pair_of = {k: p for p, k in enumerate(pair_key)}
+    for b in range(n_b):
+        distance = np.bincount(commune[crit], weights=cost[b, crit], minlength=n_c)
+        communes = np.argsort(distance, kind="stable")
+        districts = np.argsort(np.bincount(own, weights=distance, minlength=n_d), kind="stable")
+        want = ([pair_of[(0, c)] for c in communes] + [pair_of[(0, 2 * n_c + d)] for d in districts]
+                + [pair_of[(1, c)] for c in communes if c in set(in_1.tolist())])
+        assert got[b].tolist() == want
+        assert earlier[b].tolist() == communes.tolist()  # kept for next year, sorted
