@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from timing import cpu_seconds, load, timed, verdict  # noqa: E402
 
 from ntm_sim.analysis.frontier import DEFAULT_SCALES, frontier  # noqa: E402
-from ntm_sim.scenario import load_scenario  # noqa: E402
-from ntm_sim.workflow import scenario_dataset  # noqa: E402
+from ntm_sim.model.scenario import load_scenario  # noqa: E402
+from ntm_sim.run.workflow import scenario_dataset  # noqa: E402
 
 GOAL_SECONDS = 60.0
 

@@ -3,7 +3,7 @@
 Thin by design: layout and widgets over :mod:`ntm_sim.analysis.compare`, which reads the
 results folders that ``ntm-sim solve`` and ``ntm-sim simulate`` wrote. Serve it with::
 
-    ntm-sim serve --results results      # this machine only; see ntm_sim.serving
+    ntm-sim serve --results results      # this machine only; see ntm_sim.serve.serving
 
 Every script and style comes from the Panel server itself: nothing is loaded from the
 internet (provincial offices often work offline).
@@ -41,22 +41,14 @@ from bokeh.models import CustomJS, NumeralTickFormatter
 
 from ntm_sim.analysis.compare import ScenarioRun, commune_probability, labelled, plannable
 from ntm_sim.analysis.frontier import DEFAULT_SCALES, Frontier
-from ntm_sim.analysis.frontier_cache import (
-    CACHE_FOLDER,
-    cached_frontier,
-    frontier_cached,
-    marginal_table,
-    run_inputs,
-    run_position,
-)
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import Dataset
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.data.io.cells import neutralise_frame
 from ntm_sim.errors import InputError, Problem
-from ntm_sim.io.cells import neutralise_frame
-from ntm_sim.jobs import JobRequest, RunJob, claim
 from ntm_sim.messages import LANGS, MESSAGES, Catalogue, folder_name, vietnam_time
-from ntm_sim.plots import frontier_chart, ntm_chart, threshold_chart
-from ntm_sim.report_html import (
+from ntm_sim.model.scenario import Scenario, load_scenario, resolve_data_path
+from ntm_sim.present.plots import frontier_chart, ntm_chart, threshold_chart
+from ntm_sim.present.report_html import (
     CSS,
     backtest_section,
     baselines_html,
@@ -65,11 +57,19 @@ from ntm_sim.report_html import (
     provenance_html,
     risk_html,
 )
-from ntm_sim.runs import load_run, scan_runs
-from ntm_sim.scenario import Scenario, load_scenario, resolve_data_path
+from ntm_sim.run.frontier_cache import (
+    CACHE_FOLDER,
+    cached_frontier,
+    frontier_cached,
+    marginal_table,
+    run_inputs,
+    run_position,
+)
+from ntm_sim.run.jobs import JobRequest, RunJob, claim
+from ntm_sim.run.runs import load_run, scan_runs
+from ntm_sim.run.workflow import UPLOAD_SUFFIXES, scenario_dataset
 from ntm_sim.storage import atomic_file
 from ntm_sim.text import fold
-from ntm_sim.workflow import UPLOAD_SUFFIXES, scenario_dataset
 
 # served as a script (``panel serve``), and loaded by file in tests: its sibling modules by their folder
 if str(Path(__file__).resolve().parent) not in sys.path:
@@ -430,7 +430,7 @@ class CommuneTable:
 
 def input_template() -> io.BytesIO:
     """The blank input workbook, as ``ntm-sim template`` writes it (Lào Cai's communes pre-filled)."""
-    from ntm_sim.io.excel_write import write_template
+    from ntm_sim.data.io.excel_write import write_template
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "template.xlsx"
@@ -559,7 +559,7 @@ def checked_scenario(text: str, display: str, beside: Path) -> Scenario:
 class NewRunPanel:
     """Widgets to solve and simulate a variant of a scenario file into ``root/FOLDER``.
 
-    The run goes to a child process (:class:`ntm_sim.jobs.RunJob`): the page stays
+    The run goes to a child process (:class:`ntm_sim.run.jobs.RunJob`): the page stays
     responsive, shows the stage and the time elapsed, and can stop it.
 
     Parameters

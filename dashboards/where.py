@@ -1,7 +1,7 @@
 """Where and who: the dashboard's per-district, commune × criterion and map views of one run.
 
 Panel wiring only: the tables come from :mod:`ntm_sim.analysis.where`, the figures from
-:mod:`ntm_sim.plots`; every text from the catalogue.
+:mod:`ntm_sim.present.plots`; every text from the catalogue.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import panel as pn
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.where import commune_map, criteria_matrix, district_progress, district_table
 from ntm_sim.messages import Catalogue
-from ntm_sim.plots import district_chart, map_chart, matrix_chart
-from ntm_sim.report_html import CSS
+from ntm_sim.present.plots import district_chart, map_chart, matrix_chart
+from ntm_sim.present.report_html import CSS
 
 NOTE_CSS = ".notice { background: #eef3fb; border: 1px solid #7a9cc6; padding: 4px 10px; }"
 

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from ntm_sim.analysis.compare import labelled
 from ntm_sim.errors import InputError, Problem
-from ntm_sim.jobs import running
-from ntm_sim.runs import find_runs, load_run, scan_runs
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.run.jobs import running
+from ntm_sim.run.runs import find_runs, load_run, scan_runs
 from suite_settings import ROOT
 
 APP = ROOT / "dashboards" / "app.py"
@@ -234,7 +234,7 @@ def test_a_few_runs_are_all_ticked(app, compare_root, scenarios):
 
 
 class FakeJob:
-    """A stand-in for :class:`ntm_sim.jobs.RunJob`: ``work(request)`` in a thread (InputError: failed)."""
+    """A stand-in for :class:`ntm_sim.run.jobs.RunJob`: ``work(request)`` in a thread (InputError: failed)."""
 
     def __init__(self, request, work) -> None:
         self.request, self.stage, self.state, self.problems = request, "start", "running", []

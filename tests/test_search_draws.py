@@ -20,13 +20,13 @@ import ntm_sim.analysis.recommend as recommend_module
 import ntm_sim.simulate as simulate_module
 from ntm_sim.analysis.frontier import frontier
 from ntm_sim.analysis.recommend import DETERMINISTIC, SearchDraws, recommend
-from ntm_sim.instance import build_instance
+from ntm_sim.data.synthetic import national_dataset
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import make_plan
+from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.plan import make_plan
-from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import BLOCK, DrawCache, simulate
-from ntm_sim.synthetic import national_dataset
 from test_simulate_reference import STRONG
 
 SMALL = {"reserves": [0.0, 0.2], "expected_money": True, "weight_draws": 200, "train_draws": 1000,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from conftest import SHOTS, Watched
-from ntm_sim.report_html import write_report
-from ntm_sim.runs import load_run
+from ntm_sim.present.report_html import write_report
+from ntm_sim.run.runs import load_run
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 

@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ntm_sim.dataset import Dataset
-from ntm_sim.scenario import Scenario
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.model.uncertainty import Range, UncertaintySettings
 from ntm_sim.text import format_number_vi, format_percent_vi
-from ntm_sim.uncertainty import Range, UncertaintySettings
 
 if TYPE_CHECKING:
     from ntm_sim.analysis.recommend import Recommendation, SearchDraws
-    from ntm_sim.plan import Decisions
+    from ntm_sim.model.plan import Decisions
 
 DEFAULT_SCALES = (0.6, 0.8, 1.0, 1.2, 1.5, 2.0)
 CHAINS = 2  # runs of neighbouring levels, each level starting from the one below (fixed: the same curve anywhere)
