@@ -52,6 +52,7 @@ bench: install
 	$(PY) benchmarks/bench_optimize.py
 	$(PY) benchmarks/bench_simulate.py
 	$(PY) benchmarks/bench_robust.py
+	$(PY) benchmarks/bench_frontier.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache results

@@ -8,12 +8,21 @@ reaches the target with the scenario's confidence is the first level that does; 
 none does, the uncertainty that prevents it is named: at the highest level, the plan is
 simulated again with each group of uncertainties switched off in turn, and the group
 whose removal raises P(target) most is the one in the way.
+
+One search for the whole curve: the levels share the communes' success chances and every
+stream of draws (weights, training, fresh; :class:`ntm_sim.analysis.recommend.SearchDraws`),
+and each level's solves start from the plans of the level below (the same candidate, on
+less money: a plan that still fits), offered to the solver beside the rules. The levels
+run as :data:`CHAINS` chains of neighbours, side by side where the machine has the cores;
+the chains are fixed, so the curve is the same on any machine.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,7 +32,12 @@ from ntm_sim.model.scenario import Scenario
 from ntm_sim.model.uncertainty import Range, UncertaintySettings
 from ntm_sim.text import format_number_vi, format_percent_vi
 
+if TYPE_CHECKING:
+    from ntm_sim.analysis.recommend import Recommendation, SearchDraws
+    from ntm_sim.model.plan import Decisions
+
 DEFAULT_SCALES = (0.6, 0.8, 1.0, 1.2, 1.5, 2.0)
+CHAINS = 2  # runs of neighbouring levels, each level starting from the one below (fixed: the same curve anywhere)
 # groups of uncertainties, each switched off on its own to find the one in the way
 GROUPS_VI = {"overrun": "chi phí vượt dự toán", "disbursement": "giải ngân chậm",
              "delay": "chậm tiến độ và không đạt tiêu chí phát triển", "slip": "xã rớt chuẩn",
@@ -94,8 +108,8 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     time_limit
         Safety limit per solve.
     """
-    from ntm_sim.analysis.recommend import recommend
-    from ntm_sim.simulate import simulate
+    from ntm_sim.analysis.recommend import SearchDraws
+    from ntm_sim.simulate import local_workers, simulate
 
     if scenario.mode != "max-achievement":
         raise ValueError("a budget curve is drawn in max-achievement mode (min-cost gives the money directly)")
@@ -105,18 +119,34 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
                                        base=scenario.budget.scale)))
     target = scenario.targets.communes_ntm
     confidence = scenario.robustness.confidence
-    rows, top = [], None
-    for scale in scales:
-        budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * scale}
-        variant = scenario.with_(name=f"{scenario.name}_x{round(scale * 100):03d}", budget=budget)
-        rec = recommend(ds, variant, seed=seed, time_limit=time_limit)
+    shared = SearchDraws()
+    size = math.ceil(len(scales) / CHAINS)
+    chains = [scales[i:i + size] for i in range(0, len(scales), size)]
+    workers = min(len(chains), local_workers())
+    per_level = max(1, local_workers() // workers)  # solves at once within a level
+
+    def run_chain(chain: tuple[float, ...]) -> list[Recommendation]:
+        out: list[Recommendation] = []
+        for scale in chain:
+            starts = ({name: c.decisions for name, c in out[-1].candidates.items() if c.kind != "rule"}
+                      if out else None)
+            out.append(_level(ds, scenario, scale, seed, time_limit, shared, starts, per_level))
+        return out
+
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            recs = [rec for chain in pool.map(run_chain, chains) for rec in chain]
+    else:
+        recs = [rec for chain in chains for rec in run_chain(chain)]
+    rows = []
+    for scale, rec in zip(scales, recs, strict=True):
         x = rec.fresh.outcomes[rec.chosen]["communes_ntm"].astype(float)
         rows.append({"scale": scale, "budget_mvnd": rec.instance.real_budget, "plan": rec.chosen,
                      "planned_communes": rec.plan.plan.outcomes.communes_ntm, "mean": float(x.mean()),
                      "p5": float(np.percentile(x, 5)), "p50": float(np.percentile(x, 50)),
                      "p95": float(np.percentile(x, 95)),
                      "p_target": float((x >= target).mean()) if target is not None else math.nan})
-        top = rec
+    top = recs[-1]
     table = pd.DataFrame(rows)
     extra = table["mean"].diff()
     table["money_per_commune_mvnd"] = np.where(extra > 0, table["budget_mvnd"].diff() / extra, np.nan)
@@ -130,11 +160,21 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
             plan = {top.chosen: top.candidates[top.chosen].decisions}
             for group in GROUPS_VI:
                 settings = without(top.fresh.settings, group)
-                sim = simulate(top.instance, plan, settings, n_draws=top.fresh.n_draws, seed=seed)
+                sim = simulate(top.instance, plan, settings, n_draws=top.fresh.n_draws, seed=seed, draws=shared.draws)
                 blockers[group] = float((sim.outcomes[top.chosen]["communes_ntm"] >= target).mean())
     return Frontier(scenario=scenario.name, target=target, confidence=confidence, table=table,
                     least_budget_mvnd=least, blockers=blockers, seed=seed,
                     draws=scenario.robustness.test_draws)
+
+
+def _level(ds: Dataset, scenario: Scenario, scale: float, seed: int, time_limit: float | None,
+           shared: SearchDraws, starts: dict[str, Decisions] | None, parallel: int) -> Recommendation:
+    """The recommended plan at one budget level (the scenario's envelopes times ``scale``)."""
+    from ntm_sim.analysis.recommend import recommend
+
+    budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * scale}
+    variant = scenario.with_(name=f"{scenario.name}_x{round(scale * 100):03d}", budget=budget)
+    return recommend(ds, variant, seed=seed, time_limit=time_limit, shared=shared, starts=starts, parallel=parallel)
 
 
 def without(settings: UncertaintySettings, group: str) -> UncertaintySettings:

@@ -19,15 +19,25 @@ criteria fall back, with every plan carried out by the same recourse rule (see
   (its reserve list takes up what is left).
 * **Candidates.** The expected-communes plan for each reserve level and with expected
   money, the deterministic optimum (most communes on paper), and the baseline rules.
-* **Choice.** Every candidate is simulated on the same *training* draws; the best by the
-  scenario's robustness objective (mean communes NTM, P(reaching the communes target),
-  or a low percentile; the mean breaks ties) is recommended.
-* **Judgement.** The recommended plan and every other candidate are simulated on
-  *fresh* draws (the seed the user gives), and each difference is reported as a paired
-  mean with its 95% interval (common random numbers). The value of the stochastic
-  solution (VSS) is the recommended plan's gain over the deterministic optimum; the gain
-  of picking the best candidate in each draw with hindsight is a lower bound on the
-  expected value of perfect information (EVPI).
+* **Choice, raced.** Every candidate is first simulated on the first
+  :data:`SCREEN_DRAWS` of the *training* draws (common random numbers); a candidate whose
+  paired 95% interval against the leader lies below zero (mean communes NTM, or the
+  chance of the target under the probability objective) is dropped there. The finalists
+  are simulated on all the training draws, and the best by the scenario's robustness
+  objective (mean communes NTM, P(reaching the communes target), or a low percentile;
+  the mean breaks ties) is recommended. A percentile objective has no paired interval:
+  every candidate is a finalist.
+* **Judgement.** The recommended plan, the other finalists, the deterministic optimum
+  and the rules are simulated on *fresh* draws (the seed the user gives), and each
+  difference is reported as a paired mean with its 95% interval (common random
+  numbers). The value of the stochastic solution (VSS) is the recommended plan's gain
+  over the deterministic optimum; the gain of picking the best plan judged in each draw
+  with hindsight is a lower bound on the expected value of perfect information (EVPI).
+
+The instance is built once and every stream of draws (weights, training, fresh) is drawn
+once per search (:class:`SearchDraws`; a budget curve shares one across its levels); the
+candidates' solves run at once, each in its own solver process, as many as the machine
+has cores.
 
 Every solve stops on work limits (gap, nodes), so the same scenario and seed give the
 same recommendation on any machine.
@@ -36,6 +46,7 @@ same recommendation on any machine.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -51,11 +62,12 @@ from ntm_sim.model.plan import Decisions, Plan
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.model.uncertainty import UncertaintySettings
 from ntm_sim.optimize import SolveResult, solve
-from ntm_sim.simulate import SimulationResult, simulate, success_weights
+from ntm_sim.simulate import DrawCache, SimulationResult, local_workers, simulate, success_weights
 
 DETERMINISTIC = "deterministic"
 CANDIDATE_TIEBREAKERS = ("tiers", "cost")
 WEIGHT_SEED, TRAIN_SEED = 1_000_003, 2_000_003  # offsets from the user's seed: streams of their own
+SCREEN_DRAWS = 300  # training draws every candidate is raced on before the finalists get all of them
 
 
 EXPECTED_MONEY = "expected_money"
@@ -168,9 +180,32 @@ class Recommendation:
                                 if n != self.chosen and c.kind in ("deterministic", "rule")]
 
 
+@dataclass
+class SearchDraws:
+    """What searches on one seed share: the communes' success chances and the block random numbers.
+
+    The success chances depend on the criteria, the uncertainty and the seed, not on the
+    money; the block random numbers on the instance's shape and the seed. A budget curve
+    passes one to every level's search, so that each stream is drawn once.
+    """
+
+    draws: DrawCache = field(default_factory=DrawCache)
+    weights: dict[tuple[str, int, int], np.ndarray] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def success_weights(self, inst: Instance, settings: UncertaintySettings, n_draws: int, seed: int) -> np.ndarray:
+        """:func:`ntm_sim.simulate.success_weights`, computed once per settings, draws and seed."""
+        key = (settings.model_dump_json(), n_draws, seed)
+        with self.lock:  # searches running side by side (a budget curve's chains) wait for the first
+            if key not in self.weights:
+                self.weights[key] = success_weights(inst, settings, n_draws=n_draws, seed=seed)
+            return self.weights[key]
+
+
 def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: UncertaintySettings | None = None,
-              time_limit: float | None = None, parallel: int = 2,
-              on_stage: Callable[[str], None] | None = None) -> Recommendation:
+              time_limit: float | None = None, parallel: int | None = None,
+              on_stage: Callable[[str], None] | None = None, shared: SearchDraws | None = None,
+              starts: dict[str, Decisions] | None = None) -> Recommendation:
     """Search for the plan that does best under uncertainty, and judge it on fresh draws.
 
     Parameters
@@ -186,10 +221,16 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
     time_limit
         Safety limit per solve (default: the scenario's).
     parallel
-        Solves run at once (each in its own solver process).
+        Solves run at once, each in its own solver process (default: the machine's cores).
     on_stage
         Called with each stage's name as it starts (``weights``, ``solve``, ``train``,
         ``judge``): progress for a caller that shows it.
+    shared
+        Success chances and random numbers kept from other searches on this seed (a
+        budget curve's other levels); the results are the same without it.
+    starts
+        Plans each candidate's solve may start from, by candidate name (a budget curve's
+        level below): offered to the solver beside the rules, the best one taken.
 
     Raises
     ------
@@ -200,31 +241,67 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
         raise ValueError("a plan is recommended by simulation in max-achievement mode")
     rob = scenario.robustness
     settings = settings or scenario.uncertainty
+    shared = shared if shared is not None else SearchDraws()
     timings: dict[str, float] = {}
     with _stopwatch(timings, "weights_s", on_stage):
         inst = build_instance(ds, scenario)
-        weights = success_weights(inst, settings, n_draws=rob.weight_draws, seed=seed + WEIGHT_SEED)
+        weights = shared.success_weights(inst, settings, rob.weight_draws, seed + WEIGHT_SEED)
     with _stopwatch(timings, "solve_s", on_stage):
         search = _Search(ds, scenario, _candidate_order(scenario), expected_envelopes(inst, settings), weights,
-                         time_limit)
+                         time_limit, starts or {})
         levers: list[float | str | None] = [None, *rob.reserves, *([EXPECTED_MONEY] if rob.expected_money else [])]
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, parallel or local_workers())) as pool:
             results = list(pool.map(search.solve_lever, levers))
     candidates = _candidates(inst, levers, results)
     plans = {n: c.decisions for n, c in candidates.items()}
     with _stopwatch(timings, "train_s", on_stage):
         target = inst.targets.communes_ntm
         objective = rob.objective if target is not None or rob.objective != "probability" else "expected"
-        train = simulate(inst, plans, settings, n_draws=rob.train_draws, seed=seed + TRAIN_SEED)
-        training = _training_table(candidates, train, target, rob.percentile, objective)
+        finalists, training = _race(inst, plans, candidates, settings, rob, seed + TRAIN_SEED, target, objective,
+                                    shared.draws)
         chosen = _choose(training)
     with _stopwatch(timings, "judge_s", on_stage):
-        fresh = simulate(inst, plans, settings, n_draws=rob.test_draws, seed=seed)
-        judged = _judge(fresh, chosen, list(candidates), target)
+        judged = [n for n, c in candidates.items() if n in finalists or c.kind in ("deterministic", "rule")]
+        fresh = simulate(inst, {n: plans[n] for n in judged}, settings, n_draws=rob.test_draws, seed=seed,
+                         draws=shared.draws)
+        verdict = _judge(fresh, chosen, judged, target)
     return Recommendation(scenario=scenario, instance=inst, objective=objective, chosen=chosen,
                           candidates=candidates, weights=weights, training=training, fresh=fresh,
-                          comparison=judged.comparison, vss=judged.vss, evpi_lower=judged.evpi_lower, seed=seed,
+                          comparison=verdict.comparison, vss=verdict.vss, evpi_lower=verdict.evpi_lower, seed=seed,
                           timings=timings)
+
+
+def _race(inst: Instance, plans: dict[str, Decisions], candidates: dict[str, Candidate],
+          settings: UncertaintySettings, rob: object, seed: int, target: int | None, objective: str,
+          draws: DrawCache) -> tuple[list[str], pd.DataFrame]:
+    """Screen every candidate on the first training draws, then the finalists on all of them.
+
+    Returns the finalists and the training table: a finalist's scores are on every
+    training draw; a candidate dropped at the screen keeps its screen figures (``draws``
+    says how many), with no score, so that only finalists can be chosen.
+    """
+    n_train = rob.train_draws  # type: ignore[attr-defined]
+    percentile = rob.percentile  # type: ignore[attr-defined]
+    screen_n = min(SCREEN_DRAWS, n_train)
+    finalists = list(plans)
+    screen = None
+    if objective != "percentile" and screen_n < n_train and len(plans) > 2:
+        screen = simulate(inst, plans, settings, n_draws=n_train, seed=seed, draws=draws, first=screen_n)
+        finalists = _screen(screen, target, objective)
+    train = simulate(inst, {n: plans[n] for n in finalists}, settings, n_draws=n_train, seed=seed, draws=draws)
+    table = _training_table(candidates, train, screen, target, percentile, objective)
+    return finalists, table
+
+
+def _screen(screen: SimulationResult, target: int | None, objective: str) -> list[str]:
+    """The candidates not behind the leader beyond noise on the screen draws (paired 95% intervals)."""
+    def value(name: str) -> np.ndarray:
+        x = screen.outcomes[name]["communes_ntm"].astype(float)
+        return (x >= target).astype(float) if objective == "probability" and target is not None else x
+
+    names = screen.plans
+    leader = max(names, key=lambda n: (value(n).mean(), -names.index(n)))
+    return [n for n in names if n == leader or paired(value(n), value(leader))["high"] >= 0]
 
 
 @contextmanager
@@ -255,6 +332,7 @@ class _Search:
     expected_money: dict[str, dict[int, float]]  # envelopes of the expected-money plan
     weights: np.ndarray                        # success chances of the communes
     time_limit: float | None
+    starts: dict[str, Decisions]               # plans a candidate's solve may start from, by candidate name
 
     def solve_lever(self, lever: float | str | None) -> SolveResult:
         """Solve the plan of one lever.
@@ -266,15 +344,19 @@ class _Search:
             share: the expected-communes plan on that much less money;
             :data:`EXPECTED_MONEY`: the expected-communes plan on the expected envelopes.
         """
+        name = DETERMINISTIC if lever is None else EXPECTED_MONEY if lever == EXPECTED_MONEY else candidate_name(
+            float(lever))
+        start = {name: self.starts[name]} if name in self.starts else None
         if lever is None:
-            return solve(self.ds, self.scenario, time_limit=self.time_limit)
+            return solve(self.ds, self.scenario, time_limit=self.time_limit, starts=start)
         budget = self.scenario.budget.model_dump()
         if lever == EXPECTED_MONEY:
             budget["envelopes"] = self.expected_money
         else:
             budget["scale"] = self.scenario.budget.scale * (1.0 - float(lever))
         variant = self.scenario.with_(budget=budget, objective={"order": self.order, "weights": None})
-        return solve(self.ds, variant, time_limit=self.time_limit, weights=self.weights, baselines=False)
+        return solve(self.ds, variant, time_limit=self.time_limit, weights=self.weights, baselines=False,
+                     starts=start)
 
 
 def _candidates(inst: Instance, levers: list[float | str | None], results: list[SolveResult]) -> dict[str, Candidate]:
@@ -364,15 +446,20 @@ def _scores(x: np.ndarray, target: int | None, percentile: float) -> dict[str, f
             "percentile": float(np.percentile(x, percentile))}
 
 
-def _training_table(candidates: dict[str, Candidate], train: SimulationResult, target: int | None,
-                    percentile: float, objective: str) -> pd.DataFrame:
+def _training_table(candidates: dict[str, Candidate], train: SimulationResult, screen: SimulationResult | None,
+                    target: int | None, percentile: float, objective: str) -> pd.DataFrame:
+    """One row per candidate: levers, figures on paper, training scores and the draws behind them."""
     rows = {}
     for i, (name, c) in enumerate(candidates.items()):
-        s = _scores(train.outcomes[name]["communes_ntm"], target, percentile)
+        finalist = name in train.outcomes
+        sim = train if finalist else screen
+        assert sim is not None
+        s = _scores(sim.outcomes[name]["communes_ntm"], target, percentile)
         score = {"expected": s["mean"], "probability": s["p_target"], "percentile": s["percentile"]}[objective]
         rows[name] = {"kind": c.kind, "reserve": c.reserve, "planned_communes": c.plan.outcomes.communes_ntm,
                       "planned_cost_mvnd": c.plan.outcomes.total_cost, "reserve_projects": c.reserve_projects,
-                      **s, "score": score, "order": i}
+                      **s, "score": score if finalist else math.nan, "order": i, "draws": sim.n_draws,
+                      "finalist": finalist}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "plan"
     return table

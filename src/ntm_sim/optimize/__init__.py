@@ -140,6 +140,7 @@ def solve(
     warm_start: bool | None = None,
     weights: np.ndarray | None = None,
     guard: bool = True,
+    starts: dict[str, Decisions] | None = None,
     watchdog_after: float | None = None,
 ) -> SolveResult:
     """Optimise a plan for a dataset and a scenario.
@@ -166,6 +167,10 @@ def solve(
         Success chances for the ``expected_communes`` stage (see :func:`build_model`).
     guard
         Run the solver in a separate process ended by a watchdog at the time limit.
+    starts
+        More plans to start from, by name (a budget curve's plan at the level below):
+        offered beside the baseline rules, the best by the stages' values is the MIP start
+        (max-achievement mode; a plan that breaks a constraint of this model is not offered).
     watchdog_after
         Seconds after which the watchdog ends each solver process, whatever the solver
         was told (default: the time limit plus :data:`ntm_sim.optimize.solver.GRACE_S`).
@@ -185,13 +190,14 @@ def solve(
     """
     mode = mode or scenario.mode
     options = _options(scenario.solver, solver, time_limit, mip_gap, warm_start)
-    prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=False)
+    prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=False,
+                        starts=starts)
     solve_start = time.perf_counter()
     done = execute(prepared.job, guard=guard, watchdog_after=watchdog_after)
     if _tiers_out_of_order(prepared, done):
         first_build = prepared.build_s
         prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=True,
-                            base_plans=prepared.baselines)
+                            base_plans=prepared.baselines, starts=starts)
         prepared.build_s += first_build
         done = execute(prepared.job, guard=guard, watchdog_after=watchdog_after)
     return _result(prepared, done, runtime_s=time.perf_counter() - solve_start)
@@ -251,11 +257,11 @@ def _options(settings: SolverSettings, solver: str | None, time_limit: float | N
 
 def _prepare(ds: Dataset, scenario: Scenario, mode: str, options: _Options, *, baselines: bool,
              weights: np.ndarray | None, tier_order: bool = True,
-             base_plans: dict[str, Plan] | None = None) -> _Prepared:
+             base_plans: dict[str, Plan] | None = None, starts: dict[str, Decisions] | None = None) -> _Prepared:
     """Build the instance, the baseline plans, the model and the solver job (timed as the build).
 
     ``tier_order``: with the rows keeping tiers in order in time (see :func:`solve`);
-    ``base_plans``: the baseline plans, when already computed.
+    ``base_plans``: the baseline plans, when already computed; ``starts``: more plans to start from.
     """
     start = time.perf_counter()
     inst = build_instance(ds, scenario)
@@ -265,7 +271,9 @@ def _prepare(ds: Dataset, scenario: Scenario, mode: str, options: _Options, *, b
         base_plans = _baseline_plans(inst, mode) if baselines else {}
     model = build_model(inst, mode, weights, tier_order=tier_order)
     use_warm = options.warm_start and mode != "min-cost"
-    warm, warm_name = _warm_start(model, base_plans) if use_warm else (None, None)
+    offered = {name: plan.decisions for name, plan in base_plans.items()}
+    offered.update({name: dec for name, dec in (starts or {}).items() if not check(inst, dec)})
+    warm, warm_name = _warm_start(model, offered) if use_warm else (None, None)
     settings = scenario.solver
     job = SolveJob(model.matrix_model(), _stages(model, settings, mode, options.mip_gap), options.solver,
                    settings.threads, options.time_limit, warm)
@@ -406,13 +414,13 @@ def _snap(x: float) -> float:
     return float(round(x)) if abs(x - round(x)) < 1e-4 else x
 
 
-def _warm_start(model: PlanModel, plans: dict[str, Plan]) -> tuple[np.ndarray | None, str | None]:
-    """The best baseline as a MIP start (by the first stages' values)."""
+def _warm_start(model: PlanModel, plans: dict[str, Decisions]) -> tuple[np.ndarray | None, str | None]:
+    """The best of the plans offered (the baselines, a neighbour's plan) as a MIP start (by the stages' values)."""
     if not plans:
         return None, None
     best_name, best_key = None, None
-    for name, plan in plans.items():
-        vals = model.values_from(plan.decisions)
+    for name, dec in plans.items():
+        vals = model.values_from(dec)
         key = []
         for stage, (expr, maximize) in model.stages.items():
             v = _value(model, expr, vals)
@@ -423,7 +431,7 @@ def _warm_start(model: PlanModel, plans: dict[str, Plan]) -> tuple[np.ndarray | 
                                for s in model.shortfalls)
         if best_key is None or key > best_key:
             best_name, best_key = name, key
-    vals = model.values_from(plans[best_name].decisions)
+    vals = model.values_from(plans[best_name])
     for s in model.shortfalls:
         vals[s.var] = max(0.0, s.needed - _value(model, s.achieved, vals))
     return vals, best_name

@@ -12,8 +12,11 @@ machine, or whether they run locally or on a Dask cluster.
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,11 +29,11 @@ from ntm_sim.model.funding import with_gap_funded
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Decisions, make_plan
 from ntm_sim.model.uncertainty import Range, UncertaintySettings
-from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
+from ntm_sim.simulate.engine import BlockOutcomes, BlockRandoms, Engine, draw_block
 from ntm_sim.simulate.runner import run_tasks
 
-__all__ = ["BLOCK", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range", "memory_estimate",
-           "sample_experiments", "simulate", "success_weights"]
+__all__ = ["BLOCK", "DrawCache", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range",
+           "memory_estimate", "sample_experiments", "simulate", "success_weights"]
 
 BLOCK = 1000
 # refuse a simulation whose estimate passes this (a fixed figure, so that the same input
@@ -283,6 +286,69 @@ def _run_block(inst: Instance, plans: dict[str, Decisions], settings: Uncertaint
     return {name: Engine(inst, dec, settings).run(params, rnd) for name, dec in plans.items()}
 
 
+class DrawCache:
+    """Block random numbers kept for reuse: several simulations on the same draws draw them once.
+
+    The random numbers of a block depend only on the instance's shape, the seed, the
+    block's index and its size (:func:`ntm_sim.simulate.engine.draw_block`), never on the
+    plan or the uncertainty settings; a search that simulates many plans, or the same
+    plans under several settings, on the same seed keeps them here (common random
+    numbers at the cost of drawing them once). A cache serves one instance shape.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[tuple[int, int, int], BlockRandoms] = {}
+        self._lock = threading.Lock()
+
+    def block(self, inst: Instance, seed: int, b: int, size: int) -> BlockRandoms:
+        """The random numbers of block ``b`` (``size`` draws) of stream ``seed``, drawn on first use."""
+        key = (seed, b, size)
+        with self._lock:
+            found = self._blocks.get(key)
+        if found is None:
+            found = draw_block(inst, size, np.random.SeedSequence([seed, 1, b]))
+            with self._lock:
+                found = self._blocks.setdefault(key, found)
+        return found
+
+
+def local_workers() -> int:
+    """Threads that run blocks of draws at once here: the machine's cores (the kernels release the GIL)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _run_here(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings, seed: int,
+              blocks: list[tuple[int, dict[str, np.ndarray]]], sizes: list[int], cache: DrawCache | None,
+              done: Callable[[int], None]) -> list[dict[str, BlockOutcomes]]:
+    """The blocks run here, on :func:`local_workers` threads, each plan's engine built once."""
+    engines = {name: Engine(inst, dec, settings) for name, dec in plans.items()}
+
+    def one(block: tuple[int, dict[str, np.ndarray]]) -> dict[str, BlockOutcomes]:
+        b, params = block
+        n = len(next(iter(params.values())))
+        size = sizes[b]  # the block's full size: a block cut short (``first``) takes its first rows
+        rnd = (cache.block(inst, seed, b, size) if cache is not None
+               else draw_block(inst, size, np.random.SeedSequence([seed, 1, b])))
+        if n < size:
+            rnd = rnd.take(slice(0, n))
+        return {name: engine.run(params, rnd) for name, engine in engines.items()}
+
+    workers = min(local_workers(), len(blocks))
+    if workers <= 1:
+        results = []
+        for block in blocks:
+            results.append(one(block))
+            done(block[0])
+        return results
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(one, block) for block in blocks]
+        results = []
+        for block, future in zip(blocks, futures, strict=True):
+            results.append(future.result())
+            done(block[0])
+    return results
+
+
 def simulate(
     inst: Instance,
     plans: dict[str, Decisions],
@@ -294,6 +360,8 @@ def simulate(
     experiments: pd.DataFrame | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    draws: DrawCache | None = None,
+    first: int | None = None,
 ) -> SimulationResult:
     """Simulate plans over ``n_draws`` draws on common random numbers.
 
@@ -315,6 +383,12 @@ def simulate(
         Dask scheduler address such as ``tcp://10.0.0.5:8786``.
     progress
         Called with (draws done, draws in all) after each block.
+    draws
+        Block random numbers kept from earlier simulations on this seed and instance
+        (and kept for later ones); the numbers are the same with or without it.
+    first
+        Simulate only the first ``first`` of the ``n_draws`` draws (their parameters and
+        random numbers; a screen before the full run). Here only, not on a cluster.
     """
     settings = settings or UncertaintySettings()
     check_memory(inst, len(plans), len(experiments) if experiments is not None else n_draws)
@@ -324,18 +398,27 @@ def simulate(
     n_draws = len(experiments)
     sizes = _block_sizes(n_draws)
     bounds = np.cumsum([0, *sizes])
+    if first is not None:
+        if scheduler is not None:
+            raise ValueError("a screen on the first draws runs here, not on a cluster")
+        n_draws = max(0, min(int(first), n_draws))
+        experiments = experiments.iloc[:n_draws]
+        bounds = np.minimum(bounds, n_draws)
     blocks = [(b, {name: experiments[name].to_numpy()[bounds[b]:bounds[b + 1]] for name in settings.PARAMETERS})
-              for b in range(len(sizes))]
+              for b in range(len(sizes)) if bounds[b + 1] > bounds[b]]
     finished = 0
 
     def block_done(b: int) -> None:
         nonlocal finished
-        finished += sizes[b]
+        finished += int(bounds[b + 1] - bounds[b])
         if progress:
             progress(finished, n_draws)
 
-    results = run_tasks(_run_block, blocks, shared=(inst, plans, settings, seed), scheduler=scheduler,
-                        progress=block_done, name="ntm-block")
+    if scheduler is None:
+        results = _run_here(inst, plans, settings, seed, blocks, sizes, draws, block_done)
+    else:
+        results = run_tasks(_run_block, blocks, shared=(inst, plans, settings, seed), scheduler=scheduler,
+                            progress=block_done, name="ntm-block")
     return _assemble(inst, settings, experiments, plans, results, seed, sampler)
 
 

@@ -1,9 +1,12 @@
-"""The Monte Carlo engine: a fixed plan over many draws, vectorised in NumPy.
+"""The Monte Carlo engine: a fixed plan over many draws, NumPy arrays in and out.
 
 One call evaluates a *block* of draws at once: arrays are draws × items (money),
 draws × communes × criteria (status) and draws × districts × years (disasters). The
 only Python loops are over the (few) years of the horizon, and over the few
-eligibility classes when money is reallocated.
+eligibility classes when money is reallocated; the loops inside a year – ranking the
+communes, paying each class in that order, the criteria's year masks and the outcomes –
+are compiled (:mod:`ntm_sim.simulate.kernels`, numba), with every sum in NumPy's order so
+that the numbers are the ones the NumPy code gave, to the last digit.
 
 The execution rule (the same for every plan)
 --------------------------------------------
@@ -96,6 +99,7 @@ from ntm_sim.model.instance import Instance
 from ntm_sim.model.ledger import allocate_flows, class_spend
 from ntm_sim.model.plan import Decisions
 from ntm_sim.model.uncertainty import source_kind
+from ntm_sim.simulate import kernels
 from ntm_sim.simulate.settings import UncertaintySettings
 
 NEVER = 10_000  # a year index meaning "not within the horizon"
@@ -346,15 +350,21 @@ def geometric_years(u: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.where(p > 0, np.nan_to_num(out, nan=0.0, posinf=NEVER), 0).astype(np.int64)
 
 
+def waiting_rate(p: np.ndarray | float) -> np.ndarray:
+    """The float32 rate ``1 / -log(1 - p)`` of :func:`waiting_years` (inf when p = 0, 0 when p = 1)."""
+    p = np.minimum(np.asarray(p, dtype=np.float32), np.float32(1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.float32(1.0) / -np.log1p(-p)
+
+
 def waiting_years(e: np.ndarray, p: np.ndarray | float) -> np.ndarray:
     """Years until an event with yearly probability ``p`` first happens (≥ 1; NEVER if p = 0).
 
     ``e`` holds standard exponential variates (−log of uniforms): the year count is
     ``1 + floor(e / -log(1 - p))``, a geometric variate.
     """
-    p = np.minimum(np.asarray(p, dtype=np.float32), np.float32(1.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.float32(1.0) / -np.log1p(-p)          # inf when p = 0, 0 when p = 1
+    rate = waiting_rate(p)
+    with np.errstate(invalid="ignore"):
         years = np.fmin(np.floor(e * rate), np.float32(NEVER - 1))  # nan (0 × inf) → NEVER - 1
     return (years + 1).astype(np.int16)
 
@@ -420,6 +430,7 @@ class ItemProgress:
     annual: np.ndarray      # yearly price, fixed when the item starts (0 before)
     start_year: np.ndarray  # int16 year index of the first payment (NEVER: not started)
     done_year: np.ndarray   # int16 year index of the last payment (NEVER: not finished)
+    by_commune: np.ndarray  # (B, C) communes by distance to completion at the last ranking (sorted again each year)
 
 
 @dataclass
@@ -557,45 +568,49 @@ class Engine:
         self.source_order = [sorted(cls, key=lambda f: (width[f], f)) for cls in inst.classes]
         self.base_start = np.where(inst.base_met, -1, NEVER).astype(np.int16)
         self.keep = spare_reserve(inst, self.flows)
+        # the ranking kernel's tables: each unit's pairs, and where each class's pairs of a unit group start
+        by_unit = np.argsort(self.pair_unit, kind="stable")
+        self.unit_pairs = by_unit.astype(np.int64)
+        self.unit_ptr = np.searchsorted(self.pair_unit[by_unit], np.arange(self.n_units + 1)).astype(np.int64)
+        pair_group = np.minimum(self.pair_unit // max(n_c, 1), 2)
+        counts = np.zeros((n_g, 3), dtype=np.int64)
+        np.add.at(counts, (self.pair_cls, pair_group), 1)
+        self.group_start = (self.class_pos[:-1, None] + np.cumsum(counts, axis=1) - counts).astype(np.int64)
+        self.outside_big = BIG * self.outside
+        self.own_district = np.where(inst.commune_district >= 0, inst.commune_district,
+                                     len(inst.districts)).astype(np.int64)
+        # slip probabilities take few values (criterion × threshold risk): their rates are computed once each
+        self.slip_values, slip_index = np.unique(self.slip_ck, return_inverse=True)
+        self.slip_index = slip_index.reshape(self.slip_ck.shape).astype(np.int64)
         self.has_reserve = bool(it.reserve.any())
         self.core = ~it.reserve[None, :]            # (1, items): the plan's own projects, not its reserve list
         self.lead = it.lead.astype(np.int16)[None, :]
 
     # ----- ranking ---------------------------------------------------------------------------------
-    def _pair_order(self, cost: np.ndarray, paid_years: np.ndarray) -> np.ndarray:
-        """Per draw, the (class, unit) pairs in payment order: by class, then units closest to completion."""
-        inst, it = self.inst, self.items
-        n_b, n_c = cost.shape[0], inst.n_communes
+    def _pair_order(self, cost: np.ndarray, paid_years: np.ndarray, by_commune: np.ndarray) -> np.ndarray:
+        """Per draw, the (class, unit) pairs in payment order: by class, then units closest to completion.
+
+        Criterion projects by their commune's distance (what its unfinished planned
+        projects still need at this draw's prices, plus ``BIG`` for each unmet criterion
+        the plan does not fund), then the communes' upgrades in the same order, then
+        districts by the sum of their communes' distances; ties by unit number
+        (:func:`ntm_sim.simulate.kernels.pair_order`). ``by_commune`` (B × C) is last year's
+        commune order, sorted again in place.
+        """
+        it = self.items
         if not len(it):
-            return np.zeros((n_b, 0), dtype=np.int64)
-        ci = self.crit_items
-        left = cost[:, ci] * (it.lead[ci] - paid_years[:, ci])                  # money still needed
-        rows = np.repeat(np.arange(n_b) * n_c, len(ci)) + np.tile(it.commune[ci], n_b)
-        distance = np.bincount(rows, weights=left.ravel(), minlength=n_b * n_c).reshape(n_b, n_c).astype(float)
-        distance += BIG * self.outside[None, :]
-        n_d = len(inst.districts)
-        own = np.where(inst.commune_district >= 0, inst.commune_district, n_d)  # n_d: no district, dropped
-        rows = np.repeat(np.arange(n_b) * (n_d + 1), n_c) + np.tile(own, n_b)
-        district = np.bincount(rows, weights=distance.ravel(), minlength=n_b * (n_d + 1)).reshape(
-            n_b, n_d + 1)[:, :n_d]
-        # units in order: criterion projects by commune distance, then the communes' upgrades in the
-        # same order, then districts by the sum of their communes' distances (ties by unit number)
-        by_commune = np.argsort(distance, axis=1, kind="stable")
-        groups = (by_commune, n_c + by_commune, 2 * n_c + np.argsort(district, axis=1, kind="stable"))
-        parts = []
-        for g in self.classes_with_pairs:   # each class's pairs: its units picked out of every row, in order
-            for k in self.class_groups[g]:
-                units = groups[k]
-                parts.append(self.pair_of_unit[g][units[self.unit_in_class[g][units]].reshape(n_b, -1)])
-        return np.concatenate(parts, axis=1)
+            return np.zeros((cost.shape[0], 0), dtype=np.int64)
+        return kernels.pair_order(cost, paid_years, self.crit_items, it.lead, it.commune, self.outside_big,
+                                  self.own_district, len(self.inst.districts), self.unit_ptr, self.unit_pairs,
+                                  self.pair_cls.astype(np.int64), self.group_start, len(self.pair_first), by_commune)
 
     # ----- money -----------------------------------------------------------------------------------
-    def _class_sums(self, values: np.ndarray) -> np.ndarray:
-        """Sum item values (B × items, item order) per class (B × classes)."""
-        out = np.zeros((values.shape[0], len(self.inst.classes)))
-        if len(self.sorted):
-            out[:, self.class_of_segment] = np.add.reduceat(values[:, self.sorted], self.class_first, axis=1)
-        return out
+    def _class_sums(self, cost: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """Sum ``cost`` of the ``wanted`` items (B × items) per class (B × classes)."""
+        if not len(self.sorted):
+            return np.zeros((cost.shape[0], len(self.inst.classes)))
+        return kernels.class_sums(cost, wanted, self.sorted, self.class_first, self.class_of_segment,
+                                  len(self.inst.classes))
 
     def _pay(self, demand: np.ndarray, wanted: np.ndarray, money: np.ndarray,
              order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -603,38 +618,14 @@ class Engine:
 
         ``demand`` is what every item would cost this year, ``wanted`` which items ask to
         be paid (an item may cost nothing), ``order`` the pairs' payment order per draw.
+        Strict priority within a class: an item is paid when the money its class has
+        covers every wanted item ranked before it and itself
+        (:func:`ntm_sim.simulate.kernels.pay`).
         """
-        paid = np.zeros(demand.shape, dtype=bool)
-        wanted_s = wanted[:, self.sorted]
-        pos = np.flatnonzero(wanted_s.any(axis=0))  # only items some draw asks money for
-        if not len(pos):
-            return paid, np.zeros_like(money)
-        items = self.sorted[pos]
-        want = wanted_s[:, pos]
-        d = np.where(want, demand[:, items], 0.0)
-        pairs = self.pair_of_sorted[pos]
-        first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
-        segment = np.cumsum(np.r_[True, pairs[1:] != pairs[:-1]]) - 1
-        cum = np.cumsum(d, axis=1)
-        within = cum - (cum - d)[:, first][:, segment]            # up to the item, within its pair
-        pair_total = np.zeros((d.shape[0], len(self.pair_first)))
-        pair_total[:, pairs[first]] = np.add.reduceat(d, first, axis=1)
-        ranked = np.take_along_axis(pair_total, order, axis=1)
-        before = np.empty_like(ranked)
-        for g in range(len(self.class_pos) - 1):   # exclusive running sum within each class's range
-            lo, hi = self.class_pos[g], self.class_pos[g + 1]
-            if hi > lo:
-                seg = np.cumsum(ranked[:, lo:hi], axis=1)
-                before[:, lo:hi] = seg - ranked[:, lo:hi]
-        pair_before = np.empty_like(before)
-        np.put_along_axis(pair_before, order, before, axis=1)
-        cls = self.cls_sorted[pos]
-        ok = want & (pair_before[:, pairs] + within <= money[:, cls] * (1 + 1e-12) + MONEY_TOL)
-        paid[:, items] = ok
-        used = np.zeros_like(money)
-        starts = np.flatnonzero(np.r_[True, cls[1:] != cls[:-1]])
-        used[:, cls[starts]] = np.add.reduceat(np.where(ok, d, 0.0), starts, axis=1)
-        return paid, used
+        if not len(self.sorted):
+            return np.zeros(demand.shape, dtype=bool), np.zeros_like(money)
+        return kernels.pay(demand, wanted, money, order, self.sorted, self.pair_of_sorted, self.cls_sorted,
+                           self.class_pos, len(self.pair_first))
 
     def _draw(self, src: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Money (B × F × G) the classes take from the sources' ``src`` (changed in place) towards ``need``."""
@@ -650,14 +641,6 @@ class Engine:
                 short[:, g] -= take
         return give
 
-    @staticmethod
-    def _span(lo: np.ndarray, hi: np.ndarray, n_t: int) -> np.ndarray:
-        """Year masks with bits [lo, hi) set, from int16 year indices (clipped to the horizon)."""
-        one = np.uint16(1)
-        lo = np.clip(lo, 0, n_t).astype(np.uint16)
-        hi = np.clip(hi, 0, n_t).astype(np.uint16)
-        return ((one << hi) - one) & ~((one << lo) - one)
-
     # ----- criteria -------------------------------------------------------------------------------
     def status(self, params: dict[str, np.ndarray], rnd: BlockRandoms, done: np.ndarray,
                projects: np.ndarray) -> np.ndarray:
@@ -670,37 +653,30 @@ class Engine:
         """
         inst, s = self.inst, self.settings
         n_b, n_t = done.shape[0], inst.n_years
-        # when each criterion is met (year index; -1 = before the horizon, NEVER = not)
-        met_start = np.repeat(self.base_start[None, :, :], n_b, axis=0)
+        # when each of the plan's criterion projects meets its criterion (year index; NEVER = not)
+        c_of, k_of = inst.proj_commune[projects], inst.proj_criterion[projects]
         if len(projects):
-            c_of, k_of = inst.proj_commune[projects], inst.proj_criterion[projects]
             q = np.minimum(0.95, self.delay_p[k_of][None, :] * params["delay_multiplier"][:, None])
             delay = geometric_years(rnd.delay[:, projects], q)
             fail = rnd.failure[:, projects] < np.minimum(0.95, self.fail_p[k_of] * self.risk[c_of, k_of])[None, :]
             done = done.astype(np.int64)
             when = np.where((done < NEVER) & ~fail, np.minimum(done + delay, NEVER), NEVER)
-            met_start[:, c_of, k_of] = when
-        # slipping back, then regained
-        slip_p = np.minimum(np.float32(0.9), self.slip_ck[None, :, :] * params["slip_multiplier"][:, None, None]
+        else:
+            when = np.zeros((n_b, 0), dtype=np.int64)
+        # slipping back, then regained: the waiting times' float32 rates, once per distinct probability
+        slip_p = np.minimum(np.float32(0.9), self.slip_values[None, :] * params["slip_multiplier"][:, None]
                             .astype(np.float32))
-        slip_at = met_start + waiting_years(rnd.slip, slip_p)
-        slip_end = slip_at + waiting_years(rnd.recover, s.recovery_probability)
-        mask = self._span(met_start, np.int16(n_t), n_t) & ~self._span(slip_at, slip_end, n_t)
+        mask, met_start = kernels.status_masks(
+            self.base_start, c_of.astype(np.int64), k_of.astype(np.int64), when, rnd.slip, waiting_rate(slip_p),
+            self.slip_index, rnd.recover, waiting_rate(s.recovery_probability)[()], n_t, NEVER)
         # disasters: the first hit of the commune's district after an infrastructure criterion is met
         if self.infra.size:
             intensity = self.disasters(params, rnd)                                               # (B, D, T)
             hit_bits = ((intensity > 0) << np.arange(n_t)[None, None, :]).sum(axis=2).astype(np.uint16)  # (B, D)
-            c_hits = hit_bits[:, inst.commune_district]                                           # (B, C)
-            m_inf = met_start[:, :, self.infra]
-            after = ~self._span(np.int16(0), m_inf + 1, n_t)
-            first_hit = _LOWEST_BIT[c_hits[:, :, None] & after]                                   # (B, C, I)
-            at_hit = np.take_along_axis(intensity[:, inst.commune_district, :],
-                                        np.minimum(first_hit, n_t - 1).astype(np.int64), axis=2)
-            damage_p = np.minimum(1.0, params["disaster_damage"][:, None, None] * 2.0 * at_hit)
-            damaged = (rnd.damage < damage_p) & (m_inf < NEVER) & (first_hit < NEVER)
-            dis_at = np.where(damaged, first_hit, np.int16(NEVER))
-            dis_end = dis_at + waiting_years(rnd.rebuild, s.disaster_recovery_probability)
-            mask[:, :, self.infra] &= ~self._span(dis_at, dis_end, n_t)
+            kernels.disaster_damage(mask, met_start, self.infra.astype(np.int64), intensity, hit_bits,
+                                    inst.commune_district.astype(np.int64), params["disaster_damage"],
+                                    rnd.damage, rnd.rebuild, waiting_rate(s.disaster_recovery_probability)[()],
+                                    _LOWEST_BIT, n_t, NEVER)
         return mask
 
     def disasters(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> np.ndarray:
@@ -775,6 +751,7 @@ class Engine:
             start_year=np.where(started, (it.start - t0).astype(np.int16), np.int16(NEVER)),
             done_year=np.where(started & (paid_years == it.lead), (it.start + it.lead - 1 - t0).astype(np.int16),
                                np.int16(NEVER)),
+            by_commune=np.repeat(np.arange(self.inst.n_communes, dtype=np.int64)[None, :], n_b, axis=0),
         )
 
     def _initial_money(self, params: dict[str, np.ndarray], rnd: BlockRandoms) -> SourceMoney:
@@ -807,7 +784,7 @@ class Engine:
         can_finish = (year + it.lead - 1 <= self.inst.horizon_end)[None, :]
         return YearItems(
             cost=cost,
-            order=self._pair_order(cost, progress.paid_years),
+            order=self._pair_order(cost, progress.paid_years, progress.by_commune),
             under_way=progress.started & (progress.paid_years < self.lead),
             due_new=~progress.started & self.core & ((it.start <= year)[None, :] & can_finish),
             can_finish=can_finish,
@@ -841,7 +818,7 @@ class Engine:
         could not use went back to them.
         """
         core = self.core
-        need = self._class_sums(np.where((y.under_way & core) | y.due_new, y.cost, 0.0))
+        need = self._class_sums(y.cost, (y.under_way & core) | y.due_new)
         # a class given more than its projects ask releases the rest to its sources …
         give, src_left = _release(give, src_left, np.maximum(0.0, give.sum(axis=1) - need))
         # … and a class short of money draws on what the sources have left
@@ -862,7 +839,7 @@ class Engine:
         spare = self._spare(t, y.cost, progress.paid_years, pay.paid, src_left)
         reserve = ~self.core
         for wanted in (y.under_way & reserve, ~progress.started & reserve & y.can_finish):
-            need = self._class_sums(np.where(wanted, y.cost, 0.0))
+            need = self._class_sums(y.cost, wanted)
             left = spare.copy()
             give_r = self._draw(left, need)
             money_r = give_r.sum(axis=1)
@@ -905,17 +882,16 @@ class Engine:
         n_b, n_t = mask.shape[0], inst.n_years
         last = n_t - 1
         rec = inst.recognition
-        if rec is not None and rec.assessed_from > 0:  # before the set is in force: the old set, which they met
-            mask = mask.copy()
-            mask[:, inst.recognised, :] |= np.uint16((1 << rec.assessed_from) - 1)
-        ntm_mask = np.bitwise_and.reduce(mask, axis=2)                                        # (B, C)
-        ntm_by_t = ((ntm_mask[:, :, None] >> np.arange(n_t, dtype=np.uint16)) & 1).astype(bool)  # (B, C, T)
+        n_k = len(inst.criteria)
+        # before the set is in force the recognised communes count every criterion (they met the old set)
+        assessed = (1 << rec.assessed_from) - 1 if rec is not None and rec.assessed_from > 0 else 0
+        review_from, alone, with_key, key = ((rec.review_from, rec.unmet_alone, rec.unmet_with_key, rec.key)
+                                             if rec is not None else (n_t, n_k + 1, n_k + 1, np.zeros(n_k, bool)))
+        ntm_by_t, criteria_by_t, recognised, ever_revoked, criterion_communes = kernels.criteria_outcomes(
+            mask, inst.recognised, assessed, review_from, alone, with_key, np.asarray(key, dtype=bool), revoke,
+            np.float32(self.settings.revocation_probability))
         ntm_end = ntm_by_t[:, :, last]
-        met_end = ((mask >> np.uint16(last)) & 1).astype(bool)                                 # (B, C, K)
-        criteria_by_t = np.stack([((mask >> np.uint16(t)) & 1).sum(axis=2, dtype=np.int16) for t in range(n_t)],
-                                 axis=2)                                                       # (B, C, T)
         criteria_end = criteria_by_t[:, :, last]
-        recognised, ever_revoked = self._recognised(mask, ntm_by_t, revoke)
         advanced_t, model_t = self._tiers(progress, ntm_by_t, recognised)
         advanced, model = advanced_t[:, :, last], model_t[:, :, last]
         done_by_end = progress.done_year < NEVER
@@ -939,7 +915,7 @@ class Engine:
             avg_criteria=criteria_end.mean(axis=1),
             min_criteria=criteria_end.min(axis=1),
             below_floor=(criteria_end < floor).sum(axis=1) if floor is not None else np.zeros(n_b, dtype=int),
-            criterion_communes=met_end.sum(axis=1),
+            criterion_communes=criterion_communes,
             spent=money.spent,
             unspent=inst.budget.sum() - money.spent,
             **self._project_counts(progress),
@@ -952,33 +928,6 @@ class Engine:
             advanced_criteria=adv_criteria,
             start_recognised=self._start_recognised(criteria_by_t, recognised, advanced_t),
         )
-
-    def _recognised(self, mask: np.ndarray, ntm_by_t: np.ndarray,
-                    revoke: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Recognition (B × C × T) kept until a review carries the revocation rule out; and who lost it (B × C).
-
-        A commune recognised at the start is recognised; one meeting every criterion at
-        the end of a year is recognised then; from the first review on, a recognised
-        commune that the rule holds at the end of a year (:meth:`Recognition.triggered`) loses
-        its recognition with ``revocation_probability``.
-        """
-        inst = self.inst
-        rec = inst.recognition
-        recognised = np.repeat(inst.recognised[None, :], ntm_by_t.shape[0], axis=0)
-        ever_revoked = np.zeros_like(recognised)
-        out = np.zeros_like(ntm_by_t)
-        p = np.float32(self.settings.revocation_probability)
-        for t in range(ntm_by_t.shape[2]):
-            meets = ntm_by_t[:, :, t]
-            if rec is not None and t >= rec.review_from:
-                met = ((mask >> np.uint16(t)) & 1).astype(bool)
-                revoked = recognised & ~meets & rec.triggered(met) & (revoke[:, :, t] < p)
-                ever_revoked |= revoked
-                recognised = (recognised & ~revoked) | meets
-            else:
-                recognised = recognised | meets
-            out[:, :, t] = recognised
-        return out, ever_revoked
 
     def _start_recognised(self, criteria_by_t: np.ndarray, recognised: np.ndarray,
                           advanced: np.ndarray) -> np.ndarray:
