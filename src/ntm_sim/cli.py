@@ -665,7 +665,7 @@ def report(
     force: ForceOption = False,
 ) -> None:
     """Write a self-contained HTML report comparing scenarios, for the steering committee."""
-    from ntm_sim.analysis.compare import labelled
+    from ntm_sim.analysis.compare import in_scenario_order, labelled
     from ntm_sim.report_html import demo_label, write_report
     from ntm_sim.runs import find_runs, load_run
     from ntm_sim.storage import check_output
@@ -673,7 +673,7 @@ def report(
     check_output(out, kind="file", force=force, inputs=inputs_of(*results))
 
     if len(results) == 1 and not (results[0] / "summary.json").exists() and results[0].is_dir():
-        runs = find_runs(results[0])
+        runs = in_scenario_order(find_runs(results[0]))  # a folder of runs: the scenario folder's order
         if not runs:
             raise InputError([Problem(str(results[0]), "no results folder inside",
                                       expected="folders written by 'ntm-sim solve'")])

@@ -40,9 +40,9 @@ class ServeSettings:
     Parameters
     ----------
     results
-        Folder of results folders shown (``NTM_SIM_RESULTS``).
+        Folder of results folders shown.
     scenarios
-        Folder of scenario files offered for new runs (``NTM_SIM_SCENARIOS``).
+        Folder of scenario files offered for new runs.
     port
         TCP port.
     network
@@ -54,10 +54,9 @@ class ServeSettings:
     origins
         Further ``host[:port]`` the browsers reach the server by.
     app
-        The Panel app (default: ``dashboards/app.py`` of this checkout).
+        The Panel script to serve (default: the package's own page, :data:`ntm_sim.dashboard.SERVED_APP`).
     save_scenarios
-        Let the page save an edited scenario into ``scenarios`` (``NTM_SIM_SAVE_SCENARIOS``);
-        otherwise it can only be downloaded.
+        Let the page save an edited scenario into ``scenarios``; otherwise it can only be downloaded.
     """
 
     results: Path
@@ -87,13 +86,13 @@ class ServeSettings:
 
 
 LOGIN_PAGE = Path(__file__).resolve().parent / "data" / "serve" / "login.html"  # loads nothing from outside
-SETUP_SCRIPT = "server_setup.py"  # beside the app: run once before the server starts
 
 
 def default_app() -> Path:
-    """``dashboards/app.py`` of this checkout (the package is installed from it in place)."""
-    here = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
-    return here if here.exists() else Path("dashboards") / "app.py"
+    """The package's own page (:data:`ntm_sim.dashboard.SERVED_APP`): served from a checkout or a wheel alike."""
+    from ntm_sim.dashboard import SERVED_APP
+
+    return SERVED_APP
 
 
 def check_password_file(path: Path) -> list[Problem]:
@@ -171,7 +170,7 @@ def check_settings(settings: ServeSettings) -> None:
                                 expected="a folder of results (ntm-sim solve … --out FOLDER/NAME)"))
     app = settings.app or default_app()
     if not app.is_file():
-        problems.append(Problem(str(app), "dashboard app not found", expected="dashboards/app.py"))
+        problems.append(Problem(str(app), "dashboard app not found", expected="the ntm_sim.dashboard package"))
     if problems:
         raise InputError(problems)
 
@@ -189,21 +188,21 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
     # panel serve, with the routes that answer before a login hardened (ntm_sim.panel_server)
     argv = [sys.executable, "-m", "ntm_sim.panel_server", str(app), "--address", settings.bind,
             "--port", str(settings.port), "--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
-    setup = app.parent / SETUP_SCRIPT
-    if setup.is_file():  # imports once, then keeps them out of the collections Panel runs after each page
-        argv += ["--setup", str(setup)]
+    from ntm_sim.dashboard import SERVER_SETUP, DashboardSettings
+
+    # imports once, then keeps them out of the collections Panel runs after each page
+    argv += ["--setup", str(SERVER_SETUP)]
     for origin in websocket_origins(settings):
         argv += ["--allow-websocket-origin", origin]
-    env = {**os.environ, "NTM_SIM_RESULTS": str(settings.results.resolve()),
-           "NTM_SIM_SCENARIOS": str(settings.scenarios.resolve())}
-    env.pop("NTM_SIM_SAVE_SCENARIOS", None)
-    if settings.save_scenarios:
-        env["NTM_SIM_SAVE_SCENARIOS"] = "1"
+    env = dict(os.environ)
     env.pop("PANEL_BASIC_AUTH", None)  # the login is the password file given here, or none
     if settings.password_file is not None:
         argv += ["--basic-auth", str(settings.password_file.resolve()), "--basic-login-template", str(LOGIN_PAGE)]
         env["PANEL_COOKIE_SECRET"] = secrets.token_urlsafe(32)
-    return argv, env
+    # the page's own settings, as the served script's arguments (last: --args takes the rest)
+    page = DashboardSettings(results=settings.results.resolve(), scenarios=settings.scenarios.resolve(),
+                             save_scenarios=settings.save_scenarios)
+    return [*argv, "--args", *page.to_args()], env
 
 
 SERVER_STOP_GRACE_S = 10.0  # how long a server asked to stop may take before it is killed

@@ -13,6 +13,7 @@ whose removal raises P(target) most is the one in the way.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,7 +80,7 @@ class Frontier:
 
 
 def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAULT_SCALES, *, seed: int = 0,
-             time_limit: float | None = None) -> Frontier:
+             time_limit: float | None = None, on_level: Callable[[int, int], None] | None = None) -> Frontier:
     """The recommended plan's odds at each budget level (see the module docstring).
 
     Parameters
@@ -93,6 +94,9 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         Seed of the fresh draws, the same at every level (common random numbers).
     time_limit
         Safety limit per solve.
+    on_level
+        Called with ``(i, n)`` as level ``i`` of ``n`` starts (0-based), and with ``(n, n)``
+        before the uncertainties are switched off in turn (a job's progress).
     """
     from ntm_sim.analysis.recommend import recommend
     from ntm_sim.simulate import simulate
@@ -105,7 +109,9 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     target = scenario.targets.communes_ntm
     confidence = scenario.robustness.confidence
     rows, top = [], None
-    for scale in scales:
+    tell = on_level or (lambda _i, _n: None)
+    for i, scale in enumerate(scales):
+        tell(i, len(scales))
         budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * scale}
         variant = scenario.with_(name=f"{scenario.name}_x{round(scale * 100):03d}", budget=budget)
         rec = recommend(ds, variant, seed=seed, time_limit=time_limit)
@@ -126,6 +132,7 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         if len(reached):
             least = float(reached["budget_mvnd"].iloc[0])
         elif top is not None:
+            tell(len(scales), len(scales))
             plan = {top.chosen: top.candidates[top.chosen].decisions}
             for group in GROUPS_VI:
                 settings = without(top.fresh.settings, group)

@@ -1,4 +1,4 @@
-"""Run once by ``panel serve --setup`` before the server takes its first page (see ``ntm_sim.serving``).
+"""Run once by ``panel serve --setup`` before the server takes its first page (see :mod:`ntm_sim.serving`).
 
 Imports what every page needs, then moves the objects alive so far (the libraries, mostly)
 out of the garbage collector's sight: Panel collects garbage after every page that closes,
@@ -14,11 +14,7 @@ import bokeh.models  # noqa: F401
 import pandas  # noqa: F401
 import panel  # noqa: F401
 
-import ntm_sim.analysis.compare  # noqa: F401
-import ntm_sim.analysis.frontier_cache  # noqa: F401
-import ntm_sim.jobs  # noqa: F401
-import ntm_sim.plots  # noqa: F401
-import ntm_sim.report_html  # noqa: F401
+import ntm_sim.dashboard.page  # noqa: F401  (the page and everything it imports)
 import ntm_sim.workflow  # noqa: F401
 
 gc.freeze()
