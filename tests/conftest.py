@@ -92,3 +92,12 @@ def compare_root(tmp_path_factory, lao_cai) -> Path:
         (root / "notes").mkdir()  # not a results folder: ignored
 
     return shared(tmp_path_factory, "runs", build)  # read only: tests copy what they change
+
+
+@pytest.fixture
+def english(monkeypatch):
+    """The command line in English (``NTM_SIM_LANG=en``), for tests that read the problems' English texts.
+
+    Vietnamese is the default; the tests of the Vietnamese texts (``tests/test_messages.py``) unset it.
+    """
+    monkeypatch.setenv("NTM_SIM_LANG", "en")

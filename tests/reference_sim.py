@@ -89,9 +89,8 @@ from typing import Any
 import numpy as np
 
 from ntm_sim.instance import Instance
-from ntm_sim.plan import Decisions, allocate_flows, class_spend
+from ntm_sim.plan import Decisions
 from ntm_sim.simulate.settings import UncertaintySettings
-from ntm_sim.uncertainty import source_kind
 
 FAR = 10**9  # a year index beyond any horizon ("never")
 MONEY_TOL = 1e-2  # million VND: the engine's allowance for solver round-off on planned flows
@@ -237,6 +236,14 @@ def per_criterion(table: dict[str, float], inst: Instance) -> list[float]:
     return [float(table[k]) if k in table else float(table.get(crit[k].kind, 0.0)) for k in inst.criteria]
 
 
+def recurrent_or_investment(source_id: str, name_vi: str = "", name_en: str = "") -> str:
+    """A source's kind as the settings' docstring says it: recurrent (sự nghiệp) money, or investment."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", f"{name_vi} {name_en}").casefold()
+    return "recurrent" if "sự nghiệp" in text or "recurrent" in text or source_id.endswith("_sn") else "investment"
+
+
 def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings, params: dict[str, np.ndarray],
                   rnd: Any, events: Events | None = None) -> dict[str, np.ndarray]:
     """Simulate every draw of a block with plain loops; outcomes named like the engine's.
@@ -248,7 +255,9 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
     """
     events = events or Events()
     items = plan_items(inst, dec)
-    flows = dec.flows if dec.flows is not None else allocate_flows(inst, class_spend(inst, dec))[0]
+    if dec.flows is None:  # the plan's money by source, class and year is part of the plan, not derived here
+        raise ValueError("the reference takes the plan's flows as given (Decisions.flows)")
+    flows = dec.flows
     n_f, n_g, n_t = len(inst.sources), len(inst.classes), inst.n_years
     n_c, n_k, n_d = inst.n_communes, len(inst.criteria), len(inst.districts)
     t0, end = int(inst.years[0]), int(inst.years[-1])
@@ -276,7 +285,7 @@ def reference_run(inst: Instance, dec: Decisions, settings: UncertaintySettings,
         return 1.0 + settings.threshold_zone3_factor * ed[c] + settings.threshold_gap_factor * missed
 
     names = inst.dataset.sources
-    factor = [[settings.disbursement_kind_factor.get(source_kind(
+    factor = [[settings.disbursement_kind_factor.get(recurrent_or_investment(
         sid, *(str(names.loc[sid, col]) if sid in names.index else "" for col in ("name_vi", "name_en"))), 1.0)
         * settings.disbursement_year_factor.get(t0 + t, 1.0) for t in range(n_t)] for sid in inst.sources]
     flexible = set()

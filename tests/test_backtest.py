@@ -78,4 +78,7 @@ def test_another_province_has_no_known_points(tmp_path):
     path = save_csv(tmp_path / "lai_chau.csv", [LONG_HEADER, *long_rows(code=3469, name="Ma Quai")])
     out = CliRunner().invoke(app, ["backtest", "--data", str(path), "--units", "none", "--draws", "10"])
     assert out.exit_code == 2, out.output
-    assert "known points are Lào Cai's" in out.output
+    assert "bộ dữ liệu này không phải của Lào Cai" in out.output  # in Vietnamese, as every problem
+    english = CliRunner().invoke(app, ["--lang", "en", "backtest", "--data", str(path), "--units", "none",
+                                       "--draws", "10"])
+    assert "the known points are Lào Cai's" in english.output

@@ -25,6 +25,8 @@ from ntm_sim.errors import InputError, Problem
 from ntm_sim.io import read_any
 from ntm_sim.io.schema import SHEET_COMMUNES, SHEET_COST, SHEET_SOURCES, SHEET_STATUS
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 Rows = list[list[object]]
 
 TC = [f"TC{i}" for i in range(1, 20)]

@@ -583,7 +583,7 @@ def test_an_invalid_edit_is_refused_as_the_cli_would(panel):
     assert panel.calls == []
     status = panel.status.object
     assert "Kịch bản chưa hợp lệ:" in status
-    assert "tệp kịch bản đã sửa: khoá ‘targets.communes_ntm’: phải lớn hơn hoặc bằng 0" in status
+    assert "tệp kịch bản đã sửa: mục ‘targets.communes_ntm’: phải lớn hơn hoặc bằng 0" in status
 
 
 def test_the_edited_scenario_downloads_once_checked(panel, app):

@@ -36,6 +36,8 @@ from ntm_sim.io import limits
 from ntm_sim.io.excel import open_workbook
 from ntm_sim.io.tables import read_csv_grid
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 Rows = list[list[object]]
 
 TC = [f"TC{i}" for i in range(1, 20)]

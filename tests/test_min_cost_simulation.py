@@ -16,6 +16,8 @@ from ntm_sim.results import load_plans, write_solve_results
 from ntm_sim.scenario import load_scenario
 from ntm_sim.simulate import UncertaintySettings, simulate
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "funding_gap.yaml"
 

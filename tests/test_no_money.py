@@ -20,6 +20,8 @@ from ntm_sim.io.schema import SHEET_SOURCES
 from ntm_sim.jobs import JobRequest, run_request
 from test_bad_files import LONG_HEADER, long_rows, planner, save_csv, source_rows
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 SCENARIO = "name: khong_von\ntitle: Không có vốn\n"
 EXTRA = """budget:
   extra_sources:

@@ -359,3 +359,12 @@ def test_before_the_set_is_in_force_recognised_communes_count_every_criterion():
     assert o["ntm_by_year"].tolist() == [[2, 2], [2, 2]]        # counted as recognised: A is kept
     assert o["criteria_by_year"][0].tolist() == pytest.approx([(19 + 18 + 19) / 3, (17 + 18 + 19) / 3])
     assert o["recognised_by_year"].tolist() == [[2, 2], [2, 2]]
+
+
+def test_decision_07_shares_to_a_recognised_commune_as_already_ntm():
+    # A is recognised but short of criteria of the set in force: Decision 07's group "already NTM" (1.0), not
+    # the group its criteria count would give (15–18: 3.0); B, not recognised, by its count
+    from ntm_sim.optimize.baselines import d07_coefficients
+
+    inst = build_instance(*_rule_case(OTHERS[:2], money=10.0))
+    assert d07_coefficients(inst).tolist() == [1.0, 3.0, 1.0]

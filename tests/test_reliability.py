@@ -22,6 +22,8 @@ from ntm_sim.cli import EXIT_INPUT, app
 from ntm_sim.errors import InputError
 from ntm_sim.storage import MARKER, atomic_file, atomic_folder, is_tool_folder, reserve
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 
@@ -134,9 +136,15 @@ def test_report_and_workbooks_do_not_replace_files_without_force(tmp_path, compa
     assert_refused(run("report", str(compare_root), "--out", str(html)), html, "--force")
     assert html.read_text(encoding="utf-8") == "mine"
     assert_refused(run("report", str(compare_root), "--out", str(tmp_path)), tmp_path, "a folder is there")
-    r = run("report", str(compare_root), "--out", str(html), "--force")
+    # --force replaces only a report ntm-sim wrote: the user's own file stays (issue 22, #15)
+    assert_refused(run("report", str(compare_root), "--out", str(html), "--force"), html, "not written by ntm-sim")
+    assert html.read_text(encoding="utf-8") == "mine"
+    ours = tmp_path / "báo cáo của ntm-sim.html"
+    assert run("report", str(compare_root), "--out", str(ours)).exit_code == 0
+    assert_refused(run("report", str(compare_root), "--out", str(ours)), ours, "--force")
+    r = run("report", str(compare_root), "--out", str(ours), "--force", "--title", "Lần hai")
     assert r.exit_code == 0, r.output
-    assert "<html" in html.read_text(encoding="utf-8")
+    assert "Lần hai" in ours.read_text(encoding="utf-8")
     xlsx = tmp_path / "mẫu.xlsx"
     xlsx.write_bytes(b"mine")
     assert_refused(run("template", str(xlsx)), xlsx, "--force")
@@ -209,12 +217,15 @@ def test_the_holder_of_a_lock_may_write_inside_it(tmp_path):
 def test_leftovers_of_a_killed_run_are_cleaned_by_the_next_write(tmp_path):
     (tmp_path / ".run.tmp-4242abcd").mkdir()
     (tmp_path / ".run.tmp-4242abcd" / "plan.csv").write_text("half", encoding="utf-8")
-    (tmp_path / ".other.old-4242").mkdir()
+    (tmp_path / ".other.old-4242").mkdir()  # a previous output renamed aside, its replacement killed
+    (tmp_path / ".other.old-4242" / "summary.json").write_text("{}", encoding="utf-8")
     keep = documents(tmp_path / ".hidden documents")
     with atomic_folder(tmp_path / "run") as tmp:
         (tmp / "a.txt").write_text("x", encoding="utf-8")
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == [".hidden documents", "run"]
+    # the half-written folder is gone; the previous output is put back, never deleted (issue 22, #3)
+    assert left == [".hidden documents", "other", "run"]
+    assert (tmp_path / "other" / "summary.json").read_text(encoding="utf-8") == "{}"
     assert (keep / "báo cáo.docx").exists()
 
 

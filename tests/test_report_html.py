@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
@@ -13,6 +14,8 @@ from ntm_sim.report_html import build_report
 from ntm_sim.runs import find_runs
 from ntm_sim.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
+
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +62,8 @@ def test_cli_report_from_a_folder_of_runs(compare_root, tmp_path):
     assert "MINH HỌA" in result.output
     text = out.read_text(encoding="utf-8")
     assert "budget_cut_20" in text
-    assert [p.name for p in out.parent.iterdir()] == ["bao_cao.html"]  # no temporary left behind
+    # no temporary left behind; the report's marker (ntm-sim wrote it: --force may replace it) beside it
+    assert sorted(p.name for p in out.parent.iterdir()) == [".bao_cao.html.ntm-sim", "bao_cao.html"]
 
 
 def test_cli_report_of_named_folders_keeps_their_order(compare_root, tmp_path):
@@ -89,3 +93,25 @@ def test_cli_report_bad_folders_are_named_and_nothing_is_written(tmp_path: Path)
     assert "not valid JSON" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_report_sets_the_simulation_beside_the_public_record(compare_root):
+    """Runs on the bundled 2021–2025 data carry the backtest: its chart and every known point with its band."""
+    import copy
+
+    from ntm_sim.backtest import KNOWN, bundled_backtest
+
+    runs = find_runs(compare_root)
+    html = build_report(runs)
+    assert "Kiểm định lại 2021–2024: mô phỏng so với số liệu đã công bố" in html
+    table = html.split('id="backtest"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(KNOWN) + 1  # the header and one row per known point
+    default = bundled_backtest().table
+    june = default[(default["when"] == "6/2025") & (default["measure"] == "recognised")].iloc[0]
+    assert "<td>6/2025*</td><td>xã được công nhận NTM</td><td class=\"num\">66</td>" in table
+    assert f'<td class="num">{format_number_vi(june["median"])}</td>' in table
+    # on other data there is no public record to set it beside
+    other = copy.deepcopy(runs)
+    for r in other:
+        r.summary["dataset"] = "lao_cai_2026"
+    assert 'id="backtest"' not in build_report(other)

@@ -21,6 +21,8 @@ from ntm_sim import serving
 from ntm_sim.errors import InputError
 from ntm_sim.serving import SERVER_STOP_GRACE_S, ServeSettings, check_password_file, serve_command
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -19,6 +19,8 @@ from ntm_sim.simulate import UncertaintySettings, sample_experiments, simulate
 from ntm_sim.uncertainty import Range
 from test_optimize_laocai import BASELINE
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 
 @pytest.fixture(scope="module")
 def laocai_plans(lao_cai):

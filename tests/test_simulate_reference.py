@@ -105,7 +105,8 @@ def check_against_reference(inst: Instance, dec: Decisions, settings: Uncertaint
                             label: str, events: Events | None = None) -> dict[str, np.ndarray]:
     params, rnd = block_inputs(inst, settings, n, seed)
     engine = Engine(inst, dec, settings).run(params, rnd)
-    ref = reference_run(inst, dec, settings, params, rnd, events)
+    # the reference takes the plan's flows as given; a plan without them gets the engine's own allocation
+    ref = reference_run(inst, dec if dec.flows is not None else with_flows(inst, dec), settings, params, rnd, events)
     assert_same(engine, ref, inst.total_budget, label)
     if inst.carry_over:
         # with carry-over no money lapses: what is not spent is still there at the horizon
@@ -452,3 +453,14 @@ def test_fixed_ranges_give_constant_columns():
     for name, r in UncertaintySettings.none().ranges().items():
         assert (exp[name] == r.low).all(), name
     assert not any(math.isnan(v) for v in exp.to_numpy().ravel())
+
+
+def test_the_reference_imports_nothing_the_engine_computes_with():
+    """Independent by construction: its inputs' types only (instance, plan, settings), none of the engine's code."""
+    import ast
+
+    tree = ast.parse((Path(__file__).parent / "reference_sim.py").read_text(encoding="utf-8"))
+    imported = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names if node.module and node.module.startswith("ntm_sim")}
+    assert imported == {("ntm_sim.instance", "Instance"), ("ntm_sim.plan", "Decisions"),
+                        ("ntm_sim.simulate.settings", "UncertaintySettings")}

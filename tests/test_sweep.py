@@ -15,6 +15,8 @@ from ntm_sim.runs import find_runs
 from ntm_sim.scenario import load_scenario
 from ntm_sim.sweep import budget_variants, sweep
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = [0.6, 0.75, 1.0]  # 0.5 and 0.8 take 12–17 s to solve, these 1–3 s
 

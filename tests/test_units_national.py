@@ -14,6 +14,8 @@ from ntm_sim.errors import InputError
 from ntm_sim.io import load_dataset
 from ntm_sim.units import detect_units, lao_cai_units, province_units, resolve_units
 
+pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+
 LAI_CHAU = Path(__file__).parent / "data" / "repro" / "lai_chau_status_only.xlsx"
 
 

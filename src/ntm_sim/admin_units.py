@@ -32,7 +32,7 @@ from typing import Literal
 import pandas as pd
 
 from ntm_sim.dataset import normalise_code
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.text import district_key, fold, nfc
 
 Generation = Literal["pre2025", "2025"]
@@ -80,8 +80,7 @@ def package_file(name: str) -> Path:
     """Return a data file of the installed ``vietnamadminunits`` (without importing its parser)."""
     spec = util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise InputError([Problem(PACKAGE, "the national unit lists need the package vietnamadminunits",
-                                  expected="run `make install` (it installs the pinned version)")])
+        raise InputError([Problem(PACKAGE, Text("units.package"), expected=Text("units.package.expected"))])
     return Path(next(iter(spec.submodule_search_locations))) / "data" / name
 
 

@@ -38,7 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ntm_sim import admin_units
 from ntm_sim.criteria import CriteriaMapping, CriteriaSet, load_criteria_mapping, load_criteria_set
 from ntm_sim.dataset import Dataset, normalise_code
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.io import schema
 from ntm_sim.io.excel_write import save_workbook_atomic, wide_sheet
 from ntm_sim.io.values import NEEDS_INPUT
@@ -102,7 +102,7 @@ def _targets(ds: Dataset, new_province: str, assign: dict[str, str]) -> tuple[pd
     table = reform_mapping(new_province)
     new_units = admin_units.national_units("2025")
     target = dict(zip(table["old_commune_code"], table["new_commune_code"], strict=True))
-    bad = [Problem("assign", f"new unit {new} is not a unit of {new_province} from 1 July 2025",
+    bad = [Problem("--assign", Text("carry.new_unit", unit=new, province=str(new_province)),
                    found=f"{old}={new}") for old, new in assign.items()
            if new not in set(table["new_commune_code"])]
     if bad:
@@ -242,8 +242,7 @@ def parse_assign(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         old, sep, new = pair.partition("=")
         if not sep or not normalise_code(old) or not normalise_code(new):
-            bad.append(Problem("--assign", "not a pair of commune codes",
-                               expected="OLD=NEW: an old commune code, =, a new commune code", found=pair))
+            bad.append(Problem("--assign", Text("carry.pair"), expected=Text("carry.pair.expected"), found=pair))
         out[normalise_code(old)] = normalise_code(new)
     if bad:
         raise InputError(bad)

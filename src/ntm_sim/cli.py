@@ -12,7 +12,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import cli_language, cli_text, problem_line, set_cli_language
 
 app = typer.Typer(
     name="ntm-sim",
@@ -92,15 +93,16 @@ def echo(text: str = "", err: bool = False) -> None:
 
 
 def report_problems(problems: list[Problem]) -> None:
-    """Print problems (errors first), capped so a broken file stays readable."""
+    """Print problems (errors first) in the command's language, capped so a broken file stays readable."""
+    lang = cli_language()
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
-    echo(f"{len(errors)} error(s), {len(warnings)} warning(s):", err=True)
+    echo(cli_text("cli.header", errors=len(errors), warnings=len(warnings)), err=True)
     for p in (errors + warnings)[:MAX_PROBLEMS_SHOWN]:
-        tag = "ERROR" if p.severity == "error" else "warning"
-        echo(f"  {tag}: {p}", err=True)
+        tag = cli_text("cli.error_tag" if p.severity == "error" else "cli.warning_tag")
+        echo(f"  {tag}: {problem_line(p, lang)}", err=True)
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        echo(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more", err=True)
+        echo(f"  {cli_text('cli.more', n=len(problems) - MAX_PROBLEMS_SHOWN)}", err=True)
 
 
 def guarded(func: F) -> F:
@@ -116,15 +118,37 @@ def guarded(func: F) -> F:
         except typer.Exit:
             raise
         except KeyboardInterrupt:
-            echo("interrupted", err=True)
+            echo(cli_text("cli.interrupted"), err=True)
             raise typer.Exit(130) from None
         except Exception as exc:  # never a traceback for the user; keep it for a bug report
-            echo(f"ntm-sim: unexpected error: {exc.__class__.__name__}: {exc}", err=True)
-            echo("Please report it with the file that caused it. Details:", err=True)
+            from ntm_sim.storage import is_user_error
+
+            if isinstance(exc, OSError) and is_user_error(exc):
+                # a full or read-only disk, no permission: the user's to fix, not a bug of the tool
+                report_problems([Problem(str(exc.filename or "ntm-sim"),
+                                         Text("cli.os_error", error=exc.strerror or str(exc)))])
+                raise typer.Exit(EXIT_INPUT) from None
+            echo(cli_text("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}"), err=True)
+            echo(cli_text("cli.report"), err=True)
             echo("".join(traceback.format_exception_only(exc)).strip(), err=True)
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _options(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="NTM_SIM_LANG", help="Language of the messages: vi (Vietnamese, the default) or en.",
+        show_envvar=True)] = None,
+) -> None:
+    """Scenario planning for the New Rural Development programme (NTM)."""
+    try:
+        set_cli_language(lang)
+    except ValueError:
+        set_cli_language("vi")
+        report_problems([Problem("--lang", Text("cli.lang"), expected=Text("cli.lang.expected"), found=str(lang))])
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _units(units: str) -> object:
@@ -165,15 +189,16 @@ def template(
     force: ForceOption = False,
 ) -> None:
     """Write a blank input workbook with instructions (a province's communes pre-filled, Lào Cai by default)."""
-    from ntm_sim.criteria import load_criteria_set
+    from ntm_sim.criteria import available_sets, load_criteria_set
     from ntm_sim.io.excel_write import write_template
     from ntm_sim.storage import reserve
     from ntm_sim.units import UnitList, resolve_units
 
     try:
         crit = load_criteria_set(criteria)
-    except KeyError as exc:
-        raise InputError([Problem(criteria, str(exc).strip("'\""))]) from None
+    except KeyError:
+        raise InputError([Problem(criteria, Text("cli.criteria_set"),
+                                  expected=Text("expect.one_of", choices=", ".join(available_sets())))]) from None
     chosen = None if empty else resolve_units(units)
     with reserve(out, kind="file", force=force, option="OUT"):
         write_template(out, crit, with_lao_cai=False, units=chosen if isinstance(chosen, UnitList) else None)
@@ -314,16 +339,17 @@ def backtest(
     """Simulate 2021–2024 from the 2021 start with the money of the data and compare with every known point."""
     from ntm_sim.backtest import CALIBRATED, run_backtest
 
-    check_limits(draws=draws)
+    check_limits(draws=draws, seed=seed)
     if draws < 1:
-        raise InputError([Problem("--draws", "a backtest needs draws", expected="at least 1", found=str(draws))])
+        raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
+                                  found=str(draws))])
     ds = load(data, units)
     demo_banner(ds)
     try:
         result = run_backtest(ds, n_draws=draws, seed=seed)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise InputError([Problem(data, str(exc), expected="a dataset of Lào Cai 2021–2025 (the bundled one)")]) \
-            from None
+    except ValueError:
+        raise InputError([Problem(data, Text("backtest.not_lao_cai"),
+                                  expected=Text("backtest.not_lao_cai.expected"))]) from None
     echo("Mô phỏng 2021–2024 (cách tỉnh đã làm: xã mới theo quy tắc hiện hành, 5 xã nâng cao năm 2024) so với số "
          f"liệu đã công bố: trung vị (5–95%), {draws} lần thử, hạt giống {seed}; * = kiểm tra dự báo, ✗ = ngoài khoảng")
     echo(f"Simulated 2021–2024 against every known point: median (5–95%), {draws} draws, seed {seed}; "
@@ -364,13 +390,13 @@ def check_scheduler(scheduler: str | None) -> None:
     except ValueError:
         host, port = None, None
     if parts.scheme != "tcp" or not host or not port:
-        raise InputError([Problem("--scheduler", "not a Dask scheduler address",
-                                  expected="'local' or tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)", found=scheduler)])
+        raise InputError([Problem("--scheduler", Text("dask.not_address"), expected=Text("dask.not_address.expected"),
+                                  found=scheduler)])
     try:
         socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
-        raise InputError([Problem("--scheduler", f"the scheduler cannot be reached ({exc.strerror or exc})",
-                                  expected="a running Dask scheduler (dask scheduler) at that address",
+        raise InputError([Problem("--scheduler", Text("dask.cannot_reach", error=str(exc.strerror or exc)),
+                                  expected=Text("dask.cannot_reach.expected"),
                                   found=scheduler)]) from None
 
 
@@ -497,16 +523,22 @@ def format_solve_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def check_limits(time_limit: float | None = None, draws: int | None = None) -> None:
+def check_limits(time_limit: float | None = None, draws: int | None = None, seed: int | None = None) -> None:
     """Refuse limits that are not usable numbers, before any work."""
     import math
 
+    from ntm_sim.bounds import MAX_SEED
+
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InputError([Problem("--seed", Text("cli.seed"), expected=Text("cli.seed.expected", most=MAX_SEED),
+                                  found=str(seed))])
     if time_limit is not None and (not math.isfinite(time_limit) or time_limit <= 0):
-        raise InputError([Problem("--time-limit", "not a usable time limit", expected="seconds, a number > 0",
+        raise InputError([Problem("--time-limit", Text("cli.time_limit"), expected=Text("cli.time_limit.expected"),
                                   found=str(time_limit))])
     if draws is not None and not 0 <= draws <= MAX_DRAWS:
-        raise InputError([Problem("--draws", "number of draws out of range",
-                                  expected=f"0 to {MAX_DRAWS:,}", found=str(draws))])
+        raise InputError([Problem("--draws", Text("cli.draws_range"), expected=Text("cli.draws_range.expected",
+                                                                                    most=MAX_DRAWS),
+                                  found=str(draws))])
 
 
 MAX_DRAWS = 100_000
@@ -534,7 +566,7 @@ def solve(
     from ntm_sim.storage import reserve
     from ntm_sim.workflow import solve_and_simulate, write_run
 
-    check_limits(time_limit, draws)
+    check_limits(time_limit, draws, seed)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         sc, ds = load_for_scenario(scenario, data, units)
         if mode is not None:
@@ -600,12 +632,45 @@ def simulate(
     """Simulate plans under uncertainty: target probabilities, drivers of failure, regret."""
     from ntm_sim.storage import reserve
 
-    check_limits(time_limit, draws)
+    check_limits(time_limit, draws, seed)
     if draws < 1:
-        raise InputError([Problem("--draws", "a simulation needs draws", expected="at least 1", found=str(draws))])
+        raise InputError([Problem("--draws", Text("cli.draws_needed"), expected=Text("cli.at_least_1"),
+                                  found=str(draws))])
     check_scheduler(scheduler)
+    check_simulation_home(scenario, out, plan)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data, plan)):
         _simulate(scenario, out, plan, data, draws, seed, sampler.value, scheduler, time_limit, units, force)
+
+
+def check_simulation_home(scenario: Path, out: Path, plan: Path | None) -> None:
+    """Refuse, before any work, a simulation written as a solve folder's own that is not of its plan.
+
+    The report and the dashboard show ``X/simulation`` as the odds of the run in X, so it
+    must simulate X's plan (``--plan X``) under X's scenario.
+    """
+    import json
+
+    from ntm_sim.analysis.compare import SIMULATION
+    from ntm_sim.scenario import load_scenario
+
+    target = out.resolve()
+    home = target.parent
+    if target.name != SIMULATION or not (home / "summary.json").is_file():
+        return
+    try:
+        manifest = json.loads((home / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # not a readable solve folder: the run is refused when read, whatever is written here
+    if not isinstance(manifest, dict) or manifest.get("kind") != "solve":
+        return
+    if plan is None or plan.resolve() != home:
+        raise InputError([Problem("--plan", Text("sim.own_plan", folder=str(home)),
+                                  expected=Text("sim.own_plan.expected", folder=str(home)),
+                                  found=str(plan) if plan is not None else Text("sim.no_plan"))])
+    recorded = (manifest.get("scenario") or {}).get("hash")
+    if recorded and load_scenario(scenario).content_hash() != recorded:
+        raise InputError([Problem(str(scenario), Text("sim.own_scenario", folder=str(home)),
+                                  expected=Text("sim.own_scenario.expected", folder=str(home)))])
 
 
 def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, draws: int, seed: int, sampler: str,
@@ -648,7 +713,7 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
                              progress=progress if draws > 5000 else None)
     sim_s = time.perf_counter() - t
     summary = write_simulation_results(sim, out, command=sys.argv, solver=solver,
-                                       timings={"solve_s": solve_s, "simulate_s": sim_s}, force=force)
+                                       timings={"solve_s": solve_s, "simulate_s": sim_s}, force=force, plan=plan)
     echo(format_simulation_summary(summary))
     echo(f"Kết quả: {out}")
 
@@ -675,8 +740,7 @@ def report(
     if len(results) == 1 and not (results[0] / "summary.json").exists() and results[0].is_dir():
         runs = in_scenario_order(find_runs(results[0]))  # a folder of runs: the scenario folder's order
         if not runs:
-            raise InputError([Problem(str(results[0]), "no results folder inside",
-                                      expected="folders written by 'ntm-sim solve'")])
+            raise InputError([Problem(str(results[0]), Text("cli.no_runs"), expected=Text("cli.no_runs.expected"))])
     else:
         runs = [load_run(r) for r in results]
     runs = labelled(runs)  # columns named by scenario title, unique even for folders of one scenario
@@ -708,8 +772,8 @@ def sweep(
     force: ForceOption = False,
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
-    import math
-
+    from ntm_sim.bounds import MAX_SWEEP_RUNS, check_levels
+    from ntm_sim.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     scales: list[float] | None = None
@@ -718,11 +782,14 @@ def sweep(
             scales = [float(x) for x in budget_scale.split(",") if x.strip()]
         except ValueError:
             scales = []
-        if not scales or any(not math.isfinite(s) or s < 0 for s in scales):
-            raise InputError([Problem("--budget-scale", "not a list of budget multipliers",
-                                      expected="numbers ≥ 0 separated by commas, e.g. 0.6,0.8,1.0",
-                                      found=budget_scale)])
-    check_limits(time_limit, draws)
+        base = max(load_scenario(p).budget.scale for p in scenarios)
+        scales = list(check_levels(scales, "--budget-scale", budget_scale, base=base, positive=False))
+    runs = len(scenarios) * len(scales or [1])
+    if runs > MAX_SWEEP_RUNS:
+        raise InputError([Problem("--budget-scale", Text("bounds.sweep_runs", n=runs),
+                                  expected=Text("bounds.sweep_runs.expected", most=MAX_SWEEP_RUNS),
+                                  found=budget_scale or str(len(scenarios)))])
+    check_limits(time_limit, draws, seed)
     check_scheduler(scheduler)
     with reserve(out, force=force, inputs=scenario_inputs(scenarios[0], data, *scenarios[1:])):
         _sweep(scenarios, out, scales, data, draws, seed, sampler.value, scheduler, time_limit, deterministic, units,
@@ -743,8 +810,8 @@ def _sweep(scenarios: list[Path], out: Path, scales: list[float] | None, data: s
         scs = [v for sc in scs for v in budget_variants(sc, scales)]  # type: ignore[arg-type]
     names = [sc.name for sc in scs]  # type: ignore[attr-defined]
     if len(set(names)) != len(names):
-        raise InputError([Problem(", ".join(str(p) for p in scenarios), "two scenarios have the same name",
-                                  expected="a different 'name:' in each scenario file", found=", ".join(names))])
+        raise InputError([Problem(", ".join(str(p) for p in scenarios), Text("cli.same_name"),
+                                  expected=Text("cli.same_name.expected"), found=", ".join(names))])
     demo_banner(ds)
 
     def progress(done: int, total: int) -> None:
@@ -780,18 +847,16 @@ def frontier(
     force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""
+    from ntm_sim.bounds import check_levels
+    from ntm_sim.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     try:
         scales = tuple(float(x) for x in budget_scale.split(",") if x.strip())
     except ValueError:
         scales = ()
-    import math
-
-    if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
-        raise InputError([Problem("--budget-scale", "not a list of budget levels",
-                                  expected="numbers > 0 separated by commas, e.g. 0.6,0.8,1.0", found=budget_scale)])
-    check_limits(time_limit, draws)
+    scales = check_levels(scales, "--budget-scale", budget_scale, base=load_scenario(scenario).budget.scale)
+    check_limits(time_limit, draws, seed)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         _frontier(scenario, out, scales, data, seed, draws, time_limit, units, force)
 
@@ -808,8 +873,7 @@ def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | 
 
     sc, ds = load_for_scenario(scenario, data, units)
     if sc.mode != "max-achievement":  # type: ignore[attr-defined]
-        raise InputError([Problem(str(scenario), "a budget curve is drawn in max-achievement mode",
-                                  expected="mode: max-achievement (min-cost gives the money directly)",
+        raise InputError([Problem(str(scenario), Text("cli.frontier_mode"), expected=Text("cli.frontier_mode.expected"),
                                   found=str(sc.mode))])  # type: ignore[attr-defined]
     if draws is not None:
         sc = sc.with_(robustness={**sc.robustness.model_dump(), "test_draws": draws})  # type: ignore[attr-defined]

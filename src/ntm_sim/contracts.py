@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import pydantic_text
 
 
 class _Contract(BaseModel):
@@ -166,8 +167,9 @@ def validate(model: type[M], data: object, path: Path | str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(str(path), f"key '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}",
-                            expected=f"the {model.__name__} of ntm-sim") for e in exc.errors()[:20]]
+        problems = [Problem(str(path), Text("scenario.key", key=".".join(str(p) for p in e["loc"]),
+                                            problem=pydantic_text(e)),
+                            expected=Text("contract.expected", model=model.__name__)) for e in exc.errors()[:20]]
         raise InputError(problems) from None
 
 
@@ -177,6 +179,6 @@ def load(model: type[M], path: Path | str) -> M:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError([Problem(str(path), f"cannot be read as JSON ({exc.__class__.__name__})",
-                                  expected=f"the {model.__name__} of ntm-sim")]) from None
+        raise InputError([Problem(str(path), Text("contract.not_json", error=exc.__class__.__name__),
+                                  expected=Text("contract.expected", model=model.__name__))]) from None
     return validate(model, data, path)

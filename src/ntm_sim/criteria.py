@@ -17,7 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.text import fold, nfc
 
 Kind = Literal["infrastructure", "development", "governance"]
@@ -465,9 +465,10 @@ def load_criteria_set(source: str | Path = DEFAULT_CRITERIA_SET) -> CriteriaSet:
         try:
             return _parse(path.read_text(encoding="utf-8"))
         except ValidationError as exc:
-            raise InputError([Problem(str(path), f"key '{'.'.join(str(p) for p in e['loc']) or '(file)'}': "
-                                                 f"{e['msg']}", expected="a criteria set as the shipped ones "
-                                                 "(ntm_sim/data/criteria)") for e in exc.errors()[:20]]) from None
+            raise InputError([Problem(str(path), Text("criteria.bad_key",
+                                                      key=".".join(str(p) for p in e["loc"]) or "(file)",
+                                                      problem=e["msg"]),
+                                      expected=Text("criteria.bad_key.expected")) for e in exc.errors()[:20]]) from None
     return _load_shipped(str(source))
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.frontier import DEFAULT_SCALES, Frontier
 from ntm_sim.dataset import Dataset
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.jobs import RunJob, _emit, _stop
 from ntm_sim.scenario import Scenario
 
@@ -154,10 +154,10 @@ def main() -> int:
     try:
         out = run_curve(req)
     except InputError as exc:
-        _emit(problems=[dataclasses.asdict(p) for p in (exc.errors or exc.problems)])
+        _emit(problems=[p.to_json() for p in (exc.errors or exc.problems)])
         return 2
     except Exception as exc:  # reported to the page, never lost
-        _emit(problems=[dataclasses.asdict(Problem(req.run, f"unexpected error: {type(exc).__name__}: {exc}"))])
+        _emit(problems=[Problem(req.run, Text("job.unexpected", error=f"{type(exc).__name__}: {exc}")).to_json()])
         return 1
     _emit(done=str(out))
     return 0

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.criteria import CriteriaSet
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.text import norm_key
 
 #: Datasets shipped with the package, by name (read with :func:`ntm_sim.io.load_dataset`).
@@ -326,7 +327,7 @@ def _status_table(status: pd.DataFrame, codes: list[str], ids: list[str], file: 
     """
     status = status.reindex(index=codes, columns=ids)
     if status.isna().to_numpy().any():
-        problems = [Problem(file, f"no status for commune {codes[code]}, criterion {ids[crit]}")
+        problems = [Problem(file, Text("data.no_status", commune=codes[code], criterion=ids[crit]))
                     for code, crit in zip(*np.nonzero(status.isna().to_numpy()), strict=True)]
         raise InputError(problems)
     status = status.astype(bool)
@@ -516,7 +517,7 @@ def commune_class_problems(ds: Dataset, file: str = "<dataset>") -> list[Problem
     if "commune_class" not in ds.communes.columns:
         return []
     known = {c.id for c in ds.criteria.commune_classes}
-    return [Problem(file, f"commune {code}: commune class {value!r} is not a class of {ds.criteria.id}",
+    return [Problem(file, Text("data.not_a_class", commune=code, value=str(value), set=ds.criteria.id),
                     column="commune_class", expected=commune_class_expected(ds.criteria), found=str(value))
             for code, value in ds.communes["commune_class"].items() if value and value not in known]
 
@@ -570,7 +571,7 @@ def eligibility_from_rule(criteria: CriteriaSet, rule: str) -> pd.Series:
     out = pd.Series(False, index=criteria.ids)
     parts = [p.strip() for p in re.split(r"[;,]", rule or "") if p.strip()]
     if not parts:
-        raise ValueError("empty eligibility rule")
+        raise ValueError(Text("rule.empty"))
     kind_names = {}
     for k in criteria.kinds:
         for name in (k.id, k.name_vi, k.name_en, f"kind:{k.id}"):
@@ -584,7 +585,7 @@ def eligibility_from_rule(criteria: CriteriaSet, rule: str) -> pd.Series:
         elif (crit := criteria.match(part)) is not None:
             out[crit] = True
         else:
-            raise ValueError(f"{part!r} is neither 'Tất cả', a criterion kind nor a criterion")
+            raise ValueError(Text("rule.unknown_part", part=repr(part)))
     return out
 
 
@@ -600,43 +601,53 @@ def check_dataset(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     c = ds.communes
     dup = c.index[c.index.duplicated()].unique()
     for code in dup:
-        problems.append(Problem(file, f"commune code {code} appears more than once"))
+        problems.append(Problem(file, Text("data.code_twice", commune=code)))
     if (c.index == "").any():
-        problems.append(Problem(file, "a commune has no code"))
+        problems.append(Problem(file, Text("data.no_code")))
+    names = c["commune_name"] if "commune_name" in c.columns else pd.Series("", index=c.index)
+    for code in c.index[names.fillna("").astype(str).str.strip() == ""]:
+        problems.append(Problem(file, Text("data.no_name", commune=code)))  # every table and page names communes
     unknown_d = sorted(set(c["district_code"]) - set(ds.districts.index) - {""})  # "": no district
     for d in unknown_d:
-        problems.append(Problem(file, f"district {d!r} of some communes is not in the district table"))
+        problems.append(Problem(file, Text("data.district_unknown", district=repr(d))))
     bad_cost = ds.cost.where(~ds.status) < 0
     for code, crit in zip(*np.nonzero(bad_cost.to_numpy()), strict=True):
         problems.append(
-            Problem(file, f"negative cost for commune {c.index[code]}, {ds.criteria.ids[crit]}")
+            Problem(file, Text("data.negative_cost", commune=c.index[code], criterion=ds.criteria.ids[crit]))
         )
+    huge = ~(ds.cost.where(~ds.status).fillna(0.0).abs() <= MAX_MONEY_MVND)  # inf and NaN too (ntm_sim.bounds)
+    for code, crit in zip(*np.nonzero(huge.to_numpy()), strict=True):
+        problems.append(Problem(file, Text("data.huge_cost", commune=c.index[code], criterion=ds.criteria.ids[crit],
+                                           high=MAX_MONEY_MVND)))
     crit = ds.criteria
     if crit.advanced_tier is not None:
         for code in c.index[c["model"] & ~c["advanced"]]:
-            problems.append(Problem(file, f"commune {code} is marked model but not advanced (tiers nest)"))
+            problems.append(Problem(file, Text("data.model_not_advanced", commune=code)))
     elif crit.top_tier is not None:
         # the top tier nests directly on NTM (Decision 51: the modern commune), kept with the recognition
         for code in c.index[c["model"] & ~ds.recognised]:
-            problems.append(Problem(file, f"commune {code} is marked {crit.top_tier.label_vi} ({crit.top_tier.id}) "
-                                          "but is not recognised NTM", column="model",
-                                    expected=f"{crit.top_tier.label_vi} only for a commune recognised NTM"))
+            problems.append(Problem(file, Text("data.top_tier_not_recognised", commune=code,
+                                               tier=crit.top_tier.label_vi), column="model",
+                                    expected=Text("data.top_tier_not_recognised.expected",
+                                                  tier=crit.top_tier.label_vi)))
     # a recognised tier is kept with the commune's recognition, even short of criteria of a newer set
     for code in c.index[c["advanced"] & ~ds.recognised]:
         problems.append(
-            Problem(file, f"commune {code} is marked advanced but is not recognised NTM",
-                    column="advanced", expected="advanced only for a commune recognised NTM")
+            Problem(file, Text("data.advanced_not_recognised", commune=code), column="advanced",
+                    expected=Text("data.advanced_not_recognised.expected"))
         )
     over = c["villages_ntm"] > c["villages"]
     for code in c.index[over]:
-        problems.append(Problem(file, f"commune {code} has more NTM villages than villages"))
+        problems.append(Problem(file, Text("data.villages_ntm", commune=code)))
     over = c["villages_model"] > c["villages_ntm"]
     for code in c.index[over]:
         problems.append(
-            Problem(file, f"commune {code} has more model villages than NTM villages (tiers nest)")
+            Problem(file, Text("data.villages_model", commune=code))
         )
     if (ds.envelopes < 0).to_numpy().any():
-        problems.append(Problem(file, "a funding envelope is negative"))
+        problems.append(Problem(file, Text("data.negative_envelope")))
+    if not (ds.envelopes.fillna(0.0).abs() <= MAX_MONEY_MVND).to_numpy().all():
+        problems.append(Problem(file, Text("data.huge_envelope", high=MAX_MONEY_MVND)))
     return (problems + recognition_problems(ds, file) + commune_class_problems(ds, file) + zone3_warnings(ds, file)
             + money_warnings(ds, file))
 
@@ -650,11 +661,10 @@ def money_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     """
     if (ds.envelopes.to_numpy(dtype=float) > 0).any():
         return []
-    found = "no funding source" if ds.sources.empty else "every amount 0 or blank"
-    return [Problem(file, "no money in the data: a plan for the most communes needs the scenario's "
-                          "budget.extra_sources (a least-cost plan needs none)",
+    found = Text("data.no_source") if ds.sources.empty else Text("data.all_zero")
+    return [Problem(file, Text("data.no_money"),
                     sheet="Nguồn vốn" if file.lower().endswith((".xlsx", ".xlsm")) else None,
-                    expected="one row per funding source with its yearly amounts (million VND)",
+                    expected=Text("data.no_money.expected"),
                     found=found, severity="warning")]
 
 
@@ -673,16 +683,16 @@ def recognition_problems(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     for code, year in years.dropna().items():
         where = {"column": "recognised_year"}
         if year < FIRST_RECOGNITION_YEAR or not float(year).is_integer():
-            out.append(Problem(file, f"commune {code}: recognition year {year:g} is not a year of the programme",
-                               expected=f"a whole year from {FIRST_RECOGNITION_YEAR}, or blank (not recognised)",
+            out.append(Problem(file, Text("data.recognition_year", commune=code, year=f"{year:g}"),
+                               expected=Text("data.recognition_year.expected", first=str(FIRST_RECOGNITION_YEAR)),
                                found=f"{year:g}", **where))
         elif start is not None and year > start:
-            out.append(Problem(file, f"commune {code}: recognised in {year:g}, after the data's first year {start}",
-                               expected=f"a year up to {start} (the status is the one at the start)",
+            out.append(Problem(file, Text("data.recognised_late", commune=code, year=f"{year:g}", start=str(start)),
+                               expected=Text("data.recognised_late.expected", start=str(start)),
                                found=f"{year:g}", severity="warning", **where))
     for code in ds.communes.index[ds.communes["advanced"] & years.isna()]:
-        out.append(Problem(file, f"commune {code} is marked advanced but has no recognition year",
-                           column="recognised_year", expected="the year it was recognised NTM"))
+        out.append(Problem(file, Text("data.advanced_no_year", commune=code),
+                           column="recognised_year", expected=Text("data.advanced_no_year.expected")))
     return out
 
 
@@ -703,14 +713,13 @@ def zone3_warnings(ds: Dataset, file: str = "<dataset>") -> list[Problem]:
     zone3 = ds.communes["especially_difficult"].to_numpy(dtype=bool)
     poverty = poverty_criteria(ds.criteria)
     out = []
-    for why, bad in (("is NTM (meets every criterion)", ds.is_ntm.to_numpy()),
-                     (f"meets the poverty criterion ({', '.join(poverty)})",
+    for why, bad in ((Text("data.zone3_ntm"), ds.is_ntm.to_numpy()),
+                     (Text("data.zone3_poverty", criteria=", ".join(poverty)),
                       ds.status[poverty].any(axis=1).to_numpy() if poverty else np.zeros(len(zone3), bool))):
         for code in ds.communes.index[zone3 & bad]:
             name = ds.communes.loc[code, "commune_name"]
-            out.append(Problem(file, f"Zone III commune {code} {name} {why}: a Zone III commune is not NTM "
-                                     "and does not meet poverty (Decision 33/2020/QĐ-TTg)",
-                               column="especially_difficult", expected="not Zone III, or criterion not met",
+            out.append(Problem(file, Text("data.zone3", commune=code, name=str(name), why=why),
+                               column="especially_difficult", expected=Text("data.zone3.expected"),
                                severity="warning"))
     return out
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ntm_sim.messages import Text, from_json, problem_line
+
+__all__ = ["InputError", "Problem", "ProblemLog", "Severity", "Text"]
+
 Severity = Literal["error", "warning"]
 
 
@@ -17,7 +21,9 @@ class Problem:
     file
         File name as the user gave it.
     message
-        What is wrong, in one sentence.
+        What is wrong, in one sentence: a :class:`~ntm_sim.messages.Text` of the message
+        catalogue (a key and its fields, shown in the user's language; as a ``str``, the
+        English text).
     sheet
         Sheet name for workbooks.
     row
@@ -25,9 +31,10 @@ class Problem:
     column
         Column letter (Excel) or column name (CSV), optionally with its header.
     expected
-        What the tool expected there.
+        What the tool expected there (a :class:`~ntm_sim.messages.Text`).
     found
-        What it found instead.
+        What it found instead: the cell's text, or a :class:`~ntm_sim.messages.Text`
+        when that is words of the tool's (``a formula``).
     severity
         ``"error"`` stops the run; ``"warning"`` is reported and the run goes on.
     """
@@ -42,24 +49,50 @@ class Problem:
     severity: Severity = "error"
 
     @property
+    def key(self) -> str | None:
+        """The catalogue key of the message (None for a message that is plain text)."""
+        return self.message.key if isinstance(self.message, Text) else None
+
+    @property
+    def fields(self) -> dict[str, object]:
+        """The fields of the message's text (empty for plain text)."""
+        return dict(self.message.fields) if isinstance(self.message, Text) else {}
+
+    @property
     def location(self) -> str:
         """Return ``file, sheet 'S', row R, column C``, leaving out unknown parts."""
-        parts = [self.file]
-        if self.sheet is not None:
-            parts.append(f"sheet '{self.sheet}'")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column is not None:
-            parts.append(f"column {self.column}")
-        return ", ".join(parts)
+        return _location(self)
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.message}"
-        if self.expected is not None:
-            text += f"; expected {self.expected}"
-        if self.found is not None:
-            text += f", found {self.found!r}"
-        return text
+        return problem_line(self, "en")
+
+    def render(self, lang: str = "vi") -> str:
+        """The problem as the command line shows it, in ``lang`` (``vi`` or ``en``)."""
+        return problem_line(self, lang)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict that keeps the texts' keys and fields (see :meth:`from_json`)."""
+        out: dict[str, object] = {}
+        for name in ("file", "message", "sheet", "row", "column", "expected", "found", "severity"):
+            value = getattr(self, name)
+            out[name] = value.to_json() if isinstance(value, Text) else value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Problem:
+        """The problem :meth:`to_json` wrote."""
+        return cls(**{k: from_json(v) for k, v in data.items()})  # type: ignore[arg-type]
+
+
+def _location(p: Problem) -> str:
+    parts = [p.file]
+    if p.sheet is not None:
+        parts.append(f"sheet '{p.sheet}'")
+    if p.row is not None:
+        parts.append(f"row {p.row}")
+    if p.column is not None:
+        parts.append(f"column {p.column}")
+    return ", ".join(parts)
 
 
 class InputError(Exception):
@@ -107,7 +140,7 @@ class ProblemLog:
                 sheet=where.pop("sheet", self.sheet),  # type: ignore[arg-type]
                 message=message,
                 severity=severity,
-                found=None if found is None else str(found),
+                found=None if found is None else found if isinstance(found, str) else str(found),
                 **where,  # type: ignore[arg-type]
             )
         )

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ntm_sim.criteria import CriteriaSet
 from ntm_sim.dataset import Dataset, eligibility_from_rule, normalise_code
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.io.schema import SHEET_SOURCES
 from ntm_sim.scenario import Scenario
 from ntm_sim.scenario import Targets as ScenarioTargets
@@ -366,6 +366,11 @@ class _Classes:
 BadFn = Callable[..., None]  # reports one problem: bad(message, expected=..., found=...)
 
 
+def _key(key: str, problem: object) -> Text:
+    """``key 'budget.scale': …``: a problem of one key of the scenario."""
+    return Text("scenario.key", key=key, problem=problem)
+
+
 def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     """Resolve a dataset and a scenario into an :class:`Instance`.
 
@@ -377,7 +382,7 @@ def build_instance(ds: Dataset, scenario: Scenario) -> Instance:
     file = scenario.source_file or f"scenario {scenario.name}"
     problems: list[Problem] = []
 
-    def bad(message: str, expected: str | None = None, found: str | None = None) -> None:
+    def bad(message: Text, expected: str | None = None, found: str | None = None) -> None:
         problems.append(Problem(file, message, expected=expected, found=found))
 
     # The helpers run in this order so that problems are listed in the order of the
@@ -513,7 +518,8 @@ def _lead_times(crit: CriteriaSet, scenario: Scenario, bad: BadFn) -> np.ndarray
     for key, value in scenario.lead_times.items():
         k = crit.match(key)
         if k is None:
-            bad(f"key 'lead_times.{key}': unknown criterion", expected=f"{crit.ids[0]}…{crit.ids[-1]}")
+            bad(_key(f"lead_times.{key}", Text("scenario.unknown_criterion")),
+                expected=f"{crit.ids[0]}…{crit.ids[-1]}")
             continue
         lead[crit.ids.index(k)] = value
     return lead
@@ -545,12 +551,9 @@ def _funding(ds: Dataset, scenario: Scenario, years: np.ndarray, bad: BadFn) -> 
     env = _budget_levers(scenario, sources, env, bad)
     if scenario.mode == "max-achievement" and not (env.to_numpy(dtype=float) > 0).any():
         where = ds.meta.source or ds.meta.name
-        bad(f"no money to plan with: neither the data ({where}) nor the scenario give any funding source an "
-            f"amount for {int(years[0])}–{int(years[-1])}",
-            expected=f"sources with yearly amounts (million VND) in the data (sheet '{SHEET_SOURCES}' of the "
-                     "workbook), or the scenario's budget.extra_sources; or mode: min-cost (the money the "
-                     "targets need)",
-            found="no source" if not sources else "every amount 0 or blank")
+        bad(Text("scenario.no_money", data=where, first=str(int(years[0])), last=str(int(years[-1]))),
+            expected=Text("scenario.no_money.expected", sheet=SHEET_SOURCES),
+            found=Text("scenario.no_source") if not sources else Text("data.all_zero"))
     eligibility = eligibility.reindex(index=sources).fillna(False).astype(bool)
     return _Funding(
         sources=sources,
@@ -606,7 +609,8 @@ def _horizon_envelopes(ds: Dataset, years: np.ndarray, bad: BadFn) -> pd.DataFra
     env = ds.envelopes.reindex(columns=[int(y) for y in years]).fillna(0.0)
     if len(ds.envelopes.columns) and not set(years) <= set(ds.envelopes.columns) and len(ds.sources):
         missing = sorted(set(int(y) for y in years) - set(ds.envelopes.columns))
-        bad(f"the dataset has no money for {missing}", expected="envelopes for every year of the horizon")
+        bad(Text("scenario.years_without_money", years=str(missing)),
+            expected=Text("scenario.years_without_money.expected"))
     return env
 
 
@@ -629,12 +633,12 @@ def _add_extra_sources(crit: CriteriaSet, scenario: Scenario, years: np.ndarray,
     """
     for extra in scenario.budget.extra_sources:
         if extra.id in sources:
-            bad(f"key 'budget.extra_sources': source {extra.id!r} already exists in the dataset")
+            bad(_key("budget.extra_sources", Text("scenario.source_exists", source=repr(extra.id))))
             continue
         try:
             eligibility.loc[extra.id] = eligibility_from_rule(crit, extra.eligible)
         except ValueError as exc:
-            bad(f"key 'budget.extra_sources.{extra.id}.eligible': {exc}")
+            bad(_key(f"budget.extra_sources.{extra.id}.eligible", exc.args[0] if exc.args else str(exc)))
             continue
         sources.append(extra.id)
         env.loc[extra.id] = [float(extra.envelopes.get(int(y), 0.0)) for y in years]
@@ -662,18 +666,20 @@ def _budget_levers(scenario: Scenario, sources: list[str], env: pd.DataFrame, ba
     env = env.reindex(sources).fillna(0.0) * scenario.budget.scale
     for sid, scale in scenario.budget.source_scale.items():
         if sid not in sources:
-            bad(f"key 'budget.source_scale': unknown source {sid!r}", expected=", ".join(sources))
+            bad(_key("budget.source_scale", Text("scenario.unknown_source", source=repr(sid))),
+                expected=", ".join(sources))
             continue
         env.loc[sid] *= scale
     for year, scale in scenario.budget.year_scale.items():
         if int(year) not in env.columns:
-            bad(f"key 'budget.year_scale': year {year} is outside the plan's years",
+            bad(_key("budget.year_scale", Text("scenario.year_outside", year=str(year))),
                 expected=", ".join(str(y) for y in env.columns))
             continue
         env[int(year)] *= scale
     for sid, by_year in scenario.budget.envelopes.items():
         if sid not in sources:
-            bad(f"key 'budget.envelopes': unknown source {sid!r}", expected=", ".join(sources))
+            bad(_key("budget.envelopes", Text("scenario.unknown_source", source=repr(sid))),
+                expected=", ".join(sources))
             continue
         for y, amount in by_year.items():
             if int(y) in env.columns:
@@ -696,7 +702,8 @@ def _upgrade_sources(scenario: Scenario, sources: list[str], eligibility: pd.Dat
     if scenario.budget.upgrade_sources is not None:
         unknown = [s for s in scenario.budget.upgrade_sources if s not in sources]
         if unknown:
-            bad(f"key 'budget.upgrade_sources': unknown source(s) {unknown}", expected=", ".join(sources))
+            bad(_key("budget.upgrade_sources", Text("scenario.unknown_sources", sources=str(unknown))),
+                expected=", ".join(sources))
         return np.array([s in scenario.budget.upgrade_sources for s in sources], dtype=bool)
     return eligibility.all(axis=1).to_numpy() if len(sources) else np.zeros(0, dtype=bool)
 
@@ -732,8 +739,8 @@ def _source_scope(ds: Dataset, scenario: Scenario, sources: list[str], bad: BadF
         if rule.strip():
             in_scope[f], unknown = scope_mask(rule, units)
             if unknown:
-                bad(f"source {sid!r}: scope {unknown} matches no province, district, commune or flag of the "
-                    f"dataset", expected="codes separated by ';', or " + ", ".join(sorted(SCOPE_FLAGS)))
+                bad(Text("scenario.scope_unknown", source=repr(sid), scope=str(unknown)),
+                    expected=Text("scenario.scope_unknown.expected", flags=", ".join(sorted(SCOPE_FLAGS))))
     return in_scope
 
 
@@ -931,7 +938,7 @@ def _district_floors(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
         for ref, share in scenario.district_shares.floors.items():
             d = _resolve_district(ds, ref)
             if d is None:
-                bad(f"key 'district_shares.floors': unknown district {ref!r}",
+                bad(_key("district_shares.floors", Text("scenario.unknown_district", district=repr(ref))),
                     expected=", ".join(f"{k} ({v})" for k, v in ds.districts["district_name"].items()))
                 continue
             floors[d_index[d]] = max(0.0, share - scenario.district_shares.tolerance)
@@ -948,7 +955,7 @@ def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
         for ref in refs:
             d = _resolve_district(ds, ref)
             if d is None:
-                bad(f"key 'targets.{key}': unknown district {ref!r}",
+                bad(_key(f"targets.{key}", Text("scenario.unknown_district", district=repr(ref))),
                     expected=", ".join(f"{k} ({v})" for k, v in ds.districts["district_name"].items()))
             else:
                 out.append(d_index[d])
@@ -958,22 +965,24 @@ def _resolve_targets(ds: Dataset, scenario: Scenario, d_index: dict[str, int], b
     for key, value in t.criterion_communes.items():
         k = crit.match(key)
         if k is None:
-            bad(f"key 'targets.criterion_communes.{key}': unknown criterion")
+            bad(_key(f"targets.criterion_communes.{key}", Text("scenario.unknown_criterion")))
             continue
         count = n if value == "all" else int(value)
         if count > n:
-            bad(f"key 'targets.criterion_communes.{key}': {count} communes asked, the dataset has {n}")
+            bad(_key(f"targets.criterion_communes.{key}", Text("scenario.too_many_communes", asked=count, n=n)))
         crit_targets[crit.ids.index(k)] = min(count, n)
     for name in ("communes_ntm", "advanced", "model"):
         value = getattr(t, name)
         if value is not None and value > n:
-            bad(f"key 'targets.{name}': {value} communes asked, the dataset has {n}")
+            bad(_key(f"targets.{name}", Text("scenario.too_many_communes", asked=value, n=n)))
     _refuse_tiers_not_issued(crit, t, bad)
     avg_total = math.ceil(t.avg_criteria * n - 1e-9) if t.avg_criteria is not None else None
     if t.avg_criteria is not None and t.avg_criteria > len(crit):
-        bad(f"key 'targets.avg_criteria': {t.avg_criteria} is more than the {len(crit)} criteria")
+        bad(_key("targets.avg_criteria", Text("scenario.too_many_criteria", asked=f"{t.avg_criteria}",
+                                              n=len(crit))))
     if t.min_criteria is not None and t.min_criteria > len(crit):
-        bad(f"key 'targets.min_criteria': {t.min_criteria} is more than the {len(crit)} criteria")
+        bad(_key("targets.min_criteria", Text("scenario.too_many_criteria", asked=f"{t.min_criteria}",
+                                              n=len(crit))))
     return Targets(
         communes_ntm=t.communes_ntm,
         communes_count=t.communes_count,
@@ -997,22 +1006,21 @@ def _refuse_tiers_not_issued(crit: CriteriaSet, t: ScenarioTargets, bad: BadFn) 
     ``district_units`` and ``advanced_districts`` its district tiers ``ntm`` and ``advanced``.
     """
     tiers = ", ".join(f"{x.id} ({x.name_vi})" for x in crit.tiers)
-    district_tiers = ", ".join(x.id for x in crit.district_tiers) or "none"
+    district_tiers = ", ".join(x.id for x in crit.district_tiers) or "–"
     if t.advanced is not None and crit.advanced_tier is None:
-        bad(f"key 'targets.advanced': criteria set {crit.id} issues no advanced tier (xã NTM nâng cao)",
-            expected=f"a target on a tier the set issues: {tiers}"
-                     + (f"; its top tier ({crit.top_tier.label_vi}) is counted by 'targets.model' "
-                        "('targets.modern' is the same key)" if crit.top_tier is not None else ""),
-            found=f"advanced: {t.advanced}")
+        top = crit.top_tier.label_vi if crit.top_tier is not None else None
+        bad(_key("targets.advanced", Text("scenario.no_advanced_tier", set=crit.id)),
+            expected=Text("scenario.tier_issued", tiers=tiers) if top is None
+            else Text("scenario.tier_issued_top", tiers=tiers, top=top),
+            found=str(t.advanced))
     if t.model is not None and crit.top_tier is None:
-        bad(f"key 'targets.model': criteria set {crit.id} issues no tier above NTM",
-            expected=f"a target on a tier the set issues: {tiers}", found=f"model: {t.model}")
+        bad(_key("targets.model", Text("scenario.no_top_tier", set=crit.id)),
+            expected=Text("scenario.tier_issued", tiers=tiers), found=str(t.model))
     for key, values, tier in (("district_units", t.district_units, "ntm"),
                               ("advanced_districts", t.advanced_districts, "advanced")):
         if values and tier not in crit.district_tier_ids:
-            what = "district-level units" if tier == "ntm" else "advanced districts"
-            bad(f"key 'targets.{key}': criteria set {crit.id} recognises no {what}",
-                expected=f"no '{key}' target under this set (its district tiers: {district_tiers})",
+            bad(_key(f"targets.{key}", Text(f"scenario.no_district_tier.{tier}", set=crit.id)),
+                expected=Text("scenario.no_district_target", key=key, tiers=district_tiers),
                 found=", ".join(values))
 
 
@@ -1023,14 +1031,16 @@ def _resolve_locks(ds: Dataset, scenario: Scenario, communes: list[str], pc: np.
     out: dict[str, list] = {"force_commune": [], "forbid_commune": [], "force_project": [],
                             "forbid_project": [], "forbid_commune_year": []}
     for i, lock in enumerate(scenario.locks):
-        where = f"key 'locks.{i}'"
+        where = f"locks.{i}"
         code = _resolve_commune(ds, lock.commune)
         if code is None:
-            bad(f"{where}: unknown commune {lock.commune!r}", expected="a commune code or a unique name")
+            bad(_key(where, Text("scenario.unknown_commune", commune=repr(lock.commune))),
+                expected=Text("scenario.unknown_commune.expected"))
             continue
         c = c_index[code]
         if lock.year is not None and lock.year not in set(int(y) for y in years):
-            bad(f"{where}: year {lock.year} is outside the horizon {int(years[0])}–{int(years[-1])}")
+            bad(_key(where, Text("scenario.lock_year", year=str(lock.year), first=str(int(years[0])),
+                                 last=str(int(years[-1])))))
             continue
         if lock.criterion is None:
             if lock.year is not None:
@@ -1040,12 +1050,12 @@ def _resolve_locks(ds: Dataset, scenario: Scenario, communes: list[str], pc: np.
             continue
         k = ds.criteria.match(lock.criterion)
         if k is None:
-            bad(f"{where}: unknown criterion {lock.criterion!r}")
+            bad(_key(where, Text("scenario.unknown_criterion_named", criterion=repr(lock.criterion))))
             continue
         p = proj_index.get((c, ds.criteria.ids.index(k)))
         if p is None:
             if lock.action == "force":
-                bad(f"{where}: commune {code} already meets {k}; nothing to force")
+                bad(_key(where, Text("scenario.already_met", commune=code, criterion=k)))
             continue
         out[f"{lock.action}_project"].append((p, lock.year))
     return Locks(**{k: tuple(v) for k, v in out.items()})
@@ -1062,8 +1072,8 @@ def _committed_projects(scenario: Scenario, communes: list[str], criteria: list[
     path = folder / "projects.csv"
     committed = np.full(len(pc), -1, dtype=int)
     if not path.exists():
-        problems.append(Problem(file, f"key 'replan.previous_plan': {path} not found",
-                                expected="a results folder written by 'ntm-sim solve'"))
+        problems.append(Problem(file, _key("replan.previous_plan", Text("scenario.not_found", path=str(path))),
+                                expected=Text("runs.solve_folder")))
         return committed
     prev = pd.read_csv(path, dtype={"commune_code": str})
     prev = prev[prev["kind"] == "criterion"]

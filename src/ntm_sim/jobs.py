@@ -29,7 +29,7 @@ from typing import Literal
 
 import yaml
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 State = Literal["running", "done", "failed", "cancelled"]
 # the stages a run goes through, in order (those of the search by simulation, or solve then simulate)
@@ -177,8 +177,8 @@ class RunJob:
             elif code == 0 and outcome.get("done"):
                 self.state = "done"
             else:
-                self.problems = [Problem(**p) for p in outcome.get("problems", [])] or [
-                    Problem(self.request.out, f"the run ended unexpectedly (exit code {code})")]
+                self.problems = [Problem.from_json(p) for p in outcome.get("problems", [])] or [
+                    Problem(self.request.out, Text("job.ended", code=code))]
                 self.state = "failed"
 
 
@@ -241,12 +241,12 @@ def run_request(req: JobRequest) -> Path:
     from ntm_sim.workflow import dataset_from_upload, scenario_dataset, solve_and_simulate, write_run
 
     out = Path(req.out)
-    with reserve(out):
+    with reserve(out, option=str(out)):  # the page has no --out: the problem names the folder
         _emit(stage="data")
         try:
             sc = Scenario.model_validate({**yaml.safe_load(req.scenario_yaml), "source_file": req.scenario_file})
         except ValueError as exc:
-            raise InputError([Problem(req.scenario_file, f"scenario not valid: {exc}")]) from None
+            raise InputError([Problem(req.scenario_file, Text("job.scenario", error=str(exc)))]) from None
         if req.upload is not None and req.upload_name and req.uploads:
             ds, path = dataset_from_upload(req.upload_name, req.upload, req.uploads,
                                            check=lambda d: build_instance(d, sc))
@@ -262,19 +262,10 @@ def run_request(req: JobRequest) -> Path:
 
 
 def _child_pids() -> list[int]:
-    """Processes this one started (Linux ``/proc``; elsewhere none are found)."""
-    me, found = os.getpid(), []
-    proc = Path("/proc")
-    for entry in proc.iterdir() if proc.is_dir() else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == me:
-            found.append(int(entry.name))
-    return found
+    """Processes this one started (psutil: on every platform, not only where ``/proc`` is)."""
+    import psutil
+
+    return [p.pid for p in psutil.Process().children(recursive=False)]
 
 
 def _stop(signum: int, _frame: object) -> None:
@@ -293,10 +284,10 @@ def main() -> int:
     try:
         out = run_request(req)
     except InputError as exc:
-        _emit(problems=[dataclasses.asdict(p) for p in (exc.errors or exc.problems)])
+        _emit(problems=[p.to_json() for p in (exc.errors or exc.problems)])
         return 2
     except Exception as exc:  # reported to the caller, never lost
-        _emit(problems=[dataclasses.asdict(Problem(req.out, f"unexpected error: {type(exc).__name__}: {exc}"))])
+        _emit(problems=[Problem(req.out, Text("job.unexpected", error=f"{type(exc).__name__}: {exc}")).to_json()])
         return 1
     _emit(done=str(out))
     return 0

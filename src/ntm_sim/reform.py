@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ntm_sim import admin_units
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 MAPPING_COLUMNS = [
     "old_province_code", "old_province_name", "old_district_code", "old_district_name", "old_commune_code",
@@ -67,7 +67,7 @@ def reform_mapping(new_province: str = "Lào Cai") -> pd.DataFrame:
     """
     code = admin_units.find_province(new_province, "2025")
     if code is None:
-        raise InputError([Problem(str(new_province), "not a province of the list from 1 July 2025")])
+        raise InputError([Problem(str(new_province), Text("carry.province"))])
     conv = _converter()
     pkey = _province_key(code)
     codes = _new_codes(pkey)

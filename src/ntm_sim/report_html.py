@@ -316,7 +316,7 @@ def backtest_section(datasets: list[str], t: Catalogue | None = None,
     lets the committee judge the odds the other sections give. ``t``: the reader's language
     (Vietnamese by default); ``width``: the chart's (None: stretched, for the page).
     """
-    from ntm_sim.backtest import REPORT_DRAWS, bundled_backtest, chart_labels, shows_backtest
+    from ntm_sim.backtest import PAPER, REPORT_DRAWS, bundled_backtest, chart_labels, shows_backtest
     from ntm_sim.plots import backtest_chart
 
     if not shows_backtest(datasets):
@@ -325,16 +325,19 @@ def backtest_section(datasets: list[str], t: Catalogue | None = None,
     result = bundled_backtest()
     chart = backtest_chart(result.table, chart_labels(t), width=width, t=t)
     rows = []
-    for _, r in result.table.iterrows():
+    table = result.table
+    paper = table[table["settings"] == PAPER].set_index(["when", "measure"])["median"]
+    for _, r in table[table["settings"] == "default"].iterrows():
         digits = 0 if r["count"] else 2
         rows.append(f'<tr><td>{html.escape(r["when"])}{"*" if r["role"] == "forecast" else ""}</td>'
                     f'<td>{html.escape(t("backtest." + r["measure"]))}</td>'
                     f'<td class="num">{html.escape(t.number(r["known"], digits))}</td>'
+                    f'<td class="num">{html.escape(t.number(paper[(r["when"], r["measure"])], digits))}</td>'
                     f'<td class="num">{html.escape(t.number(r["median"], digits))}</td>'
                     f'<td class="num">{html.escape(t.number(r["p5"], digits))}–'
                     f'{html.escape(t.number(r["p95"], digits))}</td></tr>')
     head = "".join(f'<th scope="col">{html.escape(t("backtest.col." + c))}</th>'
-                   for c in ("when", "measure", "known", "median", "band"))
+                   for c in ("when", "measure", "known", "paper", "median", "band"))
     table = (f'<table class="ntm" id="backtest"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows)
              + "</tbody></table>")
     text = (f'<h2>{html.escape(t("backtest.title"))}</h2><p>{html.escape(t("backtest.intro"))} '

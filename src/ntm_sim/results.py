@@ -22,7 +22,7 @@ import pandas as pd
 import ntm_sim
 from ntm_sim.contracts import Manifest, SolveSummary, dump, jsonable
 from ntm_sim.dataset import Dataset
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.instance import GAP_SOURCE, Instance
 from ntm_sim.io.cells import write_csv
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
@@ -31,7 +31,7 @@ from ntm_sim.optimize.explain import commune_table
 from ntm_sim.plan import Decisions, Plan, decisions_from_projects
 from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import BLOCK, SimulationResult
-from ntm_sim.storage import atomic_folder
+from ntm_sim.storage import atomic_folder, mark_folder
 from ntm_sim.table_contracts import check_table
 
 if TYPE_CHECKING:
@@ -293,7 +293,9 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
             (tmp / SIMULATION_FOLDER).mkdir()
             _write_simulation(simulation, tmp / SIMULATION_FOLDER, command=command,
                               solver={"name": result.solver, "version": result.solver_version,
-                                      "status": result.status})
+                                      "status": result.status},
+                              plan_ref={"folder": "..", "projects_sha256": _sha256(tmp / "projects.csv")})
+            mark_folder(tmp / SIMULATION_FOLDER, "simulation")  # replaceable alone (simulate --out X/simulation)
         from ntm_sim.report import build_plan_workbook
 
         build_plan_workbook(result, summary, simulation).save(tmp / "plan.xlsx")  # its cover: the verdict
@@ -329,12 +331,13 @@ def load_plans(inst: Instance, folder: Path) -> dict[str, Decisions]:
     folder = Path(folder)
     problems = []
     if not (folder / "projects.csv").exists() or not (folder / "manifest.json").exists():
-        raise InputError([Problem(str(folder), "not a results folder of 'ntm-sim solve'",
-                                  expected="projects.csv, plan.csv and manifest.json")])
+        raise InputError([Problem(str(folder), Text("results.not_solve_folder"),
+                                  expected=Text("results.not_solve_folder.expected"))])
     made_for = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["data"]["hash"]
     if made_for != inst.dataset.content_hash():
-        problems.append(Problem(str(folder / "manifest.json"), "the plan was made for other data",
-                                expected=f"data hash {inst.dataset.content_hash()[:12]}…", found=made_for[:12] + "…"))
+        problems.append(Problem(str(folder / "manifest.json"), Text("results.other_data"),
+                                expected=Text("results.data_hash", hash=inst.dataset.content_hash()[:12]),
+                                found=made_for[:12] + "…"))
         raise InputError(problems)
     plans = {"optimum": _read_plan(inst, folder)}
     base = folder / "baselines"
@@ -370,8 +373,8 @@ def _read_plan(inst: Instance, folder: Path) -> Decisions:
     flows = np.zeros((len(inst.sources), len(inst.classes), inst.n_years))
     for row, r in enumerate(funding.itertuples(index=False), start=2):
         if r.source not in f_index:
-            hint = " (a min-cost plan: simulate it with its min-cost scenario)" if r.source == GAP_SOURCE else ""
-            raise InputError([Problem(str(funding_path), f"unknown funding source{hint}", row=row, column="source",
+            raise InputError([Problem(str(funding_path), Text("results.gap_source" if r.source == GAP_SOURCE else
+                                                              "results.unknown_source"), row=row, column="source",
                                       expected=", ".join(inst.sources), found=str(r.source))])
         if r.kind == "criterion":
             g = inst.proj_class[p_index[(c_index[r.commune_code], str(r.criterion))]]
@@ -434,19 +437,26 @@ SIMULATION_FOLDER = "simulation"
 
 
 def write_simulation_results(sim: SimulationResult, out: Path, *, command: list[str] | None = None,
-                             timings: dict | None = None, solver: dict | None = None, force: bool = False) -> dict:
+                             timings: dict | None = None, solver: dict | None = None, force: bool = False,
+                             plan: Path | None = None) -> dict:
     """Write a simulation's results folder atomically and return its summary.
 
     Files: ``experiments.csv`` (one row per draw), ``outcomes.csv`` (one row per plan and
     draw, joined to the experiments), ``communes.csv`` (probability of each commune being
-    NTM by each year, per plan), ``summary.json`` and ``manifest.json``.
+    NTM by each year, per plan), ``summary.json`` and ``manifest.json``. ``plan``: the
+    solve folder whose plans were simulated, recorded in the manifest with the hash of its
+    ``projects.csv`` (a simulation shown under a run must be of that run's plan).
     """
-    with atomic_folder(out, force=force) as tmp:
-        return _write_simulation(sim, tmp, command=command, timings=timings, solver=solver)
+    ref = None
+    if plan is not None:
+        ref = {"folder": str(plan), "projects_sha256": _sha256(Path(plan) / "projects.csv")}
+    with atomic_folder(out, kind="simulation", force=force) as tmp:
+        return _write_simulation(sim, tmp, command=command, timings=timings, solver=solver, plan_ref=ref)
 
 
 def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str] | None = None,
-                      timings: dict | None = None, solver: dict | None = None) -> dict:
+                      timings: dict | None = None, solver: dict | None = None,
+                      plan_ref: dict | None = None) -> dict:
     inst = sim.instance
     ds = inst.dataset
     summary = simulation_summary(sim)
@@ -464,8 +474,11 @@ def _write_simulation(sim: SimulationResult, folder: Path, *, command: list[str]
     write_csv(chances, folder / "communes.csv", index=False, lineterminator="\n", float_format="%.4f")
     write_json(folder / "summary.json", summary)
     status = {"draws": sim.n_draws, "sampler": sim.sampler, "block_size": BLOCK}
-    dump(Manifest, manifest(ds, inst.scenario, folder, kind="simulate", status=status, seed=sim.seed,
-                            timings=timings, solver=solver, command=command), folder / "manifest.json")
+    record = manifest(ds, inst.scenario, folder, kind="simulate", status=status, seed=sim.seed, timings=timings,
+                      solver=solver, command=command)
+    if plan_ref is not None:
+        record["plan"] = plan_ref
+    dump(Manifest, record, folder / "manifest.json")
     return summary
 
 

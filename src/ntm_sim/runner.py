@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,16 @@ def _client(scheduler: str) -> tuple[Any, Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise InputError([Problem("--scheduler", "Dask is not installed",
-                                  expected="pip install 'ntm-sim[distributed]'")]) from None
+        raise InputError([Problem("--scheduler", Text("dask.missing"),
+                                  expected=Text("dask.missing.expected"))]) from None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="10s"), None
     except (OSError, TimeoutError) as exc:
-        raise InputError([Problem("--scheduler", f"cannot reach the Dask scheduler: {exc}",
-                                  expected="an address such as tcp://10.0.0.5:8786, or 'local'",
+        raise InputError([Problem("--scheduler", Text("dask.unreachable", error=str(exc)),
+                                  expected=Text("dask.address.expected"),
                                   found=scheduler)]) from None
 
 

@@ -26,17 +26,18 @@ from ntm_sim.analysis.compare import (
     threshold_curves,
 )
 from ntm_sim.contracts import Manifest, SolveSummary, validate
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.io.files import MAX_RESULT_BYTES, check_regular, read_text
 from ntm_sim.table_contracts import check_table
 
 __all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
 
 
 _T = TypeVar("_T")
-SOLVE_FOLDER = "a results folder written by 'ntm-sim solve'"
+SOLVE_FOLDER = Text("runs.solve_folder")
 
 
-def _read(path: Path, read: Callable[[Path], _T], expected: str = SOLVE_FOLDER) -> _T:
+def _read(path: Path, read: Callable[[Path], _T], expected: Text = SOLVE_FOLDER) -> _T:
     """``read(path)``, with any failure turned into a problem naming the file.
 
     A results folder is written by another process, possibly another account or an
@@ -49,29 +50,31 @@ def _read(path: Path, read: Callable[[Path], _T], expected: str = SOLVE_FOLDER) 
     except InputError:
         raise
     except FileNotFoundError:
-        raise InputError([Problem(str(path), "missing file", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("runs.missing"), expected=expected)]) from None
     except PermissionError:
-        raise InputError([Problem(str(path), "no permission to read it", expected="a file the dashboard's "
-                                  "account may read")]) from None
+        raise InputError([Problem(str(path), Text("runs.no_permission"),
+                                  expected=Text("runs.no_permission.expected"))]) from None
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(str(path), f"not valid JSON ({exc})", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("runs.not_json", error=str(exc)), expected=expected)]) from None
     except pd.errors.EmptyDataError:
-        raise InputError([Problem(str(path), "empty file", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("runs.empty"), expected=expected)]) from None
     except UnicodeDecodeError:
-        raise InputError([Problem(str(path), "not UTF-8 text", expected=expected)]) from None
+        raise InputError([Problem(str(path), Text("io.not_utf8"), expected=expected)]) from None
     except Exception as exc:  # any other failure is still this file's problem, never the reader's
-        raise InputError([Problem(str(path), f"cannot be used ({type(exc).__name__}: {exc})",
+        raise InputError([Problem(str(path), Text("runs.unusable", error=f"{type(exc).__name__}: {exc}"),
                                   expected=expected)]) from None
 
 
 def _json_object(path: Path) -> dict:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    path.stat()  # a missing file is named as such by _read
+    data = json.loads(read_text(path, str(path), MAX_RESULT_BYTES))
     if not isinstance(data, dict):
         raise ValueError(f"a JSON {type(data).__name__}, not an object")
     return data
 
 
 def _csv(path: Path) -> pd.DataFrame:
+    check_regular(path, str(path), MAX_RESULT_BYTES)  # a FIFO would block the dashboard for ever
     return pd.read_csv(path, dtype={"commune_code": str, "district_code": str})
 
 
@@ -94,7 +97,7 @@ def load_run(folder: Path | str) -> ScenarioRun:
     folder = Path(folder)
     summary = _read(folder / "summary.json", _json_object)
     if "communes_ntm_by_year" not in summary or "baselines" not in summary:
-        raise InputError([Problem(str(folder / "summary.json"), "not the summary of a solve",
+        raise InputError([Problem(str(folder / "summary.json"), Text("runs.not_solve_summary"),
                                   expected=SOLVE_FOLDER)])
     validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
     manifest = _read(folder / "manifest.json", _json_object)
@@ -108,10 +111,49 @@ def load_run(folder: Path | str) -> ScenarioRun:
         sim_communes = _read(folder / SIMULATION / "communes.csv", _csv)
         check_table(sim_communes, "chances", folder / SIMULATION / "communes.csv")
     name = folder.absolute().name or str(folder)  # "." is named by the folder it stands for
+    if simulation is not None and _is_file(folder / SIMULATION / "manifest.json"):
+        _check_own_simulation(folder, manifest, _read(folder / SIMULATION / "manifest.json", _json_object))
     run = ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
                       simulation=simulation, sim_communes=sim_communes)
     _check_usable(run)
     return run
+
+
+def _check_own_simulation(folder: Path, manifest: dict, sim_manifest: dict) -> None:
+    """A run's ``simulation/`` must be of the run's own scenario and plan, or its odds would show under another title.
+
+    Raises
+    ------
+    InputError
+        Naming ``simulation/manifest.json`` when its scenario or its plan's ``projects.csv``
+        differ from the run's.
+    """
+    path = folder / SIMULATION / "manifest.json"
+    expected = Text("runs.own_simulation.expected", folder=str(folder))
+    scenario = (manifest.get("scenario") or {}).get("hash")
+    sim_scenario = (sim_manifest.get("scenario") or {}).get("hash")
+    if scenario and sim_scenario and scenario != sim_scenario:
+        raise InputError([Problem(str(path), Text("runs.other_scenario", name=str((sim_manifest.get("scenario") or {})
+                                                                                  .get("name", "?"))),
+                                  expected=expected, found=str(sim_scenario)[:12] + "…")])
+    projects = (manifest.get("files") or {}).get("projects.csv")
+    ref = sim_manifest.get("plan")
+    sim_plan = ref.get("projects_sha256") if isinstance(ref, dict) else None
+    if projects and sim_plan and projects != sim_plan:
+        raise InputError([Problem(str(path), Text("runs.other_plan"), expected=expected,
+                                  found=str(ref.get("folder", "?")))])  # type: ignore[union-attr]
+
+
+def is_simulation_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a simulation of its own (``ntm-sim simulate --out``), not a solve's results."""
+    for name, key, value in ((".ntm-sim", "kind", "simulation"), ("manifest.json", "kind", "simulate")):
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get(key) == value:
+            return True
+    return False
 
 
 def _check_usable(run: ScenarioRun) -> None:
@@ -151,8 +193,9 @@ def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
 
     A folder with a ``summary.json`` that cannot be used, or a folder that cannot be
     read at all, is reported (folder and file named), never fatal: one damaged run
-    must not hide the others. Hidden folders (uploads, runs being written) and folders
-    without a ``summary.json`` are not runs.
+    must not hide the others. Hidden folders (uploads, runs being written), folders
+    without a ``summary.json`` and simulation folders (``ntm-sim simulate --out
+    results/NAME``: a simulation without its solve) are not runs.
     """
     root = Path(root)
     try:
@@ -160,12 +203,12 @@ def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
             return [], []
         entries = sorted(p for p in root.iterdir() if not p.name.startswith("."))
     except OSError as exc:
-        return [], [Problem(str(root), f"the results folder cannot be read ({exc.strerror or exc})",
-                            expected="a folder the dashboard's account may read")]
+        return [], [Problem(str(root), Text("runs.root_unreadable", error=str(exc.strerror or exc)),
+                            expected=Text("runs.root_unreadable.expected"))]
     runs, problems = [], []
     for sub in entries:
         try:
-            if _read(sub, Path.is_dir) and _is_file(sub / "summary.json"):
+            if _read(sub, Path.is_dir) and _is_file(sub / "summary.json") and not is_simulation_folder(sub):
                 runs.append(load_run(sub))
         except InputError as exc:
             problems.extend(exc.problems)

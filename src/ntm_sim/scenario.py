@@ -15,7 +15,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.bounds import MAX_MONEY_MVND, MAX_SCALE
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import pydantic_text
 from ntm_sim.uncertainty import UncertaintySettings
 
 Mode = Literal["max-achievement", "min-cost"]
@@ -44,33 +46,35 @@ class ExtraSource(_Model):
     eligible: str = "Tất cả"
     scope: str = Field("", description=("Province, district or commune codes, or ĐBKK (Zone III communes), "
                                            "it may pay in (empty: all)."))
-    envelopes: dict[int, float] = Field(default_factory=dict)
+    envelopes: dict[int, Annotated[float, Field(le=MAX_MONEY_MVND)]] = Field(default_factory=dict)
 
     @field_validator("envelopes")
     @classmethod
     def _non_negative(cls, v: dict[int, float]) -> dict[int, float]:
         if any(x < 0 for x in v.values()):
-            raise ValueError("envelopes must be ≥ 0")
+            raise ValueError(Text("scenario.envelopes_negative"))
         return v
 
 
 class Budget(_Model):
     """Money levers: scale the dataset's envelopes, override them, carry-over, absorption."""
 
-    scale: float = Field(1.0, ge=0, description="Multiply every envelope.")
-    source_scale: dict[str, float] = Field(default_factory=dict, description="Multiply one source.")
-    year_scale: dict[int, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+    # upper bounds (ntm_sim.bounds): a typo such as 1e308 overflowed the plan's sums
+    scale: float = Field(1.0, ge=0, le=MAX_SCALE, description="Multiply every envelope.")
+    source_scale: dict[str, Annotated[float, Field(le=MAX_SCALE)]] = Field(
+        default_factory=dict, description="Multiply one source.")
+    year_scale: dict[int, Annotated[float, Field(ge=0, le=MAX_SCALE, allow_inf_nan=False)]] = Field(
         default_factory=dict, description="Multiply every source's money of one year (after the source scales).")
-    envelopes: dict[str, dict[int, float]] = Field(
+    envelopes: dict[str, dict[int, Annotated[float, Field(ge=0, le=MAX_MONEY_MVND)]]] = Field(
         default_factory=dict, description="Override envelopes: source → year → million VND."
     )
     extra_sources: list[ExtraSource] = Field(default_factory=list)
     carry_over: bool = Field(True, description="Unspent money moves to the next year.")
     absorption_limit_mvnd: float | None = Field(
-        None, gt=0, description="Most a commune can spend in one year (million VND)."
+        None, gt=0, le=MAX_MONEY_MVND, description="Most a commune can spend in one year (million VND)."
     )
     maintenance_mvnd_per_commune: float = Field(
-        0.0, ge=0,
+        0.0, ge=0, le=MAX_MONEY_MVND,
         description=("Yearly cost of maintaining each commune recognised NTM at the start (million VND), taken "
                      "off the upgrade sources' money; an assumption of the scenario (default 0: none)."))
     upgrade_sources: list[str] | None = Field(
@@ -84,7 +88,7 @@ class Budget(_Model):
     def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
         for key, value in v.items():
             if value < 0:
-                raise ValueError(f"scale of {key} must be ≥ 0")
+                raise ValueError(Text("scenario.scale_negative", source=str(key)))
         return v
 
 
@@ -164,7 +168,7 @@ class Lock(_Model):
     @model_validator(mode="after")
     def _check(self) -> Lock:
         if self.year is not None and self.criterion is None and self.action == "force":
-            raise ValueError("a year can be forced only for a criterion project")
+            raise ValueError(Text("scenario.lock_force_year"))
         return self
 
 
@@ -180,7 +184,7 @@ class DistrictShares(_Model):
         if v is None:
             return {}
         if not isinstance(v, dict):
-            raise ValueError("floors must map a district to its share, e.g. {\"Huyện Bát Xát\": 0.1}")
+            raise ValueError(Text("scenario.floors_mapping"))
         return {str(k): x for k, x in v.items()}
 
     @field_validator("floors")
@@ -188,9 +192,9 @@ class DistrictShares(_Model):
     def _range(cls, v: dict[str, float]) -> dict[str, float]:
         for key, value in v.items():
             if not 0 <= value <= 1:
-                raise ValueError(f"share of district {key} must be between 0 and 1")
+                raise ValueError(Text("scenario.floor_range", district=str(key)))
         if sum(v.values()) > 1 + 1e-9:
-            raise ValueError("district floors add up to more than 1")
+            raise ValueError(Text("scenario.floors_sum"))
         return v
 
 
@@ -204,7 +208,7 @@ class Objective(_Model):
     @classmethod
     def _unique(cls, v: list[StageName]) -> list[StageName]:
         if len(set(v)) != len(v):
-            raise ValueError("objective stages must not repeat")
+            raise ValueError(Text("scenario.stages_repeat"))
         return v
 
 
@@ -283,7 +287,7 @@ class Robustness(_Model):
     @classmethod
     def _reserves(cls, v: list[float]) -> list[float]:
         if not v:
-            raise ValueError("at least one reserve level (0 for none)")
+            raise ValueError(Text("scenario.no_reserve"))
         return sorted(set(v))
 
 
@@ -336,12 +340,12 @@ class Scenario(_Model):
     def _check(self) -> Scenario:
         start, end = self.years
         if end < start:
-            raise ValueError("years: the last year is before the first")
+            raise ValueError(Text("scenario.years_order"))
         if self.replan and not start <= self.replan.from_year <= end:
-            raise ValueError("replan.from_year must lie within years")
+            raise ValueError(Text("scenario.replan_year"))
         for name in self.enforce:
             if name not in self.targets.named():
-                raise ValueError(f"enforce lists {name!r}, but targets does not set it")
+                raise ValueError(Text("scenario.enforce_unset", target=repr(name)))
         return self
 
     @property
@@ -384,28 +388,27 @@ def load_scenario(path: str | Path) -> Scenario:
         Naming the file, the line where YAML parsing failed, or the key path of each
         invalid value with what was expected.
     """
+    from ntm_sim.io.files import MAX_YAML_BYTES, load_yaml, read_bytes
+
     path = Path(path)
     display = str(path)
     if not path.exists():
-        raise InputError([Problem(display, "scenario file not found")])
+        raise InputError([Problem(display, Text("scenario.file_not_found"))])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(display, f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                  row=(mark.line + 1) if mark else None,
-                                  column=str(mark.column + 1) if mark else None)]) from None
+        text = read_bytes(path, display, MAX_YAML_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError([Problem(display, "not UTF-8 text", expected="a YAML file saved as UTF-8")]) from None
+        raise InputError([Problem(display, Text("io.not_utf8"), expected=Text("yaml.utf8.expected"))]) from None
+    raw = load_yaml(text, display)
     if not isinstance(raw, dict):
-        raise InputError([Problem(display, "a scenario must be a mapping of keys to values",
-                                  expected="keys such as name:, years:, budget:, targets:")])
+        raise InputError([Problem(display, Text("scenario.not_mapping"),
+                                  expected=Text("scenario.not_mapping.expected"))])
     raw.setdefault("name", path.stem)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise InputError([
-            Problem(display, f"key '{'.'.join(str(p) for p in err['loc']) or '(top)'}': {err['msg']}",
+            Problem(display, Text("scenario.key", key=".".join(str(p) for p in err["loc"]) or "(top)",
+                                  problem=pydantic_text(err)),
                     found=None if isinstance(err.get("input"), (dict, list)) else str(err.get("input")))
             for err in exc.errors()
         ]) from None

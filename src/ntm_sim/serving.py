@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 LOOPBACK = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"
@@ -103,22 +103,21 @@ def check_password_file(path: Path) -> list[Problem]:
     """
     where = str(path)
     if not path.is_file():
-        return [Problem(where, "password file not found", expected='a JSON file such as {"ke_hoach": "…"}')]
+        return [Problem(where, Text("serve.password_missing"), expected=Text("serve.password_missing.expected"))]
     if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return [Problem(where, "the password file can be read by other users of this machine",
-                        expected=f"access for its owner only: chmod 600 {where}",
+        return [Problem(where, Text("serve.password_open"), expected=Text("serve.password_open.expected", file=where),
                         found=oct(stat.S_IMODE(path.stat().st_mode)))]
     try:
         users = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [Problem(where, f"not a JSON file ({exc})", expected='{"user name": "password", …}')]
+        return [Problem(where, Text("serve.password_json", error=str(exc)), expected=Text("serve.password.expected"))]
     if not isinstance(users, dict) or not users:
-        return [Problem(where, "no users in the password file", expected='{"user name": "password", …}')]
+        return [Problem(where, Text("serve.password_empty"), expected=Text("serve.password.expected"))]
     problems = []
     for user, password in users.items():
         if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-            problems.append(Problem(where, f"the password of user '{user}' is too short",
-                                    expected=f"at least {MIN_PASSWORD_CHARS} characters"))
+            problems.append(Problem(where, Text("serve.password_short", user=str(user)),
+                                    expected=Text("serve.password_short.expected", n=MIN_PASSWORD_CHARS)))
     return problems
 
 
@@ -154,23 +153,21 @@ def check_settings(settings: ServeSettings) -> None:
     """
     problems = []
     if not 1 <= settings.port <= 65535:
-        problems.append(Problem("--port", "port out of range", expected="1 to 65535", found=str(settings.port)))
+        problems.append(Problem("--port", Text("serve.port"), expected=Text("serve.port.expected"),
+                                found=str(settings.port)))
     if settings.public and settings.password_file is None:
-        problems.append(Problem("--network", "serving to the network needs a login",
-                                expected="--password-file FILE (JSON of user names and passwords, chmod 600)"))
+        problems.append(Problem("--network", Text("serve.network"), expected=Text("serve.network.expected")))
     if settings.password_file is not None:
         problems += check_password_file(settings.password_file)
     for origin in settings.origins:
         if "*" in origin or not origin.strip():
-            problems.append(Problem("--origin", "an origin must name one host: a wildcard lets any web page "
-                                                "drive the dashboard", expected="HOST or HOST:PORT, e.g. "
-                                                "ntm.so-nn.local:5006", found=origin))
+            problems.append(Problem("--origin", Text("serve.origin"), expected=Text("serve.origin.expected"),
+                                    found=origin))
     if not settings.results.is_dir():
-        problems.append(Problem(str(settings.results), "results folder not found",
-                                expected="a folder of results (ntm-sim solve … --out FOLDER/NAME)"))
+        problems.append(Problem(str(settings.results), Text("serve.results"), expected=Text("serve.results.expected")))
     app = settings.app or default_app()
     if not app.is_file():
-        problems.append(Problem(str(app), "dashboard app not found", expected="the ntm_sim.dashboard package"))
+        problems.append(Problem(str(app), Text("serve.app"), expected=Text("serve.app.expected")))
     if problems:
         raise InputError(problems)
 

@@ -2,45 +2,66 @@
 
 Every output of the tool (results, sweeps, frontiers, dataset exports, reports,
 workbooks) is written under a temporary name next to its destination and renamed
-into place only when complete, with explicit modes (files 0644, folders 0755) so
-that a dashboard served under another account can read them.
+into place only when complete, with explicit modes (files 0644, folders 0755, and the
+same for the folders made above it) so that a dashboard served under another account can
+read them.
 
-An output replaces what is at its path only when
+One ownership rule for every output. An output replaces what is at its path only when
 
-* it is a folder this tool wrote (it holds the :data:`MARKER` file, or, for folders
-  written before markers existed, a ``manifest.json`` naming ntm-sim), or an empty
-  folder; a file only if it is of the kind being written;
+* ntm-sim wrote it: a folder holding the :data:`MARKER` file (``.ntm-sim``, JSON naming
+  ntm-sim), or an empty folder; a file with its sidecar marker ``.NAME.ntm-sim`` beside it,
+  which records the file's SHA-256 as written, so a file changed since (a template the
+  planner filled in) is the planner's, not ours. Nothing else counts: a ``manifest.json``
+  naming ntm-sim is only text, and may have been copied into a folder of documents;
 * and the user said so (``force``, ``--force`` on the command line).
 
 Anything else — a folder of documents, the results root, the working folder, a plan
-being read — is refused *before any work*, with the path named. One lock per output
-(a lock file beside it, and one for every enclosing folder the tool wrote) makes a
-second writer of the same output fail at once with a message instead of mixing two
-runs; the holder of a lock may write inside it (nested outputs, e.g. a sweep's runs).
-Temporary folders left by a killed run are removed by the next write beside them.
+being read, a report or workbook of the user's — is refused *before any work*, with the
+path named. A symbolic link at the output's path is followed: its target is what is
+checked, locked and replaced (the link stays); a link to nothing is refused.
+
+One lock per output (a lock file beside it, and one for every enclosing folder the tool
+wrote) makes a second writer of the same output fail at once with a message instead of
+mixing two runs; the holder of a lock may write inside it (nested outputs, e.g. a
+sweep's runs).
+
+A replacement survives a crash at any point. The previous folder is renamed aside
+(``.NAME.old-*``), the new one renamed into place, and only then the previous one
+renamed to ``.NAME.del-*`` and deleted. The next write beside it (:func:`recover`, under
+the output's lock) puts a leftover ``.old-*`` back when the output is missing, deletes it
+once the new output is in place, and deletes ``.tmp-*`` and ``.del-*`` leftovers: the
+output is always the previous one or the new one, never lost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 MARKER = ".ntm-sim"
 FILE_MODE = 0o644
 DIR_MODE = 0o755
-_TMP = re.compile(r"^\.(?P<name>.+)\.(?:tmp-[A-Za-z0-9_]+|old-\d+(?:-[A-Za-z0-9_]+)?)$")
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old|del)-[A-Za-z0-9_-]+$")
 _LOCK_SUFFIX = ".lock"
+STALE_LOCK_S = 60.0
+#: The longest name an output may have, in bytes: the file systems' 255 less what the
+#: tool adds for its temporary names (``.NAME.old-PID-XXXXXXXX``, ``.NAME.ntm-sim``)
+NAME_MAX_BYTES = 255 - 30
 
 # locks held by this process: path -> (thread id, depth), so the holder may nest writes
 _held: dict[str, tuple[int, int]] = {}
@@ -51,67 +72,116 @@ _held_guard = threading.Lock()
 class Refusal:
     """Why an output path is refused (what, and what to do instead)."""
 
-    message: str
-    expected: str
+    message: Text
+    expected: Text
 
 
 def _refuse(path: Path, refusal: Refusal, option: str) -> InputError:
     return InputError([Problem(option, refusal.message, expected=refusal.expected, found=str(path))])
 
 
+def _marker_data(path: Path) -> dict | None:
+    """The JSON of a marker file naming ntm-sim, or None (absent, not a regular file, not ours)."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode) or path.stat().st_size > 64 * 1024:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("written_by") == "ntm-sim" else None
+
+
 def is_tool_folder(folder: Path) -> bool:
-    """Whether ``folder`` was written by ntm-sim (marker, or a manifest naming ntm-sim)."""
-    folder = Path(folder)
-    if (folder / MARKER).is_file():
-        return True
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
+    """Whether ``folder`` was written by ntm-sim: it holds the :data:`MARKER` (nothing else counts)."""
+    return _marker_data(Path(folder) / MARKER) is not None
+
+
+def sidecar(path: Path) -> Path:
+    """The marker of a file ntm-sim wrote: ``.NAME.ntm-sim`` beside it."""
+    return path.parent / f".{path.name}{MARKER}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_tool_file(path: Path) -> bool:
+    """Whether ``path`` is a file ntm-sim wrote and nobody changed since (its sidecar holds its hash)."""
+    path = Path(path)
+    data = _marker_data(sidecar(path))
+    if data is None or not path.is_file():
         return False
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return _sha256(path) in data.get("sha256", [])
+    except OSError:
         return False
-    versions = data.get("versions") if isinstance(data, dict) else None
-    return isinstance(versions, dict) and "ntm-sim" in versions
+
+
+def _write_sidecar(path: Path, hashes: list[str]) -> None:
+    from ntm_sim import __version__
+
+    mark = sidecar(path)
+    tmp = mark.parent / f"{mark.name}.tmp-{os.getpid()}{os.urandom(4).hex()}"
+    tmp.write_text(json.dumps({"written_by": "ntm-sim", "version": __version__, "sha256": hashes}) + "\n",
+                   encoding="utf-8")
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, mark)
 
 
 def _contains(outer: Path, inner: Path) -> bool:
     return inner == outer or outer in inner.parents
 
 
+def _name_refusal(out: Path) -> Refusal | None:
+    """A name the file system cannot hold (with the tool's temporary names) or a path it cannot reach."""
+    name = out.name.encode("utf-8", "surrogateescape")
+    if len(name) > NAME_MAX_BYTES:
+        return Refusal(Text("out.name_long", n=len(name), most=NAME_MAX_BYTES), Text("out.name_long.expected"))
+    if len(os.fsencode(str(out.absolute()))) > 4000:
+        return Refusal(Text("out.path_long"), Text("out.name_long.expected"))
+    return None
+
+
 def _refusal(out: Path, *, kind: str, force: bool, inputs: Iterable[Path]) -> Refusal | None:
     """The reason ``out`` may not be written, or None (see the module's rules)."""
+    if (refusal := _name_refusal(out)) is not None:
+        return refusal
+    if out.is_symlink() and not out.exists():
+        return Refusal(Text("out.dangling_link", target=os.readlink(out)), Text("out.new_name.expected"))
     target = out.resolve()
     protected = {Path(target.anchor), Path.home().resolve(), Path.cwd().resolve()}
     if target in protected or _contains(target, Path.cwd().resolve()):
-        return Refusal("this folder holds your work (it is the current folder, an enclosing one or your "
-                       "home), it is never replaced", "a new folder name, e.g. results/my_scenario")
+        return Refusal(Text("out.your_work"), Text("out.new_folder.expected"))
     for p in inputs:
         p = Path(p).resolve()
         if _contains(target, p):
-            return Refusal(f"writing here would replace an input of this run ({p})",
-                           "an output path that is not an input nor a folder holding one")
+            return Refusal(Text("out.input", path=str(p)), Text("out.input.expected"))
     anc = target.parent
     while not anc.exists():
         anc = anc.parent
     if not anc.is_dir():
-        return Refusal(f"{anc} is a file, so no folder can be made under it", "a path under a folder")
+        return Refusal(Text("out.file_above", path=str(anc)), Text("out.file_above.expected"))
     if not os.access(anc, os.W_OK | os.X_OK):
-        return Refusal(f"no permission to write in {anc}", "a folder you may write in")
-    if not target.exists() and not target.is_symlink():
+        return Refusal(Text("out.no_permission", path=str(anc)), Text("out.no_permission.expected"))
+    if not target.exists():
         return None
     if kind == "folder":
         if not target.is_dir():
-            return Refusal("a file is there; a results folder was expected", "a new folder name")
+            return Refusal(Text("out.file_there"), Text("out.file_there.expected"))
         if not any(target.iterdir()):
             return None
         if not is_tool_folder(target):
-            return Refusal("this folder was not written by ntm-sim, so it is never replaced",
-                           "a new folder name, or a results folder of ntm-sim with --force")
+            return Refusal(Text("out.not_ours"), Text("out.not_ours.expected"))
     elif target.is_dir():
-        return Refusal("a folder is there; a file was expected", "a file name")
+        return Refusal(Text("out.folder_there"), Text("out.folder_there.expected"))
+    elif not is_tool_file(target):
+        return Refusal(Text("out.file_not_ours"), Text("out.file_not_ours.expected"))
     if not force:
-        return Refusal("it exists already; nothing was replaced", "a new name, or --force to replace it")
+        return Refusal(Text("out.exists"), Text("out.exists.expected"))
     return None
 
 
@@ -232,9 +302,8 @@ def _hold(lock_file: Path, out: Path) -> Iterator[None]:
         return
     lock = _Lock(lock_file)
     if not lock.acquire():
-        raise InputError([Problem(str(out), "another ntm-sim run is writing here now; nothing was written",
-                                  expected="to wait until it has finished, or another output name",
-                                  found="a run in progress")])
+        raise InputError([Problem(str(out), Text("out.busy"), expected=Text("out.busy.expected"),
+                                  found=Text("out.busy.found"))])
     with _held_guard:
         _held[key] = (me, 1)
     try:
@@ -245,45 +314,120 @@ def _hold(lock_file: Path, out: Path) -> Iterator[None]:
         lock.release()
 
 
+def _target(out: Path) -> Path:
+    """Where ``out`` writes: the target of a symbolic link at its path, else ``out`` (parents as given)."""
+    return out.resolve() if out.is_symlink() else out
+
+
+def make_parents(folder: Path) -> None:
+    """Create ``folder`` and the folders above it that are missing, each with :data:`DIR_MODE` (not the umask's)."""
+    missing = []
+    while not folder.exists() and not folder.is_symlink():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another run made it first
+            made.mkdir()
+            os.chmod(made, DIR_MODE)
+
+
 @contextmanager
 def reserve(out: Path | str, *, kind: str = "folder", force: bool = False, inputs: Iterable[Path] = (),
             option: str = "--out") -> Iterator[Path]:
     """Check ``out`` and hold its lock for the whole run (work, then the atomic write).
 
-    A second run of the same output, in this process or another, is refused at once.
+    A leftover of a killed replacement is recovered first (:func:`recover`), so the check
+    sees the output as it was. A second run of the same output, in this process or
+    another, is refused at once. Yields the path written: ``out``, or the target of a
+    symbolic link at ``out``.
     """
-    out = check_output(out, kind=kind, force=force, inputs=inputs, option=option)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        for lock_file in _locks_for(out):
-            stack.enter_context(_hold(lock_file, out))
-        yield out
-
-
-def _clean_leftovers(parent: Path) -> None:
-    """Remove temporary folders and files of killed runs beside ``parent``'s outputs."""
+    out = Path(out)
+    if (refusal := _name_refusal(out)) is not None:
+        raise _refuse(out, refusal, option)
     try:
-        entries = list(parent.iterdir())
+        if _target(out).parent.is_dir():
+            recover(_target(out).parent)
+        check_output(out, kind=kind, force=force, inputs=inputs, option=option)
+        target = _target(out)
+        make_parents(target.parent)
+    except OSError as exc:  # a path the system refuses (/proc, a full or read-only disk): the user's to change
+        raise _refuse(out, Refusal(Text("out.os_error", error=exc.strerror or str(exc)),
+                                   Text("out.no_permission.expected")), option) from None
+    with ExitStack() as stack:
+        for lock_file in _locks_for(target):
+            try:
+                stack.enter_context(_hold(lock_file, out))
+            except OSError as exc:
+                raise _refuse(out, Refusal(Text("out.os_error", error=exc.strerror or str(exc)),
+                                           Text("out.no_permission.expected")), option) from None
+        yield target
+
+
+def recover(parent: Path, name: str | None = None) -> None:
+    """Finish what killed writes left beside ``parent``'s outputs (of ``name`` only, if given).
+
+    Under each output's lock (an output being written by a live run is left alone):
+    ``.NAME.old-*`` is put back as ``NAME`` when ``NAME`` is missing (the run was killed
+    between its two renames), and deleted once ``NAME`` is a complete output of the tool;
+    ``.NAME.tmp-*`` (an unfinished output) and ``.NAME.del-*`` (a replaced one being
+    deleted) are deleted.
+    """
+    try:
+        entries = sorted(parent.iterdir(), key=lambda p: p.name)
     except OSError:
         return
     for entry in entries:
         m = _TMP.match(entry.name)
-        if not m:
+        if m is None and name is None and entry.name.startswith(".") and entry.name.endswith(_LOCK_SUFFIX):
+            _drop_stale_lock(entry)
+        if not m or (name is not None and m.group("name") != name):
             continue
-        lock_file = _lock_path(parent / m.group("name"))
+        out = parent / m.group("name")
+        lock_file = _lock_path(out)
         with _held_guard:
             owner = _held.get(str(lock_file))
         if owner is not None:
             if owner[0] == threading.get_ident():
-                _remove(entry)  # ours, and our own write has not started yet: left by a killed run
+                _recover_one(entry, m.group("kind"), out)  # ours, and our own write has not started yet
             continue  # another thread of this process is writing it
         lock = _Lock(lock_file)
         if not lock.acquire():
             continue  # a live run owns it
         try:
-            _remove(entry)
+            _recover_one(entry, m.group("kind"), out)
         finally:
             lock.release()
+
+
+def _drop_stale_lock(lock_file: Path) -> None:
+    """Remove a lock file a killed run left (taking it unlinks it on release; a live holder keeps it).
+
+    Only a lock file older than :data:`STALE_LOCK_S`: one just made belongs to a run about to
+    take it, which a moment's hold here would turn away.
+    """
+    with _held_guard:
+        if str(lock_file) in _held:
+            return
+    try:
+        if time.time() - lock_file.stat().st_mtime < STALE_LOCK_S:
+            return
+    except OSError:
+        return
+    lock = _Lock(lock_file)
+    if lock.acquire():
+        lock.release()
+
+
+def _recover_one(entry: Path, kind: str, out: Path) -> None:
+    if not entry.exists() and not entry.is_symlink():
+        return  # handled with an earlier entry
+    if kind != "old":
+        _remove(entry)
+    elif not out.exists() and not out.is_symlink():
+        entry.rename(out)  # killed between the two renames: the previous output back in place
+    elif is_tool_folder(out) or is_tool_file(out):
+        _discard(entry, out)  # the replacement was complete: the previous output goes, as asked
+    # else: something else took the name since; the previous output is kept aside, never deleted
 
 
 def _remove(entry: Path) -> None:
@@ -291,6 +435,13 @@ def _remove(entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
     else:
         entry.unlink(missing_ok=True)
+
+
+def _discard(old: Path, out: Path) -> None:
+    """Delete a replaced output, renamed to ``.NAME.del-*`` first (a kill mid-way leaves a leftover to delete)."""
+    trash = _private_name(out, "del")
+    old.rename(trash)
+    _remove(trash)
 
 
 def _set_modes(root: Path) -> None:
@@ -310,6 +461,11 @@ def _write_marker(folder: Path, kind: str) -> None:
                                  encoding="utf-8")
 
 
+def mark_folder(folder: Path, kind: str) -> None:
+    """Mark a folder written inside an output (a solve's ``simulation/``) as the tool's, so it may be replaced alone."""
+    _write_marker(Path(folder), kind)
+
+
 def _private_name(out: Path, tag: str) -> Path:
     return out.parent / f".{out.name}.{tag}-{os.getpid()}-{os.urandom(4).hex()}"
 
@@ -320,11 +476,12 @@ def atomic_folder(out: Path | str, *, kind: str = "results", force: bool = False
     """Yield a temporary folder that replaces ``out`` only if the block succeeds.
 
     The output is checked and locked (:func:`reserve`); the finished folder gets the
-    marker and explicit modes, then is renamed into place. On failure nothing changes.
+    marker and explicit modes, then is renamed into place (see the module's notes on a
+    crash). On failure nothing changes.
     """
     with reserve(out, force=force, inputs=inputs) as out:
-        _clean_leftovers(out.parent)
-        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}{os.urandom(4).hex()}"
+        recover(out.parent)
+        tmp = _private_name(out, "tmp")
         tmp.mkdir()
         old = None
         try:
@@ -344,13 +501,19 @@ def atomic_folder(out: Path | str, *, kind: str = "results", force: bool = False
                 old = None
             raise
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _discard(old, out)
 
 
 @contextmanager
 def atomic_file(path: Path | str, *, force: bool = False, inputs: Iterable[Path] = (),
-                option: str = "--out") -> Iterator[Path]:
-    """Yield a temporary file path that replaces ``path`` (mode 0644) only if the block succeeds."""
+                option: str = "--out", mark: bool = True) -> Iterator[Path]:
+    """Yield a temporary file path that replaces ``path`` (mode 0644) only if the block succeeds.
+
+    With ``mark`` (the default) the file gets its sidecar marker (:func:`sidecar`), which
+    lets a later ``--force`` replace it while nobody has changed it. The sidecar first
+    accepts both the previous and the new content, so a crash between the two steps
+    leaves a file that is still known as the tool's.
+    """
     with reserve(path, kind="file", force=force, inputs=inputs, option=option) as path:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
         os.close(fd)
@@ -358,7 +521,18 @@ def atomic_file(path: Path | str, *, force: bool = False, inputs: Iterable[Path]
         try:
             yield tmp
             os.chmod(tmp, FILE_MODE)
+            if mark:
+                new = _sha256(tmp)
+                previous = [_sha256(path)] if path.is_file() and is_tool_file(path) else []
+                _write_sidecar(path, [*previous, new])
             os.replace(tmp, path)
+            if mark:
+                _write_sidecar(path, [new])
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+def is_user_error(exc: OSError) -> bool:
+    """Whether an OS error while writing is the user's to fix (a full or read-only disk, no permission), not a bug."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG)

@@ -66,7 +66,9 @@ def format_district_summary(ds: Dataset, table: pd.DataFrame | None = None) -> s
     """Render :func:`district_summary` as a text table with Vietnamese number formats."""
     table = district_summary(ds) if table is None else table
     groups = {g.id: g.name_vi for g in ds.criteria.commune_groups}
-    counts = {"recognised": "Xã NTM (công nhận)", "advanced": "nâng cao", "model": "kiểu mẫu",
+    # the set's own tiers; a tier of an earlier set the data still record (Decision 51 has no advanced tier)
+    tier = _tier_names(ds)
+    counts = {"recognised": "Xã NTM (công nhận)", "advanced": tier["advanced"], "model": tier["model"],
               "meeting": "đạt đủ tiêu chí", "held": "nguy cơ thu hồi"}
     classes = {c.id: c.name_vi for c in ds.criteria.commune_classes if c.id in table.columns}
     headers = ["Đơn vị", "Số xã", *counts.values(), *groups.values(), *classes.values(), "TC bình quân",
@@ -89,6 +91,13 @@ def format_district_summary(ds: Dataset, table: pd.DataFrame | None = None) -> s
     return "\n".join(lines)
 
 
+def _tier_names(ds: Dataset) -> dict[str, str]:
+    """The commune table's tier columns as the set names them (an earlier set's tier, so marked)."""
+    slots = ds.criteria.tier_slots()
+    return {slot: slots[slot].label_vi if slot in slots else f"{name} (bộ trước)"
+            for slot, name in (("advanced", "nâng cao"), ("model", "kiểu mẫu"))}
+
+
 def validation_summary(ds: Dataset) -> str:
     """Short text summary printed by ``ntm-sim validate`` for a good file."""
     met = ds.criteria_met
@@ -97,8 +106,8 @@ def validation_summary(ds: Dataset) -> str:
         f"Xã: {len(ds.communes)}   Huyện: {len(ds.districts) or 'không (từ 1/7/2025)'}   "
         f"Tiêu chí: {len(ds.criteria)} ({ds.criteria.id})",
         f"Xã NTM được công nhận: {int(ds.recognised.sum())} (đạt đủ tiêu chí bộ {ds.criteria.id}: "
-        f"{int(ds.is_ntm.sum())}; nguy cơ thu hồi: {int(ds.held_by_rule.sum())}); nâng cao: "
-        f"{int(ds.communes['advanced'].sum())}; kiểu mẫu: {int(ds.communes['model'].sum())}",
+        f"{int(ds.is_ntm.sum())}; nguy cơ thu hồi: {int(ds.held_by_rule.sum())}); "
+        + "; ".join(f"{label}: {int(ds.communes[slot].sum())}" for slot, label in _tier_names(ds).items()),
         f"Tiêu chí bình quân/xã: "
         f"{format_number_vi(float(met.mean()), 2)}   (thấp nhất {int(met.min())}, cao nhất {int(met.max())})",
         "Nhóm xã: " + ", ".join(f"{g.name_vi}: {int(groups.get(g.id, 0))}" for g in ds.criteria.commune_groups),

@@ -40,10 +40,12 @@ class SweepResult:
 
 def budget_variants(scenario: Scenario, scales: list[float]) -> list[Scenario]:
     """Copies of ``scenario`` with every envelope multiplied by each of ``scales``."""
+    from ntm_sim.bounds import check_levels
+
+    check_levels(scales, "--budget-scale", ",".join(f"{s:g}" for s in scales), base=scenario.budget.scale,
+                 positive=False)
     out = []
     for s in scales:
-        if s < 0:
-            raise ValueError(f"a budget scale must be ≥ 0, got {s}")
         budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * s}
         out.append(scenario.with_(name=f"{scenario.name}_x{round(s * 100):03d}",
                                   title=f"{scenario.title or scenario.name} – vốn {round(s * 100)}%",

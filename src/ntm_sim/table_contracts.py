@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 #: most failures listed per file (the rest are counted)
 MAX_LISTED = 20
@@ -69,10 +69,10 @@ def _problems(exc: Exception, path: Path | str) -> list[Problem]:
         row = int(index) + 2 if index is not None and not pd.isna(index) else None
         column = None if case.column is None or pd.isna(case.column) else str(case.column)
         found = None if case.failure_case is None or pd.isna(case.failure_case) else str(case.failure_case)
-        problems.append(Problem(str(path), "does not hold to the results table's contract", row=row, column=column,
+        problems.append(Problem(str(path), Text("contract.table"), row=row, column=column,
                                 expected=str(case.check), found=found))
     if len(cases) > MAX_LISTED:
-        problems.append(Problem(str(path), f"and {len(cases) - MAX_LISTED} more failures of its contract"))
+        problems.append(Problem(str(path), Text("contract.table_more", n=len(cases) - MAX_LISTED)))
     return problems
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 from ntm_sim import admin_units
 from ntm_sim.admin_units import Generation
 from ntm_sim.dataset import normalise_code
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import joined
 from ntm_sim.text import commune_key, did_you_mean, district_key, nfc
 
 
@@ -22,7 +23,7 @@ class Match:
     """The result of matching one row to the reference list."""
 
     code: str | None
-    message: str | None = None
+    message: Text | None = None
     warning: bool = False
 
 
@@ -121,28 +122,25 @@ class UnitList:
                 by_name = list(names.index[names == key]) if key else []
                 if by_name:
                     hint = by_name + [h for h in hint if h not in by_name]
-                msg = f"commune code {code} is not in the {self.name} list"
                 if hint:
-                    msg += "; did you mean " + " or ".join(self._label(h) for h in hint[:3]) + "?"
-                return Match(None, msg)
+                    return Match(None, Text("units.code_unknown_hint", code=code, units=self.name,
+                                            hint=joined([self._label(h) for h in hint[:3]], "or")))
+                return Match(None, Text("units.code_unknown", code=code, units=self.name))
             if key and names[code] != key:
                 official = self.communes.loc[code, "commune_name"]
                 others = list(names.index[names == key])
                 if others:
-                    return Match(
-                        None,
-                        f"code {code} is {official} in the {self.name} list, but the name "
-                        f"{name!r} belongs to {', '.join(self._label(o) for o in others)}",
-                    )
+                    return Match(None, Text("units.name_elsewhere", code=code, official=official, units=self.name,
+                                            name=repr(name), others=", ".join(self._label(o) for o in others)))
                 close = did_you_mean(key, [names[code]], n=1)
                 if close:
-                    return Match(code, f"name {name!r} differs from the official {official!r} "
-                                       f"for code {code}; using {official!r}", warning=True)
-                return Match(None, f"code {code} is {official!r} in the {self.name} list, "
-                                   f"not {name!r}")
+                    return Match(code, Text("units.name_differs", name=repr(name), official=repr(official),
+                                            code=code), warning=True)
+                return Match(None, Text("units.code_other_name", code=code, official=repr(official),
+                                        units=self.name, name=repr(name)))
             return Match(code)
         if not key:
-            return Match(None, "row has neither a commune code nor a name")
+            return Match(None, Text("units.no_code_no_name"))
         candidates = names.index[names == key]
         if district:
             in_district = [c for c in candidates if self.communes.loc[c, "district_code"] == district]
@@ -150,16 +148,15 @@ class UnitList:
         if len(candidates) == 1:
             return Match(str(candidates[0]))
         if len(candidates) > 1:
-            return Match(None, f"commune name {name!r} is ambiguous: "
-                               + ", ".join(self._label(c) for c in candidates)
-                               + "; add a 'Mã xã' column or district rows")
+            return Match(None, Text("units.ambiguous", name=repr(name),
+                                    communes=", ".join(self._label(c) for c in candidates)))
         pool = names if not district else names[self.communes["district_code"] == district]
         hints = did_you_mean(key, list(pool.values)) or did_you_mean(key, list(names.values))
         codes = [str(names.index[names == h][0]) for h in hints]
-        msg = f"commune {name!r} is not in the {self.name} list"
         if codes:
-            msg += "; did you mean " + " or ".join(self._label(c) for c in codes) + "?"
-        return Match(None, msg)
+            return Match(None, Text("units.name_unknown_hint", name=repr(name), units=self.name,
+                                    hint=joined([self._label(c) for c in codes], "or")))
+        return Match(None, Text("units.name_unknown", name=repr(name), units=self.name))
 
 
 @cache
@@ -171,8 +168,27 @@ def lao_cai_units() -> UnitList:
 
 
 def read_unit_list(path: Path, name: str | None = None) -> UnitList:
-    """Read a unit list CSV (commune_code, commune_name, district_code, district_name)."""
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    """Read a unit list CSV (commune_code, commune_name, district_code, district_name).
+
+    Raises
+    ------
+    InputError
+        If the file is not a regular file within its limit, or not such a CSV.
+    """
+    import io
+
+    from ntm_sim.io.files import MAX_UNITS_BYTES, read_bytes
+
+    data = read_bytes(path, str(path), MAX_UNITS_BYTES)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), Text("units.not_a_list", error=str(exc)[:200]),
+                                  expected=_EXPECTED_UNITS)]) from None
+    missing = [c for c in ("commune_code", "commune_name", "district_code", "district_name") if c not in frame]
+    if missing:
+        raise InputError([Problem(str(path), Text("table.no_column", column=", ".join(missing)),
+                                  expected=_EXPECTED_UNITS)])
     frame["commune_code"] = frame["commune_code"].map(normalise_code)
     frame["district_code"] = frame["district_code"].map(normalise_code)
     for col in ("commune_name", "district_name"):
@@ -203,8 +219,10 @@ def province_units(province: object, generation: Generation = "2025") -> UnitLis
     code = admin_units.find_province(province, generation)
     if code is None:
         names = admin_units.provinces(generation)["province_name"]
-        raise InputError([Problem(str(province), f"no province {province!r} in the list "
-                                  f"{admin_units.generation_info(generation).label_en}",
+        info = admin_units.generation_info(generation)
+        raise InputError([Problem(str(province), Text("units.no_province", province=repr(province),
+                                                      list=Text("text.in_language", en=info.label_en,
+                                                                vi=info.label_vi)),
                                   expected=", ".join(f"{c} {n}" for c, n in names.items()))])
     return _province_units(code, generation)
 
@@ -241,17 +259,17 @@ def resolve_units(spec: str | UnitList | None) -> UnitList | None | str:
     path = Path(text)
     if path.suffix.lower() == ".csv" or path.exists():
         if not path.exists():
-            raise InputError([Problem(text, "unit list file not found", expected=_EXPECTED_UNITS)])
+            raise InputError([Problem(text, Text("units.file_not_found"), expected=_EXPECTED_UNITS)])
         return read_unit_list(path)
     province, _, generation = text.partition("@")
     generation = generation or "2025"
     if generation not in admin_units.GENERATIONS:
-        raise InputError([Problem(text, f"unknown list generation {generation!r}", expected=_EXPECTED_UNITS)])
+        raise InputError([Problem(text, Text("units.generation", generation=repr(generation)),
+                                  expected=_EXPECTED_UNITS)])
     return province_units(province, generation)  # type: ignore[arg-type]
 
 
-_EXPECTED_UNITS = ("'auto', 'lao_cai', 'none', a CSV with commune_code, commune_name, district_code, "
-                   "district_name, or a province such as 'lai_chau' or 'Lai Châu@pre2025'")
+_EXPECTED_UNITS = Text("units.expected")
 
 
 def generation_of(period: tuple[int, int]) -> Generation:
@@ -268,11 +286,12 @@ class Detection:
     rows: int
 
     @property
-    def text(self) -> str:
+    def text(self) -> Text:
         """One line for the planner: which list, from how many rows."""
         if self.units is None:
-            return f"no province's list holds the codes or names of the {self.rows} rows"
-        return f"{self.units.name}: {self.matched} of {self.rows} rows found ({self.units.source})"
+            return Text("units.detected_none", rows=self.rows)
+        return Text("units.detected", units=self.units.name, matched=self.matched, rows=self.rows,
+                    source=self.units.source)
 
 
 def _candidate_hits(units: UnitList, rows: list[tuple[str, str]]) -> tuple[int, int]:
@@ -373,9 +392,6 @@ def units_for_sheet(spec: str | UnitList | None, codes: list[object], names: lis
         return chosen  # type: ignore[return-value]
     found = detect_units(codes, names, prefer)
     if found.units is None:
-        raise InputError([Problem(
-            file, f"{found.text}: the province cannot be detected", sheet=sheet, column=column,
-            expected="the statistics office's commune codes (e.g. 2659 or 02659) or official names of one "
-                     "province; or choose a list with --units (a province such as 'lai_chau@pre2025', a CSV, "
-                     "or 'none' to accept codes as written)")])
+        raise InputError([Problem(file, Text("units.undetected", detection=found.text), sheet=sheet,
+                                  column=column, expected=Text("units.undetected.expected"))])
     return found.units

@@ -63,12 +63,12 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str,
         If the file type is not accepted, or the file cannot be used (each problem with
         file, sheet, row and column).
     """
-    from ntm_sim.errors import InputError, Problem
+    from ntm_sim.errors import InputError, Problem, Text
 
     name = Path(filename).name
     if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-        raise InputError([Problem(name, "file type not accepted", expected="an Excel workbook (.xlsx) or a CSV",
-                                  found=Path(name).suffix or "no extension")])
+        raise InputError([Problem(name, Text("upload.type"), expected=Text("upload.type.expected"),
+                                  found=Path(name).suffix or Text("upload.no_suffix"))])
     folder = Path(folder)
     # loaded from the temporary folder under its own name (problems name the planner's
     # file); the folder takes its place only when the file loads, so a refused file leaves

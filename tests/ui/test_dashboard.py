@@ -310,6 +310,7 @@ def _lao_cai_workbook(path: Path, edit: dict[str, object]) -> Path:
     from ntm_sim.io import load_dataset
     from ntm_sim.io.excel_write import write_workbook
 
+    path.unlink(missing_ok=True)  # edited below, it is no longer the workbook ntm-sim wrote: never replaced
     write_workbook(load_dataset("lao_cai"), path)
     wb = openpyxl.load_workbook(path)
     ws = wb["Kết quả tiêu chí"]

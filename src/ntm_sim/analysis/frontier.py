@@ -103,9 +103,10 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
 
     if scenario.mode != "max-achievement":
         raise ValueError("a budget curve is drawn in max-achievement mode (min-cost gives the money directly)")
-    scales = tuple(sorted(float(s) for s in scales))
-    if not scales or scales[0] <= 0 or any(not math.isfinite(s) for s in scales):
-        raise ValueError(f"budget levels must be positive numbers, got {scales}")
+    from ntm_sim.bounds import check_levels
+
+    scales = tuple(sorted(check_levels(scales, "--budget-scale", ",".join(f"{float(s):g}" for s in scales),
+                                       base=scenario.budget.scale)))
     target = scenario.targets.communes_ntm
     confidence = scenario.robustness.confidence
     rows, top = [], None

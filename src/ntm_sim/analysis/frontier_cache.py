@@ -28,7 +28,7 @@ import pandas as pd
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.frontier import DEFAULT_SCALES, Frontier, frontier
 from ntm_sim.dataset import Dataset
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.scenario import Scenario
 
 CACHE_FOLDER = ".frontier"
@@ -138,8 +138,8 @@ def run_inputs(run: ScenarioRun) -> tuple[Scenario, Dataset]:
 
     path = run.folder / SCENARIO_FILE
     if not path.is_file():
-        raise InputError([Problem(str(path), "this results folder keeps no copy of its scenario",
-                                  expected="a folder written by ntm-sim solve of this version", found="no file")])
+        raise InputError([Problem(str(path), Text("frontier.no_scenario"),
+                                  expected=Text("frontier.no_scenario.expected"), found=Text("frontier.no_file"))])
     scenario = load_scenario(path)
     file = (run.manifest.get("scenario") or {}).get("file")
     if file:
@@ -147,8 +147,9 @@ def run_inputs(run: ScenarioRun) -> tuple[Scenario, Dataset]:
     ds = scenario_dataset(scenario)
     recorded = (run.manifest.get("data") or {}).get("hash")
     if recorded and recorded != ds.content_hash():
-        raise InputError([Problem(str(run.folder / "manifest.json"), "the data have changed since this run",
-                                  expected=f"data with hash {recorded[:12]}…", found=ds.content_hash()[:12] + "…")])
+        raise InputError([Problem(str(run.folder / "manifest.json"), Text("frontier.data_changed"),
+                                  expected=Text("results.data_hash", hash=recorded[:12]),
+                                  found=ds.content_hash()[:12] + "…")])
     return scenario, ds
 
 

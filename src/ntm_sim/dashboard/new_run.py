@@ -194,7 +194,7 @@ class NewRunPanel:
             return
         path = self.scenarios / f"{self._folder}.yaml"
         try:
-            with atomic_file(path, option=self.t("edit.store")) as tmp:
+            with atomic_file(path, option=self.t("edit.store"), mark=False) as tmp:
                 tmp.write_text(self._yaml, encoding="utf-8")
         except InputError as exc:  # a file of that name is there already: never overwritten
             self._editor_says(self.t("edit.not_stored"), self.t.problems(exc.problems), "miss")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ntm_sim.dataset import BUILT, BUNDLED, Dataset, bundled_path
-from ntm_sim.errors import InputError, Problem
+from ntm_sim.errors import InputError, Problem, Text
 
 __all__ = ["BUNDLED", "load_dataset", "read_any"]
 
@@ -58,11 +58,11 @@ def read_any(path: Path, **kwargs: object) -> Dataset:
     if path.is_dir():
         return read_folder(path, display)
     if not path.exists():
-        raise InputError([Problem(display, "file not found")])
+        raise InputError([Problem(display, Text("io.file_not_found"))])
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         return read_workbook(path, display=display, **kwargs)  # type: ignore[arg-type]
     if suffix in {".csv", ".txt"}:
         return read_long_csv(path, display=display, **kwargs)  # type: ignore[arg-type]
-    raise InputError([Problem(display, f"unsupported file type {suffix or '(none)'}",
-                              expected="an .xlsx workbook, a .csv file or a dataset folder")])
+    raise InputError([Problem(display, Text("io.unsupported_type", suffix=suffix or Text("io.no_suffix")),
+                              expected=Text("io.unsupported_type.expected"))])

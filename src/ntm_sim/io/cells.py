@@ -13,8 +13,9 @@ CSV (:func:`neutralise`, :func:`neutralise_frame`, :func:`write_csv`)
     formula. Following OWASP, such a *string* gets a leading apostrophe ``'``, which
     spreadsheet programs treat as "this is text". Numbers (including negative
     numbers), bools and missing values are written unchanged, so ``-5.0`` stays a number.
-    The apostrophe stays in the file: reading the CSV back gives ``'=…``. That is the
-    price of a CSV that is safe in every spreadsheet program.
+    The apostrophe stays in the file (the price of a CSV that is safe in every spreadsheet
+    program); the tool's CSV readers take it off again (:func:`restore`), so a name read
+    back is the name written.
 
 xlsx (:func:`safe_cell`, :func:`formula_cell`)
     An xlsx cell does carry a type, so no apostrophe is added: the name is stored as a
@@ -51,6 +52,7 @@ __all__ = [
     "is_dangerous",
     "neutralise",
     "neutralise_frame",
+    "restore",
     "safe_cell",
     "write_csv",
 ]
@@ -102,6 +104,28 @@ def neutralise(value: T) -> T | str:
     """
     if is_dangerous(value):
         return QUOTE + str(value)
+    return value
+
+
+#: What may follow the apostrophe :func:`neutralise` adds, once written: a carriage return reaches
+#: the file as a line feed (:func:`write_csv`).
+_NEUTRALISED = (*DANGEROUS_PREFIXES, "\n")
+
+
+def restore(value: T) -> T | str:
+    """Undo :func:`neutralise` on a field read from a CSV: ``'=SUM(A1)`` is ``=SUM(A1)`` again.
+
+    Only an apostrophe followed by a character that :func:`neutralise` guards is taken off
+    (``'abc`` stays as it is): the rule never changes a field a spreadsheet would not have
+    run as a formula.
+
+    Examples
+    --------
+    >>> restore("'=HYPERLINK(1)"), restore("'-2+3"), restore("'abc"), restore(-2)
+    ('=HYPERLINK(1)', '-2+3', "'abc", -2)
+    """
+    if isinstance(value, str) and len(value) > 1 and value[0] == QUOTE and value[1:].startswith(_NEUTRALISED):
+        return value[1:]
     return value
 
 

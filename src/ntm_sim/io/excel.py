@@ -29,9 +29,10 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
+from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.criteria import CriteriaSet, available_sets, best_criteria_set, load_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, eligibility_from_rule, make_dataset, normalise_code
-from ntm_sim.errors import InputError, Problem, ProblemLog
+from ntm_sim.errors import InputError, Problem, ProblemLog, Text
 from ntm_sim.io import limits, schema
 from ntm_sim.io.tables import Grid, read_table
 from ntm_sim.io.values import (
@@ -44,6 +45,7 @@ from ntm_sim.io.values import (
     parse_met,
     parse_number,
 )
+from ntm_sim.messages import joined
 from ntm_sim.text import district_key, norm_key
 from ntm_sim.units import AUTO, Generation, UnitList, generation_of, units_for_sheet
 
@@ -80,16 +82,15 @@ def open_workbook(path: Path, display: str) -> dict[str, Grid]:
         If the file cannot be opened as an .xlsx workbook or passes a limit.
     """
     if not path.exists():
-        raise InputError([Problem(display, "file not found")])
+        raise InputError([Problem(display, Text("io.file_not_found"))])
     if path.suffix.lower() == ".xls":
-        raise InputError([Problem(display, "old .xls format is not supported",
-                                  expected="an .xlsx workbook (in Excel: File › Save As › .xlsx)")])
+        raise InputError([Problem(display, Text("xlsx.old_xls"), expected=Text("xlsx.old_xls.expected"))])
     check_archive(path, display)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (*_READ_ERRORS, AttributeError) as exc:  # openpyxl's object model on a broken part
-        raise InputError([Problem(display, f"cannot be opened as an Excel workbook ({exc.__class__.__name__})",
-                                  expected="an .xlsx file saved by Excel or LibreOffice")]) from None
+        raise InputError([Problem(display, Text("xlsx.cannot_open", error=exc.__class__.__name__),
+                                  expected=_NOT_A_WORKBOOK)]) from None
     try:
         budget = [limits.MAX_WORKBOOK_CELLS]
         return {ws.title: read_sheet(wb, ws, display, budget) for ws in wb.worksheets}
@@ -103,7 +104,8 @@ _READ_ERRORS: tuple[type[Exception], ...] = (
     zipfile.BadZipFile, zipfile.LargeZipFile, InvalidFileException, zlib.error, KeyError, OSError,
     ValueError, TypeError, IndexError, SyntaxError, EOFError, OverflowError, NotImplementedError,
 )
-_NOT_A_WORKBOOK = "an .xlsx file saved by Excel or LibreOffice"
+_NOT_A_WORKBOOK = Text("xlsx.not_a_workbook")
+_WHERE = Text("limits.where")
 
 
 def _part_limit(name: str) -> int:
@@ -127,40 +129,41 @@ def check_archive(path: Path, display: str) -> None:
     InputError
         If the file is not a zip archive or passes a limit (naming the limit).
     """
-    size = path.stat().st_size
+    from ntm_sim.io.files import check_regular
+
+    size = check_regular(path, display, None)  # a FIFO or /dev/zero is refused before a byte is read
     if size > limits.MAX_XLSX_FILE_BYTES:
-        raise InputError([Problem(display, f"file is too large to read ({limits.size_text(size)})",
-                                  expected=f"an .xlsx file of at most "
-                                           f"{limits.size_text(limits.MAX_XLSX_FILE_BYTES)} ({limits.WHERE})")])
+        raise InputError([Problem(display, Text("io.too_large", size=limits.size_text(size)),
+                                  expected=Text("xlsx.too_large.expected",
+                                                limit=limits.size_text(limits.MAX_XLSX_FILE_BYTES), where=_WHERE))])
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except _READ_ERRORS as exc:
-        raise InputError([Problem(display, f"cannot be opened as an Excel workbook ({exc.__class__.__name__})",
+        raise InputError([Problem(display, Text("xlsx.cannot_open", error=exc.__class__.__name__),
                                   expected=_NOT_A_WORKBOOK)]) from None
     if len(members) > limits.MAX_ZIP_MEMBERS:
-        raise InputError([Problem(display, f"the workbook's zip holds {len(members):,} parts",
-                                  expected=f"at most {limits.count_text(limits.MAX_ZIP_MEMBERS)} ({limits.WHERE})")])
+        raise InputError([Problem(display, Text("xlsx.zip_members", n=len(members)),
+                                  expected=Text("limits.at_most", limit=limits.MAX_ZIP_MEMBERS, where=_WHERE))])
     total = 0
     for info in members:
         limit = _part_limit(info.filename)
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limit:
-            problem = (f"part {info.filename} would unpack to {limits.size_text(info.file_size)}",
-                       f"at most {limits.size_text(limit)} a part ({limits.WHERE})")
+            problem = (Text("xlsx.part_too_large", part=info.filename, size=limits.size_text(info.file_size)),
+                       Text("xlsx.part_too_large.expected", limit=limits.size_text(limit), where=_WHERE))
         elif info.file_size > limits.RATIO_CHECK_BYTES and ratio > limits.MAX_COMPRESSION_RATIO:
-            problem = (f"part {info.filename} would unpack {ratio:,.0f} times larger "
-                       f"({limits.size_text(info.compress_size)} to {limits.size_text(info.file_size)}): "
-                       "a zip bomb, not a workbook",
-                       f"a packing ratio of at most {limits.MAX_COMPRESSION_RATIO} ({limits.WHERE})")
+            problem = (Text("xlsx.zip_bomb", part=info.filename, ratio=round(ratio),
+                            packed=limits.size_text(info.compress_size), size=limits.size_text(info.file_size)),
+                       Text("xlsx.zip_bomb.expected", limit=limits.MAX_COMPRESSION_RATIO, where=_WHERE))
         else:
             total += info.file_size
             continue
         raise InputError([Problem(display, problem[0], expected=problem[1])])
     if total > limits.MAX_UNPACKED_BYTES:
-        raise InputError([Problem(display, f"the workbook would unpack to {limits.size_text(total)}",
-                                  expected=f"at most {limits.size_text(limits.MAX_UNPACKED_BYTES)} "
-                                           f"in all ({limits.WHERE})")])
+        raise InputError([Problem(display, Text("xlsx.unpacked_too_large", size=limits.size_text(total)),
+                                  expected=Text("xlsx.unpacked_too_large.expected",
+                                                limit=limits.size_text(limits.MAX_UNPACKED_BYTES), where=_WHERE))])
 
 
 _ROW = f"{{{SHEET_MAIN_NS}}}row"
@@ -174,9 +177,7 @@ _RUN = f"{{{SHEET_MAIN_NS}}}r"
 # A cell's own markup (rich-text runs) stays in memory until the cell ends: bounded.
 _MAX_HELD = 10_000
 _LAST_LETTERED = 18_278  # column ZZZ: openpyxl names columns up to here
-_AREA = (f"{get_column_letter(limits.MAX_SHEET_COLUMNS)}{limits.MAX_SHEET_ROWS}",
-         f"at most {limits.count_text(limits.MAX_SHEET_ROWS)} rows and "
-         f"{limits.count_text(limits.MAX_SHEET_COLUMNS)} columns a sheet")
+_AREA = f"{get_column_letter(limits.MAX_SHEET_COLUMNS)}{limits.MAX_SHEET_ROWS}"
 
 
 class _SheetCells:
@@ -194,8 +195,8 @@ class _SheetCells:
         self.uncached: set[tuple[int, int]] = set()
         self.cells = 0
 
-    def error(self, message: str, row: int | None = None, column: int | None = None,
-              **more: str) -> InputError:
+    def error(self, message: Text, row: int | None = None, column: int | None = None,
+              **more: Text) -> InputError:
         """An InputError at a place of this sheet (1-based row and column)."""
         col = get_column_letter(column) if column and column <= _LAST_LETTERED else None
         return InputError([Problem(self.display, message, sheet=self.sheet, row=row, column=col, **more)])
@@ -206,19 +207,18 @@ class _SheetCells:
         if self.cells > limits.MAX_SHEET_CELLS or self.budget[0] < 0:
             whole = self.budget[0] < 0
             limit = limits.MAX_WORKBOOK_CELLS if whole else limits.MAX_SHEET_CELLS
-            raise self.error(f"more cells than the tool reads {'from a workbook' if whole else 'from a sheet'}",
-                             row, expected=f"at most {limits.count_text(limit)} cells "
-                                           f"{'in all sheets' if whole else 'a sheet'}, counting each row "
-                                           f"up to its last value ({limits.WHERE})")
+            raise self.error(Text("xlsx.cells_workbook" if whole else "xlsx.cells_sheet"), row,
+                             expected=Text("xlsx.cells_workbook.expected" if whole else "xlsx.cells_sheet.expected",
+                                           limit=limit, where=_WHERE))
 
     def add(self, row: int, column: int, value: object, uncached: bool) -> None:
         """Keep a value (or a formula without a saved result) at a 1-based place."""
         if row > limits.MAX_SHEET_ROWS or column > limits.MAX_SHEET_COLUMNS or row < 1 or column < 1:
             name = f"{get_column_letter(column)}{row}" if 1 <= column <= _LAST_LETTERED else f"R{row}C{column}"
-            raise self.error(f"cell {name} holds a value outside the area the tool reads "
-                             f"(A1:{_AREA[0]}); delete it or move the data to another workbook",
-                             row, column, expected=f"data within A1:{_AREA[0]}, {_AREA[1]} ({limits.WHERE})",
-                             found="a formula" if uncached else describe(value))
+            raise self.error(Text("xlsx.far_cell", cell=name, area=_AREA), row, column,
+                             expected=Text("xlsx.far_cell.expected", area=_AREA, rows=limits.MAX_SHEET_ROWS,
+                                           columns=limits.MAX_SHEET_COLUMNS, where=_WHERE),
+                             found=Text("xlsx.a_formula") if uncached else describe(value))
         i, j = row - 1, column - 1
         if i >= len(self.rows):
             self.rows.extend([] for _ in range(i + 1 - len(self.rows)))
@@ -234,9 +234,8 @@ class _SheetCells:
     def merge(self, ref: str) -> None:
         """Keep a merged range (``A5:A6``) as 0-based bounds."""
         if len(self.merged) >= limits.MAX_MERGED_RANGES:
-            raise self.error("more merged ranges than the tool reads",
-                             expected=f"at most {limits.count_text(limits.MAX_MERGED_RANGES)} a sheet "
-                                      f"({limits.WHERE})")
+            raise self.error(Text("xlsx.merged"),
+                             expected=Text("xlsx.merged.expected", limit=limits.MAX_MERGED_RANGES, where=_WHERE))
         c0, r0, c1, r1 = range_boundaries(ref)
         if None not in (c0, r0, c1, r1):  # whole rows or columns never hold a header
             self.merged.append((r0 - 1, r1 - 1, c0 - 1, c1 - 1))  # type: ignore[operator]
@@ -302,8 +301,8 @@ def _stream(source: IO[bytes], parser: WorkSheetParser, cells: _SheetCells) -> N
             else:
                 loose += 1
             if max(markup, loose) > _MAX_HELD:
-                raise cells.error("too much markup in a row", parser.row_counter,
-                                  expected=f"at most {_MAX_HELD:,} XML elements in a cell")
+                raise cells.error(Text("xlsx.markup"), parser.row_counter,
+                                  expected=Text("xlsx.markup.expected", limit=_MAX_HELD))
             continue
         if tag == _ROW:
             row, loose = None, 0
@@ -339,7 +338,7 @@ def read_sheet(wb: Workbook, ws: ReadOnlyWorksheet, display: str, budget: list[i
         with ws._get_source() as source:
             _stream(source, parser, cells)
     except _READ_ERRORS as exc:
-        raise cells.error(f"sheet cannot be read ({exc.__class__.__name__}: {str(exc)[:200]})",
+        raise cells.error(Text("xlsx.sheet_unreadable", error=f"{exc.__class__.__name__}: {str(exc)[:200]}"),
                           parser.row_counter or None, expected=_NOT_A_WORKBOOK) from None
     return Grid(display, cells.rows, sheet=title, excel=True, merged=cells.merged,
                 uncached_formulas=cells.uncached)
@@ -469,7 +468,7 @@ def _row_district(grid: Grid, i: int, ic: dict[str, int], district: str | None, 
     if is_blank(value):
         return True, district
     if units is not None and units.district_of(value) is None:
-        log.error(f"district {describe(value)!r} is not in the {units.name} list",
+        log.error(Text("units.district_unknown", district=repr(describe(value)), units=units.name),
                   row=grid.row_label(i), column=grid.col_label(j))
         return False, None
     return True, (units.district_of(value) if units else None) or (
@@ -487,8 +486,8 @@ def read_wide_rows(
     grid = sheet.grid
     ic = sheet.id_cols
     if "commune_code" not in ic and "commune_name" not in ic:
-        log.error("no commune column found", row=grid.row_label(sheet.header_row),
-                  expected="a column headed 'Mã xã' or 'Đơn vị' / 'Tên xã'")
+        log.error(Text("xlsx.no_commune_column"), row=grid.row_label(sheet.header_row),
+                  expected=Text("xlsx.no_commune_column.expected"))
         return
     district: str | None = None
     seen: dict[str, int] = {}
@@ -500,6 +499,12 @@ def read_wide_rows(
         name = grid.cell(i, ic["commune_name"]) if "commune_name" in ic else None
         stt = grid.cell(i, ic["stt"]) if "stt" in ic else None
         has_values = any(not is_blank(grid.cell(i, j)) for j in sheet.criterion_cols.values())
+        uncached = [f for f in ("commune_code", "commune_name") if f in ic and (i, ic[f]) in grid.uncached_formulas]
+        if uncached and has_values:  # read as empty, it would match nothing or leave a commune without a name
+            for f in uncached:
+                log.error(Text("xlsx.id_uncached", what=Text(f"xlsx.what_{f}")), row=grid.row_label(i),
+                          column=grid.col_label(ic[f]), expected=_CALCULATE)
+            continue
         name_text = "" if is_blank(name) else str(name).strip()
         if is_blank(code):
             is_district, d = _is_district_row(name_text, stt, units)
@@ -509,13 +514,12 @@ def read_wide_rows(
                 elif units is not None and name_text and not norm_key(name_text).startswith(_TOTAL_WORDS):
                     # an unknown district must not leave the previous one as context for names below
                     district = None
-                    log.warn(f"{name_text!r} looks like a district row but is not in the {units.name} "
-                             "list; communes below it are matched without a district",
+                    log.warn(Text("xlsx.district_row_unknown", name=repr(name_text), units=units.name),
                              row=grid.row_label(i), column=grid.col_label(ic.get("commune_name", 0)))
                 continue
             if not name_text:
                 if has_values:
-                    log.error("row has criterion values but no commune code or name",
+                    log.error(Text("xlsx.row_without_commune"),
                               row=grid.row_label(i),
                               column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))))
                 continue
@@ -538,9 +542,16 @@ def read_wide_rows(
             commune = normalise_code(code) if not is_blank(code) else norm_key(name_text)
             if not commune:
                 continue
+            if not name_text and "commune_name" not in ic:
+                name_text = commune  # a sheet of codes only, read as written: the code names the commune
+            elif not name_text:  # without a unit list the names come from the sheet: a run needs them
+                log.error(Text("xlsx.no_name", commune=commune), row=grid.row_label(i),
+                          column=grid.col_label(ic.get("commune_name", ic.get("commune_code", 0))),
+                          expected=Text("xlsx.no_name.expected"))
+                continue
         if commune in seen:
-            log.error(f"commune {commune} ({name_text or code}) appears twice "
-                      f"(first in row {grid.row_label(seen[commune])})",
+            log.error(Text("xlsx.commune_twice", commune=commune, name=name_text or str(code),
+                           first=grid.row_label(seen[commune])),
                       row=grid.row_label(i),
                       column=grid.col_label(ic.get("commune_code", ic.get("commune_name", 0))))
             continue
@@ -561,32 +572,32 @@ def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog)
     mark_style = bool(values) and all(is_mark(v) for v in values)
     for crit in criteria.ids:
         if crit not in sheet.criterion_cols:
-            log.error(f"no column for {crit} ({criteria[crit].name_vi})",
+            log.error(Text("xlsx.no_criterion_column", criterion=crit, name=criteria[crit].name_vi),
                       row=grid.row_label(sheet.header_row),
-                      expected=f"a column headed '{criteria[crit].number}' or '{crit}'")
+                      expected=Text("xlsx.no_criterion_column.expected", number=str(criteria[crit].number),
+                                    criterion=crit))
     table = pd.DataFrame(False, index=sheet.codes, columns=criteria.ids)
     for i, code in zip(sheet.rows, sheet.codes, strict=True):
         for crit, j in sheet.criterion_cols.items():
             value = grid.cell(i, j)
             met = parse_met(value)
             if met is BLANK and (i, j) in grid.uncached_formulas:
-                log.error(f"status for {crit} is a formula whose result was never saved",
+                log.error(Text("status.uncached", criterion=crit),
                           row=grid.row_label(i), column=grid.col_label(j), expected=_CALCULATE)
                 continue
             if met is BLANK:
                 if mark_style:
                     met = False
                 else:
-                    log.error(f"empty status for {crit}", row=grid.row_label(i),
+                    log.error(Text("status.empty", criterion=crit), row=grid.row_label(i),
                               column=grid.col_label(j), expected=EXPECTED_MET)
                     continue
             if met is None and norm_key(value) == norm_key(NEEDS_INPUT):
-                log.error(f"status for {crit} needs the planner's input: it could not be carried from "
-                          "the 2021–2025 data (see the sheet 'Nguồn gốc')", row=grid.row_label(i),
+                log.error(Text("status.needs_input", criterion=crit), row=grid.row_label(i),
                           column=grid.col_label(j), expected=EXPECTED_MET, found=NEEDS_INPUT)
                 continue
             if met is None:
-                log.error(f"unrecognised status for {crit}", row=grid.row_label(i),
+                log.error(Text("status.unrecognised", criterion=crit), row=grid.row_label(i),
                           column=grid.col_label(j), expected=EXPECTED_MET, found=describe(value))
                 continue
             table.loc[code, crit] = bool(met)
@@ -594,14 +605,12 @@ def read_status_values(sheet: WideSheet, criteria: CriteriaSet, log: ProblemLog)
             total = parse_number(grid.cell(i, sheet.id_cols["total"]))
             counted = int(table.loc[code].sum())
             if isinstance(total, float) and int(total) != counted:
-                log.warn(f"total says {int(total)} criteria met but {counted} are marked met; "
-                         "using the marks", row=grid.row_label(i),
+                log.warn(Text("status.total_differs", total=int(total), counted=counted), row=grid.row_label(i),
                          column=grid.col_label(sheet.id_cols["total"]))
     return table
 
 
-_CALCULATE = ("a value: open the workbook in Excel or LibreOffice and save it (that calculates "
-              "its formulas), or type the values")
+_CALCULATE = Text("xlsx.calculate")
 
 
 def read_cost_values(
@@ -622,7 +631,7 @@ def read_cost_values(
     uncached: list[tuple[int, int, str]] = []
     for i, code in zip(sheet.rows, sheet.codes, strict=True):
         if code not in status.index:
-            log.error(f"commune {code} is in the cost sheet but not in the status sheet",
+            log.error(Text("cost.commune_not_in_status", commune=code),
                       row=grid.row_label(i),
                       column=grid.col_label(sheet.id_cols.get("commune_code",
                                                               sheet.id_cols.get("commune_name", 0))))
@@ -634,13 +643,13 @@ def read_cost_values(
                 if (i, j) in grid.uncached_formulas and not bool(status.loc[code, crit]):
                     uncached.append((i, j, crit))
                 continue
-            if number is None or number < 0:
-                log.error(f"cost for {crit} is not a non-negative amount", row=grid.row_label(i),
-                          column=grid.col_label(j), expected="million VND (a number ≥ 0)",
+            if number is None or number < 0 or number > MAX_MONEY_MVND:
+                log.error(Text("cost.not_amount", criterion=crit), row=grid.row_label(i),
+                          column=grid.col_label(j), expected=Text("cost.not_amount.expected"),
                           found=describe(value))
                 continue
             if number > 0 and bool(status.loc[code, crit]):
-                log.warn(f"cost given for {crit}, which is already met; ignored",
+                log.warn(Text("cost.already_met", criterion=crit),
                          row=grid.row_label(i), column=grid.col_label(j))
                 continue
             cost.loc[code, crit] = number
@@ -652,14 +661,12 @@ def _report_uncached(grid: Grid, cells: list[tuple[int, int, str]], log: Problem
     """One error per cost formula without a saved result, the first few by place."""
     shown = cells[:limits.MAX_CELLS_LISTED]
     for i, j, crit in shown:
-        log.error(f"cost for {crit} is a formula whose result was never saved; "
-                  "default costs are not used in its place", row=grid.row_label(i),
+        log.error(Text("cost.uncached", criterion=crit), row=grid.row_label(i),
                   column=grid.col_label(j), expected=_CALCULATE)
     if len(cells) > len(shown):
         rest = ", ".join(f"{get_column_letter(j + 1)}{i + 1}" for i, j, _ in cells[len(shown):][:10])
-        log.error(f"… and {len(cells) - len(shown)} more cost cells hold formulas whose results were "
-                  f"never saved ({rest}{', …' if len(cells) - len(shown) > 10 else ''})",
-                  expected=_CALCULATE)
+        log.error(Text("cost.uncached_more", n=len(cells) - len(shown),
+                       cells=rest + (", …" if len(cells) - len(shown) > 10 else "")), expected=_CALCULATE)
 
 
 def _find_sheet(grids: dict[str, Grid], name: str) -> Grid | None:
@@ -712,9 +719,9 @@ def read_workbook(
     status = read_status_values(status_sheet, criteria, log)
     problems += log.problems
     if not status_sheet.codes and not log.has_errors:
-        problems.append(Problem(display, "the status table has no commune rows", sheet=status_grid.sheet,
+        problems.append(Problem(display, Text("xlsx.no_commune_rows"), sheet=status_grid.sheet,
                                 row=status_grid.row_label(status_sheet.header_row) + 1,
-                                expected="one row per commune below the header"))
+                                expected=Text("xlsx.no_commune_rows.expected")))
 
     cost = None
     if "cost" in wide:
@@ -777,7 +784,7 @@ def _join_traits(communes: pd.DataFrame, extra: pd.DataFrame | None, units: Unit
     return communes.join(traits)
 
 
-_KIND_TEXT = {"status": "a criterion status table", "cost": "a cost table (money per criterion)"}
+_KIND_TEXT = {"status": "xlsx.kind_status", "cost": "xlsx.kind_cost"}
 
 
 def find_wide_sheets(
@@ -803,21 +810,20 @@ def find_wide_sheets(
     problems = []
     for kind, pairs in found.items():
         if len(pairs) > 1:
-            names = " and ".join(f"'{g.sheet}'" for g, _ in pairs)
+            names = joined([f"'{g.sheet}'" for g, _ in pairs])
             last_grid, last_sheet = pairs[-1]
             problems.append(Problem(
-                display, f"{len(pairs)} sheets hold {_KIND_TEXT[kind]}: {names}; the tool cannot tell "
-                         "which one is meant", sheet=last_grid.sheet, row=last_grid.row_label(last_sheet.header_row),
-                expected="one such sheet: delete the others or move them to another workbook",
-                found=", ".join(f"{g.sheet} (header in row {g.row_label(w.header_row)})" for g, w in pairs)))
+                display, Text("xlsx.two_sheets", n=len(pairs), kind=Text(_KIND_TEXT[kind]), sheets=names),
+                sheet=last_grid.sheet, row=last_grid.row_label(last_sheet.header_row),
+                expected=Text("xlsx.two_sheets.expected"),
+                found=Text("xlsx.two_sheets.found", sheets=[Text("xlsx.sheet_header", sheet=g.sheet,
+                                                                 row=g.row_label(w.header_row)) for g, w in pairs])))
     if problems:
         raise InputError(problems)
     if "status" not in found:
         raise InputError([Problem(
-            display, "no sheet with a criterion status table found",
-            expected="a sheet with one column per criterion (headed 1…19, 'TC1', 'Tiêu chí 1' "
-                     "or the criterion names) and 'Đạt'/'Chưa đạt' in the cells",
-            found=", ".join(grids) or "no sheets")])
+            display, Text("xlsx.no_status_sheet"), expected=Text("xlsx.no_status_sheet.expected"),
+            found=", ".join(grids) or Text("xlsx.no_sheets"))])
     return {kind: pairs[0] for kind, pairs in found.items()}
 
 
@@ -873,7 +879,7 @@ def _read_commune_sheet(grids: dict[str, Grid], communes: pd.DataFrame, criteria
     schema.check_commune_classes(table, criteria, grid, colmap, log)
     for _, r in table.iterrows():
         if r["commune_code"] not in communes.index:
-            log.error(f"commune {r['commune_code']} is not in the status sheet", row=int(r["_row"]),
+            log.error(Text("xlsx.commune_not_in_status", commune=r["commune_code"]), row=int(r["_row"]),
                       column=grid.col_label(colmap["commune_code"]))
     problems += log.problems
     if table.empty:
@@ -909,7 +915,7 @@ def _read_source_sheet(
     table, colmap, _ = read_table(grid, schema.SOURCE_TABLE, log, index="source_id", extra=_is_year)
     years = [c for c in colmap if _is_year(c)]
     if not table.empty and not years:
-        log.error("no year columns", expected="columns headed with years, e.g. 2021 … 2025")
+        log.error(Text("sources.no_years"), expected=Text("sources.no_years.expected"))
     env: dict[str, dict[int, float]] = {}
     elig: dict[str, pd.Series] = {}
     for _, r in table.iterrows():
@@ -917,7 +923,7 @@ def _read_source_sheet(
         try:
             elig[sid] = eligibility_from_rule(criteria, str(r["eligible"]))
         except ValueError as exc:
-            log.error(f"eligibility rule: {exc}", row=int(r["_row"]),
+            log.error(Text("sources.rule", reason=exc.args[0] if exc.args else str(exc)), row=int(r["_row"]),
                       column=grid.col_label(colmap["eligible"]),
                       expected=schema.EXPECTED_RULE)
         env[sid] = {}
@@ -925,9 +931,9 @@ def _read_source_sheet(
             value = parse_number(r[y])
             if value is BLANK:
                 value = 0.0
-            if value is None or value < 0:
-                log.error(f"amount for {y} is not a non-negative number", row=int(r["_row"]),
-                          column=grid.col_label(colmap[y]), expected="million VND",
+            if value is None or value < 0 or value > MAX_MONEY_MVND:
+                log.error(Text("sources.amount", year=str(y)), row=int(r["_row"]),
+                          column=grid.col_label(colmap[y]), expected=Text("sources.amount.expected"),
                           found=describe(r[y]))
                 continue
             env[sid][int(y)] = float(value)

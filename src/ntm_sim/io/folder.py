@@ -31,7 +31,7 @@ from ntm_sim.dataset import (
     eligibility_from_rule,
     make_dataset,
 )
-from ntm_sim.errors import InputError, Problem, ProblemLog
+from ntm_sim.errors import InputError, Problem, ProblemLog, Text
 from ntm_sim.io import schema
 from ntm_sim.io.longcsv import read_long_grid
 from ntm_sim.io.tables import Column, Grid, read_csv_grid, read_table
@@ -93,8 +93,8 @@ def _check_files(folder: Path, display: str) -> None:
     problems: list[Problem] = []
     for name in FILES:
         if not (folder / name).exists():
-            problems.append(Problem(f"{display}/{name}", "file missing",
-                                    expected="the files " + ", ".join(FILES)))
+            problems.append(Problem(f"{display}/{name}", Text("folder.missing"),
+                                    expected=Text("folder.missing.expected", files=", ".join(FILES))))
     if problems:
         raise InputError(problems)
 
@@ -108,20 +108,22 @@ def _read_description(folder: Path, display: str) -> tuple[DatasetMeta, Criteria
         If the file is not a valid description or names an unknown criteria set (with
         its line).
     """
+    from ntm_sim.io.files import MAX_YAML_BYTES, load_yaml, read_text
+
+    meta_text = read_text(folder / "dataset.yaml", f"{display}/dataset.yaml", MAX_YAML_BYTES)
+    raw_meta = load_yaml(meta_text, f"{display}/dataset.yaml") or {}
     try:
-        meta_text = (folder / "dataset.yaml").read_text(encoding="utf-8")
-        raw_meta = yaml.safe_load(meta_text) or {}
-        meta = DatasetMeta(**raw_meta)
-    except (yaml.YAMLError, TypeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(f"{display}/dataset.yaml", f"not a valid dataset description: {exc}")]) from None
+        meta = DatasetMeta(**raw_meta)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise InputError([Problem(f"{display}/dataset.yaml", Text("folder.description", error=str(exc)))]) from None
     try:
         criteria = load_criteria_set(meta.criteria_set)
     except KeyError:
         line = next((n for n, text in enumerate(meta_text.splitlines(), start=1)
                      if text.startswith("criteria_set:")), None)
-        raise InputError([Problem(f"{display}/dataset.yaml", f"unknown criteria set {meta.criteria_set!r}",
+        raise InputError([Problem(f"{display}/dataset.yaml", Text("folder.criteria_set", set=repr(meta.criteria_set)),
                                   row=line, column="criteria_set",
-                                  expected="one of " + ", ".join(available_sets()))]) from None
+                                  expected=Text("expect.one_of", choices=", ".join(available_sets())))]) from None
     return meta, criteria
 
 
@@ -152,7 +154,7 @@ def _read_sources(folder: Path, display: str, criteria: CriteriaSet) -> tuple[pd
         try:
             eligibility_from_rule(criteria, str(r["eligible"]))
         except ValueError as exc:
-            log.error(f"eligibility rule: {exc}", row=int(r["_row"]),
+            log.error(Text("sources.rule", reason=exc.args[0] if exc.args else str(exc)), row=int(r["_row"]),
                       column=grid.col_label(colmap["eligible"]), expected=schema.EXPECTED_RULE)
     return sources, log.problems
 
@@ -175,12 +177,12 @@ def _check_envelopes(env: pd.DataFrame, sources: set[str], grid: Grid, colmap: d
         if not sid:
             continue  # reported as an empty required cell
         if sources and sid not in sources:
-            log.error(f"source {sid!r} is not in sources.csv", row=row,
+            log.error(Text("folder.source_unknown", source=repr(sid)), row=row,
                       column=grid.col_label(colmap["source_id"]))
         elif year is not None and not pd.isna(year):
             key = (sid, int(year))
             if key in first:
-                log.error(f"{sid} {int(year)} appears twice (first in row {first[key]})", row=row,
+                log.error(Text("folder.envelope_twice", source=sid, year=str(int(year)), first=first[key]), row=row,
                           column=grid.col_label(colmap["year"]))
             else:
                 first[key] = row

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ntm_sim.criteria import CriteriaSet, best_criteria_set
 from ntm_sim.dataset import Dataset, DatasetMeta, make_dataset
-from ntm_sim.errors import InputError, Problem, ProblemLog
+from ntm_sim.errors import InputError, Problem, ProblemLog, Text
 from ntm_sim.io import schema
 from ntm_sim.io.tables import Grid, read_csv_grid, read_table
 from ntm_sim.io.values import BLANK, EXPECTED_MET, describe, parse_met
@@ -79,11 +79,11 @@ def _has_long_rows(grid: Grid, table: pd.DataFrame, colmap: dict[str, int], head
     """Whether the grid has data rows and a commune column (else report why not)."""
     if header < 0 or table.empty:
         if not log.has_errors:  # a missing header is reported already
-            log.error("no data rows", expected="one row per commune × criterion")
+            log.error(Text("long.no_rows"), expected=Text("long.no_rows.expected"))
         return False
     if "commune_code" not in colmap and "commune_name" not in colmap:
-        log.error("no commune column", row=grid.row_label(header),
-                  expected="a column 'commune_code' (or 'commune_name')")
+        log.error(Text("long.no_commune_column"), row=grid.row_label(header),
+                  expected=Text("long.no_commune_column.expected"))
         return False
     return True
 
@@ -107,19 +107,20 @@ def _read_long_row(r: pd.Series, ctx: _LongContext, records: _LongRecords) -> No
         return
     crit = ctx.criteria.match(r["criterion"])
     if crit is None:
-        log.error("unknown criterion", row=row, column=ctx.crit_col,
-                  expected=f"one of {ctx.criteria.ids[0]}…{ctx.criteria.ids[-1]} or a criterion name",
+        log.error(Text("long.unknown_criterion"), row=row, column=ctx.crit_col,
+                  expected=Text("long.unknown_criterion.expected", first=ctx.criteria.ids[0],
+                                last=ctx.criteria.ids[-1]),
                   found=describe(r["criterion"]))
         return
     key = (code, crit)
     if key in records.first_row:
-        log.error(f"{crit} of commune {code} appears twice (first in row {records.first_row[key]})",
+        log.error(Text("long.twice", criterion=crit, commune=code, first=records.first_row[key]),
                   row=row, column=ctx.crit_col)
         return
     records.first_row[key] = row
     met = parse_met(r["met"])
     if not isinstance(met, bool):
-        log.error(f"unrecognised status for {crit}", row=row, column=ctx.met_col,
+        log.error(Text("status.unrecognised", criterion=crit), row=row, column=ctx.met_col,
                   expected=EXPECTED_MET, found="" if met is BLANK else describe(r["met"]))
         return
     if code not in records.codes:
@@ -152,11 +153,11 @@ def _row_commune(r: pd.Series, row: int, ctx: _LongContext) -> str | None:
             return None
         code = match.code
     if not code:
-        log.error("no commune code", row=row, column=grid.col_label(colmap.get("commune_code", 0)),
-                  expected="a commune code")
+        log.error(Text("long.no_code"), row=row, column=grid.col_label(colmap.get("commune_code", 0)),
+                  expected=Text("long.no_code.expected"))
         return None
     if ctx.known is not None and code not in ctx.known:
-        log.error(f"commune {code} is not in communes.csv", row=row,
+        log.error(Text("long.not_in_communes", commune=code), row=row,
                   column=grid.col_label(colmap.get("commune_code", 0)))
         return None
     return code
@@ -169,12 +170,11 @@ def _check_every_criterion(records: _LongRecords, criteria: CriteriaSet, log: Pr
     """
     for code in records.codes:
         missing = [k for k in criteria.ids if (code, k) not in records.status]
-        if missing and not any(p.severity == "error" and p.message.startswith("unrecognised")
-                               for p in log.problems):
+        if missing and not any(p.severity == "error" and p.key == "status.unrecognised" for p in log.problems):
             first = next(k for k in criteria.ids if (code, k) in records.status)
-            log.error(f"commune {code} has no row for {', '.join(missing)}",
+            log.error(Text("long.missing_rows", commune=code, criteria=", ".join(missing)),
                       row=records.first_row[(code, first)],
-                      expected=f"one row per criterion ({len(criteria)})")
+                      expected=Text("long.missing_rows.expected", n=len(criteria)))
 
 
 def _long_frames(records: _LongRecords,
@@ -215,7 +215,7 @@ def read_long_csv(
     """
     display = display or path.name
     if not path.exists():
-        raise InputError([Problem(display, "file not found")])
+        raise InputError([Problem(display, Text("io.file_not_found"))])
     grid = read_csv_grid(path, display)
     # a log of its own: the grid's notes (its encoding) go to read_long_grid's log
     table, colmap, _ = read_table(grid, schema.LONG_STATUS_TABLE, ProblemLog(grid.file, grid.sheet))
@@ -237,13 +237,20 @@ def read_long_csv(
             code = units.match(code, r.get("commune_name"), None).code or code
         names.setdefault(code, r)
     records = []
+    nameless = [code for code in status.index if (units is None or code not in units.communes.index)
+                and "commune_name" in colmap and not str(names.get(code, {}).get("commune_name", "") or "").strip()]
+    if nameless:  # without a unit list the names come from the file: a run needs them
+        raise InputError([Problem(display, Text("xlsx.no_name", commune=code), row=names.get(code, {}).get("_row"),
+                                  column=grid.col_label(colmap.get("commune_name", colmap.get("commune_code", 0))),
+                                  expected=Text("xlsx.no_name.expected")) for code in nameless[:50]])
     for code in status.index:
         if units is not None and code in units.communes.index:
             ref = units.communes.loc[code]
             records.append((code, ref["commune_name"], ref["district_code"], ref["district_name"]))
         else:
             r = names.get(code, {})
-            records.append((code, r.get("commune_name", ""), r.get("district_code", ""),
+            # a file of codes only, read as written: the code names the commune
+            records.append((code, r.get("commune_name", "") or code, r.get("district_code", ""),
                             r.get("district_name", "")))
     communes = pd.DataFrame.from_records(
         records, columns=["commune_code", "commune_name", "district_code", "district_name"]

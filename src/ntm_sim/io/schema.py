@@ -10,6 +10,7 @@ from ntm_sim.criteria import CriteriaSet
 from ntm_sim.dataset import FIRST_RECOGNITION_YEAR, commune_class_expected, commune_class_id
 from ntm_sim.errors import ProblemLog
 from ntm_sim.io.tables import Column, Grid
+from ntm_sim.messages import Text
 
 # Sheet names of the planners' workbook (and the template).
 SHEET_STATUS = "Kết quả tiêu chí"
@@ -128,7 +129,7 @@ SOURCE_TABLE = (
     Column("scope", "Địa bàn (mã tỉnh/huyện)", "text", ("scope", "địa bàn", "phạm vi", "địa bàn áp dụng")),
 )
 
-EXPECTED_RULE = "'Tất cả', a kind (Hạ tầng, Phát triển, Quản trị) or criteria (TC2; TC3)"
+EXPECTED_RULE = Text("sources.rule.expected")
 
 LONG_STATUS_TABLE = (
     Column("commune_code", "commune_code", "code", CODE.aliases),
@@ -160,6 +161,6 @@ def check_commune_classes(table: pd.DataFrame, criteria: CriteriaSet, grid: Grid
     for _, r in table.iterrows():
         value = r["commune_class"]
         if value and commune_class_id(criteria, value) is None:
-            log.error(f"{COMMUNE_CLASS.header_vi}: not a commune class of {criteria.id}",
+            log.error(Text("data.not_a_class_cell", column=COMMUNE_CLASS.header_vi, set=criteria.id),
                       row=int(r["_row"]), column=grid.col_label(colmap["commune_class"]),
                       expected=commune_class_expected(criteria), found=str(value))

@@ -18,9 +18,11 @@ from typing import Literal
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.dataset import normalise_code
-from ntm_sim.errors import InputError, Problem, ProblemLog
+from ntm_sim.errors import InputError, Problem, ProblemLog, Text
 from ntm_sim.io import limits
+from ntm_sim.io.cells import restore
 from ntm_sim.io.values import BLANK, describe, is_blank, parse_flag, parse_number
 from ntm_sim.text import norm_key
 
@@ -108,7 +110,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE"),
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE"),
 )
-_SAVE_AS_UTF8 = "a CSV saved as UTF-8 (in Excel: File › Save As › CSV UTF-8)"
+_SAVE_AS_UTF8 = Text("csv.save_as_utf8")
+_WHERE = Text("limits.where")
 
 
 def _utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
@@ -154,15 +157,15 @@ def decode_text(raw: bytes, display: str) -> tuple[str, str, Problem | None]:
         return raw.decode(codec), name, None
     except UnicodeDecodeError as exc:
         if codec != "utf-8":
-            raise InputError([Problem(display, f"cannot be decoded as {name} (byte {exc.start})",
+            raise InputError([Problem(display, Text("csv.cannot_decode", encoding=name, byte=exc.start),
                                       expected=_SAVE_AS_UTF8)]) from None
     for codec, name in (("cp1258", "Windows-1258 (Vietnamese)"), ("latin-1", "Latin-1")):
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError:
             continue
-        note = Problem(display, f"not UTF-8: read as {name}; check that Vietnamese letters are right",
-                       expected=_SAVE_AS_UTF8, severity="warning")
+        note = Problem(display, Text("csv.legacy_encoding", encoding=name), expected=_SAVE_AS_UTF8,
+                       severity="warning")
         return text, name, note
     raise AssertionError("Latin-1 decodes any bytes")  # pragma: no cover
 
@@ -186,13 +189,12 @@ def _csv_rows(text: str, delimiter: str, display: str, encoding: str) -> list[li
             if (len(row) > limits.MAX_CSV_COLUMNS or len(rows) > limits.MAX_CSV_ROWS
                     or cells > limits.MAX_CSV_CELLS):
                 raise InputError([Problem(
-                    display, "more data than the tool reads from a CSV file", row=reader.line_num,
-                    expected=f"at most {limits.count_text(limits.MAX_CSV_ROWS)} lines, "
-                             f"{limits.count_text(limits.MAX_CSV_COLUMNS)} fields a line and "
-                             f"{limits.count_text(limits.MAX_CSV_CELLS)} fields in all ({limits.WHERE})",
-                    found=f"{len(rows):,} lines, {len(row):,} fields in this line, {cells:,} fields")])
+                    display, Text("csv.too_much"), row=reader.line_num,
+                    expected=Text("csv.too_much.expected", rows=limits.MAX_CSV_ROWS, columns=limits.MAX_CSV_COLUMNS,
+                                  cells=limits.MAX_CSV_CELLS, where=_WHERE),
+                    found=Text("csv.too_much.found", rows=len(rows), columns=len(row), cells=cells))])
     except csv.Error as exc:
-        raise InputError([Problem(display, f"cannot be read as CSV ({exc}; file read as {encoding})",
+        raise InputError([Problem(display, Text("csv.cannot_split", error=str(exc), encoding=encoding),
                                   row=reader.line_num, expected=_SAVE_AS_UTF8)]) from None
     return rows
 
@@ -208,16 +210,20 @@ def read_csv_grid(path: Path, display: str | None = None) -> Grid:
     InputError
         If the file is too large, cannot be decoded or split into fields.
     """
+    from ntm_sim.io.files import check_regular, read_bytes
+
     display = display or path.name
-    size = path.stat().st_size
+    size = check_regular(path, display, None)  # a FIFO or /dev/zero is refused before a byte is read
     if size > limits.MAX_CSV_BYTES:
         raise InputError([Problem(
-            display, f"file is too large to read ({limits.size_text(size)})",
-            expected=f"a CSV file of at most {limits.size_text(limits.MAX_CSV_BYTES)} ({limits.WHERE})",
+            display, Text("io.too_large", size=limits.size_text(size)),
+            expected=Text("csv.too_large.expected", limit=limits.size_text(limits.MAX_CSV_BYTES), where=_WHERE),
             found=limits.size_text(size))])
-    text, encoding, note = decode_text(path.read_bytes(), display)
+    text, encoding, note = decode_text(read_bytes(path, display, limits.MAX_CSV_BYTES), display)
     rows = _csv_rows(text, _delimiter(text[:4096]), display, encoding)
     del text
+    # the apostrophe the writers put before a formula-like field (OWASP) is not part of it
+    rows = [[restore(v) for v in row] for row in rows]
     grid = Grid(display, rows, sheet=None, excel=False, encoding=encoding)
     if note is not None:
         grid.notes.append(note)
@@ -236,6 +242,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     min_value: float | None = 0.0
+    max_value: float | None = MAX_MONEY_MVND  # no count nor amount of a table is larger (ntm_sim.bounds)
 
     def keys(self) -> set[str]:
         """Normalised header texts that stand for this column."""
@@ -285,33 +292,37 @@ def parse_cell(
     if col.kind in ("code", "text"):
         if is_blank(value):
             if col.required:
-                log.error(f"{col.header_vi} is empty", expected="a value", **where)
+                log.error(Text("table.empty", column=col.header_vi), expected=Text("table.a_value"), **where)
             return "" if col.kind == "text" else ""
         return normalise_code(value) if col.kind == "code" else str(value).strip()
     if col.kind == "flag":
         flag = parse_flag(value)
         if flag is None:
-            log.error(f"{col.header_vi}: not a yes/no mark", expected="'x' or empty",
+            log.error(Text("table.not_flag", column=col.header_vi), expected=Text("table.not_flag.expected"),
                       found=describe(value), **where)
             return False
         return flag
     number = parse_number(value)
     if number is BLANK:
         if col.required:
-            log.error(f"{col.header_vi} is empty", expected="a number", **where)
+            log.error(Text("table.empty", column=col.header_vi), expected=Text("table.a_number"), **where)
         return None
     if number is None:
-        log.error(f"{col.header_vi}: not a number", expected="a number", found=describe(value),
-                  **where)
+        log.error(Text("table.not_number", column=col.header_vi), expected=Text("table.a_number"),
+                  found=describe(value), **where)
         return None
     assert isinstance(number, float)
     if col.min_value is not None and number < col.min_value:
-        log.error(f"{col.header_vi}: must not be below {col.min_value:g}",
-                  expected=f"a number ≥ {col.min_value:g}", found=describe(value), **where)
+        log.error(Text("table.below", column=col.header_vi, low=f"{col.min_value:g}"),
+                  expected=Text("table.below.expected", low=f"{col.min_value:g}"), found=describe(value), **where)
+        return None
+    if col.max_value is not None and number > col.max_value:
+        log.error(Text("table.above", column=col.header_vi, high=col.max_value),
+                  expected=Text("table.above.expected", high=col.max_value), found=describe(value), **where)
         return None
     if col.kind == "int":
         if not number.is_integer():
-            log.error(f"{col.header_vi}: must be a whole number", expected="a whole number",
+            log.error(Text("table.not_whole", column=col.header_vi), expected=Text("table.a_whole_number"),
                       found=describe(value), **where)
             return None
         return int(number)
@@ -354,15 +365,15 @@ def read_table(
     header = find_header_row(grid, columns)
     if header is None:
         required = [c.header_vi for c in columns if c.required]
-        read_as = f" (file read as {grid.encoding})" if grid.encoding else ""
-        log.error(f"header row not found{read_as}", row=None,
-                  expected="a header row with " + ", ".join(f"'{h}'" for h in required))
+        log.error(Text("table.no_header_read_as", encoding=grid.encoding) if grid.encoding else
+                  Text("table.no_header"), row=None,
+                  expected=Text("table.no_header.expected", columns=", ".join(f"'{h}'" for h in required)))
         return pd.DataFrame(), {}, -1
     colmap = map_columns(grid, header, columns)
     missing = [col for col in columns if col.required and col.name not in colmap]
     for col in missing:
-        log.error(f"column '{col.header_vi}' not found", row=grid.row_label(header),
-                  expected=f"a column headed '{col.header_vi}'")
+        log.error(Text("table.no_column", column=col.header_vi), row=grid.row_label(header),
+                  expected=Text("table.no_column.expected", column=col.header_vi))
     if missing:  # callers index required columns freely; give them nothing to index
         return pd.DataFrame(), colmap, header
     if extra is not None:
@@ -389,7 +400,7 @@ def read_table(
         dup = table[index].duplicated(keep="first")
         for _, r in table[dup].iterrows():
             first = table.loc[table[index] == r[index], "_row"].iloc[0]
-            log.error(f"{by_name[index].header_vi} {r[index]} appears twice (first in row {first})",
+            log.error(Text("table.twice", column=by_name[index].header_vi, value=str(r[index]), first=int(first)),
                       row=int(r["_row"]), column=grid.col_label(colmap[index]))
         table = table[~dup]
     return table, colmap, header

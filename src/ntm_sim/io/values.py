@@ -6,6 +6,7 @@ import math
 import re
 from datetime import datetime
 
+from ntm_sim.messages import Text
 from ntm_sim.text import norm_key
 
 MET_WORDS = {"đạt", "đ", "x", "✓", "✔", "v", "1", "có", "yes", "y", "true", "met", "dat"}
@@ -14,7 +15,7 @@ NOT_MET_WORDS = {
     "not met", "chua dat", "khong dat",
 }
 MARK_WORDS = {"x", "✓", "✔", "v"}
-EXPECTED_MET = "'Đạt' or 'Chưa đạt' (also x, 1/0)"
+EXPECTED_MET = Text("status.expected_met")
 #: A status cell left for the planner (a dataset carried across the 2025 reform, ``ntm_sim.carry``).
 NEEDS_INPUT = "Cần nhập"
 

@@ -384,12 +384,9 @@ CENTRAL_PREFIX = "nstw"  # sources of the central programme budget, which Decisi
 def d07_shareout(inst: Instance) -> Decisions:
     """Decision 07/2022: central money by group coefficients, the province's own money by the planners' rule."""
     g = _Greedy(inst)
-    crit = inst.dataset.criteria
     central = [f for f, sid in enumerate(inst.sources) if sid.startswith(CENTRAL_PREFIX)]
-    coef = np.array([crit.group_of(int(m)).d07_coefficient for m in inst.base_criteria_met], dtype=float)
+    coef = d07_coefficients(inst)
     coef[list(g.forbidden_c)] = 0.0
-    if crit.d07_excludes_especially_difficult:
-        coef[inst.especially_difficult] = 0.0
     share = coef / coef.sum() if coef.sum() > 0 else coef
     # each commune's entitlement to the central sources accumulates; a project is bought when the
     # eligible entitlement covers it
@@ -415,6 +412,20 @@ def d07_shareout(inst: Instance) -> Decisions:
         if not inst.carry_over:
             pot[:] = 0.0
     return g.finish("d07_shareout")
+
+
+def d07_coefficients(inst: Instance) -> np.ndarray:
+    """Each commune's share-out coefficient under Decision 07/2022 (its group's; 0 where the set leaves it out).
+
+    The group "already NTM" is the recognised communes', whatever they lack of a newer set;
+    especially difficult communes are left out where the criteria set says so.
+    """
+    crit = inst.dataset.criteria
+    coef = np.array([crit.group_of(int(m)).d07_coefficient for m in inst.base_criteria_met], dtype=float)
+    coef[inst.recognised] = crit.group_of(len(crit)).d07_coefficient
+    if crit.d07_excludes_especially_difficult:
+        coef[inst.especially_difficult] = 0.0
+    return coef
 
 
 def _draw(pot: np.ndarray, eligible: list[int], amount: float) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -176,26 +177,95 @@ def memory_estimate(inst: Instance, n_plans: int, n_draws: int) -> int:
     return int(kept + block)
 
 
+def _proc_status_bytes(field: str) -> int | None:
+    """A size of this process from ``/proc/self/status`` (``VmSize``…), in bytes (Linux; None elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max": no limit
+
+
+def _cgroup_room() -> int | None:
+    """Memory left under the tightest limit of this process's control groups (v2 or v1), or None."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    rooms = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            base, files = Path("/sys/fs/cgroup"), ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            base, files = Path("/sys/fs/cgroup/memory"), ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        folder = base / path.lstrip("/")
+        while True:  # the group's and each enclosing group's limit apply
+            limit, used = _read_int(folder / files[0]), _read_int(folder / files[1])
+            if limit is not None and used is not None and limit < 2**60:
+                rooms.append(limit - used)
+            if folder == base or base not in folder.parents:
+                break
+            folder = folder.parent
+    return min(rooms) if rooms else None
+
+
+def memory_limit() -> tuple[int, str]:
+    """The memory a simulation may take here, and which limit that is.
+
+    :data:`MEMORY_LIMIT` (6 GiB), or less when the process is capped: its address-space
+    limit (``ulimit -v``, ``RLIMIT_AS``) less what it has mapped already, or the memory left
+    under its control group's limit (a container's or a service's). A simulation that fits
+    6 GiB but not the cap would otherwise fail half-way with a ``MemoryError``.
+    """
+    limits = [(MEMORY_LIMIT, "memory.limit_fixed")]
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        mapped = _proc_status_bytes("VmSize")
+        if soft != resource.RLIM_INFINITY and mapped is not None:
+            limits.append((max(soft - mapped, 0), "memory.limit_as"))
+    except (ImportError, OSError, ValueError):
+        pass
+    room = _cgroup_room()
+    if room is not None:
+        limits.append((max(room, 0), "memory.limit_cgroup"))
+    return min(limits, key=lambda pair: pair[0])
+
+
 def check_memory(inst: Instance, n_plans: int, n_draws: int) -> None:
-    """Refuse, before any work, a simulation whose memory estimate passes :data:`MEMORY_LIMIT`.
+    """Refuse, before any work, a simulation whose memory estimate passes the limit here (:func:`memory_limit`).
 
     Raises
     ------
     InputError
-        With the estimate and the limit.
+        With the estimate, the limit and which limit it is.
     """
     need = memory_estimate(inst, n_plans, n_draws)
-    if need > MEMORY_LIMIT:
-        from ntm_sim.errors import InputError, Problem
+    limit, which = memory_limit()
+    if need > limit:
+        from ntm_sim.errors import InputError, Problem, Text
 
         gib = 2**30
-        fits = [n for n in (10**k for k in range(2, 9)) if memory_estimate(inst, n_plans, n) <= MEMORY_LIMIT]
+        fits = [n for n in (10**k for k in range(2, 9)) if memory_estimate(inst, n_plans, n) <= limit]
         most = max(fits, default=0)
-        raise InputError([Problem("draws", f"{n_draws:,} draws of {n_plans} plan(s) would need about "
-                                           f"{need / gib:.1f} GiB of memory, over the limit of "
-                                           f"{MEMORY_LIMIT / gib:.0f} GiB",
-                                  expected=f"fewer draws (about {most:,} fit)" if most else "a smaller instance",
-                                  found=f"{n_draws:,} draws")])
+        raise InputError([Problem("draws", Text("memory.over", draws=n_draws, plans=n_plans, need=need / gib,
+                                                limit=limit / gib, which=Text(which)),
+                                  expected=Text("memory.fewer", most=most) if most else Text("memory.smaller"),
+                                  found=Text("memory.draws", draws=n_draws))])
 
 
 def _block_sizes(n_draws: int) -> list[int]:
