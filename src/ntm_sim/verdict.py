@@ -212,7 +212,8 @@ def target_labels(run: ScenarioRun, t: Catalogue) -> dict[str, str]:
     for slot in ("advanced", "model"):
         tier = tiers.get(slot) or {}
         short = tier.get("short_en" if t.lang == "en" else "short_vi") or t(f"verdict.t_{slot}")
-        out[slot] = t("verdict.t_tier", tier=short)
+        label = t("verdict.t_tier", tier=short)
+        out[slot] = label[:1].upper() + label[1:]  # a tier's short name starts the line ("modern (pilot) …")
     return out
 
 
