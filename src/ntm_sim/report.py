@@ -14,6 +14,7 @@ every sheet.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,7 +113,8 @@ def _cover(ws: Worksheet, result: SolveResult, summary: dict | None, simulation:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if font is not None:
             cell.font = font
-    ws.column_dimensions["A"].width = 110  # one column of sentences, wrapped: it fits a landscape page
+        _fit_row(ws, i, text, font.size if font is not None and font.size else 11)
+    ws.column_dimensions["A"].width = COVER_WIDTH  # one column of sentences, wrapped: it fits a landscape page
     _cover_figures(ws, len(rows) + 2, result, summary)
     ws.freeze_panes = None
 
@@ -120,6 +122,7 @@ def _cover(ws: Worksheet, result: SolveResult, summary: dict | None, simulation:
 def _cover_figures(ws: Worksheet, top: int, result: SolveResult, summary: dict | None) -> None:
     """The headline figures: simulated (median, 5–95%) beside the figure on paper."""
     safe_cell(ws, top, 1, "CÁC CHỈ TIÊU CHÍNH").font = Font(bold=True, size=12)
+    _fit_row(ws, top, "CÁC CHỈ TIÊU CHÍNH", 12)
     head = (summary or {}).get("headline") or {}
     outcomes = head.get("outcomes") or {}
     lines = [f"Số xã đạt chuẩn NTM đến {result.instance.horizon_end}: trên giấy "
@@ -136,6 +139,17 @@ def _cover_figures(ws: Worksheet, top: int, result: SolveResult, summary: dict |
                      "tỷ đồng")
     for i, text in enumerate(lines, start=top + 1):
         safe_cell(ws, i, 1, f"• {text}").alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_row(ws, i, f"• {text}", 11)
+
+
+COVER_WIDTH = 110  # the cover's one column, in characters
+
+
+def _fit_row(ws: Worksheet, row: int, text: str, size: float) -> None:
+    """Give a wrapped sentence the height of its lines: a printed row does not grow by itself (lines overlapped)."""
+    per_line = COVER_WIDTH * 0.95 * 11 / size  # a little under the column's width: proportional letters vary
+    lines = max(1, math.ceil(len(text) / per_line))
+    ws.row_dimensions[row].height = lines * size * 1.45
 
 
 def _run_of(summary: dict, title: str) -> object:
