@@ -146,7 +146,9 @@ class CommuneTable:
             configuration={"locale": t.lang, "langs": {t.lang: {"pagination": PAGINATION[t.lang]}}},
             css_classes=["commune-table"],
             stylesheets=[".tabulator-cell, .tabulator-col-title { white-space: normal !important; "
-                         "word-break: normal; overflow-wrap: normal; hyphens: manual; }"])
+                         "word-break: normal; overflow-wrap: normal; hyphens: manual; }",
+                         # the table takes focus on the keyboard path: show where it is (it had no ring)
+                         ":focus-visible { outline: 3px solid #1a4f8b !important; outline-offset: 2px; }"])
 
     def legend(self) -> str:
         """What the chance column means, under the table (a commune finishing early is not sure to stay)."""

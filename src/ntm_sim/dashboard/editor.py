@@ -9,7 +9,7 @@ from ntm_sim.run_request import ScenarioEdits, apply_edits
 from ntm_sim.scenario import Scenario, resolve_data_path
 from ntm_sim.workflow import scenario_dataset
 
-from .widgets import VI, html_pane
+from .widgets import VI, html_pane, number_input
 
 PRESETS = ("default", "pessimistic", "disaster_2024")
 
@@ -40,15 +40,15 @@ class ScenarioEditor:
 
     def __init__(self, t: Catalogue = VI) -> None:
         self.t = t
-        self.target = pn.widgets.IntInput(label=t("edit.target"), value=None, start=0, end=100_000, step=1)
+        self.target = number_input(label=t("edit.target"), value=None, start=0, end=100_000, step=1)
         self.commune = pn.widgets.Select(label=t("edit.commune"), options={t("edit.no_lock"): ""}, value="")
         self.action = pn.widgets.Select(label=t("edit.action"), options={t("edit.force"): "force",
                                                                          t("edit.forbid"): "forbid"}, value="force")
         self.lock_year = pn.widgets.Select(label=t("edit.lock_year"), options={t("edit.every_year"): ""}, value="")
         self.source = pn.widgets.Select(label=t("edit.source"), options={t("edit.no_source"): ""}, value="")
-        self.source_pct = pn.widgets.IntInput(label=t("edit.source_pct"), value=100, start=0, end=500, step=10)
+        self.source_pct = number_input(label=t("edit.source_pct"), value=100, start=0, end=500, step=10)
         self.year = pn.widgets.Select(label=t("edit.year"), options={t("edit.no_year"): ""}, value="")
-        self.year_pct = pn.widgets.IntInput(label=t("edit.year_pct"), value=100, start=0, end=500, step=10)
+        self.year_pct = number_input(label=t("edit.year_pct"), value=100, start=0, end=500, step=10)
         self.carry, self.mode, self.preset = self._choices(t)
         self.status = html_pane("")
         rows = (pn.FlexBox(self.target, self.commune, self.action, self.lock_year),

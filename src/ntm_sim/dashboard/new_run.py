@@ -35,7 +35,7 @@ from ntm_sim.workflow import UPLOAD_SUFFIXES
 
 from .editor import ScenarioEditor
 from .settings import DashboardSettings
-from .widgets import VI, html_pane, message_html
+from .widgets import VI, html_pane, message_html, number_input
 
 
 def input_template() -> io.BytesIO:
@@ -105,10 +105,11 @@ class NewRunPanel:
         self.scale = pn.widgets.FloatSlider(label=t("run.scale"), start=SCALE[0], end=SCALE[1], step=0.05,
                                             value=1.0, format=NumeralTickFormatter(format="0%"))
         self.name = pn.widgets.TextInput(label=t("run.name"), placeholder=t("run.name_hint"), max_length=NAME_MAX)
-        self.draws = pn.widgets.IntInput(label=t("run.draws"), value=1000, start=DRAWS[0], end=DRAWS[1], step=100)
-        self.limit = pn.widgets.IntInput(label=t("run.limit"), value=60, start=TIME_LIMIT_S[0],
+        self.draws = number_input(label=t("run.draws"), value=1000, start=DRAWS[0], end=DRAWS[1], step=100)
+        self.limit = number_input(label=t("run.limit"), value=60, start=TIME_LIMIT_S[0],
                                          end=TIME_LIMIT_S[1], step=5)
-        self.paper = pn.widgets.Checkbox(label=t("run.paper"), value=False)
+        # a group of one: its box inside its label (a lone Checkbox's box has no label a screen reader finds)
+        self.paper = pn.widgets.CheckBoxGroup(options=[t("run.paper")], value=[])
         self.upload = pn.widgets.FileInput(accept=",".join(UPLOAD_SUFFIXES), multiple=False,
                                            label=t("run.upload"))
         self.button = pn.widgets.Button(label=t("run.button"), color="primary", disabled=first is None)
@@ -159,7 +160,7 @@ class NewRunPanel:
 
     def _request(self) -> tuple[RunRequest | None, list[str]]:
         return check_request(self.files, base=self.base.value, scale=self.scale.value, name=self.name.value,
-                             draws=self.draws.value, time_limit=self.limit.value, deterministic=self.paper.value,
+                             draws=self.draws.value, time_limit=self.limit.value, deterministic=bool(self.paper.value),
                              t=self.t)
 
     def edited(self) -> tuple[RunRequest | None, Scenario | None, list[str]]:

@@ -23,6 +23,16 @@ div.warn { background: #fff3cd; border: 1px solid #d39e00; padding: 4px 10px; }
 """
 
 
+#: Bokeh draws a number box's up and down buttons empty: no name a screen reader can say (axe-core's
+#: button-name). Hidden, the box keeps its arrow keys and its label.
+NO_SPIN = [".bk-spin-wrapper, .bk-spin-btn { display: none !important; }"]
+
+
+def number_input(**kwargs: object) -> pn.widgets.IntInput:
+    """A whole-number box without the unnamed up/down buttons (:data:`NO_SPIN`)."""
+    return pn.widgets.IntInput(stylesheets=NO_SPIN, **kwargs)
+
+
 def html_pane(text: str, **kwargs: object) -> pn.pane.HTML:
     """An HTML pane with the tables' styles (each pane has its own shadow root)."""
     return pn.pane.HTML(text, stylesheets=[CSS, STATUS_CSS], **kwargs)
