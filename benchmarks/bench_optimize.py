@@ -9,7 +9,7 @@ Two instances:
 
 * **Lào Cai**: the bundled demo data with ``scenarios/baseline.yaml`` (max-achievement,
   enforced targets, absorption limit), as ``ntm-sim solve`` runs it;
-* **national**: :func:`ntm_sim.synthetic.national_dataset` (63 provinces, about 700
+* **national**: :func:`ntm_sim.data.synthetic.national_dataset` (63 provinces, about 700
   districts, ``--national-communes`` communes; synthetic data), 2021–2025 with money
   carried over and no absorption limit. ``max-communes`` (the default) enforces no
   target: as many communes NTM as the money allows, then the default tie-breakers
@@ -43,15 +43,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from timing import best_of, timed  # noqa: E402
 
-from ntm_sim.dataset import Dataset  # noqa: E402
-from ntm_sim.instance import build_instance  # noqa: E402
-from ntm_sim.io import load_dataset  # noqa: E402
+from ntm_sim.data.dataset import Dataset  # noqa: E402
+from ntm_sim.data.registry import load_dataset  # noqa: E402
+from ntm_sim.data.synthetic import national_dataset  # noqa: E402
+from ntm_sim.model.instance import build_instance  # noqa: E402
+from ntm_sim.model.scenario import Scenario, load_scenario  # noqa: E402
 from ntm_sim.optimize import SolveResult, solve  # noqa: E402
 from ntm_sim.optimize.baselines import RULES, planners_rule  # noqa: E402
 from ntm_sim.optimize.model import build_model  # noqa: E402
 from ntm_sim.optimize.solver import make_backend  # noqa: E402
-from ntm_sim.scenario import Scenario, load_scenario  # noqa: E402
-from ntm_sim.synthetic import national_dataset  # noqa: E402
 
 GOAL_LAOCAI_S = 5.0
 GOAL_NATIONAL_S = 120.0

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from timing import timed  # noqa: E402
 
 from ntm_sim.analysis.recommend import recommend  # noqa: E402
+from ntm_sim.model.scenario import load_scenario  # noqa: E402
 from ntm_sim.optimize import solve  # noqa: E402
-from ntm_sim.scenario import load_scenario  # noqa: E402
+from ntm_sim.run.workflow import scenario_dataset  # noqa: E402
 from ntm_sim.text import format_number_vi as fmt  # noqa: E402
-from ntm_sim.workflow import scenario_dataset  # noqa: E402
 
 GOAL_SECONDS = 60.0
 

@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from timing import best_of  # noqa: E402
 
-from ntm_sim.instance import Instance, build_instance  # noqa: E402
-from ntm_sim.io import load_dataset  # noqa: E402
+from ntm_sim.data.registry import load_dataset  # noqa: E402
+from ntm_sim.model.instance import Instance, build_instance  # noqa: E402
+from ntm_sim.model.plan import Decisions, make_plan  # noqa: E402
+from ntm_sim.model.scenario import load_scenario  # noqa: E402
 from ntm_sim.optimize import solve  # noqa: E402
 from ntm_sim.optimize.baselines import planners_rule  # noqa: E402
-from ntm_sim.plan import Decisions, make_plan  # noqa: E402
-from ntm_sim.scenario import load_scenario  # noqa: E402
 from ntm_sim.simulate import BLOCK, UncertaintySettings, sample_experiments, simulate  # noqa: E402
 from ntm_sim.simulate.engine import Engine, draw_block  # noqa: E402
 from reference_sim import reference_run  # noqa: E402

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import Dataset
-from ntm_sim.io import load_dataset
-from ntm_sim.scenario import load_scenario
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.data.registry import load_dataset
+from ntm_sim.model.scenario import load_scenario
 from suite_settings import BASELINE, quick, shared, solved_cut
 
 
@@ -82,7 +82,7 @@ def lao_cai() -> Dataset:
 @pytest.fixture(scope="session")
 def compare_root(tmp_path_factory, lao_cai) -> Path:
     """Two solved scenarios (baseline also simulated) as results folders, and a folder that is not one."""
-    from ntm_sim.workflow import SolvedScenario, solve_and_simulate, write_run
+    from ntm_sim.run.workflow import SolvedScenario, solve_and_simulate, write_run
 
     def build(root: Path) -> None:
         sc = load_scenario(BASELINE).with_(objective={"order": ["communes_ntm"]})

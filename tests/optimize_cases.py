@@ -1,6 +1,6 @@
 """Small random planning instances and an independent exhaustive solver for them.
 
-The exhaustive solver shares nothing with ``ntm_sim.optimize`` or ``ntm_sim.plan``: it
+The exhaustive solver shares nothing with ``ntm_sim.optimize`` or ``ntm_sim.model.plan``: it
 enumerates every schedule, computes outcomes from the rules as stated in DESIGN.md, and
 checks money with its own linear program (scipy), so that a bug in the model, in the
 dominance cuts or in the evaluation shows up as a disagreement.
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from ntm_sim.criteria import CriteriaSet, load_criteria_set
-from ntm_sim.dataset import Dataset, make_dataset
-from ntm_sim.scenario import Scenario
+from ntm_sim.data.criteria import CriteriaSet, load_criteria_set
+from ntm_sim.data.dataset import Dataset, make_dataset
+from ntm_sim.model.scenario import Scenario
 
 CRIT = load_criteria_set()
 INFRA = [c.id for c in CRIT.criteria if c.kind == "infrastructure"]

@@ -6,7 +6,7 @@ the instance, the plan's decisions, the uncertainty settings, one value per draw
 experiment parameter and the block's random numbers, read element by element — and
 re-derives every rule from the documented semantics (the module docstring of
 ``ntm_sim.simulate.engine``, the docstrings of ``UncertaintySettings`` and the
-conventions of ``ntm_sim.instance``). It imports nothing from the engine.
+conventions of ``ntm_sim.model.instance``). It imports nothing from the engine.
 
 The rules, as implemented here
 ------------------------------
@@ -88,9 +88,9 @@ from typing import Any
 
 import numpy as np
 
-from ntm_sim.instance import Instance
-from ntm_sim.plan import Decisions
-from ntm_sim.simulate.settings import UncertaintySettings
+from ntm_sim.model.instance import Instance
+from ntm_sim.model.plan import Decisions
+from ntm_sim.model.uncertainty import UncertaintySettings
 
 FAR = 10**9  # a year index beyond any horizon ("never")
 MONEY_TOL = 1e-2  # million VND: the engine's allowance for solver round-off on planned flows

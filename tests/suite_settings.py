@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ntm_sim.scenario import Scenario
+from ntm_sim.model.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -42,9 +42,9 @@ def solved_cut(factory: pytest.TempPathFactory):
     The compared runs and both dashboards' results start from this one solve (87 communes counted,
     proven at the root; on the old data the proof took 8–17 s and the stage stopped at a 1.5% gap).
     """
-    from ntm_sim.io import load_dataset
+    from ntm_sim.data.registry import load_dataset
+    from ntm_sim.model.scenario import load_scenario
     from ntm_sim.optimize import solve
-    from ntm_sim.scenario import load_scenario
 
     def build(folder: Path) -> None:
         sc = for_dashboard(load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml"))

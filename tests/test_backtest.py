@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from ntm_sim.backtest import CALIBRATED, KNOWN, PAPER, backtest_scenario, province_practice, run_backtest
+from ntm_sim.analysis.backtest import CALIBRATED, KNOWN, PAPER, backtest_scenario, province_practice, run_backtest
 from ntm_sim.cli import app
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,10 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from ntm_sim.cli import EXIT_INPUT, app
-from ntm_sim.dataset import bundled_path
+from ntm_sim.data.dataset import bundled_path
+from ntm_sim.data.io import read_any
+from ntm_sim.data.io.schema import SHEET_COMMUNES, SHEET_COST, SHEET_SOURCES, SHEET_STATUS
 from ntm_sim.errors import InputError, Problem
-from ntm_sim.io import read_any
-from ntm_sim.io.schema import SHEET_COMMUNES, SHEET_COST, SHEET_SOURCES, SHEET_STATUS
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 

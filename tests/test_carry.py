@@ -8,14 +8,14 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from ntm_sim.admin_units import national_units
-from ntm_sim.carry import carry_dataset, write_carried
 from ntm_sim.cli import app
-from ntm_sim.criteria import load_criteria_mapping
+from ntm_sim.data.admin_units import national_units
+from ntm_sim.data.carry import carry_dataset, write_carried
+from ntm_sim.data.criteria import load_criteria_mapping
+from ntm_sim.data.io.values import NEEDS_INPUT
+from ntm_sim.data.reform import reform_mapping
+from ntm_sim.data.registry import load_dataset
 from ntm_sim.errors import InputError
-from ntm_sim.io import load_dataset
-from ntm_sim.io.values import NEEDS_INPUT
-from ntm_sim.reform import reform_mapping
 
 COC_LAU = "2896"  # new Cốc Lầu = old Nậm Lúc (2893), Cốc Lầu (2896), Bản Cái (2899), all of Lào Cai
 

@@ -11,15 +11,17 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ntm_sim import demo2026
 from ntm_sim.cli import app
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import OPTIONAL_COMMUNE_COLUMNS, commune_class_id, make_dataset
+from ntm_sim.data import demo2026
+from ntm_sim.data.checks import commune_class_id
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import OPTIONAL_COMMUNE_COLUMNS, make_dataset
+from ntm_sim.data.io import schema
+from ntm_sim.data.io.excel_write import write_template, write_workbook
+from ntm_sim.data.io.folder import write_folder
+from ntm_sim.data.registry import load_dataset
+from ntm_sim.data.summary import validation_summary
 from ntm_sim.errors import InputError
-from ntm_sim.io import load_dataset, schema
-from ntm_sim.io.excel_write import write_template, write_workbook
-from ntm_sim.io.folder import write_folder
-from ntm_sim.summary import validation_summary
 
 QD51 = load_criteria_set("qd51-2026-2030")
 QD318 = load_criteria_set("qd318-2021-2025")

@@ -18,8 +18,8 @@ from ntm_sim.analysis.compare import (
     threshold_curves,
 )
 from ntm_sim.errors import InputError
-from ntm_sim.runs import find_runs, load_run, scan_runs
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.run.runs import find_runs, load_run, scan_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,7 +170,7 @@ def test_a_broken_run_does_not_hide_the_others(root, tmp_path):
 
 def test_commune_table_carries_the_simulated_probability(root):
     from ntm_sim.analysis.compare import commune_probability
-    from ntm_sim.report_html import communes_frame
+    from ntm_sim.present.report_html import communes_frame
 
     base, cut = find_runs(root)
     prob = commune_probability(base)
@@ -202,7 +202,7 @@ def test_reached_on_paper_but_unlikely_is_not_green(root):
     """The case that misled the committee: a target the plan reaches on paper, unlikely in the simulation."""
     import copy
 
-    from ntm_sim.report_html import indicators_html
+    from ntm_sim.present.report_html import indicators_html
 
     run = find_runs(root)[0]
     misled = copy.deepcopy(run)

@@ -5,8 +5,8 @@ import textwrap
 import pandas as pd
 import pytest
 
-from ntm_sim.criteria import available_sets, load_criteria_set
-from ntm_sim.dataset import make_dataset
+from ntm_sim.data.criteria import available_sets, load_criteria_set
+from ntm_sim.data.dataset import make_dataset
 from ntm_sim.errors import InputError
 
 

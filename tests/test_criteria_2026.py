@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ntm_sim.criteria import available_sets, load_criteria_set
-from ntm_sim.scenario import Scenario
-from ntm_sim.summary import validation_summary
-from ntm_sim.workflow import run_scenario
+from ntm_sim.data.criteria import available_sets, load_criteria_set
+from ntm_sim.data.summary import validation_summary
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.run.workflow import run_scenario
 from test_no_districts import no_district_dataset
 
 
@@ -58,7 +58,7 @@ def test_outputs_that_use_the_set_flag_it(tmp_path: Path) -> None:
 
 
 def test_default_costs_of_the_new_set_come_through_the_stated_mapping() -> None:
-    from ntm_sim.costs import default_unit_costs
+    from ntm_sim.data.costs import default_unit_costs
 
     unit = default_unit_costs()
     new = unit.criterion_costs(load_criteria_set("qd51-2026-2030"))
@@ -69,7 +69,7 @@ def test_default_costs_of_the_new_set_come_through_the_stated_mapping() -> None:
 
 
 def test_a_long_csv_of_the_new_set_is_read_with_it(tmp_path: Path) -> None:
-    from ntm_sim.io import load_dataset
+    from ntm_sim.data.registry import load_dataset
 
     path = tmp_path / "moi.csv"
     path.write_text("commune_code,criterion,met\n" + "".join(f"2896,TC{k},Đạt\n" for k in range(1, 11)),

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from ntm_sim.analysis.compare import labelled
 from ntm_sim.errors import InputError, Problem
-from ntm_sim.jobs import running
-from ntm_sim.runs import find_runs, load_run, scan_runs
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.run.jobs import running
+from ntm_sim.run.runs import find_runs, load_run, scan_runs
 from suite_settings import ROOT
 
 
@@ -35,9 +35,9 @@ class App:
         import panel as pn
 
         from ntm_sim.dashboard import communes, new_run, page, settings, views
-        from ntm_sim.jobs import RunJob
         from ntm_sim.messages import Catalogue
-        from ntm_sim.run_request import MAX_UPLOAD_BYTES, checked_scenario
+        from ntm_sim.run.jobs import RunJob
+        from ntm_sim.run.run_request import MAX_UPLOAD_BYTES, checked_scenario
 
         self.pn, self.Catalogue, self.checked_scenario = pn, Catalogue, checked_scenario
         self.MAX_TICKED, self.MAX_UPLOAD_BYTES = page.MAX_TICKED, MAX_UPLOAD_BYTES
@@ -252,7 +252,7 @@ def test_a_few_runs_are_all_ticked(app, compare_root, scenarios):
 
 
 class FakeJob:
-    """A stand-in for :class:`ntm_sim.jobs.RunJob`: ``work(request)`` in a thread (InputError: failed)."""
+    """A stand-in for :class:`ntm_sim.run.jobs.RunJob`: ``work(request)`` in a thread (InputError: failed)."""
 
     def __init__(self, request, work) -> None:
         self.request, self.stage, self.state, self.problems = request, "start", "running", []

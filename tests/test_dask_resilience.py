@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ntm_sim.runner
-from ntm_sim.instance import build_instance
+import ntm_sim.simulate.runner
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.scenario import load_scenario
 from ntm_sim.optimize.baselines import planners_rule
-from ntm_sim.runner import run_tasks
-from ntm_sim.scenario import load_scenario
 from ntm_sim.simulate import BLOCK, simulate
+from ntm_sim.simulate.runner import run_tasks
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -37,7 +37,7 @@ def one_worker(cluster):
 
 
 def test_losing_the_only_worker_finishes_here_with_the_same_numbers(lao_cai, one_worker, monkeypatch):
-    monkeypatch.setattr(ntm_sim.runner, "NO_WORKER_GRACE_S", 2.0)
+    monkeypatch.setattr(ntm_sim.simulate.runner, "NO_WORKER_GRACE_S", 2.0)
     sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
     inst = build_instance(lao_cai, sc)
     plans = {"planners_rule": planners_rule(inst)}

@@ -8,13 +8,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from ntm_sim import demo2026
-from ntm_sim.carry import carry_dataset
 from ntm_sim.cli import app
-from ntm_sim.dataset import Dataset
-from ntm_sim.io import load_dataset
-from ntm_sim.reform import reform_mapping
-from ntm_sim.scenario import load_scenario
+from ntm_sim.data import demo2026, demo2026_readme
+from ntm_sim.data.carry import carry_dataset
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.data.reform import reform_mapping
+from ntm_sim.data.registry import load_dataset
+from ntm_sim.model.scenario import load_scenario
 from suite_settings import ROOT
 
 SCENARIO = ROOT / "scenarios" / "lao_cai_2026_2030.yaml"
@@ -144,7 +144,7 @@ def test_commune_classes_are_decision_51_groups(built, lao_cai) -> None:
     assert (classes == "nhom3").equals(ds.communes["especially_difficult"])
     carried = carry_dataset(lao_cai)
     table = reform_mapping("Lào Cai")
-    from ntm_sim import admin_units
+    from ntm_sim.data import admin_units
 
     kinds = admin_units.national_units("pre2025")["unit_type"]
     townships = set(table.loc[kinds.reindex(table["old_commune_code"]).to_numpy() == "Thị trấn", "new_commune_code"])
@@ -246,8 +246,8 @@ def test_same_seed_same_data_another_seed_another_draw(lao_cai, built) -> None:
 
 
 def test_the_readme_tables_are_the_built_ones(built) -> None:
-    text = demo2026.readme_path().read_text(encoding="utf-8")
-    assert demo2026.fill_readme(text, built) == text, "run: python -m ntm_sim.demo2026 --readme"
+    text = demo2026_readme.readme_path().read_text(encoding="utf-8")
+    assert demo2026_readme.fill_readme(text, built) == text, "run: python -m ntm_sim.data.demo2026_readme --readme"
     for word in ("**Public**", "Synthetic", "Assumption", "derived"):
         assert word in text
 
@@ -265,8 +265,8 @@ def test_the_scenario_comes_first(tmp_path) -> None:
 
 
 def test_the_2026_data_round_trip_with_their_classes(tmp_path, built) -> None:
-    from ntm_sim.io.excel_write import write_workbook
-    from ntm_sim.io.folder import write_folder
+    from ntm_sim.data.io.excel_write import write_workbook
+    from ntm_sim.data.io.folder import write_folder
 
     ds = built.dataset
     write_folder(ds, tmp_path / "folder")

@@ -4,14 +4,15 @@ import filecmp
 
 import pytest
 
-from ntm_sim import demo
-from ntm_sim.dataset import bundled_path, poverty_criteria, zone3_warnings
+from ntm_sim.data import demo, demo_facts
+from ntm_sim.data.checks import poverty_criteria, zone3_warnings
+from ntm_sim.data.dataset import bundled_path
+from ntm_sim.data.units import lao_cai_units
 from ntm_sim.text import nfc
-from ntm_sim.units import lao_cai_units
 
 
 def test_bundled_data_is_what_the_generator_writes(tmp_path):
-    out = demo.write_bundled(tmp_path / "lao_cai")
+    out = demo_facts.write_bundled(tmp_path / "lao_cai")
     bundled = bundled_path("lao_cai")
     for name in ("dataset.yaml", "communes.csv", "criteria_status.csv", "districts.csv",
                  "sources.csv", "envelopes.csv"):
@@ -20,9 +21,9 @@ def test_bundled_data_is_what_the_generator_writes(tmp_path):
 
 def test_readme_figures_agree_with_the_data(lao_cai):
     readme = (bundled_path("lao_cai") / "README.md").read_text(encoding="utf-8")
-    assert demo.readme_table(lao_cai) in readme
-    assert demo.money_table(lao_cai) in readme
-    assert demo.fill_readme(readme, lao_cai) == readme
+    assert demo_facts.readme_table(lao_cai) in readme
+    assert demo_facts.money_table(lao_cai) in readme
+    assert demo_facts.fill_readme(readme, lao_cai) == readme
     # every source and every named commune of the generator is in the README, with its basis
     for s in demo.SOURCES:
         assert f"`{s.id}`" in readme
@@ -34,7 +35,7 @@ def test_readme_figures_agree_with_the_data(lao_cai):
 
 
 def test_calibration_targets(lao_cai):
-    f = demo.facts(lao_cai)
+    f = demo_facts.facts(lao_cai)
     for name, (target, tol) in demo.CALIBRATION.items():
         assert abs(getattr(f, name) - target) <= tol, (name, getattr(f, name), target)
     # choices must matter: the need exceeds the money, the plan's +33 is affordable
@@ -83,7 +84,7 @@ def test_imported_zone3_contradiction_is_a_named_warning(lao_cai, tmp_path):
     assert all(p.severity == "warning" and p.column == "especially_difficult" for p in problems)
     assert all(ntm_code in p.message and "Zone III" in p.message for p in problems)
     # through a planner's folder: read, with the warning attached, not refused
-    from ntm_sim.io.folder import read_folder, write_folder
+    from ntm_sim.data.io.folder import read_folder, write_folder
 
     write_folder(ds, tmp_path / "d")
     again = read_folder(tmp_path / "d")

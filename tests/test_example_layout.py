@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from openpyxl import Workbook
 
-from ntm_sim.io import read_any
+from ntm_sim.data.io import read_any
 
 ROWS = {  # code: (name, criteria not met)
     2911: ("Xã Bản Phiệt", {7, 10, 12, 17, 19}),

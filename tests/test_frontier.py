@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from ntm_sim.analysis.frontier import GROUPS_VI, frontier
 from ntm_sim.cli import app
-from ntm_sim.io.folder import write_folder
-from ntm_sim.scenario import Scenario
-from ntm_sim.synthetic import national_dataset
+from ntm_sim.data.io.folder import write_folder
+from ntm_sim.data.synthetic import national_dataset
+from ntm_sim.model.scenario import Scenario
 
 SMALL = {"reserves": [0.0], "expected_money": False, "weight_draws": 200, "train_draws": 200, "test_draws": 300}
 

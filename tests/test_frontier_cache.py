@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ntm_sim.analysis import frontier as frontier_module
-from ntm_sim.analysis.frontier_cache import (
+from ntm_sim.data.synthetic import national_dataset
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.run.frontier_cache import (
     CACHE_FOLDER,
     cache_folder,
     frontier_cached,
@@ -14,9 +16,7 @@ from ntm_sim.analysis.frontier_cache import (
     run_inputs,
     run_position,
 )
-from ntm_sim.runs import load_run, scan_runs
-from ntm_sim.scenario import Scenario
-from ntm_sim.synthetic import national_dataset
+from ntm_sim.run.runs import load_run, scan_runs
 
 SMALL = {"reserves": [0.0], "expected_money": False, "weight_draws": 100, "train_draws": 100, "test_draws": 150}
 LEVELS = (0.7, 1.3)
@@ -45,7 +45,7 @@ def test_second_call_reads_the_cache_and_changed_inputs_get_another_key(province
         raise AssertionError("solved again although the curve is cached")
 
     monkeypatch.setattr(frontier_module, "frontier", no_solve)
-    monkeypatch.setattr("ntm_sim.analysis.frontier_cache.frontier", no_solve)
+    monkeypatch.setattr("ntm_sim.run.frontier_cache.frontier", no_solve)
     again, cached = frontier_cached(tmp_path, province, sc, LEVELS, seed=1)
     assert cached
     assert list(again.table["budget_mvnd"]) == pytest.approx(list(first.table["budget_mvnd"]))

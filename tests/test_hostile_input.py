@@ -30,11 +30,11 @@ from openpyxl.styles import PatternFill
 from typer.testing import CliRunner
 
 from ntm_sim.cli import EXIT_INPUT, app
-from ntm_sim.dataset import bundled_path
+from ntm_sim.data.dataset import bundled_path
+from ntm_sim.data.io import limits
+from ntm_sim.data.io.tables import read_csv_grid
+from ntm_sim.data.io.xlsx import open_workbook
 from ntm_sim.errors import InputError
-from ntm_sim.io import limits
-from ntm_sim.io.excel import open_workbook
-from ntm_sim.io.tables import read_csv_grid
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 

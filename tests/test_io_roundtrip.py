@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from ntm_sim.io import load_dataset
-from ntm_sim.io.excel import read_workbook
-from ntm_sim.io.excel_write import write_template, write_workbook
-from ntm_sim.io.folder import long_status, read_folder, write_folder
-from ntm_sim.io.longcsv import read_long_csv
+from ntm_sim.data.io.excel import read_workbook
+from ntm_sim.data.io.excel_write import write_template, write_workbook
+from ntm_sim.data.io.folder import long_status, read_folder, write_folder
+from ntm_sim.data.io.longcsv import read_long_csv
+from ntm_sim.data.registry import load_dataset
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "example_planner_sheet_bao_thang.xlsx"
 TABLES = ("communes", "status", "cost", "cost_estimated", "districts", "sources", "eligibility",
@@ -121,6 +121,6 @@ def test_template_is_written_and_lists_every_commune(tmp_path):
 
 
 def test_bundled_name_and_folder_path_load_the_same(lao_cai):
-    from ntm_sim.dataset import bundled_path
+    from ntm_sim.data.dataset import bundled_path
 
     assert load_dataset(bundled_path("lao_cai")).content_hash() == lao_cai.content_hash()

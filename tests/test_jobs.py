@@ -8,8 +8,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ntm_sim.jobs import JobRequest, RunJob
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.run.jobs import JobRequest, RunJob
 from ntm_sim.storage import reserve
 from suite_settings import BASELINE
 

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from ntm_sim.optimize.backends import make_backend
 from ntm_sim.optimize.linear import LinExpr, MatrixModel
-from ntm_sim.optimize.solver import make_backend
 
 
 def test_duplicates_are_summed_and_zeros_dropped():

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import EXIT_INPUT, app
+from ntm_sim.data.io.values import EXPECTED_MET
 from ntm_sim.errors import InputError, Problem, Text
-from ntm_sim.io.values import EXPECTED_MET
 from ntm_sim.messages import (
     MAX_ITEMS,
     MESSAGES,
@@ -53,9 +53,9 @@ def test_a_problem_reads_in_the_page_s_language():
 
 def test_a_blank_template_gives_a_short_list(tmp_path):
     """2,413 problems on 47,000 px before: one line per column, at most 30 lines."""
-    from ntm_sim.io import load_dataset
-    from ntm_sim.io.excel_write import write_template
-    from ntm_sim.units import lao_cai_units
+    from ntm_sim.data.io.excel_write import write_template
+    from ntm_sim.data.registry import load_dataset
+    from ntm_sim.data.units import lao_cai_units
 
     path = tmp_path / "mau_trong.xlsx"
     write_template(path)  # what `ntm-sim template` writes: the communes listed, every status empty
@@ -223,7 +223,7 @@ def test_numbers_and_lists_follow_the_language():
 def test_pydantic_errors_are_translated_by_their_type():
     from pydantic import ValidationError
 
-    from ntm_sim.scenario import Scenario
+    from ntm_sim.model.scenario import Scenario
 
     with pytest.raises(ValidationError) as err:
         Scenario.model_validate({"name": "x", "budget": {"scale": -1, "carry_over": "có lẽ"}, "mode": "nhanh",

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import evaluate
+from ntm_sim.model.scenario import load_scenario
 from ntm_sim.optimize import solve
-from ntm_sim.plan import evaluate
-from ntm_sim.results import load_plans, write_solve_results
-from ntm_sim.scenario import load_scenario
+from ntm_sim.run.results import load_plans, write_solve_results
 from ntm_sim.simulate import UncertaintySettings, simulate
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
@@ -101,8 +101,8 @@ def test_cli_simulates_a_min_cost_folder_and_names_a_mismatch(short_money, tmp_p
 
 def test_the_gap_reaches_the_comparison_and_the_report(short_money, tmp_path):
     from ntm_sim.analysis.compare import indicator_table
-    from ntm_sim.report_html import build_report
-    from ntm_sim.runs import load_run
+    from ntm_sim.present.report_page import build_report
+    from ntm_sim.run.runs import load_run
     from ntm_sim.text import format_number_vi
 
     sc, result = short_money

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import Dataset, check_dataset, make_dataset
+from ntm_sim.data.checks import check_dataset
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import Dataset, make_dataset
+from ntm_sim.data.units import province_units
 from ntm_sim.errors import InputError
-from ntm_sim.instance import build_instance
-from ntm_sim.scenario import Scenario
-from ntm_sim.units import province_units
-from ntm_sim.workflow import run_scenario, solve_and_simulate
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.run.workflow import run_scenario, solve_and_simulate
 
 
 def no_district_dataset(n: int = 8, criteria_set: str = "qd318-2021-2025") -> Dataset:

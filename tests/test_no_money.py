@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import EXIT_INPUT, app
+from ntm_sim.data.io.schema import SHEET_SOURCES
 from ntm_sim.errors import InputError
-from ntm_sim.io.schema import SHEET_SOURCES
-from ntm_sim.jobs import JobRequest, run_request
+from ntm_sim.run.jobs import JobRequest, run_request
 from test_bad_files import LONG_HEADER, long_rows, planner, save_csv, source_rows
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ntm_sim.model.plan import check
 from ntm_sim.optimize import solve
-from ntm_sim.plan import check
 from optimize_cases import CRIT, _money_hall, _money_lp, brute_force, make_case, unit_without_advanced
 
 

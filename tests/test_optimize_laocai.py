@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import check
+from ntm_sim.model.scenario import load_scenario
 from ntm_sim.optimize import solve
-from ntm_sim.plan import check
-from ntm_sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -181,7 +181,7 @@ def test_cli_solve_with_a_planner_workbook(tmp_path):
 def test_plan_workbook_in_the_planners_layout(baseline_result, tmp_path):
     import openpyxl
 
-    from ntm_sim.report import write_plan_workbook
+    from ntm_sim.present.report import write_plan_workbook
 
     path = tmp_path / "plan.xlsx"
     write_plan_workbook(baseline_result, path)

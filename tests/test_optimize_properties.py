@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import check, evaluate, make_plan
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.plan import check, evaluate, make_plan
 from optimize_cases import make_case
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

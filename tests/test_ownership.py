@@ -23,10 +23,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import ntm_sim.workflow
 from ntm_sim.cli import EXIT_INPUT, app
 from ntm_sim.errors import InputError
-from ntm_sim.runs import find_runs, load_run
+from ntm_sim.run.runs import find_runs, load_run
 from ntm_sim.storage import MARKER, atomic_file, atomic_folder, is_tool_file, is_tool_folder, recover, sidecar
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
@@ -37,15 +36,35 @@ BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 
 @pytest.fixture
 def no_work(monkeypatch):
-    """Fail the test if a command starts solving or simulating."""
+    """Fail the test if a command starts solving or simulating.
+
+    The trap replaces the functions' code, not a module's name for them: it holds however a
+    caller imported them (``from … import solve`` at the top of a module included).
+    """
+    import ntm_sim.analysis.frontier
+    import ntm_sim.optimize
+    import ntm_sim.run.sweep
+    import ntm_sim.simulate
 
     def trap(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr(ntm_sim.workflow, "solve_and_simulate", trap)
-    monkeypatch.setattr("ntm_sim.simulate.simulate", trap)
-    monkeypatch.setattr("ntm_sim.sweep.sweep", trap)
-    monkeypatch.setattr("ntm_sim.analysis.frontier.frontier", trap)
+    for work in (ntm_sim.run.workflow.solve_and_simulate, ntm_sim.simulate.simulate, ntm_sim.optimize.solve,
+                 ntm_sim.run.sweep.sweep, ntm_sim.analysis.frontier.frontier):
+        monkeypatch.setattr(work, "__code__", trap.__code__)
+        monkeypatch.setattr(work, "__defaults__", None)
+        monkeypatch.setattr(work, "__kwdefaults__", None)
+
+
+def test_the_work_trap_holds_for_names_imported_before_it(request):
+    """A name bound before the trap was set (as a module-level import would) still springs it."""
+    from ntm_sim.optimize import solve as bound_early
+    from ntm_sim.run.workflow import solve_and_simulate as also_early
+
+    request.getfixturevalue("no_work")
+    for work in (bound_early, also_early):
+        with pytest.raises(AssertionError, match="work started"):
+            work(None, None)
 
 
 def run(*args: str):
@@ -354,7 +373,7 @@ def test_a_full_disk_while_writing_is_the_user_s_to_fix(tmp_path, monkeypatch):
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "mau.xlsx"))
 
-    monkeypatch.setattr("ntm_sim.io.excel_write.write_template", full)
+    monkeypatch.setattr("ntm_sim.data.io.excel_write.write_template", full)
     r = run("template", str(tmp_path / "mau.xlsx"))
     refused(r, "No space left on device", "mau.xlsx")
     assert "unexpected error" not in r.output

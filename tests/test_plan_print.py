@@ -18,9 +18,9 @@ import pytest
 from openpyxl import load_workbook
 
 from ntm_sim.messages import Catalogue
-from ntm_sim.report import BN_FORMAT, SHEET_COVER
-from ntm_sim.runs import load_run
-from ntm_sim.verdict import verdict_lines
+from ntm_sim.present.report import BN_FORMAT, SHEET_COVER
+from ntm_sim.present.verdict import verdict_lines
+from ntm_sim.run.runs import load_run
 
 VI = Catalogue("vi")
 SHOTS = Path(__file__).resolve().parent / "ui" / "screenshots"

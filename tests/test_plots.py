@@ -10,11 +10,11 @@ import pytest
 from bokeh.models import CategoricalAxis, CustomJSTickFormatter, Legend, Span, VArea
 from bokeh.models.renderers import GlyphRenderer
 
+from ntm_sim.analysis.backtest import bundled_backtest, chart_labels
 from ntm_sim.analysis.compare import own_targets
-from ntm_sim.backtest import bundled_backtest, chart_labels
 from ntm_sim.messages import Catalogue
-from ntm_sim.plots import backtest_chart, frontier_chart, ntm_chart, threshold_chart
-from ntm_sim.runs import find_runs
+from ntm_sim.present.plots import backtest_chart, frontier_chart, ntm_chart, threshold_chart
+from ntm_sim.run.runs import find_runs
 
 VI, EN = Catalogue("vi"), Catalogue("en")
 

@@ -15,18 +15,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import bundled_path, make_dataset
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import bundled_path, make_dataset
+from ntm_sim.data.registry import load_dataset
 from ntm_sim.errors import InputError
-from ntm_sim.instance import build_instance
-from ntm_sim.io import load_dataset
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import Decisions, evaluate
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.model.targets import achieved_on_draws, achieved_on_plan, targets_of
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import planners_rule
-from ntm_sim.plan import Decisions, evaluate
-from ntm_sim.results import targets_report
-from ntm_sim.scenario import Scenario
+from ntm_sim.run.results import targets_report
 from ntm_sim.simulate import UncertaintySettings, simulate
-from ntm_sim.targets import achieved_on_draws, achieved_on_plan, targets_of
 
 CRIT = load_criteria_set()
 K1, K2 = CRIT.ids[0], CRIT.ids[1]
@@ -160,9 +160,9 @@ def test_a_bad_recognition_year_is_named_by_its_cell(tmp_path):
 
 
 def test_recognition_years_round_trip_through_the_folder_and_the_workbook(tmp_path):
-    from ntm_sim.io import read_any
-    from ntm_sim.io.excel_write import write_workbook
-    from ntm_sim.io.folder import write_folder
+    from ntm_sim.data.io import read_any
+    from ntm_sim.data.io.excel_write import write_workbook
+    from ntm_sim.data.io.folder import write_folder
 
     ds = _dataset()
     write_folder(ds, tmp_path / "folder")

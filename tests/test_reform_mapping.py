@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ntm_sim.admin_units import national_units
-from ntm_sim.reform import reform_mapping, shipped_mapping
-from ntm_sim.units import lao_cai_units, province_units
+from ntm_sim.data.admin_units import national_units
+from ntm_sim.data.reform import reform_mapping, shipped_mapping
+from ntm_sim.data.units import lao_cai_units, province_units
 
 
 @pytest.fixture(scope="module")

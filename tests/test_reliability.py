@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import ntm_sim.workflow
+import ntm_sim.run.workflow
 from ntm_sim.cli import EXIT_INPUT, app
 from ntm_sim.errors import InputError
 from ntm_sim.storage import MARKER, atomic_file, atomic_folder, is_tool_folder, reserve
@@ -35,9 +35,9 @@ def no_work(monkeypatch):
     def trap(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr(ntm_sim.workflow, "solve_and_simulate", trap)
+    monkeypatch.setattr(ntm_sim.run.workflow, "solve_and_simulate", trap)
     monkeypatch.setattr("ntm_sim.simulate.simulate", trap)
-    monkeypatch.setattr("ntm_sim.sweep.sweep", trap)
+    monkeypatch.setattr("ntm_sim.run.sweep.sweep", trap)
     monkeypatch.setattr("ntm_sim.analysis.frontier.frontier", trap)
 
 
@@ -321,9 +321,9 @@ def test_bad_scenario_numbers_are_refused(tmp_path, no_work, edit, named):
 
 
 def test_unbounded_draws_are_refused_by_a_memory_estimate(lao_cai):
-    from ntm_sim.instance import build_instance
+    from ntm_sim.model.instance import build_instance
+    from ntm_sim.model.scenario import load_scenario
     from ntm_sim.optimize.baselines import planners_rule
-    from ntm_sim.scenario import load_scenario
     from ntm_sim.simulate import MEMORY_LIMIT, memory_estimate, simulate
 
     inst = build_instance(lao_cai, load_scenario(BASELINE))

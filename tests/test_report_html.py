@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
-from ntm_sim.report_html import build_report
-from ntm_sim.runs import find_runs
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.present.report_page import build_report
+from ntm_sim.run.runs import find_runs
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
@@ -99,7 +99,7 @@ def test_report_sets_the_simulation_beside_the_public_record(compare_root):
     """Runs on the bundled 2021–2025 data carry the backtest: its chart and every known point with its band."""
     import copy
 
-    from ntm_sim.backtest import KNOWN, bundled_backtest
+    from ntm_sim.analysis.backtest import KNOWN, bundled_backtest
 
     runs = find_runs(compare_root)
     html = build_report(runs)

@@ -21,11 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-import ntm_sim.io.cells as cells
-import ntm_sim.io.excel_write as excel_write
-from ntm_sim.dataset import Dataset
-from ntm_sim.io import load_dataset
-from ntm_sim.io.cells import (
+import ntm_sim.data.io.cells as cells
+import ntm_sim.data.io.excel_write as excel_write
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.data.io.cells import (
     DANGEROUS_PREFIXES,
     formula_cell,
     is_dangerous,
@@ -34,8 +33,9 @@ from ntm_sim.io.cells import (
     safe_cell,
     write_csv,
 )
-from ntm_sim.io.excel_write import write_template, write_workbook
-from ntm_sim.io.folder import write_folder
+from ntm_sim.data.io.excel_write import write_template, write_workbook
+from ntm_sim.data.io.folder import write_folder
+from ntm_sim.data.registry import load_dataset
 
 PAYLOADS = (
     '=HYPERLINK("http://x","y")',

@@ -1,6 +1,6 @@
 """Scenarios in the scenario folder's order (issue 19, item 6): 2026–2030 first, then the 2021–2025 baseline.
 
-``order.txt`` in the scenario folder names the order (:func:`ntm_sim.run_request.folder_order`); the
+``order.txt`` in the scenario folder names the order (:func:`ntm_sim.model.scenario_folder.folder_order`); the
 dashboard's columns, the report and ``make run`` follow it (:func:`ntm_sim.analysis.compare.in_scenario_order`).
 """
 
@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ntm_sim.analysis.compare import ScenarioRun, in_scenario_order
-from ntm_sim.run_request import folder_order
+from ntm_sim.model.scenario_folder import folder_order
 from suite_settings import ROOT
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ntm_sim.errors import InputError
-from ntm_sim.instance import build_instance
-from ntm_sim.scenario import load_scenario
-from ntm_sim.workflow import scenario_dataset
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.run.workflow import scenario_dataset
 from suite_settings import ROOT
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from ntm_sim import serving
 from ntm_sim.errors import InputError
-from ntm_sim.serving import SERVER_STOP_GRACE_S, ServeSettings, check_password_file, serve_command
+from ntm_sim.serve import serving
+from ntm_sim.serve.serving import SERVER_STOP_GRACE_S, ServeSettings, check_password_file, serve_command
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 
@@ -43,7 +43,7 @@ def test_by_default_it_listens_on_this_machine_only(tmp_path):
     assert sorted(_flag_values(argv, "--allow-websocket-origin")) == ["127.0.0.1:5123", "localhost:5123"]
     assert "--basic-auth" not in argv
     assert _flag_values(argv, "--websocket-max-message-size") == [str(20 * 1024 * 1024)]
-    assert argv[1:3] == ["-m", "ntm_sim.panel_server"]  # panel serve with its open routes hardened
+    assert argv[1:3] == ["-m", "ntm_sim.serve.panel_server"]  # panel serve with its open routes hardened
     # the package's own page (a checkout or a wheel alike), never a file of the checkout beside it
     from ntm_sim.dashboard import SERVED_APP, SERVER_SETUP, DashboardSettings
 
@@ -126,7 +126,7 @@ def test_importing_the_package_main_runs_nothing():
 
 
 def test_failed_logins_are_throttled_by_address_and_user():
-    from ntm_sim.panel_server import LoginThrottle
+    from ntm_sim.serve.panel_server import LoginThrottle
 
     now = [1000.0]
     throttle = LoginThrottle(free=5, first_lock_s=30, max_lock_s=900, clock=lambda: now[0])

@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 from ntm_sim.analysis import discover, prim, regret, sensitivity, target_probabilities
 from ntm_sim.cli import app
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import make_plan
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.model.uncertainty import Range
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.plan import make_plan
-from ntm_sim.scenario import load_scenario
 from ntm_sim.simulate import UncertaintySettings, sample_experiments, simulate
-from ntm_sim.uncertainty import Range
 from test_optimize_laocai import BASELINE
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
@@ -120,9 +120,9 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     assert manifest["kind"] == "simulate"
     # the saved plan is simulated with its own money split: zero uncertainty gives the solve's numbers
     solved = json.loads((res / "summary.json").read_text(encoding="utf-8"))
-    inst = build_instance(__import__("ntm_sim.io", fromlist=["x"]).load_dataset("lao_cai"),
+    inst = build_instance(__import__("ntm_sim.data.registry", fromlist=["x"]).load_dataset("lao_cai"),
                           load_scenario(BASELINE))
-    from ntm_sim.results import load_plans
+    from ntm_sim.run.results import load_plans
 
     plans = load_plans(inst, res)
     n_reserve = int(solved["recommendation"]["reserve_projects"])

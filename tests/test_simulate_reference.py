@@ -18,10 +18,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ntm_sim.instance import Instance, build_instance
+from ntm_sim.model.instance import Instance, build_instance
+from ntm_sim.model.plan import (
+    Decisions,
+    allocate_flows,
+    class_spend,
+    counted_by_year,
+    evaluate,
+    kept_on_paper,
+    make_plan,
+)
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.plan import Decisions, allocate_flows, class_spend, counted_by_year, evaluate, kept_on_paper, make_plan
 from ntm_sim.simulate import BLOCK, _run_block, sample_experiments, simulate
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
 from ntm_sim.simulate.settings import Range, UncertaintySettings
@@ -462,5 +470,5 @@ def test_the_reference_imports_nothing_the_engine_computes_with():
     tree = ast.parse((Path(__file__).parent / "reference_sim.py").read_text(encoding="utf-8"))
     imported = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 for alias in node.names if node.module and node.module.startswith("ntm_sim")}
-    assert imported == {("ntm_sim.instance", "Instance"), ("ntm_sim.plan", "Decisions"),
-                        ("ntm_sim.simulate.settings", "UncertaintySettings")}
+    assert imported == {("ntm_sim.model.instance", "Instance"), ("ntm_sim.model.plan", "Decisions"),
+                        ("ntm_sim.model.uncertainty", "UncertaintySettings")}

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import make_dataset
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import make_dataset
 from ntm_sim.errors import InputError
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import check
+from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
-from ntm_sim.plan import check
-from ntm_sim.scenario import Scenario
 
 
 def two_provinces(scope_a: str):

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
+from ntm_sim.model.scenario import load_scenario
 from ntm_sim.optimize import build_model
-from ntm_sim.runs import find_runs
-from ntm_sim.scenario import load_scenario
-from ntm_sim.sweep import budget_variants, sweep
+from ntm_sim.run.runs import find_runs
+from ntm_sim.run.sweep import budget_variants, sweep
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 

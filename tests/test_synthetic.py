@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ntm_sim.instance import build_instance
+from ntm_sim.data.synthetic import national_dataset
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.plan import check
+from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
-from ntm_sim.plan import check
-from ntm_sim.scenario import Scenario
-from ntm_sim.synthetic import national_dataset
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_scopes_resolve_and_small_country_solves(small):
 
 
 def test_zone3_communes_are_not_ntm_and_miss_poverty(country):
-    from ntm_sim.dataset import poverty_criteria
+    from ntm_sim.data.checks import poverty_criteria
 
     ed = country.communes["especially_difficult"]
     assert not (ed & country.is_ntm).any()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ntm_sim.results import targets_report
+from ntm_sim.model.targets import TOLERANCE, Target, enforced_names, targets_of
+from ntm_sim.run.results import targets_report
 from ntm_sim.simulate import UncertaintySettings, simulate
-from ntm_sim.targets import TOLERANCE, Target, enforced_names, targets_of
 
 
 def test_paper_and_zero_uncertainty_agree_on_every_target(baseline_solved):

@@ -24,20 +24,22 @@ import pytest
 from openpyxl import load_workbook
 
 from ntm_sim.analysis.compare import indicator_table
-from ntm_sim.cli import format_solve_summary
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.dataset import check_dataset, make_dataset
+from ntm_sim.data.checks import check_dataset
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.data.dataset import make_dataset
 from ntm_sim.errors import InputError
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.ledger import allocate_flows, class_spend
+from ntm_sim.model.plan import Decisions, check, evaluate
+from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import planners_rule
-from ntm_sim.plan import Decisions, allocate_flows, check, class_spend, evaluate
-from ntm_sim.report_html import indicators_html
-from ntm_sim.runs import load_run
-from ntm_sim.scenario import Scenario
+from ntm_sim.present.console import format_solve_summary
+from ntm_sim.present.report_html import indicators_html
+from ntm_sim.run.runs import load_run
+from ntm_sim.run.workflow import run_scenario
 from ntm_sim.simulate import simulate
 from ntm_sim.simulate.settings import UncertaintySettings
-from ntm_sim.workflow import run_scenario
 from test_simulate_reference import STRONG, assert_reproduces_plan, check_against_reference
 
 OLD = load_criteria_set("qd318-2021-2025")
@@ -424,14 +426,14 @@ def test_decision_318_results_keep_their_labels(compare_root):
 
 
 def test_old_results_without_tiers_read_as_decision_318():
-    from ntm_sim.cli import tier_labels_vi
+    from ntm_sim.present.console import tier_labels_vi
 
     assert tier_labels_vi({"advanced": 1, "model": 2}) == {"advanced": "nâng cao", "model": "kiểu mẫu"}
 
 
 def test_workbooks_of_decision_51_name_its_tier_and_read_back(tmp_path):
-    from ntm_sim.io import load_dataset
-    from ntm_sim.io.excel_write import write_template, write_workbook
+    from ntm_sim.data.io.excel_write import write_template, write_workbook
+    from ntm_sim.data.registry import load_dataset
 
     ds = tiny(NEW, codes=("A", "B"), missing={"B": {"TC2": 20.0}}, envelopes={2026: 40.0})
     communes = ds.communes.copy()

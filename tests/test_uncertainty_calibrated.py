@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ntm_sim.instance import build_instance
+from ntm_sim.model.instance import build_instance
+from ntm_sim.model.scenario import Scenario, load_scenario
+from ntm_sim.model.uncertainty import PRESETS, UncertaintySettings
 from ntm_sim.optimize.baselines import planners_rule
-from ntm_sim.scenario import Scenario, load_scenario
 from ntm_sim.simulate import sample_experiments
 from ntm_sim.simulate.engine import Engine, disbursement_factor, draw_block, flexible_sources, threshold_risk
-from ntm_sim.uncertainty import PRESETS, UncertaintySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from ntm_sim.admin_units import find_province, national_units, package_version, provinces
 from ntm_sim.cli import app
+from ntm_sim.data.admin_units import find_province, national_units, package_version, provinces
+from ntm_sim.data.registry import load_dataset
+from ntm_sim.data.units import detect_units, lao_cai_units, province_units, resolve_units
 from ntm_sim.errors import InputError
-from ntm_sim.io import load_dataset
-from ntm_sim.units import detect_units, lao_cai_units, province_units, resolve_units
 
 pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
 
@@ -153,8 +153,8 @@ def test_the_unit_lists_load_no_code_of_the_packages_dependencies() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from ntm_sim.admin_units import national_units; "
-            "from ntm_sim.units import detect_units; national_units('pre2025'); national_units('2025'); "
+    code = ("import sys; from ntm_sim.data.admin_units import national_units; "
+            "from ntm_sim.data.units import detect_units; national_units('pre2025'); national_units('2025'); "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "{'unidecode', 'shapely', 'geopy', 'tqdm'} or m.startswith('vietnamadminunits.')); print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import ntm_sim.workflow
+import ntm_sim.run.workflow
 from ntm_sim.cli import EXIT_INPUT, app
+from ntm_sim.data.io.cells import neutralise, restore
+from ntm_sim.data.registry import load_dataset
 from ntm_sim.errors import InputError
-from ntm_sim.io import load_dataset
-from ntm_sim.io.cells import neutralise, restore
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
 from test_bad_files import (
     BAO_THANG,
     GOOD_SOURCE,
@@ -51,9 +51,9 @@ def no_work(monkeypatch):
     def trap(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the input was checked")
 
-    monkeypatch.setattr(ntm_sim.workflow, "solve_and_simulate", trap)
+    monkeypatch.setattr(ntm_sim.run.workflow, "solve_and_simulate", trap)
     monkeypatch.setattr("ntm_sim.simulate.simulate", trap)
-    monkeypatch.setattr("ntm_sim.sweep.sweep", trap)
+    monkeypatch.setattr("ntm_sim.run.sweep.sweep", trap)
     monkeypatch.setattr("ntm_sim.analysis.frontier.frontier", trap)
 
 
@@ -163,7 +163,7 @@ def test_a_huge_cost_in_a_long_csv_is_refused_with_its_row(tmp_path):
 def test_a_dataset_built_in_code_is_bounded_too(lao_cai):
     import dataclasses
 
-    from ntm_sim.dataset import check_dataset
+    from ntm_sim.data.checks import check_dataset
 
     cost = lao_cai.cost.copy()
     code = next(c for c in lao_cai.communes.index if not lao_cai.status.loc[c].all())
@@ -267,7 +267,7 @@ def test_names_read_back_from_a_csv_export_are_the_names_written(tmp_path, lao_c
     code = communes.index[0]
     communes.loc[code, "commune_name"] = "=Xã Bản Phiệt"
     ds = dataclasses.replace(lao_cai, communes=communes, _cache={})
-    from ntm_sim.io.folder import write_folder
+    from ntm_sim.data.io.folder import write_folder
 
     write_folder(ds, tmp_path / "payload")
     assert "'=Xã Bản Phiệt" in (tmp_path / "payload" / "communes.csv").read_text(encoding="utf-8")
@@ -297,7 +297,7 @@ def test_a_duplicate_scenario_key_is_named_with_its_lines(tmp_path, no_work):
 def test_a_duplicate_key_in_a_dataset_description_is_named(tmp_path):
     import shutil
 
-    from ntm_sim.dataset import bundled_path
+    from ntm_sim.data.dataset import bundled_path
 
     folder = tmp_path / "du_lieu"
     shutil.copytree(bundled_path("lao_cai"), folder)

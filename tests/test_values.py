@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ntm_sim.io.values import BLANK, MET_WORDS, NOT_MET_WORDS, parse_met, parse_number
+from ntm_sim.data.io.values import BLANK, MET_WORDS, NOT_MET_WORDS, parse_met, parse_number
 from ntm_sim.text import format_number_vi, norm_key
 
 AMOUNTS = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)

@@ -1,7 +1,7 @@
 """The verdict box (issue 19, item 1): each scenario's answer, checked against its results files.
 
-The facts of :func:`ntm_sim.verdict.verdict_of` and the sentences of
-:func:`~ntm_sim.verdict.verdict_lines` are read back against ``summary.json`` (the headline, the
+The facts of :func:`ntm_sim.present.verdict.verdict_of` and the sentences of
+:func:`~ntm_sim.present.verdict.verdict_lines` are read back against ``summary.json`` (the headline, the
 scenario's own targets, the obstacles written at solve time) and ``simulation/summary.json``
 (the recommended plan's chances), for the 2021–2025 plan and for the 2026–2030 scenario.
 """
@@ -18,8 +18,8 @@ import pytest
 from ntm_sim.analysis.compare import own_targets
 from ntm_sim.analysis.frontier import Frontier
 from ntm_sim.messages import Catalogue
-from ntm_sim.runs import load_run
-from ntm_sim.verdict import NAMED_TARGETS, plan_words, verdict_html, verdict_lines, verdict_of
+from ntm_sim.present.verdict import NAMED_TARGETS, plan_words, verdict_html, verdict_lines, verdict_of
+from ntm_sim.run.runs import load_run
 from suite_settings import ROOT, for_dashboard, shared
 
 VI, EN = Catalogue("vi"), Catalogue("en")
@@ -30,9 +30,9 @@ VIETNAMESE_ONLY = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵ�
 @pytest.fixture(scope="session")
 def run_2026(tmp_path_factory) -> Path:
     """The 2026–2030 scenario (the browser tests' smaller search, its optimum on paper) solved and simulated."""
-    from ntm_sim.io import load_dataset
-    from ntm_sim.scenario import load_scenario
-    from ntm_sim.workflow import solve_and_simulate, write_run
+    from ntm_sim.data.registry import load_dataset
+    from ntm_sim.model.scenario import load_scenario
+    from ntm_sim.run.workflow import solve_and_simulate, write_run
 
     def build(root: Path) -> None:
         sc = for_dashboard(load_scenario(ROOT / "scenarios" / "lao_cai_2026_2030.yaml"))

@@ -7,9 +7,9 @@ import re
 import pandas as pd
 import pytest
 
-from ntm_sim.admin_units import commune_coordinates
 from ntm_sim.analysis.where import FUNDED, MET, NOT_FUNDED, commune_map, criteria_matrix, district_table
-from ntm_sim.runs import load_run
+from ntm_sim.data.admin_units import commune_coordinates
+from ntm_sim.run.runs import load_run
 
 LAO_CAI_BOX = {"lat": (21.8, 22.9), "lon": (103.5, 104.7)}  # the province's extent, with a margin
 

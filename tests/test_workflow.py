@@ -5,9 +5,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
+from ntm_sim.data.io.excel_write import write_workbook
 from ntm_sim.errors import InputError
-from ntm_sim.io.excel_write import write_workbook
-from ntm_sim.workflow import dataset_from_upload
+from ntm_sim.run.workflow import dataset_from_upload
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from typing import IO
 
 import pytest
 
-from ntm_sim.scenario import load_scenario
-from ntm_sim.workflow import SolvedScenario, plans_of, solved_from, write_run
+from ntm_sim.model.scenario import load_scenario
+from ntm_sim.run.workflow import SolvedScenario, plans_of, solved_from, write_run
 from suite_settings import for_dashboard, shared, solved_cut
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def _build_results(factory: pytest.TempPathFactory, root: Path) -> None:
     would only wait for them.
     """
     from ntm_sim.analysis.recommend import recommend
-    from ntm_sim.io import load_dataset
+    from ntm_sim.data.registry import load_dataset
 
     rec = recommend(load_dataset("lao_cai"), for_dashboard(load_scenario(ROOT / "scenarios" / "baseline.yaml")),
                     seed=0)

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import ROOT, shot
-from ntm_sim.criteria import load_criteria_set
-from ntm_sim.scenario import load_scenario
+from ntm_sim.data.criteria import load_criteria_set
+from ntm_sim.model.scenario import load_scenario
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import open_page, site_of
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
 from ntm_sim.text import format_number_vi, format_percent_vi
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui")]
@@ -307,8 +307,8 @@ def _lao_cai_workbook(path: Path, edit: dict[str, object]) -> Path:
     """The bundled data in the planners' workbook layout, with some status cells changed."""
     import openpyxl
 
-    from ntm_sim.io import load_dataset
-    from ntm_sim.io.excel_write import write_workbook
+    from ntm_sim.data.io.excel_write import write_workbook
+    from ntm_sim.data.registry import load_dataset
 
     path.unlink(missing_ok=True)  # edited below, it is no longer the workbook ntm-sim wrote: never replaced
     write_workbook(load_dataset("lao_cai"), path)

@@ -11,7 +11,7 @@ import yaml
 from playwright.sync_api import expect
 
 from conftest import ROOT, shot
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 

@@ -8,10 +8,10 @@ import pytest
 
 from conftest import ROOT, open_page, shot
 from ntm_sim.analysis.frontier import DEFAULT_SCALES
-from ntm_sim.analysis.frontier_cache import cache_folder, frontier_cached, run_inputs
-from ntm_sim.runs import load_run
-from ntm_sim.scenario import Scenario, load_scenario
-from ntm_sim.synthetic import national_dataset
+from ntm_sim.data.synthetic import national_dataset
+from ntm_sim.model.scenario import Scenario, load_scenario
+from ntm_sim.run.frontier_cache import cache_folder, frontier_cached, run_inputs
+from ntm_sim.run.runs import load_run
 from ntm_sim.text import format_number_vi
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]

@@ -14,7 +14,7 @@ import pytest
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 
 HOSTILE = ("/components/ntm_sim.__main__/a/b/c", "/components/this/a/b/c", "/components/antigravity/a/b/c",
-           "/components/..%2f..%2fx/a/b/c", "/components/ntm_sim.jobs/a/b/c", "/components/os/a/b/c")
+           "/components/..%2f..%2fx/a/b/c", "/components/ntm_sim.run.jobs/a/b/c", "/components/os/a/b/c")
 
 
 def _status(url: str) -> int:

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import SHOTS, Watched
 from ntm_sim.messages import vietnam_time
-from ntm_sim.report_html import write_report
-from ntm_sim.runs import load_run
+from ntm_sim.present.report_page import write_report
+from ntm_sim.run.runs import load_run
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 

@@ -44,7 +44,7 @@ ALL_TEXT = """() => {
 
 
 def _proper_names() -> list[str]:
-    from ntm_sim.io import load_dataset
+    from ntm_sim.data.registry import load_dataset
 
     ds = load_dataset("lao_cai")
     names = {*ds.communes["commune_name"].astype(str), *ds.districts["district_name"].astype(str), "Lào Cai",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import ROOT, shot
-from ntm_sim.scenario import load_scenario
+from ntm_sim.model.scenario import load_scenario
 
 pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
 
@@ -19,11 +19,11 @@ BASE = load_scenario(ROOT / "scenarios" / "baseline.yaml").title
 
 
 def _jobs(server_pid: int) -> list[psutil.Process]:
-    """The run processes the dashboard server started (``python -m ntm_sim.jobs``)."""
+    """The run processes the dashboard server started (``python -m ntm_sim.run.jobs``)."""
     found = []
     for child in psutil.Process(server_pid).children(recursive=True):
         try:
-            if "ntm_sim.jobs" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+            if "ntm_sim.run.jobs" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
                 found.append(child)
         except psutil.NoSuchProcess:
             continue

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ntm_sim.criteria import CriteriaSet
+from ntm_sim.data.criteria import CriteriaSet
 
 SIMULATION = "simulation"
 
@@ -159,7 +159,7 @@ def plannable(run: ScenarioRun) -> pd.DataFrame:
 
 def run_criteria(run: ScenarioRun) -> CriteriaSet:
     """The criteria set a run was solved under (its ``summary.json``; Decision 318 for older folders)."""
-    from ntm_sim.criteria import DEFAULT_CRITERIA_SET, available_sets, load_criteria_set
+    from ntm_sim.data.criteria import DEFAULT_CRITERIA_SET, available_sets, load_criteria_set
 
     wanted = str(run.summary.get("criteria_set") or DEFAULT_CRITERIA_SET)
     return load_criteria_set(wanted if wanted in available_sets() else DEFAULT_CRITERIA_SET)
@@ -363,14 +363,14 @@ def threshold_curves(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataF
 
 
 def in_scenario_order(runs: list[ScenarioRun], order: list[str] | None = None) -> list[ScenarioRun]:
-    """Runs in the order of their scenario folder (``order.txt``, :func:`ntm_sim.run_request.folder_order`).
+    """Runs in the order of their scenario folder (``order.txt``, :func:`ntm_sim.model.scenario_folder.folder_order`).
 
     ``order``: the scenario names in order (default: the order of the folder the first run's
     scenario file lies in, as its manifest names it). Runs of scenarios not in it (a variant
     made on the page) follow in the list's own order (a results root is scanned by folder name, and
     a run the page adds comes last).
     """
-    from ntm_sim.run_request import folder_order
+    from ntm_sim.model.scenario_folder import folder_order
 
     if order is None:
         order = []

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ntm_sim.dataset import Dataset
-from ntm_sim.scenario import Scenario
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.model.uncertainty import Range, UncertaintySettings
 from ntm_sim.text import format_number_vi, format_percent_vi
-from ntm_sim.uncertainty import Range, UncertaintySettings
 
 DEFAULT_SCALES = (0.6, 0.8, 1.0, 1.2, 1.5, 2.0)
 # groups of uncertainties, each switched off on its own to find the one in the way

@@ -11,7 +11,7 @@ median shows which one comes closest, and a plan whose paper figure is already s
 target is short of money, not of luck.
 
 Written into ``summary.json`` as ``obstacles`` by ``ntm-sim solve`` (see
-:func:`obstacles_summary`); read back by :mod:`ntm_sim.verdict`.
+:func:`obstacles_summary`); read back by :mod:`ntm_sim.present.verdict`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from ntm_sim.analysis.frontier import GROUPS_VI, without
+from ntm_sim.model.uncertainty import UncertaintySettings
 from ntm_sim.simulate import SimulationResult, simulate
-from ntm_sim.uncertainty import UncertaintySettings
 
 #: draws of each switched-off simulation: the chance to about ±2 points, a few seconds in all
 OBSTACLE_DRAWS = 500

@@ -45,13 +45,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ntm_sim.dataset import Dataset
-from ntm_sim.instance import Instance, build_instance
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.model.instance import Instance, build_instance
+from ntm_sim.model.plan import Decisions, Plan
+from ntm_sim.model.scenario import Scenario
+from ntm_sim.model.uncertainty import UncertaintySettings
 from ntm_sim.optimize import SolveResult, solve
-from ntm_sim.plan import Decisions, Plan
-from ntm_sim.scenario import Scenario
 from ntm_sim.simulate import SimulationResult, simulate, success_weights
-from ntm_sim.uncertainty import UncertaintySettings
 
 DETERMINISTIC = "deterministic"
 CANDIDATE_TIEBREAKERS = ("tiers", "cost")

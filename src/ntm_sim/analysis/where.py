@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ntm_sim.admin_units import commune_coordinates, national_units
 from ntm_sim.analysis.compare import ScenarioRun, commune_probability
-from ntm_sim.criteria import CriteriaSet, available_sets, load_criteria_set
+from ntm_sim.data.admin_units import commune_coordinates, national_units
+from ntm_sim.data.criteria import CriteriaSet, available_sets, load_criteria_set
 
 __all__ = ["MET", "FUNDED", "NOT_FUNDED", "commune_map", "criteria_matrix", "district_progress", "district_table",
            "plan_items", "run_criteria_set"]

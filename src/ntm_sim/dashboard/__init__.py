@@ -2,7 +2,7 @@
 
 :func:`create_app` builds the page from a :class:`DashboardSettings` (the results and scenario
 folders, whether edited scenarios may be saved, how jobs are started); ``ntm-sim serve``
-(:mod:`ntm_sim.serving`) runs :data:`SERVED_APP` through ``panel serve`` with the settings as
+(:mod:`ntm_sim.serve.serving`) runs :data:`SERVED_APP` through ``panel serve`` with the settings as
 its arguments. The modules: :mod:`~ntm_sim.dashboard.page` (the page and its layout),
 :mod:`~ntm_sim.dashboard.views` (the sections over the ticked runs),
 :mod:`~ntm_sim.dashboard.communes`, :mod:`~ntm_sim.dashboard.where` (one run's communes,

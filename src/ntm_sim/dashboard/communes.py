@@ -10,11 +10,10 @@ import pandas as pd
 import panel as pn
 
 from ntm_sim.analysis.compare import ScenarioRun, commune_probability, plannable, run_criteria
-from ntm_sim.io.cells import neutralise_frame
+from ntm_sim.dashboard.widgets import VI, html_pane
+from ntm_sim.data.io.cells import neutralise_frame
 from ntm_sim.messages import Catalogue
 from ntm_sim.text import fold
-
-from .widgets import VI, html_pane
 
 PAGINATION = {
     "vi": {"first": "Đầu", "first_title": "Trang đầu", "prev": "Trước", "prev_title": "Trang trước",

@@ -12,16 +12,15 @@ import panel as pn
 
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.frontier import Frontier
-from ntm_sim.analysis.frontier_cache import CACHE_FOLDER, marginal_table, run_position
-from ntm_sim.curve_job import CurveRequest, stored_curve_of
+from ntm_sim.dashboard.new_run import stage_text
+from ntm_sim.dashboard.settings import DashboardSettings
+from ntm_sim.dashboard.widgets import VI, html_pane, message_html
 from ntm_sim.errors import InputError
-from ntm_sim.jobs import RunJob
 from ntm_sim.messages import Catalogue
-from ntm_sim.plots import frontier_chart
-
-from .new_run import stage_text
-from .settings import DashboardSettings
-from .widgets import VI, html_pane, message_html
+from ntm_sim.present.plots import frontier_chart
+from ntm_sim.run.curve_job import CurveRequest, stored_curve_of
+from ntm_sim.run.frontier_cache import CACHE_FOLDER, marginal_table, run_position
+from ntm_sim.run.jobs import RunJob
 
 LABELS = ("title", "x", "y", "p", "median", "band", "chance", "alt")
 

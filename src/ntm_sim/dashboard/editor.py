@@ -1,15 +1,14 @@
-"""*Sửa kịch bản*: a base scenario's levers as widgets; the checking is the library's (:mod:`ntm_sim.run_request`)."""
+"""*Sửa kịch bản*: a base scenario's levers as widgets; the library checks them (:mod:`ntm_sim.run.run_request`)."""
 
 from __future__ import annotations
 
 import panel as pn
 
+from ntm_sim.dashboard.widgets import VI, html_pane, number_input
 from ntm_sim.messages import Catalogue
-from ntm_sim.run_request import ScenarioEdits, apply_edits
-from ntm_sim.scenario import Scenario, resolve_data_path
-from ntm_sim.workflow import scenario_dataset
-
-from .widgets import VI, html_pane, number_input
+from ntm_sim.model.scenario import Scenario, resolve_data_path
+from ntm_sim.run.run_request import ScenarioEdits, apply_edits
+from ntm_sim.run.workflow import scenario_dataset
 
 PRESETS = ("default", "pessimistic", "disaster_2024")
 

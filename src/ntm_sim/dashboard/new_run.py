@@ -12,10 +12,14 @@ from pathlib import Path
 import panel as pn
 from bokeh.models import NumeralTickFormatter
 
+from ntm_sim.dashboard.editor import ScenarioEditor
+from ntm_sim.dashboard.settings import DashboardSettings
+from ntm_sim.dashboard.widgets import VI, html_pane, message_html, number_input
 from ntm_sim.errors import InputError, Problem
-from ntm_sim.jobs import RunJob, claim
 from ntm_sim.messages import MESSAGES, Catalogue, vietnam_time
-from ntm_sim.run_request import (
+from ntm_sim.model.scenario import Scenario, load_scenario
+from ntm_sim.run.jobs import RunJob, claim
+from ntm_sim.run.run_request import (
     DRAWS,
     MAX_UPLOAD_BYTES,
     NAME_MAX,
@@ -29,18 +33,13 @@ from ntm_sim.run_request import (
     upload_problems,
     variant,
 )
-from ntm_sim.scenario import Scenario, load_scenario
+from ntm_sim.run.workflow import UPLOAD_SUFFIXES
 from ntm_sim.storage import atomic_file
-from ntm_sim.workflow import UPLOAD_SUFFIXES
-
-from .editor import ScenarioEditor
-from .settings import DashboardSettings
-from .widgets import VI, html_pane, message_html, number_input
 
 
 def input_template() -> io.BytesIO:
     """The blank input workbook, as ``ntm-sim template`` writes it (Lào Cai's communes pre-filled)."""
-    from ntm_sim.io.excel_write import write_template
+    from ntm_sim.data.io.excel_write import write_template
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "template.xlsx"
@@ -66,7 +65,7 @@ def stage_text(stage: str, t: Catalogue) -> str:
 class NewRunPanel:
     """Widgets to solve and simulate a variant of a scenario file into ``results/FOLDER``.
 
-    The run goes to a child process (:class:`ntm_sim.jobs.RunJob`): the page stays
+    The run goes to a child process (:class:`ntm_sim.run.jobs.RunJob`): the page stays
     responsive, shows the stage and the time elapsed, and can stop it.
 
     Parameters

@@ -1,10 +1,10 @@
 """The ntm-sim dashboard: scenarios side by side, for the provincial steering committee.
 
 Thin by design: layout and widgets over the library (:mod:`ntm_sim.analysis.compare` reads
-the results folders, :mod:`ntm_sim.run_request` checks a new run, :mod:`ntm_sim.report_html`
-and :mod:`ntm_sim.verdict` write the tables). :func:`create_app` builds the page from its
+the results folders, :mod:`ntm_sim.run.run_request` checks a new run, :mod:`ntm_sim.present.report_html`
+and :mod:`ntm_sim.present.verdict` write the tables). :func:`create_app` builds the page from its
 :class:`~ntm_sim.dashboard.settings.DashboardSettings`; ``ntm-sim serve`` serves it
-(:mod:`ntm_sim.serving`). Every script and style comes from the Panel server itself: nothing
+(:mod:`ntm_sim.serve.serving`). Every script and style comes from the Panel server itself: nothing
 is loaded from the internet (provincial offices often work offline).
 
 Runs are keyed by their folder (unique under the results root), shown by their scenario's
@@ -24,18 +24,17 @@ from bokeh.models import CustomJS
 
 from ntm_sim.analysis.compare import ScenarioRun, in_scenario_order, labelled
 from ntm_sim.analysis.frontier import Frontier
+from ntm_sim.dashboard import views, where
+from ntm_sim.dashboard.communes import CommuneTable
+from ntm_sim.dashboard.curve import FrontierPanel, stored_curve
+from ntm_sim.dashboard.new_run import NewRunPanel
+from ntm_sim.dashboard.settings import DashboardSettings
+from ntm_sim.dashboard.widgets import VI, empty, guarded, html_pane, log, message_html
 from ntm_sim.errors import InputError, Problem
 from ntm_sim.messages import LANGS, Catalogue
-from ntm_sim.report_html import build_report
-from ntm_sim.run_request import folder_order
-from ntm_sim.runs import load_run, scan_runs
-
-from . import views, where
-from .communes import CommuneTable
-from .curve import FrontierPanel, stored_curve
-from .new_run import NewRunPanel
-from .settings import DashboardSettings
-from .widgets import VI, empty, guarded, html_pane, log, message_html
+from ntm_sim.model.scenario_folder import folder_order
+from ntm_sim.present.report_page import build_report
+from ntm_sim.run.runs import load_run, scan_runs
 
 MAX_TICKED = 8  # more columns than this do not fit a screen; the others are one tick away, and said so
 SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier", "communes", "provenance",

@@ -1,4 +1,4 @@
-"""Run once by ``panel serve --setup`` before the server takes its first page (see :mod:`ntm_sim.serving`).
+"""Run once by ``panel serve --setup`` before the server takes its first page (see ``ntm_sim.serve.serving``).
 
 Imports what every page needs, then moves the objects alive so far (the libraries, mostly)
 out of the garbage collector's sight: Panel collects garbage after every page that closes,
@@ -15,6 +15,6 @@ import pandas  # noqa: F401
 import panel  # noqa: F401
 
 import ntm_sim.dashboard.page  # noqa: F401  (the page and everything it imports)
-import ntm_sim.workflow  # noqa: F401
+import ntm_sim.run.workflow  # noqa: F401
 
 gc.freeze()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ntm_sim.jobs import JobRequest, RunJob
+from ntm_sim.run.jobs import JobRequest, RunJob
 
 
 def _start_run(request: JobRequest) -> RunJob:
@@ -20,7 +20,7 @@ def _start_run(request: JobRequest) -> RunJob:
 
 
 def _start_curve(request: object) -> RunJob:
-    from ntm_sim.curve_job import CurveJob
+    from ntm_sim.run.curve_job import CurveJob
 
     return CurveJob.start(request)  # type: ignore[arg-type]
 

@@ -1,7 +1,7 @@
 """The dashboard's sections over the ticked runs: each a function of the runs and the page's language.
 
-The tables and sentences are the committee report's own (:mod:`ntm_sim.report_html`,
-:mod:`ntm_sim.verdict`), the charts :mod:`ntm_sim.plots`'; each chart comes with the sentence
+The tables and sentences are the committee report's own (:mod:`ntm_sim.present.report_html`,
+:mod:`ntm_sim.present.verdict`), the charts :mod:`ntm_sim.present.plots`'; each chart comes with the sentence
 that says what it shows.
 """
 
@@ -13,9 +13,10 @@ import panel as pn
 
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.frontier import Frontier
+from ntm_sim.dashboard.widgets import chart_pane, empty, html_pane, message_html
 from ntm_sim.messages import Catalogue
-from ntm_sim.plots import ntm_chart, threshold_chart
-from ntm_sim.report_html import (
+from ntm_sim.present.plots import ntm_chart, threshold_chart
+from ntm_sim.present.report_html import (
     backtest_section,
     baselines_html,
     indicators_html,
@@ -24,9 +25,7 @@ from ntm_sim.report_html import (
     risk_alt,
     risk_html,
 )
-from ntm_sim.verdict import verdict_html
-
-from .widgets import chart_pane, empty, html_pane, message_html
+from ntm_sim.present.verdict import verdict_html
 
 
 def verdict(runs: list[ScenarioRun], curves: dict[str, Frontier | None], t: Catalogue) -> pn.viewable.Viewable:

@@ -1,7 +1,7 @@
 """Where and who: the dashboard's per-district, commune × criterion and map views of one run.
 
 Panel wiring only: the tables come from :mod:`ntm_sim.analysis.where`, the figures from
-:mod:`ntm_sim.plots`; every text from the catalogue. Each chart has a text beside it that says
+:mod:`ntm_sim.present.plots`; every text from the catalogue. Each chart has a text beside it that says
 what it shows (for a screen reader, and for anyone who cannot tell its colours apart).
 """
 
@@ -14,10 +14,9 @@ import panel as pn
 
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.where import commune_map, criteria_matrix, district_progress, district_table
+from ntm_sim.dashboard.widgets import chart_pane, html_pane
 from ntm_sim.messages import Catalogue
-from ntm_sim.plots import district_chart, map_chart, matrix_chart, province_outline
-
-from .widgets import chart_pane, html_pane
+from ntm_sim.present.plots import district_chart, map_chart, matrix_chart, province_outline
 
 
 def _unit(target: bool, reached: bool, t: Catalogue) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 import panel as pn
 
 from ntm_sim.messages import Catalogue
-from ntm_sim.report_html import CSS
+from ntm_sim.present.report_html import CSS
 
 log = logging.getLogger("ntm_sim.dashboard")
 VI = Catalogue("vi")

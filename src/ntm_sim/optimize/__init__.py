@@ -1,7 +1,7 @@
 """The optimizer: lexicographic (or weighted) MILP over a planning instance.
 
->>> from ntm_sim.io import load_dataset
->>> from ntm_sim.scenario import load_scenario
+>>> from ntm_sim.data.registry import load_dataset
+>>> from ntm_sim.model.scenario import load_scenario
 >>> from ntm_sim.optimize import solve
 >>> result = solve(load_dataset("lao_cai"), load_scenario("scenarios/baseline.yaml"))  # doctest: +SKIP
 >>> result.summary_line()  # doctest: +SKIP
@@ -15,13 +15,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ntm_sim.dataset import Dataset
-from ntm_sim.instance import Instance, build_instance, with_gap_funded, with_gap_source
+from ntm_sim.data.dataset import Dataset
+from ntm_sim.model.funding import with_gap_funded, with_gap_source
+from ntm_sim.model.instance import Instance, build_instance
+from ntm_sim.model.plan import Decisions, Plan, check, evaluate, make_plan
+from ntm_sim.model.scenario import Scenario, SolverSettings
+from ntm_sim.optimize.backends import StageReport, Termination, resolve_solver
 from ntm_sim.optimize.baselines import RULES
 from ntm_sim.optimize.model import PlanModel, build_model, integral
-from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, StageReport, Termination, execute, resolve_solver
-from ntm_sim.plan import Decisions, Plan, check, evaluate, make_plan
-from ntm_sim.scenario import Scenario, SolverSettings
+from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, execute
 
 __all__ = ["SolveResult", "ShortfallReport", "solve", "Termination"]
 
@@ -138,6 +140,7 @@ def solve(
     warm_start: bool | None = None,
     weights: np.ndarray | None = None,
     guard: bool = True,
+    watchdog_after: float | None = None,
 ) -> SolveResult:
     """Optimise a plan for a dataset and a scenario.
 
@@ -163,6 +166,9 @@ def solve(
         Success chances for the ``expected_communes`` stage (see :func:`build_model`).
     guard
         Run the solver in a separate process ended by a watchdog at the time limit.
+    watchdog_after
+        Seconds after which the watchdog ends each solver process, whatever the solver
+        was told (default: the time limit plus :data:`ntm_sim.optimize.solver.GRACE_S`).
 
     Returns
     -------
@@ -181,13 +187,13 @@ def solve(
     options = _options(scenario.solver, solver, time_limit, mip_gap, warm_start)
     prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=False)
     solve_start = time.perf_counter()
-    done = execute(prepared.job, guard=guard)
+    done = execute(prepared.job, guard=guard, watchdog_after=watchdog_after)
     if _tiers_out_of_order(prepared, done):
         first_build = prepared.build_s
         prepared = _prepare(ds, scenario, mode, options, baselines=baselines, weights=weights, tier_order=True,
                             base_plans=prepared.baselines)
         prepared.build_s += first_build
-        done = execute(prepared.job, guard=guard)
+        done = execute(prepared.job, guard=guard, watchdog_after=watchdog_after)
     return _result(prepared, done, runtime_s=time.perf_counter() - solve_start)
 
 

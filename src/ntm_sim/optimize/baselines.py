@@ -22,9 +22,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ntm_sim.instance import Instance
-from ntm_sim.plan import BudgetLedger, Decisions
-from ntm_sim.targets import enforced_names
+from ntm_sim.model.instance import Instance
+from ntm_sim.model.ledger import BudgetLedger
+from ntm_sim.model.plan import Decisions
+from ntm_sim.model.targets import enforced_names
 
 BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")
 NAMES_VI = {
@@ -275,28 +276,7 @@ def _enforced_targets_first(g: _Greedy) -> None:
                 if g.dec.proj_start[p] < 0 and g.fund_single(p):
                     have += 1
     if "district_units" in enforced or "advanced_districts" in enforced:
-        wanted = set(t.district_units) | set(t.advanced_districts)
-        for d in sorted(wanted):
-            members = inst.district_members[d]
-            cost = {int(c): sum(inst.proj_cost[p] for p in g.remaining(int(c))) for c in members}
-            for c in sorted(cost, key=cost.get):
-                g.complete(c)
-            if all(g.ntm_at_end(int(c)) for c in members):
-                need = inst.district_need_adv2[d] if d in t.advanced_districts else inst.district_need_adv[d]
-                for c in sorted(members, key=lambda c: inst.adv_cost[c]):
-                    if (g.dec.adv_start[members] >= 0).sum() + inst.base_adv[members].sum() >= need:
-                        break
-                    g.fund_upgrade("advanced", int(c))
-                if not inst.district_recognised[d]:
-                    g.fund_upgrade("district", d)
-                if d in t.advanced_districts:
-                    need_m = inst.district_need_model2[d]
-                    for c in sorted(members, key=lambda c: inst.model_cost[c]):
-                        if (g.dec.model_start[members] >= 0).sum() + inst.base_model[members].sum() >= need_m:
-                            break
-                        if g.has_model_prerequisite(int(c)):
-                            g.fund_upgrade("model", int(c))
-                    g.fund_upgrade("district_advanced", d)
+        _district_units(g, set(t.district_units) | set(t.advanced_districts))
     if "advanced" in enforced and t.advanced is not None:
         _tiers(g, "advanced", t.advanced)
     if "model" in enforced and t.model is not None:
@@ -312,6 +292,32 @@ def _enforced_targets_first(g: _Greedy) -> None:
             if total >= t.avg_criteria_total:
                 break
             total += int(g.fund_single(p))
+
+
+def _district_units(g: _Greedy, wanted: set[int]) -> None:
+    """Each wanted district unit: its communes completed cheapest first, then the tiers and the unit itself."""
+    inst, t = g.inst, g.inst.targets
+    for d in sorted(wanted):
+        members = inst.district_members[d]
+        cost = {int(c): sum(inst.proj_cost[p] for p in g.remaining(int(c))) for c in members}
+        for c in sorted(cost, key=cost.get):
+            g.complete(c)
+        if all(g.ntm_at_end(int(c)) for c in members):
+            need = inst.district_need_adv2[d] if d in t.advanced_districts else inst.district_need_adv[d]
+            for c in sorted(members, key=lambda c: inst.adv_cost[c]):
+                if (g.dec.adv_start[members] >= 0).sum() + inst.base_adv[members].sum() >= need:
+                    break
+                g.fund_upgrade("advanced", int(c))
+            if not inst.district_recognised[d]:
+                g.fund_upgrade("district", d)
+            if d in t.advanced_districts:
+                need_m = inst.district_need_model2[d]
+                for c in sorted(members, key=lambda c: inst.model_cost[c]):
+                    if (g.dec.model_start[members] >= 0).sum() + inst.base_model[members].sum() >= need_m:
+                        break
+                    if g.has_model_prerequisite(int(c)):
+                        g.fund_upgrade("model", int(c))
+                g.fund_upgrade("district_advanced", d)
 
 
 def _tiers(g: _Greedy, kind: str, target: int) -> None:

@@ -7,7 +7,7 @@ source to each *eligibility class* and year (``u[f, g, t]``, continuous).
 Money is aggregated by eligibility class (criteria that the same sources may pay for):
 this is exact, because money is fungible within a class, and it keeps the number of
 continuous variables independent of the number of communes. The split of each class's
-money back onto projects is proportional (see :func:`ntm_sim.plan.make_plan`).
+money back onto projects is proportional (see :func:`ntm_sim.model.plan.make_plan`).
 
 Targets the scenario enforces (and forced locks) are *elastic*: each has a shortfall
 variable, and the first stage minimises total shortfall, each weighed as the share of its
@@ -47,10 +47,11 @@ import numpy as np
 import pulp
 import scipy.sparse as sp
 
-from ntm_sim.instance import Instance
+from ntm_sim.model.instance import Instance
+from ntm_sim.model.ledger import class_spend
+from ntm_sim.model.plan import Decisions, Outcomes, evaluate, kept_on_paper
+from ntm_sim.model.targets import enforced_names
 from ntm_sim.optimize.linear import LinExpr, MatrixModel
-from ntm_sim.plan import Decisions, Outcomes, class_spend, evaluate, kept_on_paper
-from ntm_sim.targets import enforced_names
 
 LOCK_WEIGHT = 1000.0
 # Money enters the model in billion VND (data are in million VND): keeps coefficients near 1.
@@ -189,7 +190,7 @@ class VarBlock:
         ``outcome`` (it follows from the plan's outcomes: :meth:`PlanModel.values_from`
         and :meth:`PlanModel.decisions_from` handle it).
     attr
-        The :class:`~ntm_sim.plan.Decisions` array of a ``start``, ``count`` or ``flow`` block.
+        The :class:`~ntm_sim.model.plan.Decisions` array of a ``start``, ``count`` or ``flow`` block.
     cols
         Key → column, or key → options (filled while the model is built).
     """
@@ -1272,7 +1273,7 @@ def _totals(build: ModelBuild) -> tuple[LinExpr, LinExpr, LinExpr]:
 
 
 def _communes_counted(build: ModelBuild) -> LinExpr:
-    """What the ``communes_ntm`` target counts (``targets.communes_count``; see :class:`ntm_sim.targets.Target`).
+    """What the ``communes_ntm`` target counts (``targets.communes_count``; see :class:`ntm_sim.model.targets.Target`).
 
     ``meeting``: communes meeting every criterion at the horizon, so a recognised commune
     short of criteria counts only once its re-qualification projects are done.

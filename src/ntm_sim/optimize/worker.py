@@ -3,38 +3,16 @@
 Started as ``python -m ntm_sim.optimize.worker`` (a plain subprocess, so it works
 whatever the caller's main module is: a script, a notebook, the dashboard server). It
 reads jobs from its standard input and writes messages to its standard output, each a
-pickle prefixed by its length; it serves jobs until its input closes. The solver's own
-printing goes to /dev/null, never into the message channel.
+pickle prefixed by its length (:mod:`ntm_sim.optimize.wire`); it serves jobs until its input
+closes. The solver's own printing goes to /dev/null, never into the message channel.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
-import struct
 import sys
-from typing import BinaryIO
 
-HEADER = struct.Struct("!Q")
-
-
-def write_message(stream: BinaryIO, message: object) -> None:
-    """Write one length-prefixed pickle and flush."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(HEADER.pack(len(data)) + data)
-    stream.flush()
-
-
-def read_message(stream: BinaryIO) -> object:
-    """Read one length-prefixed pickle (EOFError at the end of the stream)."""
-    head = stream.read(HEADER.size)
-    if len(head) < HEADER.size:
-        raise EOFError
-    size = HEADER.unpack(head)[0]
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)  # noqa: S301 - only our own parent process writes here
+from ntm_sim.optimize.wire import read_message, write_message
 
 
 def main() -> None:

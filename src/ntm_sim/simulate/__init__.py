@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from ntm_sim.instance import Instance, with_gap_funded
-from ntm_sim.plan import Decisions, make_plan
-from ntm_sim.runner import run_tasks
+from ntm_sim.model.funding import with_gap_funded
+from ntm_sim.model.instance import Instance
+from ntm_sim.model.plan import Decisions, make_plan
+from ntm_sim.model.uncertainty import Range, UncertaintySettings
 from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
-from ntm_sim.uncertainty import Range, UncertaintySettings
+from ntm_sim.simulate.runner import run_tasks
 
 __all__ = ["BLOCK", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range", "memory_estimate",
            "sample_experiments", "simulate", "success_weights"]
@@ -124,7 +125,7 @@ class SimulationResult:
 
     def target_success(self, plan: str) -> dict[str, np.ndarray]:
         """Per draw, whether each target of the scenario is reached (and all of them)."""
-        from ntm_sim.targets import achieved_on_draws, targets_of
+        from ntm_sim.model.targets import achieved_on_draws, targets_of
 
         inst = self.instance
         out: dict[str, np.ndarray] = {}
@@ -275,7 +276,7 @@ def _block_sizes(n_draws: int) -> list[int]:
 
 def _run_block(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings, seed: int,
                block: tuple[int, dict[str, np.ndarray]]) -> dict[str, BlockOutcomes]:
-    """One block of draws for every plan (a task of :func:`ntm_sim.runner.run_tasks`)."""
+    """One block of draws for every plan (a task of :func:`ntm_sim.simulate.runner.run_tasks`)."""
     b, params = block
     n = len(next(iter(params.values())))
     rnd = draw_block(inst, n, np.random.SeedSequence([seed, 1, b]))

@@ -17,7 +17,7 @@ slips. Each year, in every draw:
    factor of the source's kind (recurrent money is slower) and of the year, plus the
    source's own spread, clipped to [0, 1]. In a disaster year, recovery first takes its
    share of the flexible sources' money in hand (module docstring of
-   :mod:`ntm_sim.uncertainty`: ``disaster_money_share``). Disbursed money, plus what the
+   :mod:`ntm_sim.model.uncertainty`: ``disaster_money_share``). Disbursed money, plus what the
    source carried over, pays each eligibility class's planned flow (scaled down when the
    source is short). A class given more than its projects ask this year releases the
    rest to its sources in proportion to what each gave; a class short of money then
@@ -61,7 +61,7 @@ slips. Each year, in every draw:
    draw's damage share times twice the intensity.
    Recognition is counted apart from criteria: a commune meeting every criterion is
    recognised and keeps its recognition until a review finds the criteria set's
-   revocation rule triggered (too many criteria not met, :class:`ntm_sim.instance.Recognition`)
+   revocation rule triggered (too many criteria not met, :class:`ntm_sim.model.instance.Recognition`)
    and carries it out (``revocation_probability``); reviews are held every year from the
    province's first. Before the year the criteria set comes into force, a commune
    recognised at the start counts every criterion (it met the set then in force). A
@@ -92,10 +92,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ntm_sim.instance import Instance
-from ntm_sim.plan import Decisions, allocate_flows, class_spend
+from ntm_sim.model.instance import Instance
+from ntm_sim.model.ledger import allocate_flows, class_spend
+from ntm_sim.model.plan import Decisions
+from ntm_sim.model.uncertainty import source_kind
 from ntm_sim.simulate.settings import UncertaintySettings
-from ntm_sim.uncertainty import source_kind
 
 NEVER = 10_000  # a year index meaning "not within the horizon"
 KIND_CODES = {"criterion": 0, "advanced": 1, "model": 2, "village_ntm": 3, "village_model": 4, "district": 5,

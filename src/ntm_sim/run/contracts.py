@@ -1,0 +1,184 @@
+"""The result files' contracts: ``manifest.json`` and a solve's ``summary.json``.
+
+Each file is written through its model (:func:`dump`) and read back through the same
+model (:func:`load`), so a writer cannot drift from its readers unnoticed, and a
+damaged or foreign file is refused with the key that is wrong. Nested parts that are
+tables of figures keep their dictionary shape (``dict[str, Any]``) — the models fix
+the keys the readers rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import pydantic_text
+
+
+class _Contract(BaseModel):
+    # a newer writer may add keys; an older reader keeps them
+    model_config = ConfigDict(extra="allow")
+
+
+class ScenarioRef(_Contract):
+    """The scenario a result came from."""
+
+    name: str
+    file: str | None = None
+    hash: str
+
+
+class DataRef(_Contract):
+    """The data a result came from."""
+
+    name: str
+    source: str | None = None
+    hash: str
+    criteria_set: str
+    demo: bool
+    demo_label: str | None = None
+    costs_estimated: bool
+    criteria_provisional: list[str] = []  # what the criteria set's public text does not give
+
+
+class Manifest(_Contract):
+    """``manifest.json``: what was run, on what, with which versions; a hash of every file."""
+
+    kind: str
+    created_utc: str
+    command: list[str]
+    versions: dict[str, str]
+    platform: str
+    scenario: ScenarioRef
+    data: DataRef
+    seed: int | None = None
+    solver: dict[str, Any] | None = None
+    status: dict[str, Any]
+    timings: dict[str, float | None] = {}
+    files: dict[str, str]
+
+
+class StageRow(_Contract):
+    """One optimisation stage as reported."""
+
+    name: str
+    name_vi: str
+    sense: str
+    termination: str
+    proven_optimal: bool
+    reproducible: bool
+    objective: float | None
+    bound: float | None
+    mip_gap: float | None
+    gap_tolerance: float | None
+    nodes: int | None
+    plan_value: float | None
+    runtime_s: float | None
+
+
+class TargetRow(_Contract):
+    """One target: what is needed, what the plan reaches, met or not (see :mod:`ntm_sim.model.targets`)."""
+
+    target: float
+    achieved: float
+    met: bool
+
+
+class ShortfallRow(_Contract):
+    """A target the money could not reach, and by how much."""
+
+    key: str
+    label: str
+    needed: float
+    achieved: float
+    missing: float
+
+
+class SolveSummary(_Contract):
+    """``summary.json`` of a solve: status, the plan's figures, targets, the rules beside it, the odds."""
+
+    status: str
+    termination: str
+    proven_optimal: bool
+    mip_gap: float | None
+    runtime_s: float
+    solver: str
+    solver_version: str
+    mode: str
+    scenario: str
+    title: str | None = None
+    dataset: str
+    demo_data: bool
+    demo_label: str | None = None
+    costs_estimated: bool
+    years: list[int]
+    budget_mvnd: float
+    reproducible: bool
+    stages: list[StageRow]
+    communes_ntm: int
+    communes_ntm_by_year: dict[str, int]
+    total_cost_mvnd: float
+    targets: dict[str, TargetRow]
+    shortfalls: list[ShortfallRow]
+    baselines: dict[str, dict[str, Any]]
+    headline: dict[str, Any] | None = None
+    recommendation: dict[str, Any] | None = None
+    funding_gap_mvnd: float | None = None
+    funding_gap_by_year: dict[str, float] | None = None
+
+
+M = TypeVar("M", bound=_Contract)
+
+
+def jsonable(value: object) -> object:
+    """JSON-ready values: numpy scalars and arrays to Python, NaN and infinities to null."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    return value
+
+
+def dump(model: type[M], data: dict, path: Path) -> M:
+    """Check ``data`` against ``model`` and write it to ``path`` (UTF-8, Vietnamese readable, NaN as null)."""
+    plain = jsonable(data)
+    checked = model.model_validate(plain)  # a writer that breaks the contract fails here, not in a reader
+    path.write_text(json.dumps(plain, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return checked
+
+
+def validate(model: type[M], data: object, path: Path | str) -> M:
+    """``data`` (read from ``path``) as ``model``; a mismatch is an :class:`InputError` naming the key."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(str(path), Text("scenario.key", key=".".join(str(p) for p in e["loc"]),
+                                            problem=pydantic_text(e)),
+                            expected=Text("contract.expected", model=model.__name__)) for e in exc.errors()[:20]]
+        raise InputError(problems) from None
+
+
+def load(model: type[M], path: Path | str) -> M:
+    """Read ``path`` as ``model`` (see :func:`validate`)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError([Problem(str(path), Text("contract.not_json", error=exc.__class__.__name__),
+                                  expected=Text("contract.expected", model=model.__name__))]) from None
+    return validate(model, data, path)
