@@ -178,11 +178,14 @@ def test_commune_table_carries_the_simulated_probability(root):
     sim = pd.read_csv(root / "baseline" / "simulation" / "communes.csv", dtype={"commune_code": str})
     opt = sim[sim["plan"] == "optimum"].set_index("commune_code")["p_ntm_2025"]
     assert prob.equals(opt.astype(float))
+    from ntm_sim.messages import Catalogue
+
     frame = communes_frame(base)
-    column = "Khả năng đạt chuẩn đến 2025 (mô phỏng)"
-    assert list(frame.columns).index(column) == list(frame.columns).index("Năm đạt chuẩn") + 1
-    # a commune the plan leaves short is rarely NTM in the draws; the values are Vietnamese percentages
-    assert all(v.endswith("%") for v in frame[column])
+    t = Catalogue("vi")
+    column = t("table.chance", year=2025)  # the page's own column: "… (%, mô phỏng)"
+    assert list(frame.columns).index(column) == list(frame.columns).index(t("table.year")) + 1
+    # whole percentages, as on the page (the header says %)
+    assert all(v == "–" or v.isdigit() for v in frame[column])
     # no simulation, no column
     assert commune_probability(cut) is None
     assert column not in communes_frame(cut).columns
@@ -208,6 +211,7 @@ def test_reached_on_paper_but_unlikely_is_not_green(root):
     misled.summary["headline"]["outcomes"]["communes_ntm"]["deterministic"] = target["target"] + 5
     page = indicators_html([misled])
     row = page.split('data-indicator="communes_ntm"')[1].split("</tr>")[0]
-    cells = row.split("<td")
-    assert 'class="num miss"' in "<td".join(cells[3:4])  # the run's cell: the chance rules, not the paper
+    cells = row.split("<td")  # [the indicator's name (a row header), the target, the run]
+    assert 'class="num miss"' in cells[2]  # the run's cell: the chance rules, not the paper
+    assert "✗" in cells[2]  # and says so by a mark, not by its colour alone
     assert "khả năng đạt: 30%" in row

@@ -5,11 +5,9 @@ in the run's own process, runs without a simulation said so."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import re
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,31 +23,49 @@ from ntm_sim.run.jobs import running
 from ntm_sim.run.runs import find_runs, load_run, scan_runs
 from suite_settings import ROOT
 
-APP = ROOT / "dashboards" / "app.py"
+
+class App:
+    """The dashboard package as these tests use it: pages built from their settings, as ``ntm-sim serve`` builds them.
+
+    A run is started by ``self.start`` and followed every ``self.poll`` seconds: both reach the page
+    through its :class:`~ntm_sim.dashboard.settings.DashboardSettings`, never through a global.
+    """
+
+    def __init__(self) -> None:
+        import panel as pn
+
+        from ntm_sim.dashboard import communes, new_run, page, settings, views
+        from ntm_sim.messages import Catalogue
+        from ntm_sim.run.jobs import RunJob
+        from ntm_sim.run.run_request import MAX_UPLOAD_BYTES, checked_scenario
+
+        self.pn, self.Catalogue, self.checked_scenario = pn, Catalogue, checked_scenario
+        self.MAX_TICKED, self.MAX_UPLOAD_BYTES = page.MAX_TICKED, MAX_UPLOAD_BYTES
+        self.commune_table, self.CommuneTable = communes.commune_table, communes.CommuneTable
+        self._page, self._new_run, self._settings, self.views = page, new_run, settings, views
+        self.start, self.poll = RunJob.start, 0.5
+
+    def settings(self, root: Path, scenarios: Path, **more: object):
+        return self._settings.DashboardSettings(results=Path(root), scenarios=Path(scenarios),
+                                                start_run=lambda r: self.start(r), poll_s=self.poll, **more)
+
+    def Dashboard(self, root: Path, scenarios: Path, t=None):  # noqa: N802  (the class it builds)
+        return self._page.Dashboard(self.settings(root, scenarios), t or self.Catalogue("vi"))
+
+    def NewRunPanel(self, root: Path, scenarios: Path, on_done, t=None, **more):  # noqa: N802
+        return self._new_run.NewRunPanel(self.settings(root, scenarios, **more), on_done, t or self.Catalogue("vi"))
 
 
 @pytest.fixture(scope="module")
 def app():
-    """``dashboards/app.py`` as a module (``panel serve`` runs it as a script)."""
+    """The dashboard package (``ntm_sim.dashboard``), with Bokeh's registry of models put back afterwards."""
     from bokeh.core.has_props import _default_resolver
 
     # importing Panel registers its models with Bokeh, whose inline resources would then carry
-    # Panel's scripts into every report later built in this worker (test_report_html checks none):
-    # Bokeh's registry of models is put back as it was afterwards
+    # Panel's scripts into every report later built in this worker: put back as it was afterwards
     known = dict(_default_resolver._known_models)
-    module = _load_app("ntm_dashboard_app")
-    yield module
-    del sys.modules["ntm_dashboard_app"]
+    yield App()
     _default_resolver._known_models = known
-
-
-def _load_app(name: str):
-    """``dashboards/app.py`` run as a fresh module, as ``panel serve`` runs it for each session."""
-    spec = importlib.util.spec_from_file_location(name, APP)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +92,14 @@ def _copy(compare_root: Path, name: str, dest: Path, **summary: object) -> Path:
 def _columns(indicators_html: str) -> list[str]:
     head = re.search(r'<table class="ntm" id="indicators"><thead><tr>(.*?)</tr>', indicators_html)
     assert head is not None
-    return re.findall(r"<th>(.*?)</th>", head.group(1))[2:]
+    return re.findall(r'<th scope="col">\(\d+\) (.*?)</th>', head.group(1))
 
 
 def _communes_cells(indicators_html: str) -> list[str]:
     row = re.search(r'<tr data-indicator="communes_ntm">(.*?)</tr>', indicators_html)
     assert row is not None
-    return [re.sub(r"<span.*", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[2:]]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[1:]  # after the target (the name is a row header)
+    return [re.sub(r"<span.*", "", re.sub(r'^<span class="mark"[^>]*>.</span> ', "", c)) for c in cells]
 
 
 def _summary(folder: Path) -> dict:
@@ -101,7 +118,7 @@ def test_two_folders_of_one_scenario_are_two_runs(app, compare_root, tmp_path, s
     dash = app.Dashboard(tmp_path, scenarios)
     assert dash.choose.value == ["a", "b"]
     assert list(dash.choose.options.values()) == ["a", "b"]
-    page = dash.indicators(dash.choose.value).object
+    page = app.views.indicators(dash.chosen(dash.choose.value), dash.t).object
     assert _columns(page) == ["a", "b"]
     # each column carries its own folder's figures: the simulated median, and the figure on paper
     median = _summary(a)["headline"]["outcomes"]["communes_ntm"]["median"]
@@ -117,7 +134,7 @@ def test_a_shared_title_gets_the_folder_beside_it(app, compare_root, tmp_path, s
     _copy(compare_root, "budget_cut_20", tmp_path / "c", title="Giảm 20% vốn")
     dash = app.Dashboard(tmp_path, scenarios)
     assert dash.choose.options == {f"{title} (a)": "a", f"{title} (b)": "b", "Giảm 20% vốn": "c"}
-    page = dash.indicators(dash.choose.value).object
+    page = app.views.indicators(dash.chosen(dash.choose.value), dash.t).object
     assert "<2025>" not in page  # titles come from files: escaped
     assert _columns(page) == [f"Kế hoạch &lt;2025&gt; &amp; “vốn” của tỉnh ({x})" for x in "ab"] + ["Giảm 20% vốn"]
 
@@ -200,7 +217,7 @@ def test_the_dashboard_shows_the_others_and_names_the_damaged(app, damaged_root,
     assert lead.startswith("Bỏ qua thư mục kết quả không đọc được")
     assert all(folder in lead for folder in DAMAGED)
     assert dash.skipped.object.count("<li>") == len(DAMAGED)
-    assert _columns(dash.indicators(dash.choose.value).object) == ["good"]
+    assert _columns(app.views.indicators(dash.chosen(dash.choose.value), dash.t).object) == ["good"]
     dash.layout.get_root(Document())  # the whole page is drawn
 
 
@@ -216,12 +233,13 @@ def test_runs_are_ticked_and_none_is_dropped_silently(app, compare_root, tmp_pat
     assert f"Đang so sánh {app.MAX_TICKED} trong 10 kịch bản" in note
     assert f"{10 - app.MAX_TICKED} kịch bản chưa được chọn" in note
     assert dash.ticked_note(list(dash.runs)).object == ""
-    # a run written meanwhile joins ticked, the others' ticks kept
+    # a run written meanwhile joins ticked, the others' ticks kept; in the scenario folder's order (a
+    # baseline run before the budget cuts: the folder has no order.txt, so its files' names)
     _copy(compare_root, "baseline", tmp_path / "new")
     dash.added("new")
-    assert dash.choose.value == [*(f"r{i:02d}" for i in range(app.MAX_TICKED)), "new"]
+    assert dash.choose.value == ["new", *(f"r{i:02d}" for i in range(app.MAX_TICKED))]
     assert dash.choose.options["new"] == "new"
-    assert _columns(dash.indicators(dash.choose.value).object)[-1] == "new"
+    assert _columns(app.views.indicators(dash.chosen(dash.choose.value), dash.t).object)[0] == "new"
 
 
 def test_a_few_runs_are_all_ticked(app, compare_root, scenarios):
@@ -264,9 +282,9 @@ class FakeJob:
 
 
 def fake_runs(app, monkeypatch, work) -> None:
-    """Runs of the dashboard done by ``work(request)`` in a thread, followed quickly."""
-    monkeypatch.setattr(app, "start_job", lambda request: FakeJob(request, work))
-    monkeypatch.setattr(app, "POLL_S", 0.01)
+    """Runs of the dashboard done by ``work(request)`` in a thread, followed quickly (given in the page's settings)."""
+    monkeypatch.setattr(app, "start", lambda request: FakeJob(request, work))
+    monkeypatch.setattr(app, "poll", 0.01)
 
 
 @pytest.fixture
@@ -372,7 +390,7 @@ def test_a_big_upload_is_refused_before_parsing(panel, app):
 
 def test_an_upload_is_parsed_in_the_run_s_own_process(app, tmp_path, scenarios, monkeypatch):
     """Not on the page's event loop: the child process reads it, and names the file when it is broken."""
-    monkeypatch.setattr(app, "POLL_S", 0.05)
+    monkeypatch.setattr(app, "poll", 0.05)
     p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
     p.name.value = "tinh"
     p.upload.filename, p.upload.value = "so_lieu.xlsx", b"PK\3\4"
@@ -398,10 +416,8 @@ def test_a_second_run_of_a_name_under_way_is_refused_at_once(app, compare_root, 
         shutil.copytree(compare_root / "baseline", request.out)
 
     fake_runs(app, monkeypatch, fake_run)
-    # two sessions: the server runs the app's script afresh for each, so they share no global of it
-    other = _load_app("ntm_dashboard_app_second_session")
-    fake_runs(other, monkeypatch, fake_run)
-    one, two = app.Dashboard(tmp_path, scenarios), other.Dashboard(tmp_path, scenarios)
+    # two sessions of one server: two pages, each with its own widgets
+    one, two = app.Dashboard(tmp_path, scenarios), app.Dashboard(tmp_path, scenarios)
     for d in (one, two):
         d.new_run.name.value = "same"
         d.new_run.draws.value = 0
@@ -421,7 +437,6 @@ def test_a_second_run_of_a_name_under_way_is_refused_at_once(app, compare_root, 
         await first
 
     asyncio.run(clicks())
-    del sys.modules["ntm_dashboard_app_second_session"]
     assert calls == ["same"]
     assert "<code>same</code> đang được giải trong một phiên khác" in two.new_run.status.object
     assert re.search(r"Xong lúc \d\d:\d\d \(giờ Việt Nam\): <code>same</code>", one.new_run.status.object)
@@ -435,7 +450,7 @@ def test_a_run_writing_the_folder_elsewhere_is_shown_in_vietnamese(app, tmp_path
     """The run's child process finds the folder locked by another process (here: this one)."""
     from ntm_sim.storage import reserve
 
-    monkeypatch.setattr(app, "POLL_S", 0.05)
+    monkeypatch.setattr(app, "poll", 0.05)
     p = app.NewRunPanel(tmp_path, scenarios, lambda label: None)
     p.name.value = "held"
     with reserve(tmp_path / "held"):  # another run (here: this thread) holds the folder
@@ -468,7 +483,8 @@ def test_a_run_without_simulation_is_named_in_the_risk_section(app, compare_root
     dash = app.Dashboard(compare_root, scenarios)
 
     def risk(value: list[str]) -> str:
-        return "".join(o.object for o in dash.risk(value).objects if isinstance(o, app.pn.pane.HTML))
+        return "".join(o.object for o in app.views.risk(dash.chosen(value), dash.t).objects
+                       if isinstance(o, app.pn.pane.HTML))
 
     both = risk(["baseline", "budget_cut_20"])
     notice = re.search(r'<div id="risk-missing".*?</div>', both, re.DOTALL).group(0)
@@ -614,16 +630,27 @@ def test_a_lock_of_one_year_and_a_forced_year_without_a_criterion(panel, app):
     assert panel.save.disabled
 
 
-def test_a_checked_scenario_is_saved_as_a_new_file_only_when_allowed(panel, monkeypatch, tmp_path):
-    panel.scenarios = tmp_path
-    panel.name.value = "Giảm vốn năm 2023"
-    panel.editor.target.value = 90
-    panel.check_scenario()
+def test_a_checked_scenario_is_saved_as_a_new_file_only_when_allowed(app, scenarios, monkeypatch, tmp_path):
+    folder = tmp_path / "scenarios"
+    shutil.copytree(scenarios, folder)
+    before = sorted(folder.iterdir())
+
+    def edited(allowed: bool):
+        p = app.NewRunPanel(tmp_path / "results", folder, lambda label: None, save_scenarios=allowed)
+        p.name.value = "Giảm vốn năm 2023"
+        p.editor.target.value = 90
+        p.check_scenario()
+        return p
+
+    panel = edited(False)
+    monkeypatch.setenv("NTM_SIM_SAVE_SCENARIOS", "1")  # the environment allows nothing: the page's settings do
     assert not panel.store.visible  # not allowed: download only
     panel.store_scenario()
-    assert list(tmp_path.iterdir()) == []
-    monkeypatch.setenv("NTM_SIM_SAVE_SCENARIOS", "1")
+    assert sorted(folder.iterdir()) == before
+    panel = edited(True)
+    assert panel.store.visible
     panel.store_scenario()
+    tmp_path = folder
     saved = tmp_path / "Giam_von_nam_2023.yaml"
     assert load_scenario(saved).targets.communes_ntm == 90
     assert "Giam_von_nam_2023" in panel.files

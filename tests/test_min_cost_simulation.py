@@ -101,7 +101,7 @@ def test_cli_simulates_a_min_cost_folder_and_names_a_mismatch(short_money, tmp_p
 
 def test_the_gap_reaches_the_comparison_and_the_report(short_money, tmp_path):
     from ntm_sim.analysis.compare import indicator_table
-    from ntm_sim.present.report_html import build_report
+    from ntm_sim.present.report_page import build_report
     from ntm_sim.run.runs import load_run
     from ntm_sim.text import format_number_vi
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ntm_sim.cli import app
 from ntm_sim.model.scenario import load_scenario
-from ntm_sim.present.report_html import build_report
+from ntm_sim.present.report_page import build_report
 from ntm_sim.run.runs import find_runs
 from ntm_sim.text import format_number_vi, format_percent_vi
 
@@ -33,9 +33,12 @@ def test_report_carries_the_figures_and_loads_nothing(compare_root):
     h = base["headline"]
     css = "met" if h["targets"]["communes_ntm"]["probability"] >= h["confidence"] else "miss"
     median = format_number_vi(h["outcomes"]["communes_ntm"]["median"])
-    assert f'<td class="num {css}">{median}<span class="band">' in text
+    mark = "✓" if css == "met" else "✗"  # the status by a mark as well as by the cell's colour
+    cell = f'<td class="num {css}"><span class="mark" aria-hidden="true">{mark}</span> {median}<span class="band">'
+    assert cell in text
     assert f'trên giấy: {format_number_vi(base["communes_ntm"])}' in text
-    assert format_number_vi(h["outcomes"]["spent"]["median"]) in text
+    # money in tỷ đồng (the files' million VND / 1,000), one decimal, in every table
+    assert format_number_vi(h["outcomes"]["spent"]["median"] / 1000, 1) in text
     assert format_percent_vi(sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]) in text
     # every commune's reason, escaped
     assert "Lý do" in text
@@ -70,7 +73,8 @@ def test_cli_report_of_named_folders_keeps_their_order(compare_root, tmp_path):
     assert result.exit_code == 0, result.output
     head = re.search(r'<table class="ntm" id="indicators"><thead><tr>(.*?)</tr>', out.read_text(encoding="utf-8"))
     assert head is not None
-    assert re.findall(r"<th>(.*?)</th>", head.group(1))[2:] == [TITLES["budget_cut_20"], TITLES["baseline"]]
+    assert re.findall(r'<th scope="col">\(\d\) (.*?)</th>', head.group(1)) == [TITLES["budget_cut_20"],
+                                                                             TITLES["baseline"]]
 
 
 def test_cli_report_bad_folders_are_named_and_nothing_is_written(tmp_path: Path):

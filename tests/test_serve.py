@@ -43,22 +43,32 @@ def test_by_default_it_listens_on_this_machine_only(tmp_path):
     assert sorted(_flag_values(argv, "--allow-websocket-origin")) == ["127.0.0.1:5123", "localhost:5123"]
     assert "--basic-auth" not in argv
     assert _flag_values(argv, "--websocket-max-message-size") == [str(20 * 1024 * 1024)]
-    assert env["NTM_SIM_RESULTS"] == str(tmp_path.resolve())
     assert argv[1:3] == ["-m", "ntm_sim.serve.panel_server"]  # panel serve with its open routes hardened
-    assert Path(argv[3]).name == "app.py"
-    assert Path(argv[3]).is_file()
+    # the package's own page (a checkout or a wheel alike), never a file of the checkout beside it
+    from ntm_sim.dashboard import SERVED_APP, SERVER_SETUP, DashboardSettings
+
+    assert Path(argv[3]) == SERVED_APP
+    assert SERVED_APP.is_file()
+    assert SERVED_APP.is_relative_to(Path(__import__("ntm_sim").__file__).parent)
     # run once before the first page: imports, then the objects alive kept out of every later collection
-    assert [Path(v).name for v in _flag_values(argv, "--setup")] == ["server_setup.py"]
-    assert "NTM_SIM_SAVE_SCENARIOS" not in env  # edited scenarios are downloaded, not saved on the server
+    assert [Path(v) for v in _flag_values(argv, "--setup")] == [SERVER_SETUP]
+    # the page's settings are its arguments (after --args), not the environment
+    page = DashboardSettings.from_args(argv[argv.index("--args") + 1:])
+    assert page.results == tmp_path.resolve()
+    assert page.scenarios == (ROOT / "scenarios").resolve()
+    assert page.save_scenarios is False  # edited scenarios are downloaded, not saved on the server
+    assert not any(k.startswith("NTM_SIM_") and k not in os.environ for k in env)
 
 
 def test_saving_scenarios_on_the_server_is_asked_for(tmp_path, monkeypatch):
-    monkeypatch.setenv("NTM_SIM_SAVE_SCENARIOS", "1")  # not inherited from the shell that starts it
-    _, env = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123))
-    assert "NTM_SIM_SAVE_SCENARIOS" not in env
-    _, env = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123,
-                                         save_scenarios=True))
-    assert env["NTM_SIM_SAVE_SCENARIOS"] == "1"
+    from ntm_sim.dashboard import DashboardSettings
+
+    monkeypatch.setenv("NTM_SIM_SAVE_SCENARIOS", "1")  # an environment variable asks for nothing
+    argv, _ = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123))
+    assert DashboardSettings.from_args(argv[argv.index("--args") + 1:]).save_scenarios is False
+    argv, _ = serve_command(ServeSettings(results=tmp_path, scenarios=ROOT / "scenarios", port=5123,
+                                          save_scenarios=True))
+    assert DashboardSettings.from_args(argv[argv.index("--args") + 1:]).save_scenarios is True
 
 
 def test_the_network_needs_a_password_file(tmp_path):

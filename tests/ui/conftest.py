@@ -96,24 +96,24 @@ class Site:
     def start(cls, root: Path, scenarios_root: Path, log_path: Path) -> Site:
         port = _free_port()
         log = log_path.open("w", encoding="utf-8")  # a pipe would fill
-        env = {**os.environ, "NTM_SIM_RESULTS": str(root), "NTM_SIM_SCENARIOS": str(scenarios_root)}
-        # as planners start it: `ntm-sim serve` (this machine only), which runs `panel serve` in a child process
+        # as planners start it: `ntm-sim serve` (this machine only), which runs `panel serve` in a child process;
+        # the folders are its arguments (nothing is read from the environment)
         proc = subprocess.Popen(
             [sys.executable, "-m", "ntm_sim", "serve", "--results", str(root), "--scenarios",
              str(scenarios_root), "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         url = f"http://127.0.0.1:{port}/app"
-        deadline = time.time() + 60
+        deadline = time.time() + 120  # a busy machine (another suite beside this one) takes its time
         while time.time() < deadline:
             try:
-                urllib.request.urlopen(url, timeout=5).read()
+                urllib.request.urlopen(url, timeout=60).read()  # a page is built while the request waits
                 return cls(root, url, proc, log)
             except OSError:
                 if proc.poll() is not None:
                     raise RuntimeError(f"panel serve exited: {log_path.read_text(encoding='utf-8')}") from None
                 time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGKILL)
-        raise RuntimeError("panel serve did not answer within 60 s")
+        raise RuntimeError("panel serve did not answer within 120 s")
 
     def stop(self) -> None:
         import psutil

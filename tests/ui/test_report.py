@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,11 @@ def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, re
     info.value.save_as(path)
     assert path.name == "bao_cao_so_sanh_kich_ban.html"
     text = path.read_text(encoding="utf-8")
-    assert f"<th>{html.escape(BASE)}</th>" in text
-    assert f"<th>{html.escape(CUT)}</th>" not in text  # only the ticked scenarios
+    assert f'<th scope="col">(1) {html.escape(BASE)}</th>' in text
+    assert html.escape(CUT) not in text  # only the ticked scenarios
+    # the server has Panel loaded: its extensions' files must not be asked for beside the report
+    assert "static/extensions" not in text
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.IGNORECASE)
     # open it from disk with every request to a network refused: it must still draw its charts
     offline = browser.new_context(offline=True)
     report = offline.new_page()
@@ -42,6 +46,7 @@ def test_report_downloads_and_opens_without_a_network(browser, dashboard_url, re
     report.wait_for_selector("canvas", state="attached", timeout=15_000)
     assert report.locator("canvas").count() >= 2
     assert [u for u in requests if not u.startswith("file:")] == []
+    assert [u for u in requests if u != path.as_uri()] == []  # nothing beside it either (a missing file is silent)
     assert errors == []
     assert "MINH HỌA" in report.locator("#demo-banner").inner_text()
     offline.close()

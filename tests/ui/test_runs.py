@@ -58,7 +58,7 @@ def test_a_run_shows_its_stage_stays_responsive_and_stops(clean_page, dashboard_
     count = head.count()
     box = page.locator("input[type=checkbox]").first
     label = box.locator("xpath=..").inner_text().strip()  # the run's title beside its box
-    expect(head.filter(has_text=re.compile(f"^{re.escape(label)}$"))).to_have_count(1, timeout=15_000)
+    expect(head.filter(has_text=re.compile(rf"^\(\d+\) {re.escape(label)}$"))).to_have_count(1, timeout=15_000)
     box.uncheck()
     # its column goes (with the only run unticked, the whole table: the results this test finds vary)
     expect(page.locator("#indicators thead th", has_text=label)).to_have_count(0, timeout=15_000)

@@ -30,9 +30,9 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
     table.scroll_into_view_if_needed()
     row = table.locator("tr", has_text="Huyện Văn Bàn")
     expect(row).to_be_visible(timeout=15_000)
-    cells = row.locator("td").all_inner_texts()
+    cells = row.locator("th, td").all_inner_texts()  # the district's name heads its row
     van_ban = communes[communes["district"] == "Huyện Văn Bàn"]
-    heads = table.locator("th").all_inner_texts()
+    heads = table.locator("thead th").all_inner_texts()
     counted = (van_ban["year_ntm"] <= horizon) & ~(van_ban["year_lost"] <= horizon)  # a revoked one stops counting
     assert cells[heads.index(f"Đạt chuẩn đến {horizon}")] == str(int(counted.sum()))
     money = plan.loc[plan["district_name"] == "Huyện Văn Bàn", "amount_mvnd"].sum() / 1000
@@ -40,9 +40,14 @@ def test_where_views_show_the_chosen_run(clean_page, results_root, dashboard_url
         ".", ",").replace(" ", ".")
     unit = "đạt (mục tiêu của kế hoạch)" if "89" in summary["district_units"] else "chưa đạt (mục tiêu của kế hoạch)"
     assert cells[heads.index("Huyện đạt chuẩn NTM")] == unit
-    totals = [int(r.locator("td").nth(heads.index(f"Đạt chuẩn đến {horizon}")).inner_text())
-              for r in table.locator("tbody tr").all()]
+    column = heads.index(f"Đạt chuẩn đến {horizon}")
+    totals = [int(r.locator("th, td").nth(column).inner_text()) for r in table.locator("tbody tr").all()]
     assert sum(totals) == summary["communes_ntm"]
+    # the province's total under the districts: the same count, and the plan's money in full
+    total = table.locator("tfoot tr").locator("th, td").all_inner_texts()
+    assert total[0] == "Toàn tỉnh"
+    assert total[column] == str(summary["communes_ntm"])
+    assert total[heads.index("Số xã")] == str(len(communes))
     shot(page, "30_where_districts")
     # the matrix: a Bokeh canvas, criteria by name in the hover, one district at a time
     page.get_by_text("Tiêu chí từng xã", exact=True).click()

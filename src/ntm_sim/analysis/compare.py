@@ -12,7 +12,10 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from ntm_sim.data.criteria import CriteriaSet
 
 SIMULATION = "simulation"
 
@@ -113,39 +116,81 @@ class ScenarioRun:
                 return value.strip()
         return self.name
 
+    def display_title(self, lang: str = "vi") -> str:
+        """The title in ``lang``: in English the scenario's ``title_en`` where it has one, else :attr:`title`."""
+        if lang == "en":
+            english = self.summary.get("title_en") or _scenario_key(Path(self.folder), "title_en")
+            if isinstance(english, str) and english.strip():
+                return english.strip()
+        return self.title
 
-def plannable(run: ScenarioRun) -> pd.DataFrame:
-    """The rows of a run's ``communes.csv`` there is something to plan for, by rank.
 
-    A commune counted NTM before the first year and meeting every criterion is left out; one
+def _scenario_key(folder: Path, key: str) -> object:
+    """A key of the scenario a results folder keeps (``scenario.yaml``), or None."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def plannable_rows(communes: pd.DataFrame, first: int) -> pd.DataFrame:
+    """The rows of a commune table (``communes.csv``) there is something to plan for, by rank, with ``priority``.
+
+    A commune counted NTM before the year ``first`` and meeting every criterion is left out; one
     recognised but short of criteria of the set in force stays (keeping the standard competes
-    for the same money), and so does every other.
+    for the same money), and so does every other. ``priority`` numbers the rows kept 1, 2, …
+    in the order of ``rank``: the page, the report and ``plan.xlsx`` show this one number.
     """
-    c = run.communes
+    c = communes
     if "year_ntm" in c:
-        first = run.summary["years"][0]
         short = c["cost_to_complete_mvnd"].astype(float) > 0 if "cost_to_complete_mvnd" in c else False
         c = c[c["year_ntm"].isna() | (c["year_ntm"] >= first) | short]
-    return c.sort_values("rank")
+    c = c.sort_values("rank", kind="stable")
+    return c.assign(priority=range(1, len(c) + 1))
 
 
-def labelled(runs: list[ScenarioRun]) -> list[ScenarioRun]:
-    """The runs named for reading: each run's :attr:`~ScenarioRun.title`, made unique.
+def plannable(run: ScenarioRun) -> pd.DataFrame:
+    """The rows of a run's ``communes.csv`` there is something to plan for (:func:`plannable_rows`)."""
+    return plannable_rows(run.communes, int(run.summary["years"][0]))
+
+
+def run_criteria(run: ScenarioRun) -> CriteriaSet:
+    """The criteria set a run was solved under (its ``summary.json``; Decision 318 for older folders)."""
+    from ntm_sim.data.criteria import DEFAULT_CRITERIA_SET, available_sets, load_criteria_set
+
+    wanted = str(run.summary.get("criteria_set") or DEFAULT_CRITERIA_SET)
+    return load_criteria_set(wanted if wanted in available_sets() else DEFAULT_CRITERIA_SET)
+
+
+def labelled(runs: list[ScenarioRun], lang: str = "vi") -> list[ScenarioRun]:
+    """The runs named for reading: each run's title in ``lang`` (:meth:`~ScenarioRun.display_title`), made unique.
 
     Two runs with one title get their folder's name beside it (``title (folder)``);
     if even that is shared (runs from two results roots), the folder's full path. No
     two columns of a comparison carry one name, and a run keeps its place in the list.
     """
-    labels = [r.title for r in runs]
-    labels = [f"{r.title} ({r.name})" if labels.count(labels[i]) > 1 and r.title != r.name else labels[i]
-              for i, r in enumerate(runs)]
-    labels = [f"{r.title} ({r.folder})" if labels.count(labels[i]) > 1 else labels[i] for i, r in enumerate(runs)]
+    titles = [r.display_title(lang) for r in runs]
+    labels = list(titles)
+    labels = [f"{title} ({r.name})" if labels.count(labels[i]) > 1 and title != r.name else labels[i]
+              for i, (r, title) in enumerate(zip(runs, titles, strict=True))]
+    labels = [f"{title} ({r.folder})" if labels.count(labels[i]) > 1 else labels[i]
+              for i, (r, title) in enumerate(zip(runs, titles, strict=True))]
     seen: dict[str, int] = {}
     for i, label in enumerate(labels):  # titles made to look like another's "title (folder)": numbered
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             labels[i] = f"{label} #{seen[label]}"
     return [dataclasses.replace(run, name=label) for run, label in zip(runs, labels, strict=True)]
+
+
+def own_targets(run: ScenarioRun) -> dict[str, float]:
+    """The run's own targets by key (its scenario's, as its ``summary.json`` records them)."""
+    entries = run.summary.get("targets") or {}
+    return {str(k): float(v["target"]) for k, v in entries.items()
+            if isinstance(v, dict) and v.get("target") is not None}
 
 
 def commune_probability(run: ScenarioRun, plan: str = "optimum") -> pd.Series | None:
@@ -315,3 +360,62 @@ def threshold_curves(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataF
         for k, prob in sim["plans"][plan]["communes_ntm_at_least"].items():
             rows.append({"scenario": run.name, "k": int(k), "probability": float(prob)})
     return pd.DataFrame(rows, columns=["scenario", "k", "probability"])
+
+
+def in_scenario_order(runs: list[ScenarioRun], order: list[str] | None = None) -> list[ScenarioRun]:
+    """Runs in the order of their scenario folder (``order.txt``, :func:`ntm_sim.model.scenario_folder.folder_order`).
+
+    ``order``: the scenario names in order (default: the order of the folder the first run's
+    scenario file lies in, as its manifest names it). Runs of scenarios not in it (a variant
+    made on the page) follow in the list's own order (a results root is scanned by folder name, and
+    a run the page adds comes last).
+    """
+    from ntm_sim.model.scenario_folder import folder_order
+
+    if order is None:
+        order = []
+        for run in runs:
+            file = (run.manifest.get("scenario") or {}).get("file")
+            if isinstance(file, str) and file and Path(file).parent.is_dir():
+                order = folder_order(Path(file).parent)
+                break
+    place = {name: i for i, name in enumerate(order)}
+
+    def key(run: ScenarioRun) -> int:
+        return place.get(str(run.summary.get("scenario") or ""), place.get(Path(run.folder).name, len(place)))
+
+    return sorted(runs, key=key)  # stable: equals keep the list's order
+
+
+def reference_of(run: ScenarioRun, runs: list[ScenarioRun]) -> ScenarioRun | None:
+    """The run ``run`` is compared with: the first of ``runs`` on the same data and years, if not itself.
+
+    With runs in the scenario folder's order, the 2021–2025 variants are compared with the
+    baseline, and a 2026–2030 variant with the 2026–2030 scenario; the first of each is the
+    reference of the others and has none.
+    """
+    same = [r for r in runs if r.summary.get("dataset") == run.summary.get("dataset")
+            and list(r.summary.get("years", [])) == list(run.summary.get("years", []))]
+    return same[0] if same and same[0].folder != run.folder else None
+
+
+def ntm_band_by_year(run: ScenarioRun, plan: str = "optimum") -> pd.DataFrame | None:
+    """The simulated communes NTM of ``plan`` year by year: ``year``, ``median``, ``p5``, ``p95``.
+
+    Read from ``simulation/outcomes.csv`` (one row per plan and draw, a ``ntm_<year>`` column
+    per year); None for a run without a simulation, or one written before those columns.
+    """
+    path = Path(run.folder) / SIMULATION / "outcomes.csv"
+    if run.simulation is None or not path.is_file():
+        return None
+    try:
+        frame = pd.read_csv(path, usecols=lambda c: c == "plan" or str(c).startswith("ntm_"))
+    except (OSError, ValueError):
+        return None
+    rows = frame[frame["plan"] == plan]
+    years = [c for c in rows.columns if c.startswith("ntm_") and c[4:].isdigit()]
+    if rows.empty or not years:
+        return None
+    values = rows[years].to_numpy(dtype=float)
+    return pd.DataFrame({"year": [int(c[4:]) for c in years], "median": np.median(values, axis=0),
+                         "p5": np.percentile(values, 5, axis=0), "p95": np.percentile(values, 95, axis=0)})

@@ -20,6 +20,8 @@ the chains are fixed, so the curve is the same on any machine.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -93,7 +95,7 @@ class Frontier:
 
 
 def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAULT_SCALES, *, seed: int = 0,
-             time_limit: float | None = None) -> Frontier:
+             time_limit: float | None = None, on_level: Callable[[int, int], None] | None = None) -> Frontier:
     """The recommended plan's odds at each budget level (see the module docstring).
 
     Parameters
@@ -107,6 +109,9 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         Seed of the fresh draws, the same at every level (common random numbers).
     time_limit
         Safety limit per solve.
+    on_level
+        Called with ``(i, n)`` as level ``i`` of ``n`` starts (0-based), and with ``(n, n)``
+        before the uncertainties are switched off in turn (a job's progress).
     """
     from ntm_sim.analysis.recommend import SearchDraws
     from ntm_sim.simulate import local_workers, simulate
@@ -124,10 +129,16 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     chains = [scales[i:i + size] for i in range(0, len(scales), size)]
     workers = min(len(chains), local_workers())
     per_level = max(1, local_workers() // workers)  # solves at once within a level
+    tell = on_level or (lambda _i, _n: None)
+    started = [0]
+    lock = threading.Lock()  # chains run in threads: the count of levels started is shared
 
     def run_chain(chain: tuple[float, ...]) -> list[Recommendation]:
         out: list[Recommendation] = []
         for scale in chain:
+            with lock:
+                tell(started[0], len(scales))
+                started[0] += 1
             starts = ({name: c.decisions for name, c in out[-1].candidates.items() if c.kind != "rule"}
                       if out else None)
             out.append(_level(ds, scenario, scale, seed, time_limit, shared, starts, per_level))
@@ -157,6 +168,7 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         if len(reached):
             least = float(reached["budget_mvnd"].iloc[0])
         elif top is not None:
+            tell(len(scales), len(scales))
             plan = {top.chosen: top.candidates[top.chosen].decisions}
             for group in GROUPS_VI:
                 settings = without(top.fresh.settings, group)

@@ -183,15 +183,17 @@ def report(
     force: ForceOption = False,
 ) -> None:
     """Write a self-contained HTML report comparing scenarios, for the steering committee."""
-    from ntm_sim.analysis.compare import labelled
-    from ntm_sim.present.report_html import demo_label, write_report
+    from ntm_sim.analysis.compare import in_scenario_order, labelled
+    from ntm_sim.present.report_html import demo_label
+    from ntm_sim.present.report_page import write_report
+    from ntm_sim.run.curve_job import stored_curve_of
     from ntm_sim.run.runs import find_runs, load_run
     from ntm_sim.storage import check_output
 
     check_output(out, kind="file", force=force, inputs=inputs_of(*results))
 
     if len(results) == 1 and not (results[0] / "summary.json").exists() and results[0].is_dir():
-        runs = find_runs(results[0])
+        runs = in_scenario_order(find_runs(results[0]))  # a folder of runs: the scenario folder's order
         if not runs:
             raise InputError([Problem(str(results[0]), Text("cli.no_runs"), expected=Text("cli.no_runs.expected"))])
     else:
@@ -200,7 +202,9 @@ def report(
     label = demo_label(runs)
     if label:
         echo(f"*** {label} ***")
-    write_report(runs, out, title=title, force=force)
+    # the budget curves stored beside the runs: the verdict's money for the target at the confidence level
+    curves = {r.name: stored_curve_of(r) for r in runs}
+    write_report(runs, out, title=title, force=force, curves=curves)
     echo(f"Báo cáo: {out} ({len(runs)} kịch bản: {', '.join(r.name for r in runs)})")
 
 

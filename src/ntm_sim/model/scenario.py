@@ -301,6 +301,8 @@ class Scenario(_Model):
         Short name (used in folder names and comparisons).
     title
         Human title (Vietnamese).
+    title_en
+        The title in English, for the page and the report in English (empty: the Vietnamese one).
     data
         Default dataset (``lao_cai`` or a path relative to the scenario file).
     years
@@ -311,6 +313,7 @@ class Scenario(_Model):
 
     name: str
     title: str = ""
+    title_en: str = ""
     description: str = ""
     data: str = "lao_cai"
     years: tuple[int, int] = (2021, 2025)
@@ -354,8 +357,15 @@ class Scenario(_Model):
 
     def content_hash(self) -> str:
         """SHA-256 of the scenario's content (key order and formatting do not matter)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        content = self.model_dump(mode="json")
+        if not content.get("title_en"):  # a scenario without an English title keeps the hash it always had
+            content.pop("title_en", None)
+        payload = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def display_title(self, lang: str = "vi") -> str:
+        """The title in ``lang`` (``en``: ``title_en`` where given), else the Vietnamese title."""
+        return (self.title_en if lang == "en" and self.title_en else self.title).strip()
 
     def with_(self, **changes: object) -> Scenario:
         """Return a validated copy with some fields changed."""

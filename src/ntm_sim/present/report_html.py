@@ -1,17 +1,17 @@
 """Scenarios side by side as HTML: the tables the dashboard shows and the committee's report.
 
-:func:`build_report` writes one self-contained HTML file (styles and chart scripts
-inline): it opens on an office computer with no internet connection, and can be
-e-mailed or printed. Every figure is read from results folders (see
-:mod:`ntm_sim.analysis.compare`); numbers are in Vietnamese format.
+Every table here takes the reader's catalogue (:class:`ntm_sim.messages.Catalogue`,
+Vietnamese by default): words, numbers (``1.234,5`` / ``1,234.5``) and the criteria set's own
+tiers in that language; money in tỷ đồng (billion VND) everywhere. A cell's status is shown
+by a mark (✓ / ✗) as well as its colour. Every figure is read from results folders (see
+:mod:`ntm_sim.analysis.compare`). The report itself (:func:`build_report`, one self-contained
+HTML file laid out for A4) is :mod:`ntm_sim.present.report_page`.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 
@@ -23,214 +23,292 @@ from ntm_sim.analysis.compare import (
     confidence_of,
     headline_of,
     indicators_for,
+    own_targets,
     plannable,
+    reference_of,
     risk_table,
+    run_criteria,
 )
-from ntm_sim.messages import VIETNAM_TIME, Catalogue
-from ntm_sim.text import format_number_vi, format_percent_vi
+from ntm_sim.messages import MESSAGES, Catalogue
+
+VI = Catalogue("vi")
 
 CSS = """
 table.ntm { border-collapse: collapse; font-size: 14px; }
-table.ntm th, table.ntm td { border: 1px solid #ccc; padding: 4px 8px; }
+table.ntm th, table.ntm td { border: 1px solid #bbb; padding: 4px 8px; vertical-align: top; }
+table.ntm th { text-align: left; }
 table.ntm td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.ntm td.met { background: #e6f4ea; }
-table.ntm td.miss { background: #fce8e6; }
-table.ntm td .band, table.ntm td .prob, table.ntm td .paper, table.ntm td .target {
-  display: block; font-size: 12px; color: #555; }
+table.ntm td.met { background: #ddeefb; }
+table.ntm td.miss { background: #fde6d2; }
+table.ntm td .band, table.ntm td .prob, table.ntm td .paper, table.ntm td .target, table.ntm td .diff {
+  display: block; font-size: 12px; color: #444; }
+table.ntm td .mark { font-weight: bold; }
+table.ntm tfoot th, table.ntm tfoot td { font-weight: bold; border-top: 2px solid #555; }
+table.ntm th, table.ntm td, p, li { overflow-wrap: normal; word-break: normal; hyphens: manual; }
 .demo { background: #fff3cd; border: 2px solid #d39e00; padding: 6px 10px; font-weight: bold; }
+.legend, .chart-alt { font-size: 13px; color: #333; }
+.verdicts { display: flex; flex-wrap: wrap; gap: 12px; }
+section.verdict { flex: 1 1 320px; border: 2px solid #1a4f8b; border-radius: 4px; padding: 6px 12px;
+  background: #f5f8fc; }
+section.verdict h3 { margin: 4px 0; font-size: 16px; }
+section.verdict p, section.verdict li { font-size: 14px; margin: 3px 0; }
 """
 
-
-# A4 with 12 mm margins leaves 186 mm = 703 CSS px of width; charts a little narrower
-PRINT_WIDTH_PX = 680
-PRINT_CSS = """
-@page { size: A4; margin: 12mm; }
-@media print {
-  body { margin: 0; max-width: none; }
-  details > summary { list-style: none; font-weight: bold; }
-  details > summary::-webkit-details-marker { display: none; }
-  table.ntm { width: 100%; font-size: 9px; }
-  table.ntm th, table.ntm td { padding: 2px 4px; overflow-wrap: anywhere; }
-  table.ntm thead { display: table-header-group; }
-  table.ntm tr, div.chart { break-inside: avoid; }
-  div.chart { min-height: 330px; }
-  h1, h2, summary { break-after: avoid; }
-  h2 { break-before: auto; }
-}
-"""
+# the indicators shown in money (tỷ đồng: the million-VND figures of the files / 1,000)
+MONEY = ("total_cost_mvnd", "unspent_mvnd", "funding_gap_mvnd")
 
 
 def own_target(run: ScenarioRun, key: str) -> float | None:
     """The run's own target for an indicator (its scenario's), or None where it sets none."""
     name = TARGET_KEYS.get(key)
-    entry = run.summary.get("targets", {}).get(name) if name else None
-    return None if not isinstance(entry, dict) or entry.get("target") is None else float(entry["target"])
+    return None if name is None else own_targets(run).get(name)
 
 
-def _cell(value: float, decimals: int, css: str = "num") -> str:
-    return f'<td class="{css}">{html.escape(format_number_vi(value, decimals))}</td>'
+def _mark(met: bool | None) -> str:
+    return "" if met is None else f'<span class="mark" aria-hidden="true">{"✓" if met else "✗"}</span> '
 
 
-def indicators_html(runs: list[ScenarioRun]) -> str:
-    """Headline indicators, one column per scenario.
+def _value_text(value: float, key: str, decimals: int, t: Catalogue) -> str:
+    if key in MONEY:
+        return t.number(value / 1000, 1)
+    return t.number(value, decimals)
+
+
+def _indicator_cell(run: ScenarioRun, key: str, decimals: int, mine: float | None, shared: float | None,
+                    ref: ScenarioRun | None, column: int | None, t: Catalogue) -> str:
+    h = headline_of(run, key)
+    css = "num" + ("" if h.met is None else " met" if h.met else " miss")
+    def fmt(v: float) -> str:
+        return html.escape(_value_text(v, key, decimals, t))
+
+    text = _mark(h.met) + fmt(h.value)
+    if h.simulated:
+        text += f'<span class="band">({fmt(h.low)}–{fmt(h.high)})</span>'
+        if h.probability is not None:
+            state = t("ind.reached" if h.met else "ind.short")
+            text += (f'<span class="prob">{html.escape(t("ind.chance", p=f"{t.number(100 * h.probability)}%"))}'
+                     f' ({html.escape(state)})</span>')
+        if h.paper is not None and key in ("communes_ntm", "advanced", "model", "district_units"):
+            text += f'<span class="paper">{html.escape(t("ind.paper", value=fmt(h.paper)))}</span>'
+    elif key not in MONEY and not math.isnan(h.value):  # "–": the run's set has no such count
+        text += f'<span class="paper">{html.escape(t("ind.paper_only"))}</span>'
+    if mine is not None and shared is None:  # targets differ between the runs: each cell says its own
+        text += f'<span class="target">{html.escape(t("ind.own_target", value=fmt(mine)))}</span>'
+    if ref is not None:
+        base = headline_of(ref, key).value
+        if not (math.isnan(base) or math.isnan(h.value)):
+            diff = _value_text(h.value - base, key, decimals, t)
+            sign = "+" if h.value - base > 0 else ""
+            text += f'<span class="diff">{html.escape(t("ind.diff", diff=sign + diff, ref=column))}</span>'
+    return f'<td class="{css}">{text}</td>'
+
+
+def indicators_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
+    """Headline indicators, one column per scenario, in the reader's language.
 
     With a simulation a cell shows the median, the 5–95% band, the chance of reaching the
-    target and the figure on paper; it is green only when that chance reaches the
-    scenario's confidence level, red otherwise. Without a simulation the figure on paper
-    is shown, marked as such, and never coloured.
+    target and the figure on paper; it is marked ✓ (blue) only when that chance reaches the
+    scenario's confidence level, ✗ (orange) otherwise. Without a simulation the figure on
+    paper is shown, marked as such, never coloured. A run on the same data and years as an
+    earlier one (its reference, :func:`~ntm_sim.analysis.compare.reference_of`) says its
+    difference from it; where the runs' targets differ each cell says its own.
     """
-    head = "".join(f"<th>{html.escape(r.name)}</th>" for r in runs)
+    # columns numbered (1), (2), …: a difference names the column it is taken from
+    head = "".join(f'<th scope="col">({i}) {html.escape(r.name)}</th>' for i, r in enumerate(runs, start=1))
+    refs = [reference_of(r, runs) for r in runs]
+    number = {id(r): i for i, r in enumerate(runs, start=1)}
     rows = []
-    for key, label, _en, decimals in indicators_for(runs):
+    for key, vi, en, decimals in indicators_for(runs):
+        label = vi if t.lang == "vi" else en
+        if key in MONEY:
+            label = t(f"ind.{key}")
         own = [own_target(r, key) for r in runs]
-        shared = {t for t in own if t is not None}
-        target = next(iter(shared)) if len(shared) == 1 and None not in own else None
-        cells = []
-        for r, mine in zip(runs, own, strict=True):
-            h = headline_of(r, key)
-            css = "num"
-            if h.met is not None:
-                css += " met" if h.met else " miss"
-            text = html.escape(format_number_vi(h.value, decimals))
-            if h.simulated:
-                text += (f'<span class="band">({html.escape(format_number_vi(h.low, decimals))}–'
-                         f'{html.escape(format_number_vi(h.high, decimals))})</span>')
-                if h.probability is not None:
-                    text += f'<span class="prob">khả năng đạt: {format_percent_vi(h.probability, 0)}</span>'
-                if h.paper is not None and key in ("communes_ntm", "advanced", "model", "district_units"):
-                    text += f'<span class="paper">trên giấy: {html.escape(format_number_vi(h.paper, decimals))}</span>'
-            elif not key.endswith("_mvnd") and not math.isnan(h.value):  # "–": the run's set has no such count
-                text += '<span class="paper">(trên giấy, chưa mô phỏng)</span>'
-            if mine is not None and target is None:  # targets differ between the runs: each cell says its own
-                text += f'<span class="target">mục tiêu: {html.escape(format_number_vi(float(mine), decimals))}</span>'
-            cells.append(f'<td class="{css}">{text}</td>')
-        t = ("" if not shared else format_number_vi(float(target), decimals) if target is not None
-             else "theo từng kịch bản")
-        rows.append(f'<tr data-indicator="{key}"><td>{html.escape(label)}</td>'
-                    f'<td class="num">{t}</td>{"".join(cells)}</tr>')
+        found = {x for x in own if x is not None}
+        shared = next(iter(found)) if len(found) == 1 and None not in own else None
+        cells = "".join(_indicator_cell(r, key, decimals, mine, shared, ref, number.get(id(ref)), t)
+                        for r, mine, ref in zip(runs, own, refs, strict=True))
+        target = ("" if not found else _value_text(float(shared), key, decimals, t) if shared is not None
+                  else t("ind.each_own"))
+        rows.append(f'<tr data-indicator="{key}"><th scope="row">{html.escape(label)}</th>'
+                    f'<td class="num">{html.escape(target)}</td>{cells}</tr>')
     confidence = confidence_of(runs)
     note = ("" if confidence is None else
-            '<p class="legend" id="indicators-legend">Số chính: trung vị của mô phỏng (trong ngoặc: khoảng '
-            f'5–95%). Xanh: khả năng đạt mục tiêu từ {format_percent_vi(confidence, 0)} trở lên; đỏ: thấp hơn. '
-            '"Trên giấy": nếu mọi chi phí, tiến độ và giải ngân đúng kế hoạch.</p>')
-    return (f'{note}<table class="ntm" id="indicators"><thead><tr><th>Chỉ tiêu</th><th>Mục tiêu</th>{head}</tr>'
+            f'<p class="legend" id="indicators-legend">'
+            f'{html.escape(t("ind.legend", conf=f"{t.number(100 * confidence)}%"))}</p>')
+    return (f'{note}<table class="ntm" id="indicators"><thead><tr><th scope="col">{html.escape(t("ind.head"))}</th>'
+            f'<th scope="col">{html.escape(t("ind.target"))}</th>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def baselines_html(runs: list[ScenarioRun]) -> str:
-    """The recommended plan against the usual rules and the optimum on paper, per scenario."""
+def plan_name(plan: str, t: Catalogue) -> str:
+    """A plan's name in the reader's language (the recommended plan, a rule, the optimum on paper)."""
+    key = f"plan.{plan}"
+    return t(key) if key in MESSAGES else plan
+
+
+def _gain(r: pd.Series, t: Catalogue) -> str:
+    if r["plan"] == "optimum" or pd.isna(r["gain"]):
+        return ""
+    if r["gain"] < 0:
+        return t.number(r["gain"], 1)
+    return t("base.gain", gain=t.number(r["gain"], 1), low=t.number(r["gain_low"], 1),
+             high=t.number(r["gain_high"], 1))
+
+
+def baselines_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
+    """The recommended plan against the usual rules and the optimum on paper, per scenario (money in tỷ đồng)."""
     table = baseline_table(runs)
     rows = []
     for _, r in table.iterrows():
-        if r["plan"] == "optimum" or pd.isna(r["gain"]):
-            gain = ""
-        else:
-            gain = (f'+{format_number_vi(r["gain"], 1)} ({format_number_vi(r["gain_low"], 1)} đến '
-                    f'{format_number_vi(r["gain_high"], 1)})') if r["gain"] >= 0 else format_number_vi(r["gain"], 1)
-        sim = "–" if pd.isna(r["sim_mean"]) else format_number_vi(r["sim_mean"], 1)
+        sim = "–" if pd.isna(r["sim_mean"]) else t.number(r["sim_mean"], 1)
         rows.append(f'<tr data-plan="{html.escape(r["plan"])}"><td>{html.escape(r["scenario"])}</td>'
-                    f'<td>{html.escape(r["plan_vi"])}</td>{_cell(r["communes_ntm"], 0)}'
-                    f'<td class="num">{sim}</td>{_cell(r["total_cost_mvnd"], 0)}<td class="num">{gain}</td></tr>')
-    return ('<table class="ntm" id="baselines"><thead><tr><th>Kịch bản</th><th>Cách phân bổ</th>'
-            '<th>Số xã đạt chuẩn trên giấy</th><th>Số xã đạt chuẩn theo mô phỏng (bình quân)</th>'
-            '<th>Vốn sử dụng trên giấy (triệu đồng)</th>'
-            '<th>Phương án khuyến nghị hơn (mô phỏng, khoảng tin cậy 95%)</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+                    f'<td>{html.escape(plan_name(r["plan"], t))}</td>'
+                    f'<td class="num">{t.number(r["communes_ntm"])}</td><td class="num">{sim}</td>'
+                    f'<td class="num">{t.number(r["total_cost_mvnd"] / 1000, 1)}</td>'
+                    f'<td class="num">{html.escape(_gain(r, t))}</td></tr>')
+    head = "".join(f'<th scope="col">{html.escape(t(f"base.{k}"))}</th>'
+                   for k in ("scenario", "plan", "paper", "simulated", "money", "gain_head"))
+    return f'<table class="ntm" id="baselines"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def risk_html(runs: list[ScenarioRun]) -> str:
-    """Monte Carlo spread and target probabilities, per scenario with a simulation."""
+def risk_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
+    """Monte Carlo spread and target probabilities, per scenario with a simulation, each against its own target."""
     table = risk_table(runs)
     if table.empty:
-        return "<p>Chưa có kết quả mô phỏng (chạy <code>ntm-sim simulate … --out KẾT_QUẢ/simulation</code>).</p>"
+        return f"<p>{t('risk.none')}</p>"
     by_name = {r.name: own_target(r, "communes_ntm") for r in runs}
+    failures = {r.name: ((r.simulation or {}).get("plans", {}).get("optimum", {}).get("scenario_discovery") or {})
+                for r in runs}
     targets = {by_name.get(name) for name in table["scenario"]}
     common = next(iter(targets)) if len(targets) == 1 else None
-    label = (f"Xác suất đạt ≥ {format_number_vi(common)} xã" if common is not None
-             else "Xác suất đạt mục tiêu số xã của kịch bản")
+    label = t("risk.p_common", target=t.number(common)) if common is not None else t("risk.p_own")
     rows = []
     for _, r in table.iterrows():
         mine = by_name.get(r["scenario"])
-        goal = "" if common is not None or mine is None else f"≥ {format_number_vi(mine)}: "
-        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td>{_cell(r["draws"], 0)}{_cell(r["mean"], 1)}'
-                    f'<td class="num">{format_number_vi(r["p5"])}–{format_number_vi(r["p95"])}</td>'
-                    f'<td class="num">{goal}{format_percent_vi(r["p_target"])}</td>'
-                    f'<td class="num">{format_percent_vi(r["p_all"])}</td>'
-                    f'<td>{html.escape(r["failure_vi"])}</td></tr>')
-    return ('<table class="ntm" id="risk"><thead><tr><th>Kịch bản</th><th>Số lần thử</th>'
-            f'<th>Số xã đạt chuẩn (bình quân)</th><th>Khoảng 5–95%</th><th>{label}</th>'
-            '<th>Xác suất đạt mọi mục tiêu</th><th>Khi nào kế hoạch hụt</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+        goal = "" if common is not None or mine is None else f"≥ {t.number(mine)}: "
+        failure = failures.get(r["scenario"], {}).get("text_en" if t.lang == "en" else "text_vi") or ""
+        rows.append(f'<tr><td>{html.escape(r["scenario"])}</td><td class="num">{t.number(r["draws"])}</td>'
+                    f'<td class="num">{t.number(r["mean"], 1)}</td>'
+                    f'<td class="num">{t.number(r["p5"])}–{t.number(r["p95"])}</td>'
+                    f'<td class="num">{goal}{_pct(r["p_target"], t, 1)}</td>'
+                    f'<td class="num">{_pct(r["p_all"], t, 1)}</td><td>{html.escape(failure)}</td></tr>')
+    heads = [t("risk.scenario"), t("risk.draws"), t("risk.mean"), t("risk.band"), label, t("risk.all"),
+             t("risk.failure")]
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in heads)
+    return f'<table class="ntm" id="risk"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def status_vi(summary: dict) -> str:
+def _pct(p: float, t: Catalogue, decimals: int = 0) -> str:
+    return "–" if p is None or pd.isna(p) else f"{t.number(100 * float(p), decimals)}%"
+
+
+def status_text(summary: dict, t: Catalogue = VI) -> str:
     """Solver status in words: which stages are proven optimal, which stopped, and whether it repeats."""
+    stages = summary.get("stages", [])
+
+    def name(st: dict) -> str:
+        if st["name"] == "tiers":  # the set's own tiers, as the summary names them; in English, the stage
+            return html.escape(str(st.get("name_vi", "")) if t.lang == "vi" else t("stage_name.tiers_en"))
+        key = f"stage_name.{st['name']}"
+        return html.escape(t(key) if key in MESSAGES else str(st.get("name_vi", st["name"])))
+
     if summary.get("proven_optimal"):
-        return "tối ưu (đã chứng minh)"
-    if summary.get("reproducible", False) and all(st.get("termination") in ("optimal", "node_limit")
-                                                   for st in summary.get("stages", [])):
-        stopped = [html.escape(str(st.get("name_vi", st["name"]))) for st in summary.get("stages", [])
-                   if st.get("termination") == "node_limit"]
-        return ("dừng ở giới hạn khối lượng tính toán (chạy lại cho cùng kết quả); chưa chứng minh: "
-                + ", ".join(stopped))
-    proven, open_ = [], []
-    for st in summary.get("stages", []):
-        label = html.escape(str(st.get("name_vi", st["name"])))
-        if st.get("proven_optimal"):
-            proven.append(label)
-        else:
-            gap = st.get("mip_gap")
-            gap_txt = "" if gap is None or pd.isna(gap) else f" (sai số {format_percent_vi(gap, 2)})"
-            open_.append(label + gap_txt)
-    parts = ["dừng do hết thời gian, có phương án (chạy lại có thể khác)"]
+        return t("status.proven")
+    if summary.get("reproducible", False) and all(st.get("termination") in ("optimal", "node_limit") for st in stages):
+        stopped = ", ".join(name(st) for st in stages if st.get("termination") == "node_limit")
+        return t("status.node_limit", stages=stopped)
+    proven = [name(st) for st in stages if st.get("proven_optimal")]
+    open_ = [name(st) + ("" if st.get("mip_gap") is None or pd.isna(st.get("mip_gap"))
+                         else f" ({t('status.gap', gap=_pct(st['mip_gap'], t, 2))})")
+             for st in stages if not st.get("proven_optimal")]
+    parts = [t("status.time_limit")]
     if proven:
-        parts.append("đã chứng minh tối ưu: " + ", ".join(proven))
+        parts.append(t("status.proven_stages", stages=", ".join(proven)))
     if open_:
-        parts.append("chưa chứng minh: " + ", ".join(open_))
+        parts.append(t("status.open_stages", stages=", ".join(open_)))
     return "; ".join(parts)
 
 
-def provenance_html(runs: list[ScenarioRun]) -> str:
-    """Where each figure comes from: hashes, solver status and gap, seed."""
+def status_vi(summary: dict) -> str:
+    """Solver status in Vietnamese (:func:`status_text`)."""
+    return status_text(summary, VI)
+
+
+def provenance_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
+    """Where each figure comes from: folder, hashes, solver status and gap, seed."""
     rows = []
     for r in runs:
         m, s = r.manifest, r.summary
         gap = s.get("mip_gap")
-        gap_txt = "–" if gap is None or pd.isna(gap) else format_percent_vi(gap, 2)
         seed = r.simulation["seed"] if r.simulation else "–"
-        scen = str(m.get("scenario", {}).get("hash", ""))[:12]
-        data = str(m.get("data", {}).get("hash", ""))[:12]
-        rows.append(f"<tr><td>{html.escape(r.name)}</td><td>{html.escape(str(r.folder))}</td>"
-                    f"<td>{status_vi(s)}</td><td>{gap_txt}</td>"
+        scen = str((m.get("scenario") or {}).get("hash", ""))[:12]
+        data = str((m.get("data") or {}).get("hash", ""))[:12]
+        rows.append(f"<tr><td>{html.escape(r.name)}</td><td><code>{html.escape(str(r.folder))}</code></td>"
+                    f"<td>{status_text(s, t)}</td><td>{'–' if gap is None or pd.isna(gap) else _pct(gap, t, 2)}</td>"
                     f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
-    return ('<table class="ntm" id="provenance"><thead><tr><th>Kịch bản</th><th>Thư mục</th><th>Trạng thái</th>'
-            '<th>Sai số MIP (chỉ tiêu chính)</th><th>Bộ giải</th><th>Mã kịch bản</th><th>Mã dữ liệu</th>'
-            '<th>Mã lặp lại (seed)</th></tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table>')
+    head = "".join(f'<th scope="col">{html.escape(t(f"prov.{k}"))}</th>'
+                   for k in ("scenario", "folder", "status", "gap", "solver", "scenario_hash", "data_hash", "seed"))
+    return (f'<table class="ntm" id="provenance"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            f'</table><p>{html.escape(t("prov.note"))}</p>')
 
 
-def communes_frame(run: ScenarioRun) -> pd.DataFrame:
-    """The per-commune priorities of a run (:func:`~ntm_sim.analysis.compare.plannable`), by rank."""
-    c = plannable(run).copy()
-    first = run.summary["years"][0]
-    cols = {"rank": "Thứ tự", "commune_name": "Xã", "district": "Huyện", "criteria_met_baseline": "Tiêu chí đầu kỳ",
-            "cost_to_complete_mvnd": "Vốn cần (triệu đồng)", "year_ntm": "Năm đạt chuẩn", "reason_vi": "Lý do"}
-    out = c[list(cols)].rename(columns=cols)
-    out["Vốn cần (triệu đồng)"] = [format_number_vi(v) for v in out["Vốn cần (triệu đồng)"]]
-    out["Năm đạt chuẩn"] = ["chưa đạt" if pd.isna(v) else "đã công nhận" if v < first else str(int(v))
-                            for v in out["Năm đạt chuẩn"]]
+def communes_frame(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
+    """The per-commune priorities of a run (:func:`~ntm_sim.analysis.compare.plannable`), by priority, as text.
+
+    The priority counts the communes there is something to plan for (1, 2, …), the same number
+    as on the page and in ``plan.xlsx``; money in tỷ đồng.
+    """
+    c = plannable(run)
+    first = int(run.summary["years"][0])
+    year = [t("table.never") if pd.isna(v) else t("table.recognised") if v < first else str(int(v))
+            for v in c["year_ntm"]]
+    out = pd.DataFrame({t("table.rank"): c["priority"].astype(int).to_numpy(),
+                        t("table.commune"): c["commune_name"].astype(str).to_numpy(),
+                        t("table.district"): c["district"].astype(str).to_numpy(),
+                        t("table.met"): c["criteria_met_baseline"].astype(int).to_numpy(),
+                        t("table.money"): [t.number(v / 1000, 1) for v in c["cost_to_complete_mvnd"].astype(float)],
+                        t("table.year"): year})
     prob = commune_probability(run)
     if prob is not None:
         # beside the plan's year: how likely the commune really gets there (slips, overruns, disasters)
         p = c["commune_code"].astype(str).map(prob)
-        out.insert(out.columns.get_loc("Năm đạt chuẩn") + 1, f"Khả năng đạt chuẩn đến {run.horizon} (mô phỏng)",
-                   ["–" if pd.isna(v) else format_percent_vi(v, 0) for v in p])
+        out[t("table.chance", year=run.horizon)] = ["–" if pd.isna(v) else t.number(100 * v) for v in p]
+    out[t("table.reason")] = c["reason_vi" if t.lang == "vi" else "reason_en"].astype(str).to_numpy()
     return out
 
 
+def progress_alt(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
+    """What the progress chart shows, in one sentence per run (its text alternative)."""
+    parts = []
+    for run in runs:
+        head = ((run.summary.get("headline") or {}).get("outcomes") or {}).get("communes_ntm") or {}
+        target = own_target(run, "communes_ntm")
+        goal = "" if target is None else t("alt.target", target=t.number(target))
+        if "median" in head:
+            parts.append(t("alt.progress", name=run.name, year=run.horizon, median=t.number(head["median"]),
+                           low=t.number(head["p5"]), high=t.number(head["p95"]),
+                           paper=t.number(run.summary["communes_ntm"]), goal=goal))
+        else:
+            parts.append(t("alt.progress_paper", name=run.name, year=run.horizon,
+                           paper=t.number(run.summary["communes_ntm"]), goal=goal))
+    return " ".join(parts)
+
+
+def risk_alt(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
+    """What the chance chart shows (its text alternative): each run's chance of its own target."""
+    table = risk_table(runs)
+    parts = [t("alt.risk_head")]
+    for _, r in table.iterrows():
+        run = next(x for x in runs if x.name == r["scenario"])
+        target = own_target(run, "communes_ntm")
+        if target is not None:
+            parts.append(t("alt.risk", name=r["scenario"], target=t.number(target), p=_pct(r["p_target"], t)))
+    return " ".join(parts)
+
+
 def backtest_section(datasets: list[str], t: Catalogue | None = None,
-                     width: int | None = PRINT_WIDTH_PX) -> tuple[str, object] | None:
+                     width: int | None = 680) -> tuple[str, object] | None:
     """The backtest's section (HTML with a ``{chart}`` slot) and chart, when a run is on the bundled 2021–2025 data.
 
     The simulation of 2021–2024 against every public point (:mod:`ntm_sim.analysis.backtest`): what
@@ -242,9 +320,9 @@ def backtest_section(datasets: list[str], t: Catalogue | None = None,
 
     if not shows_backtest(datasets):
         return None
-    t = t or Catalogue("vi")
+    t = t or VI
     result = bundled_backtest()
-    chart = backtest_chart(result.table, chart_labels(t), width=width)
+    chart = backtest_chart(result.table, chart_labels(t), width=width, t=t)
     rows = []
     table = result.table
     paper = table[table["settings"] == PAPER].set_index(["when", "measure"])["median"]
@@ -257,102 +335,25 @@ def backtest_section(datasets: list[str], t: Catalogue | None = None,
                     f'<td class="num">{html.escape(t.number(r["median"], digits))}</td>'
                     f'<td class="num">{html.escape(t.number(r["p5"], digits))}–'
                     f'{html.escape(t.number(r["p95"], digits))}</td></tr>')
-    head = "".join(f"<th>{html.escape(t('backtest.col.' + c))}</th>" for c in ("when", "measure", "known", "paper",
-                                                                           "median", "band"))
+    head = "".join(f'<th scope="col">{html.escape(t("backtest.col." + c))}</th>'
+                   for c in ("when", "measure", "known", "paper", "median", "band"))
     table = (f'<table class="ntm" id="backtest"><thead><tr>{head}</tr></thead><tbody>' + "".join(rows)
              + "</tbody></table>")
     text = (f'<h2>{html.escape(t("backtest.title"))}</h2><p>{html.escape(t("backtest.intro"))} '
-            f'{html.escape(t("backtest.how", draws=t.number(REPORT_DRAWS)))}</p>')
+            f'{html.escape(t("backtest.how", draws=t.number(REPORT_DRAWS)))}</p>'
+            f'<p class="chart-alt">{html.escape(t("alt.backtest"))}</p>')
     return text + '<div class="chart">{chart}</div>' + table.replace("{", "{{").replace("}", "}}"), chart
 
 
-def demo_label(runs: list[ScenarioRun]) -> str | None:
-    """The demo-data label of the first run on demo data, if any."""
-    return next((r.summary.get("demo_label") for r in runs if r.demo), None)
+def demo_label(runs: list[ScenarioRun], t: Catalogue = VI) -> str | None:
+    """The demo-data label of the first run on demo data, if any (in English: the catalogue's)."""
+    demo = next((r for r in runs if r.demo), None)
+    if demo is None:
+        return None
+    return t("page.demo") if t.lang == "en" else demo.summary.get("demo_label")
 
 
-def build_report(runs: list[ScenarioRun], *, title: str | None = None) -> str:
-    """One self-contained HTML page comparing ``runs`` for the steering committee.
+def criteria_names(run: ScenarioRun, t: Catalogue = VI) -> dict[str, str]:
+    """The run's criteria by id, named in the reader's language."""
+    return {c.id: (c.name_vi if t.lang == "vi" else c.name_en) for c in run_criteria(run).criteria}
 
-    Styles and the chart library are inline: no script, style or font is fetched from
-    the internet when the file is opened.
-    """
-    from bokeh.embed import components
-    from bokeh.resources import Resources
-
-    from ntm_sim import __version__
-    from ntm_sim.present.plots import ntm_chart, threshold_chart
-
-    if not runs:
-        raise ValueError("a report needs at least one results folder")
-    title = title or "So sánh kịch bản xây dựng nông thôn mới"
-    # a fixed width that fits A4's printable width: a stretched chart is laid out for the screen and cut on paper
-    charts = {"ntm": ntm_chart(runs, width=PRINT_WIDTH_PX)}
-    simulated = [r for r in runs if r.simulation]
-    if simulated:
-        charts["risk"] = threshold_chart(simulated, width=PRINT_WIDTH_PX)
-    backtest = backtest_section([str(r.summary.get("dataset", "")) for r in runs])
-    if backtest is not None:
-        charts["backtest"] = backtest[1]
-    script, divs = components(charts)
-    demo = demo_label(runs)
-    banner = f'<div class="demo" id="demo-banner">{html.escape(demo)}</div>' if demo else ""
-    created = datetime.now(UTC).astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M (giờ Việt Nam)")
-    communes = []
-    for r in runs:
-        table = communes_frame(r).to_html(index=False, escape=True, classes="ntm", border=0)
-        # open: a closed <details> prints as its summary line only
-        communes.append(f'<details open><summary>{html.escape(r.name)}</summary>{table}</details>')
-    # in a block of its own: a chart split across two pages loses its top or its axis
-    risk_chart = f'<div class="chart">{divs["risk"]}</div>' if "risk" in divs else ""
-    return f"""<!DOCTYPE html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<title>{html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
-{CSS}
-{PRINT_CSS}
-</style>
-{Resources(mode="inline", components=["bokeh"]).render_js()}
-{script}
-</head>
-<body>
-<h1>{html.escape(title)}</h1>
-<p>Lập lúc {created} bằng ntm-sim {html.escape(__version__)}; kịch bản:
-{", ".join(html.escape(r.name) for r in runs)}.</p>
-{banner}
-<h2>Chỉ tiêu chính</h2>
-{indicators_html(runs)}
-<h2>Tiến độ</h2>
-<div class="chart">{divs["ntm"]}</div>
-<h2>So với cách phân bổ thông thường</h2>
-{baselines_html(runs)}
-<h2>Rủi ro (mô phỏng Monte Carlo)</h2>
-{risk_html(runs)}
-{risk_chart}
-{"" if backtest is None else backtest[0].format(chart=divs["backtest"])}
-<h2>Ưu tiên theo xã</h2>
-{"".join(communes)}
-<h2>Nguồn gốc số liệu</h2>
-{provenance_html(runs)}
-<p>Mỗi số liệu lấy từ thư mục kết quả có tệp manifest.json (mã băm kịch bản và dữ liệu,
-phiên bản, mã lặp lại, trạng thái bộ giải).</p>
-</body>
-</html>
-"""
-
-
-def write_report(runs: list[ScenarioRun], path: Path | str, *, title: str | None = None, force: bool = False) -> Path:
-    """Write :func:`build_report` to ``path`` atomically (a failed write leaves nothing).
-
-    An existing file is replaced only with ``force`` (see :mod:`ntm_sim.storage`).
-    """
-    from ntm_sim.storage import atomic_file
-
-    path = Path(path)
-    text = build_report(runs, title=title)
-    with atomic_file(path, force=force) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path

@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +37,14 @@ SCENARIO_FILE = "scenario.yaml"  # the scenario a results folder was solved with
 
 def frontier_key(ds: Dataset, scenario: Scenario, scales: tuple[float, ...], seed: int) -> str:
     """The cache key of a curve: scenario and data hashes, levels, seed, draws and the tool's version."""
+    return key_of_hashes(scenario, ds.content_hash(), scales, seed)
+
+
+def key_of_hashes(scenario: Scenario, data_hash: str, scales: tuple[float, ...], seed: int) -> str:
+    """:func:`frontier_key` from the data's hash (as a run's manifest records it): no dataset to load."""
     from ntm_sim import __version__
 
-    payload = {"scenario": scenario.content_hash(), "data": ds.content_hash(),
+    payload = {"scenario": scenario.content_hash(), "data": data_hash,
                "scales": sorted(float(s) for s in scales), "seed": int(seed),
                "draws": int(scenario.robustness.test_draws), "version": __version__}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()[:24]
@@ -88,7 +94,8 @@ def cached_frontier(root: Path | str, ds: Dataset, scenario: Scenario,
 
 def frontier_cached(root: Path | str, ds: Dataset, scenario: Scenario,
                     scales: tuple[float, ...] = DEFAULT_SCALES, *, seed: int = 0,
-                    time_limit: float | None = None) -> tuple[Frontier, bool]:
+                    time_limit: float | None = None,
+                    on_level: Callable[[int, int], None] | None = None) -> tuple[Frontier, bool]:
     """The curve of these inputs: read from the cache, or computed and stored.
 
     Returns
@@ -108,7 +115,7 @@ def frontier_cached(root: Path | str, ds: Dataset, scenario: Scenario,
     found = cached_frontier(root, ds, scenario, scales, seed=seed)
     if found is not None:
         return found, True
-    result = frontier(ds, scenario, scales, seed=seed, time_limit=time_limit)
+    result = frontier(ds, scenario, scales, seed=seed, time_limit=time_limit, on_level=on_level)
     out = cache_folder(root, ds, scenario, scales, seed)
     with atomic_folder(out, kind="frontier", force=True) as tmp:
         write_frontier_files(result, tmp)

@@ -102,17 +102,21 @@ class RunJob:
     proc: subprocess.Popen
     started: float = field(default_factory=time.monotonic)
     stage: str = "start"
+    progress: dict = field(default_factory=dict)  # the last stage event as the child sent it (its details)
     state: State = "running"
     problems: list[Problem] = field(default_factory=list)
     finished: float | None = None
     _cancel: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    #: the module the child process runs (``python -m MODULE``): a subclass runs another kind of job
+    MODULE = "ntm_sim.run.jobs"
+
     @classmethod
     def start(cls, request: JobRequest) -> RunJob:
         """Start the child process and the threads that feed it and read it."""
         # a session of its own: cancel ends it and what it started, not the caller
-        proc = subprocess.Popen([sys.executable, "-m", "ntm_sim.run.jobs"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", cls.MODULE], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True)
         job = cls(request=request, proc=proc)
         threading.Thread(target=job._feed, name="ntm-job-feed", daemon=True).start()
@@ -162,6 +166,7 @@ class RunJob:
                 continue  # a stray print of a library: not an event
             if "stage" in event:
                 self.stage = str(event["stage"])
+                self.progress = event
             else:
                 outcome = event
         code = self.proc.wait()

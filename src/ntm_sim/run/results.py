@@ -254,7 +254,10 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
     if recommendation is not None:
         summary["recommendation"] = recommendation_summary(recommendation)
     if simulation is not None:
+        from ntm_sim.analysis.obstacles import obstacles_summary
+
         summary["headline"] = headline(simulation, "optimum", summary, inst.scenario.robustness.confidence)
+        summary["obstacles"] = obstacles_summary(simulation)  # what stands in the way (the verdict's "why")
     with atomic_folder(out, force=force) as tmp:
         funding = result.plan.funding.copy()
         funding["amount_mvnd"] = funding["amount_mvnd"].round(3)
@@ -296,7 +299,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
             mark_folder(tmp / SIMULATION_FOLDER, "simulation")  # replaceable alone (simulate --out X/simulation)
         from ntm_sim.present.report import build_plan_workbook
 
-        build_plan_workbook(result).save(tmp / "plan.xlsx")
+        build_plan_workbook(result, summary, simulation).save(tmp / "plan.xlsx")  # its cover: the verdict
         if extra is not None:
             extra(tmp)
         status = {"status": result.status, "termination": str(result.termination),

@@ -40,9 +40,9 @@ class ServeSettings:
     Parameters
     ----------
     results
-        Folder of results folders shown (``NTM_SIM_RESULTS``).
+        Folder of results folders shown.
     scenarios
-        Folder of scenario files offered for new runs (``NTM_SIM_SCENARIOS``).
+        Folder of scenario files offered for new runs.
     port
         TCP port.
     network
@@ -54,10 +54,9 @@ class ServeSettings:
     origins
         Further ``host[:port]`` the browsers reach the server by.
     app
-        The Panel app (default: ``dashboards/app.py`` of this checkout).
+        The Panel script to serve (default: the package's own page, :data:`SERVED_APP`).
     save_scenarios
-        Let the page save an edited scenario into ``scenarios`` (``NTM_SIM_SAVE_SCENARIOS``);
-        otherwise it can only be downloaded.
+        Let the page save an edited scenario into ``scenarios``; otherwise it can only be downloaded.
     """
 
     results: Path
@@ -87,13 +86,15 @@ class ServeSettings:
 
 
 LOGIN_PAGE = Path(__file__).resolve().parents[1] / "data" / "serve" / "login.html"  # loads nothing from outside
-SETUP_SCRIPT = "server_setup.py"  # beside the app: run once before the server starts
+#: the package's own page and its setup script (:mod:`ntm_sim.dashboard`, a layer above: found by path, not imported)
+DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
+SERVED_APP = DASHBOARD / "app.py"
+SERVER_SETUP = DASHBOARD / "server_setup.py"
 
 
 def default_app() -> Path:
-    """``dashboards/app.py`` of this checkout (the package is installed from it in place)."""
-    here = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
-    return here if here.exists() else Path("dashboards") / "app.py"
+    """The package's own page (``ntm_sim/dashboard/app.py``): served from a checkout or a wheel alike."""
+    return SERVED_APP
 
 
 def check_password_file(path: Path) -> list[Problem]:
@@ -168,7 +169,7 @@ def check_settings(settings: ServeSettings) -> None:
         problems.append(Problem(str(settings.results), Text("serve.results"), expected=Text("serve.results.expected")))
     app = settings.app or default_app()
     if not app.is_file():
-        problems.append(Problem(str(app), Text("serve.app"), expected="dashboards/app.py"))
+        problems.append(Problem(str(app), Text("serve.app"), expected=Text("serve.app.expected")))
     if problems:
         raise InputError(problems)
 
@@ -186,21 +187,21 @@ def serve_command(settings: ServeSettings) -> tuple[list[str], dict[str, str]]:
     # panel serve, with the routes that answer before a login hardened (ntm_sim.serve.panel_server)
     argv = [sys.executable, "-m", "ntm_sim.serve.panel_server", str(app), "--address", settings.bind,
             "--port", str(settings.port), "--websocket-max-message-size", str(WEBSOCKET_MAX_BYTES)]
-    setup = app.parent / SETUP_SCRIPT
-    if setup.is_file():  # imports once, then keeps them out of the collections Panel runs after each page
-        argv += ["--setup", str(setup)]
+    # imports once, then keeps them out of the collections Panel runs after each page
+    argv += ["--setup", str(SERVER_SETUP)]
     for origin in websocket_origins(settings):
         argv += ["--allow-websocket-origin", origin]
-    env = {**os.environ, "NTM_SIM_RESULTS": str(settings.results.resolve()),
-           "NTM_SIM_SCENARIOS": str(settings.scenarios.resolve())}
-    env.pop("NTM_SIM_SAVE_SCENARIOS", None)
-    if settings.save_scenarios:
-        env["NTM_SIM_SAVE_SCENARIOS"] = "1"
+    env = dict(os.environ)
     env.pop("PANEL_BASIC_AUTH", None)  # the login is the password file given here, or none
     if settings.password_file is not None:
         argv += ["--basic-auth", str(settings.password_file.resolve()), "--basic-login-template", str(LOGIN_PAGE)]
         env["PANEL_COOKIE_SECRET"] = secrets.token_urlsafe(32)
-    return argv, env
+    # the page's own settings, as the served script's arguments (last: --args takes the rest); the page reads
+    # them back with ntm_sim.dashboard.settings.DashboardSettings.from_args
+    page = ["--results", str(settings.results.resolve()), "--scenarios", str(settings.scenarios.resolve())]
+    if settings.save_scenarios:
+        page.append("--save-scenarios")
+    return [*argv, "--args", *page], env
 
 
 SERVER_STOP_GRACE_S = 10.0  # how long a server asked to stop may take before it is killed

@@ -14,11 +14,7 @@ import bokeh.models  # noqa: F401
 import pandas  # noqa: F401
 import panel  # noqa: F401
 
-import ntm_sim.analysis.compare  # noqa: F401
-import ntm_sim.present.plots  # noqa: F401
-import ntm_sim.present.report_html  # noqa: F401
-import ntm_sim.run.frontier_cache  # noqa: F401
-import ntm_sim.run.jobs  # noqa: F401
+import ntm_sim.dashboard.page  # noqa: F401  (the page and everything it imports)
 import ntm_sim.run.workflow  # noqa: F401
 
 gc.freeze()

@@ -1,0 +1,170 @@
+"""Every word in the reader's language and the page reachable by everyone (issue 19, items 3 and 5).
+
+The page in English is read whole (every tab opened, the text inside Panel's shadow roots, the
+labels and titles assistive technology reads): no Vietnamese word is left but the proper names
+of the data (communes, districts, the province) and the switch back to Tiếng Việt. axe-core
+(``axe-playwright-python``, MIT; axe-core MPL-2.0, bundled unmodified) checks the page in both
+languages.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import open_page, shot
+
+pytestmark = [pytest.mark.ui, pytest.mark.xdist_group("ui_workbench")]
+
+# letters only Vietnamese has: an English text with one of them was left untranslated
+VIETNAMESE_ONLY = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+ALL_TEXT = """() => {
+  const out = [];
+  const walk = (root) => {
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let n = w.currentNode; n; n = w.nextNode()) {
+      if (n.nodeType === Node.TEXT_NODE) {
+        const p = n.parentElement;
+        if (p && !['SCRIPT', 'STYLE'].includes(p.tagName) && n.textContent.trim()) out.push(n.textContent.trim());
+        continue;
+      }
+      for (const a of ['aria-label', 'title', 'alt', 'placeholder']) {
+        const v = n.getAttribute && n.getAttribute(a);
+        if (v && v.trim()) out.push(v.trim());
+      }
+      if (n.shadowRoot) walk(n.shadowRoot);
+    }
+  };
+  walk(document.body);
+  return out;
+}"""
+
+
+def _proper_names() -> list[str]:
+    from ntm_sim.data.registry import load_dataset
+
+    ds = load_dataset("lao_cai")
+    names = {*ds.communes["commune_name"].astype(str), *ds.districts["district_name"].astype(str), "Lào Cai",
+             "Tiếng Việt"}
+    return sorted(names, key=len, reverse=True)  # "Phong Dụ Thượng" before "Phong Dụ"
+
+
+def _open_every_tab(page) -> int:
+    tabs = page.locator(".where-tabs .bk-tab")
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        page.wait_for_timeout(1500)
+    return tabs.count()
+
+
+def test_the_english_page_has_no_untranslated_text(browser, dashboard_url):
+    page = open_page(browser, dashboard_url + "?lang=en")
+    try:
+        page.wait_for_timeout(2000)
+        seen = page.evaluate(ALL_TEXT)
+        assert _open_every_tab(page) >= 3  # the communes' table, map and districts
+        seen += page.evaluate(ALL_TEXT)
+    finally:
+        page.context.close()
+    # the whole page was read: its headings, and the communes' names (in the table and the map's labels)
+    assert {"Headline indicators", "Commune priorities", "Try a new budget scenario"} <= set(seen)
+    names = _proper_names()
+    assert sum(any(n in x for n in names[:40]) for x in seen) >= 20
+    left = []
+    for text in set(seen):
+        rest = text
+        for name in names:
+            rest = rest.replace(name, "")
+        if VIETNAMESE_ONLY.search(rest):
+            left.append(text[:160])
+    assert sorted(left) == [], f"{len(left)} texts left in Vietnamese"
+
+
+# Left open, named here so that the test says when they are fixed: the budget slider's handle (noUiSlider, drawn
+# by Bokeh) carries no name, and Tabulator's grid (the communes' table) holds its header's sort buttons as children
+# of role="grid" (upstream markup).
+OPEN = {("aria-input-field-name", "noUi-handle"), ("aria-required-children", "tabulator")}
+
+
+def _serious(page) -> list[tuple[str, str]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = []
+    for v in Axe().run(page).response["violations"]:
+        if v["impact"] in ("serious", "critical"):
+            found += [(v["id"], node["html"][:120]) for node in v["nodes"]]
+    return found
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_axe_finds_no_serious_violation(browser, dashboard_url, lang):
+    page = open_page(browser, dashboard_url + f"?lang={lang}")
+    try:
+        page.wait_for_timeout(2000)
+        found = _serious(page)
+        _open_every_tab(page)
+        found += _serious(page)
+    finally:
+        page.context.close()
+    left = sorted({(rule, html) for rule, html in found if not any(r == rule and c in html for r, c in OPEN)})
+    assert left == []
+
+
+DEEP_FOCUS = """() => {
+  let e = document.activeElement;
+  while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+  if (!e) return null;
+  const s = getComputedStyle(e);
+  return {tag: e.tagName, text: (e.innerText || e.value || e.getAttribute('aria-label') || '').trim().slice(0, 60),
+          cls: String(e.className || ''), type: e.getAttribute('type') || '', outline: s.outlineStyle,
+          width: parseFloat(s.outlineWidth) || 0};
+}"""
+
+
+@pytest.mark.xfail(strict=True, reason="not done: after the communes' table, Tab leaves focus on BODY (issue 19, 5)")
+def test_the_keyboard_path_from_the_search_to_the_run_button(clean_page):
+    """Search → downloads → table → editor → run, by Tab alone; focus never lost on BODY, and always seen."""
+    page = clean_page
+    page.get_by_label("Tìm xã").focus()
+    path = []
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        now = page.evaluate(DEEP_FOCUS)
+        assert now is not None
+        assert now["tag"] != "BODY", path[-3:]  # focus kept on the page (it once stayed on BODY)
+        assert now["outline"] != "none", now  # a ring shows where focus is
+        assert now["width"] >= 1, now
+        path.append(now)
+        if now["tag"] == "BUTTON" and now["text"] == "Giải và mô phỏng":
+            break
+    else:
+        pytest.fail(f"the run button not reached by Tab: {path[-5:]}")
+    texts = [p["text"] for p in path]
+    download = next(i for i, x in enumerate(texts) if "Tải" in x)
+    table = next(i for i, p in enumerate(path) if "tabulator" in p["cls"])
+    editor = next(i for i, p in enumerate(path) if p["tag"] in ("INPUT", "SELECT") and i > table)
+    assert download < table < editor < len(path) - 1
+
+
+def test_eight_runs_fit_a_laptop_screen(browser, dashboard_url, results_root):
+    copies = [results_root / f"budget_cut_20_ban_{i}" for i in range(6)]  # with baseline and budget_cut_20: 8
+    for i, folder in enumerate(copies):
+        hidden = results_root / f".copy_{i}"
+        shutil.copytree(results_root / "budget_cut_20", hidden)
+        hidden.rename(folder)  # whole, or not there at all
+    try:
+        page = open_page(browser, dashboard_url)
+        try:
+            head = page.locator("#indicators thead th")
+            page.wait_for_function("n => true", arg=None)
+            expect(head.nth(8)).to_be_attached(timeout=30_000)  # the indicator's name and 8 runs at least
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+            shot(page, "20_eight_runs")
+        finally:
+            page.context.close()
+    finally:
+        for folder in copies:
+            shutil.rmtree(folder)
