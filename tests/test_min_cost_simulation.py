@@ -110,7 +110,9 @@ def test_the_gap_reaches_the_comparison_and_the_report(short_money, tmp_path):
     run = load_run(tmp_path / "funding_gap_40")
     t = indicator_table([run]).set_index("indicator")
     assert t.loc["funding_gap_mvnd", "funding_gap_40"] == pytest.approx(summary["funding_gap_mvnd"])
-    assert f'<td class="num">{format_number_vi(summary["funding_gap_mvnd"])}</td>' in build_report([run])
+    # the report gives money in tỷ đồng, one decimal (the files keep million VND)
+    gap_bn = format_number_vi(summary["funding_gap_mvnd"] / 1000, 1)
+    assert f'<td class="num">{gap_bn}</td>' in build_report([run])
 
 
 def test_min_cost_plans_are_not_chosen_by_simulation(lao_cai):

@@ -110,7 +110,8 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     time_limit
         Safety limit per solve.
     on_level
-        Called with ``(i, n)`` as level ``i`` of ``n`` starts (0-based), and with ``(n, n)``
+        Called with ``(i, n)`` when ``i`` of the ``n`` levels are done (0 at the start; levels
+        run two chains at once, so "done" is what can be told in order), and with ``(n, n)``
         before the uncertainties are switched off in turn (a job's progress).
     """
     from ntm_sim.analysis.recommend import SearchDraws
@@ -130,19 +131,22 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     workers = min(len(chains), local_workers())
     per_level = max(1, local_workers() // workers)  # solves at once within a level
     tell = on_level or (lambda _i, _n: None)
-    started = [0]
-    lock = threading.Lock()  # chains run in threads: the count of levels started is shared
+    finished = [0]
+    lock = threading.Lock()  # chains run in threads at once: the count of levels done is what is shared
 
     def run_chain(chain: tuple[float, ...]) -> list[Recommendation]:
         out: list[Recommendation] = []
         for scale in chain:
-            with lock:
-                tell(started[0], len(scales))
-                started[0] += 1
             starts = ({name: c.decisions for name, c in out[-1].candidates.items() if c.kind != "rule"}
                       if out else None)
             out.append(_level(ds, scenario, scale, seed, time_limit, shared, starts, per_level))
+            with lock:
+                finished[0] += 1
+                if finished[0] < len(scales):
+                    tell(finished[0], len(scales))
         return out
+
+    tell(0, len(scales))
 
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:

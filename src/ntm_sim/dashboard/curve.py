@@ -135,7 +135,7 @@ class FrontierPanel:
     def _progress(self, job: RunJob, run: ScenarioRun) -> None:
         t, p = self.t, job.progress
         if job.stage == "level" and "levels" in p:
-            stage = t("frontier.level", level=int(p["level"]) + 1, levels=int(p["levels"]))
+            stage = t("frontier.level", level=int(p["level"]), levels=int(p["levels"]))
         else:
             stage = stage_text(job.stage, t)
         self.say(t("frontier.working", name=html.escape(run.name), stage=html.escape(stage),

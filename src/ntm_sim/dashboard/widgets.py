@@ -25,7 +25,7 @@ div.warn { background: #fff3cd; border: 1px solid #d39e00; padding: 4px 10px; }
 
 #: Bokeh draws a number box's up and down buttons empty: no name a screen reader can say (axe-core's
 #: button-name). Hidden, the box keeps its arrow keys and its label.
-NO_SPIN = [".bk-spin-wrapper, .bk-spin-btn { display: none !important; }"]
+NO_SPIN = [".bk-spin-btn { display: none !important; }"]
 
 
 def number_input(**kwargs: object) -> pn.widgets.IntInput:

@@ -1,9 +1,9 @@
-"""A budget curve in a child process, like a run: its level under way, and a way to stop it.
+"""A budget curve in a child process, like a run: its levels done, and a way to stop it.
 
 A curve (:func:`ntm_sim.analysis.frontier.frontier`) is one recommended-plan search per budget
 level: minutes on Lào Cai. The dashboard starts it here (:class:`CurveJob`, ``python -m
-ntm_sim.run.curve_job``) so that the page stays responsive, shows which level is under way
-(``{"stage": "level", "level": i, "levels": n}``, then ``"blockers"`` while the uncertainties
+ntm_sim.run.curve_job``) so that the page stays responsive, shows how many levels are done
+(``{"stage": "level", "level": i, "levels": n}``, ``i`` of ``n`` done), then ``"blockers"`` while the uncertainties
 are switched off in turn) and can stop it with everything it started; a curve stopped halfway
 is not stored. The curve is stored in the results root's cache
 (:mod:`ntm_sim.run.frontier_cache`), under its lock, where the page reads it back.
@@ -63,7 +63,7 @@ class CurveRequest:
 class CurveJob(RunJob):
     """A budget curve under way in a child process (start it with :meth:`CurveJob.start`).
 
-    ``progress`` holds the level under way (``level``, ``levels``) once the search has begun.
+    ``progress`` holds the levels done (``level`` of ``levels``) once the search has begun.
     """
 
     MODULE = "ntm_sim.run.curve_job"
