@@ -63,7 +63,9 @@ def test_a_curve_job_tells_each_level_and_stores_the_curve(small_run, tmp_path):
     assert job.state == "done", job.problems
     levels = [level for stage, level in seen if stage == "level"]
     # levels done, told in order from 0 (two chains run at once, so a poll may miss one)
-    assert levels[0] == 0 and levels == sorted(set(levels)) and levels[-1] < len(scales), seen
+    assert levels[0] == 0, seen
+    assert levels == sorted(set(levels)), seen
+    assert levels[-1] < len(scales), seen
     assert job.progress.get("levels") == len(scales)
     # stored in the root's cache, found again by the run's own hashes (no dataset loaded)
     curve = stored_curve_of(load_run(folder), scales)
