@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ntm_sim.errors import InputError
 from ntm_sim.model.instance import build_instance
@@ -76,3 +78,27 @@ def test_a_year_outside_the_plan_is_named(tmp_path, lao_cai):
     with pytest.raises(InputError) as err:
         load_scenario(bad)
     assert "year_scale" in str(err.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(factor=st.floats(min_value=0.0, max_value=5.0, allow_nan=False))
+def test_a_budget_variant_multiplies_the_money_and_is_named_after_its_share(factor):
+    """One way to make a budget variant (issue 20, item 3): the scale multiplies, the name says the percent."""
+    base = load_scenario(ROOT / "scenarios" / "budget_cut_20.yaml")
+    variant = base.scaled(factor, named=True)
+    assert variant.budget.scale == base.budget.scale * factor
+    assert variant.name == f"{base.name}_x{round(factor * 100):03d}"
+    assert variant.budget.envelopes == base.budget.envelopes
+    assert base.scaled(factor).name == base.name  # unnamed: only the money changes
+
+
+def test_budget_levels_are_read_by_one_rule():
+    """``--budget-scale`` of sweep and frontier: one reader, the same message for what is not a number."""
+    from ntm_sim.bounds import parse_levels
+
+    assert parse_levels("0.6, 0.8,1", "--budget-scale") == (0.6, 0.8, 1.0)
+    assert parse_levels("0,1", "--budget-scale", positive=False) == (0.0, 1.0)
+    for bad in ("0.6,abc", "", "0,1"):
+        with pytest.raises(InputError) as err:
+            parse_levels(bad, "--budget-scale")
+        assert err.value.problems[0].file == "--budget-scale"

@@ -119,7 +119,7 @@ def test_the_memory_limit_is_the_tighter_of_the_tool_s_and_the_process_s(monkeyp
 
     assert sim.memory_limit()[0] <= sim.MEMORY_LIMIT
     monkeypatch.setattr(resource, "getrlimit", lambda what: (3 * 2**30, resource.RLIM_INFINITY))
-    monkeypatch.setattr(sim, "_proc_status_bytes", lambda field: 2**30)
+    monkeypatch.setattr(sim, "_mapped_bytes", lambda: 2**30)
     assert sim.memory_limit() == (2 * 2**30, "memory.limit_as")
 
 

@@ -36,6 +36,24 @@ MAX_SWEEP_RUNS = 100
 #: Largest seed: it is written into every manifest as a JSON integer and read back by any tool.
 MAX_SEED = 2**63 - 1
 
+#: Most simulation draws one run may ask for (the command line, the page and a scenario's ``test_draws``).
+MAX_DRAWS = 100_000
+
+
+def parse_levels(text: str, option: str, *, base: float = 1.0, positive: bool = True) -> tuple[float, ...]:
+    """Budget levels typed as ``0.6,0.8,1.0``, read and checked as :func:`check_levels` (one rule for every command).
+
+    Raises
+    ------
+    InputError
+        If a level is not a number, or as :func:`check_levels`.
+    """
+    try:
+        levels = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        levels = ()  # refused below with what was typed
+    return check_levels(levels, option, text, base=base, positive=positive)
+
 
 def check_levels(levels: Iterable[float], option: str, text: str, *, base: float = 1.0,
                  positive: bool = True) -> tuple[float, ...]:

@@ -188,8 +188,7 @@ def _level(ds: Dataset, scenario: Scenario, scale: float, seed: int, time_limit:
     """The recommended plan at one budget level (the scenario's envelopes times ``scale``)."""
     from ntm_sim.analysis.recommend import recommend
 
-    budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * scale}
-    variant = scenario.with_(name=f"{scenario.name}_x{round(scale * 100):03d}", budget=budget)
+    variant = scenario.scaled(scale, named=True)
     return recommend(ds, variant, seed=seed, time_limit=time_limit, shared=shared, starts=starts, parallel=parallel)
 
 

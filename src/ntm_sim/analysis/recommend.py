@@ -349,12 +349,12 @@ class _Search:
         start = {name: self.starts[name]} if name in self.starts else None
         if lever is None:
             return solve(self.ds, self.scenario, time_limit=self.time_limit, starts=start)
-        budget = self.scenario.budget.model_dump()
+        objective = {"order": self.order, "weights": None}
         if lever == EXPECTED_MONEY:
-            budget["envelopes"] = self.expected_money
+            budget = {**self.scenario.budget.model_dump(), "envelopes": self.expected_money}
+            variant = self.scenario.with_(budget=budget, objective=objective)
         else:
-            budget["scale"] = self.scenario.budget.scale * (1.0 - float(lever))
-        variant = self.scenario.with_(budget=budget, objective={"order": self.order, "weights": None})
+            variant = self.scenario.scaled(1.0 - float(lever), objective=objective)
         return solve(self.ds, variant, time_limit=self.time_limit, weights=self.weights, baselines=False,
                      starts=start)
 

@@ -32,13 +32,6 @@ MAX_PROBLEMS_SHOWN = 200
 F = TypeVar("F", bound=Callable[..., object])
 
 
-class Mode(StrEnum):
-    """``--mode``: what the optimizer does."""
-
-    max_achievement = "max-achievement"
-    min_cost = "min-cost"
-
-
 class SolverName(StrEnum):
     """``--solver``."""
 
@@ -228,7 +221,7 @@ def check_limits(time_limit: float | None = None, draws: int | None = None, seed
     """Refuse limits that are not usable numbers, before any work."""
     import math
 
-    from ntm_sim.bounds import MAX_SEED
+    from ntm_sim.bounds import MAX_DRAWS, MAX_SEED
 
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError([Problem("--seed", Text("cli.seed"), expected=Text("cli.seed.expected", most=MAX_SEED),
@@ -241,8 +234,6 @@ def check_limits(time_limit: float | None = None, draws: int | None = None, seed
                                                                                     most=MAX_DRAWS),
                                   found=str(draws))])
 
-
-MAX_DRAWS = 100_000
 
 
 # ----- simulation ---------------------------------------------------------------------------

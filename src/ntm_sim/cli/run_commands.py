@@ -10,7 +10,6 @@ import typer
 
 from ntm_sim.cli.common import (
     ForceOption,
-    Mode,
     SamplerName,
     SolverName,
     UnitsOption,
@@ -25,6 +24,7 @@ from ntm_sim.cli.common import (
     scenario_inputs,
 )
 from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.model.scenario import Mode
 from ntm_sim.present.console import format_simulation_summary, format_solve_summary
 
 
@@ -227,18 +227,14 @@ def sweep(
     force: ForceOption = False,
 ) -> None:
     """Solve and simulate many scenarios (and budget levels) on common random numbers."""
-    from ntm_sim.bounds import MAX_SWEEP_RUNS, check_levels
+    from ntm_sim.bounds import MAX_SWEEP_RUNS, parse_levels
     from ntm_sim.model.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     scales: list[float] | None = None
     if budget_scale is not None:
-        try:
-            scales = [float(x) for x in budget_scale.split(",") if x.strip()]
-        except ValueError:
-            scales = []
         base = max(load_scenario(p).budget.scale for p in scenarios)
-        scales = list(check_levels(scales, "--budget-scale", budget_scale, base=base, positive=False))
+        scales = list(parse_levels(budget_scale, "--budget-scale", base=base, positive=False))
     runs = len(scenarios) * len(scales or [1])
     if runs > MAX_SWEEP_RUNS:
         raise InputError([Problem("--budget-scale", Text("bounds.sweep_runs", n=runs),
@@ -300,15 +296,11 @@ def frontier(
     force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""
-    from ntm_sim.bounds import check_levels
+    from ntm_sim.bounds import parse_levels
     from ntm_sim.model.scenario import load_scenario
     from ntm_sim.storage import reserve
 
-    try:
-        scales = tuple(float(x) for x in budget_scale.split(",") if x.strip())
-    except ValueError:
-        scales = ()
-    scales = check_levels(scales, "--budget-scale", budget_scale, base=load_scenario(scenario).budget.scale)
+    scales = parse_levels(budget_scale, "--budget-scale", base=load_scenario(scenario).budget.scale)
     check_limits(time_limit, draws, seed)
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         _frontier(scenario, out, scales, data, seed, draws, time_limit, units, force)

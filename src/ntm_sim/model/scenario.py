@@ -10,18 +10,26 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ntm_sim.bounds import MAX_MONEY_MVND, MAX_SCALE
+from ntm_sim.bounds import MAX_DRAWS, MAX_MONEY_MVND, MAX_SCALE
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import pydantic_text
 from ntm_sim.model.uncertainty import UncertaintySettings
 
-Mode = Literal["max-achievement", "min-cost"]
+
+class Mode(StrEnum):
+    """What the optimizer does: the one set of modes (the scenario file, ``--mode``, the page)."""
+
+    max_achievement = "max-achievement"
+    min_cost = "min-cost"
+
+
 TargetName = Literal[
     "communes_ntm", "advanced", "model", "district_units", "advanced_districts", "villages_ntm",
     "villages_model", "min_criteria", "avg_criteria", "criterion_communes",
@@ -282,7 +290,7 @@ class Robustness(_Model):
         True, description="Also a candidate planned with the money expected to arrive, at expected costs.")
     weight_draws: int = Field(1000, ge=100, le=20_000, description="Draws estimating each commune's chances.")
     train_draws: int = Field(1000, ge=100, le=20_000, description="Draws that choose the plan.")
-    test_draws: int = Field(2000, ge=100, le=100_000, description="Fresh draws that judge it.")
+    test_draws: int = Field(2000, ge=100, le=MAX_DRAWS, description="Fresh draws that judge it.")
 
     @field_validator("reserves")
     @classmethod
@@ -317,7 +325,7 @@ class Scenario(_Model):
     description: str = ""
     data: str = "lao_cai"
     years: tuple[int, int] = (2021, 2025)
-    mode: Mode = "max-achievement"
+    mode: Mode = Mode.max_achievement
     budget: Budget = Field(default_factory=Budget)
     lead_times: dict[str, Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=dict)
     targets: Targets = Field(default_factory=Targets)
@@ -373,6 +381,18 @@ class Scenario(_Model):
         data.update(changes)
         data["source_file"] = self.source_file
         return Scenario.model_validate(data)
+
+    def scaled(self, factor: float, *, named: bool = False, **changes: object) -> Scenario:
+        """A copy with every envelope multiplied by ``factor`` (on top of ``budget.scale``).
+
+        The one place budget variants are made (the sweep, the budget curve, the search's
+        reserve levers and the page's variant runs). ``named`` gives the copy the variant's
+        name, ``<name>_x<percent>`` (``_x080`` for 0.8); ``changes`` are other fields to change.
+        """
+        budget = {**self.budget.model_dump(), "scale": self.budget.scale * factor}
+        if named:
+            changes = {"name": f"{self.name}_x{round(factor * 100):03d}", **changes}
+        return self.with_(budget=budget, **changes)
 
     def to_yaml(self) -> str:
         """Serialise to YAML (Vietnamese text kept readable)."""

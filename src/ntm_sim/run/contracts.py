@@ -2,9 +2,9 @@
 
 Each file is written through its model (:func:`dump`) and read back through the same
 model (:func:`load`), so a writer cannot drift from its readers unnoticed, and a
-damaged or foreign file is refused with the key that is wrong. Nested parts that are
-tables of figures keep their dictionary shape (``dict[str, Any]``) — the models fix
-the keys the readers rely on.
+damaged or foreign file is refused with the key that is wrong. The headline and the
+recommendation are models down to their rows (:class:`Headline`, :class:`Recommendation`);
+the rules beside a plan (``baselines``) keep their dictionary shape, one per rule.
 """
 
 from __future__ import annotations
@@ -100,6 +100,100 @@ class ShortfallRow(_Contract):
     missing: float
 
 
+class OutcomeStats(_Contract):
+    """One outcome of the headline plan across the draws, with its value when all goes to plan."""
+
+    median: float | None
+    p5: float | None
+    p95: float | None
+    mean: float | None
+    deterministic: float | None = None
+
+
+class TargetOdds(_Contract):
+    """One target's chance in the simulation, with the figure on paper beside it."""
+
+    target: float | None
+    probability: float | None
+    met: bool
+    deterministic: float | None = None
+    deterministic_met: bool | None = None
+
+
+class AllTargetsOdds(_Contract):
+    """The chance that every target is met at once."""
+
+    probability: float | None
+    met: bool
+
+
+class Headline(_Contract):
+    """``summary.json``'s ``headline``: what the simulation gives for the plan the run puts forward."""
+
+    basis: str
+    plan: str
+    draws: int
+    seed: int
+    sampler: str
+    confidence: float
+    outcomes: dict[str, OutcomeStats]
+    targets: dict[str, TargetOdds]
+    all_targets: AllTargetsOdds | None = None
+
+
+class TrainingRow(_Contract):
+    """One candidate plan of the search, as the training draws judged it."""
+
+    plan: str
+    kind: str
+    reserve: float
+    planned_communes: float | None
+    planned_cost_mvnd: float | None
+    mean: float | None
+    p_target: float | None
+    score: float | None
+
+
+class ComparisonRow(_Contract):
+    """One candidate against the recommended plan on the fresh draws (paired differences)."""
+
+    mean: float | None
+    p5: float | None
+    p50: float | None
+    p95: float | None
+    diff_mean: float | None
+    diff_low: float | None
+    diff_high: float | None
+    name_vi: str
+
+
+class Interval(_Contract):
+    """A paired mean difference with its 95% interval."""
+
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+class Recommendation(_Contract):
+    """``summary.json``'s ``recommendation``: the search, its candidates and the plan it chose."""
+
+    chosen: str
+    chosen_kind: str
+    reserve: float
+    reserve_projects: int
+    objective: str
+    percentile: float
+    seed: int
+    train_draws: int
+    test_draws: int
+    training: list[TrainingRow]
+    comparison: dict[str, ComparisonRow]
+    vss: Interval | None = None
+    evpi_lower_bound: float | None = None
+    timings: dict[str, float] = {}
+
+
 class SolveSummary(_Contract):
     """``summary.json`` of a solve: status, the plan's figures, targets, the rules beside it, the odds."""
 
@@ -127,8 +221,8 @@ class SolveSummary(_Contract):
     targets: dict[str, TargetRow]
     shortfalls: list[ShortfallRow]
     baselines: dict[str, dict[str, Any]]
-    headline: dict[str, Any] | None = None
-    recommendation: dict[str, Any] | None = None
+    headline: Headline | None = None
+    recommendation: Recommendation | None = None
     funding_gap_mvnd: float | None = None
     funding_gap_by_year: dict[str, float] | None = None
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,9 @@ from pathlib import Path
 from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.frontier import DEFAULT_SCALES, Frontier
 from ntm_sim.data.dataset import Dataset
-from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.errors import InputError
 from ntm_sim.model.scenario import Scenario
-from ntm_sim.run.jobs import RunJob, _emit, _stop
+from ntm_sim.run.jobs import RunJob, _emit, child_main
 
 
 @dataclass(frozen=True)
@@ -149,18 +148,8 @@ def run_curve(req: CurveRequest) -> Path:
 
 def main() -> int:
     """``python -m ntm_sim.run.curve_job``: the curve of the request read from standard input."""
-    signal.signal(signal.SIGTERM, _stop)
     req = CurveRequest.from_json(sys.stdin.read())
-    try:
-        out = run_curve(req)
-    except InputError as exc:
-        _emit(problems=[p.to_json() for p in (exc.errors or exc.problems)])
-        return 2
-    except Exception as exc:  # reported to the page, never lost
-        _emit(problems=[Problem(req.run, Text("job.unexpected", error=f"{type(exc).__name__}: {exc}")).to_json()])
-        return 1
-    _emit(done=str(out))
-    return 0
+    return child_main(lambda: run_curve(req), req.run)
 
 
 if __name__ == "__main__":

@@ -277,20 +277,38 @@ def _stop(signum: int, _frame: object) -> None:
     os._exit(128 + signum)
 
 
-def main() -> int:
-    """``python -m ntm_sim.run.jobs``: run the request read from standard input; report on standard output."""
+def child_main(work: Callable[[], Path], where: str) -> int:
+    """A job child's whole life: ``work()`` with SIGTERM ending it and its solvers, every end told as a line.
+
+    Parameters
+    ----------
+    work
+        Does the job and returns the folder it wrote.
+    where
+        What an unexpected failure is reported against (the output or the run).
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 the input's problems, 1 an unexpected failure (reported, never lost).
+    """
     signal.signal(signal.SIGTERM, _stop)
-    req = JobRequest.from_json(sys.stdin.read())
     try:
-        out = run_request(req)
+        out = work()
     except InputError as exc:
         _emit(problems=[p.to_json() for p in (exc.errors or exc.problems)])
         return 2
     except Exception as exc:  # reported to the caller, never lost
-        _emit(problems=[Problem(req.out, Text("job.unexpected", error=f"{type(exc).__name__}: {exc}")).to_json()])
+        _emit(problems=[Problem(where, Text("job.unexpected", error=f"{type(exc).__name__}: {exc}")).to_json()])
         return 1
     _emit(done=str(out))
     return 0
+
+
+def main() -> int:
+    """``python -m ntm_sim.run.jobs``: run the request read from standard input; report on standard output."""
+    req = JobRequest.from_json(sys.stdin.read())
+    return child_main(lambda: run_request(req), req.out)
 
 
 if __name__ == "__main__":

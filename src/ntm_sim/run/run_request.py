@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from ntm_sim.bounds import MAX_DRAWS
 from ntm_sim.errors import InputError
 from ntm_sim.messages import Catalogue, folder_name
 from ntm_sim.model.scenario import Scenario, load_scenario
@@ -30,7 +31,7 @@ from ntm_sim.run.jobs import JobRequest
 # server closes a session whose message exceeds its limit (20 MiB by default,
 # ``panel serve --websocket-max-message-size``): 10 MB becomes about 13.3 MB on the way.
 MAX_UPLOAD_BYTES = 10_000_000
-DRAWS = (0, 100_000)
+DRAWS = (0, MAX_DRAWS)
 TIME_LIMIT_S = (5, 3600)
 SCALE = (0.3, 1.5)
 NAME_MAX = 64
@@ -197,13 +198,12 @@ def variant(req: RunRequest) -> Scenario:
         If the base scenario file cannot be read.
     """
     sc = load_scenario(req.base)
-    budget = {**sc.budget.model_dump(), "scale": sc.budget.scale * req.scale}
     if req.label:
-        return sc.with_(name=req.folder, title=req.label, title_en="", budget=budget)
+        return sc.scaled(req.scale, name=req.folder, title=req.label, title_en="")
     vi, en = Catalogue("vi"), Catalogue("en")
     title = vi("run.title", base=sc.display_title("vi") or sc.name, pct=vi.number(100 * req.scale))
     title_en = en("run.title", base=sc.display_title("en") or sc.name, pct=en.number(100 * req.scale))
-    return sc.with_(name=req.folder, title=title, title_en=title_en, budget=budget)
+    return sc.scaled(req.scale, name=req.folder, title=title, title_en=title_en)
 
 
 def _share(pct: object) -> object:

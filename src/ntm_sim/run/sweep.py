@@ -44,13 +44,8 @@ def budget_variants(scenario: Scenario, scales: list[float]) -> list[Scenario]:
 
     check_levels(scales, "--budget-scale", ",".join(f"{s:g}" for s in scales), base=scenario.budget.scale,
                  positive=False)
-    out = []
-    for s in scales:
-        budget = {**scenario.budget.model_dump(), "scale": scenario.budget.scale * s}
-        out.append(scenario.with_(name=f"{scenario.name}_x{round(s * 100):03d}",
-                                  title=f"{scenario.title or scenario.name} – vốn {round(s * 100)}%",
-                                  budget=budget))
-    return out
+    return [scenario.scaled(s, named=True, title=f"{scenario.title or scenario.name} – vốn {round(s * 100)}%")
+            for s in scales]
 
 
 def _row(run: SolvedScenario) -> dict:

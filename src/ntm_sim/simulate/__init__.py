@@ -181,15 +181,14 @@ def memory_estimate(inst: Instance, n_plans: int, n_draws: int) -> int:
     return int(kept + block)
 
 
-def _proc_status_bytes(field: str) -> int | None:
-    """A size of this process from ``/proc/self/status`` (``VmSize``…), in bytes (Linux; None elsewhere)."""
+def _mapped_bytes() -> int | None:
+    """Address space this process has mapped (what ``RLIMIT_AS`` counts), from psutil; None if unknown."""
+    import psutil
+
     try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii", errors="replace").splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+        return int(psutil.Process().memory_info().vms)
+    except (psutil.Error, OSError):
+        return None
 
 
 def _read_int(path: Path) -> int | None:
@@ -239,7 +238,7 @@ def memory_limit() -> tuple[int, str]:
         import resource
 
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        mapped = _proc_status_bytes("VmSize")
+        mapped = _mapped_bytes()
         if soft != resource.RLIM_INFINITY and mapped is not None:
             limits.append((max(soft - mapped, 0), "memory.limit_as"))
     except (ImportError, OSError, ValueError):
