@@ -22,7 +22,8 @@ from ntm_sim.model.plan import Decisions, Plan, check, evaluate, make_plan
 from ntm_sim.model.scenario import Scenario, SolverSettings
 from ntm_sim.optimize.backends import StageReport, Termination, resolve_solver
 from ntm_sim.optimize.baselines import RULES
-from ntm_sim.optimize.model import PlanModel, build_model, integral
+from ntm_sim.optimize.model import build_model, integral
+from ntm_sim.optimize.plan_model import PlanModel
 from ntm_sim.optimize.solver import JobResult, SolveJob, Stage, execute
 
 __all__ = ["SolveResult", "ShortfallReport", "solve", "Termination"]
