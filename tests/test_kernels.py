@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ntm_sim.simulate import kernels
-from ntm_sim.simulate.engine import NEVER, waiting_rate, waiting_years
+from ntm_sim.simulate.blocks import NEVER, waiting_rate, waiting_years
 
 
 def spread(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

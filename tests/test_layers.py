@@ -26,7 +26,7 @@ TOP_LEVEL = {"errors": "foundation", "messages": "foundation", "text": "foundati
 
 #: Modules longer than 600 lines when the layers were drawn, with their length then: a ceiling that
 #: only comes down (split them, then take them off the list).
-OVERSIZE = {"simulate/engine.py": 1014}
+OVERSIZE: dict[str, int] = {}
 MAX_LINES = 600
 
 

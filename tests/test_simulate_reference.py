@@ -31,7 +31,8 @@ from ntm_sim.model.plan import (
 from ntm_sim.optimize import solve
 from ntm_sim.optimize.baselines import RULES
 from ntm_sim.simulate import BLOCK, _run_block, sample_experiments, simulate
-from ntm_sim.simulate.engine import BlockOutcomes, Engine, draw_block
+from ntm_sim.simulate.blocks import BlockOutcomes, draw_block
+from ntm_sim.simulate.engine import Engine
 from ntm_sim.simulate.settings import Range, UncertaintySettings
 from optimize_cases import INFRA, make_case
 from reference_sim import Events, reference_run

@@ -14,7 +14,8 @@ from ntm_sim.model.scenario import Scenario, load_scenario
 from ntm_sim.model.uncertainty import PRESETS, UncertaintySettings
 from ntm_sim.optimize.baselines import planners_rule
 from ntm_sim.simulate import sample_experiments
-from ntm_sim.simulate.engine import Engine, disbursement_factor, draw_block, flexible_sources, threshold_risk
+from ntm_sim.simulate.blocks import disbursement_factor, draw_block, flexible_sources, threshold_risk
+from ntm_sim.simulate.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -29,7 +29,8 @@ from ntm_sim.model.funding import with_gap_funded
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Decisions, make_plan
 from ntm_sim.model.uncertainty import Range, UncertaintySettings
-from ntm_sim.simulate.engine import BlockOutcomes, BlockRandoms, Engine, draw_block
+from ntm_sim.simulate.blocks import BlockOutcomes, BlockRandoms, draw_block
+from ntm_sim.simulate.engine import Engine
 from ntm_sim.simulate.runner import run_tasks
 
 __all__ = ["BLOCK", "DrawCache", "MEMORY_LIMIT", "SAMPLERS", "SimulationResult", "UncertaintySettings", "Range",
@@ -289,7 +290,7 @@ class DrawCache:
     """Block random numbers kept for reuse: several simulations on the same draws draw them once.
 
     The random numbers of a block depend only on the instance's shape, the seed, the
-    block's index and its size (:func:`ntm_sim.simulate.engine.draw_block`), never on the
+    block's index and its size (:func:`ntm_sim.simulate.blocks.draw_block`), never on the
     plan or the uncertainty settings; a search that simulates many plans, or the same
     plans under several settings, on the same seed keeps them here (common random
     numbers at the cost of drawing them once). A cache serves one instance shape.
