@@ -115,7 +115,6 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         before the uncertainties are switched off in turn (a job's progress).
     """
     from ntm_sim.analysis.recommend import SearchDraws
-    from ntm_sim.simulate import local_workers, simulate
 
     if scenario.mode != "max-achievement":
         raise ValueError("a budget curve is drawn in max-achievement mode (min-cost gives the money directly)")
@@ -126,11 +125,32 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     target = scenario.targets.communes_ntm
     confidence = scenario.robustness.confidence
     shared = SearchDraws()
+    recs = _searches(ds, scenario, scales, seed, time_limit, shared, on_level or (lambda _i, _n: None))
+    table = _curve_table(scales, recs, target)
+    least = None
+    blockers: dict[str, float] = {}
+    if target is not None:
+        reached = table[table["p_target"] >= confidence]
+        if len(reached):
+            least = float(reached["budget_mvnd"].iloc[0])
+        else:
+            if on_level is not None:
+                on_level(len(scales), len(scales))
+            blockers = _blockers(recs[-1], target, seed, shared)
+    return Frontier(scenario=scenario.name, target=target, confidence=confidence, table=table,
+                    least_budget_mvnd=least, blockers=blockers, seed=seed,
+                    draws=scenario.robustness.test_draws)
+
+
+def _searches(ds: Dataset, scenario: Scenario, scales: tuple[float, ...], seed: int, time_limit: float | None,
+              shared: SearchDraws, tell: Callable[[int, int], None]) -> list[Recommendation]:
+    """The recommended plan at each level, in order of the levels (chains of neighbours, two at once)."""
+    from ntm_sim.simulate import local_workers
+
     size = math.ceil(len(scales) / CHAINS)
     chains = [scales[i:i + size] for i in range(0, len(scales), size)]
     workers = min(len(chains), local_workers())
     per_level = max(1, local_workers() // workers)  # solves at once within a level
-    tell = on_level or (lambda _i, _n: None)
     finished = [0]
     lock = threading.Lock()  # chains run in threads at once: the count of levels done is what is shared
 
@@ -147,12 +167,14 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         return out
 
     tell(0, len(scales))
-
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            recs = [rec for chain in pool.map(run_chain, chains) for rec in chain]
-    else:
-        recs = [rec for chain in chains for rec in run_chain(chain)]
+            return [rec for chain in pool.map(run_chain, chains) for rec in chain]
+    return [rec for chain in chains for rec in run_chain(chain)]
+
+
+def _curve_table(scales: tuple[float, ...], recs: list[Recommendation], target: int | None) -> pd.DataFrame:
+    """One row per level: the money, the plan chosen, its odds on the fresh draws, the money per extra commune."""
     rows = []
     for scale, rec in zip(scales, recs, strict=True):
         x = rec.fresh.outcomes[rec.chosen]["communes_ntm"].astype(float)
@@ -161,26 +183,23 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
                      "p5": float(np.percentile(x, 5)), "p50": float(np.percentile(x, 50)),
                      "p95": float(np.percentile(x, 95)),
                      "p_target": float((x >= target).mean()) if target is not None else math.nan})
-    top = recs[-1]
     table = pd.DataFrame(rows)
     extra = table["mean"].diff()
     table["money_per_commune_mvnd"] = np.where(extra > 0, table["budget_mvnd"].diff() / extra, np.nan)
-    least = None
-    blockers: dict[str, float] = {}
-    if target is not None:
-        reached = table[table["p_target"] >= confidence]
-        if len(reached):
-            least = float(reached["budget_mvnd"].iloc[0])
-        elif top is not None:
-            tell(len(scales), len(scales))
-            plan = {top.chosen: top.candidates[top.chosen].decisions}
-            for group in GROUPS_VI:
-                settings = without(top.fresh.settings, group)
-                sim = simulate(top.instance, plan, settings, n_draws=top.fresh.n_draws, seed=seed, draws=shared.draws)
-                blockers[group] = float((sim.outcomes[top.chosen]["communes_ntm"] >= target).mean())
-    return Frontier(scenario=scenario.name, target=target, confidence=confidence, table=table,
-                    least_budget_mvnd=least, blockers=blockers, seed=seed,
-                    draws=scenario.robustness.test_draws)
+    return table
+
+
+def _blockers(top: Recommendation, target: int, seed: int, shared: SearchDraws) -> dict[str, float]:
+    """The top level's chance of the target with each group of uncertainties switched off in turn."""
+    from ntm_sim.simulate import simulate
+
+    plan = {top.chosen: top.candidates[top.chosen].decisions}
+    blockers = {}
+    for group in GROUPS_VI:
+        settings = without(top.fresh.settings, group)
+        sim = simulate(top.instance, plan, settings, n_draws=top.fresh.n_draws, seed=seed, draws=shared.draws)
+        blockers[group] = float((sim.outcomes[top.chosen]["communes_ntm"] >= target).mean())
+    return blockers
 
 
 def _level(ds: Dataset, scenario: Scenario, scale: float, seed: int, time_limit: float | None,

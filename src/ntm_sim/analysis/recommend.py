@@ -249,10 +249,7 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
     with _stopwatch(timings, "solve_s", on_stage):
         search = _Search(ds, scenario, _candidate_order(scenario), expected_envelopes(inst, settings), weights,
                          time_limit, starts or {})
-        levers: list[float | str | None] = [None, *rob.reserves, *([EXPECTED_MONEY] if rob.expected_money else [])]
-        with ThreadPoolExecutor(max_workers=max(1, parallel or local_workers())) as pool:
-            results = list(pool.map(search.solve_lever, levers))
-    candidates = _candidates(inst, levers, results)
+        candidates = _solve_candidates(inst, search, parallel)
     plans = {n: c.decisions for n, c in candidates.items()}
     with _stopwatch(timings, "train_s", on_stage):
         target = inst.targets.communes_ntm
@@ -269,6 +266,15 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
                           candidates=candidates, weights=weights, training=training, fresh=fresh,
                           comparison=verdict.comparison, vss=verdict.vss, evpi_lower=verdict.evpi_lower, seed=seed,
                           timings=timings)
+
+
+def _solve_candidates(inst: Instance, search: _Search, parallel: int | None) -> dict[str, Candidate]:
+    """Every lever of the search solved (each in its own solver process, ``parallel`` at once), and the rules."""
+    rob = search.scenario.robustness
+    levers: list[float | str | None] = [None, *rob.reserves, *([EXPECTED_MONEY] if rob.expected_money else [])]
+    with ThreadPoolExecutor(max_workers=max(1, parallel or local_workers())) as pool:
+        results = list(pool.map(search.solve_lever, levers))
+    return _candidates(inst, levers, results)
 
 
 def _race(inst: Instance, plans: dict[str, Decisions], candidates: dict[str, Candidate],

@@ -236,6 +236,40 @@ def _named(inst_ds: Dataset, frame: pd.DataFrame, sources: pd.DataFrame | None =
     return out
 
 
+def _write_plan_tables(result: SolveResult, tmp: Path) -> None:
+    """The plan's tables: ``plan.csv``, ``projects.csv``, ``communes.csv``, each rule's, and ``reserve.csv``."""
+    inst = result.instance
+    ds = inst.dataset
+    funding = result.plan.funding.copy()
+    funding["amount_mvnd"] = funding["amount_mvnd"].round(3)
+    projects = result.plan.projects
+    plan_csv = _named(ds, funding, ds.sources)
+    years = projects.set_index("project_id")[["start_year", "end_year"]]
+    plan_csv = plan_csv.join(years, on="project_id")
+    write_csv(plan_csv, tmp / "plan.csv", index=False, lineterminator="\n", float_format=None)
+    write_csv(_named(ds, projects), tmp / "projects.csv", index=False, lineterminator="\n", float_format=None)
+    communes = commune_table(inst, result.plan, result.baselines)
+    check_table(communes, "communes", "communes.csv")  # a broken table is a bug here, not bad input
+    write_csv(communes, tmp / "communes.csv", index=False, lineterminator="\n", float_format=None)
+    for name, plan in result.baselines.items():
+        (tmp / "baselines" / name).mkdir(parents=True)
+        write_csv(_named(ds, plan.projects), tmp / "baselines" / name / "projects.csv", index=False,
+                                         lineterminator="\n", float_format=None)
+        base_funding = plan.funding.copy()
+        base_funding["amount_mvnd"] = base_funding["amount_mvnd"].round(3)
+        write_csv(_named(ds, base_funding, ds.sources), tmp / "baselines" / name / "plan.csv", index=False,
+                                                    lineterminator="\n", float_format=None)
+    reserve = result.plan.decisions.reserve
+    if reserve is not None and reserve.any():
+        ps = np.flatnonzero(reserve)
+        table = pd.DataFrame({"commune_code": np.array(inst.communes, dtype=object)[inst.proj_commune[ps]],
+                              "district_code": np.array([*inst.districts, ""], dtype=object)[
+                                  inst.commune_district[inst.proj_commune[ps]]],
+                              "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
+                              "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
+        write_csv(_named(ds, table), tmp / "reserve.csv", index=False, lineterminator="\n", float_format=None)
+
+
 def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | None = None,
                         extra: Callable[[Path], None] | None = None, simulation: SimulationResult | None = None,
                         recommendation: Recommendation | None = None, force: bool = False) -> dict:
@@ -259,34 +293,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
         summary["headline"] = headline(simulation, "optimum", summary, inst.scenario.robustness.confidence)
         summary["obstacles"] = obstacles_summary(simulation)  # what stands in the way (the verdict's "why")
     with atomic_folder(out, force=force) as tmp:
-        funding = result.plan.funding.copy()
-        funding["amount_mvnd"] = funding["amount_mvnd"].round(3)
-        projects = result.plan.projects
-        plan_csv = _named(ds, funding, ds.sources)
-        years = projects.set_index("project_id")[["start_year", "end_year"]]
-        plan_csv = plan_csv.join(years, on="project_id")
-        write_csv(plan_csv, tmp / "plan.csv", index=False, lineterminator="\n", float_format=None)
-        write_csv(_named(ds, projects), tmp / "projects.csv", index=False, lineterminator="\n", float_format=None)
-        communes = commune_table(inst, result.plan, result.baselines)
-        check_table(communes, "communes", "communes.csv")  # a broken table is a bug here, not bad input
-        write_csv(communes, tmp / "communes.csv", index=False, lineterminator="\n", float_format=None)
-        for name, plan in result.baselines.items():
-            (tmp / "baselines" / name).mkdir(parents=True)
-            write_csv(_named(ds, plan.projects), tmp / "baselines" / name / "projects.csv", index=False,
-                                             lineterminator="\n", float_format=None)
-            base_funding = plan.funding.copy()
-            base_funding["amount_mvnd"] = base_funding["amount_mvnd"].round(3)
-            write_csv(_named(ds, base_funding, ds.sources), tmp / "baselines" / name / "plan.csv", index=False,
-                                                        lineterminator="\n", float_format=None)
-        reserve = result.plan.decisions.reserve
-        if reserve is not None and reserve.any():
-            ps = np.flatnonzero(reserve)
-            table = pd.DataFrame({"commune_code": np.array(inst.communes, dtype=object)[inst.proj_commune[ps]],
-                                  "district_code": np.array([*inst.districts, ""], dtype=object)[
-                                      inst.commune_district[inst.proj_commune[ps]]],
-                                  "criterion": np.array(inst.criteria, dtype=object)[inst.proj_criterion[ps]],
-                                  "lead_years": inst.proj_lead[ps], "cost_mvnd": inst.proj_cost[ps]})
-            write_csv(_named(ds, table), tmp / "reserve.csv", index=False, lineterminator="\n", float_format=None)
+        _write_plan_tables(result, tmp)
         dump(SolveSummary, summary, tmp / "summary.json")
         # the scenario as solved (its hash is the manifest's): what a budget curve of this run starts from
         (tmp / "scenario.yaml").write_text(inst.scenario.to_yaml(), encoding="utf-8")

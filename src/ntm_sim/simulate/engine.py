@@ -128,8 +128,15 @@ class Engine(Outcomes):
             raise ValueError("the engine handles horizons of up to 15 years")
         self.inst = inst
         self.settings = settings
-        self.items = it = plan_items(inst, dec)
+        self.items = plan_items(inst, dec)
         self.flows = dec.flows if dec.flows is not None else allocate_flows(inst, class_spend(inst, dec))[0]
+        self._set_pairs()
+        self._set_risks()
+        self._set_tables()
+
+    def _set_pairs(self) -> None:
+        """The plan's items as (class, unit) pairs: the segments the yearly paying walks."""
+        inst, it = self.inst, self.items
         n_g, n_c = len(inst.classes), inst.n_communes
         self.n_units = 2 * n_c + len(inst.districts)
         # items sorted by (class, unit, project): a class is one segment, a (class, unit) pair a sub-segment
@@ -156,6 +163,11 @@ class Engine(Outcomes):
             group = min(unit // n_c, 2)   # 0 criterion projects, 1 commune upgrades, 2 district projects
             if group not in self.class_groups[g]:
                 self.class_groups[g].append(group)
+
+    def _set_risks(self) -> None:
+        """What each draw's chances are made of: delays, failures, slips, overruns, disasters, money."""
+        inst, it, settings = self.inst, self.items, self.settings
+        n_g, n_c = len(inst.classes), inst.n_communes
         # a commune's unmet criteria the plan does not fund (neither scheduled nor in reserve)
         listed = np.zeros(inst.n_projects, dtype=bool)
         listed[it.key[it.kind == 0]] = True
@@ -184,6 +196,11 @@ class Engine(Outcomes):
         self.source_order = [sorted(cls, key=lambda f: (width[f], f)) for cls in inst.classes]
         self.base_start = np.where(inst.base_met, -1, NEVER).astype(np.int16)
         self.keep = spare_reserve(inst, self.flows)
+
+    def _set_tables(self) -> None:
+        """The ranking kernel's tables and the per-item constants of the year loop."""
+        inst, it = self.inst, self.items
+        n_g, n_c = len(inst.classes), inst.n_communes
         # the ranking kernel's tables: each unit's pairs, and where each class's pairs of a unit group start
         by_unit = np.argsort(self.pair_unit, kind="stable")
         self.unit_pairs = by_unit.astype(np.int64)
