@@ -27,7 +27,10 @@ div.warn { background: #fff3cd; border: 1px solid #d39e00; padding: 4px 10px; }
 
 #: Where keyboard focus is, shown on every control: a page's stylesheet stops at each component's shadow root,
 #: and Bokeh's inputs drop the browser's own ring (``outline: 0``) for a faint border.
-FOCUS_CSS = ":focus-visible { outline: 3px solid #1a4f8b !important; outline-offset: 2px; }"
+FOCUS_CSS = """
+:focus-visible { outline: 3px solid #1a4f8b !important; outline-offset: 2px; }
+.bk-tab:focus-visible { outline-offset: -3px; }  /* inside: the tab bar clips what lies outside a tab */
+"""
 
 
 class Reachable(Native):
