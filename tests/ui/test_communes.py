@@ -91,6 +91,11 @@ def test_the_commune_table_sorts_filters_searches_and_downloads(clean_page, resu
     names = {c.id: c.name_vi for c in load_criteria_set().criteria}
     code = re.split(r"[;,\s]+", str(short["missing_criteria"]).strip())[0]
     assert f"{names[code]} ({code})" in _column(page, MISSING)[0]
+    # a name no commune has: the table says so in words, not an empty grid
+    page.get_by_label("Tìm xã").fill("khong co xa nay")
+    page.get_by_label("Tìm xã").press("Enter")
+    expect(table.locator(".tabulator-row")).to_have_count(0, timeout=15_000)
+    expect(table.get_by_text("Không có xã nào khớp với huyện và tên đã chọn.")).to_be_visible()
     # the rows shown, as Excel
     page.get_by_label("Tìm xã").fill("")
     page.get_by_label("Tìm xã").press("Enter")

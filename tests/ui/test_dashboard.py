@@ -255,8 +255,8 @@ def test_an_oversized_upload_is_refused_with_a_message(page, results_root, tmp_p
 
 def test_a_new_budget_variant_is_solved_and_compared(page, results_root):
     """Runs last: it adds a third scenario to the shared results folder."""
-    page.get_by_label("Kịch bản gốc").select_option(label=BASE)  # scenario files shown by their titles
-    handle = page.locator(".noUi-handle").last
+    page.get_by_label("Kịch bản gốc", exact=True).select_option(label=BASE)  # scenario files shown by their titles
+    handle = page.get_by_role("slider", name="Vốn so với kịch bản gốc")  # named after its slider
     handle.focus()
     for _ in range(8):  # 100% → 60% in steps of 5%
         handle.press("ArrowLeft")
@@ -321,7 +321,7 @@ def _lao_cai_workbook(path: Path, edit: dict[str, object]) -> Path:
 
 
 def _run_with_upload(page, workbook: Path, label: str) -> None:
-    page.get_by_label("Kịch bản gốc").select_option(label=BASE)
+    page.get_by_label("Kịch bản gốc", exact=True).select_option(label=BASE)
     page.locator("input[type=file]").set_input_files(str(workbook))
     page.wait_for_timeout(1000)  # the file travels to the server
     page.get_by_label(NAME_FIELD).fill(label)

@@ -22,7 +22,7 @@ NAME = "Mục tiêu 90 – khoá Y Tý"
 
 def test_a_scenario_is_edited_checked_saved_and_run(clean_page, results_root, tmp_path):
     page = clean_page
-    page.get_by_label("Kịch bản gốc").select_option(label=BASE)
+    page.get_by_label("Kịch bản gốc", exact=True).select_option(label=BASE)
     page.get_by_text("Sửa kịch bản: mục tiêu, khoá xã, vốn theo nguồn").click()
     commune = page.get_by_label("Khoá một xã")
     expect(commune.locator("option", has_text=LOCKED)).to_have_count(1, timeout=30_000)  # the data's communes

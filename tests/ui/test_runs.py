@@ -31,7 +31,7 @@ def _jobs(server_pid: int) -> list[psutil.Process]:
 
 
 def _ask(page, name: str) -> None:
-    page.get_by_label("Kịch bản gốc").select_option(label=BASE)
+    page.get_by_label("Kịch bản gốc", exact=True).select_option(label=BASE)
     page.get_by_label(NAME_FIELD).fill(name)
     # the optimum on paper ("Nhanh": one process, not the search's three) simulated on many draws: still
     # running when the test stops it, however fast the machine

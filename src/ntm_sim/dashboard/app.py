@@ -16,10 +16,11 @@ def serve_page(argv: list[str]) -> None:
 
     from ntm_sim.dashboard.page import create_app, session_lang
     from ntm_sim.dashboard.settings import DashboardSettings
+    from ntm_sim.dashboard.widgets import Reachable
 
     t = session_lang()
     # a session whose websocket closes (e.g. a message above the server's limit) says so instead of freezing
-    pn.extension("tabulator", design="native", sizing_mode="stretch_width", notifications=True,
+    pn.extension("tabulator", design=Reachable, sizing_mode="stretch_width", notifications=True,
                  disconnect_notification=t("page.disconnect"))
     create_app(DashboardSettings.from_args(argv), t).servable(title=t("page.title"))
 

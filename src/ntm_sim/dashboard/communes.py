@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 
 import pandas as pd
 import panel as pn
+from panel.io.model import JSCode
 
 from ntm_sim.analysis.compare import ScenarioRun, commune_probability, plannable, run_criteria
 from ntm_sim.dashboard.widgets import VI, html_pane
@@ -28,6 +30,27 @@ PAGINATION = {
                                                                                      "of": "of", "rows": "rows",
                                                                                      "pages": "pages"}},
 }
+
+
+#: Tabulator's placeholder, a function it calls with the table as ``this`` as it builds the table (before any row):
+#: it says when no commune matches, and mends the grid's ARIA once the pagination is in (a microtask later).
+#: Tabulator puts the paging buttons straight inside ``role="grid"`` and makes the rows' holder a tab stop
+#: with no role, which a grid may not own (axe-core's aria-required-children): the footer becomes a row of
+#: cells, and the holder (it never scrolls: ten rows, columns fitted) leaves the tab order.
+GRID_FIX = """function () {
+  const grid = this.element;
+  queueMicrotask(() => {
+    grid.querySelector(':scope > .tabulator-tableholder')?.removeAttribute('tabindex');
+    const footer = grid.querySelector(':scope > .tabulator-footer');
+    const row = footer?.querySelector(':scope > .tabulator-footer-contents');
+    if (row) {
+      footer.setAttribute('role', 'rowgroup');
+      row.setAttribute('role', 'row');
+      for (const part of row.children) part.setAttribute('role', 'gridcell');
+    }
+  });
+  return %s;
+}"""
 
 
 def criteria_names(codes: object, names: dict[str, str]) -> str:
@@ -142,12 +165,14 @@ class CommuneTable:
             formatters={money: {**number, "precision": 1}, **({chance: {**number, "precision": 0}} if chance else {})},
             widths={**{c: "7%" for c in self.frame.columns}, t("table.commune"): "10%", t("table.district"): "10%",
                     t("table.group"): "9%", t("table.missing"): "16%", t("table.reason"): "20%"},  # 100%
-            configuration={"locale": t.lang, "langs": {t.lang: {"pagination": PAGINATION[t.lang]}}},
+            # no editor: Tabulator makes an editable cell a tab stop, and blurs it when a read-only table refuses
+            # the edit (focus fell to the page's BODY after the table)
+            editors=dict.fromkeys(self.frame.columns),
+            configuration={"locale": t.lang, "langs": {t.lang: {"pagination": PAGINATION[t.lang]}},
+                           "placeholder": JSCode(GRID_FIX % json.dumps(html.escape(t("table.none"))))},
             css_classes=["commune-table"],
             stylesheets=[".tabulator-cell, .tabulator-col-title { white-space: normal !important; "
-                         "word-break: normal; overflow-wrap: normal; hyphens: manual; }",
-                         # the table takes focus on the keyboard path: show where it is (it had no ring)
-                         ":focus-visible { outline: 3px solid #1a4f8b !important; outline-offset: 2px; }"])
+                         "word-break: normal; overflow-wrap: normal; hyphens: manual; }"])
 
     def legend(self) -> str:
         """What the chance column means, under the table (a commune finishing early is not sure to stay)."""

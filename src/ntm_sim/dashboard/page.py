@@ -39,9 +39,16 @@ from ntm_sim.run.runs import load_run, scan_runs
 MAX_TICKED = 8  # more columns than this do not fit a screen; the others are one tick away, and said so
 SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier", "communes", "provenance",
             "new_run")
-PAGE_CSS = """
-:host { --focus: #1a4f8b; }
-*:focus-visible { outline: 3px solid #1a4f8b !important; outline-offset: 2px; }
+#: run once the page is drawn: the page's own language (for readers and spelling), and a name for each slider's
+#: handle, its slider's title (Bokeh's noUiSlider draws the handle, role="slider", with none: axe-core's
+#: aria-input-field-name). A slider's view keeps its handle for its life; the page's sliders are drawn at once.
+PAGE_READY = """
+document.documentElement.lang = lang;
+for (const view of Bokeh.index.query((v) => v.slider_el != null)) {
+  for (const handle of view.slider_el.querySelectorAll('.noUi-handle')) {
+    handle.setAttribute('aria-label', view.model.title);
+  }
+}
 """
 
 
@@ -99,7 +106,7 @@ class Dashboard:
                                                 value=t.lang, width=220, sizing_mode="fixed")
         self.lang.param.watch(self._switch_language, "value")
         header = pn.FlexBox(pn.pane.HTML(f"<h1>{html.escape(t('page.heading'))}</h1>"), self.lang)
-        self.layout = pn.Column(header, self.skipped, *self._sections(), stylesheets=[PAGE_CSS])
+        self.layout = pn.Column(header, self.skipped, *self._sections())
 
     def _sections(self) -> list[object]:
         t, c = self.t, self.choose
@@ -244,6 +251,6 @@ def create_app(settings: DashboardSettings, t: Catalogue | None = None) -> pn.vi
     """The dashboard over ``settings.results`` in the page's language (see :class:`Dashboard`)."""
     t = t or session_lang()
     doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:  # the page's own language, for readers and spelling
-        doc.js_on_event("document_ready", CustomJS(code=f"document.documentElement.lang = '{t.lang}';"))
+    if doc is not None and doc.session_context is not None:
+        doc.js_on_event("document_ready", CustomJS(args={"lang": t.lang}, code=PAGE_READY))
     return Dashboard(settings, t).layout

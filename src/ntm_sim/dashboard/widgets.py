@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable, Iterable
 
 import panel as pn
+from panel.theme import Inherit, Native
+from panel.viewable import Viewable
 
 from ntm_sim.messages import Catalogue
 from ntm_sim.present.report_html import CSS
@@ -21,6 +23,20 @@ div.met { color: #137333; }
 div.warn { background: #fff3cd; border: 1px solid #d39e00; padding: 4px 10px; }
 .notice { background: #eef3fb; border: 1px solid #7a9cc6; padding: 4px 10px; }
 """
+
+
+#: Where keyboard focus is, shown on every control: a page's stylesheet stops at each component's shadow root,
+#: and Bokeh's inputs drop the browser's own ring (``outline: 0``) for a faint border.
+FOCUS_CSS = """
+:focus-visible { outline: 3px solid #1a4f8b !important; outline-offset: 2px; }
+.bk-tab:focus-visible { outline-offset: -3px; }  /* inside: the tab bar clips what lies outside a tab */
+"""
+
+
+class Reachable(Native):
+    """Panel's native design with :data:`FOCUS_CSS` in every component's shadow root (``pn.extension(design=…)``)."""
+
+    modifiers = {Viewable: {"stylesheets": [Inherit, FOCUS_CSS]}}
 
 
 #: Bokeh draws a number box's up and down buttons empty: no name a screen reader can say (axe-core's
