@@ -9,6 +9,7 @@ languages.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 
@@ -71,7 +72,23 @@ def _open_every_tab(page) -> int:
     return tabs.count()
 
 
-def test_the_english_page_has_no_untranslated_text(browser, dashboard_url):
+def _titles_without_english(results_root) -> set[str]:
+    """Titles of runs a planner named in Vietnamese only (the editor test's run): shown as typed, in either language.
+
+    A run whose scenario has an English title is not excused: the English page must show that one.
+    """
+    import yaml
+
+    titles = set()
+    for scenario in results_root.glob("*/scenario.yaml"):
+        with contextlib.suppress(OSError, ValueError, yaml.YAMLError, AttributeError):
+            data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+            if not data.get("title_en"):
+                titles.add(str(data.get("title") or ""))
+    return titles - {""}
+
+
+def test_the_english_page_has_no_untranslated_text(browser, dashboard_url, results_root):
     page = open_page(browser, dashboard_url + "?lang=en")
     try:
         page.wait_for_timeout(2000)
@@ -84,6 +101,7 @@ def test_the_english_page_has_no_untranslated_text(browser, dashboard_url):
     assert {"Headline indicators", "Commune priorities", "Try a new budget scenario"} <= set(seen)
     names = _proper_names()
     assert sum(any(n in x for n in names[:40]) for x in seen) >= 20
+    names = sorted({*names, *_titles_without_english(results_root)}, key=len, reverse=True)  # user data
     left = []
     for text in set(seen):
         rest = text
