@@ -205,3 +205,23 @@ def test_eight_runs_fit_a_laptop_screen(browser, dashboard_url, results_root):
     finally:
         for folder in copies:
             shutil.rmtree(folder)
+
+
+def test_tab_headers_are_tabs_and_open_by_keyboard(browser, dashboard_url):
+    """The views' tab headers carry the roles of a tab list and open with Enter (issue 19, item 5)."""
+    page = open_page(browser, dashboard_url)
+    try:
+        tabs = page.locator(".where-tabs").get_by_role("tab")
+        expect(tabs.first).to_be_visible(timeout=30_000)
+        assert tabs.count() >= 3
+        assert page.locator(".where-tabs").get_by_role("tablist").count() == 1
+        expect(tabs.nth(0)).to_have_attribute("aria-selected", "true")
+        tabs.nth(1).focus()
+        page.keyboard.press("Enter")
+        expect(tabs.nth(1)).to_have_attribute("aria-selected", "true")
+        expect(tabs.nth(0)).to_have_attribute("aria-selected", "false")
+        tabs.nth(2).focus()
+        page.keyboard.press(" ")
+        expect(tabs.nth(2)).to_have_attribute("aria-selected", "true")
+    finally:
+        page.context.close()

@@ -42,12 +42,35 @@ SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier
 #: run once the page is drawn: the page's own language (for readers and spelling), and a name for each slider's
 #: handle, its slider's title (Bokeh's noUiSlider draws the handle, role="slider", with none: axe-core's
 #: aria-input-field-name). A slider's view keeps its handle for its life; the page's sliders are drawn at once.
+#: Bokeh's tab headers are DIVs with a tab stop and a click handler only: they get the roles of a tab list
+#: (tablist, tab, aria-selected kept with the active tab) and Enter or Space opens the focused one.
 PAGE_READY = """
 document.documentElement.lang = lang;
 for (const view of Bokeh.index.query((v) => v.slider_el != null)) {
   for (const handle of view.slider_el.querySelectorAll('.noUi-handle')) {
     handle.setAttribute('aria-label', view.model.title);
   }
+}
+for (const view of Bokeh.index.query((v) => v.header_els != null && v.headers_wrapper_el != null)) {
+  const mark = () => {
+    view.headers_wrapper_el.setAttribute('role', 'tablist');
+    view.header_els.forEach((el, i) => {
+      el.setAttribute('role', 'tab');
+      el.setAttribute('aria-selected', String(i === view.model.active));
+      if (!el.dataset.keys) {
+        el.dataset.keys = '1';
+        el.addEventListener('keydown', (event) => {
+          if (event.key === 'Enter' || event.key === ' ') {
+            event.preventDefault();
+            view.change_active(i);
+          }
+        });
+      }
+    });
+  };
+  mark();
+  view.model.properties.active.change.connect(mark);
+  view.model.properties.tabs.change.connect(() => setTimeout(mark, 0));
 }
 """
 
