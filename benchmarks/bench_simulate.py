@@ -39,7 +39,8 @@ from ntm_sim.model.scenario import load_scenario  # noqa: E402
 from ntm_sim.optimize import solve  # noqa: E402
 from ntm_sim.optimize.baselines import planners_rule  # noqa: E402
 from ntm_sim.simulate import BLOCK, UncertaintySettings, sample_experiments, simulate  # noqa: E402
-from ntm_sim.simulate.engine import Engine, draw_block  # noqa: E402
+from ntm_sim.simulate.blocks import draw_block  # noqa: E402
+from ntm_sim.simulate.engine import Engine  # noqa: E402
 from reference_sim import reference_run  # noqa: E402
 
 GOAL_SECONDS = 0.5
