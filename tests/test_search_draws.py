@@ -137,3 +137,24 @@ def test_a_budget_curve_is_one_search(province, monkeypatch):
     assert starts["small_x080"] == starts["small_x130"] == {DETERMINISTIC, "expected_r00"}
     # each stream of draws drawn once for the whole curve: the chances', the training and the fresh draws
     assert len(drawn) == len(set(drawn)) == 3
+
+
+def test_the_scenarios_own_money_is_the_runs_own_search(province, monkeypatch):
+    """The curve's row at × 1 is the plan and the odds the run itself recommends (no neighbour's start there)."""
+    offered: dict[str, set[str]] = {}
+    real_recommend = recommend_module.recommend
+
+    def recording(ds, sc, **kwargs):
+        offered[sc.name] = set(kwargs.get("starts") or {})
+        return real_recommend(ds, sc, **kwargs)
+
+    sc = scenario(province, reserves=[0.0], expected_money=False, train_draws=200)
+    with monkeypatch.context() as patch:
+        patch.setattr(recommend_module, "recommend", recording)
+        f = frontier(province, sc, (0.6, 0.8, 1.0, 1.3, 1.6, 2.0), seed=2)  # chains 0.6 → 0.8 → 1.0, 1.3 → …
+    assert offered["small_x080"] == {DETERMINISTIC, "expected_r00"}  # neighbours still start each other
+    assert offered["small_x100"] == set()  # the scenario's own money: as the run searches it
+    own = real_recommend(province, sc, seed=2)
+    row = f.table.set_index("scale").loc[1.0]
+    assert row["plan"] == own.chosen
+    assert row["mean"] == float(own.fresh.outcomes[own.chosen]["communes_ntm"].astype(float).mean())

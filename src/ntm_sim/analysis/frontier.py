@@ -14,7 +14,10 @@ stream of draws (weights, training, fresh; :class:`ntm_sim.analysis.recommend.Se
 and each level's solves start from the plans of the level below (the same candidate, on
 less money: a plan that still fits), offered to the solver beside the rules. The levels
 run as :data:`CHAINS` chains of neighbours, side by side where the machine has the cores;
-the chains are fixed, so the curve is the same on any machine.
+the chains are fixed, so the curve is the same on any machine. The scenario's own money
+(× 1) starts from nothing, as the run's own search did: a start can change which of several
+equally good plans the solver returns, and the curve's row at × 1 must be the plan and odds
+the run shows (tested).
 """
 
 from __future__ import annotations
@@ -157,8 +160,9 @@ def _searches(ds: Dataset, scenario: Scenario, scales: tuple[float, ...], seed: 
     def run_chain(chain: tuple[float, ...]) -> list[Recommendation]:
         out: list[Recommendation] = []
         for scale in chain:
+            # the scenario's own money (× 1) starts from nothing: its row is the run's own recommended plan
             starts = ({name: c.decisions for name, c in out[-1].candidates.items() if c.kind != "rule"}
-                      if out else None)
+                      if out and scale != 1.0 else None)
             out.append(_level(ds, scenario, scale, seed, time_limit, shared, starts, per_level))
             with lock:
                 finished[0] += 1
