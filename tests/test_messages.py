@@ -338,3 +338,27 @@ def test_the_page_shows_a_refused_output_without_an_option(tmp_path):
     assert page == [f"tệp {out}: đã có sẵn; không thay thế gì; cần một tên khác (trang này không bao giờ thay thế "
                     f"một kết quả đã có); nhận được ‘{out}’"]
     assert "--force" in problem_line(err.value.problems[0], "vi")  # the command line has the option
+
+
+def test_a_shortfall_is_named_in_vietnamese_with_the_datas_names(lao_cai):
+    """The command line's '! không thể đạt' line: the district's name in Vietnamese, not 'district unit 89'."""
+    from ntm_sim.present.console import _paper_lines
+    from ntm_sim.run.results import shortfall_name_vi
+
+    van_ban = "Huyện Văn Bàn đạt chuẩn/hoàn thành nhiệm vụ NTM cấp huyện"
+    assert shortfall_name_vi("district_units:89", lao_cai) == van_ban
+    code = lao_cai.communes.index[0]
+    name = lao_cai.communes.loc[code, "commune_name"]
+    assert shortfall_name_vi(f"lock:commune:{code}", lao_cai) == f"xã {name} (bắt buộc đạt chuẩn NTM)"
+    assert shortfall_name_vi("advanced", lao_cai) == "số xã nâng cao"
+    summary = {"communes_ntm_by_year": {"2025": 80}, "communes_ntm": 80, "new_communes_ntm": 19, "avg_criteria": 15.0,
+               "villages_ntm_new": 1, "villages_model_new": 1, "total_cost_mvnd": 1e6, "budget_mvnd": 2e6,
+               "unspent_mvnd": 1e6, "shortfalls": [
+                   {"key": "district_units:89", "label": "district unit 89",
+                    "label_vi": shortfall_name_vi("district_units:89", lao_cai), "needed": 1.0, "achieved": 0.0,
+                    "missing": 1.0},
+                   {"key": "advanced", "label": "advanced communes", "needed": 20.0, "achieved": 18.0,
+                    "missing": 2.0}]}  # a folder written before label_vi: its English label still shows
+    lines = _paper_lines(summary)
+    assert f"  ! không thể đạt: {van_ban}: thiếu 1,0 (cần 1,0)" in lines
+    assert "  ! không thể đạt: advanced communes: thiếu 2,0 (cần 20,0)" in lines

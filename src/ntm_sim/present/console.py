@@ -110,7 +110,8 @@ def _paper_lines(summary: dict) -> list[str]:
         gaps = ", ".join(f"{y}: {bn(g)}" for y, g in summary["funding_gap_by_year"].items())
         lines.append(f"Thiếu vốn (funding gap): {bn(summary['funding_gap_mvnd'])} tỷ đồng ({gaps})")
     for s in summary["shortfalls"]:
-        lines.append(f"  ! không thể đạt: {s['label']}: thiếu {fmt(s['missing'], 1)} (cần {fmt(s['needed'], 1)})")
+        name = s.get("label_vi") or s["label"]  # folders written before the Vietnamese name have the English one
+        lines.append(f"  ! không thể đạt: {name}: thiếu {fmt(s['missing'], 1)} (cần {fmt(s['needed'], 1)})")
     return lines
 
 

@@ -95,6 +95,7 @@ class ShortfallRow(_Contract):
 
     key: str
     label: str
+    label_vi: str | None = None  # written since stop 25; older folders have the English label only
     needed: float
     achieved: float
     missing: float

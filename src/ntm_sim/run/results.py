@@ -150,6 +150,36 @@ def stage_name_vi(name: str, ds: Dataset) -> str:
     return STAGE_NAMES_VI.get(name, name)
 
 
+def shortfall_name_vi(key: str, ds: Dataset) -> str:
+    """What a shortfall is about, in Vietnamese, with the data's own names (the model's label is English).
+
+    ``key`` is the model's (``district_units:89``, ``lock:commune:02839``, ``advanced``…); the words
+    come from the catalogue (``shortfall.*``), the names from the data.
+    """
+    from ntm_sim.messages import Catalogue
+
+    t = Catalogue("vi")
+    kind, _, rest = key.partition(":")
+    districts = dict(zip(ds.districts.index.astype(str), ds.districts["district_name"].astype(str), strict=True))
+    communes = dict(zip(ds.communes.index.astype(str), ds.communes["commune_name"].astype(str), strict=True))
+    tiers = ds.criteria.tier_slots()
+    if kind in ("district_units", "advanced_districts"):
+        return t(f"shortfall.{kind}", name=districts.get(rest, rest))
+    if kind in ("min_criteria",):
+        return t("shortfall.min_criteria", name=communes.get(rest, rest))
+    if kind == "criterion_communes":
+        return t("shortfall.criterion_communes", criterion=rest)
+    if kind == "lock":
+        what, _, code = rest.partition(":")
+        return t("shortfall.lock_commune", name=communes.get(code, code)) if what == "commune" else t(
+            "shortfall.lock_project")
+    if kind in tiers:
+        return t("shortfall.tier", tier=tiers[kind].label_vi)
+    if kind in ("villages_ntm", "villages_model", "avg_criteria"):
+        return t(f"shortfall.{kind}")
+    return STAGE_NAMES_VI.get(kind, key)  # communes_ntm: "số xã đạt chuẩn"
+
+
 def targets_report(result: SolveResult, plan: Plan) -> dict:
     """Each target of the scenario: value, what the plan reaches, met or not."""
     from ntm_sim.model.targets import achieved_on_plan, targets_of
@@ -211,8 +241,8 @@ def solve_summary(result: SolveResult) -> dict:
                     "plan_value": s.plan_value, "runtime_s": s.runtime_s} for s in result.stages],
         **outcome_summary(result.plan, result),
         "targets": targets_report(result, result.plan),
-        "shortfalls": [{"key": s.key, "label": s.label, "needed": s.needed, "achieved": s.achieved,
-                        "missing": s.missing} for s in result.shortfalls],
+        "shortfalls": [{"key": s.key, "label": s.label, "label_vi": shortfall_name_vi(s.key, ds), "needed": s.needed,
+                        "achieved": s.achieved, "missing": s.missing} for s in result.shortfalls],
         "baselines": baselines,
     }
     if result.funding_gap is not None:
