@@ -43,6 +43,36 @@ def test_more_money_more_communes_and_the_least_money_for_the_confidence(provinc
     assert "Cần ít nhất khoảng" in f.statement_vi()
 
 
+def test_more_money_never_shows_a_plan_worse_than_the_level_below(province, monkeypatch):
+    """A level whose search chose worse than the plan below (forced here) shows that plan, named; × 1 stays its own."""
+    import ntm_sim.analysis.frontier as frontier_module
+    import ntm_sim.analysis.recommend as recommend_module
+
+    choose, chosen = recommend_module._choose, []
+
+    def worst_after_the_first(training):
+        if not chosen:
+            chosen.append(choose(training))
+        else:  # the weakest finalist on the training draws
+            finalists = training[training["finalist"]]
+            chosen.append(str(finalists.sort_values(["score", "mean"]).index[0]))
+        return chosen[-1]
+
+    monkeypatch.setattr(recommend_module, "_choose", worst_after_the_first)
+    monkeypatch.setattr(frontier_module, "CHAINS", 1)  # the levels in order: the forced choices land where meant
+    start = int(province.is_ntm.sum())
+    t = frontier(province, scenario(start + 3), (0.6, 0.8, 1.0), seed=2).table
+    assert chosen[1] != chosen[0]
+    # × 0.8: its own (worst) choice gives way to the plan × 0.6 shows, simulated on × 0.8's money
+    assert t["plan"].tolist()[:2] == [chosen[0], chosen[0]]
+    assert t["carried_from"].iloc[0] != t["carried_from"].iloc[0]  # NaN: its own
+    assert t["carried_from"].iloc[1] == 0.6
+    assert t["mean"].iloc[1] >= t["mean"].iloc[0]
+    # × 1 is the run's own plan, whatever the level below shows
+    assert t["plan"].iloc[2] == chosen[2]
+    assert t["carried_from"].iloc[2] != t["carried_from"].iloc[2]
+
+
 def test_an_unreachable_target_names_what_stands_in_the_way(province):
     n = len(province.communes)
     f = frontier(province, scenario(n), (1.0, 2.0), seed=2)  # every commune, with 80% confidence

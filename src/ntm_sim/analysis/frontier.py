@@ -18,6 +18,13 @@ the chains are fixed, so the curve is the same on any machine. The scenario's ow
 (× 1) starts from nothing, as the run's own search did: a start can change which of several
 equally good plans the solver returns, and the curve's row at × 1 must be the plan and odds
 the run shows (tested).
+
+More money never shows fewer communes for want of a plan: a level whose own search
+chose a plan that does worse on the training draws than the plan shown one level below
+(simulated on this level's money) shows that plan instead, judged again on this level's
+fresh draws, and the row names the level it came from (``carried_from``). The choice is
+made on the training draws, as the search's own is; the fresh draws only report it. The
+row at × 1 stays the run's own plan.
 """
 
 from __future__ import annotations
@@ -58,7 +65,8 @@ class Frontier:
     table
         One row per budget level: ``scale``, ``budget_mvnd``, ``plan`` (the candidate
         recommended there), ``planned_communes`` (on paper), ``mean``, ``p5``, ``p50``,
-        ``p95`` (communes NTM by the horizon, simulated), ``p_target`` and
+        ``p95`` (communes NTM by the horizon, simulated), ``p_target``, ``carried_from``
+        (the level whose plan this is when it was carried up, else NaN) and
         ``money_per_commune_mvnd`` (extra money per extra simulated commune from the level
         below).
     least_budget_mvnd
@@ -129,7 +137,8 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
     confidence = scenario.robustness.confidence
     shared = SearchDraws()
     recs = _searches(ds, scenario, scales, seed, time_limit, shared, on_level or (lambda _i, _n: None))
-    table = _curve_table(scales, recs, target)
+    rows = _carried_up(scales, recs, seed, shared)
+    table = _curve_table(scales, recs, rows, target)
     least = None
     blockers: dict[str, float] = {}
     if target is not None:
@@ -139,7 +148,7 @@ def frontier(ds: Dataset, scenario: Scenario, scales: tuple[float, ...] = DEFAUL
         else:
             if on_level is not None:
                 on_level(len(scales), len(scales))
-            blockers = _blockers(recs[-1], target, seed, shared)
+            blockers = _blockers(recs[-1], rows[-1], target, seed, shared)
     return Frontier(scenario=scenario.name, target=target, confidence=confidence, table=table,
                     least_budget_mvnd=least, blockers=blockers, seed=seed,
                     draws=scenario.robustness.test_draws)
@@ -177,32 +186,75 @@ def _searches(ds: Dataset, scenario: Scenario, scales: tuple[float, ...], seed: 
     return [rec for chain in chains for rec in run_chain(chain)]
 
 
-def _curve_table(scales: tuple[float, ...], recs: list[Recommendation], target: int | None) -> pd.DataFrame:
-    """One row per level: the money, the plan chosen, its odds on the fresh draws, the money per extra commune."""
-    rows = []
+@dataclass(frozen=True)
+class _Row:
+    """The plan a level shows: its own search's choice, or the plan shown one level below."""
+
+    plan: str
+    decisions: Decisions
+    planned_communes: float
+    communes: np.ndarray    # communes NTM by the horizon on the level's fresh draws
+    carried_from: float     # the level whose search chose it (NaN: this level's own)
+
+
+def _carried_up(scales: tuple[float, ...], recs: list[Recommendation], seed: int,
+                shared: SearchDraws) -> list[_Row]:
+    """Each level's row, the plan below carried up where it does better on this level's training draws."""
+    from ntm_sim.analysis.recommend import TRAIN_SEED, training_score
+    from ntm_sim.simulate import simulate
+
+    rows: list[_Row] = []
     for scale, rec in zip(scales, recs, strict=True):
-        x = rec.fresh.outcomes[rec.chosen]["communes_ntm"].astype(float)
-        rows.append({"scale": scale, "budget_mvnd": rec.instance.real_budget, "plan": rec.chosen,
-                     "planned_communes": rec.plan.plan.outcomes.communes_ntm, "mean": float(x.mean()),
-                     "p5": float(np.percentile(x, 5)), "p50": float(np.percentile(x, 50)),
-                     "p95": float(np.percentile(x, 95)),
-                     "p_target": float((x >= target).mean()) if target is not None else math.nan})
-    table = pd.DataFrame(rows)
+        own = _Row(rec.chosen, rec.plan.decisions, rec.plan.plan.outcomes.communes_ntm,
+                   rec.fresh.outcomes[rec.chosen]["communes_ntm"].astype(float), math.nan)
+        below = rows[-1] if rows else None
+        if below is None or scale == 1.0:  # × 1 is the run's own plan
+            rows.append(own)
+            continue
+        rob, settings, target = rec.scenario.robustness, rec.fresh.settings, rec.instance.targets.communes_ntm
+        plan = {below.plan: below.decisions}
+        train = simulate(rec.instance, plan, settings, n_draws=rob.train_draws, seed=seed + TRAIN_SEED,
+                         draws=shared.draws)
+        theirs = training_score(train.outcomes[below.plan]["communes_ntm"], target, rob.percentile, rec.objective)
+        mine = tuple(float(v) for v in rec.training.loc[rec.chosen, ["score", "mean"]])
+        if not theirs > mine:  # ties (and a score that cannot be had) keep the level's own
+            rows.append(own)
+            continue
+        fresh = simulate(rec.instance, plan, settings, n_draws=rob.test_draws, seed=seed, draws=shared.draws)
+        origin = below.carried_from if not math.isnan(below.carried_from) else scales[len(rows) - 1]
+        rows.append(_Row(below.plan, below.decisions, below.planned_communes,
+                         fresh.outcomes[below.plan]["communes_ntm"].astype(float), origin))
+    return rows
+
+
+def _curve_table(scales: tuple[float, ...], recs: list[Recommendation], rows: list[_Row],
+                 target: int | None) -> pd.DataFrame:
+    """One row per level: the money, the plan shown, its odds on the fresh draws, the money per extra commune."""
+    out = []
+    for scale, rec, row in zip(scales, recs, rows, strict=True):
+        x = row.communes
+        out.append({"scale": scale, "budget_mvnd": rec.instance.real_budget, "plan": row.plan,
+                    "planned_communes": row.planned_communes, "mean": float(x.mean()),
+                    "p5": float(np.percentile(x, 5)), "p50": float(np.percentile(x, 50)),
+                    "p95": float(np.percentile(x, 95)),
+                    "p_target": float((x >= target).mean()) if target is not None else math.nan,
+                    "carried_from": row.carried_from})
+    table = pd.DataFrame(out)
     extra = table["mean"].diff()
     table["money_per_commune_mvnd"] = np.where(extra > 0, table["budget_mvnd"].diff() / extra, np.nan)
     return table
 
 
-def _blockers(top: Recommendation, target: int, seed: int, shared: SearchDraws) -> dict[str, float]:
+def _blockers(top: Recommendation, row: _Row, target: int, seed: int, shared: SearchDraws) -> dict[str, float]:
     """The top level's chance of the target with each group of uncertainties switched off in turn."""
     from ntm_sim.simulate import simulate
 
-    plan = {top.chosen: top.candidates[top.chosen].decisions}
+    plan = {row.plan: row.decisions}
     blockers = {}
     for group in GROUPS_VI:
         settings = without(top.fresh.settings, group)
         sim = simulate(top.instance, plan, settings, n_draws=top.fresh.n_draws, seed=seed, draws=shared.draws)
-        blockers[group] = float((sim.outcomes[top.chosen]["communes_ntm"] >= target).mean())
+        blockers[group] = float((sim.outcomes[row.plan]["communes_ntm"] >= target).mean())
     return blockers
 
 

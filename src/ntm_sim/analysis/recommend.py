@@ -214,8 +214,7 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
         The province and the scenario (its ``robustness`` section sets the objective,
         the reserve levels and the numbers of draws).
     seed
-        Seed of the fresh draws that judge the plans (the weights and training draws use
-        streams derived from it).
+        Seed of the fresh draws that judge the plans (weights and training: streams derived from it).
     settings
         Uncertainties (default: the scenario's).
     time_limit
@@ -223,14 +222,12 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
     parallel
         Solves run at once, each in its own solver process (default: the machine's cores).
     on_stage
-        Called with each stage's name as it starts (``weights``, ``solve``, ``train``,
-        ``judge``): progress for a caller that shows it.
+        Called with each stage's name as it starts (``weights``, ``solve``, ``train``, ``judge``).
     shared
-        Success chances and random numbers kept from other searches on this seed (a
-        budget curve's other levels); the results are the same without it.
+        Chances and random numbers kept from other searches on this seed (a budget curve's
+        other levels); the results are the same without it.
     starts
-        Plans each candidate's solve may start from, by candidate name (a budget curve's
-        level below): offered to the solver beside the rules, the best one taken.
+        Plans each candidate's solve may start from, by name (a budget curve's level below).
 
     Raises
     ------
@@ -241,8 +238,7 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
         raise ValueError("a plan is recommended by simulation in max-achievement mode")
     rob = scenario.robustness
     settings = settings or scenario.uncertainty
-    shared = shared if shared is not None else SearchDraws()
-    timings: dict[str, float] = {}
+    shared, timings = (shared if shared is not None else SearchDraws()), {}
     with _stopwatch(timings, "weights_s", on_stage):
         inst = build_instance(ds, scenario)
         weights = shared.success_weights(inst, settings, rob.weight_draws, seed + WEIGHT_SEED)
@@ -452,6 +448,12 @@ def _scores(x: np.ndarray, target: int | None, percentile: float) -> dict[str, f
             "percentile": float(np.percentile(x, percentile))}
 
 
+def training_score(x: np.ndarray, target: int | None, percentile: float, objective: str) -> tuple[float, float]:
+    """A plan's (score, mean) on training draws: what the race chooses by, the mean breaking ties."""
+    s = _scores(x, target, percentile)
+    return {"expected": s["mean"], "probability": s["p_target"], "percentile": s["percentile"]}[objective], s["mean"]
+
+
 def _training_table(candidates: dict[str, Candidate], train: SimulationResult, screen: SimulationResult | None,
                     target: int | None, percentile: float, objective: str) -> pd.DataFrame:
     """One row per candidate: levers, figures on paper, training scores and the draws behind them."""
@@ -461,7 +463,7 @@ def _training_table(candidates: dict[str, Candidate], train: SimulationResult, s
         sim = train if finalist else screen
         assert sim is not None
         s = _scores(sim.outcomes[name]["communes_ntm"], target, percentile)
-        score = {"expected": s["mean"], "probability": s["p_target"], "percentile": s["percentile"]}[objective]
+        score = training_score(sim.outcomes[name]["communes_ntm"], target, percentile, objective)[0]
         rows[name] = {"kind": c.kind, "reserve": c.reserve, "planned_communes": c.plan.outcomes.communes_ntm,
                       "planned_cost_mvnd": c.plan.outcomes.total_cost, "reserve_projects": c.reserve_projects,
                       **s, "score": score if finalist else math.nan, "order": i, "draws": sim.n_draws,

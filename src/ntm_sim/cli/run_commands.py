@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -330,6 +331,8 @@ def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | 
                                 seed=seed, command=sys.argv), tmp / "manifest.json")
     for _, r in result.table.iterrows():
         echo(f"Vốn {fmt(r['budget_mvnd'] / 1000, 0)} tỷ đồng ({fmt(100 * r['scale'])}%): trung vị {fmt(r['p50'])} "
-             f"xã (5–95%: {fmt(r['p5'])}–{fmt(r['p95'])}), khả năng đạt mục tiêu {pct(r['p_target'], 0)}")
+             f"xã (5–95%: {fmt(r['p5'])}–{fmt(r['p95'])}), khả năng đạt mục tiêu {pct(r['p_target'], 0)}"
+             + (f"; phương án của mức {fmt(100 * r['carried_from'])}%"
+                if not math.isnan(r.get("carried_from", math.nan)) else ""))
     echo(result.statement_vi())
     echo(f"Kết quả: {out}")

@@ -5,6 +5,13 @@
 >>> from ntm_sim.optimize import solve
 >>> result = solve(load_dataset("lao_cai"), load_scenario("scenarios/baseline.yaml"))  # doctest: +SKIP
 >>> result.summary_line()  # doctest: +SKIP
+
+The rows keeping a top-tier upgrade from finishing before the advanced one
+(:func:`ntm_sim.optimize.model.define_tier_order`) are added lazily: the model is
+solved without them first, and again with them only if that plan breaks the order.
+A plan that keeps the order is as good for the model with the rows (it is feasible
+there, and no stage can do better there than without them), and a plan the rows do
+not bind stays the plan it was without them.
 """
 
 from __future__ import annotations
@@ -129,21 +136,10 @@ class SolveResult:
                 f"{o.total_cost / 1000:,.1f} billion VND, {label}, gap {self.mip_gap:.2%}")
 
 
-def solve(
-    ds: Dataset,
-    scenario: Scenario,
-    *,
-    mode: str | None = None,
-    solver: str | None = None,
-    time_limit: float | None = None,
-    mip_gap: float | None = None,
-    baselines: bool = True,
-    warm_start: bool | None = None,
-    weights: np.ndarray | None = None,
-    guard: bool = True,
-    starts: dict[str, Decisions] | None = None,
-    watchdog_after: float | None = None,
-) -> SolveResult:
+def solve(ds: Dataset, scenario: Scenario, *, mode: str | None = None, solver: str | None = None,
+          time_limit: float | None = None, mip_gap: float | None = None, baselines: bool = True,
+          warm_start: bool | None = None, weights: np.ndarray | None = None, guard: bool = True,
+          starts: dict[str, Decisions] | None = None, watchdog_after: float | None = None) -> SolveResult:
     """Optimise a plan for a dataset and a scenario.
 
     Parameters
@@ -182,12 +178,7 @@ def solve(
 
     Notes
     -----
-    The rows keeping a top-tier upgrade from finishing before the advanced one
-    (:func:`ntm_sim.optimize.model.define_tier_order`) are added lazily: the model is
-    solved without them first, and again with them only if that plan breaks the order.
-    A plan that keeps the order is as good for the model with the rows (it is feasible
-    there, and no stage can do better there than without them), and a plan the rows do
-    not bind stays the plan it was without them.
+    The tier-order rows are added lazily (see the module docstring).
     """
     mode = mode or scenario.mode
     options = _options(scenario.solver, solver, time_limit, mip_gap, warm_start)

@@ -2,7 +2,7 @@
 
 A curve (:func:`ntm_sim.analysis.frontier.frontier`) takes one recommended-plan search
 per budget level: minutes on Lào Cai. It depends only on the scenario, the data, the
-levels, the seed, the number of fresh draws and the tool's version, so it is stored
+levels, the seed, the number of fresh draws, the tool's version and how a curve is made, so it is stored
 under ``<results>/.frontier/<key>/`` with ``key`` a hash of those, in the same folder
 layout as ``ntm-sim frontier`` writes (``frontier.csv``, ``summary.json``,
 ``manifest.json``), atomically and under the folder's lock (:mod:`ntm_sim.storage`).
@@ -32,6 +32,7 @@ from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.model.scenario import Scenario
 
 CACHE_FOLDER = ".frontier"
+CURVE_REVISION = 2  # how a curve is made (2: plans carried up a level); a curve made otherwise is made again
 SCENARIO_FILE = "scenario.yaml"  # the scenario a results folder was solved with (written by results)
 
 
@@ -46,7 +47,7 @@ def key_of_hashes(scenario: Scenario, data_hash: str, scales: tuple[float, ...],
 
     payload = {"scenario": scenario.content_hash(), "data": data_hash,
                "scales": sorted(float(s) for s in scales), "seed": int(seed),
-               "draws": int(scenario.robustness.test_draws), "version": __version__}
+               "draws": int(scenario.robustness.test_draws), "version": __version__, "curve": CURVE_REVISION}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()[:24]
 
 

@@ -349,20 +349,10 @@ def _run_here(inst: Instance, plans: dict[str, Decisions], settings: Uncertainty
     return results
 
 
-def simulate(
-    inst: Instance,
-    plans: dict[str, Decisions],
-    settings: UncertaintySettings | None = None,
-    *,
-    n_draws: int = 1000,
-    seed: int = 0,
-    sampler: Sampler = "mc",
-    experiments: pd.DataFrame | None = None,
-    scheduler: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    draws: DrawCache | None = None,
-    first: int | None = None,
-) -> SimulationResult:
+def simulate(inst: Instance, plans: dict[str, Decisions], settings: UncertaintySettings | None = None, *,
+             n_draws: int = 1000, seed: int = 0, sampler: Sampler = "mc", experiments: pd.DataFrame | None = None,
+             scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
+             draws: DrawCache | None = None, first: int | None = None) -> SimulationResult:
     """Simulate plans over ``n_draws`` draws on common random numbers.
 
     Parameters
@@ -387,8 +377,7 @@ def simulate(
         Block random numbers kept from earlier simulations on this seed and instance
         (and kept for later ones); the numbers are the same with or without it.
     first
-        Simulate only the first ``first`` of the ``n_draws`` draws (their parameters and
-        random numbers; a screen before the full run). Here only, not on a cluster.
+        Simulate only the first ``first`` of the ``n_draws`` draws (a screen; here, not on a cluster).
     """
     settings = settings or UncertaintySettings()
     check_memory(inst, len(plans), len(experiments) if experiments is not None else n_draws)

@@ -27,7 +27,7 @@ OVERRUN_KINDS = ("infrastructure", "development", "governance", "upgrade")
 MONEY_TOL = 1e-2  # million VND: solver round-off on planned flows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RandomKeys:
     """Where each potential project's random numbers sit (plan-independent)."""
 

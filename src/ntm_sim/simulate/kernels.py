@@ -206,6 +206,40 @@ def class_sums(cost: np.ndarray, wanted: np.ndarray, order: np.ndarray, class_fi
 
 
 @njit(**_OPTS)
+def _considered(wanted: np.ndarray, sorted_items: np.ndarray) -> np.ndarray:
+    """Positions in ``sorted_items`` of the items some draw of the block wants, in order."""
+    n_s = sorted_items.shape[0]
+    some = np.zeros(n_s, dtype=np.bool_)
+    for b in range(wanted.shape[0]):
+        for s in range(n_s):
+            if wanted[b, sorted_items[s]]:
+                some[s] = True
+    n_pos = 0
+    for s in range(n_s):
+        n_pos += some[s]
+    pos = np.empty(n_pos, dtype=np.int64)
+    j = 0
+    for s in range(n_s):
+        if some[s]:
+            pos[j] = s
+            j += 1
+    return pos
+
+
+@njit(**_OPTS)
+def _run_sums(values: np.ndarray, keys: np.ndarray, out: np.ndarray) -> None:
+    """``out[key] =`` the sum of each run of equal consecutive ``keys`` (``np.add.reduceat``'s order)."""
+    n = keys.shape[0]
+    j = 0
+    while j < n:
+        e = j + 1
+        while e < n and keys[e] == keys[j]:
+            e += 1
+        out[keys[j]] = reduceat(values, j, e - j)
+        j = e
+
+
+@njit(**_OPTS)
 def pay(demand: np.ndarray, wanted: np.ndarray, money: np.ndarray, order: np.ndarray, sorted_items: np.ndarray,
         pair_of_sorted: np.ndarray, cls_sorted: np.ndarray, class_pos: np.ndarray,
         n_pairs: int) -> tuple[np.ndarray, np.ndarray]:
@@ -215,26 +249,12 @@ def pay(demand: np.ndarray, wanted: np.ndarray, money: np.ndarray, order: np.nda
     items considered are those some draw of the block wants, as the NumPy code took them.
     """
     n_b, n_i = demand.shape
-    n_g = money.shape[1]
     paid = np.zeros((n_b, n_i), dtype=np.bool_)
-    used = np.zeros((n_b, n_g))
-    n_s = sorted_items.shape[0]
-    some = np.zeros(n_s, dtype=np.bool_)
-    for b in range(n_b):
-        for s in range(n_s):
-            if wanted[b, sorted_items[s]]:
-                some[s] = True
-    n_pos = 0
-    for s in range(n_s):
-        n_pos += some[s]
+    used = np.zeros((n_b, money.shape[1]))
+    pos = _considered(wanted, sorted_items)
+    n_pos = pos.shape[0]
     if n_pos == 0:
         return paid, used
-    pos = np.empty(n_pos, dtype=np.int64)
-    j = 0
-    for s in range(n_s):
-        if some[s]:
-            pos[j] = s
-            j += 1
     items = sorted_items[pos]
     pairs = pair_of_sorted[pos]
     cls = cls_sorted[pos]
@@ -257,13 +277,7 @@ def pay(demand: np.ndarray, wanted: np.ndarray, money: np.ndarray, order: np.nda
             acc = d[j] if j == 0 else acc + d[j]
             cum[j] = acc
         pair_total[:] = 0.0
-        j = 0
-        while j < n_pos:
-            e = j + 1
-            while e < n_pos and first[e] == j:
-                e += 1
-            pair_total[pairs[j]] = reduceat(d, j, e - j)
-            j = e
+        _run_sums(d, pairs, pair_total)
         for g in range(class_pos.shape[0] - 1):
             run = 0.0
             for k in range(class_pos[g], class_pos[g + 1]):
@@ -276,13 +290,7 @@ def pay(demand: np.ndarray, wanted: np.ndarray, money: np.ndarray, order: np.nda
             ok = want[j] and (pair_before[pairs[j]] + within <= money[b, cls[j]] * PAY_SLACK + MONEY_TOL)
             paid[b, items[j]] = ok
             v[j] = d[j] if ok else 0.0
-        j = 0
-        while j < n_pos:
-            e = j + 1
-            while e < n_pos and cls[e] == cls[j]:
-                e += 1
-            used[b, cls[j]] = reduceat(v, j, e - j)
-            j = e
+        _run_sums(v, cls, used[b])
     return paid, used
 
 
