@@ -59,7 +59,7 @@ def test_tables_carry_the_summaries_exactly(root):
     # all or nothing: without the money for Văn Bàn's every commune, that money finishes cheaper communes)
     assert s[1]["communes_ntm"] <= s[0]["communes_ntm"] or (s[1]["shortfalls"] and not s[0]["shortfalls"])
     years = ntm_by_year(runs)
-    opt = years[(years["scenario"] == "baseline") & (years["plan"] == "optimum")]
+    opt = years[(years["scenario"] == "baseline") & (years["plan"] == "recommended")]
     assert opt["year"].tolist() == [2021, 2022, 2023, 2024, 2025]
     assert opt["communes_ntm"].iloc[-1] == s[0]["communes_ntm"]
     assert opt["communes_ntm"].is_monotonic_increasing
@@ -69,13 +69,13 @@ def test_tables_carry_the_summaries_exactly(root):
     # data: the Decision 07 share-out reaches 97 but misses the tier, district, village and floor
     # targets the optimum meets with 96)
     for row in b.itertuples():
-        if row.optimum_gain < 0:
+        if row.recommended_gain < 0:
             summary = s[[r.name for r in runs].index(row.scenario)]
             enforced = set(load_scenario(ROOT / "scenarios" / f"{row.scenario}.yaml").enforce)
             missed = [k for k, v in summary["baselines"][row.plan]["targets"].items()
                       if not v["met"] and k.split(":")[0] in enforced]
             assert missed, row
-    assert set(b["plan"]) == {"optimum", "planners_rule", "cheapest_first", "d07_shareout"}
+    assert set(b["plan"]) == {"recommended", "planners_rule", "cheapest_first", "d07_shareout"}
     sim = b[b["scenario"] == "baseline"]
     assert sim["sim_mean"].notna().all()  # the baseline run was simulated: every plan's mean is there
 
@@ -85,7 +85,7 @@ def test_risk_only_where_simulated(root):
     risk = risk_table(runs)
     assert risk["scenario"].tolist() == ["baseline"]
     sim = json.loads((root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
-    p = sim["plans"]["optimum"]
+    p = sim["plans"]["recommended"]
     assert risk.loc[0, "p_target"] == p["target_probabilities"]["communes_ntm"]
     assert risk.loc[0, "p_all"] == p["target_probabilities"]["all_targets"]
     assert risk.loc[0, "p5"] <= risk.loc[0, "mean"] <= risk.loc[0, "p95"]
@@ -176,7 +176,7 @@ def test_commune_table_carries_the_simulated_probability(root):
     prob = commune_probability(base)
     assert prob is not None
     sim = pd.read_csv(root / "baseline" / "simulation" / "communes.csv", dtype={"commune_code": str})
-    opt = sim[sim["plan"] == "optimum"].set_index("commune_code")["p_ntm_2025"]
+    opt = sim[sim["plan"] == "recommended"].set_index("commune_code")["p_ntm_2025"]
     assert prob.equals(opt.astype(float))
     from ntm_sim.messages import Catalogue
 

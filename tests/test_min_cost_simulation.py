@@ -60,7 +60,7 @@ def test_summary_counts_real_money_only(short_money, tmp_path):
     assert summary["unspent_mvnd"] >= -1e-6
     for b in summary["baselines"].values():
         assert b["total_cost_mvnd"] <= inst.real_budget + 1e-6
-        assert "optimum_minus_baseline_cost_mvnd" in b
+        assert "recommended_minus_baseline_cost_mvnd" in b
 
 
 def test_simulation_funds_exactly_the_gap(short_money, tmp_path):
@@ -71,13 +71,13 @@ def test_simulation_funds_exactly_the_gap(short_money, tmp_path):
     g = sim.instance.gap_source
     np.testing.assert_allclose(sim.instance.budget[g], result.funding_gap, atol=1e-6)
     # no bottomless source: what is spent never exceeds the real money plus the gap
-    assert (sim.outcomes["optimum"]["spent"] <= result.instance.real_budget + result.funding_gap.sum() + 1e-6).all()
+    assert (sim.outcomes["recommended"]["spent"] <= result.instance.real_budget + result.funding_gap.sum() + 1e-6).all()
     # zero uncertainty gives the deterministic plan back, gap money included
     none = simulate(result.instance, plans, UncertaintySettings.none(), n_draws=3, seed=1)
     for name, dec in plans.items():
         e = evaluate(none.instance, dec)
         assert (none.outcomes[name]["communes_ntm"] == e.communes_ntm).all(), name
-    assert (none.outcomes["optimum"]["communes_ntm"] >= sc.targets.communes_ntm).all()
+    assert (none.outcomes["recommended"]["communes_ntm"] >= sc.targets.communes_ntm).all()
 
 
 def test_cli_simulates_a_min_cost_folder_and_names_a_mismatch(short_money, tmp_path):
@@ -137,4 +137,4 @@ def test_a_reserve_list_is_written_and_read_back(short_money, tmp_path):
     finally:
         dec.reserve = None
     assert (tmp_path / "r" / "reserve.csv").exists()
-    assert np.flatnonzero(plans["optimum"].reserve).tolist() == unscheduled.tolist()
+    assert np.flatnonzero(plans["recommended"].reserve).tolist() == unscheduled.tolist()

@@ -86,11 +86,11 @@ def test_the_comparison_gives_simulated_figures_beside_paper(plan, compare_root)
     assert head[1:5] == ["Xã NTM cuối kỳ (trên giấy)", "Xã NTM cuối kỳ (mô phỏng, bình quân)",
                          "Khoảng 5–95% (mô phỏng)", f"Khả năng đạt ≥ {target} xã (mô phỏng)"]
     best = next(r for r in rows if r[0] == "Phương án khuyến nghị")
-    o = sim["plans"]["optimum"]["outcomes"]["communes_ntm"]
+    o = sim["plans"]["recommended"]["outcomes"]["communes_ntm"]
     assert best[1] == summary["communes_ntm"]
     assert best[2] == pytest.approx(round(o["mean"], 1))
     assert best[3] == f"{VI.number(o['p5'])}–{VI.number(o['p95'])}"
-    p = sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]
+    p = sim["plans"]["recommended"]["target_probabilities"]["communes_ntm"]
     assert best[4] == f"{VI.number(100 * p)}%"
 
 

@@ -32,7 +32,7 @@ def test_the_progress_chart_shows_the_simulated_median_and_band_and_paper_dashed
     p = ntm_chart(runs)
     base = next(r for r in runs if r.folder.name == "baseline")
     sim = pd.read_csv(compare_root / "baseline" / "simulation" / "outcomes.csv")
-    sim = sim[sim["plan"] == "optimum"]
+    sim = sim[sim["plan"] == "recommended"]
     years = [c for c in sim.columns if c.startswith("ntm_") and c[4:].isdigit()]
     values = sim[years].to_numpy(dtype=float)
     bands = [r for r in _renderers(p) if isinstance(r.glyph, VArea) and "year" in r.data_source.data]

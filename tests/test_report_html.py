@@ -39,7 +39,7 @@ def test_report_carries_the_figures_and_loads_nothing(compare_root):
     assert f'trên giấy: {format_number_vi(base["communes_ntm"])}' in text
     # money in tỷ đồng (the files' million VND / 1,000), one decimal, in every table
     assert format_number_vi(h["outcomes"]["spent"]["median"] / 1000, 1) in text
-    assert format_percent_vi(sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]) in text
+    assert format_percent_vi(sim["plans"]["recommended"]["target_probabilities"]["communes_ntm"]) in text
     # every commune's reason, escaped
     assert "Lý do" in text
     # self-contained: the chart library inline (no script src at all), no address to fetch in the page;

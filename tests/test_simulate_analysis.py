@@ -104,10 +104,10 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     solved = json.loads((res / "summary.json").read_text(encoding="utf-8"))
     beside = {"deterministic", "planners_rule", "cheapest_first", "d07_shareout"} - {solved["recommendation"]["chosen"]}
-    assert set(summary["plans"]) == {"optimum", *beside}
+    assert set(summary["plans"]) == {"recommended", *beside}
     assert summary["draws"] == 1200
     assert summary["seed"] == 4
-    opt = summary["plans"]["optimum"]
+    opt = summary["plans"]["recommended"]
     assert 0 <= opt["target_probabilities"]["communes_ntm"] <= 1
     experiments = pd.read_csv(out / "experiments.csv")
     outcomes = pd.read_csv(out / "outcomes.csv")
@@ -127,13 +127,13 @@ def test_cli_simulate_with_a_saved_plan(tmp_path, quick_cli_run):
     plans = load_plans(inst, res)
     n_reserve = int(solved["recommendation"]["reserve_projects"])
     if solved["recommendation"]["chosen_kind"] == "expected" and n_reserve:
-        assert plans["optimum"].reserve is not None  # the reserve list is read back
-        assert int(plans["optimum"].reserve.sum()) == n_reserve
+        assert plans["recommended"].reserve is not None  # the reserve list is read back
+        assert int(plans["recommended"].reserve.sum()) == n_reserve
     else:  # no reserve list (the calibrated data's quick search chooses none): none is read back
-        assert plans["optimum"].reserve is None or not plans["optimum"].reserve.any()
-    zero = simulate(inst, {"optimum": plans["optimum"]}, UncertaintySettings.none(), n_draws=3, seed=0)
+        assert plans["recommended"].reserve is None or not plans["recommended"].reserve.any()
+    zero = simulate(inst, {"recommended": plans["recommended"]}, UncertaintySettings.none(), n_draws=3, seed=0)
     paper = solved["headline"]["outcomes"]["communes_ntm"]["deterministic"]
-    assert zero.outcomes["optimum"]["communes_ntm"].tolist() == [paper] * 3
+    assert zero.outcomes["recommended"]["communes_ntm"].tolist() == [paper] * 3
     # and with the solve's own seed and draws, the saved plans give the solve's simulation back
     again = tmp_path / "again"
     draws = str(solved["headline"]["draws"])

@@ -74,8 +74,8 @@ def test_dask_sweep_equals_local(lao_cai, variants, local):
     dist = sweep(lao_cai, variants, draws=300, seed=5, scheduler="local", deterministic=True)
     pd.testing.assert_frame_equal(dist.table, local.table)
     for name, run in local.runs.items():
-        a = run.simulation.outcomes["optimum"]["communes_ntm"]
-        b = dist.runs[name].simulation.outcomes["optimum"]["communes_ntm"]
+        a = run.simulation.outcomes["recommended"]["communes_ntm"]
+        b = dist.runs[name].simulation.outcomes["recommended"]["communes_ntm"]
         np.testing.assert_array_equal(a, b)
 
 

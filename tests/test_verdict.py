@@ -63,7 +63,7 @@ def test_the_verdict_states_the_files_figures(folder):
     assert v.paper == summary["communes_ntm"]
     assert v.confidence == head["confidence"]
     # each named target against the scenario's own target, with the recommended plan's simulated chance
-    chances = sim["plans"]["optimum"]["target_probabilities"]
+    chances = sim["plans"]["recommended"]["target_probabilities"]
     own = own_targets(run)
     named = [k for k in NAMED_TARGETS if k in own]
     assert [c.key for c in v.targets] == named
@@ -87,7 +87,7 @@ def test_the_sentences_carry_the_figures(folder):
     assert (f"trung vị {VI.number(communes['median'])} xã (5–95%: {VI.number(communes['p5'])}–"
             f"{VI.number(communes['p95'])})") in lines[1]
     target = own_targets(run)["communes_ntm"]
-    p = sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]
+    p = sim["plans"]["recommended"]["target_probabilities"]["communes_ntm"]
     line = next(x for x in lines if f"Xã đạt chuẩn NTM ≥ {VI.number(target)}:" in x)
     assert f"khả năng {VI.number(100 * p)}%" in line
     assert line.startswith("✓" if p >= summary["headline"]["confidence"] else "✗")  # a shape, not colour alone

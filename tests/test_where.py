@@ -34,7 +34,7 @@ def test_district_table_adds_up_to_the_run(baseline):
     assert set(table.loc[table["unit_target"], "district_code"]) == {
         k.split(":")[1] for k in baseline.summary["targets"] if k.startswith("district_units:")}
     sim = pd.read_csv(baseline.folder / "simulation" / "communes.csv", dtype={"commune_code": str})
-    sim = sim[sim["plan"] == "optimum"]
+    sim = sim[sim["plan"] == "recommended"]
     horizon = f"p_ntm_{years[-1]}"
     bat_xat = table.set_index("district").at["Huyện Bát Xát", "mean_chance"]
     assert bat_xat == pytest.approx(sim.loc[sim["district"] == "Huyện Bát Xát", horizon].mean())

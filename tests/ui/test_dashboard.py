@@ -187,7 +187,7 @@ def test_baselines_and_risk(viewed, results_root):
                                         f" đến {format_number_vi(c['diff_high'], 1)})")
     assert c["diff_low"] > 0  # the recommended plan does better than the rule, beyond noise
     sim = json.loads((results_root / "baseline" / "simulation" / "summary.json").read_text(encoding="utf-8"))
-    p94 = sim["plans"]["optimum"]["target_probabilities"]["communes_ntm"]
+    p94 = sim["plans"]["recommended"]["target_probabilities"]["communes_ntm"]
     risk = viewed.locator("#risk tbody tr").first.inner_text().split("\t")
     assert risk[0] == label
     assert risk[1] == format_number_vi(sim["draws"])

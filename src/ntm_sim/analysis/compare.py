@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.data.criteria import CriteriaSet
+from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 
 SIMULATION = "simulation"
 
@@ -193,7 +194,7 @@ def own_targets(run: ScenarioRun) -> dict[str, float]:
             if isinstance(v, dict) and v.get("target") is not None}
 
 
-def commune_probability(run: ScenarioRun, plan: str = "optimum") -> pd.Series | None:
+def commune_probability(run: ScenarioRun, plan: str = RECOMMENDED) -> pd.Series | None:
     """Simulated probability that each commune is NTM at the horizon under ``plan`` (by commune code)."""
     if run.sim_communes is None:
         return None
@@ -280,7 +281,7 @@ def ntm_by_year(runs: list[ScenarioRun], *, baselines: bool = True) -> pd.DataFr
     """
     rows = []
     for run in runs:
-        plans = [("optimum", PLAN_VI, run.summary)]
+        plans = [(RECOMMENDED, PLAN_VI, run.summary)]
         if baselines:
             plans += [(name, b.get("name_vi", name), b) for name, b in run.summary["baselines"].items()]
         for plan, plan_vi, s in plans:
@@ -297,7 +298,7 @@ def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:
     """Communes NTM by the horizon: the recommended plan and each plan beside it, per run.
 
     Columns: ``scenario``, ``plan``, ``plan_vi``, ``communes_ntm`` (on paper),
-    ``total_cost_mvnd``, ``optimum_gain`` (communes the recommended plan reaches beyond
+    ``total_cost_mvnd``, ``recommended_gain`` (communes the recommended plan reaches beyond
     that plan, on paper), ``sim_mean`` (simulated mean, when simulated) and ``gain``,
     ``gain_low``, ``gain_high`` (the recommended plan's simulated gain over that plan on
     the same draws, with its 95% interval, when the run has one).
@@ -313,20 +314,20 @@ def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:
             o = plans.get(plan, {}).get("outcomes", {}).get("communes_ntm")
             return float(o["mean"]) if o else float("nan")
 
-        rows.append({"scenario": run.name, "plan": "optimum", "plan_vi": PLAN_VI, "communes_ntm": best,
-                     "total_cost_mvnd": float(run.summary["total_cost_mvnd"]), "optimum_gain": 0,
-                     "sim_mean": sim_mean("optimum"), "gain": 0.0, "gain_low": 0.0, "gain_high": 0.0})
+        rows.append({"scenario": run.name, "plan": RECOMMENDED, "plan_vi": PLAN_VI, "communes_ntm": best,
+                     "total_cost_mvnd": float(run.summary["total_cost_mvnd"]), "recommended_gain": 0,
+                     "sim_mean": sim_mean(RECOMMENDED), "gain": 0.0, "gain_low": 0.0, "gain_high": 0.0})
         for name, b in run.summary["baselines"].items():
             c = comparison.get(name, {}) if name != chosen else {}
             rows.append({"scenario": run.name, "plan": name, "plan_vi": b.get("name_vi", name),
                          "communes_ntm": int(b["communes_ntm"]), "total_cost_mvnd": float(b["total_cost_mvnd"]),
-                         "optimum_gain": best - int(b["communes_ntm"]), "sim_mean": sim_mean(name),
+                         "recommended_gain": best - int(b["communes_ntm"]), "sim_mean": sim_mean(name),
                          "gain": c.get("diff_mean", float("nan")), "gain_low": c.get("diff_low", float("nan")),
                          "gain_high": c.get("diff_high", float("nan"))})
     return pd.DataFrame(rows)
 
 
-def risk_table(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataFrame:
+def risk_table(runs: list[ScenarioRun], plan: str = RECOMMENDED) -> pd.DataFrame:
     """Simulated spread of communes NTM and the chance of each target, per run with a simulation.
 
     Columns: ``scenario``, ``draws``, ``mean``, ``p5``, ``p95`` (communes NTM by the horizon),
@@ -350,7 +351,7 @@ def risk_table(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataFrame:
                                        "failure_vi"])
 
 
-def threshold_curves(runs: list[ScenarioRun], plan: str = "optimum") -> pd.DataFrame:
+def threshold_curves(runs: list[ScenarioRun], plan: str = RECOMMENDED) -> pd.DataFrame:
     """P(communes NTM ≥ k) for each run with a simulation: columns ``scenario``, ``k``, ``probability``."""
     rows = []
     for run in runs:
@@ -399,7 +400,7 @@ def reference_of(run: ScenarioRun, runs: list[ScenarioRun]) -> ScenarioRun | Non
     return same[0] if same and same[0].folder != run.folder else None
 
 
-def ntm_band_by_year(run: ScenarioRun, plan: str = "optimum") -> pd.DataFrame | None:
+def ntm_band_by_year(run: ScenarioRun, plan: str = RECOMMENDED) -> pd.DataFrame | None:
     """The simulated communes NTM of ``plan`` year by year: ``year``, ``median``, ``p5``, ``p95``.
 
     Read from ``simulation/outcomes.csv`` (one row per plan and draw, a ``ntm_<year>`` column
@@ -412,7 +413,7 @@ def ntm_band_by_year(run: ScenarioRun, plan: str = "optimum") -> pd.DataFrame | 
         frame = pd.read_csv(path, usecols=lambda c: c == "plan" or str(c).startswith("ntm_"))
     except (OSError, ValueError):
         return None
-    rows = frame[frame["plan"] == plan]
+    rows = frame[frame["plan"].replace({FORMER_RECOMMENDED: RECOMMENDED}) == plan]  # format 1 said "optimum"
     years = [c for c in rows.columns if c.startswith("ntm_") and c[4:].isdigit()]
     if rows.empty or not years:
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ntm_sim.analysis.frontier import GROUPS_VI, without
+from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.model.uncertainty import UncertaintySettings
 from ntm_sim.simulate import SimulationResult, simulate
 
@@ -49,7 +50,7 @@ def _main(measured: dict[str, dict], key: str | None) -> tuple[str | None, list[
     return (ranked[0] if ranked else None), ranked
 
 
-def obstacles_summary(sim: SimulationResult, plan: str = "optimum", draws: int = OBSTACLE_DRAWS) -> dict | None:
+def obstacles_summary(sim: SimulationResult, plan: str = RECOMMENDED, draws: int = OBSTACLE_DRAWS) -> dict | None:
     """The recommended plan with each group of uncertainties switched off (``summary.json``'s ``obstacles``).
 
     Parameters

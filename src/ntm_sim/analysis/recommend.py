@@ -164,8 +164,8 @@ class Recommendation:
         assert det.result is not None
         base = dict(det.result.baselines)
         if chosen.kind == "rule":
-            # a rule won: the plan is that rule's, its solve record the deterministic one's
-            result = replace(det.result, plan=replace(chosen.plan, name="optimum"))
+            # a rule won: the plan is that rule's (named so), its solve record the deterministic one's
+            result = replace(det.result, plan=chosen.plan)
             base.pop(chosen.name)
         else:
             assert chosen.result is not None

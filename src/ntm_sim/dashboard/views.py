@@ -15,6 +15,7 @@ from ntm_sim.analysis.compare import ScenarioRun
 from ntm_sim.analysis.frontier import Frontier
 from ntm_sim.dashboard.widgets import chart_pane, empty, html_pane, message_html
 from ntm_sim.messages import Catalogue
+from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.present.plots import ntm_chart, threshold_chart
 from ntm_sim.present.report_html import (
     backtest_section,
@@ -54,7 +55,7 @@ def risk(runs: list[ScenarioRun], t: Catalogue) -> pn.viewable.Viewable:
     """The Monte Carlo spread, and which ticked runs have none."""
     if not runs:
         return empty(t)
-    bare = [r.name for r in runs if "optimum" not in (r.simulation or {}).get("plans", {})]
+    bare = [r.name for r in runs if RECOMMENDED not in (r.simulation or {}).get("plans", {})]
     parts: list[object] = [html_pane(risk_html(runs, t))]
     if bare:
         # a run solved with 0 draws has no row: say so rather than leave the reader to notice

@@ -17,6 +17,10 @@ from ntm_sim.model.instance import Instance
 from ntm_sim.model.ledger import allocate_flows, class_spend, project_spend, upgrade_spend
 
 TOL = 1e-6
+#: the plan a results folder recommends: its simulation's first plan and the rules' comparison point
+RECOMMENDED = "recommended"
+#: what results folders written before December 2026 called it (read back as :data:`RECOMMENDED`)
+FORMER_RECOMMENDED = "optimum"
 
 
 @dataclass

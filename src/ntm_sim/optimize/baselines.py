@@ -32,7 +32,7 @@ NAMES_VI = {
     "planners_rule": "Quy tắc hiện hành: xã ít tiêu chí thiếu nhất trước",
     "cheapest_first": "Xã cần ít vốn nhất trước",
     "d07_shareout": "Vốn trung ương chia theo hệ số QĐ 07/2022, vốn khác theo quy tắc hiện hành",
-    "optimum": "Phương án khuyến nghị",
+    "recommended": "Phương án khuyến nghị",
     "deterministic": "Tối ưu trên giấy (coi như mọi thứ đúng kế hoạch)",
 }
 

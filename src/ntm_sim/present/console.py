@@ -131,7 +131,7 @@ def _comparison_lines(summary: dict, rec: dict | None) -> list[str]:
                          f"(khoảng tin cậy 95%: {fmt(row['diff_low'], 1)} đến {fmt(row['diff_high'], 1)})")
     else:
         for _name, b in summary["baselines"].items():
-            diff = b["optimum_minus_baseline_communes"]
+            diff = b["recommended_minus_baseline_communes"]
             lines.append(f"So sánh trên giấy – {b['name_vi']}: {b['communes_ntm']} xã NTM, "
                          f"{bn(b['total_cost_mvnd'])} tỷ đồng (phương án {'+' if diff >= 0 else ''}{diff} xã)")
     return lines

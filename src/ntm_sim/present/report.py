@@ -32,6 +32,7 @@ from ntm_sim.data.io.cells import safe_cell
 from ntm_sim.data.io.excel_write import save_workbook_atomic, table_sheet, wide_sheet
 from ntm_sim.data.io.tables import Column
 from ntm_sim.messages import VIETNAM_TIME, Catalogue
+from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.optimize import SolveResult
 from ntm_sim.present.explain import commune_table
 
@@ -211,8 +212,8 @@ def _priorities_sheet(wb: Workbook, result: SolveResult, simulation: object, dem
     table = plannable_rows(commune_table(inst, plan, result.baselines), first)
     chance = None
     probability = getattr(simulation, "commune_probability", {}) or {}
-    if "optimum" in probability:
-        last = probability["optimum"].iloc[:, -1]
+    if RECOMMENDED in probability:
+        last = probability[RECOMMENDED].iloc[:, -1]
         chance = table["commune_code"].astype(str).map(last)
     year = ["chưa đạt" if pd.isna(y) else "đã công nhận" if y < first else int(y) for y in table["year_ntm"]]
     cols = [Column("priority", "Thứ tự ưu tiên", "int"), Column("commune_code", "Mã xã", "code"),
@@ -248,7 +249,7 @@ def _comparison_sheet(wb: Workbook, result: SolveResult, simulation: object, dem
             *((Column("districts", "Đơn vị cấp huyện", "int"),) if inst.has_district_units else ()),
             Column("cost", "Tổng vốn trên giấy (tỷ đồng)", "number")]
     rows = []
-    for name, p in {"optimum": result.plan, **result.baselines}.items():
+    for name, p in {RECOMMENDED: result.plan, **result.baselines}.items():
         o = p.outcomes
         x = np.asarray(outcomes[name]["communes_ntm"], dtype=float) if name in outcomes else None
         sim = [None, None] if x is None else [round(float(x.mean()), 1),

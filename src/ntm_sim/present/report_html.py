@@ -30,6 +30,7 @@ from ntm_sim.analysis.compare import (
     run_criteria,
 )
 from ntm_sim.messages import MESSAGES, Catalogue
+from ntm_sim.model.plan import RECOMMENDED
 
 VI = Catalogue("vi")
 
@@ -147,7 +148,7 @@ def plan_name(plan: str, t: Catalogue) -> str:
 
 
 def _gain(r: pd.Series, t: Catalogue) -> str:
-    if r["plan"] == "optimum" or pd.isna(r["gain"]):
+    if r["plan"] == RECOMMENDED or pd.isna(r["gain"]):
         return ""
     if r["gain"] < 0:
         return t.number(r["gain"], 1)
@@ -177,7 +178,7 @@ def risk_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
     if table.empty:
         return f"<p>{t('risk.none')}</p>"
     by_name = {r.name: own_target(r, "communes_ntm") for r in runs}
-    failures = {r.name: ((r.simulation or {}).get("plans", {}).get("optimum", {}).get("scenario_discovery") or {})
+    failures = {r.name: ((r.simulation or {}).get("plans", {}).get(RECOMMENDED, {}).get("scenario_discovery") or {})
                 for r in runs}
     targets = {by_name.get(name) for name in table["scenario"]}
     common = next(iter(targets)) if len(targets) == 1 else None

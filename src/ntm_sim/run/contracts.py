@@ -20,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import pydantic_text
 
+#: the results' format: 2 calls the recommended plan ``recommended`` and says where it came from; 1 (before
+#: December 2026, no ``format`` key) called it ``optimum``. Format 1 is read as 2 (:func:`upgrade_summary`).
+RESULTS_FORMAT = 2
+_FORMER_KEYS = {"optimum_minus_baseline_communes": "recommended_minus_baseline_communes",
+                "optimum_minus_baseline_cost_mvnd": "recommended_minus_baseline_cost_mvnd"}
+
 
 class _Contract(BaseModel):
     # a newer writer may add keys; an older reader keeps them
@@ -181,6 +187,8 @@ class Recommendation(_Contract):
 
     chosen: str
     chosen_kind: str
+    lever: str | None = None            # the search's lever behind it (format 2): see recommendation_summary
+    solve_record: str | None = None     # whose solve the folder's stages are: "own" or "deterministic"
     reserve: float
     reserve_projects: int
     objective: str
@@ -198,6 +206,7 @@ class Recommendation(_Contract):
 class SolveSummary(_Contract):
     """``summary.json`` of a solve: status, the plan's figures, targets, the rules beside it, the odds."""
 
+    format: int = 1  # see RESULTS_FORMAT (format 1 wrote none)
     status: str
     termination: str
     proven_optimal: bool
@@ -266,6 +275,30 @@ def validate(model: type[M], data: object, path: Path | str) -> M:
                                             problem=pydantic_text(e)),
                             expected=Text("contract.expected", model=model.__name__)) for e in exc.errors()[:20]]
         raise InputError(problems) from None
+
+
+def upgrade_summary(summary: dict, path: Path | str) -> dict:
+    """A solve's ``summary.json`` in this version's format: format 1's names read as format 2's.
+
+    Raises
+    ------
+    InputError
+        If the folder was written in a newer format than this version reads (the format named).
+    """
+    from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
+
+    found = summary.get("format", 1)
+    if not isinstance(found, int) or isinstance(found, bool) or not 1 <= found <= RESULTS_FORMAT:
+        raise InputError([Problem(str(path), Text("contract.format", found=str(found)),
+                                  expected=Text("contract.format.expected", known=RESULTS_FORMAT))])
+    if found == RESULTS_FORMAT:
+        return summary
+    out = {**summary, "format": RESULTS_FORMAT}
+    out["baselines"] = {name: {_FORMER_KEYS.get(k, k): v for k, v in b.items()} if isinstance(b, dict) else b
+                        for name, b in (summary.get("baselines") or {}).items()}
+    if isinstance(out.get("headline"), dict) and out["headline"].get("plan") == FORMER_RECOMMENDED:
+        out["headline"] = {**out["headline"], "plan": RECOMMENDED}
+    return out
 
 
 def load(model: type[M], path: Path | str) -> M:

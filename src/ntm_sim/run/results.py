@@ -26,12 +26,12 @@ from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.model.funding import GAP_SOURCE
 from ntm_sim.model.instance import Instance
-from ntm_sim.model.plan import Decisions, Plan, decisions_from_projects
+from ntm_sim.model.plan import RECOMMENDED, Decisions, Plan, decisions_from_projects
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
 from ntm_sim.present.explain import commune_table
-from ntm_sim.run.contracts import Manifest, SolveSummary, dump, jsonable
+from ntm_sim.run.contracts import RESULTS_FORMAT, Manifest, SolveSummary, dump, jsonable
 from ntm_sim.simulate import BLOCK, SimulationResult
 from ntm_sim.storage import atomic_folder, mark_folder
 
@@ -204,11 +204,12 @@ def solve_summary(result: SolveResult) -> dict:
     for name, plan in result.baselines.items():
         s = outcome_summary(plan, result)
         s["name_vi"] = NAMES_VI.get(name, name)
-        s["optimum_minus_baseline_communes"] = best.communes_ntm - plan.outcomes.communes_ntm
-        s["optimum_minus_baseline_cost_mvnd"] = best.total_cost - plan.outcomes.total_cost
+        s["recommended_minus_baseline_communes"] = best.communes_ntm - plan.outcomes.communes_ntm
+        s["recommended_minus_baseline_cost_mvnd"] = best.total_cost - plan.outcomes.total_cost
         s["targets"] = targets_report(result, plan)
         baselines[name] = s
     summary = {
+        "format": RESULTS_FORMAT,
         "status": result.status,
         "termination": str(result.termination),
         "proven_optimal": result.proven_optimal,
@@ -320,7 +321,7 @@ def write_solve_results(result: SolveResult, out: Path, *, command: list[str] | 
     if simulation is not None:
         from ntm_sim.analysis.obstacles import obstacles_summary
 
-        summary["headline"] = headline(simulation, "optimum", summary, inst.scenario.robustness.confidence)
+        summary["headline"] = headline(simulation, RECOMMENDED, summary, inst.scenario.robustness.confidence)
         summary["obstacles"] = obstacles_summary(simulation)  # what stands in the way (the verdict's "why")
     with atomic_folder(out, force=force) as tmp:
         _write_plan_tables(result, tmp)
@@ -377,7 +378,7 @@ def load_plans(inst: Instance, folder: Path) -> dict[str, Decisions]:
                                 expected=Text("results.data_hash", hash=inst.dataset.content_hash()[:12]),
                                 found=made_for[:12] + "…"))
         raise InputError(problems)
-    plans = {"optimum": _read_plan(inst, folder)}
+    plans = {RECOMMENDED: _read_plan(inst, folder)}
     base = folder / "baselines"
     if base.exists():
         for sub in sorted(p for p in base.iterdir() if (p / "projects.csv").exists()):
@@ -571,10 +572,17 @@ def _decisions_of(sim: SimulationResult, plan: str) -> Decisions | None:
 
 def recommendation_summary(rec: Recommendation) -> dict:
     """What the search tried, what it chose, and how the choice does on fresh draws."""
-    names = {**NAMES_VI, rec.chosen: NAMES_VI["optimum"]}
+    from ntm_sim.analysis.recommend import EXPECTED_MONEY
+
+    names = {**NAMES_VI, rec.chosen: NAMES_VI[RECOMMENDED]}
     return {
         "chosen": rec.chosen,
         "chosen_kind": rec.plan.kind,
+        # where the plan came from: the lever of its own solve, or a rule (the folder's stages then the
+        # deterministic solve's, the rules' common start)
+        "lever": {"rule": "rule", "deterministic": "deterministic"}.get(
+            rec.plan.kind, "expected_money" if rec.chosen == EXPECTED_MONEY else f"reserve {rec.plan.reserve:g}"),
+        "solve_record": "deterministic" if rec.plan.kind == "rule" else "own",
         "reserve": rec.plan.reserve,
         "reserve_projects": rec.plan.reserve_projects,
         "objective": rec.objective,

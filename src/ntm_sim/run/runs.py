@@ -27,8 +27,9 @@ from ntm_sim.analysis.compare import (
 from ntm_sim.data.io.files import MAX_RESULT_BYTES, check_regular, read_text
 from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 from ntm_sim.present import report_html
-from ntm_sim.run.contracts import Manifest, SolveSummary, validate
+from ntm_sim.run.contracts import Manifest, SolveSummary, upgrade_summary, validate
 
 __all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
 
@@ -99,6 +100,7 @@ def load_run(folder: Path | str) -> ScenarioRun:
     if "communes_ntm_by_year" not in summary or "baselines" not in summary:
         raise InputError([Problem(str(folder / "summary.json"), Text("runs.not_solve_summary"),
                                   expected=SOLVE_FOLDER)])
+    summary = upgrade_summary(summary, folder / "summary.json")  # an older folder read in today's names
     validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
     manifest = _read(folder / "manifest.json", _json_object)
     validate(Manifest, manifest, folder / "manifest.json")
@@ -110,6 +112,10 @@ def load_run(folder: Path | str) -> ScenarioRun:
     if simulation is not None and _is_file(folder / SIMULATION / "communes.csv"):
         sim_communes = _read(folder / SIMULATION / "communes.csv", _csv)
         check_table(sim_communes, "chances", folder / SIMULATION / "communes.csv")
+        sim_communes["plan"] = sim_communes["plan"].replace({FORMER_RECOMMENDED: RECOMMENDED})
+    if simulation is not None and FORMER_RECOMMENDED in (simulation.get("plans") or {}):
+        simulation = {**simulation, "plans": {RECOMMENDED if k == FORMER_RECOMMENDED else k: v
+                                              for k, v in simulation["plans"].items()}}
     name = folder.absolute().name or str(folder)  # "." is named by the folder it stands for
     if simulation is not None and _is_file(folder / SIMULATION / "manifest.json"):
         _check_own_simulation(folder, manifest, _read(folder / SIMULATION / "manifest.json", _json_object))

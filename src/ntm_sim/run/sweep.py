@@ -21,6 +21,7 @@ import pandas as pd
 
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.io.cells import write_csv
+from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.run.workflow import SolvedScenario, solve_and_simulate, write_run
 from ntm_sim.simulate.runner import run_tasks
@@ -67,8 +68,8 @@ def _row(run: SolvedScenario) -> dict:
     if run.simulation is not None:
         from ntm_sim.analysis import target_probabilities
 
-        x = np.asarray(run.simulation.outcomes["optimum"]["communes_ntm"], dtype=float)
-        probs = target_probabilities(run.simulation, "optimum")
+        x = np.asarray(run.simulation.outcomes[RECOMMENDED]["communes_ntm"], dtype=float)
+        probs = target_probabilities(run.simulation, RECOMMENDED)
         row.update(draws=run.simulation.n_draws, seed=run.simulation.seed, sim_mean=float(x.mean()),
                    sim_p5=float(np.percentile(x, 5)), sim_p95=float(np.percentile(x, 95)),
                    p_target=probs.get("communes_ntm", np.nan), p_all_targets=probs.get("all_targets", np.nan))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.registry import load_dataset
-from ntm_sim.model.plan import Decisions
+from ntm_sim.model.plan import RECOMMENDED, Decisions
 from ntm_sim.model.scenario import Scenario, resolve_data_path
 from ntm_sim.optimize import SolveResult
 from ntm_sim.simulate import SimulationResult
@@ -31,7 +31,7 @@ class SolvedScenario:
 
     ``result.plan`` is the plan the tool recommends: chosen by simulation in
     max-achievement mode (``recommendation`` says how), the optimum on paper otherwise.
-    ``simulation`` holds it as ``optimum`` with the plans it is compared with.
+    ``simulation`` holds it as ``recommended`` with the plans it is compared with.
     """
 
     scenario: Scenario
@@ -84,13 +84,13 @@ def dataset_from_upload(filename: str, content: bytes, folder: Path | str,
 
 
 def plans_of(result: SolveResult) -> dict[str, Decisions]:
-    """A solve's plan (as ``optimum``) and the plans beside it, by name."""
-    return {"optimum": result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
+    """A solve's plan (as :data:`~ntm_sim.model.plan.RECOMMENDED`) and the plans beside it, by name."""
+    return {RECOMMENDED: result.plan.decisions, **{n: p.decisions for n, p in result.baselines.items()}}
 
 
 def solved_from(rec: Recommendation) -> SolvedScenario:
     """A recommendation as a solved scenario: its plan, and the fresh draws that judged it."""
-    sim = rec.fresh.select({"optimum": rec.chosen, **{n: n for n in rec.fresh_plans()[1:]}})
+    sim = rec.fresh.select({RECOMMENDED: rec.chosen, **{n: n for n in rec.fresh_plans()[1:]}})
     return SolvedScenario(scenario=rec.scenario, result=rec.solve_result(), simulation=sim, recommendation=rec)
 
 
