@@ -362,3 +362,50 @@ def test_a_shortfall_is_named_in_vietnamese_with_the_datas_names(lao_cai):
     lines = _paper_lines(summary)
     assert f"  ! không thể đạt: {van_ban}: thiếu 1,0 (cần 1,0)" in lines
     assert "  ! không thể đạt: advanced communes: thiếu 2,0 (cần 20,0)" in lines
+
+
+# ----- labels: the words these modules show come from the catalogue (issue 20) ---------------------
+
+#: modules whose labels all live in ``messages:`` of the catalogue
+LABEL_MODULES = ("present/console.py", "present/report.py", "present/explain.py", "analysis/robustness.py",
+                 "analysis/compare.py", "analysis/frontier.py")
+# a letter only Vietnamese (or an accented vowel) uses: a Vietnamese word, whatever else the literal holds
+VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
+#: the planners' workbook's status words, written into ``plan.xlsx`` as data its reader parses: not labels
+DATA_WORDS = frozenset({"Đạt", "Chưa đạt"})
+
+
+def vietnamese_literals(source: str) -> list[tuple[int, str]]:
+    """The string constants of ``source`` (f-strings' parts too, docstrings aside) holding a Vietnamese letter."""
+    tree = ast.parse(source)
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    return sorted((node.lineno, node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                  and VIETNAMESE.search(node.value) and node.value not in DATA_WORDS)
+
+
+def test_the_scan_finds_vietnamese_literals():
+    assert vietnamese_literals('x = f"Xã NTM đến {year}: {n}"\n') == [(1, "Xã NTM đến ")]
+    assert vietnamese_literals('LABELS = {"slip": ("xã rớt chuẩn", "falling back")}\n') == [(1, "xã rớt chuẩn")]
+    assert vietnamese_literals('def f():\n    """Xã: a docstring."""\n    return "Communes"\n') == []
+    assert vietnamese_literals('MET = "Đạt"\nkey = "report.kind.model"\n') == []
+
+
+def test_no_vietnamese_label_left_in_the_catalogued_modules():
+    """Every Vietnamese word console, report, explain, robustness, compare and frontier show is in messages.yaml."""
+    left = {module: vietnamese_literals((SRC / module).read_text(encoding="utf-8")) for module in LABEL_MODULES}
+    assert {module: found for module, found in left.items() if found} == {}
+
+
+def test_the_keys_these_modules_name_are_in_the_catalogue():
+    used = set()
+    for module in LABEL_MODULES:
+        text = (SRC / module).read_text(encoding="utf-8")
+        used |= set(re.findall(r'\b(?:VI|EN|_say|_column)\(\s*"([a-z0-9_.]+)"', text))
+    assert len(used) > 50, "the scan finds the keys"
+    assert sorted(k for k in used if k not in MESSAGES and f"report.col.{k}" not in MESSAGES) == []

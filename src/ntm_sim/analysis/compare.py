@@ -16,25 +16,18 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.data.criteria import CriteriaSet
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 
 SIMULATION = "simulation"
 
+VI, EN = Catalogue("vi"), Catalogue("en")  # the indicators' names: compare.<key> in the catalogue
 # (key, Vietnamese label, English label, decimals)
-INDICATORS: tuple[tuple[str, str, str, int], ...] = (
-    ("communes_ntm", "Số xã đạt chuẩn NTM", "Communes NTM", 0),
-    ("new_communes_ntm", "Số xã đạt chuẩn mới", "New NTM communes", 0),
-    ("advanced", "Xã NTM nâng cao", "Advanced communes", 0),
-    ("model", "Xã NTM kiểu mẫu", "Model communes", 0),
-    ("district_units", "Đơn vị cấp huyện đạt chuẩn", "District units", 0),
-    ("avg_criteria", "Bình quân tiêu chí/xã", "Criteria per commune", 2),
-    ("communes_below_floor", "Số xã dưới mức sàn", "Communes below the floor", 0),
-    ("villages_ntm_new", "Thôn đạt chuẩn NTM mới", "New NTM villages", 0),
-    ("villages_model_new", "Thôn kiểu mẫu mới", "New model villages", 0),
-    ("total_cost_mvnd", "Tổng vốn sử dụng (triệu đồng)", "Money spent (million VND)", 0),
-    ("unspent_mvnd", "Vốn chưa sử dụng (triệu đồng)", "Money left (million VND)", 0),
-    ("funding_gap_mvnd", "Vốn còn thiếu để đạt mục tiêu (triệu đồng)", "Funding gap (million VND)", 0),
-)
+INDICATORS: tuple[tuple[str, str, str, int], ...] = tuple(
+    (key, VI(f"compare.{key}"), EN(f"compare.{key}"), decimals) for key, decimals in (
+        ("communes_ntm", 0), ("new_communes_ntm", 0), ("advanced", 0), ("model", 0), ("district_units", 0),
+        ("avg_criteria", 2), ("communes_below_floor", 0), ("villages_ntm_new", 0), ("villages_model_new", 0),
+        ("total_cost_mvnd", 0), ("unspent_mvnd", 0), ("funding_gap_mvnd", 0)))
 TARGET_KEYS = {"communes_ntm": "communes_ntm", "advanced": "advanced", "model": "model",
                "avg_criteria": "avg_criteria"}
 # indicator → (outcome in the simulated headline, its target in the headline's targets)
@@ -47,8 +40,8 @@ SIMULATED = {"communes_ntm": ("communes_ntm", "communes_ntm"), "advanced": ("adv
 
 
 #: The tiers of results written before they carried their criteria set's own (Decision 318's).
-OLD_TIERS = {"advanced": {"short_vi": "nâng cao", "short_en": "advanced"},
-             "model": {"short_vi": "kiểu mẫu", "short_en": "model"}}
+OLD_TIERS = {slot: {"short_vi": VI(f"compare.old_tier.{slot}"), "short_en": EN(f"compare.old_tier.{slot}")}
+             for slot in ("advanced", "model")}
 
 
 def indicators_for(runs: list[ScenarioRun]) -> tuple[tuple[str, str, str, int], ...]:
@@ -74,8 +67,8 @@ def indicators_for(runs: list[ScenarioRun]) -> tuple[tuple[str, str, str, int], 
         if key in names:
             if not names[key]:
                 continue
-            vi = "Xã NTM " + " / ".join(v for v, _ in names[key])
-            en = " / ".join(e for _, e in names[key]).capitalize() + " communes"
+            vi = VI("compare.tier_row", tiers=" / ".join(v for v, _ in names[key]))
+            en = EN("compare.tier_row", tiers=" / ".join(e for _, e in names[key]).capitalize())
         elif key == "district_units" and not units:
             continue
         out.append((key, vi, en, decimals))
@@ -291,7 +284,7 @@ def ntm_by_year(runs: list[ScenarioRun], *, baselines: bool = True) -> pd.DataFr
     return pd.DataFrame(rows, columns=["scenario", "plan", "plan_vi", "year", "communes_ntm"])
 
 
-PLAN_VI = "Phương án khuyến nghị"
+PLAN_VI = VI("plan.recommended")  # the page's own name of the recommended plan
 
 
 def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.data.dataset import Dataset
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.model.uncertainty import Range, UncertaintySettings
 from ntm_sim.text import format_number_vi, format_percent_vi
@@ -50,10 +51,9 @@ if TYPE_CHECKING:
 
 DEFAULT_SCALES = (0.6, 0.8, 1.0, 1.2, 1.5, 2.0)
 CHAINS = 2  # runs of neighbouring levels, each level starting from the one below (fixed: the same curve anywhere)
-# groups of uncertainties, each switched off on its own to find the one in the way
-GROUPS_VI = {"overrun": "chi phí vượt dự toán", "disbursement": "giải ngân chậm",
-             "delay": "chậm tiến độ và không đạt tiêu chí phát triển", "slip": "xã rớt chuẩn",
-             "disaster": "thiên tai"}
+VI = Catalogue("vi")  # the committee's sentence is in Vietnamese; its words are in the catalogue
+# groups of uncertainties, each switched off on its own to find the one in the way (their names: frontier.group.*)
+GROUPS_VI = {group: VI(f"frontier.group.{group}") for group in ("overrun", "disbursement", "delay", "slip", "disaster")}
 
 
 @dataclass
@@ -89,19 +89,18 @@ class Frontier:
     def statement_vi(self) -> str:
         """The answer in one sentence for the committee (Vietnamese)."""
         if self.target is None:
-            return "Kịch bản không đặt mục tiêu số xã: đường cong chỉ cho biết số xã theo mức vốn."
+            return VI("frontier.statement.no_target")
         conf = format_percent_vi(self.confidence, 0)
         if self.least_budget_mvnd is not None:
-            return (f"Cần ít nhất khoảng {format_number_vi(self.least_budget_mvnd / 1000, 0)} tỷ đồng để đạt "
-                    f"{self.target} xã với độ tin cậy {conf} (mức thấp nhất trong các mức đã thử).")
+            return VI("frontier.statement.least", money=format_number_vi(self.least_budget_mvnd / 1000, 0),
+                      target=self.target, confidence=conf)
         top = self.table.iloc[-1]
-        text = (f"Không mức vốn nào trong khoảng {format_number_vi(self.table['budget_mvnd'].min() / 1000, 0)}–"
-                f"{format_number_vi(top['budget_mvnd'] / 1000, 0)} tỷ đồng đạt {self.target} xã với độ tin cậy "
-                f"{conf}: ở mức cao nhất, khả năng đạt là {format_percent_vi(top['p_target'], 0)}.")
+        text = VI("frontier.statement.none", low=format_number_vi(self.table["budget_mvnd"].min() / 1000, 0),
+                  high=format_number_vi(top["budget_mvnd"] / 1000, 0), target=self.target, confidence=conf,
+                  chance=format_percent_vi(top["p_target"], 0))
         if self.blockers:
             group, p = max(self.blockers.items(), key=lambda kv: kv[1])
-            text += (f" Trở ngại chính là {GROUPS_VI[group]}: nếu không có nó, khả năng đạt là "
-                     f"{format_percent_vi(p, 0)}.")
+            text += " " + VI("frontier.statement.blocker", group=GROUPS_VI[group], chance=format_percent_vi(p, 0))
         return text
 
 

@@ -15,18 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ntm_sim.messages import Catalogue
 from ntm_sim.simulate import SimulationResult, scalar_outcomes
 from ntm_sim.text import format_number_vi, format_percent_vi
 
-PARAMETER_LABELS = {
-    "overrun_median": ("chi phí vượt dự toán (hệ số)", "cost overrun (multiplier)"),
-    "disbursement_mean": ("tỷ lệ giải ngân trong năm", "share of money disbursed within the year"),
-    "delay_multiplier": ("mức chậm tiến độ (hệ số)", "delay likelihood (multiplier)"),
-    "slip_multiplier": ("mức rớt chuẩn (hệ số)", "likelihood of falling back (multiplier)"),
-    "disaster_rate": ("xác suất thiên tai toàn tỉnh mỗi năm", "yearly chance of a province-wide disaster"),
-    "disaster_damage": ("tỷ lệ tiêu chí hạ tầng bị hư hại khi có thiên tai",
-                        "share of infrastructure criteria damaged by a disaster"),
-}
+VI, EN = Catalogue("vi"), Catalogue("en")  # the words of the plain-language findings are in the catalogue
+#: each uncertain parameter's name in words: (Vietnamese, English)
+PARAMETER_LABELS = {name: (VI(f"robustness.param.{name}"), EN(f"robustness.param.{name}")) for name in (
+    "overrun_median", "disbursement_mean", "delay_multiplier", "slip_multiplier", "disaster_rate", "disaster_damage")}
 QUANTILES = (5, 25, 50, 75, 95)
 
 
@@ -176,6 +172,30 @@ class Discovery:
     text_en: str = ""
 
 
+def _failure(x: np.ndarray, target: int | None) -> tuple[np.ndarray, str, str]:
+    """What counts as failure (see :func:`discover`): the draws that fail, in English and in Vietnamese."""
+    if target is not None and 0.05 <= (x < target).mean() <= 0.95:
+        return x < target, EN("robustness.below_target", target=target), VI("robustness.below_target", target=target)
+    median = float(np.median(x))
+    note = "" if target is None else " " + EN("robustness.target_missed", target=target,
+                                               share=f"{(x < target).mean():.0%}")
+    note_vi = "" if target is None else " " + VI("robustness.target_missed", target=target,
+                                                  share=format_percent_vi((x < target).mean(), 0))
+    return (x < median, EN("robustness.below_median", median=f"{median:g}", note=note),
+            VI("robustness.below_median", median=format_number_vi(median), note=note_vi))
+
+
+def _condition(name: str, low: float | None, high: float | None) -> tuple[str, str]:
+    """One restricted parameter in words, (Vietnamese, English): between, above or below (None: not bounded)."""
+    vi_name, en_name = PARAMETER_LABELS.get(name, (name, name))
+    kind = "between" if low is not None and high is not None else "above" if low is not None else "below"
+    vi = VI(f"robustness.{kind}", name=vi_name, low=None if low is None else format_number_vi(low, 2),
+            high=None if high is None else format_number_vi(high, 2))
+    en = EN(f"robustness.{kind}", name=en_name, low=None if low is None else f"{low:.2f}",
+            high=None if high is None else f"{high:.2f}")
+    return vi, en
+
+
 def discover(result: SimulationResult, plan: str, *, target: int | None = None) -> Discovery:
     """Find, in plain words, the conditions under which a plan misses its target.
 
@@ -185,18 +205,7 @@ def discover(result: SimulationResult, plan: str, *, target: int | None = None) 
     """
     x = np.asarray(result.outcomes[plan]["communes_ntm"])
     target = target if target is not None else result.instance.targets.communes_ntm
-    if target is not None and 0.05 <= (x < target).mean() <= 0.95:
-        y = x < target
-        failure, failure_vi = f"fewer than {target} communes NTM", f"dưới {target} xã đạt chuẩn"
-    else:
-        median = float(np.median(x))
-        y = x < median
-        note = "" if target is None else (f" (the target of {target} is missed in "
-                                          f"{(x < target).mean():.0%} of draws)")
-        note_vi = "" if target is None else (f" (mục tiêu {target} xã không đạt trong "
-                                             f"{format_percent_vi((x < target).mean(), 0)} số lần thử)")
-        failure = f"fewer than the median {median:g} communes NTM{note}"
-        failure_vi = f"dưới mức trung vị {format_number_vi(median)} xã đạt chuẩn{note_vi}"
+    y, failure, failure_vi = _failure(x, target)
     exp = result.experiments
     box = choose_box(prim(exp, y))
     full = {c: (float(exp[c].min()), float(exp[c].max())) for c in exp.columns}
@@ -209,25 +218,18 @@ def discover(result: SimulationResult, plan: str, *, target: int | None = None) 
     parts_vi, parts_en = [], []
     for c, (lo, hi) in restricted.items():
         flo, fhi = full[c]
-        vi_name, en_name = PARAMETER_LABELS.get(c, (c, c))
-        if lo - flo > 0.05 * (fhi - flo) and fhi - hi > 0.05 * (fhi - flo):
-            parts_vi.append(f"{vi_name} từ {format_number_vi(lo, 2)} đến {format_number_vi(hi, 2)}")
-            parts_en.append(f"{en_name} between {lo:.2f} and {hi:.2f}")
-        elif lo - flo > 0.05 * (fhi - flo):
-            parts_vi.append(f"{vi_name} trên {format_number_vi(lo, 2)}")
-            parts_en.append(f"{en_name} above {lo:.2f}")
-        else:
-            parts_vi.append(f"{vi_name} dưới {format_number_vi(hi, 2)}")
-            parts_en.append(f"{en_name} below {hi:.2f}")
+        raised, lowered = lo - flo > 0.05 * (fhi - flo), fhi - hi > 0.05 * (fhi - flo)
+        vi, en = _condition(c, lo if raised else None, hi if lowered or not raised else None)
+        parts_vi.append(vi)
+        parts_en.append(en)
     if parts_en:
-        text_en = (f"The plan ends with {failure} in {box.density:.0%} of draws when "
-                   + " and ".join(parts_en) + f" (these conditions hold {box.coverage:.0%} of all such draws; "
-                   f"overall rate {y.mean():.0%}).")
-        text_vi = (f"Kế hoạch có kết quả {failure_vi} trong {format_percent_vi(box.density, 0)} số lần thử khi "
-                   + " và ".join(parts_vi) + f" (nhóm điều kiện này chứa {format_percent_vi(box.coverage, 0)} "
-                   f"các lần như vậy; tỷ lệ chung {format_percent_vi(y.mean(), 0)}).")
+        text_en = EN("robustness.fails_when", failure=failure, density=f"{box.density:.0%}",
+                     conditions=f" {EN('robustness.and')} ".join(parts_en), coverage=f"{box.coverage:.0%}",
+                     rate=f"{y.mean():.0%}")
+        text_vi = VI("robustness.fails_when", failure=failure_vi, density=format_percent_vi(box.density, 0),
+                     conditions=f" {VI('robustness.and')} ".join(parts_vi),
+                     coverage=format_percent_vi(box.coverage, 0), rate=format_percent_vi(y.mean(), 0))
     else:
-        text_en = f"No range of the uncertain parameters stands out: {failure} happens about evenly ({y.mean():.0%})."
-        text_vi = (f"Không có vùng tham số nào nổi bật: kết quả {failure_vi} xảy ra khá đều "
-                   f"({format_percent_vi(y.mean(), 0)}).")
+        text_en = EN("robustness.evenly", failure=failure, rate=f"{y.mean():.0%}")
+        text_vi = VI("robustness.evenly", failure=failure_vi, rate=format_percent_vi(y.mean(), 0))
     return Discovery(failure, failure_vi, float(y.mean()), box, restricted, text_vi, text_en)

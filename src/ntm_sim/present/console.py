@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-TARGET_LABELS_VI = {"communes_ntm": "xã đạt chuẩn NTM", "advanced": "xã NTM nâng cao", "model": "xã NTM kiểu mẫu",
-                    "villages_ntm": "thôn NTM mới", "villages_model": "thôn kiểu mẫu mới",
-                    "min_criteria": "không xã nào dưới mức sàn tiêu chí", "avg_criteria": "tiêu chí bình quân/xã"}
+from ntm_sim.messages import Catalogue
+
+VI = Catalogue("vi")  # the command line's summaries are in Vietnamese; their words are in the catalogue
+_TARGETS = ("communes_ntm", "advanced", "model", "villages_ntm", "villages_model", "min_criteria", "avg_criteria")
+TARGET_LABELS_VI = {key: VI(f"console.target.{key}") for key in _TARGETS}
 
 
 #: The tiers of results written before they carried their criteria set's own (Decision 318's).
-OLD_TIERS_VI = {"advanced": "nâng cao", "model": "kiểu mẫu"}
+OLD_TIERS_VI = {slot: VI(f"console.old_tier.{slot}") for slot in ("advanced", "model")}
+# the targets of one district or criterion, named before its name or code
+_PER_PLACE = ("district_units", "advanced_districts", "criterion_communes")
 
 
 def tier_labels_vi(summary: dict) -> dict[str, str]:
@@ -32,26 +36,27 @@ def format_headline(summary: dict) -> list[str]:
     years = summary["communes_ntm_by_year"]
     horizon = list(years)[-1]
     if not h:
-        return [f"Xã NTM đến {horizon} (trên giấy, CHƯA mô phỏng rủi ro): {summary['communes_ntm']}"]
+        return [VI("console.headline_paper", horizon=horizon, communes=summary["communes_ntm"])]
     o = h["outcomes"]["communes_ntm"]
     conf = h["confidence"]
-    lines = [f"Xã NTM đến {horizon} theo mô phỏng ({fmt(h['draws'])} lần thử, hạt giống ngẫu nhiên {h['seed']}): "
-             f"trung vị {fmt(o['median'])} (5–95%: {fmt(o['p5'])}–{fmt(o['p95'])}); bình quân {fmt(o['mean'], 1)}",
-             f"  Nếu mọi chi phí, tiến độ và giải ngân đúng kế hoạch: {fmt(o.get('deterministic', 0))} xã"]
+    lines = [VI("console.headline", horizon=horizon, draws=fmt(h["draws"]), seed=h["seed"], median=fmt(o["median"]),
+                p5=fmt(o["p5"]), p95=fmt(o["p95"]), mean=fmt(o["mean"], 1)),
+             "  " + VI("console.as_planned", communes=fmt(o.get("deterministic", 0)))]
     names = dict(summary.get("district_names", {}))
-    labels = {**TARGET_LABELS_VI, **{slot: f"xã NTM {q}" for slot, q in tier_labels_vi(summary).items()}}
+    labels = {**TARGET_LABELS_VI, **{slot: VI("console.tier_communes", tier=q)
+                                     for slot, q in tier_labels_vi(summary).items()}}
     for key, t in h["targets"].items():
         kind, _, code = key.partition(":")
         label = labels.get(kind, kind)
         if kind == "min_criteria":
-            label = f"không xã nào dưới {fmt(t['target'])} tiêu chí"
+            label = VI("console.target.min_criteria_n", floor=fmt(t["target"]))
         elif code:
-            label = {"district_units": "đơn vị cấp huyện", "advanced_districts": "huyện NTM nâng cao",
-                     "criterion_communes": "số xã đạt"}.get(kind, kind) + f" {names.get(code, code)}"
+            label = (VI(f"console.target.{kind}") if kind in _PER_PLACE else kind) + f" {names.get(code, code)}"
         target = "" if kind == "min_criteria" or t["target"] is None or kind.endswith("districts") or \
             kind == "district_units" else f" ≥ {fmt(t['target'], 1 if kind == 'avg_criteria' else 0)}"
-        verdict = "ĐẠT" if t["met"] else f"CHƯA ĐẠT độ tin cậy {pct(conf, 0)}"
-        lines.append(f"  Xác suất {label}{target}: {pct(t['probability'], 0)} – {verdict}")
+        verdict = VI("console.met") if t["met"] else VI("console.missed", confidence=pct(conf, 0))
+        lines.append("  " + VI("console.probability", label=label, target=target,
+                                probability=pct(t["probability"], 0), verdict=verdict))
     return lines
 
 
@@ -60,30 +65,29 @@ def format_solve_summary(summary: dict) -> str:
     from ntm_sim.text import format_number_vi as fmt
 
     lines = []
-    proven = {"ok": "tối ưu đã chứng minh (proven optimal)"}.get(
-        summary["status"], "CHƯA chứng minh tối ưu – dừng ở giới hạn khối lượng tính toán")
+    proven = VI("console.proven") if summary["status"] == "ok" else VI("console.unproven")
     if not summary.get("reproducible", True):
-        proven += " – dừng do giới hạn THỜI GIAN: kết quả có thể khác nếu chạy lại"
-    lines.append(f"Kịch bản: {summary['scenario']}   chế độ: {summary['mode']}   bộ giải: {summary['solver']} "
-                 f"{summary['solver_version']}")
+        proven += " – " + VI("console.time_limit")
+    lines.append(VI("console.scenario", scenario=summary["scenario"], mode=summary["mode"], solver=summary["solver"],
+                    version=summary["solver_version"]))
     rec = summary.get("recommendation")
     if rec and rec["chosen_kind"] == "rule":
         from ntm_sim.optimize.baselines import NAMES_VI
 
-        lines.append(f"Phương án khuyến nghị (chọn theo mô phỏng): {NAMES_VI.get(rec['chosen'], rec['chosen'])}")
+        lines.append(VI("console.recommended", plan=NAMES_VI.get(rec["chosen"], rec["chosen"])))
     elif rec:
-        lines.append(f"Phương án khuyến nghị (chọn theo mô phỏng): {rec['chosen']}, dự phòng "
-                     f"{fmt(100 * rec['reserve'])}% vốn, {rec['reserve_projects']} dự án trong danh sách dự phòng")
+        lines.append(VI("console.recommended_reserve", plan=rec["chosen"], reserve=fmt(100 * rec["reserve"]),
+                        projects=rec["reserve_projects"]))
     lines.extend(format_headline(summary))
-    lines.append(f"Trạng thái bộ giải: {summary['status']} – {proven}")
+    lines.append(VI("console.status", status=summary["status"], proven=proven))
     for s in summary["stages"]:
         gap = "–" if s["mip_gap"] is None else f"{fmt(100 * s['mip_gap'], 2)}%"
-        lines.append(f"  · {s['name']:<17} {s['termination']:<11} bộ giải {fmt(s['objective'] or 0, 2):>10}  "
-                     f"cận {fmt(s['bound'] or 0, 2):>10}  gap {gap:>7}  phương án {fmt(s['plan_value'] or 0, 2):>10}"
-                     f"  {fmt(s['runtime_s'], 1)} s")
+        lines.append("  " + VI("console.stage", name=s["name"], termination=s["termination"],
+                                objective=fmt(s["objective"] or 0, 2), bound=fmt(s["bound"] or 0, 2), gap=gap,
+                                plan=fmt(s["plan_value"] or 0, 2), runtime=fmt(s["runtime_s"], 1)))
     lines += _paper_lines(summary) + _comparison_lines(summary, rec)
     if summary["costs_estimated"]:
-        lines.append("Lưu ý: chi phí có phần ƯỚC TÍNH theo đơn giá mặc định.")
+        lines.append(VI("console.estimated"))
     return "\n".join(lines)
 
 
@@ -94,24 +98,25 @@ def _paper_lines(summary: dict) -> list[str]:
     bn = lambda x: fmt(x / 1000, 1)  # noqa: E731
     lines = []
     years = summary["communes_ntm_by_year"]
-    lines.append("Trên giấy – xã đạt chuẩn NTM theo năm: " + ", ".join(f"{y}: {n}" for y, n in years.items()))
+    lines.append(VI("console.paper_by_year", years=", ".join(f"{y}: {n}" for y, n in years.items())))
     # the criteria set's own tiers and, where it has them, district units
     tiers = ", ".join(f"{q} {summary[slot]}" for slot, q in tier_labels_vi(summary).items() if slot in summary)
     parts = [tiers] if tiers else []
     if "district_unit_names" in summary:
-        parts.append(f"đơn vị cấp huyện: {', '.join(summary['district_unit_names']) or '–'}")
-    lines.append(f"Trên giấy – xã NTM đến {list(years)[-1]}: {summary['communes_ntm']} "
-                 f"(+{summary['new_communes_ntm']})" + "".join(f"; {p}" for p in parts))
-    lines.append(f"Tiêu chí bình quân/xã: {fmt(summary['avg_criteria'], 2)}; "
-                 f"thôn NTM mới {summary['villages_ntm_new']}, thôn kiểu mẫu mới {summary['villages_model_new']}")
-    lines.append(f"Tổng vốn: {bn(summary['total_cost_mvnd'])} tỷ đồng / {bn(summary['budget_mvnd'])} tỷ đồng "
-                 f"có sẵn; chưa dùng {bn(summary['unspent_mvnd'])} tỷ đồng")
+        parts.append(VI("console.paper_units", units=", ".join(summary["district_unit_names"]) or "–"))
+    lines.append(VI("console.paper_communes", horizon=list(years)[-1], communes=summary["communes_ntm"],
+                    new=summary["new_communes_ntm"]) + "".join(f"; {p}" for p in parts))
+    lines.append(VI("console.paper_criteria", criteria=fmt(summary["avg_criteria"], 2),
+                    villages=summary["villages_ntm_new"], model=summary["villages_model_new"]))
+    lines.append(VI("console.paper_money", spent=bn(summary["total_cost_mvnd"]), budget=bn(summary["budget_mvnd"]),
+                    unspent=bn(summary["unspent_mvnd"])))
     if "funding_gap_mvnd" in summary:
         gaps = ", ".join(f"{y}: {bn(g)}" for y, g in summary["funding_gap_by_year"].items())
-        lines.append(f"Thiếu vốn (funding gap): {bn(summary['funding_gap_mvnd'])} tỷ đồng ({gaps})")
+        lines.append(VI("console.paper_gap", gap=bn(summary["funding_gap_mvnd"]), years=gaps))
     for s in summary["shortfalls"]:
         name = s.get("label_vi") or s["label"]  # folders written before the Vietnamese name have the English one
-        lines.append(f"  ! không thể đạt: {name}: thiếu {fmt(s['missing'], 1)} (cần {fmt(s['needed'], 1)})")
+        lines.append("  " + VI("console.shortfall", name=name, missing=fmt(s["missing"], 1),
+                                needed=fmt(s["needed"], 1)))
     return lines
 
 
@@ -126,14 +131,13 @@ def _comparison_lines(summary: dict, rec: dict | None) -> list[str]:
             row = rec["comparison"].get(name)
             if row is None:
                 continue
-            lines.append(f"So sánh (mô phỏng, cùng các lần thử) – {row['name_vi']}: bình quân "
-                         f"{fmt(row['mean'], 1)} xã; phương án khuyến nghị hơn {fmt(row['diff_mean'], 1)} xã "
-                         f"(khoảng tin cậy 95%: {fmt(row['diff_low'], 1)} đến {fmt(row['diff_high'], 1)})")
+            lines.append(VI("console.compare_simulated", name=row["name_vi"], mean=fmt(row["mean"], 1),
+                            diff=fmt(row["diff_mean"], 1), low=fmt(row["diff_low"], 1), high=fmt(row["diff_high"], 1)))
     else:
         for _name, b in summary["baselines"].items():
             diff = b["recommended_minus_baseline_communes"]
-            lines.append(f"So sánh trên giấy – {b['name_vi']}: {b['communes_ntm']} xã NTM, "
-                         f"{bn(b['total_cost_mvnd'])} tỷ đồng (phương án {'+' if diff >= 0 else ''}{diff} xã)")
+            lines.append(VI("console.compare_paper", name=b["name_vi"], communes=b["communes_ntm"],
+                            money=bn(b["total_cost_mvnd"]), diff=f"{'+' if diff >= 0 else ''}{diff}"))
     return lines
 
 
@@ -143,24 +147,26 @@ def format_simulation_summary(summary: dict) -> str:
     from ntm_sim.text import format_number_vi as fmt
     from ntm_sim.text import format_percent_vi as pct
 
-    lines = [f"Mô phỏng: {summary['draws']} lần thử, seed {summary['seed']}, lấy mẫu {summary['sampler']}"]
+    lines = [VI("console.simulation", draws=summary["draws"], seed=summary["seed"], sampler=summary["sampler"])]
     for plan, p in summary["plans"].items():
         o = p["outcomes"]["communes_ntm"]
-        lines.append(f"{p['name_vi']} ({plan}): xã NTM bình quân {fmt(o['mean'], 1)} "
-                     f"(5%–95%: {fmt(o['p5'])}–{fmt(o['p95'])})")
+        lines.append(VI("console.simulation_plan", name=p["name_vi"], plan=plan, mean=fmt(o["mean"], 1),
+                        p5=fmt(o["p5"]), p95=fmt(o["p95"])))
         probs = p["target_probabilities"]
-        labels = {"communes_ntm": "số xã NTM", **{slot: f"xã {q}" for slot, q in tier_labels_vi(summary).items()},
-                  "all_targets": "mọi mục tiêu"}
+        labels = {"communes_ntm": VI("console.simulation_communes"),
+                  **{slot: VI("console.simulation_tier", tier=q) for slot, q in tier_labels_vi(summary).items()},
+                  "all_targets": VI("console.simulation_all")}
         for code, name in summary.get("district_names", {}).items():
             labels[f"district_units:{code}"] = name
         shown = ", ".join(f"{labels[k]}: {pct(v, 0)}" for k, v in probs.items() if k in labels)
         if shown:
-            lines.append(f"  xác suất đạt mục tiêu – {shown}")
+            lines.append("  " + VI("console.simulation_odds", odds=shown))
         sens = list(p["sensitivity"].items())[:3]
         if sens:
-            lines.append("  yếu tố ảnh hưởng nhất: " + ", ".join(f"{k} ({pct(v['first_order'], 0)})" for k, v in sens))
+            lines.append("  " + VI("console.simulation_drivers",
+                                    drivers=", ".join(f"{k} ({pct(v['first_order'], 0)})" for k, v in sens)))
         lines.append("  " + p["scenario_discovery"]["text_vi"])
     if summary.get("regret_communes_ntm"):
-        lines.append("Hối tiếc (số xã kém phương án tốt nhất trong cùng lần thử), bình quân: " + ", ".join(
-            f"{k}: {fmt(v['mean_regret'], 1)}" for k, v in summary["regret_communes_ntm"].items()))
+        lines.append(VI("console.simulation_regret", regret=", ".join(
+            f"{k}: {fmt(v['mean_regret'], 1)}" for k, v in summary["regret_communes_ntm"].items())))
     return "\n".join(lines)

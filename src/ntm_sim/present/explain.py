@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ntm_sim.data.dataset import Dataset
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Outcomes, Plan, kept_on_paper
 from ntm_sim.text import format_number_vi
+
+VI, EN = Catalogue("vi"), Catalogue("en")  # each reason in both languages: explain.* in the catalogue
 
 
 def commune_table(inst: Instance, plan: Plan, baselines: dict[str, Plan] | None = None) -> pd.DataFrame:
@@ -141,29 +144,35 @@ def _bn(mvnd: float) -> str:
     return format_number_vi(mvnd / 1000, 1)
 
 
+def _money(mvnd: float) -> tuple[str, str]:
+    """Million VND as tỷ đồng in each language's number format: (Vietnamese, English)."""
+    return _bn(mvnd), f"{mvnd / 1000:,.1f}"
+
+
+def _say(key: str, **fields: object) -> tuple[str, str]:
+    """The catalogue's text of ``key`` in Vietnamese and in English; a field given as a pair is (vi, en)."""
+    def pick(i: int) -> dict[str, object]:
+        return {k: v[i] if isinstance(v, tuple) else v for k, v in fields.items()}
+    return VI(key, **pick(0)), EN(key, **pick(1))
+
+
 def _kept_reason(inst: Instance, c: int, missing: list[str], open_cost: float, funded: float, kept: bool,
                  review: int | None) -> tuple[str, str]:
     """A commune recognised at the start but short of the set in force: keeping the standard (giữ chuẩn)."""
     year = inst.dataset.communes["recognised_year"].iloc[c] if "recognised_year" in inst.dataset.communes else None
-    since_vi = f" từ năm {int(year)}" if year is not None and year == year else ""
-    since_en = f" since {int(year)}" if year is not None and year == year else ""
+    since = ("", "")
+    if year is not None and year == year:
+        since = tuple(" " + text for text in _say("explain.since", year=int(year)))
     short = ", ".join(inst.criteria[inst.proj_criterion[p]] for p in inst.projects_of[c])
-    vi = f"Đã được công nhận{since_vi}, còn thiếu {short} theo bộ tiêu chí hiện hành"
-    en = f"Recognised{since_en}, short of {short} under the set in force"
+    vi, en = _say("explain.kept", since=since, short=short)
+    parts = []
     if inst.at_risk[c]:
-        if kept:
-            vi += f"; thuộc diện có thể bị thu hồi: kế hoạch đưa ra khỏi diện này trước rà soát năm {review}"
-            en += f"; the revocation rule holds it: the plan gets it out before the {review} review"
-        else:
-            vi += f"; thuộc diện có thể bị thu hồi: trên giấy bị thu hồi khi rà soát năm {review}"
-            en += f"; the revocation rule holds it: on paper it is revoked at the {review} review"
+        parts.append(_say("explain.kept_saved" if kept else "explain.kept_revoked", review=review))
     if funded > 0:
-        vi += f"; giữ chuẩn: đầu tư {_bn(funded)} tỷ đồng"
-        en += f"; keeping the standard: {funded / 1000:,.1f} billion VND funded"
+        parts.append(_say("explain.kept_funded", money=_money(funded)))
     if missing:
-        vi += f"; chưa có vốn cho {', '.join(missing)} ({_bn(open_cost)} tỷ đồng)"
-        en += f"; no money yet for {', '.join(missing)} ({open_cost / 1000:,.1f} billion VND)"
-    return vi + ".", en + "."
+        parts.append(_say("explain.kept_missing", missing=", ".join(missing), money=_money(open_cost)))
+    return vi + "".join(f"; {p[0]}" for p in parts) + ".", en + "".join(f"; {p[1]}" for p in parts) + "."
 
 
 def _reason(inst: Instance, c: int, year: int, base_ntm: bool, missing: list[str], open_cost: float,
@@ -172,40 +181,27 @@ def _reason(inst: Instance, c: int, year: int, base_ntm: bool, missing: list[str
     """One line in Vietnamese and one in English."""
     d = int(inst.commune_district[c])
     if base_ntm:
-        return ("Đã đạt chuẩn từ đầu kỳ; duy trì và nâng chất lượng tiêu chí.",
-                "NTM at the start; keep the criteria met and raise their quality.")
+        return _say("explain.base_ntm")
     if c in forbidden:
-        return ("Không đầu tư theo quyết định khóa của kế hoạch.", "Not funded: locked out by the planners.")
+        return _say("explain.forbidden")
     if year > 0:
-        why_vi, why_en = [], []
+        why = []
         if c in forced:
-            why_vi.append("được chỉ định đạt chuẩn")
-            why_en.append("locked in by the planners")
+            why.append(_say("explain.forced"))
         if d in targeted:
             # names carry their kind already ("Huyện Bảo Yên", "Thị xã Sa Pa")
-            district = inst.dataset.districts["district_name"].iloc[d]
-            why_vi.append(f"cần để {district} đạt chuẩn")
-            why_en.append(f"needed for {district} to be recognised")
-        why_vi.append(f"chi phí hoàn thành {_bn(cost_all)} tỷ đồng, xếp thứ {cost_rank}/{n_open} về mức rẻ")
-        why_en.append(f"costs {cost_all / 1000:,.1f} billion VND to complete, rank {cost_rank}/{n_open} by cost")
-        return (f"Đạt chuẩn năm {year}: " + "; ".join(why_vi) + ".",
-                f"Reaches NTM in {year}: " + "; ".join(why_en) + ".")
-    miss = ", ".join(missing)
-    vi = f"Chưa đạt chuẩn đến {inst.horizon_end}: còn thiếu {miss} (cần thêm {_bn(open_cost)} tỷ đồng)"
-    en = f"Not NTM by {inst.horizon_end}: still missing {miss} ({open_cost / 1000:,.1f} billion VND more)"
+            why.append(_say("explain.for_district", district=inst.dataset.districts["district_name"].iloc[d]))
+        why.append(_say("explain.cost_rank", money=_money(cost_all), rank=cost_rank, n=n_open))
+        return _say("explain.reaches", year=year, why=("; ".join(w[0] for w in why), "; ".join(w[1] for w in why)))
+    vi, en = _say("explain.not_ntm", end=inst.horizon_end, missing=", ".join(missing), money=_money(open_cost))
+    parts = []
     slow = [k for k in missing if inst.horizon_end - int(inst.lead[inst.criteria.index(k)]) + 1 < inst.years[0]]
     if slow:
-        vi += f"; {', '.join(slow)} cần nhiều năm hơn thời gian còn lại"
-        en += f"; {', '.join(slow)} take longer than the years left"
+        parts.append(("; ", _say("explain.slow", slow=", ".join(slow))))
     elif cost_rank > 0:
-        vi += f"; chi phí cao (xếp thứ {cost_rank}/{n_open})"
-        en += f"; expensive (rank {cost_rank}/{n_open} by cost)"
+        parts.append(("; ", _say("explain.expensive", rank=cost_rank, n=n_open)))
     if planners_year > 0:
-        vi += (f". Quy tắc hiện hành sẽ cho xã này đạt chuẩn năm {planners_year}, "
-               "nhưng cùng số vốn đó giúp nhiều xã khác")
-        en += (f". The planners' rule would finish it in {planners_year}, but the same money completes "
-               "more communes elsewhere")
+        parts.append((". ", _say("explain.planners_rule", year=planners_year)))
     if funded > 0:
-        vi += f"; vẫn đầu tư {_bn(funded)} tỷ đồng cho các tiêu chí khác"
-        en += f"; still funds {funded / 1000:,.1f} billion VND of other criteria"
-    return vi + ".", en + "."
+        parts.append(("; ", _say("explain.still_funds", money=_money(funded))))
+    return (vi + "".join(sep + p[0] for sep, p in parts) + ".", en + "".join(sep + p[1] for sep, p in parts) + ".")

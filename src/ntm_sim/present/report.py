@@ -36,24 +36,29 @@ from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.optimize import SolveResult
 from ntm_sim.present.explain import commune_table
 
-VI = Catalogue("vi")
+VI = Catalogue("vi")  # the workbook is in Vietnamese; its words are report.* in the catalogue
 BN_FORMAT = "#,##0.00"  # tỷ đồng to the ten million, shown in the reader's own number format by Excel
-KIND_VI = {"advanced": "Lên xã NTM nâng cao", "model": "Lên xã NTM kiểu mẫu", "village_ntm": "Thôn đạt NTM",
-           "village_model": "Thôn kiểu mẫu", "district": "Tiêu chí cấp huyện",
-           "district_advanced": "Huyện NTM nâng cao"}
-SHEET_COVER = "Tóm tắt"
-PROJECT_COLUMNS = (
-    Column("commune_code", "Mã xã", "code"), Column("commune_name", "Tên xã", "text"),
-    Column("district_name", "Huyện", "text"), Column("criterion", "Hạng mục", "text"),
-    Column("criterion_name", "Tên tiêu chí / hạng mục", "text"), Column("start_year", "Năm bắt đầu", "int"),
-    Column("end_year", "Năm hoàn thành", "int"), Column("quantity", "Số lượng", "int"),
-    Column("cost_bn", "Vốn (tỷ đồng)", "number"),
-)
+KIND_VI = {kind: VI(f"report.kind.{kind}") for kind in ("advanced", "model", "village_ntm", "village_model",
+                                                         "district", "district_advanced")}
+SHEET_COVER = VI("report.sheet.cover")
+#: the status words of the planners' workbook (its data, as the reader parses them): not labels
+MET, UNMET = "Đạt", "Chưa đạt"
+
+
+def _column(name: str, kind: str, **fields: object) -> Column:
+    """A column of the workbook headed with its catalogue name (``report.col.<name>``)."""
+    return Column(name, VI(f"report.col.{name}", **fields), kind)
+
+
+PROJECT_COLUMNS = tuple(_column(name, kind) for name, kind in (
+    ("commune_code", "code"), ("commune_name", "text"), ("district_name", "text"), ("criterion", "text"),
+    ("criterion_name", "text"), ("start_year", "int"), ("end_year", "int"), ("quantity", "int"),
+    ("cost_bn", "number")))
 
 
 def kinds_vi(crit: CriteriaSet) -> dict[str, str]:
     """:data:`KIND_VI` with the tier upgrades named after the criteria set's own tiers ("Lên xã NTM hiện đại …")."""
-    return {**KIND_VI, **{slot: f"Lên xã NTM {t.label_vi}" for slot, t in crit.tier_slots().items()}}
+    return {**KIND_VI, **{slot: VI("report.kind.tier", tier=t.label_vi) for slot, t in crit.tier_slots().items()}}
 
 
 def bn(mvnd: float) -> float:
@@ -80,7 +85,7 @@ def print_setup(ws: Worksheet, title: str, footer: str) -> None:
     ws.oddHeader.center.size = 10
     ws.oddFooter.left.text = footer.replace("&", "&&")
     ws.oddFooter.left.size = 9
-    ws.oddFooter.right.text = "Trang &P/&N"
+    ws.oddFooter.right.text = VI("report.page_footer")
     ws.oddFooter.right.size = 9
 
 
@@ -97,15 +102,14 @@ def _cover(ws: Worksheet, result: SolveResult, summary: dict | None, simulation:
 
     inst = result.instance
     sc = inst.scenario
-    rows: list[tuple[str, Font | None]] = [("KẾ HOẠCH XÂY DỰNG NÔNG THÔN MỚI – TÓM TẮT CHO BAN CHỈ ĐẠO", Font(bold=True,
-                                                                                                           size=14)),
+    rows: list[tuple[str, Font | None]] = [(VI("report.cover.title"), Font(bold=True, size=14)),
                                            (sc.title or sc.name, Font(bold=True, size=12))]
     if demo:
         rows.append((demo, Font(bold=True, color="C00000")))
     made = datetime.now(UTC).astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M")
-    rows.append((f"Giai đoạn {inst.years[0]}–{inst.horizon_end}; lập lúc {made} (giờ Việt Nam); tiền: tỷ đồng.", None))
+    rows.append((VI("report.cover.period", first=inst.years[0], last=inst.horizon_end, made=made), None))
     rows.append(("", None))
-    rows.append(("KẾT LUẬN", Font(bold=True, size=12)))
+    rows.append((VI("report.cover.verdict"), Font(bold=True, size=12)))
     if summary is not None:
         run = _run_of(summary, sc.title or sc.name)
         rows += [(f"• {line}", None) for line in verdict_lines(run, VI)]
@@ -122,22 +126,20 @@ def _cover(ws: Worksheet, result: SolveResult, summary: dict | None, simulation:
 
 def _cover_figures(ws: Worksheet, top: int, result: SolveResult, summary: dict | None) -> None:
     """The headline figures: simulated (median, 5–95%) beside the figure on paper."""
-    safe_cell(ws, top, 1, "CÁC CHỈ TIÊU CHÍNH").font = Font(bold=True, size=12)
-    _fit_row(ws, top, "CÁC CHỈ TIÊU CHÍNH", 12)
+    safe_cell(ws, top, 1, VI("report.cover.figures")).font = Font(bold=True, size=12)
+    _fit_row(ws, top, VI("report.cover.figures"), 12)
     head = (summary or {}).get("headline") or {}
     outcomes = head.get("outcomes") or {}
-    lines = [f"Số xã đạt chuẩn NTM đến {result.instance.horizon_end}: trên giấy "
-             f"{result.plan.outcomes.communes_ntm} xã"]
+    lines = [VI("report.cover.communes", end=result.instance.horizon_end, communes=result.plan.outcomes.communes_ntm)]
     o = outcomes.get("communes_ntm")
     if o:
-        lines[0] += (f"; mô phỏng: trung vị {VI.number(o['median'])} (5–95%: {VI.number(o['p5'])}–"
-                     f"{VI.number(o['p95'])})")
+        lines[0] += VI("report.cover.communes_simulated", median=VI.number(o["median"]), p5=VI.number(o["p5"]),
+                       p95=VI.number(o["p95"]))
     spent = outcomes.get("spent")
-    lines.append(f"Tổng vốn sử dụng: trên giấy {VI.number(bn(result.plan.outcomes.total_cost), 1)} tỷ đồng"
-                 + (f"; mô phỏng: trung vị {VI.number(bn(spent['median']), 1)} tỷ đồng" if spent else ""))
+    lines.append(VI("report.cover.money", money=VI.number(bn(result.plan.outcomes.total_cost), 1))
+                 + (VI("report.cover.money_simulated", money=VI.number(bn(spent["median"]), 1)) if spent else ""))
     if result.funding_gap is not None:
-        lines.append(f"Vốn còn thiếu để đạt mọi mục tiêu trên giấy: {VI.number(bn(result.funding_gap.sum()), 1)} "
-                     "tỷ đồng")
+        lines.append(VI("report.cover.gap", money=VI.number(bn(result.funding_gap.sum()), 1)))
     for i, text in enumerate(lines, start=top + 1):
         safe_cell(ws, i, 1, f"• {text}").alignment = Alignment(wrap_text=True, vertical="top")
         _fit_row(ws, i, f"• {text}", 11)
@@ -164,13 +166,12 @@ def _criteria_sheet(wb: Workbook, result: SolveResult, demo: str | None) -> None
     inst, plan = result.instance, result.plan
     ds = inst.dataset
     done_year = np.where(plan.decisions.proj_start >= 0, plan.decisions.proj_start + inst.proj_lead - 1, 0)
-    cell = ds.status.replace({True: "Đạt", False: "Chưa đạt"}).astype(object)
+    cell = ds.status.replace({True: MET, False: UNMET}).astype(object)
     for p in np.flatnonzero(done_year > 0):
         cell.iloc[int(inst.proj_commune[p]), int(inst.proj_criterion[p])] = f"KH {int(done_year[p])}"
-    wide_sheet(wb.create_sheet("Kế hoạch theo tiêu chí"), ds, ds.criteria, ds.communes,
-               f"KẾ HOẠCH THỰC HIỆN TIÊU CHÍ XÃ NÔNG THÔN MỚI {inst.years[0]}–{inst.horizon_end} "
-               "(KH năm: năm dự kiến đạt)", lambda c, k: cell.loc[c, k],
-               lambda r, a, b: f'=COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"Đạt")'
+    wide_sheet(wb.create_sheet(VI("report.sheet.criteria")), ds, ds.criteria, ds.communes,
+               VI("report.criteria.title", first=inst.years[0], last=inst.horizon_end), lambda c, k: cell.loc[c, k],
+               lambda r, a, b: f'=COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"{MET}")'
                                f'+COUNTIF({get_column_letter(a)}{r}:{get_column_letter(b)}{r},"KH*")',
                money=False, demo_label=demo, choices=False)
 
@@ -186,7 +187,7 @@ def _projects_sheet(wb: Workbook, result: SolveResult, demo: str | None) -> None
     projects["cost_bn"] = projects["cost_mvnd"].map(bn)
     ws = wb.create_sheet(schema.SHEET_PLAN)
     table_sheet(ws, PROJECT_COLUMNS, projects[[c.name for c in PROJECT_COLUMNS]].itertuples(index=False),
-                "DANH MỤC DỰ ÁN THEO NĂM (vốn: tỷ đồng)", demo)
+                VI("report.projects.title"), demo)
     _money_columns(ws, [len(PROJECT_COLUMNS)])
 
 
@@ -194,12 +195,12 @@ def _money_sheet(wb: Workbook, result: SolveResult, demo: str | None) -> None:
     inst, plan = result.instance, result.plan
     money = plan.funding.pivot_table(index="source", columns="year", values="amount_mvnd", aggfunc="sum",
                                      fill_value=0.0).reindex(inst.sources).fillna(0.0)
-    names = {**dict(inst.dataset.sources["name_vi"]), "von_con_thieu": "Vốn còn thiếu (chưa có nguồn)"}
+    names = {**dict(inst.dataset.sources["name_vi"]), "von_con_thieu": VI("report.money.gap")}
     rows = [[names.get(s, s), *(bn(v) for v in money.loc[s].tolist()), bn(money.loc[s].sum())] for s in money.index]
-    rows.append(["Tổng cộng", *(bn(v) for v in money.sum(axis=0).tolist()), bn(money.to_numpy().sum())])
-    ws = wb.create_sheet("Vốn theo nguồn")
-    table_sheet(ws, (Column("name_vi", "Nguồn vốn", "text"),), rows, "VỐN THEO NGUỒN VÀ NĂM (tỷ đồng)", demo,
-                extra_headers=[*(str(y) for y in money.columns), "Cả giai đoạn"])
+    rows.append([VI("report.money.total"), *(bn(v) for v in money.sum(axis=0).tolist()), bn(money.to_numpy().sum())])
+    ws = wb.create_sheet(VI("report.sheet.money"))
+    table_sheet(ws, (Column("name_vi", VI("report.col.source"), "text"),), rows, VI("report.money.title"), demo,
+                extra_headers=[*(str(y) for y in money.columns), VI("report.col.whole_period")])
     ws.column_dimensions["A"].width = 48
     _money_columns(ws, list(range(2, len(money.columns) + 3)))
 
@@ -215,20 +216,20 @@ def _priorities_sheet(wb: Workbook, result: SolveResult, simulation: object, dem
     if RECOMMENDED in probability:
         last = probability[RECOMMENDED].iloc[:, -1]
         chance = table["commune_code"].astype(str).map(last)
-    year = ["chưa đạt" if pd.isna(y) else "đã công nhận" if y < first else int(y) for y in table["year_ntm"]]
-    cols = [Column("priority", "Thứ tự ưu tiên", "int"), Column("commune_code", "Mã xã", "code"),
-            Column("commune_name", "Tên xã", "text"), Column("district", "Huyện", "text"),
-            Column("criteria_met_baseline", "Số TC đạt đầu kỳ", "int"),
-            Column("money", "Vốn để đạt chuẩn (tỷ đồng)", "number"), Column("year", "Năm đạt chuẩn", "text")]
+    not_met, recognised = VI("report.priorities.not_met"), VI("report.priorities.recognised")
+    year = [not_met if pd.isna(y) else recognised if y < first else int(y) for y in table["year_ntm"]]
+    cols = [_column("priority", "int"), _column("commune_code", "code"), _column("commune_name", "text"),
+            Column("district", VI("report.col.district_name"), "text"), _column("criteria_met_baseline", "int"),
+            _column("money", "number"), _column("year", "text")]
     frame = table.assign(money=table["cost_to_complete_mvnd"].map(bn), year=year)
     if chance is not None:
-        cols.append(Column("chance", f"Khả năng đạt chuẩn đến {inst.horizon_end} (%, mô phỏng)", "int"))
+        cols.append(_column("chance", "int", end=inst.horizon_end))
         frame = frame.assign(chance=(100 * chance).round(0))
-    cols.append(Column("reason_vi", "Lý do", "text"))
+    cols.append(Column("reason_vi", VI("report.col.reason"), "text"))
     rows = [[None if not isinstance(v, str) and pd.isna(v) else v for v in r]
             for r in frame[[c.name for c in cols]].itertuples(index=False)]
-    ws = wb.create_sheet("Ưu tiên")
-    table_sheet(ws, cols, rows, "THỨ TỰ ƯU TIÊN CÁC XÃ VÀ LÝ DO (các xã cần lập kế hoạch; vốn: tỷ đồng)", demo)
+    ws = wb.create_sheet(VI("report.sheet.priorities"))
+    table_sheet(ws, cols, rows, VI("report.priorities.title"), demo)
     _money_columns(ws, [6])
     ws.column_dimensions[get_column_letter(len(cols))].width = 80
 
@@ -241,13 +242,13 @@ def _comparison_sheet(wb: Workbook, result: SolveResult, simulation: object, dem
     tiers = inst.dataset.criteria.tier_slots()
     target = inst.scenario.targets.communes_ntm
     outcomes = getattr(simulation, "outcomes", {}) or {}
-    cols = [Column("name", "Phương án", "text"), Column("paper", "Xã NTM cuối kỳ (trên giấy)", "int"),
-            Column("mean", "Xã NTM cuối kỳ (mô phỏng, bình quân)", "number"),
-            Column("band", "Khoảng 5–95% (mô phỏng)", "text"),
-            *([Column("p", f"Khả năng đạt ≥ {target} xã (mô phỏng)", "text")] if target is not None else []),
-            *(Column(slot, f"Xã {t.label_vi}", "int") for slot, t in tiers.items()),  # on paper, as the title says
-            *((Column("districts", "Đơn vị cấp huyện", "int"),) if inst.has_district_units else ()),
-            Column("cost", "Tổng vốn trên giấy (tỷ đồng)", "number")]
+    cols = [Column("name", VI("report.col.plan"), "text"), _column("paper", "int"), _column("mean", "number"),
+            _column("band", "text"),
+            *([Column("p", VI("report.col.target", target=target), "text")] if target is not None else []),
+            # on paper, as the title says
+            *(Column(slot, VI("report.col.tier", tier=t.label_vi), "int") for slot, t in tiers.items()),
+            *((_column("districts", "int"),) if inst.has_district_units else ()),
+            _column("cost", "number")]
     rows = []
     for name, p in {RECOMMENDED: result.plan, **result.baselines}.items():
         o = p.outcomes
@@ -258,9 +259,8 @@ def _comparison_sheet(wb: Workbook, result: SolveResult, simulation: object, dem
         counts = {"advanced": int(o.advanced.sum()), "model": int(o.model.sum())}
         rows.append([plan_name(name, VI), o.communes_ntm, *sim, *chance, *(counts[slot] for slot in tiers),
                      *((int(o.district_unit.sum()),) if inst.has_district_units else ()), bn(o.total_cost)])
-    ws = wb.create_sheet("So sánh")
-    table_sheet(ws, cols, rows, "SO SÁNH VỚI CÁCH PHÂN BỔ HIỆN HÀNH (trên giấy – số xã nâng hạng và đơn vị cấp "
-                "huyện cũng trên giấy – và mô phỏng trên cùng các lần thử)", demo)
+    ws = wb.create_sheet(VI("report.sheet.comparison"))
+    table_sheet(ws, cols, rows, VI("report.comparison.title"), demo)
     _money_columns(ws, [len(cols)])
     _money_columns(ws, [3], "#,##0.0")
     ws.column_dimensions["A"].width = 60

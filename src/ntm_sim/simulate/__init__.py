@@ -1,8 +1,8 @@
 """Monte Carlo evaluation of plans: experiments and outcomes on one index (EMA shape).
 
->>> result = simulate(inst, {"optimum": dec}, n_draws=10_000, seed=1)   # doctest: +SKIP
+>>> result = simulate(inst, {"recommended": dec}, n_draws=10_000, seed=1)  # doctest: +SKIP
 >>> result.experiments.head()                                          # doctest: +SKIP
->>> result.outcomes["optimum"]["communes_ntm"].mean()                  # doctest: +SKIP
+>>> result.outcomes["recommended"]["communes_ntm"].mean()              # doctest: +SKIP
 
 Draws are grouped in blocks of :data:`BLOCK` draws; block ``b`` always draws its random
 numbers from ``SeedSequence([seed, 1, b])`` (the experiments table from
