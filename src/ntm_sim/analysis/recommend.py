@@ -418,7 +418,7 @@ def reserve_list(inst: Instance, plan: Plan) -> np.ndarray:
     left = inst.real_budget - plan.outcomes.total_cost
     reserve = np.zeros(inst.n_projects, dtype=bool)
     done = plan.outcomes.commune_year_ntm > 0
-    forbidden = set(inst.locks.forbid_commune)
+    forbidden = inst.locks.forbidden.communes
     open_p = (dec.proj_start < 0) & (inst.proj_lead <= inst.n_years)
     need = np.bincount(inst.proj_commune, weights=np.where(dec.proj_start < 0, inst.proj_cost, 0.0),
                        minlength=inst.n_communes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,24 @@ class Locks:
     force_project: tuple[tuple[int, int | None], ...] = ()  # (project, year or None)
     forbid_project: tuple[tuple[int, int | None], ...] = ()
     forbid_commune_year: tuple[tuple[int, int], ...] = ()
+
+    @cached_property
+    def forbidden(self) -> Forbidden:
+        """What the locks forbid, as sets to look up (built once; the model, the rules and the reasons share it)."""
+        return Forbidden(communes=frozenset(self.forbid_commune),
+                         projects=frozenset(p for p, y in self.forbid_project if y is None),
+                         project_years=frozenset((p, y) for p, y in self.forbid_project if y is not None),
+                         commune_years=frozenset(self.forbid_commune_year))
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """What the locks forbid: communes, projects in any year, projects in a year, communes in a year."""
+
+    communes: frozenset[int]
+    projects: frozenset[int]
+    project_years: frozenset[tuple[int, int]]
+    commune_years: frozenset[tuple[int, int]]
 
 
 def _resolve_commune(ds: Dataset, ref: str) -> str | None:

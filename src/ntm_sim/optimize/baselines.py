@@ -48,10 +48,9 @@ class _Greedy:
         self.absorbed = np.zeros((inst.n_communes, inst.n_years))
         self.order: list[int] = []
         self.projects_of = inst.projects_of
-        self.forbidden_c = set(inst.locks.forbid_commune)
-        self.forbidden_p = {p for p, y in inst.locks.forbid_project if y is None}
-        self.forbidden_py = {(p, y) for p, y in inst.locks.forbid_project if y is not None}
-        self.forbidden_cy = set(inst.locks.forbid_commune_year)
+        forbidden = inst.locks.forbidden
+        self.forbidden_c, self.forbidden_p = forbidden.communes, forbidden.projects
+        self.forbidden_py, self.forbidden_cy = forbidden.project_years, forbidden.commune_years
         # start years allowed per project (Instance.start_years as a window, for speed)
         started = inst.proj_committed_start
         self.first_start = np.where(started >= 0, started, int(inst.years[0]))

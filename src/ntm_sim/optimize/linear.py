@@ -80,18 +80,11 @@ class LinExpr:
         return np.bincount(self.idx, weights=self.coef, minlength=n) if len(self.idx) else np.zeros(n)
 
 
-@dataclass
-class MatrixModel:
-    """A MILP as arrays: ``col_lb <= x <= col_ub``, ``row_lo <= matrix @ x <= row_hi``."""
+class ArraysShape:
+    """The size of a model held as arrays: its ``col_lb`` and ``matrix`` (a base of the models' dataclasses)."""
 
     col_lb: np.ndarray
-    col_ub: np.ndarray
-    col_int: np.ndarray
-    col_names: list[str]
     matrix: sp.csr_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    _pulp: tuple[pulp.LpProblem, list[pulp.LpVariable]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_cols(self) -> int:
@@ -102,6 +95,20 @@ class MatrixModel:
     def n_rows(self) -> int:
         """Number of rows."""
         return self.matrix.shape[0]
+
+
+@dataclass
+class MatrixModel(ArraysShape):
+    """A MILP as arrays: ``col_lb <= x <= col_ub``, ``row_lo <= matrix @ x <= row_hi``."""
+
+    col_lb: np.ndarray
+    col_ub: np.ndarray
+    col_int: np.ndarray
+    col_names: list[str]
+    matrix: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    _pulp: tuple[pulp.LpProblem, list[pulp.LpVariable]] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         # the PuLP view is rebuilt where it is needed (it is large and holds solver state)

@@ -100,10 +100,10 @@ class ModelBuild:
     spend: _Spend
     years: list[int]
     enforced: set[str]
-    forbid_c: set[int]
-    forbid_p: set[int]
-    forbid_py: set[tuple[int, int]]
-    forbid_cy: set[tuple[int, int]]
+    forbid_c: frozenset[int]
+    forbid_p: frozenset[int]
+    forbid_py: frozenset[tuple[int, int]]
+    forbid_cy: frozenset[tuple[int, int]]
     late: np.ndarray
     sched: np.ndarray
     has_projects: np.ndarray
@@ -159,10 +159,8 @@ def start_build(inst: Instance, mode: str, weights: np.ndarray | None, tier_orde
                                           or need_districts)
     return ModelBuild(
         inst=inst, mode=mode, weights=weights, m=m, b=_Builder(), spend=_Spend(), years=[int(y) for y in inst.years],
-        enforced=enforced, forbid_c=set(locks.forbid_commune),
-        forbid_p={p for p, y in locks.forbid_project if y is None},
-        forbid_py={(p, y) for p, y in locks.forbid_project if y is not None},
-        forbid_cy=set(locks.forbid_commune_year), late=late,
+        enforced=enforced, forbid_c=locks.forbidden.communes, forbid_p=locks.forbidden.projects,
+        forbid_py=locks.forbidden.project_years, forbid_cy=locks.forbidden.commune_years, late=late,
         # communes in y/q form: late, and nothing ties one of their projects to a year
         sched=late & ~_locked(inst) & has_projects, has_projects=has_projects, need_tiers=need_tiers,
         need_districts=need_districts, tier_order=tier_order,

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.ledger import class_spend
 from ntm_sim.model.plan import Decisions, Outcomes, evaluate, kept_on_paper
-from ntm_sim.optimize.linear import LinExpr, MatrixModel
+from ntm_sim.optimize.linear import ArraysShape, LinExpr, MatrixModel
 
 LOCK_WEIGHT = 1000.0
 
@@ -230,7 +230,7 @@ def _block_cols(name: str) -> property:
 
 
 @dataclass
-class PlanModel:
+class PlanModel(ArraysShape):
     """A built model: arrays for the solver, column indices of each decision, stage objectives.
 
     Attributes
@@ -277,16 +277,6 @@ class PlanModel:
     dax = _block_cols("dax")
     u = _block_cols("u")
     rk = _block_cols("rk")
-
-    @property
-    def n_cols(self) -> int:
-        """Number of columns."""
-        return len(self.col_lb)
-
-    @property
-    def n_rows(self) -> int:
-        """Number of rows."""
-        return self.matrix.shape[0]
 
     @property
     def n_integer(self) -> int:

@@ -88,7 +88,7 @@ class _CommuneFigures:
     planners: Plan | None           # the planners' rule, if computed
     targeted: set[int]              # districts with a unit target
     forced: set[int]
-    forbidden: set[int]
+    forbidden: frozenset[int]
     year_ntm: np.ndarray
     counting: bool                  # NTM counted as the province counts (recognised)
     kept: np.ndarray                # recognition kept on paper to the horizon
@@ -119,7 +119,7 @@ def _commune_figures(inst: Instance, plan: Plan, baselines: dict[str, Plan] | No
     planners = baselines.get("planners_rule") if baselines else None
     targeted = set(inst.targets.district_units) | set(inst.targets.advanced_districts)
     forced = set(inst.locks.force_commune)
-    forbidden = set(inst.locks.forbid_commune)
+    forbidden = inst.locks.forbidden.communes
     year_ntm = out.commune_year_ntm
     end = inst.horizon_end
     counting = inst.targets.communes_count == "recognised"
@@ -177,7 +177,7 @@ def _kept_reason(inst: Instance, c: int, missing: list[str], open_cost: float, f
 
 def _reason(inst: Instance, c: int, year: int, base_ntm: bool, missing: list[str], open_cost: float,
             cost_all: float, cost_rank: int, n_open: int, funded: float, planners_year: int,
-            targeted: set[int], forced: set[int], forbidden: set[int]) -> tuple[str, str]:
+            targeted: set[int], forced: set[int], forbidden: frozenset[int]) -> tuple[str, str]:
     """One line in Vietnamese and one in English."""
     d = int(inst.commune_district[c])
     if base_ntm:
