@@ -80,11 +80,17 @@ class LinExpr:
         return np.bincount(self.idx, weights=self.coef, minlength=n) if len(self.idx) else np.zeros(n)
 
 
-class ArraysShape:
-    """The size of a model held as arrays: its ``col_lb`` and ``matrix`` (a base of the models' dataclasses)."""
+@dataclass
+class ModelArrays:
+    """A MILP's arrays: ``col_lb <= x <= col_ub`` (``col_int`` integral), ``row_lo <= matrix @ x <= row_hi``."""
 
     col_lb: np.ndarray
+    col_ub: np.ndarray
+    col_int: np.ndarray
+    col_names: list[str]
     matrix: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
 
     @property
     def n_cols(self) -> int:
@@ -98,16 +104,9 @@ class ArraysShape:
 
 
 @dataclass
-class MatrixModel(ArraysShape):
-    """A MILP as arrays: ``col_lb <= x <= col_ub``, ``row_lo <= matrix @ x <= row_hi``."""
+class MatrixModel(ModelArrays):
+    """A MILP as arrays (:class:`ModelArrays`), with its PuLP view made on demand."""
 
-    col_lb: np.ndarray
-    col_ub: np.ndarray
-    col_int: np.ndarray
-    col_names: list[str]
-    matrix: sp.csr_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
     _pulp: tuple[pulp.LpProblem, list[pulp.LpVariable]] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:

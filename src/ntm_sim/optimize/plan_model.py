@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.ledger import class_spend
 from ntm_sim.model.plan import Decisions, Outcomes, evaluate, kept_on_paper
-from ntm_sim.optimize.linear import ArraysShape, LinExpr, MatrixModel
+from ntm_sim.optimize.linear import LinExpr, MatrixModel, ModelArrays
 
 LOCK_WEIGHT = 1000.0
 
@@ -230,7 +230,7 @@ def _block_cols(name: str) -> property:
 
 
 @dataclass
-class PlanModel(ArraysShape):
+class PlanModel(ModelArrays):
     """A built model: arrays for the solver, column indices of each decision, stage objectives.
 
     Attributes
@@ -249,13 +249,6 @@ class PlanModel(ArraysShape):
 
     inst: Instance
     mode: str
-    col_lb: np.ndarray
-    col_ub: np.ndarray
-    col_int: np.ndarray
-    col_names: list[str]
-    matrix: sp.csr_matrix
-    row_lo: np.ndarray
-    row_hi: np.ndarray
     blocks: dict[str, VarBlock] = field(default_factory=_new_blocks)
     shortfalls: list[Shortfall] = field(default_factory=list)
     stages: dict[str, tuple[LinExpr, bool]] = field(default_factory=dict)
