@@ -88,6 +88,24 @@ def test_a_negative_seed_is_refused_before_work(tmp_path, no_work, command):
     refused(r, "--seed", "'-1'")
 
 
+@pytest.mark.parametrize("seed", ["-1", "1000000", str(1 + 2_000_003)])
+def test_a_seed_outside_its_range_is_refused_before_work(tmp_path, no_work, seed):
+    """A seed above 999,999 is refused: its fresh draws could be another seed's training draws (seed + 2,000,003)."""
+    r = run("solve", BASELINE, "--seed", seed, "--out", tmp_path / "out")
+    refused(r, "--seed", f"'{seed}'", "999999")
+
+
+def test_the_search_refuses_a_seed_whose_streams_meet_another_seeds(lao_cai):
+    from ntm_sim.analysis.recommend import TRAIN_SEED, WEIGHT_SEED, recommend
+    from ntm_sim.bounds import MAX_SEED
+    from ntm_sim.model.scenario import load_scenario
+
+    # every accepted seed's fresh draws lie below every seed's weights and training streams
+    assert MAX_SEED < WEIGHT_SEED < TRAIN_SEED and MAX_SEED + WEIGHT_SEED < TRAIN_SEED
+    with pytest.raises(ValueError, match="999999"):
+        recommend(lao_cai, load_scenario(BASELINE), seed=MAX_SEED + 1)
+
+
 def test_backtest_refuses_a_negative_seed(no_work):
     refused(run("backtest", "--seed", "-1", "--draws", "10"), "--seed")
 

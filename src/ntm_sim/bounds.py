@@ -33,8 +33,11 @@ MAX_LEVELS = 12
 #: Most runs of one sweep (scenarios × budget multipliers).
 MAX_SWEEP_RUNS = 100
 
-#: Largest seed: it is written into every manifest as a JSON integer and read back by any tool.
-MAX_SEED = 2**63 - 1
+#: Largest seed. The recommended-plan search draws its success chances and training draws from
+#: streams of their own, at the seed plus 1,000,003 and plus 2,000,003
+#: (:data:`ntm_sim.analysis.recommend.WEIGHT_SEED`, ``TRAIN_SEED``): below this, no seed's fresh
+#: draws are another seed's training draws, and the streams of every accepted seed stay those of today.
+MAX_SEED = 999_999
 
 #: Most simulation draws one run may ask for (the command line, the page and a scenario's ``test_draws``).
 MAX_DRAWS = 100_000

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ntm_sim.bounds import MAX_SEED
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.model.instance import Instance, build_instance
 from ntm_sim.model.plan import Decisions, Plan
@@ -66,7 +67,8 @@ from ntm_sim.simulate import DrawCache, SimulationResult, local_workers, simulat
 
 DETERMINISTIC = "deterministic"
 CANDIDATE_TIEBREAKERS = ("tiers", "cost")
-WEIGHT_SEED, TRAIN_SEED = 1_000_003, 2_000_003  # offsets from the user's seed: streams of their own
+# offsets from the user's seed: streams of their own, apart from every seed's fresh draws (seeds ≤ MAX_SEED)
+WEIGHT_SEED, TRAIN_SEED = 1_000_003, 2_000_003
 SCREEN_DRAWS = 300  # training draws every candidate is raced on before the finalists get all of them
 
 
@@ -232,10 +234,10 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
     Raises
     ------
     ValueError
-        In min-cost mode (a reserve only moves spending onto the gap source there).
+        In min-cost mode (a reserve only moves spending onto the gap source there), or for a
+        seed above :data:`ntm_sim.bounds.MAX_SEED`.
     """
-    if scenario.mode != "max-achievement":
-        raise ValueError("a plan is recommended by simulation in max-achievement mode")
+    _check_search(scenario, seed)
     rob = scenario.robustness
     settings = settings or scenario.uncertainty
     shared, timings = (shared if shared is not None else SearchDraws()), {}
@@ -262,6 +264,14 @@ def recommend(ds: Dataset, scenario: Scenario, *, seed: int = 0, settings: Uncer
                           candidates=candidates, weights=weights, training=training, fresh=fresh,
                           comparison=verdict.comparison, vss=verdict.vss, evpi_lower=verdict.evpi_lower, seed=seed,
                           timings=timings)
+
+
+def _check_search(scenario: Scenario, seed: int) -> None:
+    """Refuse a search that cannot be made: min-cost mode, or a seed whose streams would meet another's."""
+    if scenario.mode != "max-achievement":
+        raise ValueError("a plan is recommended by simulation in max-achievement mode")
+    if not 0 <= seed <= MAX_SEED:  # above it, a seed's fresh draws could be another seed's training draws
+        raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED}")
 
 
 def _solve_candidates(inst: Instance, search: _Search, parallel: int | None) -> dict[str, Candidate]:
