@@ -52,7 +52,10 @@ def main() -> None:
         per = row["money_per_commune_mvnd"]
         print(f"   {row['scale']:6.2f} {row['budget_mvnd'] / 1000:11,.0f} {row['plan']:<16} "
               f"{row['planned_communes']:5.0f} {row['mean']:6.2f} {row['p5']:4.0f}–{row['p95']:<4.0f} "
-              f"{row['p_target']:9.3f} {'' if per != per else f'{per / 1000:10,.0f}'}")
+              f"{row['p_target']:9.3f} {'' if per != per else f'{per / 1000:10,.0f}'}"
+              + ("" if row["carried_from"] != row["carried_from"] else f"  (the plan of × {row['carried_from']:g})"))
+    rising = bool(t["mean"].is_monotonic_increasing)
+    print(f"   the mean never falls as money rises: {'yes' if rising else 'no'}")
     print(f"   {curve.statement_vi()}")
 
 

@@ -10,6 +10,9 @@ from ntm_sim.analysis.backtest import CALIBRATED, KNOWN, PAPER, backtest_scenari
 from ntm_sim.cli import app
 from ntm_sim.model.instance import build_instance
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("backtest")
+
 
 @pytest.fixture(scope="module")
 def result(lao_cai):

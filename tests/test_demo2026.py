@@ -17,6 +17,9 @@ from ntm_sim.data.registry import load_dataset
 from ntm_sim.model.scenario import load_scenario
 from suite_settings import ROOT
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("demo2026")
+
 SCENARIO = ROOT / "scenarios" / "lao_cai_2026_2030.yaml"
 
 

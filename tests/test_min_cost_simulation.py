@@ -16,7 +16,8 @@ from ntm_sim.optimize import solve
 from ntm_sim.run.results import load_plans, write_solve_results
 from ntm_sim.simulate import UncertaintySettings, simulate
 
-pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+# these tests read the problems' English texts; in one worker, the module's costly fixture is built once
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.xdist_group("min_cost_simulation")]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "funding_gap.yaml"

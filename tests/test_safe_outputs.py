@@ -37,6 +37,9 @@ from ntm_sim.data.io.excel_write import write_template, write_workbook
 from ntm_sim.data.io.folder import write_folder
 from ntm_sim.data.registry import load_dataset
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("safe_outputs")
+
 PAYLOADS = (
     '=HYPERLINK("http://x","y")',
     "=1+1+cmd|' /C calc'!A0",

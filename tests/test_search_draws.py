@@ -29,6 +29,9 @@ from ntm_sim.optimize.baselines import RULES
 from ntm_sim.simulate import BLOCK, DrawCache, simulate
 from test_simulate_reference import STRONG
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("search_draws")
+
 SMALL = {"reserves": [0.0, 0.2], "expected_money": True, "weight_draws": 200, "train_draws": 1000,
          "test_draws": 300}
 

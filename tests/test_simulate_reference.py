@@ -37,6 +37,9 @@ from ntm_sim.simulate.settings import Range, UncertaintySettings
 from optimize_cases import INFRA, make_case
 from reference_sim import Events, reference_run
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("simulate_reference")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # strong enough that money runs short, projects slip, are late or fail, criteria fall

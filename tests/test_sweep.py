@@ -15,7 +15,8 @@ from ntm_sim.optimize import build_model
 from ntm_sim.run.runs import find_runs
 from ntm_sim.run.sweep import budget_variants, sweep
 
-pytestmark = pytest.mark.usefixtures("english")  # these tests read the problems' English texts
+# these tests read the problems' English texts; in one worker, the module's costly fixture is built once
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.xdist_group("sweep")]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = [0.6, 0.75, 1.0]  # 0.5 and 0.8 take 12–17 s to solve, these 1–3 s

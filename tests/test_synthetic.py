@@ -11,6 +11,9 @@ from ntm_sim.model.plan import check
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import solve
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("synthetic")
+
 
 @pytest.fixture(scope="module")
 def country():

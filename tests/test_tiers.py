@@ -42,6 +42,9 @@ from ntm_sim.simulate import simulate
 from ntm_sim.simulate.settings import UncertaintySettings
 from test_simulate_reference import STRONG, assert_reproduces_plan, check_against_reference
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("tiers")
+
 OLD = load_criteria_set("qd318-2021-2025")
 NEW = load_criteria_set("qd51-2026-2030")
 EXACT = {"mip_gap": 0.0, "tiebreak_gap": 0.0, "node_limit": None, "tiebreak_node_limit": None,

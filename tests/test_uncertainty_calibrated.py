@@ -17,6 +17,9 @@ from ntm_sim.simulate import sample_experiments
 from ntm_sim.simulate.blocks import disbursement_factor, draw_block, flexible_sources, threshold_risk
 from ntm_sim.simulate.engine import Engine
 
+# one worker: the module's costly fixture is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("uncertainty_calibrated")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

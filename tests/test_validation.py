@@ -101,7 +101,8 @@ def test_the_search_refuses_a_seed_whose_streams_meet_another_seeds(lao_cai):
     from ntm_sim.model.scenario import load_scenario
 
     # every accepted seed's fresh draws lie below every seed's weights and training streams
-    assert MAX_SEED < WEIGHT_SEED < TRAIN_SEED and MAX_SEED + WEIGHT_SEED < TRAIN_SEED
+    assert MAX_SEED < WEIGHT_SEED < TRAIN_SEED
+    assert MAX_SEED + WEIGHT_SEED < TRAIN_SEED
     with pytest.raises(ValueError, match="999999"):
         recommend(lao_cai, load_scenario(BASELINE), seed=MAX_SEED + 1)
 
