@@ -8,6 +8,13 @@ time limit, whatever the solver is doing (HiGHS 1.16 was seen ignoring its own l
 more than ten minutes inside a sub-MIP's presolve). A stage stopped by the clock, or by
 the watchdog, is reported as such and marked not reproducible. The solver process is
 ``python -m ntm_sim.optimize.worker``, reused from one job to the next.
+
+Why a pool of our own rather than :class:`concurrent.futures.ProcessPoolExecutor` (issue 20,
+item 5, weighed and kept): the watchdog must end *one* overrunning solve at its deadline and
+let the others go on. The standard pool cannot cancel a task that has started; killing one of
+its processes breaks the whole pool (``BrokenProcessPool``) and every solve running beside it,
+which in a search are the other candidates. Here each solve owns its process for the job, the
+watchdog kills that process alone, and the next job starts a fresh one.
 """
 
 from __future__ import annotations
