@@ -369,7 +369,7 @@ def test_a_shortfall_is_named_in_vietnamese_with_the_datas_names(lao_cai):
 #: modules whose labels all live in ``messages:`` of the catalogue
 LABEL_MODULES = ("present/console.py", "present/report.py", "present/explain.py", "analysis/robustness.py",
                  "analysis/compare.py", "analysis/frontier.py", "cli/run_commands.py", "cli/data_commands.py",
-                 "cli/common.py")
+                 "cli/common.py", "optimize/__init__.py", "optimize/baselines.py", "run/results.py")
 # a letter only Vietnamese (or an accented vowel) uses: a Vietnamese word, whatever else the literal holds
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
 #: not labels: the planners' workbook's status words, written into ``plan.xlsx`` as data its reader parses;
@@ -419,3 +419,13 @@ def test_the_keys_these_modules_name_are_in_the_catalogue():
     assert len(used) > 50, "the scan finds the keys"
     assert sorted(k for k in used if k not in MESSAGES and f"report.col.{k}" not in MESSAGES) == []
 
+
+def test_the_tables_built_from_the_catalogue_keep_their_words():
+    """Keys these modules build (``plan.{name}``, ``stage_name.{name}``) all exist."""
+    from ntm_sim.optimize import STAGE_NAMES_VI
+    from ntm_sim.optimize.baselines import NAMES_VI
+
+    assert NAMES_VI["planners_rule"] == "Quy tắc hiện hành: xã ít tiêu chí thiếu nhất trước"
+    assert list(NAMES_VI) == ["planners_rule", "cheapest_first", "d07_shareout", "recommended", "deterministic"]
+    assert STAGE_NAMES_VI["tiers"] == "xã nâng cao, kiểu mẫu"
+    assert len(STAGE_NAMES_VI) == 10
