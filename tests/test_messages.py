@@ -369,12 +369,14 @@ def test_a_shortfall_is_named_in_vietnamese_with_the_datas_names(lao_cai):
 #: modules whose labels all live in ``messages:`` of the catalogue
 LABEL_MODULES = ("present/console.py", "present/report.py", "present/explain.py", "analysis/robustness.py",
                  "analysis/compare.py", "analysis/frontier.py", "cli/run_commands.py", "cli/data_commands.py",
-                 "cli/common.py", "optimize/__init__.py", "optimize/baselines.py", "run/results.py")
+                 "cli/common.py", "dashboard/communes.py", "optimize/__init__.py", "optimize/baselines.py",
+                 "analysis/backtest.py", "run/results.py", "run/sweep.py", "serve/panel_server.py")
 # a letter only Vietnamese (or an accented vowel) uses: a Vietnamese word, whatever else the literal holds
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
 #: not labels: the planners' workbook's status words, written into ``plan.xlsx`` as data its reader parses;
-#: a proper name, ``data carry --to``'s default province
-DATA_WORDS = frozenset({"Đạt", "Chưa đạt", "Lào Cai"})
+#: proper names the code compares data with or cites (the backtest's province and the commune merged in 2024,
+#: ``data carry --to``'s default province)
+DATA_WORDS = frozenset({"Đạt", "Chưa đạt", "Lào Cai", "Tà Chải"})
 #: typer's help, which is English: a Vietnamese gloss or an example value in it is not a label
 ENGLISH_HELP = frozenset({
     "Seed (hạt giống ngẫu nhiên): same seed, same numbers.",
@@ -421,7 +423,8 @@ def test_the_keys_these_modules_name_are_in_the_catalogue():
 
 
 def test_the_tables_built_from_the_catalogue_keep_their_words():
-    """Keys these modules build (``plan.{name}``, ``stage_name.{name}``) all exist."""
+    """Keys these modules build (``plan.{name}``, ``stage_name.{name}``, ``communes.pager.{key}``) all exist."""
+    from ntm_sim.dashboard.communes import PAGINATION
     from ntm_sim.optimize import STAGE_NAMES_VI
     from ntm_sim.optimize.baselines import NAMES_VI
 
@@ -429,3 +432,6 @@ def test_the_tables_built_from_the_catalogue_keep_their_words():
     assert list(NAMES_VI) == ["planners_rule", "cheapest_first", "d07_shareout", "recommended", "deterministic"]
     assert STAGE_NAMES_VI["tiers"] == "xã nâng cao, kiểu mẫu"
     assert len(STAGE_NAMES_VI) == 10
+    assert PAGINATION["vi"]["counter"] == {"showing": "Hiện", "of": "trong", "rows": "dòng", "pages": "trang"}
+    assert PAGINATION["en"]["prev_title"] == "Previous page"
+    assert len(PAGINATION["en"]) == 12
