@@ -44,7 +44,9 @@ from ntm_sim.simulate import simulate
 YEARS = (2021, 2025)  # the plan's horizon: the province planned to 2025 (the points end in 2024)
 PAPER = "on paper"
 ADVANCED_AIM = {2024: 5}   # the 2024 plan: +5 advanced communes (baodantoc.vn, 1716171319349)
-PROVINCE = "Lào Cai"
+PROVINCE = "Lào Cai"  # the data's province_name the known points are of
+MERGED = "Tà Chải"  # the commune merged on 1/11/2024, counted apart in the 2025 sources
+VI = Catalogue("vi")
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ KNOWN: tuple[KnownPoint, ...] = (
     KnownPoint("2024", 2024, "start_advanced_avg", 14.0, "forecast",
                "5 advanced keep 14 criteria on average (tracuuquyhoach.com)", count=False),
     KnownPoint("6/2025", 2024, "recognised", 66, "forecast",
-               "65/126 NTM (thongtin.vietnam.vn), + Tà Chải (merged 1/11/2024) in 127 communes"),
+               f"65/126 NTM (thongtin.vietnam.vn), + {MERGED} (merged 1/11/2024) in 127 communes"),
     KnownPoint("6/2025", 2024, "advanced", 8, "forecast",
-               "7 advanced (thongtin.vietnam.vn), + Tà Chải in 127 communes"),
+               f"7 advanced (thongtin.vietnam.vn), + {MERGED} in 127 communes"),
 )
 
 #: Which setting was chosen from which point, and why (the README's backtest section repeats it).
@@ -191,7 +193,7 @@ LABELS = {
 def backtest_scenario(data: str = "lao_cai") -> Scenario:
     """The backtest's scenario: 2021–2024, the data's money, carry-over, the usual absorption limit."""
     return Scenario.model_validate({
-        "name": "backtest", "title": "Kiểm định lại 2021–2024 (backtest)", "data": data, "years": YEARS,
+        "name": "backtest", "title": VI("backtest.scenario_title"), "data": data, "years": YEARS,
         "mode": "max-achievement", "budget": {"carry_over": True, "absorption_limit_mvnd": 150000},
     })
 

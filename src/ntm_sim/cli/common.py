@@ -13,7 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from ntm_sim.errors import InputError, Problem, Text
-from ntm_sim.messages import cli_language, cli_text, problem_line, set_cli_language
+from ntm_sim.messages import Catalogue, cli_language, cli_text, problem_line, set_cli_language
 
 app = typer.Typer(
     name="ntm-sim",
@@ -28,6 +28,10 @@ app.add_typer(data_app, name="data")
 EXIT_INPUT = 2
 EXIT_INTERNAL = 1
 MAX_PROBLEMS_SHOWN = 200
+#: the commands' own lines (results, summaries, banners) print in Vietnamese whatever --lang says, as they
+#: always have; the backtest's head prints in both languages
+VI = Catalogue("vi")
+EN = Catalogue("en")
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -166,8 +170,8 @@ def demo_banner(ds: object) -> None:
         echo(f"*** {meta.demo_label} ***")
     criteria = getattr(ds, "criteria", None)
     if criteria is not None and (items := criteria.provisional_items()):
-        echo(f"*** Bộ tiêu chí {criteria.id}: {len(items)} giá trị tạm tính, chưa có trong văn bản công bố "
-             f"(provisional): {'; '.join(items[:3])}{' …' if len(items) > 3 else ''} ***")
+        shown = "; ".join(items[:3]) + (" …" if len(items) > 3 else "")
+        echo(f"*** {VI('cli.common.provisional', criteria=criteria.id, n=len(items), items=shown)} ***")
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from ntm_sim.cli.common import (
+    EN,
+    VI,
     DataOption,
     ForceOption,
     UnitsOption,
@@ -67,7 +69,7 @@ def validate(
     demo_banner(ds)
     echo(f"{file}: OK")
     if ds.meta.units:  # type: ignore[attr-defined]
-        echo(f"Danh mục đơn vị: {ds.meta.units}")  # type: ignore[attr-defined]
+        echo(VI("cli.data.units", units=ds.meta.units))  # type: ignore[attr-defined]
     echo(validation_summary(ds))  # type: ignore[arg-type]
 
 
@@ -81,7 +83,7 @@ def data_summary(data: DataOption = "lao_cai", units: UnitsOption = "auto") -> N
     demo_banner(ds)
     echo(format_district_summary(ds))  # type: ignore[arg-type]
     if ds.any_cost_estimated:  # type: ignore[attr-defined]
-        echo("Chi phí có phần ước tính theo đơn giá mặc định (cost partly estimated).")
+        echo(VI("cli.data.cost_estimated"))
 
 
 @data_app.command("export")
@@ -124,10 +126,10 @@ def data_carry(
         carried = carry_dataset(ds, to, criteria_set=criteria, assign=parse_assign(assign or []))  # type: ignore[arg-type]
         write_carried(carried, ds, out)  # type: ignore[arg-type]
     demo_banner(ds)
-    echo(f"wrote {out}: {len(carried.communes)} xã; {len(carried.needs_input())} ô cần cán bộ điền "
-         f"(ntm-sim validate {out} liệt kê từng ô)")
+    echo(f"wrote {out}: " + VI("cli.data.carried", communes=len(carried.communes), cells=len(carried.needs_input()),
+                               out=out))
     if carried.unassigned:
-        echo(f"xã cũ chưa có đơn vị mới (dùng --assign CŨ=MỚI): {', '.join(carried.unassigned)}")
+        echo(VI("cli.data.unassigned", communes=", ".join(carried.unassigned)))
 
 
 @data_app.command("generate")
@@ -169,9 +171,9 @@ def serve(
     settings = ServeSettings(results=results, scenarios=scenarios, port=port, network=network, address=address,
                              password_file=password_file, origins=list(origin or []), save_scenarios=save_scenarios)
     argv, env = serve_command(settings)
-    where = "mạng (cần đăng nhập)" if settings.public else "chỉ máy này"
+    where = VI("cli.data.serve_network" if settings.public else "cli.data.serve_local")
     host = "localhost" if settings.bind in ("127.0.0.1", "0.0.0.0") else settings.bind
-    echo(f"Bảng điều khiển: http://{host}:{port}/app ({where}); kết quả: {results}. Dừng: Ctrl+C.")
+    echo(VI("cli.data.serve_at", host=host, port=port, where=where, results=results))
     raise typer.Exit(run_server(argv, env))
 
 
@@ -197,12 +199,10 @@ def backtest(
     except ValueError:
         raise InputError([Problem(data, Text("backtest.not_lao_cai"),
                                   expected=Text("backtest.not_lao_cai.expected"))]) from None
-    echo("Mô phỏng 2021–2024 (cách tỉnh đã làm: xã mới theo quy tắc hiện hành, 5 xã nâng cao năm 2024) so với số "
-         f"liệu đã công bố: trung vị (5–95%), {draws} lần thử, hạt giống {seed}; * = kiểm tra dự báo, ✗ = ngoài khoảng")
-    echo(f"Simulated 2021–2024 against every known point: median (5–95%), {draws} draws, seed {seed}; "
-         "* forecast check (nothing was set from it), ✗ outside the band")
+    echo(VI("cli.data.backtest_head", draws=draws, seed=seed))
+    echo(EN("cli.data.backtest_head", draws=draws, seed=seed))
     echo(result.markdown())
     echo("")
-    echo("Đặt từ điểm nào / what was set from which point:")
+    echo(f"{VI('cli.data.calibrated')} / {EN('cli.data.calibrated')}:")
     for what, point, why in CALIBRATED:
         echo(f"  - {what} ← {point}: {why}")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ntm_sim.cli.common import (
+    VI,
     ForceOption,
     SamplerName,
     SolverName,
@@ -63,7 +64,7 @@ def solve(
                                  deterministic=deterministic)
         summary = write_run(run, out, command=sys.argv, force=force)
     echo(format_solve_summary(summary))
-    echo(f"Kết quả: {out}")
+    echo(VI("cli.run.results", out=out))
 
 
 @app.command()
@@ -158,7 +159,7 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
     solve_s = time.perf_counter() - start
 
     def progress(done: int, total: int) -> None:
-        echo(f"  … {done}/{total} lần thử", err=True)
+        echo(f"  … {VI('cli.run.draws_done', done=done, total=total)}", err=True)
 
     t = time.perf_counter()
     if plan is None and scheduler is None and run.simulation is not None:
@@ -171,7 +172,7 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
     summary = write_simulation_results(sim, out, command=sys.argv, solver=solver,
                                        timings={"solve_s": solve_s, "simulate_s": sim_s}, force=force, plan=plan)
     echo(format_simulation_summary(summary))
-    echo(f"Kết quả: {out}")
+    echo(VI("cli.run.results", out=out))
 
 
 @app.command()
@@ -206,7 +207,7 @@ def report(
     # the budget curves stored beside the runs: the verdict's money for the target at the confidence level
     curves = {r.name: stored_curve_of(r) for r in runs}
     write_report(runs, out, title=title, force=force, curves=curves)
-    echo(f"Báo cáo: {out} ({len(runs)} kịch bản: {', '.join(r.name for r in runs)})")
+    echo(VI("cli.run.report_done", out=out, n=len(runs), names=", ".join(r.name for r in runs)))
 
 
 @app.command()
@@ -267,18 +268,18 @@ def _sweep(scenarios: list[Path], out: Path, scales: list[float] | None, data: s
     demo_banner(ds)
 
     def progress(done: int, total: int) -> None:
-        echo(f"  … {done}/{total} kịch bản", err=True)
+        echo(f"  … {VI('cli.run.scenarios_done', done=done, total=total)}", err=True)
 
     result = run_sweep(ds, scs, draws=draws, seed=seed, sampler=sampler, time_limit=time_limit,  # type: ignore[arg-type]
                        scheduler=scheduler, deterministic=deterministic, progress=progress)
     write_sweep(result, out, command=sys.argv, force=force)
     for _, r in result.table.iterrows():
-        sim = "" if not r["draws"] else (f"; mô phỏng {format_number_vi(r['sim_mean'], 1)} xã "
-                                         f"({format_number_vi(r['sim_p5'])}–{format_number_vi(r['sim_p95'])}), "
-                                         f"P(mục tiêu) {format_percent_vi(r['p_target'])}")
-        echo(f"{r['scenario']}: {r['communes_ntm']} xã NTM, {format_number_vi(r['total_cost_mvnd'] / 1000, 1)} tỷ đồng"
-             f"{sim}")
-    echo(f"Kết quả: {out} (sweep.csv và một thư mục kết quả cho mỗi kịch bản)")
+        sim = "" if not r["draws"] else VI("cli.run.sweep_sim", mean=format_number_vi(r["sim_mean"], 1),
+                                           p5=format_number_vi(r["sim_p5"]), p95=format_number_vi(r["sim_p95"]),
+                                           p=format_percent_vi(r["p_target"]))
+        echo(VI("cli.run.sweep_row", scenario=r["scenario"], communes=r["communes_ntm"],
+                cost=format_number_vi(r["total_cost_mvnd"] / 1000, 1), sim=sim))
+    echo(VI("cli.run.sweep_results", out=out))
 
 
 @app.command()
@@ -330,9 +331,9 @@ def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | 
         dump(Manifest, manifest(ds, sc, tmp, kind="frontier", status={"levels": len(scales)},  # type: ignore[arg-type]
                                 seed=seed, command=sys.argv), tmp / "manifest.json")
     for _, r in result.table.iterrows():
-        echo(f"Vốn {fmt(r['budget_mvnd'] / 1000, 0)} tỷ đồng ({fmt(100 * r['scale'])}%): trung vị {fmt(r['p50'])} "
-             f"xã (5–95%: {fmt(r['p5'])}–{fmt(r['p95'])}), khả năng đạt mục tiêu {pct(r['p_target'], 0)}"
-             + (f"; phương án của mức {fmt(100 * r['carried_from'])}%"
-                if not math.isnan(r.get("carried_from", math.nan)) else ""))
+        carried = r.get("carried_from", math.nan)
+        echo(VI("cli.run.frontier_row", money=fmt(r["budget_mvnd"] / 1000, 0), scale=fmt(100 * r["scale"]),
+                p50=fmt(r["p50"]), p5=fmt(r["p5"]), p95=fmt(r["p95"]), p=pct(r["p_target"], 0))
+             + ("" if math.isnan(carried) else VI("cli.run.frontier_carried", scale=fmt(100 * carried))))
     echo(result.statement_vi())
-    echo(f"Kết quả: {out}")
+    echo(VI("cli.run.results", out=out))

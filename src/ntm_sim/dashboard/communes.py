@@ -17,19 +17,17 @@ from ntm_sim.data.io.cells import neutralise_frame
 from ntm_sim.messages import Catalogue
 from ntm_sim.text import fold
 
-PAGINATION = {
-    "vi": {"first": "Đầu", "first_title": "Trang đầu", "prev": "Trước", "prev_title": "Trang trước",
-           "next": "Sau", "next_title": "Trang sau", "last": "Cuối", "last_title": "Trang cuối",
-           "page_size": "Số dòng", "page_title": "Trang", "all": "Tất cả", "counter": {"showing": "Hiện",
-                                                                                         "of": "trong",
-                                                                                         "rows": "dòng",
-                                                                                         "pages": "trang"}},
-    "en": {"first": "First", "first_title": "First page", "prev": "Prev", "prev_title": "Previous page",
-           "next": "Next", "next_title": "Next page", "last": "Last", "last_title": "Last page",
-           "page_size": "Page size", "page_title": "Page", "all": "All", "counter": {"showing": "Showing",
-                                                                                     "of": "of", "rows": "rows",
-                                                                                     "pages": "pages"}},
-}
+
+def _pagination(t: Catalogue) -> dict[str, object]:
+    """Tabulator's pagination words (its ``langs`` entry) in ``t``'s language, from ``communes.pager.*``."""
+    words: dict[str, object] = {key: t(f"communes.pager.{key}") for key in (
+        "first", "first_title", "prev", "prev_title", "next", "next_title", "last", "last_title", "page_size",
+        "page_title", "all")}
+    words["counter"] = {key: t(f"communes.pager.{key}") for key in ("showing", "of", "rows", "pages")}
+    return words
+
+
+PAGINATION = {lang: _pagination(Catalogue(lang)) for lang in ("vi", "en")}
 
 
 #: Tabulator's placeholder, a function it calls with the table as ``this`` as it builds the table (before any row):

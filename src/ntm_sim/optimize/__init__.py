@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ntm_sim.data.dataset import Dataset
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.funding import with_gap_funded, with_gap_source
 from ntm_sim.model.instance import Instance, build_instance
 from ntm_sim.model.plan import Decisions, Plan, check, evaluate, make_plan
@@ -352,12 +353,10 @@ def _termination(reports: list[StageReport], fallback: str | None, watchdog: boo
 #: with hundreds of partial projects its proof took longer than every other stage together on Lào Cai).
 TIEBREAK = ("targets", "expected_communes", "criteria_met", "earliness", "cost", "gap", "gap_timing")
 HEADLINE = ("communes_ntm", "expected_communes")
-STAGE_NAMES_VI = {
-    "targets": "mục tiêu bắt buộc", "communes_ntm": "số xã đạt chuẩn", "district_units": "đơn vị cấp huyện",
-    "tiers": "xã nâng cao, kiểu mẫu", "criteria_met": "số tiêu chí đạt", "earliness": "đạt chuẩn sớm",
-    "cost": "chi phí", "gap": "vốn thiếu", "gap_timing": "vốn thiếu cần muộn nhất có thể",
-    "expected_communes": "số xã đạt chuẩn kỳ vọng (theo mô phỏng)",
-}
+#: The stages' Vietnamese names (``stage_name.*`` of the catalogue)
+STAGE_NAMES_VI = {name: Catalogue("vi")(f"stage_name.{name}") for name in (
+    "targets", "communes_ntm", "district_units", "tiers", "criteria_met", "earliness", "cost", "gap", "gap_timing",
+    "expected_communes")}
 
 
 def _stages(model: PlanModel, settings: SolverSettings, mode: str, gap: float) -> tuple[Stage, ...]:

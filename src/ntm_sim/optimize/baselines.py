@@ -22,19 +22,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.ledger import BudgetLedger
-from ntm_sim.model.plan import Decisions
+from ntm_sim.model.plan import RECOMMENDED, Decisions
 from ntm_sim.model.targets import enforced_names
 
 BASELINES = ("planners_rule", "cheapest_first", "d07_shareout")
-NAMES_VI = {
-    "planners_rule": "Quy tắc hiện hành: xã ít tiêu chí thiếu nhất trước",
-    "cheapest_first": "Xã cần ít vốn nhất trước",
-    "d07_shareout": "Vốn trung ương chia theo hệ số QĐ 07/2022, vốn khác theo quy tắc hiện hành",
-    "recommended": "Phương án khuyến nghị",
-    "deterministic": "Tối ưu trên giấy (coi như mọi thứ đúng kế hoạch)",
-}
+#: The plans' Vietnamese names (``plan.*`` of the catalogue): the rules, the recommended plan, the optimum on paper
+NAMES_VI = {name: Catalogue("vi")(f"plan.{name}") for name in (*BASELINES, RECOMMENDED, "deterministic")}
 
 
 class _Greedy:

@@ -24,6 +24,7 @@ from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.io.cells import write_csv
 from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.funding import GAP_SOURCE
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import RECOMMENDED, Decisions, Plan, decisions_from_projects
@@ -37,6 +38,8 @@ from ntm_sim.storage import atomic_folder, mark_folder
 
 if TYPE_CHECKING:
     from ntm_sim.analysis.recommend import Recommendation
+
+VI = Catalogue("vi")  # the summary's Vietnamese names (stages, shortfalls), as readers of summary.json know them
 
 
 def package_versions() -> dict[str, str]:
@@ -146,7 +149,7 @@ def outcome_summary(plan: Plan, result: SolveResult) -> dict:
 def stage_name_vi(name: str, ds: Dataset) -> str:
     """A stage's Vietnamese name; the tiers stage names the criteria set's own tiers ("xã nâng cao, kiểu mẫu")."""
     if name == "tiers" and (tiers := ds.criteria.tier_slots()):
-        return "xã " + ", ".join(t.label_vi for t in tiers.values())
+        return VI("results.tiers_stage", tiers=", ".join(t.label_vi for t in tiers.values()))
     return STAGE_NAMES_VI.get(name, name)
 
 
@@ -156,27 +159,24 @@ def shortfall_name_vi(key: str, ds: Dataset) -> str:
     ``key`` is the model's (``district_units:89``, ``lock:commune:02839``, ``advanced``…); the words
     come from the catalogue (``shortfall.*``), the names from the data.
     """
-    from ntm_sim.messages import Catalogue
-
-    t = Catalogue("vi")
     kind, _, rest = key.partition(":")
     districts = dict(zip(ds.districts.index.astype(str), ds.districts["district_name"].astype(str), strict=True))
     communes = dict(zip(ds.communes.index.astype(str), ds.communes["commune_name"].astype(str), strict=True))
     tiers = ds.criteria.tier_slots()
     if kind in ("district_units", "advanced_districts"):
-        return t(f"shortfall.{kind}", name=districts.get(rest, rest))
+        return VI(f"shortfall.{kind}", name=districts.get(rest, rest))
     if kind in ("min_criteria",):
-        return t("shortfall.min_criteria", name=communes.get(rest, rest))
+        return VI("shortfall.min_criteria", name=communes.get(rest, rest))
     if kind == "criterion_communes":
-        return t("shortfall.criterion_communes", criterion=rest)
+        return VI("shortfall.criterion_communes", criterion=rest)
     if kind == "lock":
         what, _, code = rest.partition(":")
-        return t("shortfall.lock_commune", name=communes.get(code, code)) if what == "commune" else t(
+        return VI("shortfall.lock_commune", name=communes.get(code, code)) if what == "commune" else VI(
             "shortfall.lock_project")
     if kind in tiers:
-        return t("shortfall.tier", tier=tiers[kind].label_vi)
+        return VI("shortfall.tier", tier=tiers[kind].label_vi)
     if kind in ("villages_ntm", "villages_model", "avg_criteria"):
-        return t(f"shortfall.{kind}")
+        return VI(f"shortfall.{kind}")
     return STAGE_NAMES_VI.get(kind, key)  # communes_ntm: "số xã đạt chuẩn"
 
 

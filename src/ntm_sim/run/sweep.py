@@ -21,6 +21,7 @@ import pandas as pd
 
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.io.cells import write_csv
+from ntm_sim.messages import Catalogue
 from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.model.scenario import Scenario
 from ntm_sim.run.workflow import SolvedScenario, solve_and_simulate, write_run
@@ -29,6 +30,7 @@ from ntm_sim.simulate.runner import run_tasks
 COLUMNS = ["scenario", "title", "mode", "budget_scale", "budget_mvnd", "status", "proven_optimal", "mip_gap",
            "communes_ntm", "advanced", "model", "district_units", "total_cost_mvnd", "funding_gap_mvnd",
            "planners_rule_communes", "draws", "seed", "sim_mean", "sim_p5", "sim_p95", "p_target", "p_all_targets"]
+VI = Catalogue("vi")
 
 
 @dataclass
@@ -45,7 +47,9 @@ def budget_variants(scenario: Scenario, scales: list[float]) -> list[Scenario]:
 
     check_levels(scales, "--budget-scale", ",".join(f"{s:g}" for s in scales), base=scenario.budget.scale,
                  positive=False)
-    return [scenario.scaled(s, named=True, title=f"{scenario.title or scenario.name} – vốn {round(s * 100)}%")
+    # titled as the page titles a budget level (run.title), in the same words
+    return [scenario.scaled(s, named=True, title=VI("run.title", base=scenario.title or scenario.name,
+                                                    pct=round(s * 100)))
             for s in scales]
 
 

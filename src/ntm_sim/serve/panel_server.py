@@ -25,6 +25,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ntm_sim.messages import Catalogue
+
 log = logging.getLogger("ntm_sim.serve")
 
 MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -32,6 +34,7 @@ LOGIN_FREE_FAILURES = 5      # failed logins allowed before the delay starts
 LOGIN_FIRST_LOCK_S = 30.0    # the first delay; it doubles with each further failure
 LOGIN_MAX_LOCK_S = 900.0
 LOGIN_FORGET_S = 3600.0      # failures older than this are forgotten
+EN, VI = Catalogue("en"), Catalogue("vi")
 
 
 @dataclass
@@ -118,8 +121,10 @@ def _login_post(self: object) -> None:
                     username, address, wait)
         self.set_status(429)  # type: ignore[attr-defined]
         self.set_header("Retry-After", str(int(wait) + 1))  # type: ignore[attr-defined]
-        self.finish(f"Too many failed logins: try again in {int(wait) + 1} s. "  # type: ignore[attr-defined]
-                    f"Đăng nhập sai quá nhiều lần: thử lại sau {int(wait) + 1} giây.")
+        # before any login, so no page language: both, English first
+        seconds = int(wait) + 1
+        self.finish(EN("serve.login.throttled", s=seconds) + " "  # type: ignore[attr-defined]
+                    + VI("serve.login.throttled", s=seconds))
         return
     password = self.get_argument("password", "")  # type: ignore[attr-defined]
     if self._validate(username, password):  # type: ignore[attr-defined]
