@@ -107,6 +107,22 @@ def test_the_search_refuses_a_seed_whose_streams_meet_another_seeds(lao_cai):
         recommend(lao_cai, load_scenario(BASELINE), seed=MAX_SEED + 1)
 
 
+@pytest.mark.parametrize("command", [["solve", "--draws", "50"], ["frontier", "--draws", "20"],
+                                     ["frontier", "--draws", "0"]])
+def test_too_few_draws_to_judge_a_plan_are_refused_before_work(tmp_path, monkeypatch, command):
+    """Fewer than 100 fresh draws cannot judge the recommended plan: exit 2 naming --draws (it was a traceback)."""
+    def trap(*args: object, **kwargs: object) -> None:
+        raise AssertionError("work started before the draws were checked")
+
+    for target in ("ntm_sim.analysis.recommend.recommend", "ntm_sim.optimize.solve",
+                   "ntm_sim.analysis.frontier.frontier"):
+        monkeypatch.setattr(target, trap)
+    out = tmp_path / "out"
+    r = run(command[0], BASELINE, *command[1:], "--out", out)
+    refused(r, "--draws", f"'{command[2]}'", "100")
+    assert not out.exists()
+
+
 def test_backtest_refuses_a_negative_seed(no_work):
     refused(run("backtest", "--seed", "-1", "--draws", "10"), "--seed")
 

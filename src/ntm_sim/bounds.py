@@ -39,6 +39,10 @@ MAX_SWEEP_RUNS = 100
 #: draws are another seed's training draws, and the streams of every accepted seed stay those of today.
 MAX_SEED = 999_999
 
+#: Fewest fresh draws a recommended plan is judged on (a scenario's ``robustness.test_draws``): fewer
+#: cannot tell the candidates apart; ``--draws 0`` still asks for the plan on paper only.
+MIN_JUDGE_DRAWS = 100
+
 #: Most simulation draws one run may ask for (the command line, the page and a scenario's ``test_draws``).
 MAX_DRAWS = 100_000
 

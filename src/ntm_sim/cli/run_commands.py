@@ -298,12 +298,15 @@ def frontier(
     force: ForceOption = False,
 ) -> None:
     """The money for a given confidence: the recommended plan's odds along a range of budgets."""
-    from ntm_sim.bounds import parse_levels
+    from ntm_sim.bounds import MAX_DRAWS, MIN_JUDGE_DRAWS, parse_levels
     from ntm_sim.model.scenario import load_scenario
     from ntm_sim.storage import reserve
 
     scales = parse_levels(budget_scale, "--budget-scale", base=load_scenario(scenario).budget.scale)
     check_limits(time_limit, draws, seed)
+    if draws is not None and draws < MIN_JUDGE_DRAWS:  # every level's plan is judged on them
+        raise InputError([Problem("--draws", Text("run.judge_draws"), found=str(draws),
+                                  expected=Text("cli.frontier_draws.expected", least=MIN_JUDGE_DRAWS, most=MAX_DRAWS))])
     with reserve(out, force=force, inputs=scenario_inputs(scenario, data)):
         _frontier(scenario, out, scales, data, seed, draws, time_limit, units, force)
 

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ntm_sim.bounds import MAX_DRAWS, MAX_MONEY_MVND, MAX_SCALE
+from ntm_sim.bounds import MAX_DRAWS, MAX_MONEY_MVND, MAX_SCALE, MIN_JUDGE_DRAWS
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import pydantic_text
 from ntm_sim.model.uncertainty import UncertaintySettings
@@ -290,7 +290,7 @@ class Robustness(_Model):
         True, description="Also a candidate planned with the money expected to arrive, at expected costs.")
     weight_draws: int = Field(1000, ge=100, le=20_000, description="Draws estimating each commune's chances.")
     train_draws: int = Field(1000, ge=100, le=20_000, description="Draws that choose the plan.")
-    test_draws: int = Field(2000, ge=100, le=MAX_DRAWS, description="Fresh draws that judge it.")
+    test_draws: int = Field(2000, ge=MIN_JUDGE_DRAWS, le=MAX_DRAWS, description="Fresh draws that judge it.")
 
     @field_validator("reserves")
     @classmethod

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ntm_sim.bounds import MAX_DRAWS, MIN_JUDGE_DRAWS
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.registry import load_dataset
+from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.model.plan import RECOMMENDED, Decisions
 from ntm_sim.model.scenario import Scenario, resolve_data_path
 from ntm_sim.optimize import SolveResult
@@ -128,6 +130,7 @@ def solve_and_simulate(ds: Dataset, scenario: Scenario, *, draws: int | None = N
     rob = scenario.robustness
     draws = rob.test_draws if draws is None else int(draws)
     if scenario.mode == "max-achievement" and rob.enabled and not deterministic and draws > 0:
+        _check_judge_draws(draws)
         judged = scenario if draws == rob.test_draws else scenario.with_(
             robustness={**rob.model_dump(), "test_draws": draws})
         rec = recommend(ds, judged, seed=seed, time_limit=time_limit, on_stage=on_stage)
@@ -159,6 +162,14 @@ def write_run(run: SolvedScenario, out: Path | str, *, command: list[str] | None
 
     return write_solve_results(run.result, Path(out), command=command, simulation=run.simulation,
                                recommendation=run.recommendation, force=force)
+
+
+def _check_judge_draws(draws: int) -> None:
+    """Refuse fewer fresh draws than a recommended plan is judged on (a named problem, not a traceback)."""
+    if not MIN_JUDGE_DRAWS <= draws <= MAX_DRAWS:
+        raise InputError([Problem("--draws", Text("run.judge_draws"),
+                                  expected=Text("run.judge_draws.expected", least=MIN_JUDGE_DRAWS, most=MAX_DRAWS),
+                                  found=str(draws))])
 
 
 def run_scenario(ds: Dataset, scenario: Scenario, out: Path | str, *, draws: int | None = None, seed: int = 0,
