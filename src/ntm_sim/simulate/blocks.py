@@ -29,47 +29,35 @@ MONEY_TOL = 1e-2  # million VND: solver round-off on planned flows
 
 @dataclass(frozen=True, slots=True)
 class RandomKeys:
-    """Where each potential project's random numbers sit (plan-independent)."""
+    """Where each potential project's random numbers sit (plan-independent).
+
+    The keys run in blocks: the criterion projects (``0 … n_projects``), then one key per
+    commune for the advanced upgrade (from :attr:`adv`), the model upgrade (:attr:`model`),
+    the villages (:attr:`village_ntm`) and the model villages (:attr:`village_model`), then
+    one per district for the district unit (:attr:`district`) and the advanced district
+    (:attr:`district_adv`); :attr:`total` is the number of keys.
+    """
 
     n_projects: int
     n_communes: int
     n_years: int
     n_districts: int
+    adv: int = field(init=False)
+    model: int = field(init=False)
+    village_ntm: int = field(init=False)
+    village_model: int = field(init=False)
+    district: int = field(init=False)
+    district_adv: int = field(init=False)
+    total: int = field(init=False)
 
-    @property
-    def adv(self) -> int:
-        """Offset of the advanced-upgrade keys."""
-        return self.n_projects
+    def __post_init__(self) -> None:
+        c, d = self.n_communes, self.n_districts
+        ends = np.cumsum([self.n_projects, c, c, c, c, d, d])  # where each block starts, then the end
+        for name, at in zip(_KEY_BLOCKS, ends, strict=True):
+            object.__setattr__(self, name, int(at))  # frozen: set once, here
 
-    @property
-    def model(self) -> int:
-        """Offset of the model-upgrade keys."""
-        return self.adv + self.n_communes
 
-    @property
-    def village_ntm(self) -> int:
-        """Offset of the village keys (one per commune)."""
-        return self.model + self.n_communes
-
-    @property
-    def village_model(self) -> int:
-        """Offset of the model-village keys (one per commune)."""
-        return self.village_ntm + self.n_communes
-
-    @property
-    def district(self) -> int:
-        """Offset of the district keys."""
-        return self.village_model + self.n_communes
-
-    @property
-    def district_adv(self) -> int:
-        """Offset of the advanced-district keys."""
-        return self.district + self.n_districts
-
-    @property
-    def total(self) -> int:
-        """Number of potential projects."""
-        return self.district_adv + self.n_districts
+_KEY_BLOCKS = ("adv", "model", "village_ntm", "village_model", "district", "district_adv", "total")
 
 
 @dataclass
