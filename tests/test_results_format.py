@@ -11,8 +11,8 @@ import pytest
 
 from ntm_sim.analysis.compare import baseline_table, ntm_band_by_year, risk_table, threshold_curves
 from ntm_sim.errors import InputError
+from ntm_sim.model.contracts import RESULTS_FORMAT
 from ntm_sim.model.plan import RECOMMENDED
-from ntm_sim.run.contracts import RESULTS_FORMAT
 from ntm_sim.run.runs import load_run
 
 

@@ -17,6 +17,9 @@ import pandas as pd
 
 from ntm_sim.data.criteria import CriteriaSet
 from ntm_sim.messages import Catalogue
+from ntm_sim.model.contracts import Headline as HeadlineRecord
+from ntm_sim.model.contracts import Recommendation as SearchRecord
+from ntm_sim.model.contracts import SolveSummary
 from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 
 SIMULATION = "simulation"
@@ -90,6 +93,22 @@ class ScenarioRun:
     manifest: dict
     simulation: dict | None = None
     sim_communes: pd.DataFrame | None = None  # P(NTM by each year) per plan and commune
+    record: SolveSummary | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def contract(self) -> SolveSummary:
+        """``summary.json`` as its model (:func:`ntm_sim.run.runs.load_run` keeps the one it read through)."""
+        return self.record if self.record is not None else SolveSummary.model_validate(self.summary)
+
+    @property
+    def headline(self) -> HeadlineRecord | None:
+        """What the simulation gives for the run's plan (None: a plan on paper only)."""
+        return self.contract.headline
+
+    @property
+    def recommendation(self) -> SearchRecord | None:
+        """The search that chose the plan (None: the optimum on paper, or min-cost)."""
+        return self.contract.recommendation
 
     @property
     def demo(self) -> bool:
@@ -228,23 +247,23 @@ class Headline:
 def headline_of(run: ScenarioRun, key: str) -> Headline:
     """The headline of indicator ``key`` for a run (see :class:`Headline`)."""
     paper = _value(run.summary, key)
-    h = run.summary.get("headline")
-    if not h or key not in SIMULATED:
+    h = run.headline
+    if h is None or key not in SIMULATED:
         return Headline(value=paper, paper=paper)
     outcome, target = SIMULATED[key]
-    o = h["outcomes"].get(outcome)
+    o = h.outcomes.get(outcome)
     if o is None:
         return Headline(value=paper, paper=paper)
-    t = h["targets"].get(target) if target else None
-    return Headline(value=float(o["median"]), low=float(o["p5"]), high=float(o["p95"]),
-                    paper=float(o.get("deterministic", paper)),
-                    probability=None if t is None else float(t["probability"]),
-                    met=None if t is None else bool(t["met"]), simulated=True)
+    t = h.targets.get(target) if target else None
+    return Headline(value=float(o.median), low=float(o.p5), high=float(o.p95),
+                    paper=float(paper if o.deterministic is None else o.deterministic),
+                    probability=None if t is None else float(t.probability),
+                    met=None if t is None else bool(t.met), simulated=True)
 
 
 def confidence_of(runs: list[ScenarioRun]) -> float | None:
     """The confidence level a target's probability must reach (the first simulated run's)."""
-    return next((float(r.summary["headline"]["confidence"]) for r in runs if r.summary.get("headline")), None)
+    return next((float(r.headline.confidence) for r in runs if r.headline is not None), None)
 
 
 def indicator_table(runs: list[ScenarioRun]) -> pd.DataFrame:

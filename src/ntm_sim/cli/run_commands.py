@@ -314,7 +314,7 @@ def frontier(
 def _frontier(scenario: Path, out: Path, scales: tuple[float, ...], data: str | None, seed: int, draws: int | None,
               time_limit: float | None, units: str, force: bool) -> None:
     from ntm_sim.analysis.frontier import frontier as run_frontier
-    from ntm_sim.run.contracts import Manifest, dump
+    from ntm_sim.model.contracts import Manifest, dump
     from ntm_sim.run.frontier_cache import write_frontier_files
     from ntm_sim.run.results import manifest
     from ntm_sim.storage import atomic_folder

@@ -1,6 +1,6 @@
 """The tables of a results folder as contracts (pandera): checked where they are written and where they are read.
 
-The JSON files have theirs in :mod:`ntm_sim.run.contracts`. A table that breaks its contract is an
+The JSON files have theirs in :mod:`ntm_sim.model.contracts`. A table that breaks its contract is an
 :class:`~ntm_sim.errors.InputError` naming the file, the row as a text editor shows it, the column and
 what was expected, never a failure deep inside a chart.
 

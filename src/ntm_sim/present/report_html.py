@@ -283,12 +283,12 @@ def progress_alt(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
     """What the progress chart shows, in one sentence per run (its text alternative)."""
     parts = []
     for run in runs:
-        head = ((run.summary.get("headline") or {}).get("outcomes") or {}).get("communes_ntm") or {}
+        head = None if run.headline is None else run.headline.outcomes.get("communes_ntm")
         target = own_target(run, "communes_ntm")
         goal = "" if target is None else t("alt.target", target=t.number(target))
-        if "median" in head:
-            parts.append(t("alt.progress", name=run.name, year=run.horizon, median=t.number(head["median"]),
-                           low=t.number(head["p5"]), high=t.number(head["p95"]),
+        if head is not None and head.median is not None:
+            parts.append(t("alt.progress", name=run.name, year=run.horizon, median=t.number(head.median),
+                           low=t.number(head.p5), high=t.number(head.p95),
                            paper=t.number(run.summary["communes_ntm"]), goal=goal))
         else:
             parts.append(t("alt.progress_paper", name=run.name, year=run.horizon,

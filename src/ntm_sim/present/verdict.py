@@ -76,15 +76,15 @@ class Verdict:
 
 def plan_words(run: ScenarioRun, t: Catalogue) -> str:
     """The recommended plan in planners' words: how it was chosen, and its reserve."""
-    rec = run.summary.get("recommendation") or {}
-    chosen, kind = str(rec.get("chosen") or ""), str(rec.get("chosen_kind") or "")
-    projects = t.number(int(rec.get("reserve_projects") or 0))
-    if run.summary.get("mode") == "min-cost":
+    rec = run.recommendation
+    chosen, kind = ("", "") if rec is None else (rec.chosen, rec.chosen_kind)
+    projects = t.number(0 if rec is None else rec.reserve_projects)
+    if run.contract.mode == "min-cost":
         return t("verdict.plan_min_cost")
     if chosen == "expected_money":
         return t("verdict.plan_expected_money", projects=projects)
     if kind == "expected":
-        reserve = float(rec.get("reserve") or 0.0)
+        reserve = 0.0 if rec is None else rec.reserve
         if reserve <= 0:
             return t("verdict.plan_expected", year=run.horizon)
         return t("verdict.plan_reserve", year=run.horizon, pct=t.number(100 * reserve), projects=projects)
@@ -94,21 +94,21 @@ def plan_words(run: ScenarioRun, t: Catalogue) -> str:
 
 
 def _chances(run: ScenarioRun) -> tuple[list[TargetChance], int, int]:
-    head = run.summary.get("headline") or {}
+    head = run.headline
     obstacles = run.summary.get("obstacles") or {}
     mains, without = obstacles.get("main") or {}, obstacles.get("without") or {}
     named, met_others, others = [], 0, 0
-    for key, row in (head.get("targets") or {}).items():
-        if row.get("target") is None:
+    for key, row in ({} if head is None else head.targets).items():
+        if row.target is None:
             continue
         if key not in NAMED_TARGETS:
             others += 1
-            met_others += bool(row.get("met"))
+            met_others += bool(row.met)
             continue
         main = mains.get(key) if isinstance(mains, dict) else None
         lifted = (without.get(main) or {}).get("targets", {}).get(key) if main else None
-        named.append(TargetChance(key=key, target=float(row["target"]), probability=float(row["probability"]),
-                                  met=bool(row.get("met")), paper=row.get("deterministic"), obstacle=main,
+        named.append(TargetChance(key=key, target=float(row.target), probability=float(row.probability),
+                                  met=bool(row.met), paper=row.deterministic, obstacle=main,
                                   without=None if lifted is None else float(lifted)))
     named.sort(key=lambda c: NAMED_TARGETS.index(c.key))
     return named, met_others, others
@@ -116,8 +116,8 @@ def _chances(run: ScenarioRun) -> tuple[list[TargetChance], int, int]:
 
 def verdict_of(run: ScenarioRun, t: Catalogue = VI, curve: Frontier | None = None) -> Verdict:
     """The verdict of ``run`` (its budget curve ``curve`` where one is stored)."""
-    head = run.summary.get("headline") or {}
-    o = (head.get("outcomes") or {}).get("communes_ntm") or {}
+    head = run.headline
+    o = None if head is None else head.outcomes.get("communes_ntm")
     obstacles = run.summary.get("obstacles") or {}
     targets, met_others, others = _chances(run)
     main = (obstacles.get("main") or {}).get("communes_ntm") if isinstance(obstacles.get("main"), dict) else None
@@ -125,8 +125,9 @@ def verdict_of(run: ScenarioRun, t: Catalogue = VI, curve: Frontier | None = Non
     gap = run.summary.get("funding_gap_mvnd")
     return Verdict(
         name=run.name, horizon=run.horizon, plan=plan_words(run, t),
-        median=o.get("median"), low=o.get("p5"), high=o.get("p95"), paper=float(run.summary["communes_ntm"]),
-        confidence=head.get("confidence"), targets=targets, others_met=met_others, others=others,
+        median=None if o is None else o.median, low=None if o is None else o.p5, high=None if o is None else o.p95,
+        paper=float(run.contract.communes_ntm), confidence=None if head is None else head.confidence,
+        targets=targets, others_met=met_others, others=others,
         obstacle=main, short_on_paper=bool(obstacles.get("short_on_paper")),
         paper_median=(obstacles.get("none") or {}).get("median"),
         curve=curve is not None,

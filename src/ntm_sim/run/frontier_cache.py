@@ -109,7 +109,7 @@ def frontier_cached(root: Path | str, ds: Dataset, scenario: Scenario,
     InputError
         If another process is storing the same curve right now (its lock is held).
     """
-    from ntm_sim.run.contracts import Manifest, dump
+    from ntm_sim.model.contracts import Manifest, dump
     from ntm_sim.run.results import manifest
     from ntm_sim.storage import atomic_folder
 
@@ -167,9 +167,10 @@ class RunPosition:
 def run_position(run: ScenarioRun) -> RunPosition | None:
     """A run's budget and communes (simulated median where simulated, else on paper); None if unknown."""
     budget = run.summary.get("budget_mvnd")
-    head = ((run.summary.get("headline") or {}).get("outcomes") or {}).get("communes_ntm") or {}
-    simulated = (run.summary.get("headline") or {}).get("basis") == "simulation" and "median" in head
-    communes = head["median"] if simulated else run.summary.get("communes_ntm")
+    head = run.headline
+    o = None if head is None else head.outcomes.get("communes_ntm")
+    simulated = head is not None and head.basis == "simulation" and o is not None and o.median is not None
+    communes = o.median if simulated else run.summary.get("communes_ntm")
     if not isinstance(budget, int | float) or not isinstance(communes, int | float) or not math.isfinite(budget):
         return None
     return RunPosition(run.name, float(budget), float(communes), simulated)

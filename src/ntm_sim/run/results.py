@@ -25,6 +25,7 @@ from ntm_sim.data.io.cells import write_csv
 from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import Catalogue
+from ntm_sim.model.contracts import RESULTS_FORMAT, Manifest, SolveSummary, dump, jsonable
 from ntm_sim.model.funding import GAP_SOURCE
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import RECOMMENDED, Decisions, Plan, decisions_from_projects
@@ -32,7 +33,6 @@ from ntm_sim.model.scenario import Scenario
 from ntm_sim.optimize import STAGE_NAMES_VI, SolveResult
 from ntm_sim.optimize.baselines import NAMES_VI
 from ntm_sim.present.explain import commune_table
-from ntm_sim.run.contracts import RESULTS_FORMAT, Manifest, SolveSummary, dump, jsonable
 from ntm_sim.simulate import BLOCK, SimulationResult
 from ntm_sim.storage import atomic_folder, mark_folder
 

@@ -1,6 +1,6 @@
 """Results folders read back: one run per folder, damaged folders named, never fatal.
 
-A run is read through the contracts it was written with (:mod:`ntm_sim.run.contracts`) and
+A run is read through the contracts it was written with (:mod:`ntm_sim.model.contracts`) and
 then drawn once with every table the dashboard and the report show
 (:mod:`ntm_sim.present.report_html`), so a run that loads is one that shows. This module sits
 above both :mod:`ntm_sim.analysis.compare` (the tables) and :mod:`ntm_sim.present.report_html`
@@ -27,9 +27,9 @@ from ntm_sim.analysis.compare import (
 from ntm_sim.data.io.files import MAX_RESULT_BYTES, check_regular, read_text
 from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
+from ntm_sim.model.contracts import Manifest, SolveSummary, upgrade_summary, validate
 from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 from ntm_sim.present import report_html
-from ntm_sim.run.contracts import Manifest, SolveSummary, upgrade_summary, validate
 
 __all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
 
@@ -101,7 +101,7 @@ def load_run(folder: Path | str) -> ScenarioRun:
         raise InputError([Problem(str(folder / "summary.json"), Text("runs.not_solve_summary"),
                                   expected=SOLVE_FOLDER)])
     summary = upgrade_summary(summary, folder / "summary.json")  # an older folder read in today's names
-    validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
+    record = validate(SolveSummary, summary, folder / "summary.json")  # read through the model it was written with
     manifest = _read(folder / "manifest.json", _json_object)
     validate(Manifest, manifest, folder / "manifest.json")
     communes = _read(folder / "communes.csv", _csv)
@@ -120,7 +120,7 @@ def load_run(folder: Path | str) -> ScenarioRun:
     if simulation is not None and _is_file(folder / SIMULATION / "manifest.json"):
         _check_own_simulation(folder, manifest, _read(folder / SIMULATION / "manifest.json", _json_object))
     run = ScenarioRun(name=name, folder=folder, summary=summary, communes=communes, manifest=manifest,
-                      simulation=simulation, sim_communes=sim_communes)
+                      simulation=simulation, sim_communes=sim_communes, record=record)
     _check_usable(run)
     return run
 

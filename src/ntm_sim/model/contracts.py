@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import pydantic_text
+from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 
 #: the results' format: 2 calls the recommended plan ``recommended`` and says where it came from; 1 (before
 #: December 2026, no ``format`` key) called it ``optimum``. Format 1 is read as 2 (:func:`upgrade_summary`).
@@ -285,8 +286,6 @@ def upgrade_summary(summary: dict, path: Path | str) -> dict:
     InputError
         If the folder was written in a newer format than this version reads (the format named).
     """
-    from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
-
     found = summary.get("format", 1)
     if not isinstance(found, int) or isinstance(found, bool) or not 1 <= found <= RESULTS_FORMAT:
         raise InputError([Problem(str(path), Text("contract.format", found=str(found)),
