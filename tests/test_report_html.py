@@ -115,3 +115,41 @@ def test_report_sets_the_simulation_beside_the_public_record(compare_root):
     for r in other:
         r.summary["dataset"] = "lao_cai_2026"
     assert 'id="backtest"' not in build_report(other)
+
+
+def _with_recommendation(run, **record):
+    """The run as if its plan had been chosen by the search (a format-2 ``recommendation``; None: format 1's)."""
+    import copy
+
+    other = copy.deepcopy(run)
+    other.summary["recommendation"] = {
+        "chosen": record.pop("chosen"), "chosen_kind": record.pop("kind"), "reserve": record.pop("reserve", 0.0),
+        "reserve_projects": 0, "objective": "expected", "percentile": 10.0, "seed": 0, "train_draws": 400,
+        "test_draws": 600, "training": [], "comparison": {}, **{k: v for k, v in record.items() if v is not None}}
+    other.record = None  # read again through the model
+    return other
+
+
+@pytest.mark.parametrize(("record", "vi", "en"), [
+    ({"chosen": "expected_r20", "kind": "expected", "reserve": 0.2, "lever": "reserve 0.2", "solve_record": "own"},
+     "Phương án: expected_r20 (số xã kỳ vọng, dự phòng 20% vốn); các bước giải ở cột này là của chính phương án.",
+     "Plan: expected_r20 (expected communes, 20% of the money in reserve); the stages in this column are its own "
+     "solve's."),
+    ({"chosen": "d07_shareout", "kind": "rule", "lever": "rule", "solve_record": "deterministic"},
+     "Phương án: d07_shareout (quy tắc: Vốn trung ương chia theo hệ số QĐ 07/2022, vốn khác theo quy tắc hiện hành); "
+     "các bước giải ở cột này là của lời giải tối ưu trên giấy.", "the solve of the optimum on paper"),
+    # a folder of format 1 names no lever nor record: they follow from the candidate
+    ({"chosen": "expected_money", "kind": "expected", "reserve": 0.17, "lever": None, "solve_record": None},
+     "Phương án: expected_money (số xã kỳ vọng trên vốn kỳ vọng); các bước giải ở cột này là của chính phương án.",
+     "expected communes on the money expected to arrive"),
+])
+def test_provenance_says_where_the_plan_came_from(compare_root, record, vi, en):
+    from ntm_sim.messages import Catalogue
+    from ntm_sim.present.report_html import plan_record, provenance_html
+
+    base = next(r for r in find_runs(compare_root) if r.name == "baseline")
+    assert plan_record(base) == "Phương án: tối ưu trên giấy, không chọn qua mô phỏng."  # solved deterministic
+    run = _with_recommendation(base, **record)
+    assert plan_record(run) == vi
+    assert en in plan_record(run, Catalogue("en"))
+    assert vi.replace("'", "&#x27;") in provenance_html([run])

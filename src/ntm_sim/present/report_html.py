@@ -235,6 +235,24 @@ def status_vi(summary: dict) -> str:
     return status_text(summary, VI)
 
 
+def plan_record(run: ScenarioRun, t: Catalogue = VI) -> str:
+    """Where the run's plan came from: the search's lever, and whose solve the stages shown are."""
+    rec = run.recommendation
+    if rec is None:
+        return t("prov.plan.paper")
+    # format 1 folders name no lever: it follows from the candidate, as format 2 writes it
+    lever = rec.lever or {"rule": "rule", "deterministic": "deterministic"}.get(
+        rec.chosen_kind, "expected_money" if rec.chosen == "expected_money" else f"reserve {rec.reserve:g}")
+    if lever == "rule":
+        words = t("prov.lever.rule", rule=plan_name(rec.chosen, t))
+    elif lever in ("deterministic", "expected_money"):
+        words = t(f"prov.lever.{lever}")
+    else:
+        words = t("prov.lever.reserve", pct=t.number(100 * rec.reserve))
+    record = rec.solve_record or ("deterministic" if rec.chosen_kind == "rule" else "own")
+    return t("prov.plan", plan=rec.chosen, lever=words, record=t(f"prov.record.{record}"))
+
+
 def provenance_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
     """Where each figure comes from: folder, hashes, solver status and gap, seed."""
     rows = []
@@ -244,8 +262,10 @@ def provenance_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
         seed = r.simulation["seed"] if r.simulation else "–"
         scen = str((m.get("scenario") or {}).get("hash", ""))[:12]
         data = str((m.get("data") or {}).get("hash", ""))[:12]
+        record = f'<br><span class="plan-record">{html.escape(plan_record(r, t))}</span>'
         rows.append(f"<tr><td>{html.escape(r.name)}</td><td><code>{html.escape(str(r.folder))}</code></td>"
-                    f"<td>{status_text(s, t)}</td><td>{'–' if gap is None or pd.isna(gap) else _pct(gap, t, 2)}</td>"
+                    f"<td>{status_text(s, t)}{record}</td>"
+                    f"<td>{'–' if gap is None or pd.isna(gap) else _pct(gap, t, 2)}</td>"
                     f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
     head = "".join(f'<th scope="col">{html.escape(t(f"prov.{k}"))}</th>'
