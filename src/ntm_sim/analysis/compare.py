@@ -315,27 +315,30 @@ def baseline_table(runs: list[ScenarioRun]) -> pd.DataFrame:
     ``gain_low``, ``gain_high`` (the recommended plan's simulated gain over that plan on
     the same draws, with its 95% interval, when the run has one).
     """
+    nan = float("nan")
     rows = []
     for run in runs:
-        best = int(run.summary["communes_ntm"])
+        record = run.contract
+        best = record.communes_ntm
         plans = (run.simulation or {}).get("plans", {})
-        comparison = run.summary.get("recommendation", {}).get("comparison", {})
-        chosen = run.summary.get("recommendation", {}).get("chosen")
+        rec = record.recommendation
+        comparison = {} if rec is None else rec.comparison
 
         def sim_mean(plan: str, plans: dict = plans) -> float:
             o = plans.get(plan, {}).get("outcomes", {}).get("communes_ntm")
-            return float(o["mean"]) if o else float("nan")
+            return float(o["mean"]) if o else nan
 
         rows.append({"scenario": run.name, "plan": RECOMMENDED, "plan_vi": PLAN_VI, "communes_ntm": best,
-                     "total_cost_mvnd": float(run.summary["total_cost_mvnd"]), "recommended_gain": 0,
+                     "total_cost_mvnd": record.total_cost_mvnd, "recommended_gain": 0,
                      "sim_mean": sim_mean(RECOMMENDED), "gain": 0.0, "gain_low": 0.0, "gain_high": 0.0})
-        for name, b in run.summary["baselines"].items():
-            c = comparison.get(name, {}) if name != chosen else {}
+        for name, b in record.baselines.items():
+            c = comparison.get(name) if rec is not None and name != rec.chosen else None
+            gain = (nan, nan, nan) if c is None else tuple(
+                nan if v is None else v for v in (c.diff_mean, c.diff_low, c.diff_high))
             rows.append({"scenario": run.name, "plan": name, "plan_vi": b.get("name_vi", name),
                          "communes_ntm": int(b["communes_ntm"]), "total_cost_mvnd": float(b["total_cost_mvnd"]),
                          "recommended_gain": best - int(b["communes_ntm"]), "sim_mean": sim_mean(name),
-                         "gain": c.get("diff_mean", float("nan")), "gain_low": c.get("diff_low", float("nan")),
-                         "gain_high": c.get("diff_high", float("nan"))})
+                         "gain": gain[0], "gain_low": gain[1], "gain_high": gain[2]})
     return pd.DataFrame(rows)
 
 
