@@ -225,3 +225,13 @@ def test_tab_headers_are_tabs_and_open_by_keyboard(browser, dashboard_url):
         expect(tabs.nth(2)).to_have_attribute("aria-selected", "true")
     finally:
         page.context.close()
+
+
+def test_the_money_slider_reads_as_it_shows(clean_page):
+    """A screen reader hears "100%" and "95%", as the slider shows, not noUiSlider's "1.00" (issue 19's leftover)."""
+    handle = clean_page.get_by_role("slider", name="Vốn so với kịch bản gốc")
+    handle.scroll_into_view_if_needed()
+    assert handle.get_attribute("aria-valuetext") == "100%"
+    handle.focus()
+    handle.press("ArrowLeft")
+    expect(handle).to_have_attribute("aria-valuetext", "95%")

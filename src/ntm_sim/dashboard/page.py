@@ -41,7 +41,8 @@ SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier
             "new_run")
 #: run once the page is drawn: the page's own language (for readers and spelling), and a name for each slider's
 #: handle, its slider's title (Bokeh's noUiSlider draws the handle, role="slider", with none: axe-core's
-#: aria-input-field-name). A slider's view keeps its handle for its life; the page's sliders are drawn at once.
+#: aria-input-field-name), and its value as the slider shows it. A slider's view keeps its handle for its life;
+#: the page's sliders are drawn at once.
 #: Bokeh's tab headers are DIVs with a tab stop and a click handler only: they get the roles of a tab list
 #: (tablist, tab, aria-selected kept with the active tab) and Enter or Space opens the focused one.
 PAGE_READY = """
@@ -49,6 +50,10 @@ document.documentElement.lang = lang;
 for (const view of Bokeh.index.query((v) => v.slider_el != null)) {
   for (const handle of view.slider_el.querySelectorAll('.noUi-handle')) {
     handle.setAttribute('aria-label', view.model.title);
+    // read as the slider shows it ("80%"), not noUiSlider's raw "0.80": after its own aria update
+    const say = (value) => handle.setAttribute('aria-valuetext', view.pretty(Number(value)));
+    say(view.model.value);
+    if (view._noUiSlider) view._noUiSlider.on('update.ntm', (_v, _h, raw) => say(raw[0]));
   }
 }
 for (const view of Bokeh.index.query((v) => v.header_els != null && v.headers_wrapper_el != null)) {
