@@ -235,3 +235,13 @@ def test_the_money_slider_reads_as_it_shows(clean_page):
     handle.focus()
     handle.press("ArrowLeft")
     expect(handle).to_have_attribute("aria-valuetext", "95%")
+
+
+def test_the_editor_card_says_whether_it_is_open(clean_page):
+    """The editor's header button tells a screen reader it opens and closes a card (aria-expanded)."""
+    header = clean_page.locator(".card-header").filter(has=clean_page.get_by_text(EDITOR["vi"][0]))
+    expect(header).to_have_attribute("aria-expanded", "false")
+    header.click()
+    expect(header).to_have_attribute("aria-expanded", "true")
+    header.click()
+    expect(header).to_have_attribute("aria-expanded", "false")

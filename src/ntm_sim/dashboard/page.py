@@ -44,7 +44,8 @@ SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier
 #: aria-input-field-name), and its value as the slider shows it. A slider's view keeps its handle for its life;
 #: the page's sliders are drawn at once.
 #: Bokeh's tab headers are DIVs with a tab stop and a click handler only: they get the roles of a tab list
-#: (tablist, tab, aria-selected kept with the active tab) and Enter or Space opens the focused one.
+#: (tablist, tab, aria-selected kept with the active tab) and Enter or Space opens the focused one. A card's
+#: header button (the scenario editor's) says whether the card is open (aria-expanded).
 PAGE_READY = """
 document.documentElement.lang = lang;
 for (const view of Bokeh.index.query((v) => v.slider_el != null)) {
@@ -76,6 +77,11 @@ for (const view of Bokeh.index.query((v) => v.header_els != null && v.headers_wr
   mark();
   view.model.properties.active.change.connect(mark);
   view.model.properties.tabs.change.connect(() => setTimeout(mark, 0));
+}
+for (const view of Bokeh.index.query((v) => v.button_el != null && v.model.collapsed != null)) {
+  const state = () => view.button_el.setAttribute('aria-expanded', String(!view.model.collapsed));
+  state();
+  view.model.properties.collapsed.change.connect(state);
 }
 """
 
