@@ -134,3 +134,25 @@ def test_the_commune_table_sorts_filters_searches_and_downloads(clean_page, resu
     names = {str(c.value) for row in status.iter_rows(max_col=4) for c in row if c.value}
     assert "Đồng Tuyển" in names  # Lào Cai's communes pre-filled
     book.close()
+
+
+def test_a_column_heading_sorts_by_keyboard(clean_page):
+    """Enter on a focused heading sorts as a click does; every sortable heading is a tab stop with a ring."""
+    page = clean_page
+    page.get_by_label("Ưu tiên theo xã của kịch bản").select_option(CUT)
+    table = page.locator(".commune-table")
+    table.scroll_into_view_if_needed()
+    expect(table.locator(".tabulator-row").first).to_be_visible(timeout=15_000)
+    heading = table.locator(".tabulator-col.tabulator-sortable", has_text=MONEY)
+    expect(heading).to_have_attribute("tabindex", "0")
+    heading.focus()
+    assert page.evaluate("() => { let e = document.activeElement; while (e && e.shadowRoot && "
+                         "e.shadowRoot.activeElement) e = e.shadowRoot.activeElement; "
+                         "return getComputedStyle(e).outlineStyle; }") == "solid"
+    page.keyboard.press("Enter")
+    expect(heading).to_have_attribute("aria-sort", "ascending", timeout=15_000)
+    money = [_amount(m) for m in _settled(page, MONEY, lambda cells: [_amount(m) for m in cells] == sorted(
+        _amount(m) for m in cells))]
+    assert money == sorted(money)
+    page.keyboard.press(" ")  # Space too, the other way
+    expect(heading).to_have_attribute("aria-sort", "descending", timeout=15_000)

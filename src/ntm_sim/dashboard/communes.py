@@ -34,9 +34,25 @@ PAGINATION = {lang: _pagination(Catalogue(lang)) for lang in ("vi", "en")}
 #: it says when no commune matches, and mends the grid's ARIA once the pagination is in (a microtask later).
 #: Tabulator puts the paging buttons straight inside ``role="grid"`` and makes the rows' holder a tab stop
 #: with no role, which a grid may not own (axe-core's aria-required-children): the footer becomes a row of
-#: cells, and the holder (it never scrolls: ten rows, columns fitted) leaves the tab order.
+#: cells, and the holder (it never scrolls: ten rows, columns fitted) leaves the tab order. A column heading
+#: sorts by keyboard too: a tab stop, and Enter or Space does what a click does (Tabulator listens for clicks only);
+#: the headings are marked again whenever the table is drawn (the columns change with the run shown).
 GRID_FIX = """function () {
   const grid = this.element;
+  if (!grid.dataset.keys) {
+    grid.dataset.keys = '1';
+    const reachable = () => grid.querySelectorAll('.tabulator-col.tabulator-sortable').forEach(
+      (col) => col.setAttribute('tabindex', '0'));
+    this.on('renderComplete', reachable);
+    grid.addEventListener('keydown', (event) => {
+      const col = event.target.closest && event.target.closest('.tabulator-col.tabulator-sortable');
+      if (col && (event.key === 'Enter' || event.key === ' ')) {
+        event.preventDefault();
+        col.click();
+      }
+    });
+    queueMicrotask(reachable);
+  }
   queueMicrotask(() => {
     grid.querySelector(':scope > .tabulator-tableholder')?.removeAttribute('tabindex');
     const footer = grid.querySelector(':scope > .tabulator-footer');
@@ -170,7 +186,8 @@ class CommuneTable:
                            "placeholder": JSCode(GRID_FIX % json.dumps(html.escape(t("table.none"))))},
             css_classes=["commune-table"],
             stylesheets=[".tabulator-cell, .tabulator-col-title { white-space: normal !important; "
-                         "word-break: normal; overflow-wrap: normal; hyphens: manual; }"])
+                         "word-break: normal; overflow-wrap: normal; hyphens: manual; }",
+                         ".tabulator-col:focus-visible { outline-offset: -3px; }"])  # inside: the header clips
 
     def legend(self) -> str:
         """What the chance column means, under the table (a commune finishing early is not sure to stay)."""
