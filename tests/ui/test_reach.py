@@ -245,3 +245,19 @@ def test_the_editor_card_says_whether_it_is_open(clean_page):
     expect(header).to_have_attribute("aria-expanded", "true")
     header.click()
     expect(header).to_have_attribute("aria-expanded", "false")
+
+
+def test_the_page_has_its_main_landmark(browser, dashboard_url):
+    """A screen reader jumps to the page's content: one main landmark holding it (axe's landmark rules)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = open_page(browser, dashboard_url)
+    try:
+        page.wait_for_timeout(2000)
+        assert page.locator('[role="main"]').count() == 1
+        assert page.locator('[role="main"] #indicators').count() == 1  # the content is inside it
+        rules = {v["id"]: [n["html"][:100] for n in v["nodes"]] for v in Axe().run(page).response["violations"]}
+    finally:
+        page.context.close()
+    assert "landmark-one-main" not in rules, rules.get("landmark-one-main")
+    assert "region" not in rules, rules.get("region")

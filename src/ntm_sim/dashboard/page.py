@@ -39,7 +39,8 @@ from ntm_sim.run.runs import load_run, scan_runs
 MAX_TICKED = 8  # more columns than this do not fit a screen; the others are one tick away, and said so
 SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier", "communes", "provenance",
             "new_run")
-#: run once the page is drawn: the page's own language (for readers and spelling), and a name for each slider's
+#: run once the page is drawn: the page's own language (for readers and spelling), the page's content as its main
+#: landmark (Panel draws it in a bare DIV: a reader had no "main" to jump to), and a name for each slider's
 #: handle, its slider's title (Bokeh's noUiSlider draws the handle, role="slider", with none: axe-core's
 #: aria-input-field-name), and its value as the slider shows it. A slider's view keeps its handle for its life;
 #: the page's sliders are drawn at once.
@@ -48,6 +49,10 @@ SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier
 #: header button (the scenario editor's) says whether the card is open (aria-expanded).
 PAGE_READY = """
 document.documentElement.lang = lang;
+for (const root of document.querySelectorAll('[data-root-id]')) {
+  const box = getComputedStyle(root).display === 'contents' ? root.firstElementChild : root;
+  if (box && !document.querySelector('[role="main"]')) box.setAttribute('role', 'main');
+}
 for (const view of Bokeh.index.query((v) => v.slider_el != null)) {
   for (const handle of view.slider_el.querySelectorAll('.noUi-handle')) {
     handle.setAttribute('aria-label', view.model.title);
