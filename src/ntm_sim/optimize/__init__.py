@@ -171,7 +171,8 @@ def solve(ds: Dataset, scenario: Scenario, *, mode: str | None = None, solver: s
         (max-achievement mode; a plan that breaks a constraint of this model is not offered).
     watchdog_after
         Seconds after which the watchdog ends each solver process, whatever the solver
-        was told (default: the time limit plus :data:`ntm_sim.optimize.solver.GRACE_S`).
+        was told (default: the time limit plus :data:`ntm_sim.optimize.solver.GRACE_SHARE` of it and
+        :data:`~ntm_sim.optimize.solver.GRACE_S`).
 
     Returns
     -------
