@@ -32,9 +32,7 @@ from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
-import yaml
-
-from ntm_sim.text import format_number_vi
+from ntm_sim.text import format_number_vi, shipped_yaml
 
 if TYPE_CHECKING:
     from ntm_sim.errors import Problem
@@ -51,7 +49,7 @@ MAX_FIELD_CHARS = 200
 MAX_PLACE_CHARS = 160
 LANG_ENV = "NTM_SIM_LANG"
 
-_CATALOGUE = yaml.safe_load(resources.files("ntm_sim").joinpath("data/messages.yaml").read_text(encoding="utf-8"))
+_CATALOGUE = shipped_yaml(resources.files("ntm_sim").joinpath("data/messages.yaml").read_text(encoding="utf-8"))
 #: the page's texts by key, then language (data/messages.yaml)
 MESSAGES: dict[str, dict[str, str]] = _CATALOGUE["messages"]
 #: the problems' texts by key: ``en``, ``vi`` and, where the page differs, ``page: {en, vi}``

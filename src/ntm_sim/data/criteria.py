@@ -14,11 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ntm_sim.errors import InputError, Problem, Text
-from ntm_sim.text import fold, nfc
+from ntm_sim.text import fold, nfc, shipped_yaml
 
 Kind = Literal["infrastructure", "development", "governance"]
 
@@ -417,7 +416,7 @@ def _shipped() -> dict[str, str]:
     """The shipped criteria files' text by set id (each file parsed once)."""
     folder = resources.files("ntm_sim") / "data" / "criteria"
     texts = [entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".yaml")]
-    return {yaml.safe_load(text)["id"]: text for text in texts}
+    return {shipped_yaml(text)["id"]: text for text in texts}
 
 
 def available_sets() -> list[str]:
@@ -480,7 +479,7 @@ def _load_shipped(set_id: str) -> CriteriaSet:
 
 
 def _parse(text: str) -> CriteriaSet:
-    return CriteriaSet.model_validate(yaml.safe_load(text))
+    return CriteriaSet.model_validate(shipped_yaml(text))
 
 
 # ----- how the status of one set carries to the next ----------------------------------------
@@ -532,7 +531,7 @@ def load_criteria_mapping(from_set: str, to_set: str) -> CriteriaMapping:
     folder = resources.files("ntm_sim") / "data" / "criteria" / "mappings"
     for entry in folder.iterdir():
         if entry.name.endswith(".yaml"):
-            raw = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            raw = shipped_yaml(entry.read_text(encoding="utf-8"))
             if (raw["from"], raw["to"]) == (from_set, to_set):
                 return CriteriaMapping.model_validate(raw)
     raise KeyError(f"no mapping from criteria set {from_set!r} to {to_set!r}")
