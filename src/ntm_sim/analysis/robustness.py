@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ntm_sim.messages import Catalogue
 from ntm_sim.simulate import SimulationResult, scalar_outcomes
@@ -74,6 +73,8 @@ def sensitivity(result: SimulationResult, plan: str, outcome: str = "communes_nt
     explains (correlation ratio over quantile bins, a Sobol first-order estimate that
     works with any sampler) and Spearman's rank correlation.
     """
+    from scipy.stats import spearmanr  # here: half a second to import, for the processes that never call this
+
     y = np.asarray(result.outcomes[plan][outcome], dtype=float)
     rows = {}
     var = y.var()
@@ -87,7 +88,7 @@ def sensitivity(result: SimulationResult, plan: str, outcome: str = "communes_nt
         means = np.bincount(which, weights=y) / np.maximum(np.bincount(which), 1)
         counts = np.bincount(which)
         first = float((counts * (means - y.mean()) ** 2).sum() / counts.sum() / var)
-        rows[name] = {"first_order": first, "spearman": float(stats.spearmanr(x, y).statistic)}
+        rows[name] = {"first_order": first, "spearman": float(spearmanr(x, y).statistic)}
     table = pd.DataFrame.from_dict(rows, orient="index").sort_values("first_order", ascending=False)
     table.index.name = "parameter"
     return table

@@ -34,8 +34,10 @@ from ntm_sim.errors import InputError, Problem
 from ntm_sim.messages import LANGS, Catalogue
 from ntm_sim.model.scenario_folder import folder_order
 from ntm_sim.present.report_page import build_report
-from ntm_sim.run.runs import load_run, scan_runs
+from ntm_sim.run.runs import RunCache, scan_runs
 
+#: the server's runs, read once for all its pages and read again when their files change
+RUNS = RunCache()
 MAX_TICKED = 8  # more columns than this do not fit a screen; the others are one tick away, and said so
 SECTIONS = ("indicators", "progress", "baselines", "risk", "backtest", "frontier", "communes", "provenance",
             "new_run")
@@ -120,7 +122,7 @@ class Dashboard:
     def __init__(self, settings: DashboardSettings, t: Catalogue = VI) -> None:
         self.settings, self.t = settings, t
         self.root = Path(settings.results)
-        runs, problems = scan_runs(self.root)
+        runs, problems = scan_runs(self.root, cache=RUNS)
         self.order = folder_order(Path(settings.scenarios)) if Path(settings.scenarios).is_dir() else []
         self.runs: dict[str, ScenarioRun] = {r.name: r for r in in_scenario_order(runs, self.order or None)}
         self.shown: dict[str, ScenarioRun] = {}  # the same runs, named for reading
@@ -215,7 +217,7 @@ class Dashboard:
 
     def added(self, key: str) -> None:
         """Read back a run just written as ``root/key`` and tick it (raises InputError if unreadable)."""
-        self.runs[key] = load_run(self.root / key)
+        self.runs[key] = RUNS.load(self.root / key)
         self.runs = {r.name: r for r in in_scenario_order(list(self.runs.values()), self.order or None)}
         self._relabel()
         options = self._options()

@@ -9,8 +9,11 @@ above both :mod:`ntm_sim.analysis.compare` (the tables) and :mod:`ntm_sim.presen
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -31,7 +34,7 @@ from ntm_sim.model.contracts import Manifest, SolveSummary, upgrade_summary, val
 from ntm_sim.model.plan import FORMER_RECOMMENDED, RECOMMENDED
 from ntm_sim.present import report_html
 
-__all__ = ["SOLVE_FOLDER", "find_runs", "load_run", "scan_runs"]
+__all__ = ["SOLVE_FOLDER", "RunCache", "find_runs", "load_run", "scan_runs"]
 
 
 _T = TypeVar("_T")
@@ -194,14 +197,15 @@ def _check_usable(run: ScenarioRun) -> None:
         _read(run.folder / SIMULATION / "communes.csv", lambda _p: report_html.communes_frame(run))
 
 
-def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
+def scan_runs(root: Path | str, cache: RunCache | None = None) -> tuple[list[ScenarioRun], list[Problem]]:
     """Every solve results folder directly under ``root``, and the problems of broken ones.
 
     A folder with a ``summary.json`` that cannot be used, or a folder that cannot be
     read at all, is reported (folder and file named), never fatal: one damaged run
     must not hide the others. Hidden folders (uploads, runs being written), folders
     without a ``summary.json`` and simulation folders (``ntm-sim simulate --out
-    results/NAME``: a simulation without its solve) are not runs.
+    results/NAME``: a simulation without its solve) are not runs. With a ``cache``, a folder
+    read before and unchanged since is not read again (:class:`RunCache`).
     """
     root = Path(root)
     try:
@@ -215,7 +219,7 @@ def scan_runs(root: Path | str) -> tuple[list[ScenarioRun], list[Problem]]:
     for sub in entries:
         try:
             if _read(sub, Path.is_dir) and _is_file(sub / "summary.json") and not is_simulation_folder(sub):
-                runs.append(load_run(sub))
+                runs.append(cache.load(sub) if cache is not None else load_run(sub))
         except InputError as exc:
             problems.extend(exc.problems)
     return runs, problems
@@ -233,3 +237,69 @@ def find_runs(root: Path | str) -> list[ScenarioRun]:
     if problems:
         raise InputError(problems)
     return runs
+
+
+_Stamp = tuple[tuple[str, int, int, int], ...]
+
+
+def _stamp(folder: Path) -> _Stamp | None:
+    """Every file of ``folder`` with its size, change time and inode (None: not readable as a whole)."""
+    try:
+        found = []
+        for here, dirs, files in os.walk(folder, onerror=_raise):
+            dirs.sort()
+            for name in sorted(files):
+                st = os.stat(os.path.join(here, name), follow_symlinks=False)
+                found.append((os.path.relpath(os.path.join(here, name), folder), st.st_size, st.st_mtime_ns, st.st_ino))
+        st = os.stat(folder)
+        return (("", st.st_size, st.st_mtime_ns, st.st_ino), *found)
+    except OSError:
+        return None
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+class RunCache:
+    """Runs read once and handed out again while their files are unchanged.
+
+    The dashboard's server keeps one: every page a planner opens reads the same folders, 0.3 s each.
+    A folder is stamped with every file's size, change time and inode; results are written whole and
+    renamed into place, so a run written again has a new stamp and is read again. Each caller gets its
+    own copy of the tables and the summary: what one page does with its run never reaches another's.
+    A folder that fails to load is not kept (its problems are found again, named, each time).
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[_Stamp, ScenarioRun]] = {}
+        self._lock = threading.Lock()  # a server's sessions may build their pages in threads
+
+    def load(self, folder: Path | str) -> ScenarioRun:
+        """The run of ``folder`` as :func:`load_run` reads it, from memory when its files are unchanged.
+
+        Raises
+        ------
+        InputError
+            As :func:`load_run`.
+        """
+        folder = Path(folder)
+        key, stamp = str(folder), _stamp(folder)
+        with self._lock:
+            kept = self._runs.get(key)
+        if stamp is None or kept is None or kept[0] != stamp:
+            run = load_run(folder)
+            if stamp is not None and _stamp(folder) == stamp:  # not changed while it was read
+                with self._lock:
+                    self._runs[key] = (stamp, run)
+            kept = (stamp, run)  # type: ignore[assignment]
+        return _own_copy(kept[1])
+
+
+def _own_copy(run: ScenarioRun) -> ScenarioRun:
+    """A run whose tables, dictionaries and record are the caller's own."""
+    return dataclasses.replace(
+        run, summary=copy.deepcopy(run.summary), manifest=copy.deepcopy(run.manifest),
+        record=None if run.record is None else run.record.model_copy(deep=True),
+        communes=run.communes.copy(), simulation=copy.deepcopy(run.simulation),
+        sim_communes=None if run.sim_communes is None else run.sim_communes.copy())

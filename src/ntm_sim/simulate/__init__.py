@@ -23,7 +23,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from ntm_sim.model.funding import with_gap_funded
 from ntm_sim.model.instance import Instance
@@ -52,15 +51,23 @@ SCALAR_OUTCOMES = ("communes_ntm", "advanced", "model", "district_units", "villa
 
 
 def _sobol(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy.stats import qmc  # here: scipy.stats takes half a second to import, and "mc" needs none of it
+
     with warnings.catch_warnings():  # balance needs 2^m points; any n is still valid
         warnings.simplefilter("ignore", UserWarning)
         return qmc.Sobol(d=d, scramble=True, seed=rng).random(n)
 
 
+def _latin_hypercube(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d=d, seed=rng).random(n)
+
+
 #: Samplers by name: (draws, dimensions, generator) → uniforms in [0, 1), one row per draw.
 SAMPLERS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
     "mc": lambda n, d, rng: rng.random((n, d)),
-    "lhs": lambda n, d, rng: qmc.LatinHypercube(d=d, seed=rng).random(n),
+    "lhs": _latin_hypercube,
     "sobol": _sobol,
 }
 
