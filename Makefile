@@ -48,11 +48,12 @@ test: install chromium
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks dashboards tools
 
-bench: install
+bench: install results/baseline/summary.json results/budget_cut_20/summary.json
 	$(PY) benchmarks/bench_optimize.py
 	$(PY) benchmarks/bench_simulate.py
 	$(PY) benchmarks/bench_robust.py
 	$(PY) benchmarks/bench_frontier.py
+	$(PY) benchmarks/bench_page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache results
