@@ -1,8 +1,8 @@
 """The package's layers, as the README's architecture section names them, hold in the code.
 
-Every ``ntm_sim`` import in ``src/`` (at module level or inside a function; only
-``if TYPE_CHECKING:`` blocks are left out, since they never run) goes to the same layer or
-one below it; the modules import no circle; nothing new lands at the top level; and the
+Every ``ntm_sim`` import in ``src/`` (at module level, inside a function, or in an
+``if TYPE_CHECKING:`` block: a name a module's types need is part of its structure too)
+goes to the same layer or one below it; the modules import no circle; nothing new lands at the top level; and the
 modules over the size the README allows are only those listed here, none grown.
 """
 
@@ -56,17 +56,9 @@ def layer_of(module: str) -> str:
     raise AssertionError(f"{module} is in no layer: put it in one of {LAYERS} (README, Architecture)")
 
 
-def _runtime_nodes(tree: ast.AST):
-    """Every node, leaving out the bodies of ``if TYPE_CHECKING:``."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and ast.unparse(child.test).endswith("TYPE_CHECKING"):
-                stack.extend(child.orelse)
-                continue
-            stack.append(child)
+def _nodes(tree: ast.AST):
+    """Every node, the bodies of ``if TYPE_CHECKING:`` and of functions included."""
+    return ast.walk(tree)
 
 
 def _known(name: str) -> str:
@@ -77,10 +69,10 @@ def _known(name: str) -> str:
 
 @cache
 def imports_of(module: str) -> frozenset[str]:
-    """The package's modules that ``module`` imports when it runs."""
+    """The package's modules that ``module`` imports (when it runs, or for its types)."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     found: set[str] = set()
-    for node in _runtime_nodes(tree):
+    for node in _nodes(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
                 and node.module.split(".")[0] == "ntm_sim":
             for alias in node.names:
@@ -147,14 +139,14 @@ def test_long_modules_are_only_the_known_ones_and_none_grew() -> None:
 
 
 def test_the_checks_can_fail(tmp_path: Path) -> None:
-    """The walker sees a function-level import and skips only TYPE_CHECKING blocks."""
+    """The walker sees a function-level import and one for types only (a circle through types is one too)."""
     code = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ntm_sim.run import jobs\n"
             "def f():\n    from ntm_sim.present import report\n")
     seen = set()
-    for node in _runtime_nodes(ast.parse(code)):
+    for node in _nodes(ast.parse(code)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ntm_sim"):
             seen.add(node.module)
-    assert seen == {"ntm_sim.present"}
+    assert seen == {"ntm_sim.present", "ntm_sim.run"}
     assert layer_of("ntm_sim.run.jobs") == "run"
     assert layer_of("ntm_sim.errors") == "foundation"
     with pytest.raises(AssertionError, match="in no layer"):

@@ -30,12 +30,34 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from ntm_sim.text import format_number_vi, shipped_yaml
 
-if TYPE_CHECKING:
-    from ntm_sim.errors import Problem
+
+class _Problem(Protocol):
+    """What the catalogue reads of a problem to place and word it (:class:`ntm_sim.errors.Problem` is one).
+
+    A protocol, so that the catalogue names no module above it: :mod:`ntm_sim.errors` builds on this one.
+    """
+
+    @property
+    def file(self) -> str: ...
+    @property
+    def message(self) -> object: ...
+    @property
+    def sheet(self) -> str | None: ...
+    @property
+    def row(self) -> int | None: ...
+    @property
+    def column(self) -> str | None: ...
+    @property
+    def expected(self) -> object: ...
+    @property
+    def found(self) -> object: ...
+    @property
+    def severity(self) -> str: ...
+
 
 Lang = Literal["vi", "en"]
 LANGS: dict[str, str] = {"vi": "Tiếng Việt", "en": "English"}
@@ -241,7 +263,7 @@ def cli_text(key: str, lang: str | None = None, **fields: object) -> str:
     return Text(key, **fields).render(lang or cli_language())
 
 
-def problem_line(p: Problem, lang: str = "vi") -> str:
+def problem_line(p: _Problem, lang: str = "vi") -> str:
     """One problem as the command line shows it: ``file, sheet 'S', row R, column C: what; expected …, found '…'``.
 
     In English this is ``str(problem)``; text from files is cut to a readable length.
@@ -301,7 +323,7 @@ class Catalogue:
         """A problem's message, expected or found, as the page shows it in this language."""
         return render(text, self.lang, page=True)
 
-    def problem(self, p: Problem, rows: list[int] | None = None) -> str:
+    def problem(self, p: _Problem, rows: list[int] | None = None) -> str:
         """One problem in this language, as the page shows it: where, what, what was expected and found.
 
         ``rows``: the rows of a group of problems with one message (shown as a count and
@@ -326,9 +348,9 @@ class Catalogue:
             text += "; " + self("problem.found", shorten(self.problem_text(p.found), MAX_PLACE_CHARS))
         return text
 
-    def problems(self, problems: Iterable[Problem], limit: int = MAX_ITEMS) -> list[str]:
+    def problems(self, problems: Iterable[_Problem], limit: int = MAX_ITEMS) -> list[str]:
         """Problems as lines to list: one message repeated down a column is one line, at most ``limit`` lines."""
-        groups: dict[tuple, list[Problem]] = {}
+        groups: dict[tuple, list[_Problem]] = {}
         for p in problems:
             key = (p.file, p.sheet, p.column, p.message, p.expected, p.severity)
             groups.setdefault(key, []).append(p)

@@ -133,7 +133,7 @@ def _simulate(scenario: Path, out: Path, plan: Path | None, data: str | None, dr
               scheduler: str | None, time_limit: float | None, units: str, force: bool) -> None:
     import time
 
-    from ntm_sim.model.funding import with_gap_source
+    from ntm_sim.model.funding_gap import with_gap_source
     from ntm_sim.model.instance import build_instance
     from ntm_sim.run.results import load_plans, write_simulation_results
     from ntm_sim.run.workflow import plans_of, solve_and_simulate

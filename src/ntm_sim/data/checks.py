@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ntm_sim.bounds import MAX_MONEY_MVND
 from ntm_sim.data.criteria import CriteriaSet
+from ntm_sim.data.province import Dataset
 from ntm_sim.errors import Problem, Text
 from ntm_sim.text import norm_key
-
-if TYPE_CHECKING:
-    from ntm_sim.data.dataset import Dataset
-
 
 #: The first year a commune could be recognised NTM (the programme began in 2010, Decision 800/QĐ-TTg).
 FIRST_RECOGNITION_YEAR = 2010

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from ntm_sim.model.decisions import Decisions
 from ntm_sim.model.instance import Instance
-
-if TYPE_CHECKING:
-    from ntm_sim.model.plan import Decisions
 
 
 def _spread(out: np.ndarray, rows: np.ndarray, start: np.ndarray, lead: np.ndarray | int, amount: np.ndarray,

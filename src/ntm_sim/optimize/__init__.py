@@ -24,7 +24,7 @@ import numpy as np
 
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.messages import Catalogue
-from ntm_sim.model.funding import with_gap_funded, with_gap_source
+from ntm_sim.model.funding_gap import with_gap_funded, with_gap_source
 from ntm_sim.model.instance import Instance, build_instance
 from ntm_sim.model.plan import Decisions, Plan, check, evaluate, make_plan
 from ntm_sim.model.scenario import Scenario, SolverSettings

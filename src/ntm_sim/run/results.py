@@ -26,7 +26,7 @@ from ntm_sim.data.table_contracts import check_table
 from ntm_sim.errors import InputError, Problem, Text
 from ntm_sim.messages import Catalogue
 from ntm_sim.model.contracts import RESULTS_FORMAT, Manifest, SolveSummary, dump, jsonable
-from ntm_sim.model.funding import GAP_SOURCE
+from ntm_sim.model.funding_gap import GAP_SOURCE
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import RECOMMENDED, Decisions, Plan, decisions_from_projects
 from ntm_sim.model.scenario import Scenario

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ntm_sim.model.funding import with_gap_funded
+from ntm_sim.model.funding_gap import with_gap_funded
 from ntm_sim.model.instance import Instance
 from ntm_sim.model.plan import Decisions, make_plan
 from ntm_sim.model.uncertainty import Range, UncertaintySettings
