@@ -11,7 +11,7 @@ import pytest
 
 from ntm_sim.analysis.compare import baseline_table, ntm_band_by_year, risk_table, threshold_curves
 from ntm_sim.errors import InputError
-from ntm_sim.model.contracts import RESULTS_FORMAT
+from ntm_sim.model.contracts import RESULTS_FORMAT, SolveSummary
 from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.run.runs import load_run
 
@@ -70,3 +70,29 @@ def test_a_folder_of_a_newer_format_is_refused_with_its_format_named(compare_roo
     text = str(err.value.problems[0])
     assert f"format {RESULTS_FORMAT + 1}" in text
     assert "summary.json" in text
+
+
+#: keys a solve writes into ``summary.json`` that its model leaves undeclared on purpose (read as extras): none
+KEPT_EXTRA: frozenset[str] = frozenset()
+
+
+def test_a_solve_summary_declares_every_key_the_writer_puts_in_it(compare_root):
+    """Every key of a ``summary.json`` as the solve writes it is a field of :class:`SolveSummary`.
+
+    Simulated (headline, obstacles) and on paper; the parts declared with it (the recognition,
+    each tier, the obstacles and each of their simulations) keep no undeclared key either.
+    """
+    for name in ("baseline", "budget_cut_20"):
+        summary = json.loads((compare_root / name / "summary.json").read_text(encoding="utf-8"))
+        undeclared = set(summary) - set(SolveSummary.model_fields) - KEPT_EXTRA
+        assert not undeclared, f"{name}/summary.json: {sorted(undeclared)} not declared in SolveSummary"
+        record = SolveSummary.model_validate(summary)
+        assert record.recognition is not None
+        assert record.tiers
+        assert record.criteria_set
+        parts = [record.recognition, *record.tiers.values()]
+        if name == "baseline":
+            assert record.obstacles is not None
+            obstacles = record.obstacles
+            parts += [obstacles, obstacles.with_all, obstacles.none, *obstacles.without.values()]
+        assert [p.model_extra for p in parts if p.model_extra] == []

@@ -59,12 +59,13 @@ def indicators_for(runs: list[ScenarioRun]) -> tuple[tuple[str, str, str, int], 
         return INDICATORS
     names: dict[str, list[tuple[str, str]]] = {"advanced": [], "model": []}
     for run in runs:
-        tiers = run.summary.get("tiers")
-        for slot, tier in (OLD_TIERS if tiers is None else tiers).items():
-            label = (str(tier.get("short_vi", slot)), str(tier.get("short_en", slot)))
+        tiers = run.contract.tiers
+        shorts = ({slot: (t["short_vi"], t["short_en"]) for slot, t in OLD_TIERS.items()} if tiers is None else
+                  {slot: (t.short_vi, t.short_en) for slot, t in tiers.items()})
+        for slot, label in shorts.items():
             if slot in names and label not in names[slot]:
                 names[slot].append(label)
-    units = any("district_units" in run.summary for run in runs)
+    units = any(run.contract.district_units is not None for run in runs)
     out = []
     for key, vi, en, decimals in INDICATORS:
         if key in names:
@@ -113,18 +114,18 @@ class ScenarioRun:
     @property
     def demo(self) -> bool:
         """Whether the run is on demo data."""
-        return bool(self.summary.get("demo_data"))
+        return self.contract.demo_data
 
     @property
     def horizon(self) -> int:
         """The last year of the plan."""
-        return int(self.summary["years"][-1])
+        return self.contract.years[-1]
 
     @property
     def title(self) -> str:
         """The scenario's title where the results hold one, else the folder's name."""
         scenario = self.manifest.get("scenario")
-        for value in (self.summary.get("title"), scenario.get("title") if isinstance(scenario, dict) else None):
+        for value in (self.contract.title, scenario.get("title") if isinstance(scenario, dict) else None):
             if isinstance(value, str) and value.strip():
                 return value.strip()
         return self.name
@@ -132,7 +133,7 @@ class ScenarioRun:
     def display_title(self, lang: str = "vi") -> str:
         """The title in ``lang``: in English the scenario's ``title_en`` where it has one, else :attr:`title`."""
         if lang == "en":
-            english = self.summary.get("title_en") or _scenario_key(Path(self.folder), "title_en")
+            english = self.contract.title_en or _scenario_key(Path(self.folder), "title_en")
             if isinstance(english, str) and english.strip():
                 return english.strip()
         return self.title
@@ -167,14 +168,14 @@ def plannable_rows(communes: pd.DataFrame, first: int) -> pd.DataFrame:
 
 def plannable(run: ScenarioRun) -> pd.DataFrame:
     """The rows of a run's ``communes.csv`` there is something to plan for (:func:`plannable_rows`)."""
-    return plannable_rows(run.communes, int(run.summary["years"][0]))
+    return plannable_rows(run.communes, run.contract.years[0])
 
 
 def run_criteria(run: ScenarioRun) -> CriteriaSet:
     """The criteria set a run was solved under (its ``summary.json``; Decision 318 for older folders)."""
     from ntm_sim.data.criteria import DEFAULT_CRITERIA_SET, available_sets, load_criteria_set
 
-    wanted = str(run.summary.get("criteria_set") or DEFAULT_CRITERIA_SET)
+    wanted = run.contract.criteria_set or DEFAULT_CRITERIA_SET
     return load_criteria_set(wanted if wanted in available_sets() else DEFAULT_CRITERIA_SET)
 
 
@@ -201,9 +202,7 @@ def labelled(runs: list[ScenarioRun], lang: str = "vi") -> list[ScenarioRun]:
 
 def own_targets(run: ScenarioRun) -> dict[str, float]:
     """The run's own targets by key (its scenario's, as its ``summary.json`` records them)."""
-    entries = run.summary.get("targets") or {}
-    return {str(k): float(v["target"]) for k, v in entries.items()
-            if isinstance(v, dict) and v.get("target") is not None}
+    return {k: float(v.target) for k, v in run.contract.targets.items()}
 
 
 def commune_probability(run: ScenarioRun, plan: str = RECOMMENDED) -> pd.Series | None:
@@ -217,8 +216,8 @@ def commune_probability(run: ScenarioRun, plan: str = RECOMMENDED) -> pd.Series 
     return rows.set_index("commune_code")[column].astype(float)
 
 
-def _value(summary: dict, key: str) -> float:
-    v = summary.get(key)
+def _value(record: SolveSummary, key: str) -> float:
+    v = getattr(record, key, None)
     if isinstance(v, list):  # district units are listed by code
         return float(len(v))
     return float("nan") if v is None else float(v)
@@ -246,7 +245,7 @@ class Headline:
 
 def headline_of(run: ScenarioRun, key: str) -> Headline:
     """The headline of indicator ``key`` for a run (see :class:`Headline`)."""
-    paper = _value(run.summary, key)
+    paper = _value(run.contract, key)
     h = run.headline
     if h is None or key not in SIMULATED:
         return Headline(value=paper, paper=paper)
@@ -279,9 +278,9 @@ def indicator_table(runs: list[ScenarioRun]) -> pd.DataFrame:
         row: dict = {"indicator": key, "label_vi": vi, "label_en": en, "decimals": dec, "target": float("nan")}
         for run in runs:
             row[run.name] = headline_of(run, key).value
-            t = run.summary.get("targets", {}).get(TARGET_KEYS.get(key, ""), {})
-            if t and pd.isna(row["target"]):
-                row["target"] = float(t["target"])
+            t = run.contract.targets.get(TARGET_KEYS.get(key, ""))
+            if t is not None and pd.isna(row["target"]):
+                row["target"] = float(t.target)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -293,11 +292,12 @@ def ntm_by_year(runs: list[ScenarioRun], *, baselines: bool = True) -> pd.DataFr
     """
     rows = []
     for run in runs:
-        plans = [(RECOMMENDED, PLAN_VI, run.summary)]
+        record = run.contract
+        plans = [(RECOMMENDED, PLAN_VI, record.communes_ntm_by_year)]
         if baselines:
-            plans += [(name, b.get("name_vi", name), b) for name, b in run.summary["baselines"].items()]
-        for plan, plan_vi, s in plans:
-            for year, n in s["communes_ntm_by_year"].items():
+            plans += [(name, b.get("name_vi", name), b["communes_ntm_by_year"]) for name, b in record.baselines.items()]
+        for plan, plan_vi, by_year in plans:
+            for year, n in by_year.items():
                 rows.append({"scenario": run.name, "plan": plan, "plan_vi": plan_vi, "year": int(year),
                              "communes_ntm": int(n)})
     return pd.DataFrame(rows, columns=["scenario", "plan", "plan_vi", "year", "communes_ntm"])
@@ -410,8 +410,7 @@ def reference_of(run: ScenarioRun, runs: list[ScenarioRun]) -> ScenarioRun | Non
     baseline, and a 2026–2030 variant with the 2026–2030 scenario; the first of each is the
     reference of the others and has none.
     """
-    same = [r for r in runs if r.summary.get("dataset") == run.summary.get("dataset")
-            and list(r.summary.get("years", [])) == list(run.summary.get("years", []))]
+    same = [r for r in runs if (r.contract.dataset, r.contract.years) == (run.contract.dataset, run.contract.years)]
     return same[0] if same and same[0].folder != run.folder else None
 
 

@@ -51,8 +51,8 @@ def _codes(text: object) -> list[str]:
 def _district_codes(run: ScenarioRun, plan: pd.DataFrame) -> dict[str, str]:
     """District name → code: from the plan, the summary's district units, else the national unit list."""
     names = dict(zip(plan["district_name"].astype(str), plan["district_code"].astype(str), strict=True))
-    names.update(zip(run.summary.get("district_unit_names") or [], map(str, run.summary.get("district_units") or []),
-                     strict=False))
+    record = run.contract
+    names.update(zip(record.district_unit_names or [], record.district_units or [], strict=False))
     missing = set(run.communes["district"].astype(str)) - set(names)
     if missing:  # a district with no money in the plan and no unit: its communes' codes say which it is
         units = national_units("pre2025")
@@ -90,7 +90,7 @@ def district_table(run: ScenarioRun) -> pd.DataFrame:
         simulation), ``unit_target`` (the scenario asks for the district-level unit)
         and ``unit_reached`` (the plan reaches it).
     """
-    years = [int(y) for y in run.summary["years"]]
+    years = run.contract.years
     c = run.communes.assign(district=run.communes["district"].astype(str),
                             commune_code=run.communes["commune_code"].astype(str))
     plan = plan_items(run)
@@ -111,8 +111,8 @@ def district_table(run: ScenarioRun) -> pd.DataFrame:
         table["mean_chance"] = table["district"].map(by_district).astype(float)
     else:
         table["mean_chance"] = np.nan
-    targets = run.summary.get("targets") or {}
-    units = {str(u) for u in run.summary.get("district_units") or []}
+    targets = run.contract.targets
+    units = set(run.contract.district_units or [])
     table["unit_target"] = [f"district_units:{code}" in targets for code in table["district_code"]]
     table["unit_reached"] = [code in units for code in table["district_code"]]
     return table
@@ -124,7 +124,7 @@ def district_progress(run: ScenarioRun) -> pd.DataFrame:
     The year before the plan's first stands for the start (communes NTM at the outset).
     """
     table = district_table(run)
-    years = [int(y) for y in run.summary["years"]]
+    years = run.contract.years
     wide = table.set_index("district")[["ntm_start", *[f"ntm_{y}" for y in years]]]
     wide.columns = [years[0] - 1, *years]
     long = wide.stack().rename("communes_ntm").reset_index()
@@ -205,7 +205,7 @@ def commune_map(run: ScenarioRun) -> pd.DataFrame:
         horizon) and ``chance`` (simulated probability of being NTM at the horizon under
         the optimum; NaN without a simulation).
     """
-    first, horizon = int(run.summary["years"][0]), run.horizon
+    first, horizon = run.contract.years[0], run.horizon
     c = run.communes
     codes = c["commune_code"].astype(str)
     where = commune_coordinates(codes)

@@ -94,7 +94,7 @@ def commune_table(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
     names = {c.id: (c.name_vi if t.lang == "vi" else c.name_en) for c in crit.criteria}
     groups = {g.id: (g.name_vi if t.lang == "vi" else g.name_en) for g in crit.commune_groups}
     c = plannable(run)
-    first = int(run.summary["years"][0])
+    first = run.contract.years[0]
     table = pd.DataFrame({
         t("table.rank"): c["priority"].astype(int).to_numpy(),
         t("table.commune"): c["commune_name"].astype(str).to_numpy(),

@@ -271,7 +271,7 @@ class Dashboard:
         demo = next((r for r in self.chosen(value) if r.demo), None)
         if demo is None:
             return html_pane("")
-        label = self.t("page.demo") if self.t.lang == "en" else str(demo.summary.get("demo_label"))
+        label = self.t("page.demo") if self.t.lang == "en" else str(demo.contract.demo_label)
         return html_pane(f'<div class="demo" id="demo-banner">{html.escape(label)}</div>')
 
     def communes(self, key: str | None) -> pn.viewable.Viewable:

@@ -69,7 +69,7 @@ def risk(runs: list[ScenarioRun], t: Catalogue) -> pn.viewable.Viewable:
 
 def backtest(runs: list[ScenarioRun], t: Catalogue) -> pn.viewable.Viewable:
     """The simulation of 2021–2024 against the public record, when a ticked run is on the bundled data."""
-    section = backtest_section([str(r.summary.get("dataset", "")) for r in runs], t, None)
+    section = backtest_section([r.contract.dataset for r in runs], t, None)
     if section is None:
         return html_pane(f"<p>{html.escape(t('backtest.none'))}</p>")
     text, chart = section

@@ -37,7 +37,7 @@ def district_html(run: ScenarioRun, table: pd.DataFrame, t: Catalogue) -> str:
     ``id="district-table"``; the total row (``tfoot``) adds the communes and the money and
     averages the chance over every commune.
     """
-    years = [int(y) for y in run.summary["years"]]
+    years = run.contract.years
     heads = [t("where.district"), t("where.communes"), t("where.ntm_start"),
              *[t("where.ntm_year", year=y) for y in years], t("where.not_reached"), t("where.money"),
              t("where.chance", year=run.horizon), t("where.unit")]
@@ -101,7 +101,7 @@ def map_view(run: ScenarioRun, t: Catalogue) -> pn.viewable.Viewable:
     options = {t("where.by_year"): "stage", **({t("where.by_chance"): "chance"} if simulated else {})}
     colour = pn.widgets.RadioButtonGroup(label=t("where.colour_by"), options=options, value="stage",
                                          width=360, sizing_mode="fixed")
-    first = int(run.summary["years"][0])
+    first = run.contract.years[0]
     outline = province_outline(points)
 
     def chart(by: str) -> pn.viewable.Viewable:

@@ -3,8 +3,9 @@
 Each file is written through its model (:func:`dump`) and read back through the same
 model (:func:`load`), so a writer cannot drift from its readers unnoticed, and a
 damaged or foreign file is refused with the key that is wrong. The headline and the
-recommendation are models down to their rows (:class:`Headline`, :class:`Recommendation`);
-the rules beside a plan (``baselines``) keep their dictionary shape, one per rule.
+recommendation are models down to their rows (:class:`Headline`, :class:`Recommendation`), and
+so are the recognition, the tiers and the obstacles (:class:`Recognition`, :class:`TierLabel`,
+:class:`Obstacles`); the rules beside a plan (``baselines``) keep their dictionary shape, one per rule.
 """
 
 from __future__ import annotations
@@ -204,36 +205,117 @@ class Recommendation(_Contract):
     timings: dict[str, float] = {}
 
 
+class Recognition(_Contract):
+    """``summary.json``'s ``recognition``: how recognitions were counted and could be lost (to repeat the figures)."""
+
+    counts: str  # what a commune target counts: "recognised" (as provinces count) or "meeting" every criterion
+    recognised_at_start: int
+    meeting_at_start: int
+    held_by_rule_at_start: int  # recognised, short of criteria, kept by the revocation rule at the start
+    first_review: int | None  # the first year a review may revoke a recognition (None: none within the plan)
+    rule: str | None  # the revocation rule's source (None: the criteria set has none)
+
+
+class TierLabel(_Contract):
+    """One tier above NTM as the run's criteria set names it (``summary.json``'s ``tiers``, by result key)."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    short_vi: str
+    short_en: str
+
+
+class ObstacleRun(_Contract):
+    """One simulation of the obstacles: the communes NTM's median and 5–95% band, each target's chance."""
+
+    median: float | None
+    p5: float | None
+    p95: float | None
+    targets: dict[str, float | None]
+
+
+class Obstacles(_Contract):
+    """``summary.json``'s ``obstacles``: the recommended plan with each group of uncertainties switched off.
+
+    See :func:`ntm_sim.analysis.obstacles.obstacles_summary`: ``main`` and ``ranked`` by target,
+    ``without`` by group of uncertainties.
+    """
+
+    target: int | None  # communes NTM the scenario asks for
+    draws: int
+    seed: int
+    with_all: ObstacleRun
+    none: ObstacleRun  # every group off: the plan as the simulation carries it out when all goes to plan
+    without: dict[str, ObstacleRun]
+    main: dict[str, str | None]
+    ranked: dict[str, list[str]]
+    short_on_paper: bool  # the communes target is missed with no uncertainty at all: money, not luck
+
+
 class SolveSummary(_Contract):
-    """``summary.json`` of a solve: status, the plan's figures, targets, the rules beside it, the odds."""
+    """``summary.json`` of a solve: status, the plan's figures, targets, the rules beside it, the odds.
+
+    Keys every solve has written since the first results folders are required; keys added later
+    read as None in a folder written before them. The tiers and district units a criteria set
+    does not issue are not written (Decision 51: no ``advanced`` nor ``district_units``).
+    """
 
     format: int = 1  # see RESULTS_FORMAT (format 1 wrote none)
     status: str
     termination: str
     proven_optimal: bool
     mip_gap: float | None
+    best_bound: float | None
+    objective: float | None
     runtime_s: float
+    build_s: float
     solver: str
     solver_version: str
     mode: str
+    warm_start: str | None  # the plan the solver started from, if any
     scenario: str
     title: str | None = None
+    title_en: str | None = None  # not written by a solve: a folder that has one is shown by it (else scenario.yaml's)
     dataset: str
     demo_data: bool
     demo_label: str | None = None
     costs_estimated: bool
     years: list[int]
+    recognition: Recognition | None = None
+    criteria_set: str | None = None  # None: written before the summary named it (Decision 318's)
+    tiers: dict[str, TierLabel] | None = None  # None: written before the summary named them (Decision 318's)
     budget_mvnd: float
     reproducible: bool
+    fallback: str | None = None  # the rule whose plan was delivered when the solver gave none in time
     stages: list[StageRow]
+    # the plan's figures (ntm_sim.run.results.outcome_summary), as the scenario counts them
     communes_ntm: int
     communes_ntm_by_year: dict[str, int]
+    new_communes_ntm: int
+    communes_meeting: int | None = None
+    communes_recognised: int | None = None
+    recognised_short_at_start: int | None = None
+    maintenance_mvnd: float | None = None
+    advanced: int | None = None
+    model: int | None = None
+    district_units: list[str] | None = None  # codes
+    district_unit_names: list[str] | None = None
+    advanced_districts: list[str] | None = None  # codes
+    villages_ntm_new: int
+    villages_model_new: int
+    avg_criteria: float
+    communes_below_floor: int
+    criterion_communes: dict[str, int]
     total_cost_mvnd: float
+    spend_by_year_source: dict[str, dict[str, float]]  # year → source → million VND
+    unspent_mvnd: float
     targets: dict[str, TargetRow]
     shortfalls: list[ShortfallRow]
     baselines: dict[str, dict[str, Any]]
     headline: Headline | None = None
     recommendation: Recommendation | None = None
+    obstacles: Obstacles | None = None
     funding_gap_mvnd: float | None = None
     funding_gap_by_year: dict[str, float] | None = None
 

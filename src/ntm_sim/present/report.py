@@ -32,6 +32,7 @@ from ntm_sim.data.io.cells import safe_cell
 from ntm_sim.data.io.excel_write import save_workbook_atomic, table_sheet, wide_sheet
 from ntm_sim.data.io.tables import Column
 from ntm_sim.messages import VIETNAM_TIME, Catalogue
+from ntm_sim.model.contracts import SolveSummary
 from ntm_sim.model.plan import RECOMMENDED
 from ntm_sim.optimize import SolveResult
 from ntm_sim.present.explain import commune_table
@@ -110,8 +111,9 @@ def _cover(ws: Worksheet, result: SolveResult, summary: dict | None, simulation:
     rows.append((VI("report.cover.period", first=inst.years[0], last=inst.horizon_end, made=made), None))
     rows.append(("", None))
     rows.append((VI("report.cover.verdict"), Font(bold=True, size=12)))
-    if summary is not None:
-        run = _run_of(summary, sc.title or sc.name)
+    record = None if summary is None else SolveSummary.model_validate(summary)
+    if summary is not None and record is not None:
+        run = _run_of(summary, record, sc.title or sc.name)
         rows += [(f"• {line}", None) for line in verdict_lines(run, VI)]
     for i, (text, font) in enumerate(rows, start=1):
         cell = safe_cell(ws, i, 1, text)
@@ -120,24 +122,24 @@ def _cover(ws: Worksheet, result: SolveResult, summary: dict | None, simulation:
             cell.font = font
         _fit_row(ws, i, text, font.size if font is not None and font.size else 11)
     ws.column_dimensions["A"].width = COVER_WIDTH  # one column of sentences, wrapped: it fits a landscape page
-    _cover_figures(ws, len(rows) + 2, result, summary)
+    _cover_figures(ws, len(rows) + 2, result, record)
     ws.freeze_panes = None
 
 
-def _cover_figures(ws: Worksheet, top: int, result: SolveResult, summary: dict | None) -> None:
+def _cover_figures(ws: Worksheet, top: int, result: SolveResult, record: SolveSummary | None) -> None:
     """The headline figures: simulated (median, 5–95%) beside the figure on paper."""
     safe_cell(ws, top, 1, VI("report.cover.figures")).font = Font(bold=True, size=12)
     _fit_row(ws, top, VI("report.cover.figures"), 12)
-    head = (summary or {}).get("headline") or {}
-    outcomes = head.get("outcomes") or {}
+    head = None if record is None else record.headline
+    outcomes = {} if head is None else head.outcomes
     lines = [VI("report.cover.communes", end=result.instance.horizon_end, communes=result.plan.outcomes.communes_ntm)]
     o = outcomes.get("communes_ntm")
-    if o:
-        lines[0] += VI("report.cover.communes_simulated", median=VI.number(o["median"]), p5=VI.number(o["p5"]),
-                       p95=VI.number(o["p95"]))
+    if o is not None:
+        lines[0] += VI("report.cover.communes_simulated", median=VI.number(o.median), p5=VI.number(o.p5),
+                       p95=VI.number(o.p95))
     spent = outcomes.get("spent")
     lines.append(VI("report.cover.money", money=VI.number(bn(result.plan.outcomes.total_cost), 1))
-                 + (VI("report.cover.money_simulated", money=VI.number(bn(spent["median"]), 1)) if spent else ""))
+                 + (VI("report.cover.money_simulated", money=VI.number(bn(spent.median), 1)) if spent else ""))
     if result.funding_gap is not None:
         lines.append(VI("report.cover.gap", money=VI.number(bn(result.funding_gap.sum()), 1)))
     for i, text in enumerate(lines, start=top + 1):
@@ -155,11 +157,12 @@ def _fit_row(ws: Worksheet, row: int, text: str, size: float) -> None:
     ws.row_dimensions[row].height = lines * size * 1.45
 
 
-def _run_of(summary: dict, title: str) -> object:
+def _run_of(summary: dict, record: SolveSummary, title: str) -> object:
     """A results folder's run as the verdict reads it, from the summary being written (no folder yet)."""
     from ntm_sim.analysis.compare import ScenarioRun
 
-    return ScenarioRun(name=title, folder=Path("."), summary=summary, communes=pd.DataFrame(), manifest={})
+    return ScenarioRun(name=title, folder=Path("."), summary=summary, communes=pd.DataFrame(), manifest={},
+                       record=record)
 
 
 def _criteria_sheet(wb: Workbook, result: SolveResult, demo: str | None) -> None:

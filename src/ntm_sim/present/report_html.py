@@ -30,6 +30,7 @@ from ntm_sim.analysis.compare import (
     run_criteria,
 )
 from ntm_sim.messages import MESSAGES, Catalogue
+from ntm_sim.model.contracts import SolveSummary, StageRow
 from ntm_sim.model.plan import RECOMMENDED
 
 VI = Catalogue("vi")
@@ -203,25 +204,25 @@ def _pct(p: float, t: Catalogue, decimals: int = 0) -> str:
     return "–" if p is None or pd.isna(p) else f"{t.number(100 * float(p), decimals)}%"
 
 
-def status_text(summary: dict, t: Catalogue = VI) -> str:
+def status_text(record: SolveSummary, t: Catalogue = VI) -> str:
     """Solver status in words: which stages are proven optimal, which stopped, and whether it repeats."""
-    stages = summary.get("stages", [])
+    stages = record.stages
 
-    def name(st: dict) -> str:
-        if st["name"] == "tiers":  # the set's own tiers, as the summary names them; in English, the stage
-            return html.escape(str(st.get("name_vi", "")) if t.lang == "vi" else t("stage_name.tiers_en"))
-        key = f"stage_name.{st['name']}"
-        return html.escape(t(key) if key in MESSAGES else str(st.get("name_vi", st["name"])))
+    def name(st: StageRow) -> str:
+        if st.name == "tiers":  # the set's own tiers, as the summary names them; in English, the stage
+            return html.escape(st.name_vi if t.lang == "vi" else t("stage_name.tiers_en"))
+        key = f"stage_name.{st.name}"
+        return html.escape(t(key) if key in MESSAGES else st.name_vi)
 
-    if summary.get("proven_optimal"):
+    if record.proven_optimal:
         return t("status.proven")
-    if summary.get("reproducible", False) and all(st.get("termination") in ("optimal", "node_limit") for st in stages):
-        stopped = ", ".join(name(st) for st in stages if st.get("termination") == "node_limit")
+    if record.reproducible and all(st.termination in ("optimal", "node_limit") for st in stages):
+        stopped = ", ".join(name(st) for st in stages if st.termination == "node_limit")
         return t("status.node_limit", stages=stopped)
-    proven = [name(st) for st in stages if st.get("proven_optimal")]
-    open_ = [name(st) + ("" if st.get("mip_gap") is None or pd.isna(st.get("mip_gap"))
-                         else f" ({t('status.gap', gap=_pct(st['mip_gap'], t, 2))})")
-             for st in stages if not st.get("proven_optimal")]
+    proven = [name(st) for st in stages if st.proven_optimal]
+    open_ = [name(st) + ("" if st.mip_gap is None or pd.isna(st.mip_gap)
+                         else f" ({t('status.gap', gap=_pct(st.mip_gap, t, 2))})")
+             for st in stages if not st.proven_optimal]
     parts = [t("status.time_limit")]
     if proven:
         parts.append(t("status.proven_stages", stages=", ".join(proven)))
@@ -230,9 +231,9 @@ def status_text(summary: dict, t: Catalogue = VI) -> str:
     return "; ".join(parts)
 
 
-def status_vi(summary: dict) -> str:
+def status_vi(record: SolveSummary) -> str:
     """Solver status in Vietnamese (:func:`status_text`)."""
-    return status_text(summary, VI)
+    return status_text(record, VI)
 
 
 def plan_record(run: ScenarioRun, t: Catalogue = VI) -> str:
@@ -257,8 +258,8 @@ def provenance_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
     """Where each figure comes from: folder, hashes, solver status and gap, seed."""
     rows = []
     for r in runs:
-        m, s = r.manifest, r.summary
-        gap = s.get("mip_gap")
+        m, s = r.manifest, r.contract
+        gap = s.mip_gap
         seed = r.simulation["seed"] if r.simulation else "–"
         scen = str((m.get("scenario") or {}).get("hash", ""))[:12]
         data = str((m.get("data") or {}).get("hash", ""))[:12]
@@ -266,7 +267,7 @@ def provenance_html(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
         rows.append(f"<tr><td>{html.escape(r.name)}</td><td><code>{html.escape(str(r.folder))}</code></td>"
                     f"<td>{status_text(s, t)}{record}</td>"
                     f"<td>{'–' if gap is None or pd.isna(gap) else _pct(gap, t, 2)}</td>"
-                    f"<td>{html.escape(str(s.get('solver')))} {html.escape(str(s.get('solver_version')))}</td>"
+                    f"<td>{html.escape(s.solver)} {html.escape(s.solver_version)}</td>"
                     f"<td><code>{scen}</code></td><td><code>{data}</code></td><td>{seed}</td></tr>")
     head = "".join(f'<th scope="col">{html.escape(t(f"prov.{k}"))}</th>'
                    for k in ("scenario", "folder", "status", "gap", "solver", "scenario_hash", "data_hash", "seed"))
@@ -281,7 +282,7 @@ def communes_frame(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
     as on the page and in ``plan.xlsx``; money in tỷ đồng.
     """
     c = plannable(run)
-    first = int(run.summary["years"][0])
+    first = run.contract.years[0]
     year = [t("table.never") if pd.isna(v) else t("table.recognised") if v < first else str(int(v))
             for v in c["year_ntm"]]
     out = pd.DataFrame({t("table.rank"): c["priority"].astype(int).to_numpy(),
@@ -309,10 +310,10 @@ def progress_alt(runs: list[ScenarioRun], t: Catalogue = VI) -> str:
         if head is not None and head.median is not None:
             parts.append(t("alt.progress", name=run.name, year=run.horizon, median=t.number(head.median),
                            low=t.number(head.p5), high=t.number(head.p95),
-                           paper=t.number(run.summary["communes_ntm"]), goal=goal))
+                           paper=t.number(run.contract.communes_ntm), goal=goal))
         else:
             parts.append(t("alt.progress_paper", name=run.name, year=run.horizon,
-                           paper=t.number(run.summary["communes_ntm"]), goal=goal))
+                           paper=t.number(run.contract.communes_ntm), goal=goal))
     return " ".join(parts)
 
 
@@ -371,7 +372,7 @@ def demo_label(runs: list[ScenarioRun], t: Catalogue = VI) -> str | None:
     demo = next((r for r in runs if r.demo), None)
     if demo is None:
         return None
-    return t("page.demo") if t.lang == "en" else demo.summary.get("demo_label")
+    return t("page.demo") if t.lang == "en" else demo.contract.demo_label
 
 
 def criteria_names(run: ScenarioRun, t: Catalogue = VI) -> dict[str, str]:

@@ -124,7 +124,7 @@ def _charts(runs: list[ScenarioRun], t: Catalogue) -> tuple[str, dict[str, str],
     simulated = [r for r in runs if r.simulation]
     if simulated:
         charts["risk"] = threshold_chart(simulated, t, width=PRINT_WIDTH_PX)
-    backtest = backtest_section([str(r.summary.get("dataset", "")) for r in runs], t, width=PRINT_WIDTH_PX)
+    backtest = backtest_section([r.contract.dataset for r in runs], t, width=PRINT_WIDTH_PX)
     if backtest is not None:
         charts["backtest"] = backtest[1]
     script, divs = components(charts)

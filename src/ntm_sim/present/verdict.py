@@ -95,8 +95,8 @@ def plan_words(run: ScenarioRun, t: Catalogue) -> str:
 
 def _chances(run: ScenarioRun) -> tuple[list[TargetChance], int, int]:
     head = run.headline
-    obstacles = run.summary.get("obstacles") or {}
-    mains, without = obstacles.get("main") or {}, obstacles.get("without") or {}
+    obstacles = run.contract.obstacles
+    mains, without = ({}, {}) if obstacles is None else (obstacles.main, obstacles.without)
     named, met_others, others = [], 0, 0
     for key, row in ({} if head is None else head.targets).items():
         if row.target is None:
@@ -105,8 +105,9 @@ def _chances(run: ScenarioRun) -> tuple[list[TargetChance], int, int]:
             others += 1
             met_others += bool(row.met)
             continue
-        main = mains.get(key) if isinstance(mains, dict) else None
-        lifted = (without.get(main) or {}).get("targets", {}).get(key) if main else None
+        main = mains.get(key)
+        off = without.get(main) if main else None
+        lifted = None if off is None else off.targets.get(key)
         named.append(TargetChance(key=key, target=float(row.target), probability=float(row.probability),
                                   met=bool(row.met), paper=row.deterministic, obstacle=main,
                                   without=None if lifted is None else float(lifted)))
@@ -118,23 +119,24 @@ def verdict_of(run: ScenarioRun, t: Catalogue = VI, curve: Frontier | None = Non
     """The verdict of ``run`` (its budget curve ``curve`` where one is stored)."""
     head = run.headline
     o = None if head is None else head.outcomes.get("communes_ntm")
-    obstacles = run.summary.get("obstacles") or {}
+    record = run.contract
+    obstacles = record.obstacles
     targets, met_others, others = _chances(run)
-    main = (obstacles.get("main") or {}).get("communes_ntm") if isinstance(obstacles.get("main"), dict) else None
     top = curve.table.sort_values("budget_mvnd").iloc[-1] if curve is not None and len(curve.table) else None
-    gap = run.summary.get("funding_gap_mvnd")
+    gap = record.funding_gap_mvnd
     return Verdict(
         name=run.name, horizon=run.horizon, plan=plan_words(run, t),
         median=None if o is None else o.median, low=None if o is None else o.p5, high=None if o is None else o.p95,
-        paper=float(run.contract.communes_ntm), confidence=None if head is None else head.confidence,
+        paper=float(record.communes_ntm), confidence=None if head is None else head.confidence,
         targets=targets, others_met=met_others, others=others,
-        obstacle=main, short_on_paper=bool(obstacles.get("short_on_paper")),
-        paper_median=(obstacles.get("none") or {}).get("median"),
+        obstacle=None if obstacles is None else obstacles.main.get("communes_ntm"),
+        short_on_paper=obstacles is not None and obstacles.short_on_paper,
+        paper_median=None if obstacles is None else obstacles.none.median,
         curve=curve is not None,
         curve_money_bn=None if curve is None or curve.least_budget_mvnd is None else curve.least_budget_mvnd / 1000,
         curve_top_bn=None if top is None else float(top["budget_mvnd"]) / 1000,
         curve_top_p=None if top is None else float(top["p_target"]),
-        gap_bn=None if gap is None else float(gap) / 1000, budget_bn=float(run.summary.get("budget_mvnd", 0)) / 1000)
+        gap_bn=None if gap is None else gap / 1000, budget_bn=record.budget_mvnd / 1000)
 
 
 def _pct(p: float, t: Catalogue) -> str:
@@ -208,11 +210,11 @@ def verdict_lines(run: ScenarioRun, t: Catalogue = VI, curve: Frontier | None = 
 
 def target_labels(run: ScenarioRun, t: Catalogue) -> dict[str, str]:
     """The named targets in words, with the run's own tiers ("xã NTM hiện đại (thí điểm)")."""
-    tiers = run.summary.get("tiers") or {}
+    tiers = run.contract.tiers or {}
     out = {"communes_ntm": t("verdict.t_communes")}
     for slot in ("advanced", "model"):
-        tier = tiers.get(slot) or {}
-        short = tier.get("short_en" if t.lang == "en" else "short_vi") or t(f"verdict.t_{slot}")
+        tier = tiers.get(slot)
+        short = (None if tier is None else tier.short_en if t.lang == "en" else tier.short_vi) or t(f"verdict.t_{slot}")
         label = t("verdict.t_tier", tier=short)
         out[slot] = label[:1].upper() + label[1:]  # a tier's short name starts the line ("modern (pilot) …")
     return out

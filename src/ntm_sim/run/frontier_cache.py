@@ -166,11 +166,11 @@ class RunPosition:
 
 def run_position(run: ScenarioRun) -> RunPosition | None:
     """A run's budget and communes (simulated median where simulated, else on paper); None if unknown."""
-    budget = run.summary.get("budget_mvnd")
+    budget = run.contract.budget_mvnd
     head = run.headline
     o = None if head is None else head.outcomes.get("communes_ntm")
     simulated = head is not None and head.basis == "simulation" and o is not None and o.median is not None
-    communes = o.median if simulated else run.summary.get("communes_ntm")
+    communes = o.median if simulated else run.contract.communes_ntm
     if not isinstance(budget, int | float) or not isinstance(communes, int | float) or not math.isfinite(budget):
         return None
     return RunPosition(run.name, float(budget), float(communes), simulated)

@@ -180,7 +180,7 @@ def _check_usable(run: ScenarioRun) -> None:
         ntm_by_year([on_paper])
         report_html.indicators_html([on_paper])
         report_html.baselines_html([on_paper])
-        report_html.status_vi(run.summary)
+        report_html.status_vi(run.contract)
 
     def draw_simulation(_path: Path) -> None:
         threshold_curves([simulated])
