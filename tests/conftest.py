@@ -9,7 +9,7 @@ from ntm_sim.data.criteria import load_criteria_set
 from ntm_sim.data.dataset import Dataset
 from ntm_sim.data.registry import load_dataset
 from ntm_sim.model.scenario import load_scenario
-from suite_settings import BASELINE, quick, shared, solved_cut
+from suite_settings import BASELINE, ROOT, for_dashboard, quick, shared, solved_cut
 
 
 @pytest.fixture(scope="session")
@@ -101,3 +101,20 @@ def english(monkeypatch):
     Vietnamese is the default; the tests of the Vietnamese texts (``tests/test_messages.py``) unset it.
     """
     monkeypatch.setenv("NTM_SIM_LANG", "en")
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> Path:
+    """lao_cai_2026_2030 with the smallest search the scenario allows, solved and simulated (on paper)."""
+    from ntm_sim.data.registry import load_dataset
+    from ntm_sim.model.scenario import load_scenario
+    from ntm_sim.run.workflow import solve_and_simulate, write_run
+
+    def build(root: Path) -> None:
+        sc = for_dashboard(load_scenario(ROOT / "scenarios" / "lao_cai_2026_2030.yaml"))
+        sc = sc.with_(robustness={**sc.robustness.model_dump(), "weight_draws": 100, "train_draws": 100,
+                                  "test_draws": 100})
+        write_run(solve_and_simulate(load_dataset(sc.data), sc, draws=100, seed=3, deterministic=True),
+                  root / "lao_cai_2026_2030")
+
+    return shared(tmp_path_factory, "curve_run", build) / "lao_cai_2026_2030"

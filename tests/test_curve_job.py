@@ -11,29 +11,10 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 
 from ntm_sim.present.verdict import verdict_lines
 from ntm_sim.run.curve_job import CurveJob, CurveRequest, stored_curve_of
 from ntm_sim.run.runs import load_run
-from suite_settings import ROOT, for_dashboard, shared
-
-
-@pytest.fixture(scope="session")
-def small_run(tmp_path_factory) -> Path:
-    """lao_cai_2026_2030 with the smallest search the scenario allows, solved and simulated (on paper)."""
-    from ntm_sim.data.registry import load_dataset
-    from ntm_sim.model.scenario import load_scenario
-    from ntm_sim.run.workflow import solve_and_simulate, write_run
-
-    def build(root: Path) -> None:
-        sc = for_dashboard(load_scenario(ROOT / "scenarios" / "lao_cai_2026_2030.yaml"))
-        sc = sc.with_(robustness={**sc.robustness.model_dump(), "weight_draws": 100, "train_draws": 100,
-                                  "test_draws": 100})
-        write_run(solve_and_simulate(load_dataset(sc.data), sc, draws=100, seed=3, deterministic=True),
-                  root / "lao_cai_2026_2030")
-
-    return shared(tmp_path_factory, "curve_run", build) / "lao_cai_2026_2030"
 
 
 def _root_with(run: Path, tmp_path: Path) -> Path:

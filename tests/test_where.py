@@ -89,3 +89,42 @@ def test_commune_map_keeps_every_commune(baseline):
     assert (points["stage"] == "start").sum() == (baseline.communes["year_ntm"] < start).sum()
     assert (points["stage"] == "never").sum() == 127 - baseline.summary["communes_ntm"]
     assert points["chance"].between(0, 1).all()
+
+
+def test_a_province_without_districts_has_its_communes_and_says_it_has_no_districts(small_run):
+    """The merged province of 2026–2030 has no districts (two-tier government since 1 July 2025).
+
+    Its district tab once failed (``KeyError: 'district_code'``), its matrix too (Bokeh refused NaN
+    district factors), and the report's commune table printed "NaN" as each commune's district.
+    """
+    import panel as pn
+
+    from ntm_sim.dashboard.communes import CommuneTable, commune_table
+    from ntm_sim.dashboard.where import district_view, matrix_view
+    from ntm_sim.messages import Catalogue
+    from ntm_sim.present.plots import matrix_chart
+    from ntm_sim.present.report_html import communes_frame
+    from ntm_sim.present.report_page import build_report
+
+    run = load_run(small_run)
+    assert run.communes["district"].isna().all()
+    table = district_table(run)
+    assert table.empty
+    assert {"district", "ntm_2030", "plan_bn_vnd", "mean_chance", "unit_target", "unit_reached"} <= set(table)
+    matrix = criteria_matrix(run)
+    assert (matrix["district"] == "").all()
+    assert matrix["commune_code"].nunique() == len(run.communes) == 89
+    t = Catalogue("en")
+    fig = matrix_chart(matrix, t)
+    assert all(isinstance(f, str) for f in fig.y_range.factors)  # one level: the communes
+    assert len(fig.y_range.factors) == len(set(matrix["commune_name"]))
+    note = district_view(run, t)
+    assert "no districts" in note.object
+    assert "district-none" in note.object
+    assert isinstance(matrix_view(run, t), pn.Column)
+    assert "Huyện" not in communes_frame(run)  # no empty district column in the committee's report
+    report = build_report([run])
+    assert not re.search(r">\s*(NaN|nan)\s*<", report)  # no cell of the report says NaN
+    assert "nan" not in communes_frame(run).to_string()
+    assert (commune_table(run, t)[t("table.district")] == "").all()
+    assert not CommuneTable(run, t).district.visible  # no district to filter by

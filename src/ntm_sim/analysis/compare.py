@@ -179,6 +179,12 @@ def run_criteria(run: ScenarioRun) -> CriteriaSet:
     return load_criteria_set(wanted if wanted in available_sets() else DEFAULT_CRITERIA_SET)
 
 
+def district_names(communes: pd.DataFrame) -> pd.Series:
+    """Each commune's district as written in ``communes.csv``; "" where it has none (districts ended 1 July 2025)."""
+    d = communes["district"].astype(object)  # all blank: read as float, which "" cannot fill
+    return d.where(d.notna(), "").astype(str).str.strip()
+
+
 def labelled(runs: list[ScenarioRun], lang: str = "vi") -> list[ScenarioRun]:
     """The runs named for reading: each run's title in ``lang`` (:meth:`~ScenarioRun.display_title`), made unique.
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ntm_sim.analysis.compare import ScenarioRun, commune_probability
+from ntm_sim.analysis.compare import ScenarioRun, commune_probability, district_names
 from ntm_sim.data.admin_units import commune_coordinates, national_units
 from ntm_sim.data.criteria import CriteriaSet, available_sets, load_criteria_set
 
@@ -88,22 +88,24 @@ def district_table(run: ScenarioRun) -> pd.DataFrame:
         district criteria included), ``mean_chance`` (mean simulated probability of its
         communes being NTM at the horizon under the optimum; NaN without a
         simulation), ``unit_target`` (the scenario asks for the district-level unit)
-        and ``unit_reached`` (the plan reaches it).
+        and ``unit_reached`` (the plan reaches it). No row for a commune without a
+        district: a province without districts (from 1 July 2025) gives an empty table.
     """
     years = run.contract.years
-    c = run.communes.assign(district=run.communes["district"].astype(str),
+    c = run.communes.assign(district=district_names(run.communes),
                             commune_code=run.communes["commune_code"].astype(str))
     plan = plan_items(run)
     codes = _district_codes(run, plan)
     chance = commune_probability(run)
     rows = []
-    for district, group in c.groupby("district", sort=False):
+    for district, group in c[c["district"] != ""].groupby("district", sort=False):
         row: dict[str, object] = {"district": district, "district_code": codes.get(district, ""),
                                   "communes": len(group), "ntm_start": int(counted(group, years[0] - 1).sum())}
         row.update({f"ntm_{y}": int(counted(group, y).sum()) for y in years})
         row["not_reached"] = int((~counted(group, years[-1])).sum())
         rows.append(row)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["district", "district_code", "communes", "ntm_start",
+                                        *[f"ntm_{y}" for y in years], "not_reached"])
     money = plan.assign(district_code=plan["district_code"].astype(str)).groupby("district_code")["amount_mvnd"].sum()
     table["plan_bn_vnd"] = table["district_code"].map(money).fillna(0.0).astype(float) / 1000
     if chance is not None:
@@ -157,7 +159,7 @@ def criteria_matrix(run: ScenarioRun) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Tidy, one row per commune and criterion of the run's criteria set, communes in
-        the order of ``communes.csv`` grouped by district, criteria in their official
+        the order of ``communes.csv`` grouped by district ("" where none), criteria in their official
         order: ``commune_code``, ``commune_name``, ``district``, ``criterion`` (id, e.g.
         ``TC2``), ``name_vi``, ``name_en``, ``status`` (:data:`MET`, :data:`FUNDED` or
         :data:`NOT_FUNDED`), ``start_year`` (first year the plan pays for it; NaN unless
@@ -169,7 +171,7 @@ def criteria_matrix(run: ScenarioRun) -> pd.DataFrame:
     items = plan[plan["kind"] == "criterion"].groupby(["commune_code", "criterion"]).agg(
         start_year=("start_year", "min"), end_year=("end_year", "max"), amount_mvnd=("amount_mvnd", "sum"))
     c = run.communes.assign(commune_code=run.communes["commune_code"].astype(str),
-                            district=run.communes["district"].astype(str))
+                            district=district_names(run.communes))
     order = c["district"].drop_duplicates().tolist()
     c = c.assign(_d=c["district"].map({d: i for i, d in enumerate(order)})).sort_values("_d", kind="stable")
     ids = [k.id for k in crit.criteria]

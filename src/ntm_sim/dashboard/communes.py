@@ -11,7 +11,7 @@ import pandas as pd
 import panel as pn
 from panel.io.model import JSCode
 
-from ntm_sim.analysis.compare import ScenarioRun, commune_probability, plannable, run_criteria
+from ntm_sim.analysis.compare import ScenarioRun, commune_probability, district_names, plannable, run_criteria
 from ntm_sim.dashboard.widgets import VI, html_pane
 from ntm_sim.data.io.cells import neutralise_frame
 from ntm_sim.messages import Catalogue
@@ -98,7 +98,7 @@ def commune_table(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
     table = pd.DataFrame({
         t("table.rank"): c["priority"].astype(int).to_numpy(),
         t("table.commune"): c["commune_name"].astype(str).to_numpy(),
-        t("table.district"): c["district"].astype(str).to_numpy(),
+        t("table.district"): district_names(c).to_numpy(),
         t("table.group"): [groups.get(str(g), str(g)) for g in c.get("group", pd.Series("", index=c.index))],
         t("table.met"): c["criteria_met_baseline"].astype(int).to_numpy(),
         t("table.money"): (c["cost_to_complete_mvnd"].astype(float) / 1000).round(1).to_numpy(),
@@ -115,7 +115,7 @@ def commune_table(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
 
 def district_choices(run: ScenarioRun) -> list[str]:
     """Every district of the run's data (those with nothing to plan for too), in Vietnamese alphabetical order."""
-    found = run.communes["district"].dropna().astype(str).unique().tolist()
+    found = [d for d in district_names(run.communes).unique().tolist() if d]
     return sorted(found, key=lambda d: (fold(d).casefold(), d))
 
 
@@ -149,8 +149,9 @@ class CommuneTable:
         self.frame = commune_table(run, t)
         every = t("table.all_districts")
         self.every = every
-        self.district = pn.widgets.Select(label=t("table.district"), options=[every, *district_choices(run)],
-                                          value=every, width=260, sizing_mode="fixed")
+        districts = district_choices(run)  # none in a province without districts (from 1 July 2025)
+        self.district = pn.widgets.Select(label=t("table.district"), options=[every, *districts],
+                                          value=every, width=260, sizing_mode="fixed", visible=bool(districts))
         self.search = pn.widgets.TextInput(label=t("table.search"), placeholder=t("table.search_hint"), width=260,
                                            sizing_mode="fixed")
         self.table = self._tabulator()

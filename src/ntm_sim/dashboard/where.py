@@ -62,6 +62,9 @@ def district_html(run: ScenarioRun, table: pd.DataFrame, t: Catalogue) -> str:
 def district_view(run: ScenarioRun, t: Catalogue) -> pn.viewable.Viewable:
     """Per district: communes NTM by year, money, mean chance, district unit; a note when there is no simulation."""
     table = district_table(run)
+    if table.empty:  # a province without districts: its communes are in the other tabs
+        note = html.escape(t("where.no_districts", name=run.name))
+        return html_pane(f'<p class="notice" id="district-none">{note}</p>')
     parts: list[object] = [html_pane(district_html(run, table, t))]
     if table["mean_chance"].isna().all():
         parts.append(html_pane(f'<p class="notice" id="district-no-sim">'
@@ -78,8 +81,9 @@ def matrix_view(run: ScenarioRun, t: Catalogue) -> pn.viewable.Viewable:
     """The commune × criterion matrix, one district or all, grouped by district."""
     matrix = criteria_matrix(run)
     every = t("table.all_districts")
-    district = pn.widgets.Select(label=t("where.matrix_district"), options=[every, *matrix["district"].unique()],
-                                 value=every, width=260, sizing_mode="fixed")
+    districts = [d for d in matrix["district"].unique() if d]
+    district = pn.widgets.Select(label=t("where.matrix_district"), options=[every, *districts],
+                                 value=every, width=260, sizing_mode="fixed", visible=bool(districts))
 
     def chart(choice: str) -> pn.viewable.Viewable:
         shown = matrix if choice == every else matrix[matrix["district"] == choice]

@@ -182,6 +182,14 @@ def _matrix_colours(matrix: pd.DataFrame) -> dict[str, str]:
             for i, y in enumerate(years)}
 
 
+def _matrix_rows(m: pd.DataFrame) -> list:
+    """Each cell's row: (district, commune) grouped by district, or the commune alone where no commune has one."""
+    communes = (m["commune_name"] + " ").tolist()
+    if (m["district"] == "").all():  # a province without districts (from 1 July 2025)
+        return communes
+    return list(zip(m["district"], communes, strict=True))
+
+
 def _matrix_source(m: pd.DataFrame, t: Catalogue) -> tuple[ColumnDataSource, dict[str, str]]:
     year = m["start_year"].map(lambda v: "" if pd.isna(v) else str(int(v)))
     colours = _matrix_colours(m)
@@ -189,7 +197,7 @@ def _matrix_source(m: pd.DataFrame, t: Catalogue) -> tuple[ColumnDataSource, dic
     # the status in the cell as text too: ✓ met, the start year's last digits funded, ✗ not funded
     text = ["✓" if s == MET else "✗" if s == NOT_FUNDED else yr[-2:] for s, yr in zip(m["status"], year, strict=True)]
     return ColumnDataSource({
-        "x": m["label"].tolist(), "y": list(zip(m["district"], m["commune_name"] + " ", strict=True)),
+        "x": m["label"].tolist(), "y": _matrix_rows(m),
         "colour": [colours[yr] if s == FUNDED else MET_COLOUR if s == MET else NOT_FUNDED_COLOUR
                    for s, yr in zip(m["status"], year, strict=True)],
         "text_colour": ["#222222" if s == MET else "white" for s in m["status"]],
@@ -201,7 +209,7 @@ def _matrix_source(m: pd.DataFrame, t: Catalogue) -> tuple[ColumnDataSource, dic
 
 
 def matrix_chart(matrix: pd.DataFrame, t: Catalogue) -> figure:
-    """Commune × criterion heat map grouped by district (:func:`ntm_sim.analysis.where.criteria_matrix`).
+    """Commune × criterion heat map grouped by district, if any (:func:`ntm_sim.analysis.where.criteria_matrix`).
 
     Each cell: met at the start (grey, ✓), funded (cividis, darker for a later start year,
     the year written in it) or missing and not funded (vermilion, ✗); criteria by name.
@@ -209,7 +217,7 @@ def matrix_chart(matrix: pd.DataFrame, t: Catalogue) -> figure:
     name = "name_vi" if t.lang == "vi" else "name_en"
     m = matrix.assign(label=[f"{n} ({c})" for n, c in zip(matrix[name], matrix["criterion"], strict=True)])
     x = list(dict.fromkeys(m["label"]))
-    y = list(dict.fromkeys(zip(m["district"], m["commune_name"] + " ", strict=True)))[::-1]  # top: first district
+    y = list(dict.fromkeys(_matrix_rows(m)))[::-1]  # top: the first district's first commune
     src, colours = _matrix_source(m, t)
     # room for the slanted names above, the legend below and 15 px a commune
     p = figure(x_range=FactorRange(*x), y_range=FactorRange(*y), height=380 + 15 * len(y), x_axis_location="above",

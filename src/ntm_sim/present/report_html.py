@@ -21,6 +21,7 @@ from ntm_sim.analysis.compare import (
     baseline_table,
     commune_probability,
     confidence_of,
+    district_names,
     headline_of,
     indicators_for,
     own_targets,
@@ -285,12 +286,15 @@ def communes_frame(run: ScenarioRun, t: Catalogue = VI) -> pd.DataFrame:
     first = run.contract.years[0]
     year = [t("table.never") if pd.isna(v) else t("table.recognised") if v < first else str(int(v))
             for v in c["year_ntm"]]
+    districts = district_names(c)
     out = pd.DataFrame({t("table.rank"): c["priority"].astype(int).to_numpy(),
                         t("table.commune"): c["commune_name"].astype(str).to_numpy(),
-                        t("table.district"): c["district"].astype(str).to_numpy(),
+                        t("table.district"): districts.to_numpy(),
                         t("table.met"): c["criteria_met_baseline"].astype(int).to_numpy(),
                         t("table.money"): [t.number(v / 1000, 1) for v in c["cost_to_complete_mvnd"].astype(float)],
                         t("table.year"): year})
+    if not districts.any():  # a province without districts (from 1 July 2025): no empty column
+        out = out.drop(columns=t("table.district"))
     prob = commune_probability(run)
     if prob is not None:
         # beside the plan's year: how likely the commune really gets there (slips, overruns, disasters)
