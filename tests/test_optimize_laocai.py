@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm_sim.cli import app
+from ntm_sim.model.contracts import SolveSummary
 from ntm_sim.model.instance import build_instance
 from ntm_sim.model.plan import check
 from ntm_sim.model.scenario import load_scenario
@@ -128,6 +129,8 @@ def test_cli_solve_writes_a_complete_results_folder(quick_cli_run):
                 "total_cost_mvnd", "spend_by_year_source", "baselines"):
         assert key in summary
     assert summary["demo_data"] is True
+    rec = SolveSummary.model_validate(summary).recommendation  # every row of the search declared in its model
+    assert [r.model_extra for r in [rec, *rec.training, *rec.comparison.values()] if r.model_extra] == []
     chosen = summary["recommendation"]["chosen"]  # the plan recommended may be a rule's: it is then the plan
     for name in ("planners_rule", "cheapest_first", "d07_shareout", "deterministic"):
         if name != chosen:

@@ -80,7 +80,8 @@ def test_a_solve_summary_declares_every_key_the_writer_puts_in_it(compare_root):
     """Every key of a ``summary.json`` as the solve writes it is a field of :class:`SolveSummary`.
 
     Simulated (headline, obstacles) and on paper; the parts declared with it (the recognition,
-    each tier, the obstacles and each of their simulations) keep no undeclared key either.
+    each tier, target, stage and shortfall, the headline's rows, the obstacles and each of their
+    simulations) keep no undeclared key either (the recommendation's rows: ``test_optimize_laocai``).
     """
     for name in ("baseline", "budget_cut_20"):
         summary = json.loads((compare_root / name / "summary.json").read_text(encoding="utf-8"))
@@ -90,7 +91,11 @@ def test_a_solve_summary_declares_every_key_the_writer_puts_in_it(compare_root):
         assert record.recognition is not None
         assert record.tiers
         assert record.criteria_set
-        parts = [record.recognition, *record.tiers.values()]
+        parts = [record.recognition, *record.tiers.values(), *record.targets.values(), *record.stages,
+                 *record.shortfalls]
+        if record.headline is not None:
+            h = record.headline
+            parts += [h, *h.outcomes.values(), *h.targets.values(), *([h.all_targets] if h.all_targets else [])]
         if name == "baseline":
             assert record.obstacles is not None
             obstacles = record.obstacles

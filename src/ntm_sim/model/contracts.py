@@ -96,6 +96,7 @@ class TargetRow(_Contract):
     target: float
     achieved: float
     met: bool
+    counts: str | None = None  # communes only: what is counted ("recognised", or "meeting" every criterion)
 
 
 class ShortfallRow(_Contract):
@@ -161,6 +162,11 @@ class TrainingRow(_Contract):
     mean: float | None
     p_target: float | None
     score: float | None
+    reserve_projects: int | None = None  # written since the reserve list; older folders lack the rest too
+    percentile: float | None = None
+    order: int | None = None             # the candidate's place in the search's order (ties go to the first)
+    draws: int | None = None             # training draws it was judged on (screened out: the screen's only)
+    finalist: bool | None = None
 
 
 class ComparisonRow(_Contract):
@@ -174,6 +180,10 @@ class ComparisonRow(_Contract):
     diff_low: float | None
     diff_high: float | None
     name_vi: str
+    p_target: float | None = None            # the chance of the communes target, where the run has one
+    diff_p_target: float | None = None       # and its paired difference from the recommended plan's, with its interval
+    diff_p_target_low: float | None = None
+    diff_p_target_high: float | None = None
 
 
 class Interval(_Contract):
