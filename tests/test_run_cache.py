@@ -108,3 +108,15 @@ def test_a_damaged_run_is_named_every_time_and_read_once_mended(root, reads):
     cache.load(root / "baseline")
     cache.load(root / "baseline")
     assert len(reads) == 3  # two refusals, then one read
+
+
+def test_a_run_deleted_or_damaged_is_let_go(root):
+    cache = RunCache()
+    scan_runs(root, cache=cache)
+    assert len(cache) == 2
+    shutil.rmtree(root / "budget_cut_20")
+    (root / "baseline" / "summary.json").write_text("{", encoding="utf-8")
+    runs, problems = scan_runs(root, cache=cache)
+    assert runs == []
+    assert len(problems) == 1
+    assert len(cache) == 0  # a long-running server keeps no run that is gone

@@ -222,6 +222,8 @@ def scan_runs(root: Path | str, cache: RunCache | None = None) -> tuple[list[Sce
                 runs.append(cache.load(sub) if cache is not None else load_run(sub))
         except InputError as exc:
             problems.extend(exc.problems)
+    if cache is not None:
+        cache.forget_others(root, [str(r.folder) for r in runs])
     return runs, problems
 
 
@@ -294,6 +296,16 @@ class RunCache:
                     self._runs[key] = (stamp, run)
             kept = (stamp, run)  # type: ignore[assignment]
         return _own_copy(kept[1])
+
+    def forget_others(self, root: Path, kept: list[str]) -> None:
+        """Let go of the runs directly under ``root`` that are not ``kept`` (deleted, renamed or damaged since)."""
+        with self._lock:
+            for key in [k for k in self._runs if Path(k).parent == root and k not in kept]:
+                del self._runs[key]
+
+    def __len__(self) -> int:
+        """How many runs are kept."""
+        return len(self._runs)
 
 
 def _own_copy(run: ScenarioRun) -> ScenarioRun:
